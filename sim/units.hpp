@@ -1,0 +1,37 @@
+/* pvsim: physical units, handled once, at parsing.
+ *
+ * Inside pvsim every quantity is in base SI units and its name says which (latency_s, size_bytes, speed_hz,
+ * bw_Bps). Users write either a string with a unit ("20us", "4KiB", "2.5GHz", "10Gbit/s") or a number under a
+ * key that carries the unit (latency_us: 20). The tables below are the only place units are known. */
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pvsim {
+
+enum class Dimension { duration, size, frequency, bandwidth };
+
+struct UnitSuffix {
+  std::string_view suffix; // as used in a key: "us" in "latency_us"
+  double factor;           // multiplier to the base unit
+};
+
+/** The key suffixes a dimension accepts (e.g. duration: s, ms, us, ns). The first one is the canonical one. */
+const std::vector<UnitSuffix>& key_suffixes(Dimension d);
+
+/** Name of the base unit ("s", "bytes", "Hz", "Bps"). */
+std::string_view base_unit(Dimension d);
+
+/** Human example for error messages: "\"20us\"". */
+std::string_view unit_example(Dimension d);
+
+/** Parses "20us", "1.5 ms", "4KiB", "2.5GHz", "10Gbit/s" into the base unit. nullopt when malformed. */
+std::optional<double> parse_quantity(Dimension d, std::string_view text);
+
+/** Formats a duration in seconds for people: "12.3 us", "4.00 ms". */
+std::string format_duration(double seconds);
+
+} // namespace pvsim
