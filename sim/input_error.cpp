@@ -22,6 +22,7 @@ std::size_t edit_distance(const std::string& a, const std::string& b)
 {
   std::vector<std::size_t> prev(b.size() + 1);
   std::vector<std::size_t> cur(b.size() + 1);
+  std::vector<std::size_t> prev2(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j)
     prev[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
@@ -29,7 +30,11 @@ std::size_t edit_distance(const std::string& a, const std::string& b)
     for (std::size_t j = 1; j <= b.size(); ++j) {
       std::size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
       cur[j]            = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+      // A swap of two neighbouring letters counts as one edit (optimal string alignment).
+      if (i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1])
+        cur[j] = std::min(cur[j], prev2[j - 2] + 1);
     }
+    prev2 = prev;
     std::swap(prev, cur);
   }
   return prev[b.size()];
@@ -46,8 +51,10 @@ std::string closest_match(const std::string& word, const std::vector<std::string
       best   = c;
     }
   }
-  // A likely misspelling: at most a third of the letters differ (at least 1, at most 4).
-  std::size_t limit = std::clamp<std::size_t>(std::max(word.size(), best.size()) / 3, 1, 4);
+  // A likely misspelling: at most a third of the letters differ (at least 1, at most 4), or two letters of a word
+  // of five letters or more.
+  std::size_t longest = std::max(word.size(), best.size());
+  std::size_t limit   = std::clamp<std::size_t>(longest / 3, longest >= 5 ? 2 : 1, 4);
   return best_d <= limit ? best : std::string();
 }
 

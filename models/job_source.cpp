@@ -1,0 +1,77 @@
+#include "models/job_source.hpp"
+
+#include "sim/simulation.hpp"
+
+namespace pvsim {
+
+JobSource::JobSource(std::string name, std::string type, const IoPattern& io)
+    : Component(std::move(name), std::move(type)), io_(io)
+{
+  random_ = io.rw.rfind("rand", 0) == 0;
+  mixed_  = io.rw == "rw" or io.rw == "readwrite" or io.rw == "randrw";
+}
+
+void JobSource::start(Simulation& sim)
+{
+  sim_    = &sim;
+  rng_    = sim.rng("job:" + name());
+  job_id_ = sim.register_job(this);
+  target_ = port("target");
+}
+
+bool JobSource::stopped(double now) const
+{
+  return now >= sim_->duration_s() or (io_.number_ios > 0 and submitted_ >= static_cast<std::uint64_t>(io_.number_ios));
+}
+
+bool JobSource::issue()
+{
+  double now = sim_->events().now();
+  if (stopped(now))
+    return false;
+  Request* r    = sim_->pool().get();
+  r->job        = job_id_;
+  r->size_bytes = static_cast<std::uint32_t>(io_.bs_bytes);
+  if (mixed_)
+    r->op = rng_.uniform() * 100.0 < io_.rwmixread ? Op::read : Op::write;
+  else
+    r->op = (io_.rw == "read" or io_.rw == "randread") ? Op::read : Op::write;
+  auto blocks = static_cast<std::uint64_t>(io_.size_bytes / io_.bs_bytes);
+  if (blocks == 0)
+    blocks = 1;
+  if (random_) {
+    r->offset = rng_.below(blocks) * static_cast<std::uint64_t>(io_.bs_bytes);
+  } else {
+    r->offset    = next_offset_;
+    next_offset_ = (next_offset_ + static_cast<std::uint64_t>(io_.bs_bytes)) % (blocks * static_cast<std::uint64_t>(io_.bs_bytes));
+  }
+  r->submit_s = now;
+  r->push_end_io(this, now);
+  submitted_++;
+  outstanding_++;
+  target_->submit(r);
+  return true;
+}
+
+void JobSource::end_io(Request* r, double)
+{
+  double now = sim_->events().now();
+  completed_++;
+  outstanding_--;
+  done_.emit({now, r});
+  sim_->pool().put(r);
+  completed(now);
+}
+
+std::optional<Occupancy> JobSource::occupancy() const
+{
+  return Occupancy{submitted_, completed_, outstanding_};
+}
+
+void JobSource::report(json& out, double) const
+{
+  out["submitted"] = submitted_;
+  out["completed"] = completed_;
+}
+
+} // namespace pvsim

@@ -1,0 +1,138 @@
+#include "models/xen/toeplitz.hpp"
+
+#include <arpa/inet.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace pvsim::xen {
+
+const ToeplitzKey& microsoft_rss_key()
+{
+  static const ToeplitzKey key = {0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+                                  0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+                                  0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+                                  0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
+  return key;
+}
+
+namespace {
+
+/** The 32 key bits starting at bit `bit` (bit 0 = most significant bit of key[0]); bits past the key are 0. */
+std::uint32_t key_window(std::span<const std::uint8_t> key, std::size_t bit)
+{
+  std::size_t byte  = bit / 8;
+  unsigned shift    = static_cast<unsigned>(bit % 8);
+  std::uint64_t acc = 0;
+  for (std::size_t k = 0; k < 5; ++k)
+    acc = (acc << 8) | (byte + k < key.size() ? key[byte + k] : 0u);
+  // acc holds 40 bits; the window is its bits [shift, shift + 32) counted from the top.
+  return static_cast<std::uint32_t>((acc >> (8 - shift)) & 0xffffffffu);
+}
+
+void append_port(std::vector<std::uint8_t>& out, std::uint16_t port)
+{
+  out.push_back(static_cast<std::uint8_t>(port >> 8));
+  out.push_back(static_cast<std::uint8_t>(port & 0xff));
+}
+
+} // namespace
+
+std::uint32_t toeplitz_hash(std::span<const std::uint8_t> key, std::span<const std::uint8_t> input)
+{
+  std::uint32_t result = 0;
+  for (std::size_t i = 0; i < input.size(); ++i)
+    for (unsigned b = 0; b < 8; ++b)
+      if (input[i] & (0x80u >> b))
+        result ^= key_window(key, i * 8 + b);
+  return result;
+}
+
+std::optional<Ipv4Address> parse_ipv4(std::string_view text)
+{
+  Ipv4Address a{};
+  std::string s(text);
+  if (inet_pton(AF_INET, s.c_str(), a.data()) != 1)
+    return std::nullopt;
+  return a;
+}
+
+std::optional<Ipv6Address> parse_ipv6(std::string_view text)
+{
+  Ipv6Address a{};
+  std::string s(text);
+  if (inet_pton(AF_INET6, s.c_str(), a.data()) != 1)
+    return std::nullopt;
+  return a;
+}
+
+std::vector<std::uint8_t> hash_input_ipv4(const Ipv4Address& src, const Ipv4Address& dst)
+{
+  std::vector<std::uint8_t> in(src.begin(), src.end());
+  in.insert(in.end(), dst.begin(), dst.end());
+  return in;
+}
+
+std::vector<std::uint8_t> hash_input_ipv4_tcp(const Ipv4Address& src, const Ipv4Address& dst, std::uint16_t sport,
+                                              std::uint16_t dport)
+{
+  auto in = hash_input_ipv4(src, dst);
+  append_port(in, sport);
+  append_port(in, dport);
+  return in;
+}
+
+std::vector<std::uint8_t> hash_input_ipv6(const Ipv6Address& src, const Ipv6Address& dst)
+{
+  std::vector<std::uint8_t> in(src.begin(), src.end());
+  in.insert(in.end(), dst.begin(), dst.end());
+  return in;
+}
+
+std::vector<std::uint8_t> hash_input_ipv6_tcp(const Ipv6Address& src, const Ipv6Address& dst, std::uint16_t sport,
+                                              std::uint16_t dport)
+{
+  auto in = hash_input_ipv6(src, dst);
+  append_port(in, sport);
+  append_port(in, dport);
+  return in;
+}
+
+RssIndirectionTable::RssIndirectionTable(unsigned num_queues, std::size_t size) : num_queues_(num_queues)
+{
+  if (num_queues == 0)
+    throw std::invalid_argument("RssIndirectionTable: needs at least one queue");
+  if (size == 0 || size > max_size)
+    throw std::invalid_argument("RssIndirectionTable: size must be 1.." + std::to_string(max_size) + ", not " +
+                                std::to_string(size));
+  table_.resize(size);
+  for (std::size_t i = 0; i < size; ++i)
+    table_[i] = static_cast<unsigned>(i % num_queues);
+}
+
+bool RssIndirectionTable::set(std::size_t index, unsigned queue)
+{
+  if (index >= table_.size() || queue >= num_queues_)
+    return false;
+  table_[index] = queue;
+  return true;
+}
+
+unsigned netfront_select_queue(std::uint32_t skb_hash, unsigned num_queues)
+{
+  if (num_queues <= 1)
+    return 0;
+  return skb_hash % num_queues;
+}
+
+unsigned netback_select_queue(std::uint32_t toeplitz_hash_value, unsigned num_queues,
+                              const RssIndirectionTable* table)
+{
+  if (num_queues == 0)
+    return 0; // xenvif_select_queue(): queues not set up, the packet will be dropped anyway
+  if (table == nullptr || table->size() == 0)
+    return toeplitz_hash_value % num_queues;
+  return table->queue_for_hash(toeplitz_hash_value);
+}
+
+} // namespace pvsim::xen

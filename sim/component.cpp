@@ -1,0 +1,30 @@
+#include "sim/component.hpp"
+
+#include <stdexcept>
+
+namespace pvsim {
+
+void Component::submit(Request*)
+{
+  throw std::logic_error("component '" + name_ + "' (" + type_ + ") does not accept requests");
+}
+
+void Component::end_io(Request*, double)
+{
+  throw std::logic_error("component '" + name_ + "' (" + type_ + ") has no end_io handler");
+}
+
+Component* Component::port(const std::string& port_name) const
+{
+  for (const auto& p : ports_)
+    if (p.name == port_name)
+      return p.resolved;
+  return nullptr;
+}
+
+void Component::fail(const std::string& what, const std::string& key) const
+{
+  throw InputError(origin_file_, origin_pointer_ + (key.empty() ? "" : "/" + pointer_token(key)), what);
+}
+
+} // namespace pvsim

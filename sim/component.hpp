@@ -1,0 +1,117 @@
+/* pvsim: the base of every model, and its fixed lifecycle.
+ *
+ *   build     the registry parses the model's Params and constructs it (no SimGrid call yet)
+ *   connect   ports (references to other components, by name) are resolved by the wiring
+ *   validate  the model checks what it needs of its neighbours (InputError on a problem)
+ *   start     the simulation exists: the model schedules its first events, creates its actors
+ *   report    the model writes what it alone knows into the results
+ *
+ * On the request path a component accepts requests with submit() and hears of the completion of those it pushed
+ * an end_io frame for with end_io(). */
+#pragma once
+
+#include "sim/event_queue.hpp"
+#include "sim/json_node.hpp"
+#include "sim/request.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pvsim {
+
+class Simulation;
+class FifoServers;
+struct JobEvent;
+template <class Event> class Probe;
+
+/** A queue inside a component, exposed for per-queue statistics and conservation ("disk", "nullb0.hctx1"). */
+struct QueueView {
+  std::string name;
+  const FifoServers* servers;
+};
+
+struct Port {
+  std::string name;   // the parameter that names the target ("target", "next")
+  std::string target; // component name, "" when an optional port is unset
+  bool required                = false;
+  Component* resolved          = nullptr;
+};
+
+/** Counters of one request-holding component, for the conservation check (issued = completed + in flight). */
+struct Occupancy {
+  std::uint64_t issued    = 0; // requests that entered
+  std::uint64_t completed = 0; // requests that left
+  std::uint64_t in_flight = 0; // counted from the model's own structures, independently of the two above
+};
+
+class Component : public EventTarget {
+public:
+  Component(std::string name, std::string type) : name_(std::move(name)), type_(std::move(type)) {}
+  ~Component() override = default;
+  Component(const Component&)            = delete;
+  Component& operator=(const Component&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& type() const { return type_; }
+
+  // --- lifecycle -------------------------------------------------------------------------------------------------
+  /** Ports are resolved; take typed pointers to neighbours here. */
+  virtual void connect() {}
+  /** Cross-component checks; throw InputError (use fail()). */
+  virtual void validate() {}
+  /** Create actors, take services from the simulation, schedule first events; submit no request here (the
+   * other components may not have started yet): sources send their first requests from an event. */
+  virtual void start(Simulation& sim) = 0;
+  /** End of warm-up: restart the statistics, keep the state. */
+  virtual void restart_stats(double /*now*/) {}
+  /** Model-specific results (everything the generic collectors do not know). */
+  virtual void report(json& /*out*/, double /*now*/) const {}
+
+  // --- request path ----------------------------------------------------------------------------------------------
+  /** Does this component accept requests from upstream? */
+  virtual bool accepts_requests() const { return true; }
+  /** Is this a workload (a job) that originates requests? */
+  virtual bool is_source() const { return false; }
+  /** Can a request end here (a device, a station without a next hop)? */
+  virtual bool can_complete() const { return false; }
+  virtual void submit(Request* r);
+  /** A request this component pushed a frame for has completed downstream; `enter_s` is when it entered. */
+  virtual void end_io(Request* r, double enter_s);
+  void on_event(int /*kind*/, Request* /*r*/) override {}
+
+  /** Request-holding components report their counters; others return nullopt. */
+  virtual std::optional<Occupancy> occupancy() const { return std::nullopt; }
+  /** The queueing stations inside this component. */
+  virtual std::vector<QueueView> queues() const { return {}; }
+  /** Jobs publish their completions here. */
+  virtual const Probe<JobEvent>* job_probe() const { return nullptr; }
+
+  // --- wiring ----------------------------------------------------------------------------------------------------
+  void add_port(Port p) { ports_.push_back(std::move(p)); }
+  std::vector<Port>& ports() { return ports_; }
+  const std::vector<Port>& ports() const { return ports_; }
+  /** The component a port is connected to, or nullptr. */
+  Component* port(const std::string& port_name) const;
+
+  /** The model's parameters after parsing, with defaults, in canonical units (for results.json). */
+  void set_resolved_params(json p) { resolved_params_ = std::move(p); }
+  const json& resolved_params() const { return resolved_params_; }
+  /** Where this component was declared (for validate() errors). */
+  void set_origin(std::string file, std::string pointer)
+  {
+    origin_file_    = std::move(file);
+    origin_pointer_ = std::move(pointer);
+  }
+  [[noreturn]] void fail(const std::string& what, const std::string& key = "") const;
+
+private:
+  std::string name_;
+  std::string type_;
+  std::vector<Port> ports_;
+  json resolved_params_;
+  std::string origin_file_;
+  std::string origin_pointer_;
+};
+
+} // namespace pvsim

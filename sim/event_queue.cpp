@@ -1,0 +1,57 @@
+#include "sim/event_queue.hpp"
+
+#include <simgrid/kernel/Timer.hpp>
+#include <simgrid/s4u/Engine.hpp>
+
+#include <algorithm>
+
+namespace pvsim {
+
+EventQueue::~EventQueue()
+{
+  if (armed_ and simgrid::s4u::Engine::has_instance())
+    armed_->remove();
+}
+
+double EventQueue::now() const
+{
+  return simgrid::s4u::Engine::get_clock();
+}
+
+void EventQueue::schedule_at(double when_s, EventTarget* target, int kind, Request* r)
+{
+  double t = std::max(when_s, now());
+  heap_.push_back(Event{t, seq_++, target, r, kind});
+  std::push_heap(heap_.begin(), heap_.end(), Later{});
+  if (dispatching_)
+    return; // fire() re-arms once it has drained what is due
+  if (armed_ == nullptr or t < armed_when_)
+    arm(t);
+}
+
+void EventQueue::arm(double when)
+{
+  if (armed_)
+    armed_->remove();
+  armed_when_ = when;
+  armed_      = simgrid::kernel::timer::Timer::set(when, [this] { fire(); });
+}
+
+void EventQueue::fire()
+{
+  armed_       = nullptr; // SimGrid deletes the timer that just fired
+  dispatching_ = true;
+  const double t = now();
+  while (not heap_.empty() and heap_.front().when <= t) {
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
+    Event ev = heap_.back();
+    heap_.pop_back();
+    events_run_++;
+    ev.target->on_event(ev.kind, ev.req);
+  }
+  dispatching_ = false;
+  if (not heap_.empty())
+    arm(heap_.front().when);
+}
+
+} // namespace pvsim

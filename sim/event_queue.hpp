@@ -1,0 +1,72 @@
+/* pvsim: the event queue that carries request stages, on SimGrid's clock.
+ *
+ * Latencies, service completions and arrivals are plain events {time, target, kind, request} in a binary heap:
+ * no actor, no mailbox, no allocation per event. SimGrid stays the master of time: one kernel Timer is armed at
+ * the earliest pending event, and when it fires every event due at that instant runs, in the order scheduled
+ * (ties are broken by a sequence number, so runs are reproducible). Actors (vCPUs, backend threads) and SimGrid
+ * activities interleave with these events on the same clock.
+ * Events run in SimGrid's scheduler context: handlers may release semaphores and schedule events, never block. */
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace simgrid::kernel::timer {
+class Timer;
+}
+
+namespace pvsim {
+
+class Request;
+
+/** Anything that receives events. */
+class EventTarget {
+public:
+  virtual ~EventTarget() = default;
+  virtual void on_event(int kind, Request* r) = 0;
+};
+
+class EventQueue {
+public:
+  EventQueue() = default;
+  EventQueue(const EventQueue&) = delete;
+  EventQueue& operator=(const EventQueue&) = delete;
+  ~EventQueue();
+
+  /** Current simulated time in seconds. */
+  double now() const;
+  void schedule_in(double delay_s, EventTarget* target, int kind, Request* r = nullptr)
+  {
+    schedule_at(now() + delay_s, target, kind, r);
+  }
+  void schedule_at(double when_s, EventTarget* target, int kind, Request* r = nullptr);
+
+  std::uint64_t events_run() const { return events_run_; }
+  std::size_t pending() const { return heap_.size(); }
+
+private:
+  struct Event {
+    double when;
+    std::uint64_t seq;
+    EventTarget* target;
+    Request* req;
+    int kind;
+  };
+  struct Later {
+    bool operator()(const Event& a, const Event& b) const
+    {
+      return a.when > b.when or (a.when == b.when and a.seq > b.seq);
+    }
+  };
+  void arm(double when);
+  void fire();
+
+  std::vector<Event> heap_;
+  std::uint64_t seq_        = 0;
+  std::uint64_t events_run_ = 0;
+  simgrid::kernel::timer::Timer* armed_ = nullptr;
+  double armed_when_        = 0;
+  bool dispatching_         = false;
+};
+
+} // namespace pvsim

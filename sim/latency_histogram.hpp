@@ -1,0 +1,51 @@
+/* pvsim: a streaming log-linear latency histogram (HdrHistogram-like), constant memory.
+ *
+ * Values are recorded in nanoseconds. Below 128 ns every nanosecond has its bucket; above, every power of two is
+ * split into 64 equal sub-buckets, so a bucket is at most 1/64 of its lower edge wide and the midpoint that
+ * stands for it is within 0.79 % of any value in it. Range: up to 2^52 ns (about 52 days). The exact count,
+ * sum, minimum and maximum are kept beside the buckets, so the mean is exact. */
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace pvsim {
+
+class LatencyHistogram {
+public:
+  static constexpr int sub_bits        = 6; // 64 sub-buckets per octave
+  static constexpr int linear_limit_ns = 128;
+  static constexpr int max_octave      = 52;
+  static constexpr std::size_t bucket_count = linear_limit_ns + (max_octave - 7) * (1 << sub_bits);
+
+  void record(double seconds);
+  void reset();
+  void merge(const LatencyHistogram& other);
+
+  std::uint64_t count() const { return count_; }
+  double mean_s() const { return count_ ? sum_s_ / static_cast<double>(count_) : 0.0; }
+  double min_s() const { return count_ ? min_s_ : 0.0; }
+  double max_s() const { return count_ ? max_s_ : 0.0; }
+  /** The q-quantile (q in [0,1]), within 0.79 % of the exact sample quantile. */
+  double quantile_s(double q) const;
+
+  /** Bucket index of a value in ns, and the bucket's [lower, upper) edges in ns. */
+  static std::size_t index_of(std::uint64_t ns);
+  static std::uint64_t lower_ns(std::size_t index);
+  static std::uint64_t upper_ns(std::size_t index);
+
+  /** Non-empty buckets as {"upper_ns": [...], "count": [...]} (enough to draw a CDF). */
+  nlohmann::json buckets_json() const;
+
+private:
+  std::vector<std::uint64_t> buckets_ = std::vector<std::uint64_t>(bucket_count, 0);
+  std::uint64_t count_ = 0;
+  double sum_s_        = 0;
+  double min_s_        = 0;
+  double max_s_        = 0;
+};
+
+} // namespace pvsim

@@ -1,0 +1,26 @@
+/* pvsim: what a run leaves behind: the summary table on the terminal, results.json and CSV files.
+ *
+ * Output is all-or-nothing: files are written into a private staging folder and moved into place only when all
+ * of them are complete, so an error never leaves a half-written output directory. */
+#pragma once
+
+#include "sim/json_node.hpp"
+
+#include <string>
+
+namespace pvsim {
+
+/** The per-job and per-queue table printed after a run (IOPS, MB/s, latencies in µs). */
+std::string summary_table(const json& results);
+
+/** jobs.csv and queues.csv contents. */
+std::string jobs_csv(const json& results);
+std::string queues_csv(const json& results);
+
+/** Writes results.json, jobs.csv and queues.csv into `outdir` (created if needed), atomically per file set. */
+void write_outputs(const std::string& outdir, const json& results);
+
+/** Writes one file through a temporary sibling and a rename (used for single-file outputs such as DOT). */
+void write_file_atomically(const std::string& path, const std::string& content);
+
+} // namespace pvsim

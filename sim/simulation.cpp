@@ -1,0 +1,204 @@
+#include "sim/simulation.hpp"
+
+#include "sim/fifo_servers.hpp"
+#include "sim/registry.hpp"
+#include "sim/version.hpp"
+
+#include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/NetZone.hpp>
+#include <xbt/log.h>
+
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+
+namespace pvsim {
+
+namespace {
+enum SimEvent { end_of_warmup = 1, progress_tick = 2 };
+constexpr int progress_steps = 50;
+
+double wall_now()
+{
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+} // namespace
+
+Simulation::Simulation(Scenario scenario) : scenario_(std::move(scenario))
+{
+  const auto& reg = Registry::builtin();
+  for (const auto& decl : scenario_.components) {
+    const ModelInfo* info = reg.find(decl.type);
+    components_.push_back(info->build(decl.name, scenario_.component_node(decl.name)));
+  }
+  wiring_ = std::make_unique<Wiring>(components_, scenario_.file);
+  for (auto& c : components_)
+    c->connect();
+  for (auto& c : components_)
+    c->validate();
+}
+
+Simulation::~Simulation() = default;
+
+json Simulation::resolved_scenario() const
+{
+  json out              = json::object();
+  out["pvsim"]          = scenario_.params.format;
+  out["name"]           = scenario_.params.name;
+  out["description"]    = scenario_.params.description;
+  out["seed"]           = scenario_.params.seed;
+  out["duration_s"]     = scenario_.params.duration_s;
+  out["warmup_s"]       = scenario_.params.warmup_s;
+  json comps            = json::object();
+  for (const auto& c : components_) {
+    json p         = c->resolved_params();
+    p["type"]      = c->type();
+    comps[c->name()] = p;
+  }
+  out["components"] = comps;
+  return out;
+}
+
+int Simulation::register_job(Component* job)
+{
+  jobs_.push_back(job);
+  return static_cast<int>(jobs_.size() - 1);
+}
+
+void Simulation::on_event(int kind, Request*)
+{
+  if (kind == progress_tick) {
+    progress_events_++;
+    double now  = events_->now();
+    double frac = now / duration_s();
+    double wall = wall_now() - wall_start_;
+    std::fprintf(stderr, "\r[pvsim] %3.0f%% of %g s simulated, %.1f s wall, ETA %.1f s   ", frac * 100, duration_s(),
+                 wall, frac > 0 ? wall * (1 - frac) / frac : 0.0);
+    if (frac < 1)
+      events_->schedule_in(duration_s() / progress_steps, this, progress_tick);
+    else
+      std::fprintf(stderr, "\n");
+    return;
+  }
+  if (kind != end_of_warmup)
+    return;
+  double now = events_->now();
+  for (auto& [n, s] : queue_stats_)
+    s->restart(now);
+  for (auto& [n, s] : job_stats_)
+    s->restart(now);
+  for (auto& c : components_)
+    c->restart_stats(now);
+}
+
+json Simulation::run()
+{
+  if (simgrid::s4u::Engine::has_instance())
+    throw std::logic_error("one simulation per process: SimGrid keeps global state");
+  xbt_log_control_set("root.thresh:warning");
+  int argc           = 1;
+  char name[]        = "pvsim";
+  char* argv[]       = {name, nullptr};
+  simgrid::s4u::Engine engine(&argc, argv);
+  simgrid::s4u::Engine::set_config("contexts/factory:raw");
+  simgrid::s4u::Engine::set_config("network/model:CM02"); // exact link latencies (the default LV08 scales them)
+  auto* zone = simgrid::s4u::create_full_zone("pvsim");
+  zone->create_host("sim", 1e9);
+  zone->seal();
+
+  events_ = std::make_unique<EventQueue>();
+  for (auto& c : components_) {
+    for (const auto& q : c->queues())
+      queue_stats_.emplace_back(q.name, std::make_unique<QueueStats>(q.servers->probe(), q.servers->servers()));
+  }
+  for (auto& c : components_)
+    c->start(*this);
+  for (auto& c : components_)
+    if (const auto* probe = c->job_probe())
+      job_stats_.emplace_back(c->name(), std::make_unique<JobStats>(*probe));
+  if (warmup_s() > 0)
+    events_->schedule_at(warmup_s(), this, end_of_warmup);
+  if (progress_) {
+    wall_start_ = wall_now();
+    events_->schedule_in(duration_s() / progress_steps, this, progress_tick);
+  }
+
+  engine.run_until(duration_s());
+  const double now = simgrid::s4u::Engine::get_clock();
+
+  json results;
+  results["format"]           = "pvsim-results";
+  results["format_version"]   = results_format_version;
+  results["pvsim_version"]    = version;
+  results["seed"]             = scenario_.params.seed;
+  results["scenario_file"]    = scenario_.file;
+  results["scenario"]         = resolved_scenario();
+  results["simulated_time_s"] = now;
+  results["window_s"]         = now - warmup_s();
+  json jobs                   = json::object();
+  for (auto& [n, s] : job_stats_)
+    jobs[n] = s->report(now);
+  results["jobs"] = jobs;
+  json queues     = json::object();
+  for (auto& [n, s] : queue_stats_)
+    queues[n] = s->report(now);
+  results["queues"] = queues;
+  json details      = json::object();
+  for (auto& c : components_) {
+    json d = json::object();
+    c->report(d, now);
+    if (not d.empty())
+      details[c->name()] = d;
+  }
+  results["components"]   = details;
+  results["engine"]       = {{"events", events_->events_run() - progress_events_ - (warmup_s() > 0 ? 1 : 0)}, {"pending_events", events_->pending()},
+                             {"requests_allocated", pool_.allocated()}};
+  results["conservation"] = conservation();
+  events_.reset(); // its armed timer belongs to this engine
+  return results;
+}
+
+json Simulation::conservation() const
+{
+  json out   = json::object();
+  bool ok    = true;
+  json comps = json::object();
+  auto entry = [&](const Occupancy& o) {
+    bool good = o.issued == o.completed + o.in_flight;
+    ok        = ok and good;
+    return json{{"issued", o.issued}, {"completed", o.completed}, {"in_flight", o.in_flight}, {"ok", good}};
+  };
+  std::uint64_t jobs_in_flight = 0;
+  for (const auto& c : components_) {
+    if (auto o = c->occupancy()) {
+      comps[c->name()] = entry(*o);
+      if (c->is_source())
+        jobs_in_flight += o->in_flight;
+    }
+    for (const auto& q : c->queues())
+      comps[q.name] = entry(q.servers->occupancy());
+  }
+  // Independent check: the requests the jobs hold in flight are exactly those the pool has handed out.
+  bool pool_ok = jobs_in_flight == pool_.outstanding();
+  ok           = ok and pool_ok;
+  out["components"] = comps;
+  out["requests"]   = {{"jobs_in_flight", jobs_in_flight}, {"pool_outstanding", pool_.outstanding()}, {"ok", pool_ok}};
+  out["ok"]         = ok;
+  return out;
+}
+
+void require_conservation(const json& results)
+{
+  if (results.at("conservation").at("ok").get<bool>())
+    return;
+  std::string bad;
+  for (auto& [name, e] : results["conservation"]["components"].items())
+    if (not e["ok"].get<bool>())
+      bad += " " + name + " (issued " + e["issued"].dump() + ", completed " + e["completed"].dump() + ", in flight " +
+             e["in_flight"].dump() + ")";
+  if (not results["conservation"]["requests"]["ok"].get<bool>())
+    bad += " request pool";
+  throw std::runtime_error("request conservation violated:" + bad);
+}
+
+} // namespace pvsim

@@ -1,0 +1,72 @@
+/* pvsim: one simulation run, from a loaded scenario to its results.
+ *
+ * Construction builds every component through the registry, resolves and checks the wiring and runs each model's
+ * validate(): nothing touches SimGrid until run(), so `pvsim check` and `pvsim graph` share this code without
+ * starting an engine. run() creates the SimGrid engine (one per process: SimGrid keeps global state), starts the
+ * models, runs until the scenario's duration and collects the results, including the conservation check. */
+#pragma once
+
+#include "sim/component.hpp"
+#include "sim/event_queue.hpp"
+#include "sim/request.hpp"
+#include "sim/rng.hpp"
+#include "sim/scenario.hpp"
+#include "sim/statistics.hpp"
+#include "sim/wiring.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pvsim {
+
+class Simulation : public EventTarget {
+public:
+  explicit Simulation(Scenario scenario);
+  ~Simulation() override;
+
+  const Scenario& scenario() const { return scenario_; }
+  const Wiring& wiring() const { return *wiring_; }
+  const std::vector<std::unique_ptr<Component>>& components() const { return components_; }
+
+  /** The fully resolved scenario: every parameter with its default, in canonical units. */
+  json resolved_scenario() const;
+
+  /** Runs the simulation (once per process) and returns results.json's content. */
+  json run();
+
+  // --- services for models (valid from start() on) ---------------------------------------------------------------
+  EventQueue& events() { return *events_; }
+  RequestPool& pool() { return pool_; }
+  /** The random stream of a named entity. */
+  Rng rng(const std::string& stream) const { return Rng(seed(), stream); }
+  std::uint64_t seed() const { return static_cast<std::uint64_t>(scenario_.params.seed); }
+  double duration_s() const { return scenario_.params.duration_s; }
+  double warmup_s() const { return scenario_.params.warmup_s; }
+  /** Jobs get a small integer id, stored in each request. */
+  int register_job(Component* job);
+  const Component* job(int id) const { return jobs_.at(static_cast<std::size_t>(id)); }
+
+  void on_event(int kind, Request* r) override;
+  /** Print the progress of the run on stderr (for terminals; does not change results). */
+  void show_progress(bool on) { progress_ = on; }
+
+private:
+  bool progress_                 = false;
+  std::uint64_t progress_events_ = 0;
+  double wall_start_             = 0;
+  json conservation() const;
+  Scenario scenario_;
+  std::vector<std::unique_ptr<Component>> components_;
+  std::unique_ptr<Wiring> wiring_;
+  std::unique_ptr<EventQueue> events_;
+  RequestPool pool_;
+  std::vector<Component*> jobs_;
+  std::vector<std::pair<std::string, std::unique_ptr<QueueStats>>> queue_stats_;
+  std::vector<std::pair<std::string, std::unique_ptr<JobStats>>> job_stats_;
+};
+
+/** Throws std::runtime_error when results["conservation"]["ok"] is false. */
+void require_conservation(const json& results);
+
+} // namespace pvsim

@@ -1,0 +1,77 @@
+/* pvsim: the typed events of queueing stations and jobs, and the collectors that turn them into statistics. */
+#pragma once
+
+#include "sim/latency_histogram.hpp"
+#include "sim/probe.hpp"
+#include "sim/request.hpp"
+#include "sim/time_average.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace pvsim {
+
+/** A request arrived at, started service in, or departed from a queueing station. */
+struct StationEvent {
+  enum class What { arrive, start, depart };
+  What what;
+  double t;
+  const Request* r;
+  double arrived_s; // for start and depart: when the request arrived at the station
+};
+
+/** A job's request completed (latency = completion - submission, as fio's clat+slat: lat). */
+struct JobEvent {
+  double t;
+  const Request* r;
+};
+
+/** Per-queue statistics: throughput, response and waiting times, time-averaged population and utilisation. */
+class QueueStats {
+public:
+  QueueStats(const Probe<StationEvent>& probe, int servers);
+  void restart(double now);
+  nlohmann::json report(double now) const;
+  std::uint64_t issued() const { return issued_; }
+  std::uint64_t completed() const { return completed_; }
+  const LatencyHistogram& response() const { return response_; }
+  double window_start() const { return window_start_; }
+  std::uint64_t window_completed() const { return window_completed_; }
+  std::uint64_t window_bytes() const { return window_bytes_; }
+
+private:
+  void on_event(const StationEvent& ev);
+  int servers_;
+  std::uint64_t issued_           = 0; // whole run, for conservation
+  std::uint64_t completed_        = 0;
+  std::uint64_t window_completed_ = 0; // after warm-up
+  std::uint64_t window_bytes_     = 0;
+  double wait_sum_s_              = 0;
+  std::uint64_t wait_count_       = 0;
+  double window_start_            = 0;
+  TimeAverage in_system_;
+  TimeAverage busy_;
+  LatencyHistogram response_;
+};
+
+/** Per-job statistics: IOPS, bandwidth, latency histograms for reads, writes and both. */
+class JobStats {
+public:
+  explicit JobStats(const Probe<JobEvent>& probe);
+  void restart(double now);
+  nlohmann::json report(double now) const;
+  const LatencyHistogram& latency() const { return all_; }
+  std::uint64_t window_completed() const { return all_.count(); }
+  std::uint64_t window_bytes() const { return bytes_; }
+  double window_start() const { return window_start_; }
+
+private:
+  void on_event(const JobEvent& ev);
+  LatencyHistogram all_, read_, write_;
+  std::uint64_t bytes_ = 0;
+  double window_start_ = 0;
+};
+
+/** {"mean": .., "p50": .., "p99": .., "p99.9": .., "min": .., "max": ..} in microseconds. */
+nlohmann::json latency_summary_us(const LatencyHistogram& h);
+
+} // namespace pvsim
