@@ -12,7 +12,8 @@ namespace pvsim {
 template <class Event> class Probe {
 public:
   using Slot = std::function<void(const Event&)>;
-  void connect(Slot slot) { slots_.push_back(std::move(slot)); }
+  /** Observing does not change the model: collectors may connect to a const probe. */
+  void connect(Slot slot) const { slots_.push_back(std::move(slot)); }
   void emit(const Event& ev) const
   {
     for (const auto& s : slots_)
@@ -21,7 +22,7 @@ public:
   bool connected() const { return not slots_.empty(); }
 
 private:
-  std::vector<Slot> slots_;
+  mutable std::vector<Slot> slots_;
 };
 
 } // namespace pvsim

@@ -16,7 +16,7 @@ nlohmann::json latency_summary_us(const LatencyHistogram& h)
 
 QueueStats::QueueStats(const Probe<StationEvent>& probe, int servers) : servers_(servers)
 {
-  const_cast<Probe<StationEvent>&>(probe).connect([this](const StationEvent& ev) { on_event(ev); });
+  probe.connect([this](const StationEvent& ev) { on_event(ev); });
 }
 
 void QueueStats::on_event(const StationEvent& ev)
@@ -76,7 +76,7 @@ nlohmann::json QueueStats::report(double now) const
 
 JobStats::JobStats(const Probe<JobEvent>& probe)
 {
-  const_cast<Probe<JobEvent>&>(probe).connect([this](const JobEvent& ev) { on_event(ev); });
+  probe.connect([this](const JobEvent& ev) { on_event(ev); });
 }
 
 void JobStats::on_event(const JobEvent& ev)

@@ -415,12 +415,18 @@ BlockTrace read_block_events_csv(const std::string& path)
   std::vector<std::string> header;
   for (std::size_t i = 0; i < fields.size(); ++i)
     header.emplace_back(field(i));
+  static const std::vector<std::string> known = {"q_s",   "g_s",  "i_s",   "d_s",   "c_s",   "sector", "nr_sector",
+                                                 "rwbs",  "comm", "q_cpu", "d_cpu", "c_cpu", "dev"};
+  std::vector<std::string> unknown; // header names that could be a misspelling of a known one
+  for (const auto& h : header)
+    if (std::find(known.begin(), known.end(), h) == known.end())
+      unknown.push_back(h);
   auto column = [&](const std::string& name, bool required) -> int {
     auto it = std::find(header.begin(), header.end(), name);
     if (it != header.end())
       return static_cast<int>(it - header.begin());
     if (required)
-      throw InputError(path, "line 1", "missing column '" + name + "'" + did_you_mean(name, header));
+      throw InputError(path, "line 1", "missing column '" + name + "'" + did_you_mean(name, unknown));
     return -1;
   };
   const int c_time[5] = {column("q_s", true), column("g_s", false), column("i_s", true), column("d_s", true),

@@ -167,9 +167,9 @@ TEST(NetfrontSteering, OneQueueTakesEverything)
 
 TEST(NetfrontSteering, IsThePlainModuloOfTheSkbHash)
 {
-  // xennet_select_queue(): hash % num_queues. reciprocal_scale() would give (hash * 3) >> 32 = 2 here.
-  EXPECT_EQ(netfront_select_queue(0xdeadbeef, 3), 0xdeadbeefu % 3);
-  EXPECT_EQ(netfront_select_queue(0xdeadbeef, 3), 1u);
+  // xennet_select_queue(): hash % num_queues. reciprocal_scale() would give (5 * 3) >> 32 = 0 here.
+  EXPECT_EQ(netfront_select_queue(5, 3), 2u);
+  EXPECT_EQ(netfront_select_queue(0xdeadbeef, 4), 3u);
 }
 
 TEST(NetfrontSteering, SpreadsFlowsOverAllQueues)
