@@ -166,9 +166,10 @@ std::optional<Problem> read_queues(const XenStore& store, const std::string& fe,
   for (auto const& name : store.list(fe)) {
     if (name.rfind("queue-", 0) != 0)
       continue;
-    auto idx = name.substr(6);
-    bool used = num_queues > 1 && not idx.empty() && std::all_of(idx.begin(), idx.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-                idx.size() < 10 && std::stoul(idx) < num_queues;
+    auto idx  = name.substr(6);
+    bool used = num_queues > 1 && not idx.empty() && idx.size() < 10 &&
+                std::all_of(idx.begin(), idx.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+                std::stoul(idx) < num_queues;
     if (not used)
       n.notes.push_back(child_path(fe, name) + " is ignored with " + std::to_string(num_queues) + " queue(s)");
   }

@@ -146,7 +146,8 @@ XenStore::Node* XenStore::find(std::string_view path)
 XenStore::Node* XenStore::find_or_create(std::string_view path)
 {
   if (not is_valid_path(path))
-    throw InputError("xenstore", std::string(path), "not a valid XenStore path (absolute, components of [A-Za-z0-9_@-])");
+    throw InputError("xenstore", std::string(path),
+                     "not a valid XenStore path (absolute, components of [A-Za-z0-9_@-])");
   Node* node = root_.get();
   for (auto part : split_path(path)) {
     Node* next = node->child(part);
@@ -547,7 +548,9 @@ XenStoreDump parse_xenstore_ls_f(std::string_view text)
     wrap_width = SIZE_MAX;
 
   std::vector<std::string> listed; // paths met, in order, for the root bookkeeping
-  auto was_listed = [&listed](const std::string& p) { return std::find(listed.begin(), listed.end(), p) != listed.end(); };
+  auto was_listed = [&listed](const std::string& p) {
+    return std::find(listed.begin(), listed.end(), p) != listed.end();
+  };
   auto warn = [&dump](std::size_t line, std::string what) { dump.warnings.push_back({line, std::move(what)}); };
 
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -610,7 +613,8 @@ XenStoreDump parse_xenstore_ls_f(std::string_view text)
         break;
       case Entry::Kind::truncated:
         dump.tree.mark_truncated(entry->path, entry->text);
-        warn(first_line, "value of '" + entry->path + "' was cut by xenstore-ls (narrow terminal); only its start is known");
+        warn(first_line,
+             "value of '" + entry->path + "' was cut by xenstore-ls (narrow terminal); only its start is known");
         break;
       case Entry::Kind::unreadable:
         dump.tree.mark_unreadable(entry->path);
@@ -618,7 +622,8 @@ XenStoreDump parse_xenstore_ls_f(std::string_view text)
         break;
       case Entry::Kind::cut:
         dump.tree.mark_truncated(entry->path, entry->text);
-        warn(first_line, "line of '" + entry->path + "' ends without its closing quote (capture cut); value kept as truncated");
+        warn(first_line, "line of '" + entry->path +
+                             "' ends without its closing quote (capture cut); value kept as truncated");
         break;
     }
   }

@@ -38,7 +38,7 @@ std::optional<std::int64_t> parse_seconds_ns(std::string_view t)
 {
   if (t.empty())
     return std::nullopt;
-  std::size_t dot = t.find('.');
+  std::size_t dot     = t.find('.');
   std::string_view ip = t.substr(0, dot);
   std::int64_t whole  = 0;
   auto r              = std::from_chars(ip.data(), ip.data() + ip.size(), whole);
@@ -103,12 +103,12 @@ bool is_device_token(std::string_view t)
 int stage_of_action(char a)
 {
   switch (a) {
-    case 'Q': return static_cast<int>(BlockStage::queue);
-    case 'G': return static_cast<int>(BlockStage::get);
-    case 'I': return static_cast<int>(BlockStage::insert);
-    case 'D': return static_cast<int>(BlockStage::issue);
-    case 'C': return static_cast<int>(BlockStage::complete);
-    default: return -1;
+  case 'Q': return static_cast<int>(BlockStage::queue);
+  case 'G': return static_cast<int>(BlockStage::get);
+  case 'I': return static_cast<int>(BlockStage::insert);
+  case 'D': return static_cast<int>(BlockStage::issue);
+  case 'C': return static_cast<int>(BlockStage::complete);
+  default: return -1;
   }
 }
 
@@ -147,81 +147,81 @@ public:
     last_seq_[key] = seq;
   }
 
-  void event(char action, int dev, std::uint64_t sector, std::uint32_t nr, std::string_view rwbs,
-             std::string_view comm, int cpu, std::int64_t t)
+  void event(char action, int dev, std::uint64_t sector, std::uint32_t nr, std::string_view rwbs, std::string_view comm,
+             int cpu, std::int64_t t)
   {
     auto key   = std::make_pair(dev, sector);
     auto& list = open_[key];
     auto& reqs = trace_.requests;
     switch (action) {
-      case 'Q': list.push_back(create(dev, sector, nr, rwbs, comm, BlockStage::queue, t, cpu)); return;
-      case 'G':
-      case 'I': {
-        auto s = static_cast<BlockStage>(stage_of_action(action));
-        for (std::size_t idx : list)
-          if (not reqs[idx].has(s) and not reqs[idx].has(BlockStage::issue)) {
-            reqs[idx].time_ns[static_cast<int>(s)] = t;
-            return;
-          }
-        trace_.counts.unmatched_events[action]++;
-        list.push_back(create(dev, sector, nr, rwbs, comm, s, t, cpu));
-        return;
-      }
-      case 'D': {
-        for (std::size_t idx : list)
-          if (not reqs[idx].has(BlockStage::issue)) {
-            reqs[idx].time_ns[static_cast<int>(BlockStage::issue)] = t;
-            reqs[idx].d_cpu                                         = cpu;
-            reqs[idx].nr_sectors = std::max(reqs[idx].nr_sectors, nr); // grown by merges
-            return;
-          }
-        trace_.counts.unmatched_events['D']++;
-        list.push_back(create(dev, sector, nr, rwbs, comm, BlockStage::issue, t, cpu));
-        return;
-      }
-      case 'R': {
-        for (std::size_t idx : list)
-          if (reqs[idx].has(BlockStage::issue)) {
-            reqs[idx].time_ns[static_cast<int>(BlockStage::issue)].reset();
-            reqs[idx].requeues++;
-            trace_.counts.requeues++;
-            return;
-          }
-        trace_.counts.unmatched_events['R']++;
-        return;
-      }
-      case 'C': {
-        auto pick = std::find_if(list.begin(), list.end(),
-                                 [&](std::size_t idx) { return reqs[idx].has(BlockStage::issue); });
-        if (pick == list.end())
-          pick = list.begin();
-        if (pick == list.end()) {
-          trace_.counts.unmatched_completions++;
+    case 'Q': list.push_back(create(dev, sector, nr, rwbs, comm, BlockStage::queue, t, cpu)); return;
+    case 'G':
+    case 'I': {
+      auto s = static_cast<BlockStage>(stage_of_action(action));
+      for (std::size_t idx : list)
+        if (not reqs[idx].has(s) and not reqs[idx].has(BlockStage::issue)) {
+          reqs[idx].time_ns[static_cast<int>(s)] = t;
           return;
         }
-        BlockRequest& r                                   = reqs[*pick];
-        r.time_ns[static_cast<int>(BlockStage::complete)] = t;
-        r.c_cpu                                           = cpu;
-        list.erase(pick);
-        return;
-      }
-      case 'M':
-      case 'F': {
-        // The bio queued at this sector joins an existing request: it is not a request of its own.
-        for (auto it = list.rbegin(); it != list.rend(); ++it) {
-          BlockRequest& r = reqs[*it];
-          if (r.has(BlockStage::queue) and not r.has(BlockStage::get) and not r.has(BlockStage::insert) and
-              not r.has(BlockStage::issue)) {
-            merged_.push_back(*it);
-            list.erase(std::next(it).base());
-            trace_.counts.merged_bios++;
-            return;
-          }
+      trace_.counts.unmatched_events[action]++;
+      list.push_back(create(dev, sector, nr, rwbs, comm, s, t, cpu));
+      return;
+    }
+    case 'D': {
+      for (std::size_t idx : list)
+        if (not reqs[idx].has(BlockStage::issue)) {
+          reqs[idx].time_ns[static_cast<int>(BlockStage::issue)] = t;
+          reqs[idx].d_cpu                                        = cpu;
+          reqs[idx].nr_sectors = std::max(reqs[idx].nr_sectors, nr); // grown by merges
+          return;
         }
-        trace_.counts.unmatched_events[action]++;
+      trace_.counts.unmatched_events['D']++;
+      list.push_back(create(dev, sector, nr, rwbs, comm, BlockStage::issue, t, cpu));
+      return;
+    }
+    case 'R': {
+      for (std::size_t idx : list)
+        if (reqs[idx].has(BlockStage::issue)) {
+          reqs[idx].time_ns[static_cast<int>(BlockStage::issue)].reset();
+          reqs[idx].requeues++;
+          trace_.counts.requeues++;
+          return;
+        }
+      trace_.counts.unmatched_events['R']++;
+      return;
+    }
+    case 'C': {
+      auto pick =
+          std::find_if(list.begin(), list.end(), [&](std::size_t idx) { return reqs[idx].has(BlockStage::issue); });
+      if (pick == list.end())
+        pick = list.begin();
+      if (pick == list.end()) {
+        trace_.counts.unmatched_completions++;
         return;
       }
-      default: trace_.counts.skipped_actions[action]++; return;
+      BlockRequest& r                                   = reqs[*pick];
+      r.time_ns[static_cast<int>(BlockStage::complete)] = t;
+      r.c_cpu                                           = cpu;
+      list.erase(pick);
+      return;
+    }
+    case 'M':
+    case 'F': {
+      // The bio queued at this sector joins an existing request: it is not a request of its own.
+      for (auto it = list.rbegin(); it != list.rend(); ++it) {
+        BlockRequest& r = reqs[*it];
+        if (r.has(BlockStage::queue) and not r.has(BlockStage::get) and not r.has(BlockStage::insert) and
+            not r.has(BlockStage::issue)) {
+          merged_.push_back(*it);
+          list.erase(std::next(it).base());
+          trace_.counts.merged_bios++;
+          return;
+        }
+      }
+      trace_.counts.unmatched_events[action]++;
+      return;
+    }
+    default: trace_.counts.skipped_actions[action]++; return;
     }
   }
 
@@ -297,13 +297,14 @@ BlockTrace read_blkparse(const std::string& path)
     auto bad = [&](const std::string& what) {
       return InputError(path, where_line(in.line_number()),
                         "expected a blkparse event 'maj,min cpu seq seconds pid action rwbs [sector + count] "
-                        "[comm]': " + what);
+                        "[comm]': " +
+                            what);
     };
     if (tok.size() < 6)
       throw bad("only " + std::to_string(tok.size()) + " fields");
-    int cpu = 0;
+    int cpu           = 0;
     std::uint64_t seq = 0;
-    long pid = 0;
+    long pid          = 0;
     if (not parse_int(tok[1], cpu) or cpu < 0)
       throw bad("CPU '" + std::string(tok[1]) + "' is not a number");
     if (not parse_int(tok[2], seq))
@@ -318,8 +319,8 @@ BlockTrace read_blkparse(const std::string& path)
     int dev = m.device_id(tok[0]);
     m.sequence(dev, cpu, seq);
 
-    char a             = action.size() == 1 ? action[0] : '?';
-    bool matched_kind  = action.size() == 1 and std::string_view("QGIDCRMF").find(a) != std::string_view::npos;
+    char a            = action.size() == 1 ? action[0] : '?';
+    bool matched_kind = action.size() == 1 and std::string_view("QGIDCRMF").find(a) != std::string_view::npos;
     if (not matched_kind) {
       trace.counts.skipped_actions[action.size() == 1 ? a : '*']++;
       continue;
@@ -415,8 +416,8 @@ BlockTrace read_block_events_csv(const std::string& path)
   std::vector<std::string> header;
   for (std::size_t i = 0; i < fields.size(); ++i)
     header.emplace_back(field(i));
-  static const std::vector<std::string> known = {"q_s",   "g_s",  "i_s",   "d_s",   "c_s",   "sector", "nr_sector",
-                                                 "rwbs",  "comm", "q_cpu", "d_cpu", "c_cpu", "dev"};
+  static const std::vector<std::string> known = {"q_s",  "g_s",  "i_s",   "d_s",   "c_s",   "sector", "nr_sector",
+                                                 "rwbs", "comm", "q_cpu", "d_cpu", "c_cpu", "dev"};
   std::vector<std::string> unknown; // header names that could be a misspelling of a known one
   for (const auto& h : header)
     if (std::find(known.begin(), known.end(), h) == known.end())
@@ -445,8 +446,8 @@ BlockTrace read_block_events_csv(const std::string& path)
     std::string where = where_line(in.line_number());
     if (fields.size() != header.size())
       throw InputError(path, where,
-                       "expected " + std::to_string(header.size()) + " comma-separated fields as in the header, found " +
-                           std::to_string(fields.size()));
+                       "expected " + std::to_string(header.size()) +
+                           " comma-separated fields as in the header, found " + std::to_string(fields.size()));
     BlockRequest r;
     for (int s = 0; s < 5; ++s) {
       if (c_time[s] < 0)
@@ -515,7 +516,7 @@ StageSummary summarize_stage(const std::vector<BlockRequest>& requests, BlockSta
   s.min_ns  = static_cast<double>(v.front());
   s.max_ns  = static_cast<double>(v.back());
   for (double p : percents) {
-    auto rank = static_cast<std::size_t>(std::floor(p / 100.0 * static_cast<double>(v.size())));
+    auto rank           = static_cast<std::size_t>(std::floor(p / 100.0 * static_cast<double>(v.size())));
     s.percentiles_ns[p] = static_cast<double>(v[std::min(rank, v.size() - 1)]);
   }
   return s;

@@ -30,11 +30,11 @@ enum class BlockStage { queue = 0, get = 1, insert = 2, issue = 3, complete = 4 
 const char* stage_letter(BlockStage s);
 
 struct BlockRequest {
-  std::string device;          // "8,0" in blkparse; "" in the CSV (one device, not named) unless it has `dev`
-  std::uint64_t sector    = 0;
+  std::string device; // "8,0" in blkparse; "" in the CSV (one device, not named) unless it has `dev`
+  std::uint64_t sector     = 0;
   std::uint32_t nr_sectors = 0;
-  std::string rwbs;            // "R", "RS", "WM", ...
-  std::string comm;            // process that queued it (blkparse: of the first event seen; C shows an error code)
+  std::string rwbs; // "R", "RS", "WM", ...
+  std::string comm; // process that queued it (blkparse: of the first event seen; C shows an error code)
   std::optional<std::int64_t> time_ns[5]; // indexed by BlockStage; empty when the stage was not seen
   int q_cpu = -1, d_cpu = -1, c_cpu = -1; // -1 when unknown
   int requeues = 0;
@@ -46,19 +46,19 @@ struct BlockRequest {
 };
 
 struct BlockTraceCounts {
-  std::size_t lines              = 0;
-  std::size_t events             = 0; // event lines parsed (all actions)
-  std::size_t non_event_lines    = 0; // summaries, banners, blank lines
+  std::size_t lines           = 0;
+  std::size_t events          = 0;             // event lines parsed (all actions)
+  std::size_t non_event_lines = 0;             // summaries, banners, blank lines
   std::map<char, std::size_t> skipped_actions; // action -> count, for the actions not matched (P, U, X, ...)
-  std::size_t unsectored_events  = 0; // Q/G/I/D/C without a sector (flushes)
-  std::size_t merged_bios        = 0; // Q folded into another request by M/F (not in `requests`)
-  std::size_t requeues           = 0;
-  std::size_t unmatched_completions = 0; // C with nothing open at its (device, sector)
+  std::size_t unsectored_events     = 0;       // Q/G/I/D/C without a sector (flushes)
+  std::size_t merged_bios           = 0;       // Q folded into another request by M/F (not in `requests`)
+  std::size_t requeues              = 0;
+  std::size_t unmatched_completions = 0;        // C with nothing open at its (device, sector)
   std::map<char, std::size_t> unmatched_events; // G/I/D opening a request whose Q was not seen, by action
-  std::size_t segments           = 1; // > 1 for excerpts (sequence numbers going back)
-  std::size_t open_at_segment_end = 0; // requests cut by a segment boundary (kept, without C)
-  std::size_t open_at_end        = 0;  // requests still open at the end of the trace (kept, without C)
-  std::size_t complete           = 0;  // requests with both Q and C
+  std::size_t segments            = 1;          // > 1 for excerpts (sequence numbers going back)
+  std::size_t open_at_segment_end = 0;          // requests cut by a segment boundary (kept, without C)
+  std::size_t open_at_end         = 0;          // requests still open at the end of the trace (kept, without C)
+  std::size_t complete            = 0;          // requests with both Q and C
 };
 
 struct BlockTrace {
@@ -89,7 +89,7 @@ struct StageSummary {
 
 /** Latency from stage `from` to `to` over the requests that have both (and pass `filter`, if given). */
 StageSummary summarize_stage(const std::vector<BlockRequest>& requests, BlockStage from, BlockStage to,
-                             const RequestFilter& filter = {},
+                             const RequestFilter& filter         = {},
                              const std::vector<double>& percents = {50, 90, 99, 99.9});
 
 struct TimeWindow {
@@ -104,11 +104,11 @@ TimeWindow request_window(const std::vector<BlockRequest>& requests, BlockStage 
 
 struct InFlight {
   TimeWindow window;
-  std::size_t completions = 0;   // requests whose `to` falls in the window
-  double throughput_per_s = 0;   // completions / window
-  double mean_latency_s   = 0;   // mean from->to of those requests
-  double littles_law      = 0;   // throughput * mean latency
-  double time_average     = 0;   // integral of the number between `from` and `to`, over the window
+  std::size_t completions = 0;                // requests whose `to` falls in the window
+  double throughput_per_s = 0;                // completions / window
+  double mean_latency_s   = 0;                // mean from->to of those requests
+  double littles_law      = 0;                // throughput * mean latency
+  double time_average     = 0;                // integral of the number between `from` and `to`, over the window
   std::vector<double> time_fraction_by_count; // [n] = fraction of the window with exactly n in flight
 };
 

@@ -20,7 +20,8 @@ std::string_view trim(std::string_view s)
 {
   while (not s.empty() and std::isspace(static_cast<unsigned char>(s.front())))
     s.remove_prefix(1);
-  while (not s.empty() and (std::isspace(static_cast<unsigned char>(s.back())) or std::iscntrl(static_cast<unsigned char>(s.back()))))
+  while (not s.empty() and
+         (std::isspace(static_cast<unsigned char>(s.back())) or std::iscntrl(static_cast<unsigned char>(s.back()))))
     s.remove_suffix(1);
   return s;
 }
@@ -28,7 +29,8 @@ std::string_view trim(std::string_view s)
 std::string lower(std::string_view s)
 {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -47,7 +49,7 @@ struct NumberAndSuffix {
 
 std::optional<NumberAndSuffix> split_number(std::string_view text)
 {
-  text = trim(text);
+  text          = trim(text);
   std::size_t i = 0;
   while (i < text.size() and std::isdigit(static_cast<unsigned char>(text[i])))
     ++i;
@@ -77,9 +79,9 @@ std::optional<NumberAndSuffix> split_number(std::string_view text)
 
 const std::vector<std::string>& rw_patterns()
 {
-  static const std::vector<std::string> patterns = {"read", "write",     "trim",      "randread",     "randwrite",
-                                                    "randtrim", "rw",    "readwrite", "randrw",       "trimwrite",
-                                                    "randtrimwrite"};
+  static const std::vector<std::string> patterns = {"read",      "write",     "trim",         "randread",
+                                                    "randwrite", "randtrim",  "rw",           "readwrite",
+                                                    "randrw",    "trimwrite", "randtrimwrite"};
   return patterns;
 }
 
@@ -120,7 +122,7 @@ FioJobFile parse_fio_jobfile(std::string_view text, const std::string& file)
   FioOptions running_global;
   enum class Section { none, global, job } section = Section::none;
 
-  int line_no = 0;
+  int line_no     = 0;
   std::size_t pos = 0;
   while (pos <= text.size()) {
     std::size_t nl      = text.find('\n', pos);
@@ -162,7 +164,7 @@ FioJobFile parse_fio_jobfile(std::string_view text, const std::string& file)
 
     std::string key;
     FioOption opt;
-    opt.where = where;
+    opt.where      = where;
     std::size_t eq = ln.find('=');
     if (eq == std::string_view::npos) {
       key      = std::string(ln);
@@ -205,8 +207,9 @@ FioJobFile read_fio_jobfile(const std::string& path)
 std::uint64_t parse_fio_size(std::string_view text, unsigned kb_base, const std::string& file, const std::string& where)
 {
   auto bad = [&](const std::string& why) {
-    return InputError(file, where, "expected a size such as '4k', '2g' or '512' (fio units, kb_base " +
-                                       std::to_string(kb_base) + "), found " + quoted(trim(text)) + why);
+    return InputError(file, where,
+                      "expected a size such as '4k', '2g' or '512' (fio units, kb_base " + std::to_string(kb_base) +
+                          "), found " + quoted(trim(text)) + why);
   };
   std::string_view t = trim(text);
   if (not t.empty() and t.back() == '%')
@@ -214,8 +217,8 @@ std::uint64_t parse_fio_size(std::string_view text, unsigned kb_base, const std:
   auto ns = split_number(t);
   if (not ns)
     throw bad("");
-  const std::uint64_t base  = kb_base;
-  const std::uint64_t other = (kb_base == 1000) ? 1024 : 1000;
+  const std::uint64_t base    = kb_base;
+  const std::uint64_t other   = (kb_base == 1000) ? 1024 : 1000;
   static const char* prefixes = "kmgtp";
   std::uint64_t mult          = 1;
   const std::string& s        = ns->suffix;
@@ -250,16 +253,16 @@ std::uint64_t parse_fio_size(std::string_view text, unsigned kb_base, const std:
 double parse_fio_time_s(std::string_view text, FioTimeUnit default_unit, const std::string& file,
                         const std::string& where)
 {
-  auto ns = split_number(text);
+  auto ns  = split_number(text);
   auto bad = [&](const std::string& why) {
     return InputError(file, where,
                       "expected a time such as '10', '250ms', '10s' or '5m' (a bare number is in " +
-                          std::string(default_unit == FioTimeUnit::seconds ? "seconds" : "microseconds") +
-                          "), found " + quoted(trim(text)) + why);
+                          std::string(default_unit == FioTimeUnit::seconds ? "seconds" : "microseconds") + "), found " +
+                          quoted(trim(text)) + why);
   };
   if (not ns)
     throw bad("");
-  static const std::map<std::string, double> units = {{"us", 1e-6}, {"usec", 1e-6}, {"ms", 1e-3}, {"msec", 1e-3},
+  static const std::map<std::string, double> units = {{"us", 1e-6}, {"usec", 1e-6}, {"ms", 1e-3},  {"msec", 1e-3},
                                                       {"s", 1.0},   {"m", 60.0},    {"h", 3600.0}, {"d", 86400.0}};
   double factor;
   if (ns->suffix.empty()) {
@@ -347,8 +350,8 @@ bool fio_rw_reads(const std::string& rw)
 
 bool fio_rw_writes(const std::string& rw)
 {
-  return rw == "write" or rw == "randwrite" or rw == "rw" or rw == "readwrite" or rw == "randrw" or
-         rw == "trimwrite" or rw == "randtrimwrite";
+  return rw == "write" or rw == "randwrite" or rw == "rw" or rw == "readwrite" or rw == "randrw" or rw == "trimwrite" or
+         rw == "randtrimwrite";
 }
 
 static bool rw_trims(const std::string& rw)
@@ -412,8 +415,8 @@ int fio_rwmixread(const FioOptions& options, const std::string& file)
   int write          = w ? int_option(options, "rwmixwrite", 50, 0, 100, file) : -1;
   if (r and w and read + write != 100)
     throw InputError(file, w->where,
-                     "rwmixwrite=" + std::to_string(write) + " contradicts rwmixread=" + std::to_string(read) +
-                         " (" + r->where + "): they must add up to 100");
+                     "rwmixwrite=" + std::to_string(write) + " contradicts rwmixread=" + std::to_string(read) + " (" +
+                         r->where + "): they must add up to 100");
   if (r)
     return read;
   if (w)
@@ -473,8 +476,8 @@ WorkloadMapping to_workload(const FioOptions& options, const std::string& file)
 
   w.rw = fio_rw(options, file);
   if (const FioOption* o = find(options, "rw"); o and not split_rw(*o, file).second.empty())
-    ignore("rw", *o, "offset modifier '" + split_rw(*o, file).second + "' is not modelled (pattern '" + w.rw +
-                         "' is kept)");
+    ignore("rw", *o,
+           "offset modifier '" + split_rw(*o, file).second + "' is not modelled (pattern '" + w.rw + "' is kept)");
   w.rwmixread = fio_rwmixread(options, file);
   w.iodepth   = fio_iodepth(options, file);
   w.numjobs   = fio_numjobs(options, file);
@@ -491,8 +494,8 @@ WorkloadMapping to_workload(const FioOptions& options, const std::string& file)
   const char* dir_names[]    = {"read", "write", "trim"};
   auto other_dirs_used = [&](std::size_t d) { return (d == 1 and writes) or (d == 2 and trims) or (d == 0 and reads); };
 
-  auto bs     = fio_bs_bytes(options, file);
-  w.bs_bytes  = bs[main_dir];
+  auto bs    = fio_bs_bytes(options, file);
+  w.bs_bytes = bs[main_dir];
   if (const FioOption* o = find(options, "bs")) {
     for (std::size_t d = 0; d < 3; ++d)
       if (d != main_dir and other_dirs_used(d) and bs[d] != bs[main_dir])
@@ -540,10 +543,10 @@ WorkloadMapping to_workload(const FioOptions& options, const std::string& file)
       w.number_ios = n;
   }
 
-  static const std::set<std::string> used = {"rw",       "rwmixread",  "rwmixwrite", "bs",           "iodepth",
-                                             "numjobs",  "nrfiles",    "ioengine",   "direct",       "buffered",
-                                             "runtime",  "rate_iops",  "thinktime",  "ramp_time",    "time_based",
-                                             "cpus_allowed", "size",   "number_ios", "kb_base"};
+  static const std::set<std::string> used = {"rw",           "rwmixread", "rwmixwrite", "bs",        "iodepth",
+                                             "numjobs",      "nrfiles",   "ioengine",   "direct",    "buffered",
+                                             "runtime",      "rate_iops", "thinktime",  "ramp_time", "time_based",
+                                             "cpus_allowed", "size",      "number_ios", "kb_base"};
   static const std::map<std::string, std::string> reasons = {
       {"name", "a label only"},
       {"description", "a label only"},

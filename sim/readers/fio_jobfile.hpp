@@ -38,10 +38,10 @@ using FioOptions = std::map<std::string, FioOption>;
 std::string canonical_fio_key(const std::string& key);
 
 struct FioJobSection {
-  std::string name;        // the section name, e.g. "rr" for [rr]
-  int line = 0;            // line of the [name] header
-  FioOptions options;      // merged: the global sections above it, then its own lines
-  FioOptions own_options;  // only the lines of this section
+  std::string name;       // the section name, e.g. "rr" for [rr]
+  int line = 0;           // line of the [name] header
+  FioOptions options;     // merged: the global sections above it, then its own lines
+  FioOptions own_options; // only the lines of this section
 };
 
 struct FioJobFile {
@@ -93,8 +93,8 @@ bool fio_rw_reads(const std::string& rw);
 bool fio_rw_writes(const std::string& rw);
 /** ioengine; "psync" (fio's default on Linux) when absent. */
 std::string fio_ioengine(const FioOptions& options, const std::string& file);
-int fio_iodepth(const FioOptions& options, const std::string& file);  // default 1
-int fio_numjobs(const FioOptions& options, const std::string& file);  // default 1
+int fio_iodepth(const FioOptions& options, const std::string& file); // default 1
+int fio_numjobs(const FioOptions& options, const std::string& file); // default 1
 /** nrfiles; without it, the number of ':'-separated names in `filename`; otherwise 1. */
 int fio_nrfiles(const FioOptions& options, const std::string& file);
 /** direct, or the negation of buffered; false by default. */
@@ -113,22 +113,22 @@ std::optional<double> fio_runtime_s(const FioOptions& options, const std::string
 /** What pvsim's workload generator needs from one fio job. Fields hold fio's defaults when the option is absent;
  * the optional ones are "no limit / not given". */
 struct Workload {
-  std::string rw = "read";       // read, write, randread, randwrite, rw, randrw, trim, randtrim, trimwrite, ...
-  int rwmixread                  = 50; // percent of reads in a mixed pattern
-  std::uint64_t bs_bytes         = 4096;
-  int iodepth                    = 1;
-  int numjobs                    = 1;
-  int nrfiles                    = 1;
-  std::string ioengine           = "psync";
-  std::optional<double> rate_iops;       // per job, cap on IOPS (nullopt: no cap)
-  double thinktime_s             = 0;    // idle time between I/Os
-  std::string cpus_allowed;              // as written ("" = not restricted)
+  std::string rw         = "read"; // read, write, randread, randwrite, rw, randrw, trim, randtrim, trimwrite, ...
+  int rwmixread          = 50;     // percent of reads in a mixed pattern
+  std::uint64_t bs_bytes = 4096;
+  int iodepth            = 1;
+  int numjobs            = 1;
+  int nrfiles            = 1;
+  std::string ioengine   = "psync";
+  std::optional<double> rate_iops; // per job, cap on IOPS (nullopt: no cap)
+  double thinktime_s = 0;          // idle time between I/Os
+  std::string cpus_allowed;        // as written ("" = not restricted)
   std::optional<std::uint64_t> size_bytes;
   std::optional<std::uint64_t> number_ios;
-  std::optional<double> runtime_s;       // nullopt: until size/number_ios is done
-  bool time_based                = false;
-  double ramp_time_s             = 0;
-  bool direct                    = false;
+  std::optional<double> runtime_s; // nullopt: until size/number_ios is done
+  bool time_based    = false;
+  double ramp_time_s = 0;
+  bool direct        = false;
 };
 
 /** An option that did not make it (whole or in part) into the Workload, and why. */

@@ -229,7 +229,8 @@ std::size_t json_start(std::string_view text)
 std::string line_of(std::string_view text, std::size_t offset)
 {
   offset = std::min(offset, text.size());
-  return "line " + std::to_string(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n') + 1);
+  return "line " +
+         std::to_string(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n') + 1);
 }
 
 } // namespace
@@ -354,10 +355,10 @@ FioResult parse_fio_json(std::string_view text, const std::string& file)
     const json& j = jobs[i];
     std::string p = "/jobs/" + std::to_string(i);
     FioJob job;
-    job.file    = file;
-    job.jobname = r.string(j, p, "jobname");
-    job.groupid = static_cast<int>(r.integer(j, p, "groupid"));
-    job.error   = static_cast<int>(r.integer(j, p, "error"));
+    job.file        = file;
+    job.jobname     = r.string(j, p, "jobname");
+    job.groupid     = static_cast<int>(r.integer(j, p, "groupid"));
+    job.error       = static_cast<int>(r.integer(j, p, "error"));
     job.job_options = r.options(r.member(j, p, "job options"), p + "/job options");
     job.options     = out.global_options;
     for (const auto& [k, v] : job.job_options)
@@ -384,8 +385,8 @@ FioResult parse_fio_json(std::string_view text, const std::string& file)
   for (auto& job : out.jobs) {
     if (job.job_runtime_s)
       continue;
-    auto same = std::count_if(out.jobs.begin(), out.jobs.end(),
-                              [&](const FioJob& other) { return other.jobname == job.jobname; });
+    auto same   = std::count_if(out.jobs.begin(), out.jobs.end(),
+                                [&](const FioJob& other) { return other.jobname == job.jobname; });
     int numjobs = job.numjobs();
     if (numjobs > same)
       job.aggregated_threads = numjobs / static_cast<int>(same);

@@ -124,17 +124,18 @@ FioLogLayout layout_for_columns(std::size_t n, const GzLineReader& in)
 {
   FioLogLayout l;
   switch (n) {
-    case 4: l.has_prio = false; break;
-    case 5: break;
-    case 6: l.has_offset = true; break;
-    case 7:
-      l.has_offset     = true;
-      l.has_issue_time = true;
-      break;
-    default:
-      throw InputError(in.path(), "line " + std::to_string(in.line_number()),
-                       "expected a fio log line 'time_ms, latency_ns, direction, bs[, offset], prio' (4 to 7 "
-                       "comma-separated columns), found " + std::to_string(n) + " columns");
+  case 4: l.has_prio = false; break;
+  case 5: break;
+  case 6: l.has_offset = true; break;
+  case 7:
+    l.has_offset     = true;
+    l.has_issue_time = true;
+    break;
+  default:
+    throw InputError(in.path(), "line " + std::to_string(in.line_number()),
+                     "expected a fio log line 'time_ms, latency_ns, direction, bs[, offset], prio' (4 to 7 "
+                     "comma-separated columns), found " +
+                         std::to_string(n) + " columns");
   }
   return l;
 }
@@ -157,8 +158,10 @@ FioLogLayout for_each_fio_log_record(const std::string& path, const std::functio
       layout = layout_for_columns(n, in);
     if (n != layout->columns())
       throw InputError(path, "line " + std::to_string(in.line_number()),
-                       "expected " + std::to_string(layout->columns()) + " comma-separated columns like the lines "
-                       "before, found " + std::to_string(n));
+                       "expected " + std::to_string(layout->columns()) +
+                           " comma-separated columns like the lines "
+                           "before, found " +
+                           std::to_string(n));
     FioLogRecord r;
     std::size_t c = 0;
     r.time_ms     = parse_field<std::int64_t>(f[c++], in, "time in ms (column 1)");

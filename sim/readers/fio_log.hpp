@@ -35,7 +35,7 @@ public:
 
 private:
   std::string path_;
-  void* gz_ = nullptr; // gzFile, kept opaque so this header does not need zlib.h
+  void* gz_                = nullptr; // gzFile, kept opaque so this header does not need zlib.h
   std::size_t line_number_ = 0;
   std::vector<char> buffer_;
 };
@@ -55,12 +55,12 @@ struct FioLogLayout {
 };
 
 struct FioLogRecord {
-  std::int64_t time_ms       = 0; // completion time since the job started (or the epoch with log_unix_epoch)
-  std::int64_t latency_ns    = 0;
-  int direction              = 0; // 0 read, 1 write, 2 trim
-  std::uint64_t bs_bytes     = 0;
-  std::uint64_t offset_bytes = 0; // 0 unless the layout has_offset
-  std::uint32_t prio         = 0; // 0 unless the layout has_prio
+  std::int64_t time_ms        = 0; // completion time since the job started (or the epoch with log_unix_epoch)
+  std::int64_t latency_ns     = 0;
+  int direction               = 0; // 0 read, 1 write, 2 trim
+  std::uint64_t bs_bytes      = 0;
+  std::uint64_t offset_bytes  = 0; // 0 unless the layout has_offset
+  std::uint32_t prio          = 0; // 0 unless the layout has_prio
   std::uint64_t issue_time_ns = 0; // 0 unless the layout has_issue_time
 };
 

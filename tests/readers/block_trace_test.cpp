@@ -119,9 +119,8 @@ TEST(BlockEventsCsv, OtherProcessesStageLatenciesMatchBlockSummary)
 TEST(BlockEventsCsv, TwentyNineRequestsHaveNoQueueEvent)
 {
   BlockTrace t = read_block_events_csv(trace(events_csv));
-  auto no_q    = std::count_if(t.requests.begin(), t.requests.end(), [](const BlockRequest& r) {
-    return not r.has(S::queue);
-  });
+  auto no_q =
+      std::count_if(t.requests.begin(), t.requests.end(), [](const BlockRequest& r) { return not r.has(S::queue); });
   EXPECT_EQ(no_q, 29);
   EXPECT_EQ(t.counts.complete, 340990u - 29u);
 }
@@ -146,8 +145,8 @@ TEST(BlockEventsCsv, DeviceInFlightTimeAverageMatchesBlockSummary)
 
 TEST(BlockEventsCsv, DeviceInFlightDistributionMatchesBlockSummary)
 {
-  BlockTrace t = read_block_events_csv(trace(events_csv));
-  TimeWindow w = request_window(t.requests, S::queue, S::complete, by_fio);
+  BlockTrace t     = read_block_events_csv(trace(events_csv));
+  TimeWindow w     = request_window(t.requests, S::queue, S::complete, by_fio);
   const auto& frac = in_flight(t.requests, S::issue, S::complete, w).time_fraction_by_count;
   ASSERT_GE(frac.size(), 22u); // the summary lists 0 .. 21 and leaves out fractions that round to 0.000
   EXPECT_NEAR(frac[0], 0.185, 0.0005);
@@ -183,7 +182,8 @@ TEST(BlockEventsCsv, FioDeviceInFlightByLittlesLawEqualsTimeIntegration)
   EXPECT_NEAR(f.time_average, f.littles_law, 1e-9);
 }
 
-// ---- CSV input errors ------------------------------------------------------------------------------------------------
+// ---- CSV input errors
+// ------------------------------------------------------------------------------------------------
 
 TEST(BlockEventsCsv, QuotedFieldsAndEmptyCellsAreRead)
 {
@@ -216,11 +216,12 @@ TEST(BlockEventsCsv, RowWithMissingFieldsIsAnError)
   EXPECT_TRUE(contains(e.detail(), "expected 11")) << e.what();
 }
 
-// ---- blkparse text ---------------------------------------------------------------------------------------------------
+// ---- blkparse text
+// ---------------------------------------------------------------------------------------------------
 
 TEST(Blkparse, MatchesEventsBySectorSeparatelyPerDevice)
 {
-  BlockTrace t = read_blkparse(fixture("blkparse_synthetic.txt"));
+  BlockTrace t            = read_blkparse(fixture("blkparse_synthetic.txt"));
   const BlockRequest& sda = at_sector(t, "8,0", 1000);
   const BlockRequest& sdb = at_sector(t, "8,16", 1000);
   EXPECT_EQ(sda.latency_ns(S::queue, S::complete), 200000);
@@ -299,9 +300,8 @@ TEST(Blkparse, XenExcerptIsATailAndAHeadReadAsTwoSegments)
   StageSummary d2c = summarize_stage(t.requests, S::issue, S::complete);
   EXPECT_EQ(d2c.count, 14u);
   EXPECT_GT(d2c.min_ns, 0);
-  EXPECT_TRUE(std::all_of(t.requests.begin(), t.requests.end(), [](const BlockRequest& r) {
-    return r.device == "254,16" and r.nr_sectors == 8;
-  }));
+  EXPECT_TRUE(std::all_of(t.requests.begin(), t.requests.end(),
+                          [](const BlockRequest& r) { return r.device == "254,16" and r.nr_sectors == 8; }));
 }
 
 TEST(Blkparse, XenFourQueueExcerptCountsCompletionsOfUnseenIssues)
@@ -313,7 +313,8 @@ TEST(Blkparse, XenFourQueueExcerptCountsCompletionsOfUnseenIssues)
   EXPECT_EQ(t.counts.open_at_end, 0u);
 }
 
-// ---- statistics --------------------------------------------------------------------------------------------------------
+// ---- statistics
+// --------------------------------------------------------------------------------------------------------
 
 TEST(BlockStatistics, PercentileIsTheSortedValueAtRankFloorOfPTimesN)
 {
@@ -349,7 +350,7 @@ TEST(BlockStatistics, InFlightOfTwoOverlappingRequests)
   reqs[0].time_ns[static_cast<int>(S::complete)] = 10;
   reqs[1].time_ns[static_cast<int>(S::issue)]    = 5;
   reqs[1].time_ns[static_cast<int>(S::complete)] = 15;
-  InFlight f = in_flight(reqs, S::issue, S::complete, TimeWindow{0, 20});
+  InFlight f                                     = in_flight(reqs, S::issue, S::complete, TimeWindow{0, 20});
   EXPECT_EQ(f.completions, 2u);
   EXPECT_DOUBLE_EQ(f.time_average, 1.0);
   EXPECT_NEAR(f.littles_law, 1.0, 1e-12);
@@ -361,7 +362,7 @@ TEST(BlockStatistics, InFlightClipsRequestsToTheWindow)
   std::vector<BlockRequest> reqs(1);
   reqs[0].time_ns[static_cast<int>(S::issue)]    = 0;
   reqs[0].time_ns[static_cast<int>(S::complete)] = 100;
-  InFlight f = in_flight(reqs, S::issue, S::complete, TimeWindow{50, 150});
+  InFlight f                                     = in_flight(reqs, S::issue, S::complete, TimeWindow{50, 150});
   EXPECT_DOUBLE_EQ(f.time_average, 0.5);
   EXPECT_EQ(f.completions, 1u);
 }

@@ -86,7 +86,7 @@ TEST(FioJobfile, LaterGlobalSectionOnlyAffectsLaterJobs)
 
 TEST(FioJobfile, AliasesAreStoredUnderFiosCanonicalName)
 {
-  FioJobFile f          = read_fio_jobfile(fixture(three));
+  FioJobFile f           = read_fio_jobfile(fixture(three));
   const FioJobSection& j = f.jobs[0];
   EXPECT_EQ(j.options.at("rw").value, "randread");
   EXPECT_EQ(j.options.at("rw").spelled, "readwrite");
@@ -95,7 +95,7 @@ TEST(FioJobfile, AliasesAreStoredUnderFiosCanonicalName)
 
 TEST(FioJobfile, CommentsAreStrippedAnywhereOnALine)
 {
-  FioJobFile f          = read_fio_jobfile(fixture(three));
+  FioJobFile f           = read_fio_jobfile(fixture(three));
   const FioJobSection& j = f.jobs[0];
   EXPECT_EQ(j.options.at("bs").value, "4k");
   EXPECT_EQ(j.options.at("thinktime").value, "250");
@@ -104,7 +104,7 @@ TEST(FioJobfile, CommentsAreStrippedAnywhereOnALine)
 
 TEST(FioJobfile, BareFlagIsStoredAsAFlag)
 {
-  FioJobFile f          = read_fio_jobfile(fixture(three));
+  FioJobFile f           = read_fio_jobfile(fixture(three));
   const FioJobSection& j = f.jobs[0];
   EXPECT_TRUE(j.options.at("time_based").bare);
   EXPECT_EQ(j.options.at("time_based").value, "");
@@ -134,10 +134,10 @@ TEST(FioWorkload, MapsTheBasicOptions)
 TEST(FioWorkload, TimesUseEachOptionsDefaultUnit)
 {
   Workload w = workload_of(three, "randread-qd16").workload;
-  EXPECT_DOUBLE_EQ(*w.runtime_s, 120.0);    // runtime=2m: minutes
-  EXPECT_DOUBLE_EQ(w.ramp_time_s, 0.5);     // ramp_time=500ms
-  EXPECT_DOUBLE_EQ(w.thinktime_s, 250e-6);  // thinktime=250: microseconds by default
-  EXPECT_TRUE(w.time_based);                // a bare flag
+  EXPECT_DOUBLE_EQ(*w.runtime_s, 120.0);   // runtime=2m: minutes
+  EXPECT_DOUBLE_EQ(w.ramp_time_s, 0.5);    // ramp_time=500ms
+  EXPECT_DOUBLE_EQ(w.thinktime_s, 250e-6); // thinktime=250: microseconds by default
+  EXPECT_TRUE(w.time_based);               // a bare flag
 }
 
 TEST(FioWorkload, SizesFollowFio)
@@ -253,7 +253,8 @@ TEST(FioValues, OneValueAppliesToEveryDirection)
   EXPECT_EQ(split_fio_directions(",16k"), (std::vector<std::string>{"", "16k", "16k"}));
 }
 
-// ---- input errors -----------------------------------------------------------------------------------------------------
+// ---- input errors
+// -----------------------------------------------------------------------------------------------------
 
 TEST(FioJobfile, IncludeIsAnError)
 {

@@ -95,9 +95,9 @@ TEST(FioJson, EveryRunAgreesWithSummaryCsv)
   ASSERT_GE(rows.size(), 20u);
   for (const auto& row : rows) {
     SCOPED_TRACE(row.at("run"));
-    FioResult r      = read_fio_json(trace("virtio-vm-1q/fio/" + row.at("run") + ".json"));
-    const FioJob& j  = r.jobs.at(0);
-    const auto& dir  = row.at("rw") == "randwrite" ? j.write : j.read;
+    FioResult r     = read_fio_json(trace("virtio-vm-1q/fio/" + row.at("run") + ".json"));
+    const FioJob& j = r.jobs.at(0);
+    const auto& dir = row.at("rw") == "randwrite" ? j.write : j.read;
     EXPECT_NEAR(dir.iops, std::stod(row.at("iops")), 0.051);
     EXPECT_NEAR(dir.clat.mean_ns / 1e3, std::stod(row.at("clat_mean_us")), 0.0051);
     EXPECT_NEAR(*dir.clat.percentile_ns(50) / 1e3, std::stod(row.at("clat_p50_us")), 0.0051);
@@ -112,7 +112,7 @@ TEST(FioJson, EveryRunAgreesWithSummaryCsv)
 
 TEST(FioJson, BandwidthIsInBytesPerSecondAndRuntimeInSeconds)
 {
-  FioResult result = read_fio_json(trace(qd16));
+  FioResult result         = read_fio_json(trace(qd16));
   const FioDirection& read = result.jobs[0].read;
   EXPECT_DOUBLE_EQ(read.bw_Bps, 323493077.0);
   EXPECT_DOUBLE_EQ(read.runtime_s, 10.001);
@@ -121,7 +121,7 @@ TEST(FioJson, BandwidthIsInBytesPerSecondAndRuntimeInSeconds)
 
 TEST(FioJson, LatencyStatisticsAreInNanoseconds)
 {
-  FioResult result = read_fio_json(trace(qd16));
+  FioResult result         = read_fio_json(trace(qd16));
   const FioDirection& read = result.jobs[0].read;
   EXPECT_EQ(read.clat.count, 789857u);
   EXPECT_DOUBLE_EQ(read.clat.min_ns, 30336);
@@ -137,7 +137,7 @@ TEST(FioJson, LatencyStatisticsAreInNanoseconds)
 TEST(FioJson, JsonPlusBinsTotalEqualsClatCountNotTotalIos)
 {
   // fio's clat N also counts the iodepth-1 I/Os in flight when ramp_time ended; total_ios does not.
-  FioResult result = read_fio_json(trace(qd16));
+  FioResult result         = read_fio_json(trace(qd16));
   const FioDirection& read = result.jobs[0].read;
   EXPECT_TRUE(read.clat.has_bins);
   EXPECT_EQ(read.clat.bins_total(), read.clat.count);
@@ -146,14 +146,14 @@ TEST(FioJson, JsonPlusBinsTotalEqualsClatCountNotTotalIos)
 
 TEST(FioJson, BinsTotalEqualsTotalIosWithoutRampTime)
 {
-  FioResult result = read_fio_json(trace("virtio-vm-1q/fio/randread_libaio_qd16_nj1_f1_blktrace5s.json"));
+  FioResult result         = read_fio_json(trace("virtio-vm-1q/fio/randread_libaio_qd16_nj1_f1_blktrace5s.json"));
   const FioDirection& read = result.jobs[0].read;
   EXPECT_EQ(read.clat.bins_total(), read.total_ios);
 }
 
 TEST(FioJson, PercentilesFromBinsEqualFiosPercentiles)
 {
-  FioResult result = read_fio_json(trace(qd16));
+  FioResult result       = read_fio_json(trace(qd16));
   const FioLatency& clat = result.jobs[0].read.clat;
   for (const auto& [percent, ns] : clat.percentiles_ns) {
     SCOPED_TRACE(percent);
@@ -163,7 +163,7 @@ TEST(FioJson, PercentilesFromBinsEqualFiosPercentiles)
 
 TEST(FioJson, PlainJsonHasPercentilesButNoBins)
 {
-  FioResult result = read_fio_json(trace("qemu-lab-tcg/native_q2/fio/randread_qd16_nj1.json"));
+  FioResult result       = read_fio_json(trace("qemu-lab-tcg/native_q2/fio/randread_qd16_nj1.json"));
   const FioLatency& clat = result.jobs[0].read.clat;
   EXPECT_FALSE(clat.has_bins);
   EXPECT_FALSE(clat.percentile_from_bins_ns(50).has_value());
@@ -173,7 +173,7 @@ TEST(FioJson, PlainJsonHasPercentilesButNoBins)
 TEST(FioJson, JobOptionsHaveTypedAccessors)
 {
   FioResult result = read_fio_json(trace(qd16));
-  const FioJob& j = result.jobs[0];
+  const FioJob& j  = result.jobs[0];
   EXPECT_EQ(j.rw(), "randread");
   EXPECT_EQ(j.ioengine(), "libaio");
   EXPECT_EQ(j.iodepth(), 16);
@@ -205,7 +205,7 @@ TEST(FioJson, JobOptionsMapToAWorkloadListingWhatIsIgnored)
 TEST(FioJson, CpuAndContextSwitchesAreRead)
 {
   FioResult result = read_fio_json(trace(qd16));
-  const FioJob& j = result.jobs[0];
+  const FioJob& j  = result.jobs[0];
   EXPECT_DOUBLE_EQ(j.usr_cpu_pct, 5.49);
   EXPECT_DOUBLE_EQ(j.sys_cpu_pct, 26.45);
   EXPECT_EQ(j.ctx, 49523u);
@@ -225,7 +225,7 @@ TEST(FioJson, DiskUtilIsRead)
 TEST(FioJson, WriteRunHasAnEmptyReadSection)
 {
   FioResult result = read_fio_json(trace("virtio-vm-1q/fio/randwrite_libaio_qd1_nj1_f1.json"));
-  const FioJob& j = result.jobs[0];
+  const FioJob& j  = result.jobs[0];
   EXPECT_EQ(j.read.total_ios, 0u);
   EXPECT_EQ(j.read.clat.count, 0u);
   EXPECT_FALSE(j.read.clat.has_bins);
@@ -354,7 +354,8 @@ TEST(FioJson, MissingFileIsAnError)
 
 TEST(FioJson, TrailingTextIsKept)
 {
-  FioResult r = parse_fio_json("{\"fio version\": \"fio-3.33\", \"jobs\": []}\nfio: file hash not empty on exit\n", "x");
+  FioResult r =
+      parse_fio_json("{\"fio version\": \"fio-3.33\", \"jobs\": []}\nfio: file hash not empty on exit\n", "x");
   EXPECT_EQ(r.trailing_text, "fio: file hash not empty on exit");
   EXPECT_TRUE(r.jobs.empty());
 }

@@ -33,8 +33,8 @@ pvsim::InputError input_error_of(F&& f)
   return pvsim::InputError("", "", "");
 }
 
-const std::string clat_log = "virtio-vm-1q/per-request/libaio_qd16_3s_clat.log.gz";
-const std::string slat_log = "virtio-vm-1q/per-request/libaio_qd16_3s_slat.log.gz";
+const std::string clat_log   = "virtio-vm-1q/per-request/libaio_qd16_3s_clat.log.gz";
+const std::string slat_log   = "virtio-vm-1q/per-request/libaio_qd16_3s_slat.log.gz";
 const std::string latlog_run = "virtio-vm-1q/fio/randread_libaio_qd16_nj1_f1_latlog3s.json";
 
 double mean_latency_ns(const FioLog& log)
@@ -87,7 +87,7 @@ TEST(FioLog, FiveColumnsAreTimeLatencyDirectionBlockSizePriority)
 
 TEST(FioLog, StreamingFormVisitsTheSameRecords)
 {
-  std::size_t n = 0;
+  std::size_t n   = 0;
   long double sum = 0;
   for_each_fio_log_record(trace(clat_log), [&](const FioLogRecord& r) {
     ++n;

@@ -438,3 +438,26 @@ TEST(BlkifInvalidTree, AnUnconnectedDeviceIsReportedInTheNotes)
   EXPECT_EQ(n.frontend_state, XenbusState::Initialised);
   EXPECT_NE(n.notes.back().find("not connected"), std::string::npos);
 }
+
+TEST(BlkifInvalidTree, LenientReadingSurvivesAnySingleNodeRemovedOrGarbled)
+{
+  const XenStore lab = lab_tree("blkfront-max-queues-4");
+  std::vector<std::string> paths;
+  std::string listing = lab.ls_f();
+  for (std::size_t pos = 0; pos < listing.size();) {
+    std::size_t nl = listing.find('\n', pos);
+    std::string line = listing.substr(pos, nl - pos);
+    paths.push_back(line.substr(0, line.find(' ')));
+    pos = nl + 1;
+  }
+  for (auto const& p : paths) {
+    if (fe4.rfind(p, 0) == 0)
+      continue; // the frontend directory and its ancestors must exist
+    XenStore removed = lab;
+    removed.remove(p);
+    EXPECT_NO_THROW(extract_blkif(removed, fe4, ExtractMode::lenient)) << p;
+    XenStore garbled = lab;
+    garbled.write(p, "garbage");
+    EXPECT_NO_THROW(extract_blkif(garbled, fe4, ExtractMode::lenient)) << p;
+  }
+}

@@ -152,7 +152,8 @@ TEST(XenStoreDump, ALineCutInsideItsPathIsSkippedWithAWarning)
 
 TEST(XenStoreDump, StrayLinesAreSkippedWithAWarning)
 {
-  XenStoreDump dump = parse_xenstore_ls_f("root@dom0:~# xenstore-ls -f /d\n/d/state = \"4\"\n\n[  12.3] blkfront: xvda\n");
+  XenStoreDump dump =
+      parse_xenstore_ls_f("root@dom0:~# xenstore-ls -f /d\n/d/state = \"4\"\n\n[  12.3] blkfront: xvda\n");
   EXPECT_EQ(dump.tree.read("/d/state"), "4");
   EXPECT_EQ(dump.warnings.size(), 2u);
   EXPECT_EQ(dump.warnings[0].line, 1u);
@@ -199,4 +200,41 @@ TEST(XenStoreDump, GarbageNeverThrows)
   EXPECT_NO_THROW(parse_xenstore_ls_f("/"));
   EXPECT_NO_THROW(parse_xenstore_ls_f("/ = \"x\"\n"));
   EXPECT_NO_THROW(parse_xenstore_ls_f("\" = \"\n/a = \n/b =\n/c \"\n"));
+}
+
+TEST(XenStoreDump, ARealDumpWrappedAt60ColumnsParsesBackToTheSameTree)
+{
+  std::string text = read_text(lab_dump_path("blkfront-max-queues-4"));
+  std::string wrapped;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl   = text.find('\n', pos);
+    std::string line = text.substr(pos, nl - pos);
+    for (std::size_t i = 0; i < line.size(); i += 60)
+      wrapped += line.substr(i, 60) + "\r\n";
+    pos = nl + 1;
+  }
+  XenStoreDump dump = parse_xenstore_ls_f(wrapped);
+  EXPECT_TRUE(dump.warnings.empty());
+  EXPECT_EQ(dump.print(), text);
+}
+
+TEST(XenStoreDump, ARealDumpPrintedOnANarrowTerminalRoundTrips)
+{
+  XenStoreDump dump = read_xenstore_ls_f_file(lab_dump_path("blkfront-max-queues-4"));
+  LsOptions narrow;
+  narrow.max_width = 20; // `stty cols 22`: every value longer than 12 characters is cut
+  std::string shown = dump.print(narrow);
+  XenStoreDump again = parse_xenstore_ls_f(shown);
+  EXPECT_TRUE(again.tree.is_truncated("/local/domain/0/backend/vbd/2/51712/frontend"));
+  EXPECT_EQ(again.tree.read("/local/domain/0/backend/vbd/2/51712/frontend"), "/local/domai");
+  EXPECT_EQ(again.tree.read("/local/domain/0/backend/vbd/2/51712/sectors"), "2097152");
+  EXPECT_EQ(again.print(), shown);
+}
+
+TEST(XenStoreDump, ARealDumpCutAtAnyByteNeverThrows)
+{
+  std::string text = read_text(lab_dump_path("blkfront-max-queues-1"));
+  for (std::size_t cut = 0; cut <= text.size(); cut += 7)
+    EXPECT_NO_THROW(parse_xenstore_ls_f(std::string_view(text).substr(0, cut))) << cut;
 }
