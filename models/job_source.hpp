@@ -14,7 +14,7 @@
 namespace pvsim {
 
 struct IoPattern {
-  std::string rw       = "randread";
+  std::string rw       = "read";
   double rwmixread     = 50;
   double bs_bytes      = 4096;
   double size_bytes    = 1073741824;
@@ -25,8 +25,8 @@ struct IoPattern {
 /** Adds the I/O pattern's fields to a job model's ParamTable. */
 template <class P> void describe_io_pattern(ParamTable<P>& t)
 {
-  t.choice("rw", &P::rw, {"read", "write", "randread", "randwrite", "rw", "readwrite", "randrw"}, std::string("randread"),
-           "Access pattern, as fio's rw.", "fio default is read; pvsim's examples are random reads")
+  t.choice("rw", &P::rw, {"read", "write", "randread", "randwrite", "rw", "readwrite", "randrw"}, std::string("read"),
+           "Access pattern, as fio's rw.", "fio rw=read")
       .number("rwmixread", &P::rwmixread, 50.0, 0, 100, "Percentage of reads in a mixed workload.", "fio rwmixread=50")
       .quantity("bs", Dimension::size, &P::bs_bytes, 4096.0, 512, 1073741824, "Block size of every request.",
                 "fio bs=4k")

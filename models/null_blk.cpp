@@ -15,7 +15,7 @@ const ParamTable<NullBlkParams>& NullBlk::param_table()
         .integer("hw_queue_depth", &Params::hw_queue_depth, 64, 1, 1 << 20, "Tags (requests in the device) per hardware queue.",
                  "null_blk hw_queue_depth=64")
         .integer("submit_queues", &Params::submit_queues, 1, 1, 4096, "Hardware queues.",
-                 "null_blk submit_queues=1 (single queue unless set)");
+                 "null_blk submit_queues=1 (g_submit_queues)");
     return tb;
   }();
   return t;

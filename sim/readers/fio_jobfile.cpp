@@ -91,11 +91,6 @@ const FioOption* find(const FioOptions& options, const std::string& key)
   return it == options.end() ? nullptr : &it->second;
 }
 
-std::string option_where(const FioOption& o)
-{
-  return o.where;
-}
-
 std::string expect_value(const FioOption& o, const std::string& key, const std::string& file)
 {
   if (o.bare)
@@ -376,7 +371,7 @@ static int int_option(const FioOptions& options, const std::string& key, int def
   const FioOption* o = find(options, key);
   if (not o)
     return def;
-  return static_cast<int>(parse_fio_int(expect_value(*o, key, file), min, max, file, option_where(*o)));
+  return static_cast<int>(parse_fio_int(expect_value(*o, key, file), min, max, file, o->where));
 }
 
 int fio_iodepth(const FioOptions& options, const std::string& file)
@@ -492,13 +487,13 @@ WorkloadMapping to_workload(const FioOptions& options, const std::string& file)
   // The direction whose per-direction value (bs, rate_iops) the workload keeps: reads first, then writes, trims.
   const std::size_t main_dir = reads ? 0 : (writes ? 1 : 2);
   const char* dir_names[]    = {"read", "write", "trim"};
-  auto other_dirs_used = [&](std::size_t d) { return (d == 1 and writes) or (d == 2 and trims) or (d == 0 and reads); };
+  auto does = [&](std::size_t d) { return (d == 0 and reads) or (d == 1 and writes) or (d == 2 and trims); };
 
   auto bs    = fio_bs_bytes(options, file);
   w.bs_bytes = bs[main_dir];
   if (const FioOption* o = find(options, "bs")) {
     for (std::size_t d = 0; d < 3; ++d)
-      if (d != main_dir and other_dirs_used(d) and bs[d] != bs[main_dir])
+      if (d != main_dir and does(d) and bs[d] != bs[main_dir])
         ignore("bs", *o,
                std::string(dir_names[d]) + " block size " + std::to_string(bs[d]) + " differs from the " +
                    dir_names[main_dir] + " one (" + std::to_string(bs[main_dir]) +
@@ -513,11 +508,12 @@ WorkloadMapping to_workload(const FioOptions& options, const std::string& file)
         rate[d] = parse_fio_int(parts[d], 0, std::numeric_limits<std::int32_t>::max(), file, o->where);
     if (rate[main_dir] > 0)
       w.rate_iops = static_cast<double>(rate[main_dir]);
+    // fio caps each direction on its own; the workload's cap is the main direction's.
     for (std::size_t d = 0; d < 3; ++d)
-      if (d != main_dir and other_dirs_used(d) and rate[d] != rate[main_dir])
+      if (d != main_dir and does(d) and rate[d] > 0)
         ignore("rate_iops", *o,
-               std::string(dir_names[d]) + " rate " + std::to_string(rate[d]) + " differs from the " +
-                   dir_names[main_dir] + " one: a workload has one IOPS cap");
+               "the separate cap of " + std::to_string(rate[d]) + " " + dir_names[d] +
+                   " IOPS is not modelled: rate_iops caps the " + dir_names[main_dir] + " I/Os");
   }
 
   if (const FioOption* o = find(options, "thinktime"))

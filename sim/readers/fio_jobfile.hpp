@@ -115,12 +115,12 @@ std::optional<double> fio_runtime_s(const FioOptions& options, const std::string
 struct Workload {
   std::string rw         = "read"; // read, write, randread, randwrite, rw, randrw, trim, randtrim, trimwrite, ...
   int rwmixread          = 50;     // percent of reads in a mixed pattern
-  std::uint64_t bs_bytes = 4096;
+  std::uint64_t bs_bytes = 4096;   // of the main direction (reads if any, then writes, then trims)
   int iodepth            = 1;
   int numjobs            = 1;
   int nrfiles            = 1;
   std::string ioengine   = "psync";
-  std::optional<double> rate_iops; // per job, cap on IOPS (nullopt: no cap)
+  std::optional<double> rate_iops; // per job, cap on the IOPS of the main direction (reads if any; nullopt: none)
   double thinktime_s = 0;          // idle time between I/Os
   std::string cpus_allowed;        // as written ("" = not restricted)
   std::optional<std::uint64_t> size_bytes;

@@ -166,6 +166,16 @@ TEST(FioWorkload, WriteJobUsesTheWriteBlockSize)
   EXPECT_TRUE(m.ignored.empty());
 }
 
+TEST(FioWorkload, RateCapOfTheOtherDirectionIsListedAsIgnored)
+{
+  // fio applies rate_iops=500 to reads and to writes separately; the workload caps the reads.
+  FioOptions o{{"rw", {"randrw", "line 1", "rw", false}}, {"rate_iops", {"500", "line 2", "rate_iops", false}}};
+  WorkloadMapping m = to_workload(o, "inline");
+  EXPECT_EQ(m.workload.rate_iops, 500.0);
+  ASSERT_EQ(ignored_keys(m), (std::vector<std::string>{"rate_iops"}));
+  EXPECT_TRUE(contains(m.ignored[0].reason, "500 write IOPS")) << m.ignored[0].reason;
+}
+
 TEST(FioWorkload, AbsentOptionsTakeFiosDefaults)
 {
   WorkloadMapping m = to_workload(FioOptions{}, "inline");
