@@ -160,7 +160,8 @@ BlkifNegotiation extract_blkif(const XenStore& store, std::string_view frontend_
                                ExtractMode mode = ExtractMode::strict, const std::string& source = "",
                                const BlkfrontConfig& frontend = {});
 
-/** Every vbd frontend of the tree (/local/domain/<d>/device/vbd/<n>), in tree order. */
+/** Every vbd frontend of the tree (/local/domain/<d>/device/vbd/<n>), in tree order. Strict mode throws at the first
+ * inconsistent device. */
 std::vector<BlkifNegotiation> extract_all_blkif(const XenStore& store, ExtractMode mode = ExtractMode::strict,
                                                 const std::string& source = "", const BlkfrontConfig& frontend = {});
 

@@ -142,7 +142,8 @@ NetifHashAlgorithm negotiate_hash_algorithm(const NetbackConfig& backend, const 
 NetifNegotiation extract_netif(const XenStore& store, std::string_view frontend_path,
                                ExtractMode mode = ExtractMode::strict, const std::string& source = "");
 
-/** Every vif frontend of the tree (/local/domain/<d>/device/vif/<n>), in tree order. */
+/** Every vif frontend of the tree (/local/domain/<d>/device/vif/<n>), in tree order. Strict mode throws at the first
+ * inconsistent device. */
 std::vector<NetifNegotiation> extract_all_netif(const XenStore& store, ExtractMode mode = ExtractMode::strict,
                                                 const std::string& source = "");
 

@@ -1,9 +1,8 @@
 /* pvsim: the XenStore key tree, as C xenstored keeps it and as `xenstore-ls -f` prints it.
  *
  * Models: a tree of nodes, each with a value (any bytes) and its children in creation order (C xenstored appends a
- * new child to its parent's list and keeps the position when the value is rewritten; the xen-lab-tcg dumps show
- * exactly that order, not the sorted order of oxenstored). A write creates missing ancestors with an empty value; a
- * remove takes the whole subtree. Printing follows tools/xs-clients/xenstore_client.c (do_ls, sanitise_value),
+ * new child to its parent's list and keeps its place when the value is rewritten; the xen-lab-tcg dumps show exactly
+ * that order). A write creates missing ancestors with an empty value; a remove takes the whole subtree. Printing follows tools/xs-clients/xenstore_client.c (do_ls, sanitise_value),
  * parsing undoes it (unsanitise_value) and copes with what terminals and captures do to long lines.
  * Leaves out: permissions (parsed from `-p` output and dropped), transactions, watches, quotas, relative paths. */
 #pragma once
@@ -70,7 +69,7 @@ public:
   /** True when the node's value is known only partly (cut by xenstore-ls or by the capture). */
   bool is_truncated(std::string_view path) const;
 
-  struct Node;
+  struct Node; // implementation detail, public only for the printer in xenstore.cpp
 
 private:
   const Node* find(std::string_view path) const;
@@ -80,8 +79,8 @@ private:
   std::unique_ptr<Node> root_;
 };
 
-/** xenstore-ls' sanitise_value(): printable ASCII but '\' kept, then \t \n \r \\, \ooo below 010, \xHH above.
- * Note that '"' is printed as it is. */
+/** xenstore-ls' sanitise_value(): printable ASCII other than '\' as it is, else \t \n \r \\, \ooo below 010 and
+ * \xHH for the rest. Note that '"' is printed as it is. */
 std::string sanitise_value(std::string_view raw);
 /** xenstore-write's unsanitise_value(): the inverse, plus `\<c>` for any other c giving c (so `\"` is '"'). */
 std::string unsanitise_value(std::string_view printed);

@@ -47,7 +47,7 @@ struct BlockRequest {
 
 struct BlockTraceCounts {
   std::size_t lines           = 0;
-  std::size_t events          = 0;             // event lines parsed (all actions)
+  std::size_t events          = 0;             // blkparse: event lines of any action; CSV: rows
   std::size_t non_event_lines = 0;             // summaries, banners, blank lines
   std::map<char, std::size_t> skipped_actions; // action -> count, for the actions not matched (P, U, X, ...)
   std::size_t unsectored_events     = 0;       // Q/G/I/D/C without a sector (flushes)
