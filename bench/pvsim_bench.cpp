@@ -27,11 +27,11 @@
 using namespace pvsim;
 
 namespace {
-constexpr int queues        = 4;
-constexpr int depth         = 32;
-constexpr int channels      = 64;
-constexpr double queue_s    = 2e-6;
-constexpr double service_s  = 100e-6;
+constexpr int queues       = 4;
+constexpr int depth        = 32;
+constexpr int channels     = 64;
+constexpr double queue_s   = 2e-6;
+constexpr double service_s = 100e-6;
 
 double wall()
 {
@@ -43,13 +43,13 @@ json bench_scenario(long long requests)
 {
   json comps = json::object();
   for (int q = 0; q < queues; ++q) {
-    std::string n      = std::to_string(q);
-    comps["job" + n]   = {{"type", "source.closed"}, {"iodepth", depth}, {"number_ios", requests / queues},
-                          {"target", "hctx" + n}};
-    comps["hctx" + n]  = {{"type", "station.fifo"},
-                          {"servers", 1},
-                          {"service", {{"dist", "deterministic"}, {"value_s", queue_s}}},
-                          {"next", "ssd"}};
+    std::string n    = std::to_string(q);
+    comps["job" + n] = {
+        {"type", "source.closed"}, {"iodepth", depth}, {"number_ios", requests / queues}, {"target", "hctx" + n}};
+    comps["hctx" + n] = {{"type", "station.fifo"},
+                         {"servers", 1},
+                         {"service", {{"dist", "deterministic"}, {"value_s", queue_s}}},
+                         {"next", "ssd"}};
   }
   comps["ssd"] = {{"type", "device.parallel"},
                   {"channels", channels},
@@ -92,8 +92,8 @@ Measure run_reference(long long requests)
   Rng rng(1, "reference");
   unsigned long long seq = 0;
   double now             = 0;
-  std::vector<int> qlen(queues, 0);   // waiting + in service at each queue
-  std::vector<int> dev_wait;          // FIFO of queue ids waiting for a channel (as a ring)
+  std::vector<int> qlen(queues, 0); // waiting + in service at each queue
+  std::vector<int> dev_wait;        // FIFO of queue ids waiting for a channel (as a ring)
   std::size_t dev_head = 0;
   int dev_busy         = 0;
   long long issued = 0, done = 0;
@@ -213,16 +213,17 @@ int main(int argc, char** argv)
     double sim_rate = static_cast<double>(sim.requests) / sim.seconds;
     double ref_rate = static_cast<double>(ref.requests) / ref.seconds;
     json out        = {
-        {"benchmark", "closed loop, 4 queues x 32 outstanding, parallel device (64 channels)"},
-        {"requests", sim.requests},
-        {"sim_seconds", sim.seconds},
-        {"sim_requests_per_s", sim_rate},
-        {"reference_requests_per_s", ref_rate},
-        {"ratio_sim_to_reference", sim_rate / ref_rate},
-        {"target_requests_per_s", 300000},
-        {"goal_requests_per_s", 1000000},
-        {"peak_rss_kib", {{std::to_string(sim.requests), sim.max_rss_kib}, {std::to_string(lng.requests), lng.max_rss_kib}}},
-        {"long_run_requests_per_s", static_cast<double>(lng.requests) / lng.seconds},
+               {"benchmark", "closed loop, 4 queues x 32 outstanding, parallel device (64 channels)"},
+               {"requests", sim.requests},
+               {"sim_seconds", sim.seconds},
+               {"sim_requests_per_s", sim_rate},
+               {"reference_requests_per_s", ref_rate},
+               {"ratio_sim_to_reference", sim_rate / ref_rate},
+               {"target_requests_per_s", 300000},
+               {"goal_requests_per_s", 1000000},
+               {"peak_rss_kib",
+                {{std::to_string(sim.requests), sim.max_rss_kib}, {std::to_string(lng.requests), lng.max_rss_kib}}},
+               {"long_run_requests_per_s", static_cast<double>(lng.requests) / lng.seconds},
     };
     std::printf("%s\n", out.dump(2).c_str());
   } catch (const std::exception& e) {

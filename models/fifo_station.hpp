@@ -11,7 +11,7 @@
 namespace pvsim {
 
 struct FifoStationParams {
-  long long servers = 1;
+  long long servers    = 1;
   Distribution service = Distribution::deterministic(0);
   std::string next;
 };

@@ -42,8 +42,9 @@ bool JobSource::issue()
   if (random_) {
     r->offset = rng_.below(blocks) * static_cast<std::uint64_t>(io_.bs_bytes);
   } else {
-    r->offset    = next_offset_;
-    next_offset_ = (next_offset_ + static_cast<std::uint64_t>(io_.bs_bytes)) % (blocks * static_cast<std::uint64_t>(io_.bs_bytes));
+    r->offset = next_offset_;
+    next_offset_ =
+        (next_offset_ + static_cast<std::uint64_t>(io_.bs_bytes)) % (blocks * static_cast<std::uint64_t>(io_.bs_bytes));
   }
   r->submit_s = now;
   r->push_end_io(this, now);

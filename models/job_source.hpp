@@ -23,7 +23,8 @@ struct IoPattern {
 };
 
 /** Adds the I/O pattern's fields to a job model's ParamTable. */
-template <class P> void describe_io_pattern(ParamTable<P>& t)
+template <class P>
+void describe_io_pattern(ParamTable<P>& t)
 {
   t.choice("rw", &P::rw, {"read", "write", "randread", "randwrite", "rw", "readwrite", "randrw"}, std::string("read"),
            "Access pattern, as fio's rw.", "fio rw=read")
@@ -60,10 +61,10 @@ protected:
 
 private:
   IoPattern io_;
-  bool random_    = true;
-  bool mixed_     = false;
-  int job_id_     = -1;
-  Component* target_ = nullptr;
+  bool random_               = true;
+  bool mixed_                = false;
+  int job_id_                = -1;
+  Component* target_         = nullptr;
   std::uint64_t next_offset_ = 0;
   std::uint64_t submitted_   = 0;
   std::uint64_t completed_   = 0;

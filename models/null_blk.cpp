@@ -12,8 +12,8 @@ const ParamTable<NullBlkParams>& NullBlk::param_table()
     tb.quantity("completion_latency", Dimension::duration, &Params::completion_latency_s, 10e-6, 0, 1e3,
                 "Time from dispatch to completion of every request.",
                 "null_blk completion_nsec=10000 (drivers/block/null_blk/main.c)")
-        .integer("hw_queue_depth", &Params::hw_queue_depth, 64, 1, 1 << 20, "Tags (requests in the device) per hardware queue.",
-                 "null_blk hw_queue_depth=64")
+        .integer("hw_queue_depth", &Params::hw_queue_depth, 64, 1, 1 << 20,
+                 "Tags (requests in the device) per hardware queue.", "null_blk hw_queue_depth=64")
         .integer("submit_queues", &Params::submit_queues, 1, 1, 4096, "Hardware queues.",
                  "null_blk submit_queues=1 (g_submit_queues)");
     return tb;

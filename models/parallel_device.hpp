@@ -12,7 +12,7 @@
 namespace pvsim {
 
 struct ParallelDeviceParams {
-  long long channels = 1;
+  long long channels        = 1;
   Distribution read_service = Distribution::deterministic(0);
   std::optional<Distribution> write_service;
 };

@@ -9,7 +9,7 @@
 namespace pvsim {
 
 struct ClosedSourceParams : IoPattern {
-  long long iodepth = 1;
+  long long iodepth       = 1;
   Distribution think_time = Distribution::deterministic(0);
 };
 

@@ -9,7 +9,7 @@
 namespace pvsim {
 
 struct OpenSourceParams : IoPattern {
-  double rate_iops = 0;
+  double rate_iops    = 0;
   std::string arrival = "poisson";
 };
 

@@ -16,9 +16,9 @@ double erlang_c(int c, double a);
 double mmc_response(double lambda, double mu, int c);
 
 struct ClosedResult {
-  double throughput;    // X(N)
-  double response;      // R(N) at the station (queue + service)
-  double utilization;   // per server
+  double throughput;  // X(N)
+  double response;    // R(N) at the station (queue + service)
+  double utilization; // per server
   double mean_at_station;
 };
 /** Exact mean value analysis of N customers cycling between a delay (think time Z) and a station of c servers of

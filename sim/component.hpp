@@ -23,7 +23,8 @@ namespace pvsim {
 class Simulation;
 class FifoServers;
 struct JobEvent;
-template <class Event> class Probe;
+template <class Event>
+class Probe;
 
 /** A queue inside a component, exposed for per-queue statistics and conservation ("disk", "nullb0.hctx1"). */
 struct QueueView {
@@ -34,8 +35,8 @@ struct QueueView {
 struct Port {
   std::string name;   // the parameter that names the target ("target", "next")
   std::string target; // component name, "" when an optional port is unset
-  bool required                = false;
-  Component* resolved          = nullptr;
+  bool required       = false;
+  Component* resolved = nullptr;
 };
 
 /** Counters of one request-holding component, for the conservation check (issued = completed + in flight). */
@@ -48,7 +49,7 @@ struct Occupancy {
 class Component : public EventTarget {
 public:
   Component(std::string name, std::string type) : name_(std::move(name)), type_(std::move(type)) {}
-  ~Component() override = default;
+  ~Component() override                  = default;
   Component(const Component&)            = delete;
   Component& operator=(const Component&) = delete;
 

@@ -26,10 +26,10 @@ Distribution Distribution::exponential(double mean_s)
 Distribution Distribution::lognormal_mean_cv(double mean_s, double cv)
 {
   Distribution d;
-  d.kind_        = Kind::lognormal;
-  double sigma2  = std::log1p(cv * cv);
-  d.b_           = std::sqrt(sigma2);
-  d.a_           = std::log(mean_s) - sigma2 / 2;
+  d.kind_       = Kind::lognormal;
+  double sigma2 = std::log1p(cv * cv);
+  d.b_          = std::sqrt(sigma2);
+  d.a_          = std::log(mean_s) - sigma2 / 2;
   return d;
 }
 
@@ -119,14 +119,16 @@ Distribution Distribution::parse(const JsonNode& node)
     auto q = parse_quantity(Dimension::duration, v.get<std::string>());
     if (not q)
       node.fail("expected a duration such as \"50us\" or a distribution object such as {\"dist\": \"exponential\", "
-                "\"mean\": \"50us\"}, got " + JsonNode::describe(v));
+                "\"mean\": \"50us\"}, got " +
+                JsonNode::describe(v));
     if (*q < 0)
       node.fail("a duration must be ≥ 0, got " + v.get<std::string>());
     return deterministic(*q);
   }
   if (not v.is_object())
     node.fail("expected a distribution: a duration such as \"50us\" or an object such as {\"dist\": \"exponential\", "
-              "\"mean\": \"50us\"}, got " + JsonNode::describe(v));
+              "\"mean\": \"50us\"}, got " +
+              JsonNode::describe(v));
   static const std::vector<std::string> kinds{"deterministic", "exponential", "lognormal", "uniform", "empirical"};
   if (not v.contains("dist"))
     node.fail("missing 'dist' (one of deterministic, exponential, lognormal, uniform, empirical)");
@@ -144,7 +146,8 @@ Distribution Distribution::parse(const JsonNode& node)
   if (kind == "deterministic") {
     allow("value");
     reject_unknown_keys(node, allowed, "a deterministic distribution");
-    d = deterministic(require_positive(node, "value", read_quantity(node, "value", Dimension::duration, &consumed), true));
+    d = deterministic(
+        require_positive(node, "value", read_quantity(node, "value", Dimension::duration, &consumed), true));
   } else if (kind == "exponential") {
     allow("mean");
     reject_unknown_keys(node, allowed, "an exponential distribution");
@@ -216,25 +219,25 @@ Distribution Distribution::parse(const JsonNode& node)
 double Distribution::sample(Rng& rng) const
 {
   switch (kind_) {
-    case Kind::deterministic:
-      return a_;
-    case Kind::exponential:
-      return rng.exponential(a_);
-    case Kind::lognormal:
-      return std::exp(a_ + b_ * rng.normal());
-    case Kind::uniform:
-      return a_ + (b_ - a_) * rng.uniform();
-    case Kind::empirical_bins: {
-      double u = rng.uniform();
-      auto i   = static_cast<std::size_t>(std::upper_bound(cum_.begin(), cum_.end(), u) - cum_.begin());
-      i        = std::min(i, cum_.size() - 1);
-      return points_[i] + (points_[i + 1] - points_[i]) * rng.uniform();
-    }
-    case Kind::empirical_atoms: {
-      double u = rng.uniform();
-      auto i   = static_cast<std::size_t>(std::upper_bound(cum_.begin(), cum_.end(), u) - cum_.begin());
-      return points_[std::min(i, cum_.size() - 1)];
-    }
+  case Kind::deterministic:
+    return a_;
+  case Kind::exponential:
+    return rng.exponential(a_);
+  case Kind::lognormal:
+    return std::exp(a_ + b_ * rng.normal());
+  case Kind::uniform:
+    return a_ + (b_ - a_) * rng.uniform();
+  case Kind::empirical_bins: {
+    double u = rng.uniform();
+    auto i   = static_cast<std::size_t>(std::upper_bound(cum_.begin(), cum_.end(), u) - cum_.begin());
+    i        = std::min(i, cum_.size() - 1);
+    return points_[i] + (points_[i + 1] - points_[i]) * rng.uniform();
+  }
+  case Kind::empirical_atoms: {
+    double u = rng.uniform();
+    auto i   = static_cast<std::size_t>(std::upper_bound(cum_.begin(), cum_.end(), u) - cum_.begin());
+    return points_[std::min(i, cum_.size() - 1)];
+  }
   }
   return 0;
 }
@@ -242,30 +245,30 @@ double Distribution::sample(Rng& rng) const
 double Distribution::mean() const
 {
   switch (kind_) {
-    case Kind::deterministic:
-      return a_;
-    case Kind::exponential:
-      return a_;
-    case Kind::lognormal:
-      return std::exp(a_ + b_ * b_ / 2);
-    case Kind::uniform:
-      return (a_ + b_) / 2;
-    case Kind::empirical_bins: {
-      double m = 0, prev = 0;
-      for (std::size_t i = 0; i < cum_.size(); ++i) {
-        m += (cum_[i] - prev) * (points_[i] + points_[i + 1]) / 2;
-        prev = cum_[i];
-      }
-      return m;
+  case Kind::deterministic:
+    return a_;
+  case Kind::exponential:
+    return a_;
+  case Kind::lognormal:
+    return std::exp(a_ + b_ * b_ / 2);
+  case Kind::uniform:
+    return (a_ + b_) / 2;
+  case Kind::empirical_bins: {
+    double m = 0, prev = 0;
+    for (std::size_t i = 0; i < cum_.size(); ++i) {
+      m += (cum_[i] - prev) * (points_[i] + points_[i + 1]) / 2;
+      prev = cum_[i];
     }
-    case Kind::empirical_atoms: {
-      double m = 0, prev = 0;
-      for (std::size_t i = 0; i < cum_.size(); ++i) {
-        m += (cum_[i] - prev) * points_[i];
-        prev = cum_[i];
-      }
-      return m;
+    return m;
+  }
+  case Kind::empirical_atoms: {
+    double m = 0, prev = 0;
+    for (std::size_t i = 0; i < cum_.size(); ++i) {
+      m += (cum_[i] - prev) * points_[i];
+      prev = cum_[i];
     }
+    return m;
+  }
   }
   return 0;
 }
@@ -277,31 +280,31 @@ double Distribution::scv() const
     return 0;
   double second = 0; // E[X^2]
   switch (kind_) {
-    case Kind::deterministic:
-      return 0;
-    case Kind::exponential:
-      return 1;
-    case Kind::lognormal:
-      return std::expm1(b_ * b_);
-    case Kind::uniform:
-      return (b_ - a_) * (b_ - a_) / 12 / (m * m);
-    case Kind::empirical_bins: {
-      double prev = 0;
-      for (std::size_t i = 0; i < cum_.size(); ++i) {
-        double lo = points_[i], hi = points_[i + 1];
-        second += (cum_[i] - prev) * (lo * lo + lo * hi + hi * hi) / 3;
-        prev = cum_[i];
-      }
-      break;
+  case Kind::deterministic:
+    return 0;
+  case Kind::exponential:
+    return 1;
+  case Kind::lognormal:
+    return std::expm1(b_ * b_);
+  case Kind::uniform:
+    return (b_ - a_) * (b_ - a_) / 12 / (m * m);
+  case Kind::empirical_bins: {
+    double prev = 0;
+    for (std::size_t i = 0; i < cum_.size(); ++i) {
+      double lo = points_[i], hi = points_[i + 1];
+      second += (cum_[i] - prev) * (lo * lo + lo * hi + hi * hi) / 3;
+      prev = cum_[i];
     }
-    case Kind::empirical_atoms: {
-      double prev = 0;
-      for (std::size_t i = 0; i < cum_.size(); ++i) {
-        second += (cum_[i] - prev) * points_[i] * points_[i];
-        prev = cum_[i];
-      }
-      break;
+    break;
+  }
+  case Kind::empirical_atoms: {
+    double prev = 0;
+    for (std::size_t i = 0; i < cum_.size(); ++i) {
+      second += (cum_[i] - prev) * points_[i] * points_[i];
+      prev = cum_[i];
     }
+    break;
+  }
   }
   return second / (m * m) - 1;
 }
@@ -309,18 +312,18 @@ double Distribution::scv() const
 json Distribution::to_json() const
 {
   switch (kind_) {
-    case Kind::deterministic:
-      return {{"dist", "deterministic"}, {"value_s", a_}};
-    case Kind::exponential:
-      return {{"dist", "exponential"}, {"mean_s", a_}};
-    case Kind::lognormal:
-      return {{"dist", "lognormal"}, {"median_s", std::exp(a_)}, {"sigma", b_}};
-    case Kind::uniform:
-      return {{"dist", "uniform"}, {"min_s", a_}, {"max_s", b_}};
-    case Kind::empirical_bins:
-      return {{"dist", "empirical"}, {"edges_s", points_}, {"counts", counts_}};
-    case Kind::empirical_atoms:
-      return {{"dist", "empirical"}, {"values_s", points_}, {"counts", counts_}};
+  case Kind::deterministic:
+    return {{"dist", "deterministic"}, {"value_s", a_}};
+  case Kind::exponential:
+    return {{"dist", "exponential"}, {"mean_s", a_}};
+  case Kind::lognormal:
+    return {{"dist", "lognormal"}, {"median_s", std::exp(a_)}, {"sigma", b_}};
+  case Kind::uniform:
+    return {{"dist", "uniform"}, {"min_s", a_}, {"max_s", b_}};
+  case Kind::empirical_bins:
+    return {{"dist", "empirical"}, {"edges_s", points_}, {"counts", counts_}};
+  case Kind::empirical_atoms:
+    return {{"dist", "empirical"}, {"values_s", points_}, {"counts", counts_}};
   }
   return {};
 }

@@ -45,8 +45,8 @@ private:
   Distribution() = default;
   void finish_empirical();
   Kind kind_ = Kind::deterministic;
-  double a_  = 0; // value | mean | mu | min
-  double b_  = 0; // -    | -    | sigma | max
+  double a_  = 0;              // value | mean | mu | min
+  double b_  = 0;              // -    | -    | sigma | max
   std::vector<double> points_; // edges (bins) or values (atoms)
   std::vector<double> cum_;    // cumulative probability per bin/atom
   std::vector<double> counts_;

@@ -39,8 +39,8 @@ void EventQueue::arm(double when)
 
 void EventQueue::fire()
 {
-  armed_       = nullptr; // SimGrid deletes the timer that just fired
-  dispatching_ = true;
+  armed_         = nullptr; // SimGrid deletes the timer that just fired
+  dispatching_   = true;
   const double t = now();
   while (not heap_.empty() and heap_.front().when <= t) {
     std::pop_heap(heap_.begin(), heap_.end(), Later{});

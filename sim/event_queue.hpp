@@ -22,14 +22,14 @@ class Request;
 /** Anything that receives events. */
 class EventTarget {
 public:
-  virtual ~EventTarget() = default;
+  virtual ~EventTarget()                      = default;
   virtual void on_event(int kind, Request* r) = 0;
 };
 
 class EventQueue {
 public:
-  EventQueue() = default;
-  EventQueue(const EventQueue&) = delete;
+  EventQueue()                             = default;
+  EventQueue(const EventQueue&)            = delete;
   EventQueue& operator=(const EventQueue&) = delete;
   ~EventQueue();
 
@@ -62,11 +62,11 @@ private:
   void fire();
 
   std::vector<Event> heap_;
-  std::uint64_t seq_        = 0;
-  std::uint64_t events_run_ = 0;
+  std::uint64_t seq_                    = 0;
+  std::uint64_t events_run_             = 0;
   simgrid::kernel::timer::Timer* armed_ = nullptr;
-  double armed_when_        = 0;
-  bool dispatching_         = false;
+  double armed_when_                    = 0;
+  bool dispatching_                     = false;
 };
 
 } // namespace pvsim

@@ -15,10 +15,10 @@ class FifoServers : public EventTarget {
 public:
   class Owner {
   public:
-    virtual ~Owner()                                          = default;
-    virtual double service_time(const Request* r)             = 0;
+    virtual ~Owner()                              = default;
+    virtual double service_time(const Request* r) = 0;
     /** Service is over; the request has left the servers (already counted as departed). */
-    virtual void served(Request* r)                           = 0;
+    virtual void served(Request* r) = 0;
   };
 
   FifoServers(Owner& owner, int servers) : owner_(owner), servers_(servers) {}
@@ -37,7 +37,7 @@ private:
   void begin(Request* r);
   Owner& owner_;
   int servers_;
-  int busy_              = 0;
+  int busy_                = 0;
   std::uint64_t issued_    = 0;
   std::uint64_t completed_ = 0;
   RequestFifo queue_;

@@ -47,22 +47,22 @@ private:
 inline std::string JsonNode::describe(const json& v)
 {
   switch (v.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::object:
-      return "an object";
-    case json::value_t::array:
-      return "an array";
-    case json::value_t::string:
-      return "the string \"" + v.get<std::string>() + "\"";
-    case json::value_t::boolean:
-      return v.get<bool>() ? "true" : "false";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-    case json::value_t::number_float:
-      return "the number " + v.dump();
-    default:
-      return "an unsupported value";
+  case json::value_t::null:
+    return "null";
+  case json::value_t::object:
+    return "an object";
+  case json::value_t::array:
+    return "an array";
+  case json::value_t::string:
+    return "the string \"" + v.get<std::string>() + "\"";
+  case json::value_t::boolean:
+    return v.get<bool>() ? "true" : "false";
+  case json::value_t::number_integer:
+  case json::value_t::number_unsigned:
+  case json::value_t::number_float:
+    return "the number " + v.dump();
+  default:
+    return "an unsupported value";
   }
 }
 

@@ -76,8 +76,8 @@ double LatencyHistogram::quantile_s(double q) const
     return 0.0;
   q = std::clamp(q, 0.0, 1.0);
   // Rank of the sample quantile (nearest-rank definition, as fio reports percentiles).
-  auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
-  rank      = std::clamp<std::uint64_t>(rank, 1, count_);
+  auto rank          = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
+  rank               = std::clamp<std::uint64_t>(rank, 1, count_);
   std::uint64_t seen = 0;
   for (std::size_t i = 0; i < bucket_count; ++i) {
     seen += buckets_[i];

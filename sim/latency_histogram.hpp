@@ -16,9 +16,9 @@ namespace pvsim {
 
 class LatencyHistogram {
 public:
-  static constexpr int sub_bits        = 6; // 64 sub-buckets per octave
-  static constexpr int linear_limit_ns = 128;
-  static constexpr int max_octave      = 52;
+  static constexpr int sub_bits             = 6; // 64 sub-buckets per octave
+  static constexpr int linear_limit_ns      = 128;
+  static constexpr int max_octave           = 52;
   static constexpr std::size_t bucket_count = linear_limit_ns + (max_octave - 7) * (1 << sub_bits);
 
   void record(double seconds);
@@ -42,10 +42,10 @@ public:
 
 private:
   std::vector<std::uint64_t> buckets_ = std::vector<std::uint64_t>(bucket_count, 0);
-  std::uint64_t count_ = 0;
-  double sum_s_        = 0;
-  double min_s_        = 0;
-  double max_s_        = 0;
+  std::uint64_t count_                = 0;
+  double sum_s_                       = 0;
+  double min_s_                       = 0;
+  double max_s_                       = 0;
 };
 
 } // namespace pvsim

@@ -30,14 +30,15 @@ struct ParamDoc {
   bool required = false;
 };
 
-template <class P> class ParamTable {
+template <class P>
+class ParamTable {
 public:
   explicit ParamTable(std::string what) : what_(std::move(what)) {}
 
   ParamTable& integer(const std::string& name, long long P::*member, std::optional<long long> def, long long min,
                       long long max, std::string doc, std::string from = "")
   {
-    Field f = make(name, "integer", def ? json(*def) : json(), std::move(doc), std::move(from));
+    Field f  = make(name, "integer", def ? json(*def) : json(), std::move(doc), std::move(from));
     f.schema = {{"type", "integer"}, {"minimum", min}};
     if (max != std::numeric_limits<long long>::max())
       f.schema["maximum"] = max;
@@ -150,14 +151,14 @@ public:
                        double max, std::string doc, std::string from = "")
   {
     static const char* kinds[] = {"duration", "size", "frequency", "bandwidth"};
-    Field f = make(name, kinds[static_cast<int>(dim)], def ? json(*def) : json(), std::move(doc), std::move(from));
-    f.keys  = quantity_keys(name, dim);
-    json props = json::object();
+    Field f     = make(name, kinds[static_cast<int>(dim)], def ? json(*def) : json(), std::move(doc), std::move(from));
+    f.keys      = quantity_keys(name, dim);
+    json props  = json::object();
     props[name] = {{"type", "string"}, {"description", "with a unit, e.g. " + std::string(unit_example(dim))}};
     for (const auto& s : key_suffixes(dim))
       props[name + "_" + std::string(s.suffix)] = {{"type", "number"}, {"minimum", min / s.factor}};
     f.schema_props = props;
-    f.read = [name, dim, member, def, min, max](P& p, const JsonNode& obj, std::set<std::string>& used) {
+    f.read         = [name, dim, member, def, min, max](P& p, const JsonNode& obj, std::set<std::string>& used) {
       auto v = read_quantity(obj, name, dim, &used);
       if (not v) {
         p.*member = *def;
@@ -169,13 +170,13 @@ public:
           if (obj.value().contains(k))
             key = k;
         obj.child(key).fail("'" + name + "' must be " + range_text(min, max) + " " + std::string(base_unit(dim)) +
-                            ", got " + obj.value().at(key).dump() + " (" + json(*v).dump() + " " +
-                            std::string(base_unit(dim)) + ")");
+                                    ", got " + obj.value().at(key).dump() + " (" + json(*v).dump() + " " +
+                                    std::string(base_unit(dim)) + ")");
       }
       p.*member = *v;
     };
     std::string canonical = name + "_" + std::string(base_unit(dim));
-    f.write = [canonical, member](const P& p, json& out) { out[canonical] = p.*member; };
+    f.write               = [canonical, member](const P& p, json& out) { out[canonical] = p.*member; };
     return add(std::move(f));
   }
 
@@ -199,10 +200,10 @@ public:
   /** A distribution that may be absent (the model then falls back on another field). */
   ParamTable& optional_distribution(const std::string& name, std::optional<Distribution> P::*member, std::string doc)
   {
-    Field f  = make(name, "distribution", json(nullptr), std::move(doc), "");
+    Field f    = make(name, "distribution", json(nullptr), std::move(doc), "");
     f.required = false;
-    f.schema = {{"$ref", "#/$defs/distribution"}};
-    f.read   = [name, member](P& p, const JsonNode& obj, std::set<std::string>& used) {
+    f.schema   = {{"$ref", "#/$defs/distribution"}};
+    f.read     = [name, member](P& p, const JsonNode& obj, std::set<std::string>& used) {
       if (not obj.value().contains(name)) {
         p.*member = std::nullopt;
         return;
@@ -220,11 +221,11 @@ public:
   /** A reference to another component: a port of the wiring graph. */
   ParamTable& ref(const std::string& name, std::string P::*member, bool required, std::string doc)
   {
-    Field f     = make(name, "ref", required ? json() : json(""), std::move(doc), "");
-    f.required  = required;
-    f.is_ref    = true;
-    f.schema    = {{"type", "string"}, {"description", "name of a component"}};
-    f.read      = [name, member, required](P& p, const JsonNode& obj, std::set<std::string>& used) {
+    Field f    = make(name, "ref", required ? json() : json(""), std::move(doc), "");
+    f.required = required;
+    f.is_ref   = true;
+    f.schema   = {{"type", "string"}, {"description", "name of a component"}};
+    f.read     = [name, member, required](P& p, const JsonNode& obj, std::set<std::string>& used) {
       if (not obj.value().contains(name)) {
         p.*member = "";
         return;
@@ -235,7 +236,7 @@ public:
         v.fail("expected the name of a component, got " + JsonNode::describe(v.value()));
       p.*member = v.value().get<std::string>();
     };
-    f.write      = [name, member](const P& p, json& out) {
+    f.write = [name, member](const P& p, json& out) {
       if (not(p.*member).empty())
         out[name] = p.*member;
     };
@@ -299,11 +300,12 @@ public:
     for (const auto& f : fields_) {
       if (f.schema_props.is_object()) {
         for (auto& [k, v] : f.schema_props.items()) {
-          props[k]                = v;
-          props[k]["description"] = f.doc + (v.contains("description") ? " (" + v["description"].template get<std::string>() + ")" : "");
+          props[k] = v;
+          props[k]["description"] =
+              f.doc + (v.contains("description") ? " (" + v["description"].template get<std::string>() + ")" : "");
         }
       } else {
-        json s = f.schema;
+        json s           = f.schema;
         s["description"] = f.doc + (f.from.empty() ? "" : " Default from: " + f.from + ".");
         if (not f.default_value.is_null())
           s["default"] = f.default_value;
@@ -376,7 +378,8 @@ private:
   static std::string range_text(double min, double max)
   {
     auto num = [](double x) { return json(x).dump(); };
-    if (max >= std::numeric_limits<double>::max() / 2 or max == static_cast<double>(std::numeric_limits<long long>::max()))
+    if (max >= std::numeric_limits<double>::max() / 2 or
+        max == static_cast<double>(std::numeric_limits<long long>::max()))
       return "≥ " + num(min);
     return "in [" + num(min) + ", " + num(max) + "]";
   }

@@ -9,7 +9,8 @@
 
 namespace pvsim {
 
-template <class Event> class Probe {
+template <class Event>
+class Probe {
 public:
   using Slot = std::function<void(const Event&)>;
   /** Observing does not change the model: collectors may connect to a const probe. */

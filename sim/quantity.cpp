@@ -42,10 +42,11 @@ double convert(const JsonNode& v, const std::string& base, Dimension d, double f
   if (v.value().is_string()) {
     auto q = parse_quantity(d, v.value().get<std::string>());
     if (not q)
-      v.fail("expected a " + std::string(d == Dimension::duration    ? "duration"
-                                          : d == Dimension::size      ? "size"
-                                          : d == Dimension::frequency ? "frequency"
-                                                                      : "bandwidth") +
+      v.fail("expected a " +
+             std::string(d == Dimension::duration    ? "duration"
+                         : d == Dimension::size      ? "size"
+                         : d == Dimension::frequency ? "frequency"
+                                                     : "bandwidth") +
              " with a unit such as " + std::string(unit_example(d)) + ", got " + JsonNode::describe(v.value()));
     return *q;
   }

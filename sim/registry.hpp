@@ -41,13 +41,14 @@ private:
   std::map<std::string, ModelInfo> models_;
 };
 
-template <class M> ModelInfo model_info()
+template <class M>
+ModelInfo model_info()
 {
   ModelInfo info;
   info.type    = M::type_name;
   info.summary = M::summary;
   info.build   = [](const std::string& name, const JsonNode& node) -> std::unique_ptr<Component> {
-    const auto& table = M::param_table();
+    const auto& table    = M::param_table();
     typename M::Params p = table.parse(node, {"type"});
     auto c               = std::make_unique<M>(name, p);
     for (auto& [port, target, required] : table.refs(p))
@@ -61,7 +62,8 @@ template <class M> ModelInfo model_info()
   return info;
 }
 
-template <class M> struct Registrar {
+template <class M>
+struct Registrar {
   Registrar() { Registry::builtin().add(model_info<M>()); }
 };
 

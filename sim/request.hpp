@@ -24,23 +24,29 @@ class Request {
 public:
   static constexpr int max_frames = 12;
 
-  std::uint64_t id       = 0;
-  Op op                  = Op::read;
+  std::uint64_t id         = 0;
+  Op op                    = Op::read;
   std::uint32_t size_bytes = 0;
-  std::uint64_t offset   = 0;
-  int job                = -1; // index of the issuing job
-  int queue              = -1; // hardware queue (hctx) index, when a model assigns one
-  int tag                = -1; // tag within that hardware queue
-  double submit_s        = 0;  // when the job submitted it
-  double stage_s         = 0;  // when it entered the queueing stage it is in now (one at a time)
-  Request* next          = nullptr; // intrusive link for queues and the free list
+  std::uint64_t offset     = 0;
+  int job                  = -1;      // index of the issuing job
+  int queue                = -1;      // hardware queue (hctx) index, when a model assigns one
+  int tag                  = -1;      // tag within that hardware queue
+  double submit_s          = 0;       // when the job submitted it
+  double stage_s           = 0;       // when it entered the queueing stage it is in now (one at a time)
+  Request* next            = nullptr; // intrusive link for queues and the free list
 
   void push_end_io(Component* c, double now) { frames_[depth_++] = {c, now}; }
   /** Completes the request at the current stage: the top frame's component is told. */
   void end_io();
   int depth() const { return depth_; }
   const EndIoFrame& top() const { return frames_[depth_ - 1]; }
-  void reset() { depth_ = 0; next = nullptr; queue = -1; tag = -1; }
+  void reset()
+  {
+    depth_ = 0;
+    next   = nullptr;
+    queue  = -1;
+    tag    = -1;
+  }
 
 private:
   EndIoFrame frames_[max_frames];
@@ -57,10 +63,10 @@ public:
 
 private:
   std::vector<std::unique_ptr<Request[]>> blocks_;
-  Request* free_              = nullptr;
-  std::uint64_t outstanding_  = 0;
-  std::uint64_t allocated_    = 0;
-  std::uint64_t next_id_      = 0;
+  Request* free_             = nullptr;
+  std::uint64_t outstanding_ = 0;
+  std::uint64_t allocated_   = 0;
+  std::uint64_t next_id_     = 0;
 };
 
 /** An intrusive FIFO of requests (no allocation). */

@@ -89,10 +89,10 @@ std::string queues_csv(const json& results)
          "mean_in_system,mean_queue_length,utilization\n";
   for (auto& [n, q] : results["queues"].items()) {
     const json& l = q["response_us"];
-    out << n << "," << num(q["servers"]) << "," << num(q["requests"]) << "," << num(q["iops"]) << ","
-        << num(q["MBps"]) << "," << num(l["mean"]) << "," << num(l["p50"]) << "," << num(l["p99"]) << ","
-        << num(l["p99.9"]) << "," << num(q["mean_wait_us"]) << "," << num(q["mean_in_system"]) << ","
-        << num(q["mean_queue_length"]) << "," << num(q["utilization"]) << "\n";
+    out << n << "," << num(q["servers"]) << "," << num(q["requests"]) << "," << num(q["iops"]) << "," << num(q["MBps"])
+        << "," << num(l["mean"]) << "," << num(l["p50"]) << "," << num(l["p99"]) << "," << num(l["p99.9"]) << ","
+        << num(q["mean_wait_us"]) << "," << num(q["mean_in_system"]) << "," << num(q["mean_queue_length"]) << ","
+        << num(q["utilization"]) << "\n";
   }
   return out.str();
 }

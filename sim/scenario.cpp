@@ -81,9 +81,9 @@ void apply_override(json& doc, const std::string& assignment)
   std::string pointer;
   std::size_t start = 0;
   while (true) {
-    auto dot         = path.find('.', start);
-    std::string key  = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    bool last        = dot == std::string::npos;
+    auto dot        = path.find('.', start);
+    std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    bool last       = dot == std::string::npos;
     if (key.empty())
       throw InputError("--set", path, "empty component in the path");
     if (node->is_array()) {
@@ -91,7 +91,9 @@ void apply_override(json& doc, const std::string& assignment)
       try {
         idx = std::stoul(key);
       } catch (...) {
-        throw InputError("--set", path, "'" + (pointer.empty() ? "/" : pointer) + "' is an array: expected an index, got '" + key + "'");
+        throw InputError("--set", path,
+                         "'" + (pointer.empty() ? "/" : pointer) + "' is an array: expected an index, got '" + key +
+                             "'");
       }
       if (idx >= node->size())
         throw InputError("--set", path, "index " + key + " is past the end of " + pointer);

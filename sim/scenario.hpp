@@ -17,7 +17,7 @@
 namespace pvsim {
 
 struct ScenarioParams {
-  long long format  = 1;
+  long long format = 1;
   std::string name;
   std::string description;
   long long seed    = 1;

@@ -19,8 +19,8 @@ json duration_props(const std::string& base, const std::string& doc)
 
 json distribution_schema()
 {
-  json dur = {{"type", "string"}, {"pattern", "^\\s*[0-9.eE+-]+\\s*(ns|us|µs|ms|s|sec|min)\\s*$"}};
-  json num = {{"type", "number"}, {"minimum", 0}};
+  json dur     = {{"type", "string"}, {"pattern", "^\\s*[0-9.eE+-]+\\s*(ns|us|µs|ms|s|sec|min)\\s*$"}};
+  json num     = {{"type", "number"}, {"minimum", 0}};
   json numlist = {{"type", "array"}, {"items", num}};
   json strlist = {{"type", "array"}, {"items", dur}};
   json props   = {{"dist", {{"enum", {"deterministic", "exponential", "lognormal", "uniform", "empirical"}}}},
@@ -37,26 +37,26 @@ json distribution_schema()
     for (const char* s : {"_s", "_ms", "_us", "_ns"})
       props[std::string(base) + s] = numlist;
   }
-  return {{"description", "A duration distribution: a duration string (deterministic) or an object with \"dist\"."},
-          {"oneOf",
-           {dur,
-            {{"type", "object"}, {"required", {"dist"}}, {"properties", props}, {"additionalProperties", false}}}}};
+  return {
+      {"description", "A duration distribution: a duration string (deterministic) or an object with \"dist\"."},
+      {"oneOf",
+       {dur, {{"type", "object"}, {"required", {"dist"}}, {"properties", props}, {"additionalProperties", false}}}}};
 }
 } // namespace
 
 json scenario_schema()
 {
-  const auto& reg = Registry::builtin();
-  json defs       = json::object();
+  const auto& reg      = Registry::builtin();
+  json defs            = json::object();
   defs["distribution"] = distribution_schema();
   json all_of          = json::array();
   json types           = json::array();
   for (const auto& type : reg.types()) {
-    const ModelInfo* info = reg.find(type);
-    json s                = info->schema();
-    s["type"]             = "object";
-    s["description"]      = info->summary;
-    s["properties"]["type"] = {{"const", type}};
+    const ModelInfo* info     = reg.find(type);
+    json s                    = info->schema();
+    s["type"]                 = "object";
+    s["description"]          = info->summary;
+    s["properties"]["type"]   = {{"const", type}};
     s["additionalProperties"] = false;
     defs[type]                = s;
     types.push_back(type);
@@ -67,16 +67,16 @@ json scenario_schema()
                        {"required", {"type"}},
                        {"properties", {{"type", {{"enum", types}, {"description", "The model (see pvsim models)."}}}}},
                        {"allOf", all_of}};
-  json props = {{"$schema", {{"type", "string"}}},
-                {"pvsim", {{"const", 1}, {"description", "Scenario format version."}}},
-                {"name", {{"type", "string"}}},
-                {"description", {{"type", "string"}}},
-                {"seed", {{"type", "integer"}, {"minimum", 0}}},
-                {"components",
-                 {{"type", "object"},
-                  {"minProperties", 1},
-                  {"description", "Named components; each one's \"type\" selects its model."},
-                  {"additionalProperties", {{"$ref", "#/$defs/component"}}}}}};
+  json props        = {{"$schema", {{"type", "string"}}},
+                       {"pvsim", {{"const", 1}, {"description", "Scenario format version."}}},
+                       {"name", {{"type", "string"}}},
+                       {"description", {{"type", "string"}}},
+                       {"seed", {{"type", "integer"}, {"minimum", 0}}},
+                       {"components",
+                        {{"type", "object"},
+                         {"minProperties", 1},
+                         {"description", "Named components; each one's \"type\" selects its model."},
+                         {"additionalProperties", {{"$ref", "#/$defs/component"}}}}}};
   props.update(duration_props("duration", "Simulated time"));
   props.update(duration_props("warmup", "Warm-up excluded from statistics"));
   json duration_required = json::array();

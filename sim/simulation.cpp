@@ -42,17 +42,17 @@ Simulation::~Simulation() = default;
 
 json Simulation::resolved_scenario() const
 {
-  json out              = json::object();
-  out["pvsim"]          = scenario_.params.format;
-  out["name"]           = scenario_.params.name;
-  out["description"]    = scenario_.params.description;
-  out["seed"]           = scenario_.params.seed;
-  out["duration_s"]     = scenario_.params.duration_s;
-  out["warmup_s"]       = scenario_.params.warmup_s;
-  json comps            = json::object();
+  json out           = json::object();
+  out["pvsim"]       = scenario_.params.format;
+  out["name"]        = scenario_.params.name;
+  out["description"] = scenario_.params.description;
+  out["seed"]        = scenario_.params.seed;
+  out["duration_s"]  = scenario_.params.duration_s;
+  out["warmup_s"]    = scenario_.params.warmup_s;
+  json comps         = json::object();
   for (const auto& c : components_) {
-    json p         = c->resolved_params();
-    p["type"]      = c->type();
+    json p           = c->resolved_params();
+    p["type"]        = c->type();
     comps[c->name()] = p;
   }
   out["components"] = comps;
@@ -96,9 +96,9 @@ json Simulation::run()
   if (simgrid::s4u::Engine::has_instance())
     throw std::logic_error("one simulation per process: SimGrid keeps global state");
   xbt_log_control_set("root.thresh:warning");
-  int argc           = 1;
-  char name[]        = "pvsim";
-  char* argv[]       = {name, nullptr};
+  int argc     = 1;
+  char name[]  = "pvsim";
+  char* argv[] = {name, nullptr};
   simgrid::s4u::Engine engine(&argc, argv);
   simgrid::s4u::Engine::set_config("contexts/factory:raw");
   simgrid::s4u::Engine::set_config("network/model:CM02"); // exact link latencies (the default LV08 scales them)
@@ -151,7 +151,8 @@ json Simulation::run()
       details[c->name()] = d;
   }
   results["components"]   = details;
-  results["engine"]       = {{"events", events_->events_run() - progress_events_ - (warmup_s() > 0 ? 1 : 0)}, {"pending_events", events_->pending()},
+  results["engine"]       = {{"events", events_->events_run() - progress_events_ - (warmup_s() > 0 ? 1 : 0)},
+                             {"pending_events", events_->pending()},
                              {"requests_allocated", pool_.allocated()}};
   results["conservation"] = conservation();
   events_.reset(); // its armed timer belongs to this engine
@@ -179,8 +180,8 @@ json Simulation::conservation() const
       comps[q.name] = entry(q.servers->occupancy());
   }
   // Independent check: the requests the jobs hold in flight are exactly those the pool has handed out.
-  bool pool_ok = jobs_in_flight == pool_.outstanding();
-  ok           = ok and pool_ok;
+  bool pool_ok      = jobs_in_flight == pool_.outstanding();
+  ok                = ok and pool_ok;
   out["components"] = comps;
   out["requests"]   = {{"jobs_in_flight", jobs_in_flight}, {"pool_outstanding", pool_.outstanding()}, {"ok", pool_ok}};
   out["ok"]         = ok;

@@ -22,25 +22,25 @@ QueueStats::QueueStats(const Probe<StationEvent>& probe, int servers) : servers_
 void QueueStats::on_event(const StationEvent& ev)
 {
   switch (ev.what) {
-    case StationEvent::What::arrive:
-      issued_++;
-      in_system_.add(ev.t, 1);
-      break;
-    case StationEvent::What::start:
-      busy_.add(ev.t, 1);
-      wait_sum_s_ += ev.t - ev.arrived_s;
-      wait_count_++;
-      break;
-    case StationEvent::What::depart:
-      completed_++;
-      in_system_.add(ev.t, -1);
-      busy_.add(ev.t, -1);
-      if (ev.t >= window_start_) {
-        window_completed_++;
-        window_bytes_ += ev.r->size_bytes;
-        response_.record(ev.t - ev.arrived_s);
-      }
-      break;
+  case StationEvent::What::arrive:
+    issued_++;
+    in_system_.add(ev.t, 1);
+    break;
+  case StationEvent::What::start:
+    busy_.add(ev.t, 1);
+    wait_sum_s_ += ev.t - ev.arrived_s;
+    wait_count_++;
+    break;
+  case StationEvent::What::depart:
+    completed_++;
+    in_system_.add(ev.t, -1);
+    busy_.add(ev.t, -1);
+    if (ev.t >= window_start_) {
+      window_completed_++;
+      window_bytes_ += ev.r->size_bytes;
+      response_.record(ev.t - ev.arrived_s);
+    }
+    break;
   }
 }
 
@@ -60,17 +60,17 @@ nlohmann::json QueueStats::report(double now) const
 {
   double span = now - window_start_;
   nlohmann::json out;
-  out["servers"]            = servers_;
-  out["requests"]           = window_completed_;
-  out["iops"]               = span > 0 ? static_cast<double>(window_completed_) / span : 0.0;
-  out["MBps"]               = span > 0 ? static_cast<double>(window_bytes_) / span / 1e6 : 0.0;
-  out["response_us"]        = latency_summary_us(response_);
-  out["mean_wait_us"]       = wait_count_ ? wait_sum_s_ / static_cast<double>(wait_count_) * 1e6 : 0.0;
-  out["mean_in_system"]     = in_system_.mean(now);
-  out["mean_busy_servers"]  = busy_.mean(now);
-  out["utilization"]        = servers_ > 0 ? busy_.mean(now) / servers_ : 0.0;
-  out["mean_queue_length"]  = in_system_.mean(now) - busy_.mean(now);
-  out["histogram"]          = response_.buckets_json();
+  out["servers"]           = servers_;
+  out["requests"]          = window_completed_;
+  out["iops"]              = span > 0 ? static_cast<double>(window_completed_) / span : 0.0;
+  out["MBps"]              = span > 0 ? static_cast<double>(window_bytes_) / span / 1e6 : 0.0;
+  out["response_us"]       = latency_summary_us(response_);
+  out["mean_wait_us"]      = wait_count_ ? wait_sum_s_ / static_cast<double>(wait_count_) * 1e6 : 0.0;
+  out["mean_in_system"]    = in_system_.mean(now);
+  out["mean_busy_servers"] = busy_.mean(now);
+  out["utilization"]       = servers_ > 0 ? busy_.mean(now) / servers_ : 0.0;
+  out["mean_queue_length"] = in_system_.mean(now) - busy_.mean(now);
+  out["histogram"]         = response_.buckets_json();
   return out;
 }
 

@@ -17,29 +17,27 @@ struct UnitWord {
 // KB/MB/GB are decimal, KiB/MiB/GiB binary.
 const std::vector<UnitWord> duration_words{{"ns", 1e-9}, {"us", 1e-6}, {"µs", 1e-6}, {"ms", 1e-3},
                                            {"s", 1.0},   {"sec", 1.0}, {"min", 60.0}};
-const std::vector<UnitWord> size_words{{"B", 1.0},         {"k", 1024.0},       {"K", 1024.0},
-                                       {"KiB", 1024.0},    {"KB", 1e3},         {"kB", 1e3},
-                                       {"m", 1048576.0},   {"M", 1048576.0},    {"MiB", 1048576.0},
-                                       {"MB", 1e6},        {"g", 1073741824.0}, {"G", 1073741824.0},
-                                       {"GiB", 1073741824.0}, {"GB", 1e9}};
+const std::vector<UnitWord> size_words{
+    {"B", 1.0},          {"k", 1024.0},       {"K", 1024.0},         {"KiB", 1024.0},    {"KB", 1e3},
+    {"kB", 1e3},         {"m", 1048576.0},    {"M", 1048576.0},      {"MiB", 1048576.0}, {"MB", 1e6},
+    {"g", 1073741824.0}, {"G", 1073741824.0}, {"GiB", 1073741824.0}, {"GB", 1e9}};
 const std::vector<UnitWord> freq_words{{"Hz", 1.0}, {"kHz", 1e3}, {"MHz", 1e6}, {"GHz", 1e9}};
-const std::vector<UnitWord> bw_words{{"B/s", 1.0},         {"KB/s", 1e3},         {"kB/s", 1e3},
-                                     {"MB/s", 1e6},        {"GB/s", 1e9},         {"KiB/s", 1024.0},
-                                     {"MiB/s", 1048576.0}, {"GiB/s", 1073741824.0}, {"bit/s", 0.125},
-                                     {"kbit/s", 125.0},    {"Mbit/s", 125e3},     {"Gbit/s", 125e6},
-                                     {"Mbps", 125e3},      {"Gbps", 125e6}};
+const std::vector<UnitWord> bw_words{{"B/s", 1.0},     {"KB/s", 1e3},     {"kB/s", 1e3},        {"MB/s", 1e6},
+                                     {"GB/s", 1e9},    {"KiB/s", 1024.0}, {"MiB/s", 1048576.0}, {"GiB/s", 1073741824.0},
+                                     {"bit/s", 0.125}, {"kbit/s", 125.0}, {"Mbit/s", 125e3},    {"Gbit/s", 125e6},
+                                     {"Mbps", 125e3},  {"Gbps", 125e6}};
 
 const std::vector<UnitWord>& words(Dimension d)
 {
   switch (d) {
-    case Dimension::duration:
-      return duration_words;
-    case Dimension::size:
-      return size_words;
-    case Dimension::frequency:
-      return freq_words;
-    case Dimension::bandwidth:
-      return bw_words;
+  case Dimension::duration:
+    return duration_words;
+  case Dimension::size:
+    return size_words;
+  case Dimension::frequency:
+    return freq_words;
+  case Dimension::bandwidth:
+    return bw_words;
   }
   return duration_words;
 }
@@ -52,14 +50,14 @@ const std::vector<UnitSuffix>& key_suffixes(Dimension d)
   static const std::vector<UnitSuffix> freq{{"hz", 1.0}, {"mhz", 1e6}, {"ghz", 1e9}};
   static const std::vector<UnitSuffix> bw{{"Bps", 1.0}, {"MBps", 1e6}, {"GBps", 1e9}, {"Gbps", 125e6}};
   switch (d) {
-    case Dimension::duration:
-      return dur;
-    case Dimension::size:
-      return size;
-    case Dimension::frequency:
-      return freq;
-    case Dimension::bandwidth:
-      return bw;
+  case Dimension::duration:
+    return dur;
+  case Dimension::size:
+    return size;
+  case Dimension::frequency:
+    return freq;
+  case Dimension::bandwidth:
+    return bw;
   }
   return dur;
 }
@@ -72,14 +70,14 @@ std::string_view base_unit(Dimension d)
 std::string_view unit_example(Dimension d)
 {
   switch (d) {
-    case Dimension::duration:
-      return "\"20us\"";
-    case Dimension::size:
-      return "\"4KiB\"";
-    case Dimension::frequency:
-      return "\"2.5GHz\"";
-    case Dimension::bandwidth:
-      return "\"10Gbit/s\"";
+  case Dimension::duration:
+    return "\"20us\"";
+  case Dimension::size:
+    return "\"4KiB\"";
+  case Dimension::frequency:
+    return "\"2.5GHz\"";
+  case Dimension::bandwidth:
+    return "\"10Gbit/s\"";
   }
   return "";
 }

@@ -10,7 +10,8 @@ namespace pvsim {
 
 void Wiring::fail_at(std::size_t v, const std::string& key, const std::string& what) const
 {
-  throw InputError(file_, "/components/" + pointer_token(components_[v]->name()) + (key.empty() ? "" : "/" + key), what);
+  throw InputError(file_, "/components/" + pointer_token(components_[v]->name()) + (key.empty() ? "" : "/" + key),
+                   what);
 }
 
 Wiring::Wiring(const std::vector<std::unique_ptr<Component>>& components, const std::string& file)
@@ -21,7 +22,7 @@ Wiring::Wiring(const std::vector<std::unique_ptr<Component>>& components, const 
   for (std::size_t i = 0; i < components.size(); ++i) {
     index[components[i]->name()] = i;
     names.push_back(components[i]->name());
-    graph_[i]                    = i;
+    graph_[i] = i;
   }
   for (std::size_t i = 0; i < components.size(); ++i) {
     for (auto& port : components[i]->ports()) {
@@ -67,7 +68,7 @@ void Wiring::check_cycles() const
         stack.pop_back();
         continue;
       }
-      std::size_t w = boost::target(*it, graph_);
+      std::size_t w    = boost::target(*it, graph_);
       std::string port = graph_[*it];
       ++it;
       if (colour[w] == 1) {
@@ -108,8 +109,9 @@ void Wiring::check_reachability() const
       fed[v]  = true;
       if (boost::out_degree(v, graph_) == 0) {
         if (not components_[v]->can_complete())
-          fail_at(v, "", "requests reach '" + components_[v]->name() + "' (" + components_[v]->type() +
-                             ") but it has nowhere to send them: connect its output to a device");
+          fail_at(v, "",
+                  "requests reach '" + components_[v]->name() + "' (" + components_[v]->type() +
+                      ") but it has nowhere to send them: connect its output to a device");
         ends = true;
       }
       for (auto [b, e] = boost::out_edges(v, graph_); b != e; ++b)
@@ -129,11 +131,14 @@ void Wiring::write_dot(std::ostream& out, const std::string& title) const
 {
   auto vertex_writer = [this](std::ostream& o, std::size_t v) {
     const auto& c = *components_[v];
-    o << "[label=\"" << c.name() << "\\n" << c.type() << "\", shape="
-      << (c.is_source() ? "ellipse" : c.can_complete() and boost::out_degree(v, graph_) == 0 ? "cylinder" : "box")
+    o << "[label=\"" << c.name() << "\\n"
+      << c.type() << "\", shape="
+      << (c.is_source()                                            ? "ellipse"
+          : c.can_complete() and boost::out_degree(v, graph_) == 0 ? "cylinder"
+                                                                   : "box")
       << "]";
   };
-  auto edge_writer = [this](std::ostream& o, Graph::edge_descriptor e) { o << "[label=\"" << graph_[e] << "\"]"; };
+  auto edge_writer  = [this](std::ostream& o, Graph::edge_descriptor e) { o << "[label=\"" << graph_[e] << "\"]"; };
   auto graph_writer = [&title](std::ostream& o) {
     o << "label=\"" << title << "\";\nrankdir=LR;\nnode [fontname=\"Helvetica\"];\n";
   };

@@ -58,7 +58,7 @@ TEST(Cli, SetOverridesAValueAndTheResolvedScenarioRecordsIt)
 {
   TempDir dir;
   auto r = run_pvsim("run -q " + default_scenario() + " -o " + dir.file("o") + " --set components.ssd.channels=2" +
-                 " --set components.reader.bs=8KiB");
+                     " --set components.reader.bs=8KiB");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   json res = json::parse(read_file(dir.file("o/results.json")));
   EXPECT_EQ(res["scenario"]["components"]["ssd"]["channels"], 2);

@@ -80,10 +80,10 @@ TEST(Distribution, UnknownKindSuggestsTheClosest)
 
 TEST(Distribution, BadShapesAreRejectedWithTheirPlace)
 {
-  EXPECT_THROW(parse({{"dist", "exponential"}}), InputError);                              // no mean
-  EXPECT_THROW(parse({{"dist", "exponential"}, {"mean", "-1us"}}), InputError);            // negative
-  EXPECT_THROW(parse({{"dist", "exponential"}, {"mean", "1us"}, {"cv", 2}}), InputError);   // unknown key
-  EXPECT_THROW(parse({{"dist", "empirical"}, {"edges_us", {1, 2}}, {"counts", {1, 2}}}), InputError); // counts
+  EXPECT_THROW(parse({{"dist", "exponential"}}), InputError);                                          // no mean
+  EXPECT_THROW(parse({{"dist", "exponential"}, {"mean", "-1us"}}), InputError);                        // negative
+  EXPECT_THROW(parse({{"dist", "exponential"}, {"mean", "1us"}, {"cv", 2}}), InputError);              // unknown key
+  EXPECT_THROW(parse({{"dist", "empirical"}, {"edges_us", {1, 2}}, {"counts", {1, 2}}}), InputError);  // counts
   EXPECT_THROW(parse({{"dist", "empirical"}, {"values_us", {3, 2}}, {"counts", {1, 2}}}), InputError); // order
   EXPECT_THROW(parse(42), InputError);
 }

@@ -7,8 +7,8 @@ using namespace pvsim;
 namespace {
 json run(const json& components, double duration_s = 0.2, double warmup_s = 0.02)
 {
-  json doc = {{"name", "models"}, {"seed", 5}, {"duration_s", duration_s}, {"warmup_s", warmup_s},
-              {"components", components}};
+  json doc = {
+      {"name", "models"}, {"seed", 5}, {"duration_s", duration_s}, {"warmup_s", warmup_s}, {"components", components}};
   Simulation sim(scenario_from_json(doc, "models"));
   json r = sim.run();
   require_conservation(r);
@@ -18,8 +18,8 @@ json run(const json& components, double duration_s = 0.2, double warmup_s = 0.02
 
 TEST(NullBlk, EveryRequestTakesExactlyTheCompletionLatencyWhileTagsAreFree)
 {
-  json r = run({{"job", {{"type", "source.closed"}, {"iodepth", 16}, {"target", "nullb0"}}},
-                {"nullb0", {{"type", "device.null_blk"}, {"completion_latency", "10us"}, {"hw_queue_depth", 64}}}});
+  json r          = run({{"job", {{"type", "source.closed"}, {"iodepth", 16}, {"target", "nullb0"}}},
+                         {"nullb0", {{"type", "device.null_blk"}, {"completion_latency", "10us"}, {"hw_queue_depth", 64}}}});
   const json& lat = r["jobs"]["job"]["latency_us"];
   EXPECT_NEAR(lat["min"].get<double>(), 10.0, 1e-6);
   EXPECT_NEAR(lat["max"].get<double>(), 10.0, 1e-6);
@@ -55,11 +55,12 @@ TEST(ParallelDevice, ThroughputSaturatesAtChannelsOverServiceTime)
 
 TEST(ParallelDevice, WritesUseTheirOwnServiceTime)
 {
-  json r = run({{"job", {{"type", "source.closed"}, {"rw", "randrw"}, {"rwmixread", 50}, {"iodepth", 1}, {"target", "ssd"}}},
-                {"ssd",
-                 {{"type", "device.parallel"},
-                  {"read_service", "80us"},
-                  {"write_service", {{"dist", "lognormal"}, {"mean", "20us"}, {"cv", 1.5}}}}}});
+  json r =
+      run({{"job", {{"type", "source.closed"}, {"rw", "randrw"}, {"rwmixread", 50}, {"iodepth", 1}, {"target", "ssd"}}},
+           {"ssd",
+            {{"type", "device.parallel"},
+             {"read_service", "80us"},
+             {"write_service", {{"dist", "lognormal"}, {"mean", "20us"}, {"cv", 1.5}}}}}});
   const json& j = r["jobs"]["job"];
   EXPECT_NEAR(j["read"]["latency_us"]["mean"].get<double>(), 80, 0.01);
   EXPECT_NEAR(j["write"]["latency_us"]["mean"].get<double>(), 20, 2);
@@ -68,8 +69,11 @@ TEST(ParallelDevice, WritesUseTheirOwnServiceTime)
 
 TEST(ClosedSource, KeepsIodepthRequestsInFlightLittlesLaw)
 {
-  json r = run({{"job", {{"type", "source.closed"}, {"iodepth", 12}, {"target", "ssd"}}},
-                {"ssd", {{"type", "device.parallel"}, {"channels", 4}, {"read_service", {{"dist", "exponential"}, {"mean", "30us"}}}}}});
+  json r   = run({{"job", {{"type", "source.closed"}, {"iodepth", 12}, {"target", "ssd"}}},
+                  {"ssd",
+                   {{"type", "device.parallel"},
+                    {"channels", 4},
+                    {"read_service", {{"dist", "exponential"}, {"mean", "30us"}}}}}});
   double x = r["jobs"]["job"]["iops"].get<double>();
   double w = r["jobs"]["job"]["latency_us"]["mean"].get<double>() * 1e-6;
   EXPECT_NEAR(x * w, 12.0, 12.0 * 0.01);
@@ -103,9 +107,9 @@ TEST(FifoStation, ForwardsToItsNextHopAfterService)
 
 TEST(Conservation, RequestsInFlightAtTheEndAreCounted)
 {
-  json r = run({{"job", {{"type", "source.closed"}, {"iodepth", 32}, {"target", "d"}}},
-                {"d", {{"type", "device.null_blk"}, {"completion_latency", "1ms"}, {"hw_queue_depth", 8}}}},
-               0.01005, 0);
+  json r        = run({{"job", {{"type", "source.closed"}, {"iodepth", 32}, {"target", "d"}}},
+                       {"d", {{"type", "device.null_blk"}, {"completion_latency", "1ms"}, {"hw_queue_depth", 8}}}},
+                      0.01005, 0);
   const json& c = r["conservation"];
   EXPECT_TRUE(c["ok"].get<bool>());
   EXPECT_EQ(c["components"]["job"]["in_flight"].get<int>(), 32);

@@ -31,7 +31,9 @@ json summary(const json& results)
   for (auto& [n, j] : results["jobs"].items())
     s["jobs"][n] = {{"requests", j["requests"]}, {"iops", j["iops"]}, {"latency_us", j["latency_us"]}};
   for (auto& [n, q] : results["queues"].items())
-    s["queues"][n] = {{"requests", q["requests"]}, {"iops", q["iops"]}, {"response_us", q["response_us"]},
+    s["queues"][n] = {{"requests", q["requests"]},
+                      {"iops", q["iops"]},
+                      {"response_us", q["response_us"]},
                       {"utilization", q["utilization"]}};
   s["conservation_ok"] = results["conservation"]["ok"];
   return s;
@@ -69,8 +71,8 @@ TEST_P(Scenarios, ChecksRunsAndMatchesItsReference)
   TempDir dir;
   auto r = run_pvsim("run -q " + file + " -o " + dir.file("out"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  json got          = summary(json::parse(read_file(dir.file("out/results.json"))));
-  std::string ref   = source_dir() + "/tests/reference/" + GetParam() + ".json";
+  json got        = summary(json::parse(read_file(dir.file("out/results.json"))));
+  std::string ref = source_dir() + "/tests/reference/" + GetParam() + ".json";
   if (std::getenv("PVSIM_REGENERATE")) {
     fs::create_directories(fs::path(ref).parent_path());
     std::ofstream(ref) << got.dump(2) << "\n";
@@ -84,8 +86,10 @@ TEST_P(Scenarios, ChecksRunsAndMatchesItsReference)
 TEST_P(Scenarios, ValidatesAgainstTheSchema)
 {
   std::string file = source_dir() + "/scenarios/" + GetParam() + ".json";
-  auto r = run_command("/usr/bin/python3 -c \"import json,jsonschema,sys; jsonschema.validate(json.load(open(sys.argv[1])), "
-                       "json.load(open(sys.argv[2])))\" " + file + " " + source_dir() + "/scenarios/schema.json");
+  auto r =
+      run_command("/usr/bin/python3 -c \"import json,jsonschema,sys; jsonschema.validate(json.load(open(sys.argv[1])), "
+                  "json.load(open(sys.argv[2])))\" " +
+                  file + " " + source_dir() + "/scenarios/schema.json");
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
@@ -103,8 +107,10 @@ TEST(Schema, RejectsAMisspeltKeyLikeTheLoader)
   TempDir dir;
   std::string bad = dir.write("bad.json", R"({"duration": "1s", "components": {"j": {"type": "source.closed",
       "iodpeth": 4, "target": "d"}, "d": {"type": "device.null_blk"}}})");
-  auto r = run_command("/usr/bin/python3 -c \"import json,jsonschema,sys; jsonschema.validate(json.load(open(sys.argv[1])), "
-                       "json.load(open(sys.argv[2])))\" " + bad + " " + source_dir() + "/scenarios/schema.json");
+  auto r =
+      run_command("/usr/bin/python3 -c \"import json,jsonschema,sys; jsonschema.validate(json.load(open(sys.argv[1])), "
+                  "json.load(open(sys.argv[2])))\" " +
+                  bad + " " + source_dir() + "/scenarios/schema.json");
   EXPECT_NE(r.exit_code, 0) << "the schema must reject unknown keys too";
 }
 

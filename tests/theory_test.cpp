@@ -124,8 +124,8 @@ void check_closed(int customers, double think_s, int c, double expected_util, do
                 static_cast<std::uint64_t>(customers_served / 50));
   json r = sim.run();
   require_conservation(r);
-  double resp = r["queues"]["station"]["response_us"]["mean"].get<double>() * 1e-6;
-  double x    = r["queues"]["station"]["iops"].get<double>();
+  double resp       = r["queues"]["station"]["response_us"]["mean"].get<double>() * 1e-6;
+  double x          = r["queues"]["station"]["iops"].get<double>();
   std::string label = "closed N=" + std::to_string(customers) + " c=" + std::to_string(c) + " util " +
                       std::to_string(expected_util).substr(0, 3);
   expect_close(label + " mean response (MVA)", resp, mva.response, 0.02, bm.half_width());

@@ -2,8 +2,9 @@
  *
  * Models: a tree of nodes, each with a value (any bytes) and its children in creation order (C xenstored appends a
  * new child to its parent's list and keeps its place when the value is rewritten; the xen-lab-tcg dumps show exactly
- * that order). A write creates missing ancestors with an empty value; a remove takes the whole subtree. Printing follows tools/xs-clients/xenstore_client.c (do_ls, sanitise_value),
- * parsing undoes it (unsanitise_value) and copes with what terminals and captures do to long lines.
+ * that order). A write creates missing ancestors with an empty value; a remove takes the whole subtree. Printing
+ * follows tools/xs-clients/xenstore_client.c (do_ls, sanitise_value), parsing undoes it (unsanitise_value) and copes
+ * with what terminals and captures do to long lines.
  * Leaves out: permissions (parsed from `-p` output and dropped), transactions, watches, quotas, relative paths. */
 #pragma once
 
