@@ -5,10 +5,8 @@
 namespace pvsim {
 
 JobSource::JobSource(std::string name, std::string type, const IoPattern& io)
-    : Component(std::move(name), std::move(type)), io_(io)
+    : Component(std::move(name), std::move(type)), io_(io), gen_(io)
 {
-  random_ = io.rw.rfind("rand", 0) == 0;
-  mixed_  = io.rw == "rw" or io.rw == "readwrite" or io.rw == "randrw";
 }
 
 void JobSource::start(Simulation& sim)
@@ -29,23 +27,9 @@ bool JobSource::issue()
   double now = sim_->events().now();
   if (stopped(now))
     return false;
-  Request* r    = sim_->pool().get();
-  r->job        = job_id_;
-  r->size_bytes = static_cast<std::uint32_t>(io_.bs_bytes);
-  if (mixed_)
-    r->op = rng_.uniform() * 100.0 < io_.rwmixread ? Op::read : Op::write;
-  else
-    r->op = (io_.rw == "read" or io_.rw == "randread") ? Op::read : Op::write;
-  auto blocks = static_cast<std::uint64_t>(io_.size_bytes / io_.bs_bytes);
-  if (blocks == 0)
-    blocks = 1;
-  if (random_) {
-    r->offset = rng_.below(blocks) * static_cast<std::uint64_t>(io_.bs_bytes);
-  } else {
-    r->offset = next_offset_;
-    next_offset_ =
-        (next_offset_ + static_cast<std::uint64_t>(io_.bs_bytes)) % (blocks * static_cast<std::uint64_t>(io_.bs_bytes));
-  }
+  Request* r = sim_->pool().get();
+  r->job     = job_id_;
+  gen_.fill(r, rng_);
   r->submit_s = now;
   r->push_end_io(this, now);
   submitted_++;

@@ -21,6 +21,7 @@
 namespace pvsim {
 
 class Simulation;
+class Platform;
 class FifoServers;
 struct JobEvent;
 template <class Event>
@@ -37,6 +38,9 @@ struct Port {
   std::string target; // component name, "" when an optional port is unset
   bool required       = false;
   Component* resolved = nullptr;
+  /** A resource (the CPUs a thread runs on, the VM a job runs in) rather than a hop of the request path: not part
+   * of the request-path checks, drawn dashed. */
+  bool resource = false;
 };
 
 /** Counters of one request-holding component, for the conservation check (issued = completed + in flight). */
@@ -57,6 +61,8 @@ public:
   const std::string& type() const { return type_; }
 
   // --- lifecycle -------------------------------------------------------------------------------------------------
+  /** Before the simulated platform is sealed: components that are physical resources (CPUs) create them here. */
+  virtual void build_platform(Platform& /*platform*/) {}
   /** Ports are resolved; take typed pointers to neighbours here. */
   virtual void connect() {}
   /** Cross-component checks; throw InputError (use fail()). */

@@ -218,6 +218,15 @@ public:
     return add(std::move(f));
   }
 
+  /** A reference to a resource component (CPUs, a VM): a port outside the request path. */
+  ParamTable& resource(const std::string& name, std::string P::*member, bool required, std::string doc)
+  {
+    ref(name, member, required, std::move(doc));
+    fields_.back().kind        = "resource";
+    fields_.back().is_resource = true;
+    return *this;
+  }
+
   /** A reference to another component: a port of the wiring graph. */
   ParamTable& ref(const std::string& name, std::string P::*member, bool required, std::string doc)
   {
@@ -282,13 +291,13 @@ public:
     return out;
   }
 
-  /** (port name, target component, required) for every reference field. */
-  std::vector<std::tuple<std::string, std::string, bool>> refs(const P& p) const
+  /** (port name, target component, required, is a resource) for every reference field. */
+  std::vector<std::tuple<std::string, std::string, bool, bool>> refs(const P& p) const
   {
-    std::vector<std::tuple<std::string, std::string, bool>> out;
+    std::vector<std::tuple<std::string, std::string, bool, bool>> out;
     for (const auto& f : fields_)
       if (f.is_ref)
-        out.emplace_back(f.name, f.ref_target(p), f.required);
+        out.emplace_back(f.name, f.ref_target(p), f.required, f.is_resource);
     return out;
   }
 
@@ -333,8 +342,9 @@ private:
     std::string name;
     std::string kind;
     std::vector<std::string> keys;
-    bool required = false;
-    bool is_ref   = false;
+    bool required    = false;
+    bool is_ref      = false;
+    bool is_resource = false;
     std::string doc;
     std::string from;
     json default_value;

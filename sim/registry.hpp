@@ -51,8 +51,8 @@ ModelInfo model_info()
     const auto& table    = M::param_table();
     typename M::Params p = table.parse(node, {"type"});
     auto c               = std::make_unique<M>(name, p);
-    for (auto& [port, target, required] : table.refs(p))
-      c->add_port(Port{port, target, required, nullptr});
+    for (auto& [port, target, required, resource] : table.refs(p))
+      c->add_port(Port{port, target, required, nullptr, resource});
     c->set_resolved_params(table.write(p));
     c->set_origin(node.file(), node.pointer());
     return c;

@@ -1,6 +1,7 @@
 #include "sim/simulation.hpp"
 
 #include "sim/fifo_servers.hpp"
+#include "sim/platform.hpp"
 #include "sim/registry.hpp"
 #include "sim/version.hpp"
 
@@ -103,7 +104,10 @@ json Simulation::run()
   simgrid::s4u::Engine::set_config("contexts/factory:raw");
   simgrid::s4u::Engine::set_config("network/model:CM02"); // exact link latencies (the default LV08 scales them)
   auto* zone = simgrid::s4u::create_full_zone("pvsim");
-  zone->create_host("sim", 1e9);
+  zone->create_host("sim", Platform::reference_flops); // SimGrid wants a host even when no model creates one
+  Platform platform(zone);
+  for (auto& c : components_)
+    c->build_platform(platform);
   zone->seal();
 
   events_ = std::make_unique<EventQueue>();

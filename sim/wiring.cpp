@@ -35,12 +35,17 @@ Wiring::Wiring(const std::vector<std::unique_ptr<Component>>& components, const 
       if (it == index.end())
         fail_at(i, port.name, "no component named '" + port.target + "'" + did_you_mean(port.target, names));
       Component* target = components[it->second].get();
+      if (port.resource) {
+        port.resolved = target;
+        boost::add_edge(i, it->second, Edge{port.name, true}, graph_);
+        continue;
+      }
       if (not target->accepts_requests())
         fail_at(i, port.name, "'" + port.target + "' (" + target->type() + ") does not accept requests");
       if (it->second == i)
         fail_at(i, port.name, "a component cannot feed itself");
       port.resolved = target;
-      boost::add_edge(i, it->second, port.name, graph_);
+      boost::add_edge(i, it->second, Edge{port.name, false}, graph_);
     }
   }
   check_cycles();
@@ -68,9 +73,12 @@ void Wiring::check_cycles() const
         stack.pop_back();
         continue;
       }
-      std::size_t w    = boost::target(*it, graph_);
-      std::string port = graph_[*it];
+      std::size_t w = boost::target(*it, graph_);
+      Edge edge     = graph_[*it];
       ++it;
+      if (edge.resource)
+        continue;
+      const std::string& port = edge.port;
       if (colour[w] == 1) {
         std::string path = components_[w]->name();
         for (std::size_t x = v; x != w and x != n; x = parent[x])
@@ -105,17 +113,21 @@ void Wiring::check_reachability() const
       todo.pop_back();
       if (seen[v])
         continue;
-      seen[v] = true;
-      fed[v]  = true;
-      if (boost::out_degree(v, graph_) == 0) {
+      seen[v]                   = true;
+      fed[v]                    = true;
+      std::size_t request_edges = 0;
+      for (auto [b, e] = boost::out_edges(v, graph_); b != e; ++b)
+        if (not graph_[*b].resource) {
+          request_edges++;
+          todo.push_back(boost::target(*b, graph_));
+        }
+      if (request_edges == 0) {
         if (not components_[v]->can_complete())
           fail_at(v, "",
                   "requests reach '" + components_[v]->name() + "' (" + components_[v]->type() +
                       ") but it has nowhere to send them: connect its output to a device");
         ends = true;
       }
-      for (auto [b, e] = boost::out_edges(v, graph_); b != e; ++b)
-        todo.push_back(boost::target(*b, graph_));
     }
     if (not ends)
       fail_at(s, "", "the requests of job '" + components_[s]->name() + "' reach no device");
@@ -127,18 +139,29 @@ void Wiring::check_reachability() const
       fail_at(v, "", "component '" + components_[v]->name() + "' receives no requests (dangling): no job leads to it");
 }
 
+std::size_t Wiring::request_out_degree(std::size_t v) const
+{
+  std::size_t n = 0;
+  for (auto [b, e] = boost::out_edges(v, graph_); b != e; ++b)
+    n += graph_[*b].resource ? 0 : 1;
+  return n;
+}
+
 void Wiring::write_dot(std::ostream& out, const std::string& title) const
 {
   auto vertex_writer = [this](std::ostream& o, std::size_t v) {
     const auto& c = *components_[v];
     o << "[label=\"" << c.name() << "\\n"
       << c.type() << "\", shape="
-      << (c.is_source()                                            ? "ellipse"
-          : c.can_complete() and boost::out_degree(v, graph_) == 0 ? "cylinder"
-                                                                   : "box")
+      << (c.is_source()                                     ? "ellipse"
+          : not c.accepts_requests()                        ? "component"
+          : c.can_complete() and request_out_degree(v) == 0 ? "cylinder"
+                                                            : "box")
       << "]";
   };
-  auto edge_writer  = [this](std::ostream& o, Graph::edge_descriptor e) { o << "[label=\"" << graph_[e] << "\"]"; };
+  auto edge_writer = [this](std::ostream& o, Graph::edge_descriptor e) {
+    o << "[label=\"" << graph_[e].port << "\"" << (graph_[e].resource ? ", style=dashed" : "") << "]";
+  };
   auto graph_writer = [&title](std::ostream& o) {
     o << "label=\"" << title << "\";\nrankdir=LR;\nnode [fontname=\"Helvetica\"];\n";
   };

@@ -1,0 +1,60 @@
+#include "sim/cpu_thread.hpp"
+
+#include "sim/platform.hpp"
+
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Engine.hpp>
+
+namespace pvsim {
+
+void CpuThread::start(simgrid::s4u::Host* host)
+{
+  wake_    = simgrid::s4u::Semaphore::create(0);
+  auto act = simgrid::s4u::Actor::create(name_, host, [this] { run(); });
+  act->daemonize(); // threads wait for work forever; the run ends when the scenario's time is up
+}
+
+void CpuThread::post(double cost_s, EventTarget* target, int kind, Request* r)
+{
+  work_.push_back(Work{cost_s, target, r, kind});
+  if (not awake_ and not wake_pending_) {
+    wake_pending_ = true;
+    wake_->release();
+  }
+}
+
+void CpuThread::run()
+{
+  while (true) {
+    wake_->acquire();
+    wake_pending_ = false;
+    awake_        = true;
+    while (not work_.empty()) {
+      double cost = 0;
+      batch_.clear();
+      while (not work_.empty() and (batch_.empty() or cost + work_.front().cost_s <= quantum_s_)) {
+        cost += work_.front().cost_s;
+        batch_.push_back(work_.front());
+        work_.pop_front();
+      }
+      double t0 = simgrid::s4u::Engine::get_clock();
+      if (cost > 0)
+        simgrid::s4u::this_actor::execute(cost * Platform::reference_flops);
+      running_s_ += simgrid::s4u::Engine::get_clock() - t0;
+      cpu_s_ += cost;
+      items_ += batch_.size();
+      batches_++;
+      for (const Work& w : batch_)
+        w.target->on_event(w.kind, w.r);
+    }
+    awake_ = false;
+  }
+}
+
+void CpuThread::restart_stats(double)
+{
+  cpu_s_ = running_s_ = 0;
+  items_ = batches_ = 0;
+}
+
+} // namespace pvsim

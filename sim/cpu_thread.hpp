@@ -1,0 +1,70 @@
+/* pvsim: a thread of execution that consumes CPU time: a guest vCPU, a backend kernel thread, a QEMU IOThread.
+ *
+ * Other components post work to it: {CPU cost, what to do once done}. One SimGrid actor per thread runs the work
+ * in FIFO order on its host (physical cores shared with every other thread there, so oversubscription shows):
+ * it takes the pending items up to a CPU quantum, executes their summed cost as one SimGrid Exec, then runs their
+ * continuations. Batching is what real threads do when work piles up (a vCPU handling several completions in one
+ * interrupt, a kthread draining a ring), and it keeps the cost of the actor switch per batch, not per request.
+ * The continuations run in the actor's context: they may post work, schedule events and submit requests, never
+ * block. Leaves out: preemption inside a batch (its work finishes together, at most one quantum late), priorities
+ * between kinds of work (interrupts wait behind job work already taken in the batch). */
+#pragma once
+
+#include "sim/event_queue.hpp"
+#include "sim/request.hpp"
+#include "sim/time_average.hpp"
+
+#include <simgrid/s4u/Semaphore.hpp>
+
+#include <deque>
+#include <string>
+
+namespace simgrid::s4u {
+class Host;
+}
+
+namespace pvsim {
+
+class CpuThread {
+public:
+  CpuThread(std::string name, double quantum_s) : name_(std::move(name)), quantum_s_(quantum_s) {}
+  CpuThread(const CpuThread&)            = delete;
+  CpuThread& operator=(const CpuThread&) = delete;
+
+  const std::string& name() const { return name_; }
+  /** Creates the actor on `host` (at simulation start). */
+  void start(simgrid::s4u::Host* host);
+  /** Queues `cost_s` seconds of CPU work; when done, target->on_event(kind, r) runs on this thread. */
+  void post(double cost_s, EventTarget* target, int kind, Request* r = nullptr);
+
+  std::size_t pending() const { return work_.size(); }
+  /** Statistics since the last restart. */
+  void restart_stats(double now);
+  double cpu_s() const { return cpu_s_; }         // CPU time consumed (the work's cost)
+  double running_s() const { return running_s_; } // time spent executing, including waiting for a core
+  std::uint64_t items() const { return items_; }
+  std::uint64_t batches() const { return batches_; }
+
+private:
+  struct Work {
+    double cost_s;
+    EventTarget* target;
+    Request* r;
+    int kind;
+  };
+  void run();
+
+  std::string name_;
+  double quantum_s_;
+  std::deque<Work> work_;
+  std::vector<Work> batch_;
+  simgrid::s4u::SemaphorePtr wake_;
+  bool awake_        = false;
+  bool wake_pending_ = false;
+  double cpu_s_      = 0;
+  double running_s_  = 0;
+  std::uint64_t items_   = 0;
+  std::uint64_t batches_ = 0;
+};
+
+} // namespace pvsim

@@ -1,0 +1,28 @@
+/* pvsim: the simulated platform: physical CPUs as SimGrid hosts with cores.
+ *
+ * Components that are physical resources create their hosts during build_platform(), before the platform is
+ * sealed. Every host runs at 1e9 flop/s times its speed factor, so a CPU cost of t seconds (at the reference speed)
+ * is t * 1e9 flops: alone on a core it takes t, with more runnable threads than cores SimGrid shares the cores. */
+#pragma once
+
+#include <string>
+
+namespace simgrid::s4u {
+class Host;
+class NetZone;
+} // namespace simgrid::s4u
+
+namespace pvsim {
+
+class Platform {
+public:
+  static constexpr double reference_flops = 1e9;
+
+  explicit Platform(simgrid::s4u::NetZone* zone) : zone_(zone) {}
+  simgrid::s4u::Host* add_host(const std::string& name, int cores, double speed_factor);
+
+private:
+  simgrid::s4u::NetZone* zone_;
+};
+
+} // namespace pvsim
