@@ -10,8 +10,9 @@ namespace pvsim {
 void CpuThread::start(simgrid::s4u::Host* host)
 {
   wake_    = simgrid::s4u::Semaphore::create(0);
-  auto act = simgrid::s4u::Actor::create(name_, host, [this] { run(); });
-  act->daemonize(); // threads wait for work forever; the run ends when the scenario's time is up
+  // Not a daemon: SimGrid ends a simulation when only daemons are left, and these threads are all there is. The
+  // run stops at the scenario's duration with the threads waiting for work.
+  simgrid::s4u::Actor::create(name_, host, [this] { run(); });
 }
 
 void CpuThread::post(double cost_s, EventTarget* target, int kind, Request* r)

@@ -31,6 +31,7 @@ public:
   int job                  = -1;      // index of the issuing job
   int queue                = -1;      // hardware queue (hctx) index, when a model assigns one
   int tag                  = -1;      // tag within that hardware queue
+  int cpu                  = -1;      // the guest CPU that submitted it (blk-mq maps it to a hardware queue)
   double submit_s          = 0;       // when the job submitted it
   double stage_s           = 0;       // when it entered the queueing stage it is in now (one at a time)
   Request* next            = nullptr; // intrusive link for queues and the free list
@@ -46,6 +47,7 @@ public:
     next   = nullptr;
     queue  = -1;
     tag    = -1;
+    cpu    = -1;
   }
 
 private:

@@ -5,6 +5,7 @@
 #include "sim/registry.hpp"
 #include "sim/version.hpp"
 
+#include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/NetZone.hpp>
 #include <xbt/log.h>
@@ -159,6 +160,10 @@ json Simulation::run()
                              {"pending_events", events_->pending()},
                              {"requests_allocated", pool_.allocated()}};
   results["conservation"] = conservation();
+  // Threads (vCPUs, kthreads) still wait for work: end them inside the engine before it and their semaphores go.
+  for (auto& actor : engine.get_all_actors())
+    actor->kill();
+  engine.run_until(now);
   events_.reset(); // its armed timer belongs to this engine
   return results;
 }

@@ -1,16 +1,15 @@
 #include "sim/readers/fio_jobfile.hpp"
 
 #include "sim/input_error.hpp"
+#include "sim/readers/text_file.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <set>
-#include <sstream>
 
 namespace pvsim::readers {
 
@@ -189,12 +188,7 @@ FioJobFile parse_fio_jobfile(std::string_view text, const std::string& file)
 
 FioJobFile read_fio_jobfile(const std::string& path)
 {
-  std::ifstream in(path, std::ios::binary);
-  if (not in)
-    throw InputError(path, "", "cannot open the fio job file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_fio_jobfile(ss.str(), path);
+  return parse_fio_jobfile(read_text_file(path, "fio job file"), path);
 }
 
 // ---- values --------------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 #include "sim/readers/fio_json.hpp"
 
 #include "sim/input_error.hpp"
+#include "sim/readers/text_file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -8,7 +9,6 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <iterator>
 #include <sstream>
 
@@ -419,12 +419,7 @@ FioResult parse_fio_json(std::string_view text, const std::string& file)
 
 FioResult read_fio_json(const std::string& path)
 {
-  std::ifstream in(path, std::ios::binary);
-  if (not in)
-    throw InputError(path, "", "cannot open the fio result file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_fio_json(ss.str(), path);
+  return parse_fio_json(read_text_file(path, "fio result file"), path);
 }
 
 } // namespace pvsim::readers

@@ -1,0 +1,54 @@
+#include "models/cpu_host.hpp"
+
+#include "sim/platform.hpp"
+#include "sim/registry.hpp"
+
+namespace pvsim {
+
+const ParamTable<CpuHostParams>& CpuHost::param_table()
+{
+  static const ParamTable<Params> t = [] {
+    ParamTable<Params> tb(type_name);
+    tb.integer("cores", &Params::cores, 1, 1, 4096, "Physical cores in the pool.", "one core")
+        .number("speed_factor", &Params::speed_factor, 1.0, 1e-3, 1e3,
+                "Speed relative to the reference core that the models' CPU costs are given for.",
+                "1: costs are times on these cores");
+    return tb;
+  }();
+  return t;
+}
+
+void CpuHost::build_platform(Platform& platform)
+{
+  host_ = platform.add_host(name(), static_cast<int>(p_.cores), p_.speed_factor);
+}
+
+void CpuHost::run(CpuThread& thread)
+{
+  thread.start(host_);
+  threads_.push_back(&thread);
+}
+
+void CpuHost::report(json& out, double now) const
+{
+  double span = now - window_start_;
+  double cpu  = 0;
+  for (const auto* t : threads_)
+    cpu += t->cpu_s() / p_.speed_factor;
+  out["cores"]       = p_.cores;
+  out["threads"]     = threads_.size();
+  out["cpu_s"]       = cpu;
+  out["utilization"] = span > 0 ? cpu / (span * static_cast<double>(p_.cores)) : 0.0;
+}
+
+CpuHost& CpuHost::from_port(const Component& owner, const std::string& port)
+{
+  auto* h = dynamic_cast<CpuHost*>(owner.port(port));
+  if (h == nullptr)
+    owner.fail("'" + port + "' must name a cpu.host component", port);
+  return *h;
+}
+
+PVSIM_REGISTER_MODEL(CpuHost);
+
+} // namespace pvsim

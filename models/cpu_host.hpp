@@ -1,0 +1,52 @@
+/* pvsim model "cpu.host": a pool of physical CPU cores (a host's pCPUs, the cores given to dom0, a KVM host's cores)
+ * as one SimGrid host. Threads placed on it (vCPUs, backend kthreads, IOThreads) share its cores: with more runnable
+ * threads than cores each gets its fair share, so oversubscription shows as longer CPU work.
+ * Models: core count and relative speed. Leaves out: per-core pinning inside the pool (make several pools), SMT,
+ * caches, the hypervisor scheduler's time slices (sharing is ideal processor sharing). */
+#pragma once
+
+#include "sim/component.hpp"
+#include "sim/cpu_thread.hpp"
+#include "sim/params.hpp"
+
+namespace simgrid::s4u {
+class Host;
+}
+
+namespace pvsim {
+
+struct CpuHostParams {
+  long long cores     = 1;
+  double speed_factor = 1.0;
+};
+
+class CpuHost : public Component {
+public:
+  static constexpr const char* type_name = "cpu.host";
+  static constexpr const char* summary   = "Physical CPU cores shared by the threads placed on them.";
+  using Params                           = CpuHostParams;
+  static const ParamTable<Params>& param_table();
+
+  CpuHost(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p) {}
+  bool accepts_requests() const override { return false; }
+  void build_platform(Platform& platform) override;
+  void start(Simulation&) override {}
+  void report(json& out, double now) const override;
+
+  simgrid::s4u::Host* host() const { return host_; }
+  int cores() const { return static_cast<int>(p_.cores); }
+  /** Starts a thread on these cores (at simulation start); its CPU time counts in the pool's utilisation. */
+  void run(CpuThread& thread);
+  void restart_stats(double now) override { window_start_ = now; }
+
+  /** The cpu.host a resource port names, or an InputError naming the port. */
+  static CpuHost& from_port(const Component& owner, const std::string& port);
+
+private:
+  Params p_;
+  simgrid::s4u::Host* host_ = nullptr;
+  std::vector<const CpuThread*> threads_;
+  double window_start_ = 0;
+};
+
+} // namespace pvsim
