@@ -5,6 +5,7 @@
  * Leaves out: the CPU cost of null_blk's submission path, memory backing, zoned mode, bandwidth throttling. */
 #pragma once
 
+#include "models/block_driver.hpp"
 #include "sim/component.hpp"
 #include "sim/fifo_servers.hpp"
 #include "sim/params.hpp"
@@ -19,7 +20,7 @@ struct NullBlkParams {
   long long submit_queues     = 1;
 };
 
-class NullBlk : public Component, public FifoServers::Owner {
+class NullBlk : public Component, public FifoServers::Owner, public BlockDriver {
 public:
   static constexpr const char* type_name = "device.null_blk";
   static constexpr const char* summary   = "Linux null_blk (timer mode): fixed completion latency, tag-limited queues.";
@@ -31,6 +32,9 @@ public:
   void submit(Request* r) override;
   bool can_complete() const override { return true; }
   std::vector<QueueView> queues() const override;
+  int nr_hw_queues() const override { return static_cast<int>(p_.submit_queues); }
+  int queue_depth() const override { return static_cast<int>(p_.hw_queue_depth); }
+  void queue_rq(Request* r) override { submit(r); }
 
 private:
   double service_time(const Request*) override { return p_.completion_latency_s; }

@@ -13,6 +13,7 @@
 #include "sim/event_queue.hpp"
 #include "sim/json_node.hpp"
 #include "sim/request.hpp"
+#include "sim/station.hpp"
 
 #include <optional>
 #include <string>
@@ -22,7 +23,7 @@ namespace pvsim {
 
 class Simulation;
 class Platform;
-class FifoServers;
+class Station;
 struct JobEvent;
 template <class Event>
 class Probe;
@@ -30,7 +31,7 @@ class Probe;
 /** A queue inside a component, exposed for per-queue statistics and conservation ("disk", "nullb0.hctx1"). */
 struct QueueView {
   std::string name;
-  const FifoServers* servers;
+  const Station* station;
 };
 
 struct Port {
@@ -41,13 +42,6 @@ struct Port {
   /** A resource (the CPUs a thread runs on, the VM a job runs in) rather than a hop of the request path: not part
    * of the request-path checks, drawn dashed. */
   bool resource = false;
-};
-
-/** Counters of one request-holding component, for the conservation check (issued = completed + in flight). */
-struct Occupancy {
-  std::uint64_t issued    = 0; // requests that entered
-  std::uint64_t completed = 0; // requests that left
-  std::uint64_t in_flight = 0; // counted from the model's own structures, independently of the two above
 };
 
 class Component : public EventTarget {
@@ -110,6 +104,8 @@ public:
     origin_file_    = std::move(file);
     origin_pointer_ = std::move(pointer);
   }
+  const std::string& origin_file() const { return origin_file_; }
+  const std::string& origin_pointer() const { return origin_pointer_; }
   [[noreturn]] void fail(const std::string& what, const std::string& key = "") const;
 
 private:

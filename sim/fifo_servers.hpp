@@ -11,7 +11,7 @@
 
 namespace pvsim {
 
-class FifoServers : public EventTarget {
+class FifoServers : public EventTarget, public Station {
 public:
   class Owner {
   public:
@@ -27,11 +27,11 @@ public:
   void arrive(Request* r);
   void on_event(int kind, Request* r) override;
 
-  int servers() const { return servers_; }
+  int servers() const override { return servers_; }
   int busy() const { return busy_; }
   std::size_t waiting() const { return queue_.size(); }
-  Occupancy occupancy() const;
-  const Probe<StationEvent>& probe() const { return probe_; }
+  Occupancy occupancy() const override;
+  const Probe<StationEvent>& probe() const override { return probe_; }
 
 private:
   void begin(Request* r);

@@ -146,6 +146,34 @@ public:
     return add(std::move(f));
   }
 
+  /** A list of integers (empty by default). */
+  ParamTable& integers(const std::string& name, std::vector<long long> P::*member, long long min, long long max,
+                       std::string doc, std::string from = "")
+  {
+    Field f  = make(name, "integer list", json::array(), std::move(doc), std::move(from));
+    f.schema = {{"type", "array"}, {"items", {{"type", "integer"}, {"minimum", min}, {"maximum", max}}}};
+    f.read   = [name, member, min, max](P& p, const JsonNode& obj, std::set<std::string>& used) {
+      (p.*member).clear();
+      if (not obj.value().contains(name))
+        return;
+      used.insert(name);
+      JsonNode v = obj.child(name);
+      if (not v.value().is_array())
+        v.fail("expected an array of integers, got " + JsonNode::describe(v.value()));
+      for (std::size_t i = 0; i < v.value().size(); ++i) {
+        JsonNode e = v.at(i);
+        if (not e.value().is_number_integer())
+          e.fail("expected an integer, got " + JsonNode::describe(e.value()));
+        long long x = e.value().template get<long long>();
+        if (x < min or x > max)
+          e.fail("expected an integer " + int_range_text(min, max) + ", got " + std::to_string(x));
+        (p.*member).push_back(x);
+      }
+    };
+    f.write = [name, member](const P& p, json& out) { out[name] = p.*member; };
+    return add(std::move(f));
+  }
+
   /** A quantity with a dimension: "20us" or name_us: 20. Stored in the base unit (s, bytes, Hz, B/s). */
   ParamTable& quantity(const std::string& name, Dimension dim, double P::*member, std::optional<double> def, double min,
                        double max, std::string doc, std::string from = "")

@@ -112,12 +112,13 @@ json Simulation::run()
   zone->seal();
 
   events_ = std::make_unique<EventQueue>();
-  for (auto& c : components_) {
-    for (const auto& q : c->queues())
-      queue_stats_.emplace_back(q.name, std::make_unique<QueueStats>(q.servers->probe(), q.servers->servers()));
-  }
   for (auto& c : components_)
     c->start(*this);
+  // Collectors connect once every model has started (some create their queues at start); no event has run yet.
+  for (auto& c : components_) {
+    for (const auto& q : c->queues())
+      queue_stats_.emplace_back(q.name, std::make_unique<QueueStats>(q.station->probe(), q.station->servers()));
+  }
   for (auto& c : components_)
     if (const auto* probe = c->job_probe())
       job_stats_.emplace_back(c->name(), std::make_unique<JobStats>(*probe));
@@ -186,7 +187,7 @@ json Simulation::conservation() const
         jobs_in_flight += o->in_flight;
     }
     for (const auto& q : c->queues())
-      comps[q.name] = entry(q.servers->occupancy());
+      comps[q.name] = entry(q.station->occupancy());
   }
   // Independent check: the requests the jobs hold in flight are exactly those the pool has handed out.
   bool pool_ok      = jobs_in_flight == pool_.outstanding();

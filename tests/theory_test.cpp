@@ -33,7 +33,7 @@ OpenRun run_open(double lambda, int servers, const json& service, double custome
                        {"station", {{"type", "station.fifo"}, {"servers", servers}, {"service", service}}}}}};
   Simulation sim(scenario_from_json(doc, "theory"));
   auto queues = sim.components()[1]->queues();
-  BatchMeans bm(queues.at(0).servers->probe(), warmup_s, static_cast<std::uint64_t>(customers / 50));
+  BatchMeans bm(queues.at(0).station->probe(), warmup_s, static_cast<std::uint64_t>(customers / 50));
   json r = sim.run();
   require_conservation(r);
   const json& resp = r["queues"]["station"]["response_us"];
@@ -120,7 +120,7 @@ void check_closed(int customers, double think_s, int c, double expected_util, do
                          {"target", "station"}}},
                        {"station", {{"type", "station.fifo"}, {"servers", c}, {"service", exponential_service()}}}}}};
   Simulation sim(scenario_from_json(doc, "closed"));
-  BatchMeans bm(sim.components()[1]->queues().at(0).servers->probe(), warmup_s,
+  BatchMeans bm(sim.components()[1]->queues().at(0).station->probe(), warmup_s,
                 static_cast<std::uint64_t>(customers_served / 50));
   json r = sim.run();
   require_conservation(r);

@@ -1,0 +1,21 @@
+/* pvsim: what blk-mq needs of the driver below it (struct blk_mq_ops and the tag set the driver sets up):
+ * how many hardware queues it has and how deep each is, and queue_rq() to hand it a request that holds a tag.
+ * The driver completes a request with r->end_io(), as blk_mq_complete_request does. */
+#pragma once
+
+#include "sim/request.hpp"
+
+namespace pvsim {
+
+class BlockDriver {
+public:
+  virtual ~BlockDriver() = default;
+  /** Hardware queues (tag_set.nr_hw_queues), known after connect() (and after negotiation for paravirtual ones). */
+  virtual int nr_hw_queues() const = 0;
+  /** Tags per hardware queue (tag_set.queue_depth). */
+  virtual int queue_depth() const = 0;
+  /** A request holding tag r->tag on hardware queue r->queue (blk_mq_ops.queue_rq). */
+  virtual void queue_rq(Request* r) = 0;
+};
+
+} // namespace pvsim

@@ -1,0 +1,60 @@
+/* pvsim: a blk-mq tag set of one hardware queue (struct blk_mq_tags): `depth` tags, one per request in the driver.
+ * A request that finds no free tag waits, in order, until a completion frees one (blk_mq_get_tag sleeping on the
+ * tag wait queue); the waits are counted. Tag numbers are real indices (drivers use them as request ids, as
+ * xen-blkfront does for its ring's id field), reused most-recently-freed first like sbitmap's per-CPU hints.
+ * Leaves out: reserved tags, shared tag sets across queues (BLK_MQ_F_TAG_QUEUE_SHARED fairness), the scheduler's
+ * separate tags. */
+#pragma once
+
+#include "sim/event_queue.hpp"
+#include "sim/request.hpp"
+#include "sim/station.hpp"
+
+#include <vector>
+
+namespace pvsim {
+
+class TagSet : public Station {
+public:
+  class Owner {
+  public:
+    virtual ~Owner() = default;
+    /** `r` got tag r->tag (immediately or after waiting). */
+    virtual void tag_granted(Request* r, int set_index) = 0;
+  };
+
+  TagSet(Owner& owner, int set_index, int depth);
+  void attach(EventQueue& events) { events_ = &events; }
+
+  /** Asks for a tag for `r`; the owner hears of it through tag_granted(), now or when one is freed. */
+  void get(Request* r);
+  /** Frees r's tag; the oldest waiter gets it. `arrived_s` is when r asked for its tag (the caller keeps it, in
+   * its end_io frame: r->stage_s belongs to the stages downstream while the tag is held). */
+  void put(Request* r, double arrived_s);
+
+  int depth() const { return depth_; }
+  int in_use() const { return in_use_; }
+  std::size_t waiting() const { return waiters_.size(); }
+  std::uint64_t waits() const { return waits_; }
+  void restart_stats() { waits_ = 0; }
+
+  const Probe<StationEvent>& probe() const override { return probe_; }
+  int servers() const override { return depth_; }
+  Occupancy occupancy() const override;
+
+private:
+  void grant(Request* r);
+  Owner& owner_;
+  int index_;
+  int depth_;
+  int in_use_ = 0;
+  std::vector<int> free_;
+  RequestFifo waiters_;
+  EventQueue* events_      = nullptr;
+  std::uint64_t issued_    = 0;
+  std::uint64_t completed_ = 0;
+  std::uint64_t waits_     = 0;
+  Probe<StationEvent> probe_;
+};
+
+} // namespace pvsim
