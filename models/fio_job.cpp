@@ -1,45 +1,10 @@
 #include "models/fio_job.hpp"
 
+#include "models/blk_mq_map.hpp"
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
 
-#include <sstream>
-
 namespace pvsim {
-
-std::optional<std::vector<int>> parse_cpu_list(const std::string& text)
-{
-  std::vector<int> out;
-  std::stringstream ss(text);
-  std::string part;
-  while (std::getline(ss, part, ',')) {
-    try {
-      std::size_t dash = part.find('-');
-      std::size_t used = 0;
-      if (dash == std::string::npos) {
-        int c = std::stoi(part, &used);
-        if (used != part.size() or c < 0)
-          return std::nullopt;
-        out.push_back(c);
-      } else {
-        int a = std::stoi(part.substr(0, dash), &used);
-        if (used != dash)
-          return std::nullopt;
-        std::string rest = part.substr(dash + 1);
-        int b            = std::stoi(rest, &used);
-        if (used != rest.size() or a < 0 or b < a)
-          return std::nullopt;
-        for (int c = a; c <= b; ++c)
-          out.push_back(c);
-      }
-    } catch (...) {
-      return std::nullopt;
-    }
-  }
-  if (out.empty())
-    return std::nullopt;
-  return out;
-}
 
 const ParamTable<FioJobParams>& FioJob::param_table()
 {

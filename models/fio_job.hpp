@@ -28,9 +28,6 @@ struct FioJobParams : IoPattern {
   double complete_cpu_s    = 2e-6;
 };
 
-/** fio's CPU list syntax ("0-3,6"); nullopt when malformed. */
-std::optional<std::vector<int>> parse_cpu_list(const std::string& text);
-
 class FioJob : public Component {
 public:
   static constexpr const char* type_name = "job.fio";

@@ -46,7 +46,8 @@ void CpuThread::run()
       items_ += batch_.size();
       batches_++;
       for (const Work& w : batch_)
-        w.target->on_event(w.kind, w.r);
+        if (w.target != nullptr)
+          w.target->on_event(w.kind, w.r);
     }
     awake_ = false;
   }

@@ -34,7 +34,8 @@ public:
   const std::string& name() const { return name_; }
   /** Creates the actor on `host` (at simulation start). */
   void start(simgrid::s4u::Host* host);
-  /** Queues `cost_s` seconds of CPU work; when done, target->on_event(kind, r) runs on this thread. */
+  /** Queues `cost_s` seconds of CPU work; when done, target->on_event(kind, r) runs on this thread (no target: the
+   * work only burns CPU, e.g. a hypercall whose effect the caller already scheduled). */
   void post(double cost_s, EventTarget* target, int kind, Request* r = nullptr);
 
   std::size_t pending() const { return work_.size(); }
