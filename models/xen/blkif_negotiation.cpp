@@ -1,6 +1,7 @@
 #include "models/xen/blkif_negotiation.hpp"
 
 #include "models/xen/extract_support.hpp"
+#include "models/xen/handshake_support.hpp"
 #include "sim/input_error.hpp"
 
 #include <algorithm>
@@ -108,23 +109,12 @@ std::optional<Problem> read_queues(const XenStore& store, const std::string& fe,
       return Problem{child_path(fe, "protocol"), "unknown fe protocol " + *protocol};
   }
 
-  auto requested = detail::read_number(store, child_path(fe, "multi-queue-num-queues"), problem);
+  auto count = detail::read_queue_count(store, fe, be, problem);
   if (problem)
     return problem;
-  unsigned num_queues = requested ? static_cast<unsigned>(*requested) : 1;
-  unsigned max_queues = 1;
-  if (not be.empty()) {
-    auto m = detail::read_number(store, child_path(be, "multi-queue-max-queues"), problem);
-    if (problem)
-      return problem;
-    max_queues = m ? static_cast<unsigned>(*m) : 1; // an old backend without the key takes one queue
-  } else {
-    max_queues = std::max(num_queues, 1u);
-  }
-  if (num_queues == 0 || num_queues > max_queues)
-    return Problem{child_path(fe, "multi-queue-num-queues"),
-                   "guest requested " + std::to_string(num_queues) + " queues, exceeding the maximum of " +
-                       std::to_string(max_queues) + " (backend multi-queue-max-queues)"};
+  if (count->requested == 0 || count->requested > count->max) // blkback words both cases alike
+    return detail::too_many_queues(fe, *count);
+  const unsigned num_queues = count->requested;
 
   auto order = detail::read_number(store, child_path(fe, "ring-page-order"), problem);
   if (problem)
@@ -147,14 +137,12 @@ std::optional<Problem> read_queues(const XenStore& store, const std::string& fe,
   }
   unsigned ring_order = order ? static_cast<unsigned>(*order) : 0;
 
+  auto read_queue_ring = [&](const std::string& dir, BlkifRing& ring) {
+    return read_ring(store, dir, 1u << ring_order, multi_ref, ring);
+  };
   std::vector<BlkifRing> rings(num_queues);
-  for (unsigned q = 0; q < num_queues; ++q) {
-    std::string dir = num_queues == 1 ? fe : child_path(fe, "queue-" + std::to_string(q));
-    if (num_queues > 1 && not store.exists(dir))
-      return Problem{dir, "missing: multi-queue-num-queues is " + std::to_string(num_queues)};
-    if (auto p = read_ring(store, dir, 1u << ring_order, multi_ref, rings[q]))
-      return p;
-  }
+  if (auto p = detail::read_each_queue(store, fe, rings, read_queue_ring))
+    return p;
 
   n.num_queues      = num_queues;
   n.ring_page_order = ring_order;
@@ -163,30 +151,17 @@ std::optional<Problem> read_queues(const XenStore& store, const std::string& fe,
   // Keys the backend will not look at.
   if (num_queues > 1 && (store.exists(child_path(fe, "event-channel")) || store.exists(child_path(fe, "ring-ref"))))
     n.notes.push_back("top-level ring keys are ignored with " + std::to_string(num_queues) + " queues");
-  for (auto const& name : store.list(fe)) {
-    if (name.rfind("queue-", 0) != 0)
-      continue;
-    auto idx  = name.substr(6);
-    bool used = num_queues > 1 && not idx.empty() && idx.size() < 10 &&
-                std::all_of(idx.begin(), idx.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-                std::stoul(idx) < num_queues;
-    if (not used)
-      n.notes.push_back(child_path(fe, name) + " is ignored with " + std::to_string(num_queues) + " queue(s)");
-  }
+  detail::note_unused_queue_directories(store, fe, num_queues, n.notes);
   return std::nullopt;
 }
 
-/** Lenient reading of an inconsistent tree: one queue from the top-level keys, else from queue-0. */
+/** Lenient reading of an inconsistent tree: one queue from the top-level keys, else from queue-0, with the
+ * frontend's ring page order when the backend allows it, else a single page. */
 void fall_back_to_one_queue(const XenStore& store, const std::string& fe, const std::string& be,
                             const Problem& problem, BlkifNegotiation& n)
 {
-  n.fell_back = true;
-  n.notes.push_back("inconsistent tree at " + problem.where + ": " + problem.what + "; read as one queue");
-  n.num_queues      = 1;
   n.ring_page_order = 0;
   n.rings.clear();
-
-  // Keep the frontend's ring page order when the backend allows it.
   unsigned order = 0;
   bool multi_ref = false;
   if (auto o = store.scan_unsigned(child_path(fe, "ring-page-order"))) {
@@ -196,19 +171,18 @@ void fall_back_to_one_queue(const XenStore& store, const std::string& fe, const 
       multi_ref = true;
     }
   }
-  for (const std::string& dir : {fe, child_path(fe, "queue-0")}) {
+  detail::fall_back_to_one_queue(fe, problem, n, [&](const std::string& dir) {
     BlkifRing ring;
     for (bool mr : {multi_ref, false}) {
       unsigned pages = mr ? 1u << order : 1u;
       if (not read_ring(store, dir, pages, mr, ring)) {
         n.ring_page_order = mr ? order : 0;
         n.rings.push_back(ring);
-        n.notes.push_back("single queue taken from " + dir);
-        return;
+        return true;
       }
     }
-  }
-  n.notes.push_back("no usable ring keys for a single queue either");
+    return false;
+  });
 }
 
 } // namespace
@@ -216,32 +190,13 @@ void fall_back_to_one_queue(const XenStore& store, const std::string& fe, const 
 BlkifNegotiation extract_blkif(const XenStore& store, std::string_view frontend_path, ExtractMode mode,
                                const std::string& source, const BlkfrontConfig& frontend)
 {
-  std::string fe(frontend_path);
-  if (not store.exists(fe))
-    throw InputError(source, fe, "no such vbd frontend directory in the XenStore tree");
   BlkifNegotiation n;
-  n.frontend_path = fe;
-
-  auto fail = [&](const Problem& p) {
-    if (mode == ExtractMode::strict)
-      throw InputError(source, p.where, p.what);
-  };
-
-  std::string be = store.read(child_path(fe, "backend")).value_or("");
-  if (be.empty()) {
-    fail({child_path(fe, "backend"), "missing: the frontend names no backend"});
-    n.notes.push_back(child_path(fe, "backend") + " is missing: backend features taken as absent");
-  } else if (not store.exists(be)) {
-    fail({be, "backend directory named by " + child_path(fe, "backend") + " is not in the tree"});
-    n.notes.push_back("backend directory " + be + " is not in the tree: backend features taken as absent");
-    be.clear();
-  }
-  n.backend_path   = be;
-  n.frontend_state = detail::read_state(store, fe, n.notes);
-  n.backend_state  = detail::read_state(store, be, n.notes);
+  detail::read_both_ends(store, frontend_path, "vbd", mode, source, n);
+  const std::string& fe = n.frontend_path;
+  const std::string& be = n.backend_path;
 
   if (auto problem = read_queues(store, fe, be, n)) {
-    fail(*problem);
+    detail::raise_if_strict(mode, source, *problem);
     fall_back_to_one_queue(store, fe, be, *problem, n);
   }
   n.ring_slots = blkif_ring_slots(n.ring_page_order);
@@ -273,22 +228,16 @@ BlkifNegotiation extract_blkif(const XenStore& store, std::string_view frontend_
   n.info                 = static_cast<unsigned>(be_unsigned("info", 0));
   n.sector_size          = static_cast<unsigned>(be_unsigned("sector-size", 512));
   n.physical_sector_size = static_cast<unsigned>(be_unsigned("physical-sector-size", n.sector_size));
-  if (not n.connected())
-    n.notes.push_back(std::string("not connected: frontend ") + std::string(to_string(n.frontend_state)) +
-                      ", backend " + std::string(to_string(n.backend_state)));
+  detail::note_if_not_connected(n);
   return n;
 }
 
 std::vector<BlkifNegotiation> extract_all_blkif(const XenStore& store, ExtractMode mode, const std::string& source,
                                                 const BlkfrontConfig& frontend)
 {
-  std::vector<BlkifNegotiation> all;
-  for (auto const& domid : store.list("/local/domain")) {
-    std::string dir = "/local/domain/" + domid + "/device/vbd";
-    for (auto const& dev : store.list(dir))
-      all.push_back(extract_blkif(store, child_path(dir, dev), mode, source, frontend));
-  }
-  return all;
+  return detail::extract_all(store, "vbd", [&](const std::string& frontend_path) {
+    return extract_blkif(store, frontend_path, mode, source, frontend);
+  });
 }
 
 std::string_view to_string(BlkifHandshake::Step step)
@@ -317,28 +266,22 @@ BlkifHandshake::BlkifHandshake(XenStore& store, VbdDevice device, BlkbackConfig 
 
 BlkifHandshake::Step BlkifHandshake::advance(double time)
 {
-  Step step = next_;
-  switch (step) {
-    case Step::toolstack_create: toolstack_create(time); break;
-    case Step::backend_probe: backend_probe(time); break;
-    case Step::hotplug_connected: hotplug_connected(time); break;
-    case Step::frontend_talk: frontend_talk(time); break;
-    case Step::backend_connect: backend_connect(time); break;
-    case Step::frontend_connect: frontend_connect(time); break;
-    case Step::done: return Step::done;
-  }
-  if (next_ == step) // not ended early by a failure
-    next_ = static_cast<Step>(static_cast<int>(step) + 1);
-  return step;
+  return detail::perform_next_step(next_, [&](Step step) {
+    switch (step) {
+      case Step::toolstack_create: toolstack_create(time); break;
+      case Step::backend_probe: backend_probe(time); break;
+      case Step::hotplug_connected: hotplug_connected(time); break;
+      case Step::frontend_talk: frontend_talk(time); break;
+      case Step::backend_connect: backend_connect(time); break;
+      case Step::frontend_connect: frontend_connect(time); break;
+      case Step::done: break; // never asked for
+    }
+  });
 }
 
 void BlkifHandshake::run(double start_time, double step)
 {
-  double t = start_time;
-  while (next_ != Step::done) {
-    advance(t);
-    t += step;
-  }
+  detail::run_remaining_steps(*this, start_time, step);
 }
 
 void BlkifHandshake::toolstack_create(double time)

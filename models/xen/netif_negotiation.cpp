@@ -1,6 +1,7 @@
 #include "models/xen/netif_negotiation.hpp"
 
 #include "models/xen/extract_support.hpp"
+#include "models/xen/handshake_support.hpp"
 #include "sim/input_error.hpp"
 
 #include <algorithm>
@@ -143,32 +144,19 @@ std::optional<Problem> read_queues(const XenStore& store, const std::string& fe,
                                    NetifNegotiation& n)
 {
   std::optional<Problem> problem;
-  auto requested = detail::read_number(store, child_path(fe, "multi-queue-num-queues"), problem);
+  auto count = detail::read_queue_count(store, fe, be, problem);
   if (problem)
     return problem;
-  unsigned num_queues = requested ? static_cast<unsigned>(*requested) : 1;
-  unsigned max_queues = std::max(num_queues, 1u);
-  if (not be.empty()) {
-    auto m = detail::read_number(store, child_path(be, "multi-queue-max-queues"), problem);
-    if (problem)
-      return problem;
-    max_queues = m ? static_cast<unsigned>(*m) : 1;
-  }
-  if (num_queues == 0)
+  if (count->requested == 0)
     return Problem{child_path(fe, "multi-queue-num-queues"), "must be greater than zero (netif.h)"};
-  if (num_queues > max_queues)
-    return Problem{child_path(fe, "multi-queue-num-queues"),
-                   "guest requested " + std::to_string(num_queues) + " queues, exceeding the maximum of " +
-                       std::to_string(max_queues) + " (backend multi-queue-max-queues)"};
+  if (count->requested > count->max)
+    return detail::too_many_queues(fe, *count);
+  const unsigned num_queues = count->requested;
 
+  auto read_queue_keys = [&](const std::string& dir, NetifQueue& q) { return read_queue(store, dir, q); };
   std::vector<NetifQueue> queues(num_queues);
-  for (unsigned i = 0; i < num_queues; ++i) {
-    std::string dir = num_queues == 1 ? fe : child_path(fe, "queue-" + std::to_string(i));
-    if (num_queues > 1 && not store.exists(dir))
-      return Problem{dir, "missing: multi-queue-num-queues is " + std::to_string(num_queues)};
-    if (auto p = read_queue(store, dir, queues[i]))
-      return p;
-  }
+  if (auto p = detail::read_each_queue(store, fe, queues, read_queue_keys))
+    return p;
 
   if (store.exists(child_path(fe, "ctrl-ring-ref"))) {
     auto ref = detail::read_number(store, child_path(fe, "ctrl-ring-ref"), problem);
@@ -190,35 +178,22 @@ std::optional<Problem> read_queues(const XenStore& store, const std::string& fe,
       (store.exists(child_path(fe, "tx-ring-ref")) || store.exists(child_path(fe, "event-channel")) ||
        store.exists(child_path(fe, "event-channel-tx"))))
     n.notes.push_back("top-level queue keys are ignored with " + std::to_string(num_queues) + " queues");
-  for (auto const& name : store.list(fe)) {
-    if (name.rfind("queue-", 0) != 0)
-      continue;
-    auto idx  = name.substr(6);
-    bool used = num_queues > 1 && not idx.empty() && idx.size() < 10 &&
-                std::all_of(idx.begin(), idx.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-                std::stoul(idx) < num_queues;
-    if (not used)
-      n.notes.push_back(child_path(fe, name) + " is ignored with " + std::to_string(num_queues) + " queue(s)");
-  }
+  detail::note_unused_queue_directories(store, fe, num_queues, n.notes);
   return std::nullopt;
 }
 
+/** Lenient reading of an inconsistent tree: one queue from the top-level keys, else from queue-0. */
 void fall_back_to_one_queue(const XenStore& store, const std::string& fe, const Problem& problem,
                             NetifNegotiation& n)
 {
-  n.fell_back = true;
-  n.notes.push_back("inconsistent tree at " + problem.where + ": " + problem.what + "; read as one queue");
-  n.num_queues = 1;
   n.queues.clear();
-  for (const std::string& dir : {fe, child_path(fe, "queue-0")}) {
+  detail::fall_back_to_one_queue(fe, problem, n, [&](const std::string& dir) {
     NetifQueue q;
-    if (not read_queue(store, dir, q)) {
-      n.queues.push_back(q);
-      n.notes.push_back("single queue taken from " + dir);
-      return;
-    }
-  }
-  n.notes.push_back("no usable ring keys for a single queue either");
+    if (read_queue(store, dir, q))
+      return false;
+    n.queues.push_back(q);
+    return true;
+  });
 }
 
 } // namespace
@@ -226,31 +201,13 @@ void fall_back_to_one_queue(const XenStore& store, const std::string& fe, const 
 NetifNegotiation extract_netif(const XenStore& store, std::string_view frontend_path, ExtractMode mode,
                                const std::string& source)
 {
-  std::string fe(frontend_path);
-  if (not store.exists(fe))
-    throw InputError(source, fe, "no such vif frontend directory in the XenStore tree");
   NetifNegotiation n;
-  n.frontend_path = fe;
-  auto fail = [&](const Problem& p) {
-    if (mode == ExtractMode::strict)
-      throw InputError(source, p.where, p.what);
-  };
-
-  std::string be = store.read(child_path(fe, "backend")).value_or("");
-  if (be.empty()) {
-    fail({child_path(fe, "backend"), "missing: the frontend names no backend"});
-    n.notes.push_back(child_path(fe, "backend") + " is missing: backend features taken as absent");
-  } else if (not store.exists(be)) {
-    fail({be, "backend directory named by " + child_path(fe, "backend") + " is not in the tree"});
-    n.notes.push_back("backend directory " + be + " is not in the tree: backend features taken as absent");
-    be.clear();
-  }
-  n.backend_path   = be;
-  n.frontend_state = detail::read_state(store, fe, n.notes);
-  n.backend_state  = detail::read_state(store, be, n.notes);
+  detail::read_both_ends(store, frontend_path, "vif", mode, source, n);
+  const std::string& fe = n.frontend_path;
+  const std::string& be = n.backend_path;
 
   if (auto problem = read_queues(store, fe, be, n)) {
-    fail(*problem);
+    detail::raise_if_strict(mode, source, *problem);
     fall_back_to_one_queue(store, fe, *problem, n);
   }
   n.split_event_channels =
@@ -273,21 +230,15 @@ NetifNegotiation extract_netif(const XenStore& store, std::string_view frontend_
   } else {
     n.hash_algorithm = NetifHashAlgorithm::none;
   }
-  if (not n.connected())
-    n.notes.push_back(std::string("not connected: frontend ") + std::string(to_string(n.frontend_state)) +
-                      ", backend " + std::string(to_string(n.backend_state)));
+  detail::note_if_not_connected(n);
   return n;
 }
 
 std::vector<NetifNegotiation> extract_all_netif(const XenStore& store, ExtractMode mode, const std::string& source)
 {
-  std::vector<NetifNegotiation> all;
-  for (auto const& domid : store.list("/local/domain")) {
-    std::string dir = "/local/domain/" + domid + "/device/vif";
-    for (auto const& dev : store.list(dir))
-      all.push_back(extract_netif(store, child_path(dir, dev), mode, source));
-  }
-  return all;
+  return detail::extract_all(store, "vif", [&](const std::string& frontend_path) {
+    return extract_netif(store, frontend_path, mode, source);
+  });
 }
 
 std::string_view to_string(NetifHandshake::Step step)
@@ -315,27 +266,21 @@ NetifHandshake::NetifHandshake(XenStore& store, VifDevice device, NetbackConfig 
 
 NetifHandshake::Step NetifHandshake::advance(double time)
 {
-  Step step = next_;
-  switch (step) {
-    case Step::toolstack_create: toolstack_create(time); break;
-    case Step::backend_probe: backend_probe(time); break;
-    case Step::hotplug_connected: hotplug_connected(time); break;
-    case Step::frontend_connect: frontend_connect(time); break;
-    case Step::backend_connect: backend_connect(time); break;
-    case Step::done: return Step::done;
-  }
-  if (next_ == step)
-    next_ = static_cast<Step>(static_cast<int>(step) + 1);
-  return step;
+  return detail::perform_next_step(next_, [&](Step step) {
+    switch (step) {
+      case Step::toolstack_create: toolstack_create(time); break;
+      case Step::backend_probe: backend_probe(time); break;
+      case Step::hotplug_connected: hotplug_connected(time); break;
+      case Step::frontend_connect: frontend_connect(time); break;
+      case Step::backend_connect: backend_connect(time); break;
+      case Step::done: break; // never asked for
+    }
+  });
 }
 
 void NetifHandshake::run(double start_time, double step)
 {
-  double t = start_time;
-  while (next_ != Step::done) {
-    advance(t);
-    t += step;
-  }
+  detail::run_remaining_steps(*this, start_time, step);
 }
 
 void NetifHandshake::toolstack_create(double time)

@@ -30,10 +30,39 @@ std::uint32_t key_window(std::span<const std::uint8_t> key, std::size_t bit)
   return static_cast<std::uint32_t>((acc >> (8 - shift)) & 0xffffffffu);
 }
 
+/** An address of `family` (AF_INET, AF_INET6) in its textual form, as inet_pton() reads it. */
+template <typename Address>
+std::optional<Address> parse_address(int family, std::string_view text)
+{
+  Address a{};
+  std::string s(text);
+  if (inet_pton(family, s.c_str(), a.data()) != 1)
+    return std::nullopt;
+  return a;
+}
+
+/** Hash input of the addresses alone: source, then destination. */
+template <std::size_t N>
+std::vector<std::uint8_t> source_then_destination(const std::array<std::uint8_t, N>& src,
+                                                  const std::array<std::uint8_t, N>& dst)
+{
+  std::vector<std::uint8_t> in(src.begin(), src.end());
+  in.insert(in.end(), dst.begin(), dst.end());
+  return in;
+}
+
 void append_port(std::vector<std::uint8_t>& out, std::uint16_t port)
 {
   out.push_back(static_cast<std::uint8_t>(port >> 8));
   out.push_back(static_cast<std::uint8_t>(port & 0xff));
+}
+
+/** `addresses` followed by the source port, then the destination port (network byte order). */
+std::vector<std::uint8_t> with_ports(std::vector<std::uint8_t> addresses, std::uint16_t sport, std::uint16_t dport)
+{
+  append_port(addresses, sport);
+  append_port(addresses, dport);
+  return addresses;
 }
 
 } // namespace
@@ -50,52 +79,34 @@ std::uint32_t toeplitz_hash(std::span<const std::uint8_t> key, std::span<const s
 
 std::optional<Ipv4Address> parse_ipv4(std::string_view text)
 {
-  Ipv4Address a{};
-  std::string s(text);
-  if (inet_pton(AF_INET, s.c_str(), a.data()) != 1)
-    return std::nullopt;
-  return a;
+  return parse_address<Ipv4Address>(AF_INET, text);
 }
 
 std::optional<Ipv6Address> parse_ipv6(std::string_view text)
 {
-  Ipv6Address a{};
-  std::string s(text);
-  if (inet_pton(AF_INET6, s.c_str(), a.data()) != 1)
-    return std::nullopt;
-  return a;
+  return parse_address<Ipv6Address>(AF_INET6, text);
 }
 
 std::vector<std::uint8_t> hash_input_ipv4(const Ipv4Address& src, const Ipv4Address& dst)
 {
-  std::vector<std::uint8_t> in(src.begin(), src.end());
-  in.insert(in.end(), dst.begin(), dst.end());
-  return in;
+  return source_then_destination(src, dst);
 }
 
 std::vector<std::uint8_t> hash_input_ipv4_tcp(const Ipv4Address& src, const Ipv4Address& dst, std::uint16_t sport,
                                               std::uint16_t dport)
 {
-  auto in = hash_input_ipv4(src, dst);
-  append_port(in, sport);
-  append_port(in, dport);
-  return in;
+  return with_ports(hash_input_ipv4(src, dst), sport, dport);
 }
 
 std::vector<std::uint8_t> hash_input_ipv6(const Ipv6Address& src, const Ipv6Address& dst)
 {
-  std::vector<std::uint8_t> in(src.begin(), src.end());
-  in.insert(in.end(), dst.begin(), dst.end());
-  return in;
+  return source_then_destination(src, dst);
 }
 
 std::vector<std::uint8_t> hash_input_ipv6_tcp(const Ipv6Address& src, const Ipv6Address& dst, std::uint16_t sport,
                                               std::uint16_t dport)
 {
-  auto in = hash_input_ipv6(src, dst);
-  append_port(in, sport);
-  append_port(in, dport);
-  return in;
+  return with_ports(hash_input_ipv6(src, dst), sport, dport);
 }
 
 RssIndirectionTable::RssIndirectionTable(unsigned num_queues, std::size_t size) : num_queues_(num_queues)

@@ -25,6 +25,9 @@ const ParamTable<XenBlkbackParams>& XenBlkback::param_table()
                  "feature-max-indirect-segments.", "xen-blkback/common.h: MAX_INDIRECT_SEGMENTS = 256")
         .flag("feature_persistent", &Params::feature_persistent, true, "Offer persistent grants.",
               "xen-blkback/xenbus.c: feature_persistent = true")
+        .quantity("wakeup_cpu", Dimension::duration, &Params::wakeup_cpu_s, 2.0e-6, 0, 1,
+                  "dom0 CPU each time a notification wakes the ring's kthread (wake-up, context switches).",
+                  "pvsim estimate")
         .quantity("request_cpu", Dimension::duration, &Params::request_cpu_s, 2.0e-6, 0, 1,
                   "dom0 CPU per request: parsing it off the ring, building and submitting the bio.", "pvsim estimate")
         .quantity("persistent_segment_cpu", Dimension::duration, &Params::persistent_segment_cpu_s, 0.2e-6, 0, 1,
@@ -111,7 +114,7 @@ void XenBlkback::schedule_io_op(unsigned q)
   }
   rg.scheduled = true;
   front_->queue(q).backend_wakeups++;
-  rg.kthread->post(0, this, static_cast<int>(q) * kinds + io_op);
+  rg.kthread->post(p_.wakeup_cpu_s, this, static_cast<int>(q) * kinds + io_op);
 }
 
 void XenBlkback::do_block_io_op(unsigned q)

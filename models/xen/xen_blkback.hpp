@@ -1,7 +1,7 @@
 /* pvsim model "xen.blkback": Linux xen-blkback in dom0 serving one xen.blkfront, one kernel thread per ring.
  *
- * Models, per ring: the backend's event channel (a frontend notification wakes the ring's kthread, xen_blkif_schedule;
- * notifications while it works only set waiting_reqs), __do_block_io_op() consuming every request published (at most
+ * Models, per ring: the backend's event channel (a frontend notification wakes the ring's kthread, xen_blkif_schedule,
+ * at wakeup_cpu; notifications while it works only set waiting_reqs), __do_block_io_op() consuming every request published (at most
  * as many as free pending_reqs, XEN_BLKIF_REQS_PER_PAGE per ring page) with request_cpu per request and, per segment,
  * persistent_segment_cpu (a persistent grant lookup) or map_segment_cpu (grant map + unmap, hypercalls and TLB
  * flush), submitting each to the backing device, then RING_FINAL_CHECK_FOR_REQUESTS; on each completion
@@ -30,6 +30,7 @@ struct XenBlkbackParams {
   long long max_ring_page_order   = 4;
   long long max_indirect_segments = 256;
   bool feature_persistent         = true;
+  double wakeup_cpu_s             = 2.0e-6;
   double request_cpu_s            = 2.0e-6;
   double persistent_segment_cpu_s = 0.2e-6;
   double map_segment_cpu_s        = 1.5e-6;

@@ -55,18 +55,24 @@ bool is_path_char(char c)
          c == '@' || c == '/';
 }
 
+/** The pieces of `text`, from `from` on, between separators `sep`; a last separator starts no empty piece. */
+std::vector<std::string_view> split_at(std::string_view text, char sep, std::size_t from)
+{
+  std::vector<std::string_view> pieces;
+  std::size_t pos = from;
+  while (pos < text.size()) {
+    std::size_t end = text.find(sep, pos);
+    if (end == std::string_view::npos)
+      end = text.size();
+    pieces.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return pieces;
+}
+
 std::vector<std::string_view> split_path(std::string_view path)
 {
-  std::vector<std::string_view> parts;
-  std::size_t pos = 1;
-  while (pos < path.size()) {
-    std::size_t slash = path.find('/', pos);
-    if (slash == std::string_view::npos)
-      slash = path.size();
-    parts.push_back(path.substr(pos, slash - pos));
-    pos = slash + 1;
-  }
-  return parts;
+  return split_at(path, '/', 1); // the components after the leading '/'
 }
 
 std::string join_path(std::string_view parent, std::string_view name)
@@ -513,18 +519,10 @@ bool is_complete_entry(std::string_view line)
 
 std::vector<std::string_view> physical_lines(std::string_view text)
 {
-  std::vector<std::string_view> lines;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos)
-      nl = text.size();
-    std::string_view line = text.substr(pos, nl - pos);
+  auto lines = split_at(text, '\n', 0);
+  for (auto& line : lines)
     if (not line.empty() && line.back() == '\r')
       line.remove_suffix(1);
-    lines.push_back(line);
-    pos = nl + 1;
-  }
   return lines;
 }
 

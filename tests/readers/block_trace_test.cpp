@@ -1,40 +1,18 @@
 // Specification of the block-trace readers (sim/readers/block_trace.hpp): the per-request CSV checked against
 // its block_summary.txt, blkparse text (synthetic and the Xen dom0 excerpts), statistics and in-flight counts.
-#include "sim/input_error.hpp"
 #include "sim/readers/block_trace.hpp"
+
+#include "reader_test_support.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 using namespace pvsim::readers;
+using namespace pvsim::readers::test;
 using S = BlockStage;
 
 namespace {
-
-std::string trace(const std::string& rel)
-{
-  return std::string(PVSIM_SHARED_DIR) + "/traces/" + rel;
-}
-std::string fixture(const std::string& name)
-{
-  return std::string(PVSIM_SOURCE_DIR) + "/tests/data/readers/" + name;
-}
-bool contains(const std::string& text, const std::string& part)
-{
-  return text.find(part) != std::string::npos;
-}
-template <typename F>
-pvsim::InputError input_error_of(F&& f)
-{
-  try {
-    f();
-  } catch (const pvsim::InputError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return pvsim::InputError("", "", "");
-}
 
 const std::string events_csv = "virtio-vm-1q/per-request/libaio_qd16_5s_block_events.csv.gz";
 const RequestFilter by_fio   = [](const BlockRequest& r) { return r.comm == "fio"; };

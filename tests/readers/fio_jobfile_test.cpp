@@ -1,34 +1,16 @@
 // Specification of the fio job-file reader and its mapping to a pvsim workload (sim/readers/fio_jobfile.hpp).
-#include "sim/input_error.hpp"
 #include "sim/readers/fio_jobfile.hpp"
+
+#include "reader_test_support.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 using namespace pvsim::readers;
+using namespace pvsim::readers::test;
 
 namespace {
-
-std::string fixture(const std::string& name)
-{
-  return std::string(PVSIM_SOURCE_DIR) + "/tests/data/readers/" + name;
-}
-bool contains(const std::string& text, const std::string& part)
-{
-  return text.find(part) != std::string::npos;
-}
-template <typename F>
-pvsim::InputError input_error_of(F&& f)
-{
-  try {
-    f();
-  } catch (const pvsim::InputError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return pvsim::InputError("", "", "");
-}
 
 const FioJobSection& job_named(const FioJobFile& f, const std::string& name)
 {

@@ -1,6 +1,7 @@
 // Specification of the fio JSON / json+ reader (sim/readers/fio_json.hpp), on real runs and broken files.
-#include "sim/input_error.hpp"
 #include "sim/readers/fio_json.hpp"
+
+#include "reader_test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,32 +11,9 @@
 #include <sstream>
 
 using namespace pvsim::readers;
+using namespace pvsim::readers::test;
 
 namespace {
-
-std::string trace(const std::string& rel)
-{
-  return std::string(PVSIM_SHARED_DIR) + "/traces/" + rel;
-}
-std::string fixture(const std::string& name)
-{
-  return std::string(PVSIM_SOURCE_DIR) + "/tests/data/readers/" + name;
-}
-bool contains(const std::string& text, const std::string& part)
-{
-  return text.find(part) != std::string::npos;
-}
-template <typename F>
-pvsim::InputError input_error_of(F&& f)
-{
-  try {
-    f();
-  } catch (const pvsim::InputError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return pvsim::InputError("", "", "");
-}
 
 const std::string qd16 = "virtio-vm-1q/fio/randread_libaio_qd16_nj1_f1.json";
 

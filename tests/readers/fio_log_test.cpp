@@ -1,37 +1,15 @@
 // Specification of the fio per-request latency log reader (sim/readers/fio_log.hpp).
-#include "sim/input_error.hpp"
 #include "sim/readers/fio_json.hpp"
 #include "sim/readers/fio_log.hpp"
+
+#include "reader_test_support.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace pvsim::readers;
+using namespace pvsim::readers::test;
 
 namespace {
-
-std::string trace(const std::string& rel)
-{
-  return std::string(PVSIM_SHARED_DIR) + "/traces/" + rel;
-}
-std::string fixture(const std::string& name)
-{
-  return std::string(PVSIM_SOURCE_DIR) + "/tests/data/readers/" + name;
-}
-bool contains(const std::string& text, const std::string& part)
-{
-  return text.find(part) != std::string::npos;
-}
-template <typename F>
-pvsim::InputError input_error_of(F&& f)
-{
-  try {
-    f();
-  } catch (const pvsim::InputError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return pvsim::InputError("", "", "");
-}
 
 const std::string clat_log   = "virtio-vm-1q/per-request/libaio_qd16_3s_clat.log.gz";
 const std::string slat_log   = "virtio-vm-1q/per-request/libaio_qd16_3s_slat.log.gz";

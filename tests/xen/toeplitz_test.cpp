@@ -9,30 +9,23 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <span>
 
 using namespace pvsim::xen;
 
 namespace {
 
-struct Ipv4Vector {
+/** One line of the suite, IPv4 or IPv6: the packet as listed (destination first) and its two expected hashes. */
+struct RssVector {
   const char* dst;
   std::uint16_t dport;
   const char* src;
   std::uint16_t sport;
-  std::uint32_t hash_2tuple;
-  std::uint32_t hash_4tuple;
+  std::uint32_t hash_2tuple; // addresses only
+  std::uint32_t hash_4tuple; // addresses and TCP ports
 };
 
-struct Ipv6Vector {
-  const char* dst;
-  std::uint16_t dport;
-  const char* src;
-  std::uint16_t sport;
-  std::uint32_t hash_2tuple;
-  std::uint32_t hash_4tuple;
-};
-
-const Ipv4Vector ipv4_suite[] = {
+const RssVector ipv4_suite[] = {
     {"161.142.100.80", 1766, "66.9.149.187", 2794, 0x323e8fc2, 0x51ccc178},
     {"65.69.140.83", 4739, "199.92.111.2", 14230, 0xd718262a, 0xc626b0ea},
     {"12.22.207.184", 38024, "24.19.198.95", 12898, 0xd2d0a5de, 0x5c2b394a},
@@ -40,7 +33,7 @@ const Ipv4Vector ipv4_suite[] = {
     {"202.188.127.2", 1303, "153.39.163.191", 44251, 0x5d1809c5, 0x10e828a2},
 };
 
-const Ipv6Vector ipv6_suite[] = {
+const RssVector ipv6_suite[] = {
     {"3ffe:2501:200:3::1", 1766, "3ffe:2501:200:1fff::7", 2794, 0x2cc18cd5, 0x40207d3d},
     {"ff02::1", 4739, "3ffe:501:8::260:97ff:fe40:efab", 14230, 0x0f0c461c, 0xdde51bbf},
     {"fe80::200:f8ff:fe21:67cf", 38024, "3ffe:1900:4545:3:200:f8ff:fe21:67cf", 44251, 0x4b61e985, 0x02d1feef},
@@ -49,6 +42,20 @@ const Ipv6Vector ipv6_suite[] = {
 std::uint32_t hash(const std::vector<std::uint8_t>& input)
 {
   return toeplitz_hash(microsoft_rss_key(), input);
+}
+
+/** For every vector of `suite`: the hash input `input_of(vector)` is `input_bytes` long and hashes, under the
+ * Microsoft key, to the vector's `expected` hash. */
+template <typename InputOf>
+void expect_suite_hashes(std::span<const RssVector> suite, std::size_t input_bytes, std::uint32_t RssVector::*expected,
+                         InputOf input_of)
+{
+  for (const auto& v : suite) {
+    SCOPED_TRACE(v.src);
+    auto in = input_of(v);
+    EXPECT_EQ(in.size(), input_bytes);
+    EXPECT_EQ(hash(in), v.*expected);
+  }
 }
 
 } // namespace
@@ -64,42 +71,28 @@ TEST(Toeplitz, MicrosoftKeyIsTheVerificationSuiteKey)
 
 TEST(Toeplitz, Ipv4AddressesOnlyMatchTheVerificationSuite)
 {
-  for (const auto& v : ipv4_suite) {
-    SCOPED_TRACE(v.src);
-    auto in = hash_input_ipv4(*parse_ipv4(v.src), *parse_ipv4(v.dst));
-    EXPECT_EQ(in.size(), 8u);
-    EXPECT_EQ(hash(in), v.hash_2tuple);
-  }
+  expect_suite_hashes(ipv4_suite, 8, &RssVector::hash_2tuple,
+                      [](const RssVector& v) { return hash_input_ipv4(*parse_ipv4(v.src), *parse_ipv4(v.dst)); });
 }
 
 TEST(Toeplitz, Ipv4WithTcpPortsMatchesTheVerificationSuite)
 {
-  for (const auto& v : ipv4_suite) {
-    SCOPED_TRACE(v.src);
-    auto in = hash_input_ipv4_tcp(*parse_ipv4(v.src), *parse_ipv4(v.dst), v.sport, v.dport);
-    EXPECT_EQ(in.size(), 12u);
-    EXPECT_EQ(hash(in), v.hash_4tuple);
-  }
+  expect_suite_hashes(ipv4_suite, 12, &RssVector::hash_4tuple, [](const RssVector& v) {
+    return hash_input_ipv4_tcp(*parse_ipv4(v.src), *parse_ipv4(v.dst), v.sport, v.dport);
+  });
 }
 
 TEST(Toeplitz, Ipv6AddressesOnlyMatchTheVerificationSuite)
 {
-  for (const auto& v : ipv6_suite) {
-    SCOPED_TRACE(v.src);
-    auto in = hash_input_ipv6(*parse_ipv6(v.src), *parse_ipv6(v.dst));
-    EXPECT_EQ(in.size(), 32u);
-    EXPECT_EQ(hash(in), v.hash_2tuple);
-  }
+  expect_suite_hashes(ipv6_suite, 32, &RssVector::hash_2tuple,
+                      [](const RssVector& v) { return hash_input_ipv6(*parse_ipv6(v.src), *parse_ipv6(v.dst)); });
 }
 
 TEST(Toeplitz, Ipv6WithTcpPortsMatchesTheVerificationSuite)
 {
-  for (const auto& v : ipv6_suite) {
-    SCOPED_TRACE(v.src);
-    auto in = hash_input_ipv6_tcp(*parse_ipv6(v.src), *parse_ipv6(v.dst), v.sport, v.dport);
-    EXPECT_EQ(in.size(), 36u);
-    EXPECT_EQ(hash(in), v.hash_4tuple);
-  }
+  expect_suite_hashes(ipv6_suite, 36, &RssVector::hash_4tuple, [](const RssVector& v) {
+    return hash_input_ipv6_tcp(*parse_ipv6(v.src), *parse_ipv6(v.dst), v.sport, v.dport);
+  });
 }
 
 TEST(Toeplitz, PortsAreHashedInNetworkByteOrder)

@@ -10,6 +10,7 @@
 using namespace pvsim::xen;
 using pvsim::xen::test::lab_dump_path;
 using pvsim::xen::test::read_text;
+using pvsim::xen::test::wrapped_at;
 
 TEST(XenStoreDump, RealOneQueueDumpPrintsBackExactly)
 {
@@ -103,15 +104,7 @@ TEST(XenStoreDump, LinesWrappedByANarrowTerminalAreJoined)
   // A 24-column capture of two long entries and a short one.
   std::string whole = "/local/domain/1/device/vbd/51712/backend = \"/local/domain/0/backend/vbd/1/51712\"\n"
                       "/local/domain/1/device/vbd/51712/state = \"4\"\n";
-  std::string wrapped;
-  for (std::size_t pos = 0; pos < whole.size();) {
-    std::size_t nl  = whole.find('\n', pos);
-    std::string line = whole.substr(pos, nl - pos);
-    for (std::size_t i = 0; i < line.size(); i += 24)
-      wrapped += line.substr(i, 24) + "\n";
-    pos = nl + 1;
-  }
-  XenStoreDump dump = parse_xenstore_ls_f(wrapped);
+  XenStoreDump dump = parse_xenstore_ls_f(wrapped_at(whole, 24, "\n"));
   EXPECT_EQ(dump.tree.read("/local/domain/1/device/vbd/51712/backend"), "/local/domain/0/backend/vbd/1/51712");
   EXPECT_EQ(dump.tree.read("/local/domain/1/device/vbd/51712/state"), "4");
   EXPECT_GT(dump.joined_lines, 0u);
@@ -204,17 +197,8 @@ TEST(XenStoreDump, GarbageNeverThrows)
 
 TEST(XenStoreDump, ARealDumpWrappedAt60ColumnsParsesBackToTheSameTree)
 {
-  std::string text = read_text(lab_dump_path("blkfront-max-queues-4"));
-  std::string wrapped;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t nl   = text.find('\n', pos);
-    std::string line = text.substr(pos, nl - pos);
-    for (std::size_t i = 0; i < line.size(); i += 60)
-      wrapped += line.substr(i, 60) + "\r\n";
-    pos = nl + 1;
-  }
-  XenStoreDump dump = parse_xenstore_ls_f(wrapped);
+  std::string text  = read_text(lab_dump_path("blkfront-max-queues-4"));
+  XenStoreDump dump = parse_xenstore_ls_f(wrapped_at(text, 60, "\r\n"));
   EXPECT_TRUE(dump.warnings.empty());
   EXPECT_EQ(dump.print(), text);
 }
