@@ -12,7 +12,13 @@ const ParamTable<CpuHostParams>& CpuHost::param_table()
     tb.integer("cores", &Params::cores, 1, 1, 4096, "Physical cores in the pool.", "one core")
         .number("speed_factor", &Params::speed_factor, 1.0, 1e-3, 1e3,
                 "Speed relative to the reference core that the models' CPU costs are given for.",
-                "1: costs are times on these cores");
+                "1: costs are times on these cores")
+        .quantity("context_switch", Dimension::duration, &Params::context_switch_s, 3e-6, 0, 1,
+                  "CPU a thread pays when it starts work while every core is busy (switch, cache refill).",
+                  "pvsim estimate: 2-5 us for a Linux context switch with its cache effects")
+        .quantity("timeslice", Dimension::duration, &Params::timeslice_s, 3e-3, 1e-6, 10,
+                  "CPU a busy thread runs before the scheduler lets a waiting one in.",
+                  "CFS sched_min_granularity: 0.75 ms x (1 + log2 CPUs), 3 ms on 8 CPUs");
     return tb;
   }();
   return t;
@@ -20,12 +26,15 @@ const ParamTable<CpuHostParams>& CpuHost::param_table()
 
 void CpuHost::build_platform(Platform& platform)
 {
-  host_ = platform.add_host(name(), static_cast<int>(p_.cores), p_.speed_factor);
+  host_               = platform.add_host(name(), static_cast<int>(p_.cores), p_.speed_factor);
+  load_.cores         = static_cast<int>(p_.cores);
+  load_.switch_cost_s = p_.context_switch_s;
+  load_.timeslice_s   = p_.timeslice_s;
 }
 
 void CpuHost::run(CpuThread& thread)
 {
-  thread.start(host_);
+  thread.start(host_, &load_);
   threads_.push_back(&thread);
 }
 
@@ -35,10 +44,11 @@ void CpuHost::report(json& out, double now) const
   double cpu  = 0;
   for (const auto* t : threads_)
     cpu += t->cpu_s() / p_.speed_factor;
-  out["cores"]       = p_.cores;
-  out["threads"]     = threads_.size();
-  out["cpu_s"]       = cpu;
-  out["utilization"] = span > 0 ? cpu / (span * static_cast<double>(p_.cores)) : 0.0;
+  out["cores"]            = p_.cores;
+  out["threads"]          = threads_.size();
+  out["cpu_s"]            = cpu;
+  out["utilization"]      = span > 0 ? cpu / (span * static_cast<double>(p_.cores)) : 0.0;
+  out["context_switches"] = load_.switches;
 }
 
 CpuHost& CpuHost::from_port(const Component& owner, const std::string& port)

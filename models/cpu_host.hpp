@@ -1,7 +1,8 @@
 /* pvsim model "cpu.host": a pool of physical CPU cores (a host's pCPUs, the cores given to dom0, a KVM host's cores)
  * as one SimGrid host. Threads placed on it (vCPUs, backend kthreads, IOThreads) share its cores: with more runnable
  * threads than cores each gets its fair share, so oversubscription shows as longer CPU work.
- * Models: core count and relative speed. Leaves out: per-core pinning inside the pool (make several pools), SMT,
+ * Models: core count, relative speed, and the context switch a thread pays when it starts work while every core is
+ * busy (more runnable threads than cores). Leaves out: per-core pinning inside the pool (make several pools), SMT,
  * caches, the hypervisor scheduler's time slices (sharing is ideal processor sharing). */
 #pragma once
 
@@ -16,8 +17,10 @@ class Host;
 namespace pvsim {
 
 struct CpuHostParams {
-  long long cores     = 1;
-  double speed_factor = 1.0;
+  long long cores         = 1;
+  double speed_factor     = 1.0;
+  double context_switch_s = 3e-6;
+  double timeslice_s      = 3e-3;
 };
 
 class CpuHost : public Component {
@@ -37,7 +40,11 @@ public:
   int cores() const { return static_cast<int>(p_.cores); }
   /** Starts a thread on these cores (at simulation start); its CPU time counts in the pool's utilisation. */
   void run(CpuThread& thread);
-  void restart_stats(double now) override { window_start_ = now; }
+  void restart_stats(double now) override
+  {
+    window_start_  = now;
+    load_.switches = 0;
+  }
 
   /** The cpu.host a resource port names, or an InputError naming the port. */
   static CpuHost& from_port(const Component& owner, const std::string& port);
@@ -46,6 +53,7 @@ private:
   Params p_;
   simgrid::s4u::Host* host_ = nullptr;
   std::vector<const CpuThread*> threads_;
+  CoreLoad load_;
   double window_start_ = 0;
 };
 

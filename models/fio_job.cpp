@@ -65,8 +65,12 @@ void FioJob::start(Simulation& sim)
 {
   sim_ = &sim;
   for (long long i = 0; i < p_.numjobs; ++i) {
-    Thread th{cpus_[static_cast<std::size_t>(i) % cpus_.size()], sim.register_job(this), IoGenerator(p_),
-              sim.rng("job:" + name() + "." + std::to_string(i))};
+    // Copies spread evenly over the allowed vCPUs, as the scheduler's load balancing spreads busy tasks (with more
+    // copies than vCPUs they wrap around).
+    std::size_t slot = static_cast<std::size_t>(i) % cpus_.size();
+    if (static_cast<std::size_t>(p_.numjobs) < cpus_.size())
+      slot = static_cast<std::size_t>(i) * cpus_.size() / static_cast<std::size_t>(p_.numjobs);
+    Thread th{cpus_[slot], sim.register_job(this), IoGenerator(p_), sim.rng("job:" + name() + "." + std::to_string(i))};
     if (i == 0)
       first_job_id_ = th.job_id;
     threads_.push_back(std::move(th));

@@ -7,9 +7,10 @@
 
 namespace pvsim {
 
-void CpuThread::start(simgrid::s4u::Host* host)
+void CpuThread::start(simgrid::s4u::Host* host, CoreLoad* load)
 {
-  wake_    = simgrid::s4u::Semaphore::create(0);
+  load_ = load;
+  wake_ = simgrid::s4u::Semaphore::create(0);
   // Not a daemon: SimGrid ends a simulation when only daemons are left, and these threads are all there is. The
   // run stops at the scenario's duration with the threads waiting for work.
   simgrid::s4u::Actor::create(name_, host, [this] { run(); });
@@ -30,6 +31,7 @@ void CpuThread::run()
     wake_->acquire();
     wake_pending_ = false;
     awake_        = true;
+    bool woken    = true;
     while (not work_.empty()) {
       double cost = 0;
       batch_.clear();
@@ -39,8 +41,21 @@ void CpuThread::run()
         work_.pop_front();
       }
       double t0 = simgrid::s4u::Engine::get_clock();
+      if (load_ != nullptr) {
+        bool slice_over = since_switch_s_ >= load_->timeslice_s;
+        if ((woken or slice_over) and load_->running >= load_->cores and load_->switch_cost_s > 0) {
+          cost += load_->switch_cost_s;
+          load_->switches++;
+          since_switch_s_ = 0;
+        }
+        load_->running++;
+        since_switch_s_ += cost;
+        woken = false;
+      }
       if (cost > 0)
         simgrid::s4u::this_actor::execute(cost * Platform::reference_flops);
+      if (load_ != nullptr)
+        load_->running--;
       running_s_ += simgrid::s4u::Engine::get_clock() - t0;
       cpu_s_ += cost;
       items_ += batch_.size();

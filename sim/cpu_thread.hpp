@@ -7,7 +7,8 @@
  * interrupt, a kthread draining a ring), and it keeps the cost of the actor switch per batch, not per request.
  * The continuations run in the actor's context: they may post work, schedule events and submit requests, never
  * block. Leaves out: preemption inside a batch (its work finishes together, at most one quantum late), priorities
- * between kinds of work (interrupts wait behind job work already taken in the batch). */
+ * between kinds of work (interrupts wait behind job work already taken in the batch). With more busy threads than
+ * cores, waking up on a fully busy host, or running a whole time slice there, costs a context switch (CoreLoad). */
 #pragma once
 
 #include "sim/event_queue.hpp"
@@ -25,6 +26,17 @@ class Host;
 
 namespace pvsim {
 
+/** The cores a set of threads share, as the threads see them. When a thread wakes up while every core is busy, or
+ * has run a full time slice while others wait, the scheduler switches threads on a core, which costs switch_cost_s
+ * of CPU (context switch, cache refill). */
+struct CoreLoad {
+  int cores              = 1;
+  int running            = 0;
+  double switch_cost_s   = 0;
+  double timeslice_s     = 3e-3;
+  std::uint64_t switches = 0;
+};
+
 class CpuThread {
 public:
   CpuThread(std::string name, double quantum_s) : name_(std::move(name)), quantum_s_(quantum_s) {}
@@ -32,8 +44,8 @@ public:
   CpuThread& operator=(const CpuThread&) = delete;
 
   const std::string& name() const { return name_; }
-  /** Creates the actor on `host` (at simulation start). */
-  void start(simgrid::s4u::Host* host);
+  /** Creates the actor on `host` (at simulation start); `load` is shared by the threads of that host. */
+  void start(simgrid::s4u::Host* host, CoreLoad* load = nullptr);
   /** Queues `cost_s` seconds of CPU work; when done, target->on_event(kind, r) runs on this thread (no target: the
    * work only burns CPU, e.g. a hypercall whose effect the caller already scheduled). */
   void post(double cost_s, EventTarget* target, int kind, Request* r = nullptr);
@@ -60,10 +72,12 @@ private:
   std::deque<Work> work_;
   std::vector<Work> batch_;
   simgrid::s4u::SemaphorePtr wake_;
-  bool awake_        = false;
-  bool wake_pending_ = false;
-  double cpu_s_      = 0;
-  double running_s_  = 0;
+  CoreLoad* load_        = nullptr;
+  double since_switch_s_ = 0; // CPU time since the thread last paid a switch
+  bool awake_            = false;
+  bool wake_pending_     = false;
+  double cpu_s_          = 0;
+  double running_s_      = 0;
   std::uint64_t items_   = 0;
   std::uint64_t batches_ = 0;
 };
