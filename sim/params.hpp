@@ -277,7 +277,34 @@ public:
       if (not(p.*member).empty())
         out[name] = p.*member;
     };
-    f.ref_target = [member](const P& p) { return p.*member; };
+    f.ref_targets = [member](const P& p) { return std::vector<std::string>{p.*member}; };
+    return add(std::move(f));
+  }
+
+  /** A list of references to other components (ports "name/0", "name/1", ...), empty by default. */
+  ParamTable& ref_list(const std::string& name, std::vector<std::string> P::*member, std::string doc)
+  {
+    Field f   = make(name, "ref list", json::array(), std::move(doc), "");
+    f.is_ref  = true;
+    f.is_list = true;
+    f.schema  = {{"type", "array"}, {"items", {{"type", "string"}, {"description", "name of a component"}}}};
+    f.read    = [name, member](P& p, const JsonNode& obj, std::set<std::string>& used) {
+      (p.*member).clear();
+      if (not obj.value().contains(name))
+        return;
+      used.insert(name);
+      JsonNode v = obj.child(name);
+      if (not v.value().is_array())
+        v.fail("expected an array of component names, got " + JsonNode::describe(v.value()));
+      for (std::size_t i = 0; i < v.value().size(); ++i) {
+        JsonNode e = v.at(i);
+        if (not e.value().is_string() or e.value().template get<std::string>().empty())
+          e.fail("expected the name of a component, got " + JsonNode::describe(e.value()));
+        (p.*member).push_back(e.value().template get<std::string>());
+      }
+    };
+    f.write       = [name, member](const P& p, json& out) { out[name] = p.*member; };
+    f.ref_targets = [member](const P& p) { return p.*member; };
     return add(std::move(f));
   }
 
@@ -324,8 +351,11 @@ public:
   {
     std::vector<std::tuple<std::string, std::string, bool, bool>> out;
     for (const auto& f : fields_)
-      if (f.is_ref)
-        out.emplace_back(f.name, f.ref_target(p), f.required, f.is_resource);
+      if (f.is_ref and not f.is_list)
+        out.emplace_back(f.name, f.ref_targets(p).front(), f.required, f.is_resource);
+      else if (f.is_ref)
+        for (std::size_t i = 0; auto& t : f.ref_targets(p))
+          out.emplace_back(f.name + "/" + std::to_string(i++), t, true, f.is_resource);
     return out;
   }
 
@@ -380,7 +410,8 @@ private:
     json schema_props;
     std::function<void(P&, const JsonNode&, std::set<std::string>&)> read;
     std::function<void(const P&, json&)> write;
-    std::function<std::string(const P&)> ref_target;
+    std::function<std::vector<std::string>(const P&)> ref_targets;
+    bool is_list = false;
   };
 
   Field make(const std::string& name, std::string kind, json def, std::string doc, std::string from)
