@@ -2,7 +2,10 @@
 """Plots of a pvsim run: latency CDF per job, IOPS per job and per queue.
 
 Usage: /usr/bin/python3 analysis/plot_run.py OUTDIR/results.json [-o DIR]
-Writes latency_cdf.png and iops.png next to results.json (or into DIR). Uses Debian's matplotlib.
+Writes latency_cdf.png and iops.png next to results.json (or into DIR); when the run has them, also
+queue_occupancy.png (the time series of every queue, scenario key "sample_interval") and per_queue.png (per ring:
+notifications sent and suppressed, mean occupancy, backend batch sizes; per blk-mq hardware queue: tag waits).
+Uses Debian's matplotlib.
 """
 import argparse
 import json
@@ -71,6 +74,78 @@ def plot_iops(results, path):
     plt.close(fig)
 
 
+def plot_time_series(results, path):
+    ts = results.get("time_series")
+    if not ts or not ts["t_s"]:
+        return False
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    t_ms = [t * 1000 for t in ts["t_s"]]
+    for name, values in sorted(ts["queues"].items()):
+        ax.plot(t_ms, values, label=name, linewidth=1)
+    ax.set_xlabel("simulated time (ms)")
+    ax.set_ylabel("requests in the queue")
+    ax.set_title("Queue occupancy every %g ms" % (ts["interval_s"] * 1000))
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def plot_per_queue(results, path):
+    """Per-ring notification counts, occupancy and batches; per-hctx tag waits."""
+    rings, hctx = [], []
+    for comp, rep in sorted(results.get("components", {}).items()):
+        for r in rep.get("rings", []):
+            rings.append((f"{comp}.ring{r['queue']}", r))
+        for h in rep.get("hw_queues", []):
+            hctx.append((f"{comp}.hctx{h['hctx']}", h))
+    if not rings and not hctx:
+        return False
+    panels = (2 if rings else 0) + (1 if hctx else 0)
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.5), squeeze=False)
+    axes = axes[0]
+    i = 0
+    if rings:
+        ax = axes[i]
+        i += 1
+        names = [n for n, _ in rings]
+        keys = [("requests_notified", "req notified"), ("requests_suppressed", "req suppressed"),
+                ("responses_notified", "rsp notified"), ("responses_suppressed", "rsp suppressed")]
+        width = 0.8 / len(keys)
+        for k, (key, label) in enumerate(keys):
+            ax.bar([x + k * width for x in range(len(names))], [r[key] for _, r in rings], width, label=label)
+        ax.set_xticks([x + 0.4 - width / 2 for x in range(len(names))])
+        ax.set_xticklabels(names, rotation=30, ha="right", fontsize=7)
+        ax.set_yscale("log")
+        ax.set_title("Notifications per ring (whole run)")
+        ax.legend(fontsize=7)
+        ax = axes[i]
+        i += 1
+        for name, r in rings:
+            sizes = sorted((int(n), c) for n, c in r.get("backend_batches", {}).items())
+            if sizes:
+                ax.plot([n for n, _ in sizes], [c for _, c in sizes], marker="o", markersize=3,
+                        label=f"{name} (mean occupancy {r['mean_occupancy']:.1f}/{r['slots']})")
+        ax.set_xlabel("requests consumed per backend pass")
+        ax.set_ylabel("passes")
+        ax.set_title("Backend batches")
+        ax.legend(fontsize=7)
+        ax.grid(True, alpha=0.3)
+    if hctx:
+        ax = axes[i]
+        names = [n for n, _ in hctx]
+        ax.bar(range(len(names)), [h["tag_waits"] for _, h in hctx], color="tab:red")
+        ax.set_xticks(range(len(names)))
+        ax.set_xticklabels([f"{n}\ncpus {h['cpu_list']}" for n, h in hctx], rotation=30, ha="right", fontsize=7)
+        ax.set_title("Tag waits per hardware queue")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("results", help="results.json written by pvsim run")
@@ -91,7 +166,14 @@ def main(argv):
     iops = os.path.join(outdir, "iops.png")
     plot_latency_cdf(results, cdf)
     plot_iops(results, iops)
-    print(f"plots: {cdf}, {iops}")
+    written = [cdf, iops]
+    occupancy = os.path.join(outdir, "queue_occupancy.png")
+    if plot_time_series(results, occupancy):
+        written.append(occupancy)
+    per_queue = os.path.join(outdir, "per_queue.png")
+    if plot_per_queue(results, per_queue):
+        written.append(per_queue)
+    print("plots: " + ", ".join(written))
     return 0
 
 

@@ -22,6 +22,8 @@ const ParamTable<ScenarioParams>& scenario_table()
                   "Simulated time; jobs stop issuing at this time.")
         .quantity("warmup", Dimension::duration, &ScenarioParams::warmup_s, 0.0, 0, 1e9,
                   "Statistics start after this much simulated time.")
+        .quantity("sample_interval", Dimension::duration, &ScenarioParams::sample_interval_s, 0.0, 0, 1e9,
+                  "Every this much simulated time after warm-up, record each queue's occupancy (0: no time series).")
         .check([](const ScenarioParams& p, const JsonNode& n) {
           if (p.warmup_s >= p.duration_s)
             n.fail("'warmup' (" + json(p.warmup_s).dump() + " s) must be shorter than 'duration' (" +

@@ -20,9 +20,10 @@ struct ScenarioParams {
   long long format = 1;
   std::string name;
   std::string description;
-  long long seed    = 1;
-  double duration_s = 0;
-  double warmup_s   = 0;
+  long long seed           = 1;
+  double duration_s        = 0;
+  double warmup_s          = 0;
+  double sample_interval_s = 0;
 };
 
 struct ComponentDecl {

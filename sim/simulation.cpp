@@ -17,7 +17,7 @@
 namespace pvsim {
 
 namespace {
-enum SimEvent { end_of_warmup = 1, progress_tick = 2 };
+enum SimEvent { end_of_warmup = 1, progress_tick = 2, sample_tick = 3 };
 constexpr int progress_steps = 50;
 
 double wall_now()
@@ -44,14 +44,15 @@ Simulation::~Simulation() = default;
 
 json Simulation::resolved_scenario() const
 {
-  json out           = json::object();
-  out["pvsim"]       = scenario_.params.format;
-  out["name"]        = scenario_.params.name;
-  out["description"] = scenario_.params.description;
-  out["seed"]        = scenario_.params.seed;
-  out["duration_s"]  = scenario_.params.duration_s;
-  out["warmup_s"]    = scenario_.params.warmup_s;
-  json comps         = json::object();
+  json out                 = json::object();
+  out["pvsim"]             = scenario_.params.format;
+  out["name"]              = scenario_.params.name;
+  out["description"]       = scenario_.params.description;
+  out["seed"]              = scenario_.params.seed;
+  out["duration_s"]        = scenario_.params.duration_s;
+  out["warmup_s"]          = scenario_.params.warmup_s;
+  out["sample_interval_s"] = scenario_.params.sample_interval_s;
+  json comps               = json::object();
   for (const auto& c : components_) {
     json p           = c->resolved_params();
     p["type"]        = c->type();
@@ -69,6 +70,14 @@ int Simulation::register_job(Component* job)
 
 void Simulation::on_event(int kind, Request*)
 {
+  if (kind == sample_tick) {
+    sample_events_++;
+    series_t_.push_back(events_->now());
+    for (std::size_t i = 0; i < sampled_.size(); ++i)
+      series_[i].push_back(static_cast<double>(sampled_[i].second->occupancy().in_flight));
+    events_->schedule_in(scenario_.params.sample_interval_s, this, sample_tick);
+    return;
+  }
   if (kind == progress_tick) {
     progress_events_++;
     double now  = events_->now();
@@ -124,6 +133,13 @@ json Simulation::run()
       job_stats_.emplace_back(c->name(), std::make_unique<JobStats>(*probe));
   if (warmup_s() > 0)
     events_->schedule_at(warmup_s(), this, end_of_warmup);
+  if (scenario_.params.sample_interval_s > 0) {
+    for (auto& c : components_)
+      for (const auto& q : c->queues())
+        sampled_.emplace_back(q.name, q.station);
+    series_.resize(sampled_.size());
+    events_->schedule_at(warmup_s(), this, sample_tick);
+  }
   if (progress_) {
     wall_start_ = wall_now();
     events_->schedule_in(duration_s() / progress_steps, this, progress_tick);
@@ -156,11 +172,20 @@ json Simulation::run()
     if (not d.empty())
       details[c->name()] = d;
   }
-  results["components"]   = details;
-  results["engine"]       = {{"events", events_->events_run() - progress_events_ - (warmup_s() > 0 ? 1 : 0)},
-                             {"pending_events", events_->pending()},
-                             {"requests_allocated", pool_.allocated()}};
+  results["components"] = details;
+  results["engine"] = {{"events", events_->events_run() - progress_events_ - sample_events_ - (warmup_s() > 0 ? 1 : 0)},
+                       {"pending_events", events_->pending()},
+                       {"requests_allocated", pool_.allocated()}};
   results["conservation"] = conservation();
+  if (not sampled_.empty()) {
+    json qs = json::object();
+    for (std::size_t i = 0; i < sampled_.size(); ++i)
+      qs[sampled_[i].first] = series_[i];
+    results["time_series"] = {{"interval_s", scenario_.params.sample_interval_s},
+                              {"what", "requests in each queue (waiting and in service; ring slots in use)"},
+                              {"t_s", series_t_},
+                              {"queues", qs}};
+  }
   // Threads (vCPUs, kthreads) still wait for work: end them inside the engine before it and their semaphores go.
   for (auto& actor : engine.get_all_actors())
     actor->kill();

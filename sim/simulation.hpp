@@ -52,7 +52,11 @@ public:
   void show_progress(bool on) { progress_ = on; }
 
 private:
-  bool progress_                 = false;
+  bool progress_               = false;
+  std::uint64_t sample_events_ = 0;
+  std::vector<std::pair<std::string, const Station*>> sampled_;
+  std::vector<double> series_t_;
+  std::vector<std::vector<double>> series_;
   std::uint64_t progress_events_ = 0;
   double wall_start_             = 0;
   json conservation() const;
