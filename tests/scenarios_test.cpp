@@ -126,3 +126,26 @@ TEST(Plot, TurnsResultsIntoPngs)
     EXPECT_EQ(bytes.substr(1, 3), "PNG") << png;
   }
 }
+
+TEST(Sweep, RunsOneProcessPerPointAndWritesCsvAndPlot)
+{
+  TempDir dir;
+  auto r = run_command("/usr/bin/python3 " + source_dir() + "/analysis/sweep.py " + source_dir() +
+                       "/scenarios/null-blk-tags.json --axis components.fio.iodepth=32,64,128 --pvsim " +
+                       pvsim_binary() + " -j 2 -o " + dir.file("sweep"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string csv = read_file(dir.file("sweep/sweep.csv"));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4) << csv; // header + 3 points
+  EXPECT_NE(csv.find("components.fio.iodepth,fio.iops"), std::string::npos) << csv;
+  EXPECT_EQ(read_file(dir.file("sweep/sweep.png")).substr(1, 3), "PNG");
+}
+
+TEST(Sweep, AFailingPointStopsTheSweepWithItsMessage)
+{
+  TempDir dir;
+  auto r = run_command("/usr/bin/python3 " + source_dir() + "/analysis/sweep.py " + source_dir() +
+                       "/scenarios/null-blk-tags.json --axis components.fio.iodepth=8,-1 --pvsim " + pvsim_binary() +
+                       " -j 1 -o " + dir.file("sweep"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("/components/fio/iodepth"), std::string::npos) << r.output;
+}
