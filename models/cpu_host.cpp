@@ -32,9 +32,10 @@ void CpuHost::build_platform(Platform& platform)
   load_.timeslice_s   = p_.timeslice_s;
 }
 
-void CpuHost::run(CpuThread& thread)
+void CpuHost::run(CpuThread& thread, EventQueue& events)
 {
-  thread.start(host_, &load_);
+  load_.threads++;
+  thread.start(host_, &load_, events);
   threads_.push_back(&thread);
 }
 

@@ -39,7 +39,7 @@ public:
   simgrid::s4u::Host* host() const { return host_; }
   int cores() const { return static_cast<int>(p_.cores); }
   /** Starts a thread on these cores (at simulation start); its CPU time counts in the pool's utilisation. */
-  void run(CpuThread& thread);
+  void run(CpuThread& thread, EventQueue& events);
   void restart_stats(double now) override
   {
     window_start_  = now;

@@ -1,6 +1,7 @@
 #include "models/guest_vm.hpp"
 
 #include "sim/registry.hpp"
+#include "sim/simulation.hpp"
 
 namespace pvsim {
 
@@ -24,10 +25,10 @@ GuestVm::GuestVm(std::string name, const Params& p) : Component(std::move(name),
     vcpus_.push_back(std::make_unique<CpuThread>(this->name() + ".vcpu" + std::to_string(i), p.quantum_s));
 }
 
-void GuestVm::start(Simulation&)
+void GuestVm::start(Simulation& sim)
 {
   for (auto& v : vcpus_)
-    host_->run(*v);
+    host_->run(*v, sim.events());
 }
 
 void GuestVm::restart_stats(double now)

@@ -7,22 +7,69 @@
 
 namespace pvsim {
 
-void CpuThread::start(simgrid::s4u::Host* host, CoreLoad* load)
+void CpuThread::start(simgrid::s4u::Host* host, CoreLoad* load, EventQueue& events)
 {
-  load_ = load;
-  wake_ = simgrid::s4u::Semaphore::create(0);
-  // Not a daemon: SimGrid ends a simulation when only daemons are left, and these threads are all there is. The
-  // run stops at the scenario's duration with the threads waiting for work.
+  load_   = load;
+  events_ = &events;
+  wake_   = simgrid::s4u::Semaphore::create(0);
+  // Not a daemon: SimGrid ends a simulation when only daemons are left, and these threads may be all there is. The
+  // run stops at the scenario's duration with the threads waiting for work (Simulation ends them).
   simgrid::s4u::Actor::create(name_, host, [this] { run(); });
 }
 
 void CpuThread::post(double cost_s, EventTarget* target, int kind, Request* r)
 {
   work_.push_back(Work{cost_s, target, r, kind});
+  if (mode_ == Mode::undecided)
+    mode_ = (load_ != nullptr and load_->threads <= load_->cores) ? Mode::direct : Mode::actor;
+  if (mode_ == Mode::direct) {
+    if (not busy_)
+      start_direct_batch();
+    return;
+  }
   if (not awake_ and not wake_pending_) {
     wake_pending_ = true;
     wake_->release();
   }
+}
+
+double CpuThread::take_batch()
+{
+  double cost = 0;
+  batch_.clear();
+  while (not work_.empty() and (batch_.empty() or cost + work_.front().cost_s <= quantum_s_)) {
+    cost += work_.front().cost_s;
+    batch_.push_back(work_.front());
+    work_.pop_front();
+  }
+  return cost;
+}
+
+void CpuThread::finish_batch(double cost, double t0)
+{
+  running_s_ += events_->now() - t0;
+  cpu_s_ += cost;
+  items_ += batch_.size();
+  batches_++;
+  for (const Work& w : batch_)
+    if (w.target != nullptr)
+      w.target->on_event(w.kind, w.r);
+}
+
+void CpuThread::start_direct_batch()
+{
+  busy_       = true;
+  batch_cost_ = take_batch();
+  batch_t0_   = events_->now();
+  events_->schedule_in(batch_cost_, this, 0);
+}
+
+void CpuThread::on_event(int, Request*)
+{
+  finish_batch(batch_cost_, batch_t0_); // continuations that post here only queue: busy_ is still set
+  busy_ = false;
+  if (not work_.empty())
+    start_direct_batch();
 }
 
 void CpuThread::run()
@@ -33,14 +80,8 @@ void CpuThread::run()
     awake_        = true;
     bool woken    = true;
     while (not work_.empty()) {
-      double cost = 0;
-      batch_.clear();
-      while (not work_.empty() and (batch_.empty() or cost + work_.front().cost_s <= quantum_s_)) {
-        cost += work_.front().cost_s;
-        batch_.push_back(work_.front());
-        work_.pop_front();
-      }
-      double t0 = simgrid::s4u::Engine::get_clock();
+      double cost = take_batch();
+      double t0   = simgrid::s4u::Engine::get_clock();
       if (load_ != nullptr) {
         bool slice_over = since_switch_s_ >= load_->timeslice_s;
         if ((woken or slice_over) and load_->running >= load_->cores and load_->switch_cost_s > 0) {
@@ -56,13 +97,7 @@ void CpuThread::run()
         simgrid::s4u::this_actor::execute(cost * Platform::reference_flops);
       if (load_ != nullptr)
         load_->running--;
-      running_s_ += simgrid::s4u::Engine::get_clock() - t0;
-      cpu_s_ += cost;
-      items_ += batch_.size();
-      batches_++;
-      for (const Work& w : batch_)
-        if (w.target != nullptr)
-          w.target->on_event(w.kind, w.r);
+      finish_batch(cost, t0);
     }
     awake_ = false;
   }

@@ -31,13 +31,14 @@ namespace pvsim {
  * of CPU (context switch, cache refill). */
 struct CoreLoad {
   int cores              = 1;
+  int threads            = 0; // threads placed on these cores
   int running            = 0;
   double switch_cost_s   = 0;
   double timeslice_s     = 3e-3;
   std::uint64_t switches = 0;
 };
 
-class CpuThread {
+class CpuThread : public EventTarget {
 public:
   CpuThread(std::string name, double quantum_s) : name_(std::move(name)), quantum_s_(quantum_s) {}
   CpuThread(const CpuThread&)            = delete;
@@ -45,7 +46,7 @@ public:
 
   const std::string& name() const { return name_; }
   /** Creates the actor on `host` (at simulation start); `load` is shared by the threads of that host. */
-  void start(simgrid::s4u::Host* host, CoreLoad* load = nullptr);
+  void start(simgrid::s4u::Host* host, CoreLoad* load, EventQueue& events);
   /** Queues `cost_s` seconds of CPU work; when done, target->on_event(kind, r) runs on this thread (no target: the
    * work only burns CPU, e.g. a hypercall whose effect the caller already scheduled). */
   void post(double cost_s, EventTarget* target, int kind, Request* r = nullptr);
@@ -66,7 +67,21 @@ private:
     int kind;
   };
   void run();
+  double take_batch();
+  void start_direct_batch();
+  void finish_batch(double cost, double t0);
+  void on_event(int kind, Request* r) override;
 
+  /** With no more threads than cores a thread never waits for a core: its work then takes exactly its cost, and
+   * runs as events (direct), at a fraction of the cost of an actor and a SimGrid Exec. With more threads than
+   * cores it runs as an actor whose Execs SimGrid shares among the cores. Decided at the first post, when every
+   * thread of the host is known. */
+  enum class Mode { undecided, direct, actor };
+  Mode mode_          = Mode::undecided;
+  EventQueue* events_ = nullptr;
+  bool busy_          = false; // direct mode: a batch is executing
+  double batch_cost_  = 0;
+  double batch_t0_    = 0;
   std::string name_;
   double quantum_s_;
   std::deque<Work> work_;

@@ -92,7 +92,7 @@ void XenBlkback::start(Simulation& sim)
 {
   sim_ = &sim;
   for (auto& r : rings_)
-    host_->run(*r.kthread);
+    host_->run(*r.kthread, sim.events());
 }
 
 void XenBlkback::submit(Request*)
@@ -159,9 +159,11 @@ void XenBlkback::on_event(int kind, Request* r)
     device_->submit(r);
     break;
   case final_check: // do_block_io_op(): RING_FINAL_CHECK_FOR_REQUESTS, loop while it finds more
-    if (rg.pending_free > 0 and b.ring.final_check_for_requests()) {
-      do_block_io_op(q);
-    } else if (rg.waiting_reqs and rg.pending_free > 0) {
+    if (rg.pending_free == 0) {
+      // Out of pending_reqs: the kthread sleeps on pending_free_wq until a completion frees one (free_req).
+      rg.out_of_reqs = true;
+      rg.scheduled   = false;
+    } else if (b.ring.final_check_for_requests() or rg.waiting_reqs) {
       do_block_io_op(q);
     } else {
       rg.scheduled = false;
@@ -175,9 +177,11 @@ void XenBlkback::on_event(int kind, Request* r)
       rg.kthread->post(p_.notify_cpu_s, nullptr, 0);
       front_->notify_from_backend(q);
     }
-    // A freed pending_req lets a kthread that ran out of them go on (pending_free_wq).
-    if (not rg.scheduled and b.ring.unconsumed_requests() > 0)
+    // A freed pending_req wakes a kthread that ran out of them (free_req: wake_up(&ring->pending_free_wq)).
+    if (rg.out_of_reqs) {
+      rg.out_of_reqs = false;
       schedule_io_op(q);
+    }
     break;
   }
   default:

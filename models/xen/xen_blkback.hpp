@@ -1,12 +1,12 @@
 /* pvsim model "xen.blkback": Linux xen-blkback in dom0 serving one xen.blkfront, one kernel thread per ring.
  *
  * Models, per ring: the backend's event channel (a frontend notification wakes the ring's kthread, xen_blkif_schedule,
- * at wakeup_cpu; notifications while it works only set waiting_reqs), __do_block_io_op() consuming every request published (at most
- * as many as free pending_reqs, XEN_BLKIF_REQS_PER_PAGE per ring page) with request_cpu per request and, per segment,
- * persistent_segment_cpu (a persistent grant lookup) or map_segment_cpu (grant map + unmap, hypercalls and TLB
- * flush), submitting each to the backing device, then RING_FINAL_CHECK_FOR_REQUESTS; on each completion
- * make_response() (response_cpu) and RING_PUSH_RESPONSES_AND_CHECK_NOTIFY, notifying the frontend only when its
- * rsp_event asks for it. The kthreads run on the dom0 CPUs (a cpu.host), so more rings than dom0 cores share them.
+ * at wakeup_cpu; notifications while it works only set waiting_reqs), __do_block_io_op() consuming every request
+ * published (at most as many as free pending_reqs, XEN_BLKIF_REQS_PER_PAGE per ring page) with request_cpu per request
+ * and, per segment, persistent_segment_cpu (a persistent grant lookup) or map_segment_cpu (grant map + unmap,
+ * hypercalls and TLB flush), submitting each to the backing device, then RING_FINAL_CHECK_FOR_REQUESTS; on each
+ * completion make_response() (response_cpu) and RING_PUSH_RESPONSES_AND_CHECK_NOTIFY, notifying the frontend only when
+ * its rsp_event asks for it. The kthreads run on the dom0 CPUs (a cpu.host), so more rings than dom0 cores share them.
  * Leaves out: the backend's own blk-mq layer in dom0 (requests go straight to the device model), discard/flush,
  * the persistent-grant LRU purge, buffer-page pools, per-ring pinning inside the dom0 pool. */
 #pragma once
@@ -72,6 +72,7 @@ private:
     std::unique_ptr<CpuThread> kthread;
     bool scheduled        = false; // an io_op pass is queued or running on the kthread
     bool waiting_reqs     = false; // a notification came while it was busy
+    bool out_of_reqs      = false; // stopped for want of a free pending_req
     unsigned pending_free = 0;     // free pending_reqs
   };
   void schedule_io_op(unsigned q);
