@@ -129,8 +129,10 @@ json Simulation::run()
       queue_stats_.emplace_back(q.name, std::make_unique<QueueStats>(q.station->probe(), q.station->servers()));
   }
   for (auto& c : components_)
-    if (const auto* probe = c->job_probe())
+    if (const auto* probe = c->job_probe()) {
       job_stats_.emplace_back(c->name(), std::make_unique<JobStats>(*probe));
+      probe->connect([this](const JobEvent& ev) { last_completion_s_ = ev.t; });
+    }
   if (warmup_s() > 0)
     events_->schedule_at(warmup_s(), this, end_of_warmup);
   if (scenario_.params.sample_interval_s > 0) {
@@ -177,6 +179,10 @@ json Simulation::run()
                        {"pending_events", events_->pending()},
                        {"requests_allocated", pool_.allocated()}};
   results["conservation"] = conservation();
+  // A model that loses a wake-up leaves requests in flight with nothing left to happen: say so, and fail the run.
+  std::uint64_t in_flight = results["conservation"]["requests"]["jobs_in_flight"].get<std::uint64_t>();
+  bool stalled        = in_flight > 0 and events_->pending() == 0 and now - last_completion_s_ > (now - warmup_s()) / 2;
+  results["liveness"] = {{"last_completion_s", last_completion_s_}, {"stalled", stalled}};
   if (not sampled_.empty()) {
     json qs = json::object();
     for (std::size_t i = 0; i < sampled_.size(); ++i)
@@ -225,6 +231,12 @@ json Simulation::conservation() const
 
 void require_conservation(const json& results)
 {
+  if (results.contains("liveness") and results["liveness"]["stalled"].get<bool>())
+    throw std::runtime_error("the simulation stalled: requests are in flight but nothing is left to happen (last "
+                             "completion at " +
+                             results["liveness"]["last_completion_s"].dump() +
+                             " s): a model lost a "
+                             "wake-up or a notification");
   if (results.at("conservation").at("ok").get<bool>())
     return;
   std::string bad;

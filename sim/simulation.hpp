@@ -54,6 +54,7 @@ public:
 private:
   bool progress_               = false;
   std::uint64_t sample_events_ = 0;
+  double last_completion_s_    = 0;
   std::vector<std::pair<std::string, const Station*>> sampled_;
   std::vector<double> series_t_;
   std::vector<std::vector<double>> series_;
