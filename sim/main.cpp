@@ -6,6 +6,7 @@
 #include "sim/schema.hpp"
 #include "sim/simulation.hpp"
 #include "sim/version.hpp"
+#include "sim/xen_commands.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -88,6 +89,19 @@ int main(int argc, char** argv)
 
   auto* models = app.add_subcommand("models", "List the models and their parameters");
 
+  auto* xenstore = app.add_subcommand(
+      "xenstore", "Print the XenStore tree the scenario's Xen devices negotiate (as xenstore-ls -f) and the state "
+                  "transitions with their simulated times");
+  xenstore->add_option("scenario", scenario, "Scenario file (JSON)")->required();
+  xenstore->add_option("--set", sets, "Override a scenario value: json.path=value (repeatable)");
+
+  std::string dump;
+  std::optional<unsigned> domid;
+  auto* from_xs = app.add_subcommand("from-xenstore", "Read a real `xenstore-ls -f` dump and print the scenario "
+                                                      "fragment it implies (queues, ring order, grants, channels)");
+  from_xs->add_option("dump", dump, "Output of xenstore-ls -f (text)")->required();
+  from_xs->add_option("--domid", domid, "Only the devices of this frontend domain");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -108,6 +122,15 @@ int main(int argc, char** argv)
         std::cout << text;
       else
         write_file_atomically(schema_out, text);
+      return 0;
+    }
+    if (*xenstore) {
+      Simulation sim(load_scenario(scenario, sets));
+      std::cout << xenstore_report(sim);
+      return 0;
+    }
+    if (*from_xs) {
+      std::cout << from_xenstore(dump, domid).dump(2) << "\n";
       return 0;
     }
     if (*models) {

@@ -5,6 +5,8 @@
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
 
+#include <algorithm>
+
 namespace pvsim::xen {
 
 const ParamTable<XenBlkfrontParams>& XenBlkfront::param_table()
@@ -41,7 +43,11 @@ const ParamTable<XenBlkfrontParams>& XenBlkfront::param_table()
                   "vCPU time per response in blkif_interrupt (blkif_completion, blk_mq_complete_request).",
                   "pvsim estimate")
         .quantity("evtchn_latency", Dimension::duration, &Params::evtchn_latency_s, 2e-6, 0, 1,
-                  "From the backend's notification to the upcall on the bound vCPU.", "pvsim estimate");
+                  "From the backend's notification to the upcall on the bound vCPU.", "pvsim estimate")
+        .quantity("xenstore_step", Dimension::duration, &Params::xenstore_step_s, 100e-6, 0, 10,
+                  "Simulated time of each handshake step (a XenStore write and the watch firing in the other domain), "
+                  "for the time stamps of the state transitions.",
+                  "pvsim estimate");
     return tb;
   }();
   return t;
@@ -63,13 +69,16 @@ void XenBlkfront::connect()
   front.max_indirect_segments = static_cast<unsigned>(p_.max_indirect_segments);
   front.feature_persistent    = p_.feature_persistent;
   BlkifHandshake hs(store_, VbdDevice{}, back_->config(), front);
-  hs.run(0.0, 0.0);
+  hs.run(0.0, p_.xenstore_step_s);
   if (not hs.errors().empty())
     fail("the XenStore handshake with '" + back_->name() + "' failed: " + hs.errors().front());
   negotiation_ = hs.result();
-  for (const auto& tr : hs.frontend().history())
-    transitions_.emplace_back(tr.time,
-                              "frontend " + std::string(to_string(tr.from)) + " -> " + std::string(to_string(tr.to)));
+  for (const auto& [who, sm] : {std::pair{"frontend", &hs.frontend()}, std::pair{"backend", &hs.backend()}})
+    for (const auto& tr : sm->history())
+      transitions_.emplace_back(tr.time, std::string(who) + " " + sm->nodename() + ": " +
+                                             std::string(to_string(tr.from)) + " -> " + std::string(to_string(tr.to)));
+  std::stable_sort(transitions_.begin(), transitions_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   depth_ = blkfront_queue_depth(negotiation_.ring_page_order, negotiation_.max_indirect_segments);
   for (unsigned q = 0; q < negotiation_.num_queues; ++q) {
     unsigned vcpu = p_.irq_affinity == "spread" ? q % static_cast<unsigned>(vm_->vcpus()) : 0;

@@ -41,6 +41,7 @@ struct XenBlkfrontParams {
   double irq_cpu_s                = 1.5e-6;
   double response_cpu_s           = 0.8e-6;
   double evtchn_latency_s         = 2e-6;
+  double xenstore_step_s          = 100e-6;
 };
 
 class XenBlkfront : public Component, public BlockDriver {
