@@ -38,112 +38,69 @@ public:
   ParamTable& integer(const std::string& name, long long P::*member, std::optional<long long> def, long long min,
                       long long max, std::string doc, std::string from = "")
   {
-    Field f  = make(name, "integer", def ? json(*def) : json(), std::move(doc), std::move(from));
-    f.schema = {{"type", "integer"}, {"minimum", min}};
+    json schema = {{"type", "integer"}, {"minimum", min}};
     if (max != std::numeric_limits<long long>::max())
-      f.schema["maximum"] = max;
-    f.read = [name, member, def, min, max](P& p, const JsonNode& obj, std::set<std::string>& used) {
-      if (not obj.value().contains(name)) {
-        p.*member = *def;
-        return;
-      }
-      used.insert(name);
-      JsonNode v = obj.child(name);
-      if (not v.value().is_number_integer())
-        v.fail("expected an integer, got " + JsonNode::describe(v.value()));
-      long long x = v.value().get<long long>();
-      if (x < min or x > max)
-        v.fail("expected an integer " + int_range_text(min, max) + ", got " + std::to_string(x));
-      p.*member = x;
-    };
-    f.write = [name, member](const P& p, json& out) { out[name] = p.*member; };
-    return add(std::move(f));
+      schema["maximum"] = max;
+    return simple<long long>(
+        name, "integer", member, def, schema, std::move(doc), std::move(from), [min, max](const JsonNode& v) {
+          if (not v.value().is_number_integer())
+            v.fail("expected an integer, got " + JsonNode::describe(v.value()));
+          long long x = v.value().template get<long long>();
+          if (x < min or x > max)
+            v.fail("expected an integer " + int_range_text(min, max) + ", got " + std::to_string(x));
+          return x;
+        });
   }
 
   ParamTable& number(const std::string& name, double P::*member, std::optional<double> def, double min, double max,
                      std::string doc, std::string from = "")
   {
-    Field f  = make(name, "number", def ? json(*def) : json(), std::move(doc), std::move(from));
-    f.schema = {{"type", "number"}, {"minimum", min}};
+    json schema = {{"type", "number"}, {"minimum", min}};
     if (max != std::numeric_limits<double>::max())
-      f.schema["maximum"] = max;
-    f.read = [name, member, def, min, max](P& p, const JsonNode& obj, std::set<std::string>& used) {
-      if (not obj.value().contains(name)) {
-        p.*member = *def;
-        return;
-      }
-      used.insert(name);
-      double x = read_number(obj.child(name));
-      if (x < min or x > max)
-        obj.child(name).fail("expected a number " + range_text(min, max) + ", got " + json(x).dump());
-      p.*member = x;
-    };
-    f.write = [name, member](const P& p, json& out) { out[name] = p.*member; };
-    return add(std::move(f));
+      schema["maximum"] = max;
+    return simple<double>(name, "number", member, def, schema, std::move(doc), std::move(from),
+                          [min, max](const JsonNode& v) {
+                            double x = read_number(v);
+                            if (x < min or x > max)
+                              v.fail("expected a number " + range_text(min, max) + ", got " + json(x).dump());
+                            return x;
+                          });
   }
 
   ParamTable& flag(const std::string& name, bool P::*member, bool def, std::string doc, std::string from = "")
   {
-    Field f  = make(name, "bool", json(def), std::move(doc), std::move(from));
-    f.schema = {{"type", "boolean"}};
-    f.read   = [name, member, def](P& p, const JsonNode& obj, std::set<std::string>& used) {
-      if (not obj.value().contains(name)) {
-        p.*member = def;
-        return;
-      }
-      used.insert(name);
-      JsonNode v = obj.child(name);
-      if (not v.value().is_boolean())
-        v.fail("expected true or false, got " + JsonNode::describe(v.value()));
-      p.*member = v.value().get<bool>();
-    };
-    f.write = [name, member](const P& p, json& out) { out[name] = p.*member; };
-    return add(std::move(f));
+    return simple<bool>(name, "bool", member, def, {{"type", "boolean"}}, std::move(doc), std::move(from),
+                        [](const JsonNode& v) {
+                          if (not v.value().is_boolean())
+                            v.fail("expected true or false, got " + JsonNode::describe(v.value()));
+                          return v.value().template get<bool>();
+                        });
   }
 
   ParamTable& choice(const std::string& name, std::string P::*member, std::vector<std::string> choices,
                      std::optional<std::string> def, std::string doc, std::string from = "")
   {
-    Field f  = make(name, "choice", def ? json(*def) : json(), std::move(doc), std::move(from));
-    f.schema = {{"type", "string"}, {"enum", choices}};
-    f.read   = [name, member, choices, def](P& p, const JsonNode& obj, std::set<std::string>& used) {
-      if (not obj.value().contains(name)) {
-        p.*member = *def;
-        return;
-      }
-      used.insert(name);
-      JsonNode v = obj.child(name);
-      if (not v.value().is_string())
-        v.fail("expected one of " + join(choices) + ", got " + JsonNode::describe(v.value()));
-      std::string s = v.value().get<std::string>();
-      for (const auto& c : choices)
-        if (c == s) {
-          p.*member = s;
-          return;
-        }
-      v.fail("unknown value '" + s + "'" + did_you_mean(s, choices) + "; expected one of " + join(choices));
-    };
-    f.write = [name, member](const P& p, json& out) { out[name] = p.*member; };
-    return add(std::move(f));
+    return simple<std::string>(
+        name, "choice", member, def, {{"type", "string"}, {"enum", choices}}, std::move(doc), std::move(from),
+        [choices](const JsonNode& v) {
+          if (not v.value().is_string())
+            v.fail("expected one of " + join(choices) + ", got " + JsonNode::describe(v.value()));
+          std::string s = v.value().template get<std::string>();
+          for (const auto& c : choices)
+            if (c == s)
+              return s;
+          v.fail("unknown value '" + s + "'" + did_you_mean(s, choices) + "; expected one of " + join(choices));
+        });
   }
 
   ParamTable& text(const std::string& name, std::string P::*member, std::string def, std::string doc)
   {
-    Field f  = make(name, "string", json(def), std::move(doc), "");
-    f.schema = {{"type", "string"}};
-    f.read   = [name, member, def](P& p, const JsonNode& obj, std::set<std::string>& used) {
-      if (not obj.value().contains(name)) {
-        p.*member = def;
-        return;
-      }
-      used.insert(name);
-      JsonNode v = obj.child(name);
-      if (not v.value().is_string())
-        v.fail("expected a string, got " + JsonNode::describe(v.value()));
-      p.*member = v.value().get<std::string>();
-    };
-    f.write = [name, member](const P& p, json& out) { out[name] = p.*member; };
-    return add(std::move(f));
+    return simple<std::string>(name, "string", member, def, {{"type", "string"}}, std::move(doc), "",
+                               [](const JsonNode& v) {
+                                 if (not v.value().is_string())
+                                   v.fail("expected a string, got " + JsonNode::describe(v.value()));
+                                 return v.value().template get<std::string>();
+                               });
   }
 
   /** A list of integers (empty by default). */
@@ -213,15 +170,8 @@ public:
   {
     Field f  = make(name, "distribution", def ? def->to_json() : json(), std::move(doc), std::move(from));
     f.schema = {{"$ref", "#/$defs/distribution"}};
-    f.read   = [name, member, def](P& p, const JsonNode& obj, std::set<std::string>& used) {
-      if (not obj.value().contains(name)) {
-        p.*member = *def;
-        return;
-      }
-      used.insert(name);
-      p.*member = Distribution::parse(obj.child(name));
-    };
-    f.write = [name, member](const P& p, json& out) { out[name] = (p.*member).to_json(); };
+    f.read   = reader(name, member, def, [](const JsonNode& v) { return Distribution::parse(v); });
+    f.write  = [name, member](const P& p, json& out) { out[name] = (p.*member).to_json(); };
     return add(std::move(f));
   }
 
@@ -413,6 +363,32 @@ private:
     std::function<std::vector<std::string>(const P&)> ref_targets;
     bool is_list = false;
   };
+
+  /** The read function of a field stored as is: the default when the key is absent, else convert(value). */
+  template <class T, class Convert>
+  static auto reader(const std::string& name, T P::*member, std::optional<T> def, Convert convert)
+  {
+    return [name, member, def, convert](P& p, const JsonNode& obj, std::set<std::string>& used) {
+      if (not obj.value().contains(name)) {
+        p.*member = *def; // present whenever the field is optional: parse() rejects a missing required field first
+        return;
+      }
+      used.insert(name);
+      p.*member = convert(obj.child(name));
+    };
+  }
+
+  /** A field under one key, written back as is. */
+  template <class T, class Convert>
+  ParamTable& simple(const std::string& name, std::string kind, T P::*member, std::optional<T> def, json schema,
+                     std::string doc, std::string from, Convert convert)
+  {
+    Field f  = make(name, std::move(kind), def ? json(*def) : json(), std::move(doc), std::move(from));
+    f.schema = std::move(schema);
+    f.read   = reader(name, member, def, convert);
+    f.write  = [name, member](const P& p, json& out) { out[name] = p.*member; };
+    return add(std::move(f));
+  }
 
   Field make(const std::string& name, std::string kind, json def, std::string doc, std::string from)
   {
