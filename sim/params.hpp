@@ -258,6 +258,15 @@ public:
     return add(std::move(f));
   }
 
+  /** A list of references to resource components (CPUs, IOThreads), outside the request path. */
+  ParamTable& resource_list(const std::string& name, std::vector<std::string> P::*member, std::string doc)
+  {
+    ref_list(name, member, std::move(doc));
+    fields_.back().kind        = "resource list";
+    fields_.back().is_resource = true;
+    return *this;
+  }
+
   /** A model-wide check after all fields are read (e.g. max ≥ min); throw through obj.fail(). */
   ParamTable& check(std::function<void(const P&, const JsonNode&)> c)
   {
