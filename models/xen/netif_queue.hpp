@@ -1,0 +1,93 @@
+/* pvsim: the state one netif queue shares between xen-netfront and xen-netback: a Tx and an Rx shared ring of 256
+ * slots each (one page, netif.h), the packets sitting in them, the event channels (one port per direction at each
+ * end, or one port shared by both directions without feature-split-event-channels), and the queue's statistics.
+ * Packets (pvsim Requests) wait in intrusive FIFOs; a packet is in at most one of them at a time.
+ * Two Stations per queue: "txN" (a packet from netfront's xmit, or the qdisc when the queue is stopped, until
+ * netfront frees its slots in xennet_tx_buf_gc) and "rxN" (from netback's xenvif_start_xmit until netfront's NAPI poll
+ * takes it off the Rx ring). */
+#pragma once
+
+#include "models/xen/event_channel_state.hpp"
+#include "models/xen/shared_ring.hpp"
+#include "sim/station.hpp"
+#include "sim/time_average.hpp"
+
+#include <cstdint>
+
+namespace pvsim::xen {
+
+/** XEN_NETIF_NR_SLOTS_MIN (netif.h): the most slots a packet's data may take (xen-netfront linearizes beyond). */
+constexpr unsigned netif_nr_slots_min = 18;
+
+/** Tx ring slots of a packet: the linear head plus one per 4 KiB page of data (xennet_count_skb_slots(), data in
+ * page-sized frags), at most XEN_NETIF_NR_SLOTS_MIN, plus one XEN_NETIF_EXTRA_TYPE_GSO slot for a GSO packet: 2 for one
+ * MSS, 18 for a 64 KiB GSO packet. */
+constexpr unsigned netif_tx_slots(std::uint32_t bytes, bool gso)
+{
+  unsigned data = 1 + (bytes + 4095) / 4096;
+  return (data > netif_nr_slots_min - 1 ? netif_nr_slots_min - 1 : data) + (gso ? 1 : 0);
+}
+/** Rx ring slots netback needs (xenvif_rx_ring_slots_available()): DIV_ROUND_UP(len, XEN_PAGE_SIZE), one more for the
+ * GSO extra: 1 for one MSS, 17 for 64 KiB. */
+constexpr unsigned netif_rx_slots(std::uint32_t bytes, bool gso)
+{
+  return (bytes + 4095) / 4096 + (gso ? 1 : 0);
+}
+static_assert(netif_tx_slots(65536, true) == 18 && netif_tx_slots(1448, false) == 2);
+static_assert(netif_rx_slots(65536, true) == 17 && netif_rx_slots(1448, false) == 1);
+
+/** A queue's packets in one direction, as a Station. */
+struct VifDirection : public Station {
+  std::uint64_t issued    = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t held      = 0; // packets between two FIFOs (CPU work posted, on the link): counted by the model
+  RequestFifo a, b, c;         // tx: qdisc backlog, on the ring (unconsumed), responses published; rx: netback's
+                               // rx_queue, (unused), responses published
+  Probe<StationEvent> events;
+  // statistics since the last restart
+  std::uint64_t packets = 0, bytes = 0, slots = 0;
+  TimeAverage ring_occupancy;
+
+  const Probe<StationEvent>& probe() const override { return events; }
+  int servers() const override { return 256; }
+  Occupancy occupancy() const override { return {issued, completed, a.size() + b.size() + c.size() + held}; }
+};
+
+struct VifQueue {
+  VifQueue(unsigned vcpu, bool split_channels) : split(split_channels), fe_tx(vcpu), fe_rx(vcpu), be_tx(0), be_rx(0) {}
+
+  bool split;
+  SharedRing tx{256};
+  SharedRing rx{256};
+  /** req_event of the Rx ring as netback sets it (req_prod + 1 when short of slots, xenvif_rx_ring_slots_available),
+   * which SharedRing's final check cannot express; starts at 1 like SHARED_RING_INIT. */
+  RingIdx rx_req_event          = 1;
+  std::uint64_t rx_req_notified = 0, rx_req_suppressed = 0;
+
+  EventChannelState fe_tx, fe_rx, be_tx, be_rx; // without split channels only fe_tx and be_tx are used
+  EventChannelState& fe_port(bool rx_dir) { return split and rx_dir ? fe_rx : fe_tx; }
+  EventChannelState& be_port(bool rx_dir) { return split and rx_dir ? be_rx : be_tx; }
+  bool fe_eoi_pending_tx = false, fe_eoi_pending_rx = false;
+  bool be_eoi_pending_tx = false, be_eoi_pending_rx = false;
+
+  VifDirection txd, rxd;
+  // netfront
+  bool tx_stopped                = false; // netif_tx_stop_queue()
+  unsigned tx_reserved           = 0;     // slots of packets whose xmit is running on a vCPU
+  bool napi_scheduled            = false;
+  std::uint64_t tx_stops         = 0;
+  std::uint64_t fe_upcalls       = 0;
+  std::uint64_t napi_polls       = 0;
+  std::uint64_t napi_budget_hits = 0;
+  std::uint64_t napi_max_work    = 0;
+  // netback
+  bool be_napi_scheduled       = false;
+  bool rx_thread_busy          = false;
+  bool rx_waiting_slots        = false;
+  std::uint64_t be_polls       = 0;
+  std::uint64_t be_budget_hits = 0;
+  std::uint64_t rx_batches     = 0;
+  std::uint64_t rx_slot_waits  = 0;
+};
+
+} // namespace pvsim::xen

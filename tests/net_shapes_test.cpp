@@ -1,0 +1,86 @@
+/* The published shapes of the network scenarios, with stated tolerances. Each point is one pvsim process (--set
+ * overrides of the committed scenario), as a user's sweep would run it.
+ * Published shape (Xen multi-queue netfront/netback, Linux 3.16, 2014, 10 GbE, as stated in issue 4): one queue tops
+ * out near 6 Gbit/s of aggregate TCP throughput however many streams; with several queues the streams reach the
+ * line rate (9.41 Gbit/s of goodput on 10 GbE); the CPU work spreads over the vCPUs rather than shrinking. */
+#include "cli_support.hpp"
+
+#include <nlohmann/json.hpp>
+
+using namespace pvsim::test;
+using nlohmann::json;
+
+namespace {
+json run_scenario(const std::string& scenario, const std::vector<std::string>& sets)
+{
+  TempDir dir;
+  std::string cmd = "run -q " + source_dir() + "/scenarios/" + scenario + " -o " + dir.file("o");
+  for (const auto& s : sets)
+    cmd += " --set " + s;
+  auto r = run_pvsim(cmd);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return json::parse(read_file(dir.file("o/results.json")));
+}
+
+json vif(int queues, int streams, const std::string& direction = "rx")
+{
+  return run_scenario("xen-vif-mq.json", {"components.vif.max_queues=" + std::to_string(queues),
+                                          "components.iperf.streams=" + std::to_string(streams),
+                                          "components.iperf.direction=" + direction});
+}
+
+double gbps(const json& r, const std::string& flow = "iperf")
+{
+  return r["components"][flow]["throughput_bps"].get<double>() / 1e9;
+}
+
+void expect_within(const std::string& what, double got, double published, double rel_tol)
+{
+  std::printf("[shape] %-40s simulated %6.2f  published %6.2f Gbit/s (%+.0f%%, tolerance ±%.0f%%)\n", what.c_str(), got,
+              published, (got / published - 1) * 100, rel_tol * 100);
+  EXPECT_LE(std::fabs(got / published - 1), rel_tol) << what;
+}
+
+/** (largest, summed) utilisation of the guest's vCPUs. */
+std::pair<double, double> vcpu_load(const json& r)
+{
+  double max = 0, sum = 0;
+  for (auto& v : r["components"]["domU"]["vcpus"]) {
+    max = std::max(max, v["utilization"].get<double>());
+    sum += v["utilization"].get<double>();
+  }
+  return {max, sum};
+}
+
+constexpr double line_rate_goodput = 9.41; // 10 GbE, MSS 1448 in 1538-byte frames
+} // namespace
+
+TEST(NetShapeXenVif, OneQueueTopsOutNearSixGbitWhateverTheStreams)
+{
+  double one = gbps(vif(1, 1)), four = gbps(vif(1, 4)), eight = gbps(vif(1, 8));
+  expect_within("rx, 1 queue, 1 stream", one, 6.0, 0.15);
+  expect_within("rx, 1 queue, 4 streams", four, 6.0, 0.15);
+  expect_within("rx, 1 queue, 8 streams", eight, 6.0, 0.15);
+  EXPECT_LE(eight, four * 1.05) << "one queue is the bottleneck";
+  expect_within("tx, 1 queue, 4 streams", gbps(vif(1, 4, "tx")), 6.0, 0.15);
+}
+
+TEST(NetShapeXenVif, SeveralQueuesReachTheLineRate)
+{
+  expect_within("rx, 2 queues, 4 streams", gbps(vif(2, 4)), line_rate_goodput, 0.05);
+  expect_within("rx, 4 queues, 4 streams", gbps(vif(4, 4)), line_rate_goodput, 0.05);
+  expect_within("rx, 8 queues (4 negotiated), 8 streams", gbps(vif(8, 8)), line_rate_goodput, 0.05);
+  expect_within("tx, 4 queues, 8 streams", gbps(vif(4, 8, "tx")), line_rate_goodput, 0.05);
+}
+
+TEST(NetShapeXenVif, CpuWorkSpreadsOverTheVcpusRatherThanShrinking)
+{
+  json one = vif(1, 4), four = vif(4, 4);
+  auto [max1, sum1] = vcpu_load(one);
+  auto [max4, sum4] = vcpu_load(four);
+  std::printf("[shape] vCPU load, 1 queue: max %.2f sum %.2f; 4 queues: max %.2f sum %.2f\n", max1, sum1, max4, sum4);
+  EXPECT_EQ(four["components"]["vif"]["negotiated"]["num_queues"], 4);
+  EXPECT_LT(max4, max1) << "the busiest vCPU is less busy";
+  EXPECT_GE(sum4, sum1) << "the total work does not shrink (it grows with the throughput)";
+  EXPECT_LE(four["components"]["vif"]["queue_imbalance"].get<double>(), 1.25);
+}
