@@ -8,7 +8,7 @@ using namespace pvsim::test;
 using nlohmann::json;
 
 namespace {
-/** Total IOPS of job "fio" for the scenario with the given overrides. */
+/** Total IOPS of all the scenario's jobs with the given overrides. */
 double iops(const std::string& scenario, const std::vector<std::string>& sets)
 {
   TempDir dir;
@@ -17,8 +17,11 @@ double iops(const std::string& scenario, const std::vector<std::string>& sets)
     cmd += " --set " + s;
   auto r = run_pvsim(cmd);
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  json res = json::parse(read_file(dir.file("o/results.json")));
-  return res["jobs"]["fio"]["iops"].get<double>();
+  json res     = json::parse(read_file(dir.file("o/results.json")));
+  double total = 0;
+  for (auto& [name, job] : res["jobs"].items())
+    total += job["iops"].get<double>();
+  return total;
 }
 
 double xen_blk_mq(int queues, int jobs)
@@ -27,9 +30,10 @@ double xen_blk_mq(int queues, int jobs)
                                   "components.fio.numjobs=" + std::to_string(jobs)});
 }
 
-void expect_within(const std::string& what, double got, double published, double rel_tol)
+void expect_within(const std::string& what, double got, double published, double rel_tol,
+                   const char* source = "published")
 {
-  std::printf("[shape] %-40s simulated %8.0f  published %8.0f  (%+.0f%%, tolerance ±%.0f%%)\n", what.c_str(), got,
+  std::printf("[shape] %-40s simulated %8.0f  %s %8.0f  (%+.0f%%, tolerance ±%.0f%%)\n", what.c_str(), got, source,
               published, (got / published - 1) * 100, rel_tol * 100);
   EXPECT_LE(std::fabs(got / published - 1), rel_tol) << what;
 }
@@ -64,10 +68,43 @@ TEST(XenBlkMqShape, WithFourQueuesIopsGrowUntilTheBackendCpusSaturate)
 
 TEST(XenBlkQueuesShape, MoreQueuesThanBackendCpusDoNotHelp)
 {
-  auto q = [](int n) { return iops("xen-blk-queues.json", {"components.xvda.max_queues=" + std::to_string(n)}); };
+  auto q      = [](int n) { return iops("xen-blk-queues.json", {"components.xvda.max_queues=" + std::to_string(n)}); };
   double four = q(4), eight = q(8), sixteen = q(16);
   std::printf("[shape] xen-blk-queues: 4 queues %.0f, 8 queues %.0f, 16 queues %.0f IOPS\n", four, eight, sixteen);
   EXPECT_LE(eight, four * 1.02);
   EXPECT_LE(sixteen, four * 1.02);
   EXPECT_GE(four, 1.8 * q(2)) << "up to dom0's CPU count, queues do help";
+}
+
+namespace {
+double virtio_iothreads(int iothreads, int jobs)
+{
+  std::string mapping = iothreads == 1 ? "[\\\"iot0\\\"]" : "[\\\"iot0\\\",\\\"iot1\\\",\\\"iot2\\\",\\\"iot3\\\"]";
+  return iops("virtio-blk-iothreads.json", {"\"components.vda.iothread_vq_mapping=" + mapping + "\"",
+                                            "components.fio.numjobs=" + std::to_string(jobs)});
+}
+} // namespace
+
+TEST(VirtioBlkIothreadsShape, OneIothreadSaturatesAndFourScaleFurther)
+{
+  double one8 = virtio_iothreads(1, 8), one16 = virtio_iothreads(1, 16), four8 = virtio_iothreads(4, 8);
+  std::printf("[shape] virtio-blk-iothreads: 1 IOThread 8 jobs %.0f, 16 jobs %.0f; 4 IOThreads 8 jobs %.0f IOPS\n",
+              one8, one16, four8);
+  EXPECT_LE(one16, one8 * 1.1) << "one IOThread's CPU is the bottleneck";
+  EXPECT_GE(four8, 2.5 * one8) << "spreading the virtqueues over four IOThreads must scale";
+}
+
+TEST(QemuSharedAioShape, ASmallSharedEngineQueueCapsTheTotalOutstandingIo)
+{
+  // 4 disks x 64 reads outstanding on 2 ms LUNs: 256 in flight would give 128k IOPS; a shared queue of 64 gives 32k.
+  double shared_default = iops("qemu-shared-aio.json", {});
+  double shared_small   = iops("qemu-shared-aio.json", {"components.iot0.max_events=64"});
+  std::vector<std::string> separate{"components.vdb.iothread=iot1", "components.vdc.iothread=iot2",
+                                    "components.vdd.iothread=iot3"};
+  for (const char* iot : {"iot0", "iot1", "iot2", "iot3"})
+    separate.push_back(std::string("components.") + iot + ".max_events=64");
+  double separate_small = iops("qemu-shared-aio.json", separate);
+  expect_within("shared AioContext, max_events 1024", shared_default, 128000, 0.05, "Little's law");
+  expect_within("shared AioContext, max_events 64", shared_small, 32000, 0.05, "Little's law");
+  expect_within("one AioContext each, max_events 64 each", separate_small, 128000, 0.05, "Little's law");
 }
