@@ -172,3 +172,19 @@ TEST(XenBlk, ABackendWithoutFrontendIsBadInput)
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("/components/spare"), std::string::npos) << r.output;
 }
+
+TEST(XenBlk, ARequestOfMoreThanElevenSegmentsAlsoGrantsItsIndirectPage)
+{
+  // 64 KiB = 16 segments > BLKIF_MAX_SEGMENTS_PER_REQUEST: BLKIF_OP_INDIRECT with one indirect page, 17 grants.
+  XenSetup s;
+  s.back = {{"feature_persistent", false}, {"map_segment_cpu", "10us"}, {"request_cpu", "0us"},
+            {"response_cpu", "0us"}, {"wakeup_cpu", "0us"}, {"notify_cpu", "0us"}};
+  json comps = components(s);
+  comps["fio"]["bs"] = "64KiB";
+  json doc  = {{"name", "xen"}, {"seed", 3}, {"duration_s", 0.02}, {"warmup_s", 0.002}, {"components", comps}};
+  Simulation sim(scenario_from_json(doc, "xen"));
+  json r = sim.run();
+  require_conservation(r);
+  double cpu_per_io = r["components"]["dom0"]["cpu_s"].get<double>() / r["queues"]["nullb0"]["requests"].get<double>();
+  EXPECT_NEAR(cpu_per_io, 17 * 10e-6, 0.5e-6);
+}

@@ -130,8 +130,9 @@ void XenBlkback::do_block_io_op(unsigned q)
     b.requests.pop_front();
     rg.pending_free--;
     n++;
-    unsigned segs = front_->segments_of(r);
-    double cost = p_.request_cpu_s + segs * (front_->persistent() ? p_.persistent_segment_cpu_s : p_.map_segment_cpu_s);
+    unsigned grants = front_->grants_of(r); // each data segment and each indirect page is a grant to look up or map
+    double cost =
+        p_.request_cpu_s + grants * (front_->persistent() ? p_.persistent_segment_cpu_s : p_.map_segment_cpu_s);
     rg.kthread->post(cost, this, static_cast<int>(q) * kinds + dispatch, r);
   }
   b.batch[n]++;

@@ -98,12 +98,17 @@ unsigned XenBlkfront::segments_of(const Request* r) const
   return blkif_segments(r->size_bytes);
 }
 
+unsigned XenBlkfront::grants_of(const Request* r) const
+{
+  return blkif_request_layout_for_bytes(r->size_bytes).grants; // data pages + indirect pages (BLKIF_OP_INDIRECT)
+}
+
 void XenBlkfront::queue_rq(Request* r)
 {
   unsigned segs = segments_of(r);
   double cost   = p_.queue_rq_cpu_s;
   if (not negotiation_.persistent_grants)
-    cost += segs * p_.grant_cpu_s;
+    cost += grants_of(r) * p_.grant_cpu_s;
   else if (r->op == Op::write)
     cost += segs * p_.copy_cpu_s;
   vm_->vcpu(r->cpu < 0 ? 0 : r->cpu).post(cost, this, r->queue * kinds + pushed, r);

@@ -70,6 +70,8 @@ public:
   const BlkifNegotiation& negotiation() const { return negotiation_; }
   BlkifQueue& queue(unsigned q) { return *queues_.at(q); }
   unsigned segments_of(const Request* r) const;
+  /** Grants one request needs: its data segments, plus the indirect pages when it has more than 11 segments. */
+  unsigned grants_of(const Request* r) const;
   bool persistent() const { return negotiation_.persistent_grants; }
   const XenStore& xenstore() const { return store_; }
   const std::vector<std::pair<double, std::string>>& transitions() const { return transitions_; }
