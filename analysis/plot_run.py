@@ -4,7 +4,8 @@
 Usage: /usr/bin/python3 analysis/plot_run.py OUTDIR/results.json [-o DIR]
 Writes latency_cdf.png and iops.png next to results.json (or into DIR); when the run has them, also
 queue_occupancy.png (the time series of every queue, scenario key "sample_interval") and per_queue.png (per ring:
-notifications sent and suppressed, mean occupancy, backend batch sizes; per blk-mq hardware queue: tag waits).
+notifications sent and suppressed, mean occupancy, backend batch sizes; per AIO engine: occupancy and requests that
+waited; per blk-mq hardware queue: tag waits).
 Uses Debian's matplotlib.
 """
 import argparse
@@ -95,15 +96,17 @@ def plot_time_series(results, path):
 
 def plot_per_queue(results, path):
     """Per-ring notification counts, occupancy and batches; per-hctx tag waits."""
-    rings, hctx = [], []
+    rings, hctx, engines = [], [], []
     for comp, rep in sorted(results.get("components", {}).items()):
         for r in rep.get("rings", []):
             rings.append((f"{comp}.ring{r['queue']}", r))
         for h in rep.get("hw_queues", []):
             hctx.append((f"{comp}.hctx{h['hctx']}", h))
-    if not rings and not hctx:
+        if isinstance(rep.get("engine"), dict) and "mean_in_flight" in rep["engine"]:
+            engines.append((comp, rep["engine"]))
+    if not rings and not hctx and not engines:
         return False
-    panels = (2 if rings else 0) + (1 if hctx else 0)
+    panels = (2 if rings else 0) + (1 if hctx else 0) + (1 if engines else 0)
     fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.5), squeeze=False)
     axes = axes[0]
     i = 0
@@ -133,6 +136,19 @@ def plot_per_queue(results, path):
         ax.set_title("Backend batches")
         ax.legend(fontsize=7)
         ax.grid(True, alpha=0.3)
+    if engines:
+        ax = axes[i]
+        i += 1
+        names = [f"{n} ({e.get('name', '')})" for n, e in engines]
+        xs = range(len(names))
+        ax.bar([x - 0.2 for x in xs], [e["mean_in_flight"] for _, e in engines], 0.4, label="mean in flight")
+        ax.bar([x + 0.2 for x in xs], [e.get("max_in_flight", 0) for _, e in engines], 0.4, label="max in flight")
+        for x, (_, e) in zip(xs, engines):
+            ax.annotate(f"waited {e.get('waited', 0)}", (x, 0), ha="center", va="bottom", fontsize=7, color="white")
+        ax.set_xticks(list(xs))
+        ax.set_xticklabels(names, rotation=30, ha="right", fontsize=7)
+        ax.set_title("AIO engine occupancy (requests that waited)")
+        ax.legend(fontsize=7)
     if hctx:
         ax = axes[i]
         names = [n for n, _ in hctx]
