@@ -1,10 +1,12 @@
 /* pvsim command line. Exit codes: 0 ok, 2 bad input (scenario, options), 1 internal failure. */
+#include "sim/calibration.hpp"
 #include "sim/input_error.hpp"
 #include "sim/registry.hpp"
 #include "sim/results.hpp"
 #include "sim/scenario.hpp"
 #include "sim/schema.hpp"
 #include "sim/simulation.hpp"
+#include "sim/validation.hpp"
 #include "sim/version.hpp"
 #include "sim/xen_commands.hpp"
 
@@ -102,6 +104,31 @@ int main(int argc, char** argv)
   from_xs->add_option("dump", dump, "Output of xenstore-ls -f (text)")->required();
   from_xs->add_option("--domid", domid, "Only the devices of this frontend domain");
 
+  std::vector<std::string> cal_traces;
+  std::string cal_out;
+  auto* calibrate = app.add_subcommand("calibrate", "Fit the virtio-blk stack's parameters (device service time, "
+                                                    "channels, guest CPU costs) from fio json+ results");
+  calibrate->add_option("--trace", cal_traces, "fio json+ result (repeatable)")->required();
+  calibrate->add_option("-o,--output", cal_out, "device.json to write (- for stdout)")->required();
+
+  validation::Options val;
+  auto* validate = app.add_subcommand("validate", "Simulate each fio run with a calibrated device file and compare "
+                                                  "IOPS and clat with the measurements (and the baselines)");
+  validate->add_option("--device", val.device_file, "device.json written by pvsim calibrate")->required();
+  validate->add_option("--trace", val.traces, "fio json+ result to reproduce (repeatable)")->required();
+  validate->add_option("--json", val.json_out, "Write the comparison as JSON");
+  validate->add_option("-o,--output", val.report_dir, "Report directory: report.md, validation.json, plots");
+  validate->add_option("--max-iops-error", val.max_iops_error_pct, "Exit 1 if the median |IOPS error| % exceeds it");
+  validate->add_option("--max-mean-error", val.max_mean_error_pct,
+                       "Exit 1 if the median |clat mean error| % exceeds it");
+  validate->add_option("--duration", val.duration_s, "Simulated seconds per run")->capture_default_str();
+  validate->add_option("--warmup", val.warmup_s, "Simulated warm-up seconds per run")->capture_default_str();
+  validate->add_option("--seed", val.seed, "Seed of every run")->capture_default_str();
+  validate->add_option("-j,--parallel", val.parallel, "Simulations run at once")->capture_default_str();
+  validate->add_option("--report-script", val.report_script,
+                       "Plotting script (default: analysis/validation_report.py)");
+  validate->add_flag("-q,--quiet", val.quiet, "Print nothing but errors");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -133,6 +160,16 @@ int main(int argc, char** argv)
       std::cout << from_xenstore(dump, domid).dump(2) << "\n";
       return 0;
     }
+    if (*calibrate) {
+      std::string text = calibration::calibrate(cal_traces).dump(2) + "\n";
+      if (cal_out == "-")
+        std::cout << text;
+      else
+        write_file_atomically(cal_out, text);
+      return 0;
+    }
+    if (*validate)
+      return validation::validate_command(val);
     if (*models) {
       std::cout << models_documentation();
       return 0;

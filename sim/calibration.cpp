@@ -1,0 +1,465 @@
+/* pvsim: `pvsim calibrate` (see calibration.hpp for how each parameter is estimated). */
+#include "sim/calibration.hpp"
+
+#include "models/aio_engine.hpp"
+#include "models/qemu_iothread.hpp"
+#include "models/virtio_blk.hpp"
+#include "sim/input_error.hpp"
+#include "sim/scenario.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+namespace pvsim::calibration {
+
+namespace {
+
+constexpr int device_format_version = 1;
+constexpr const char* device_format = "pvsim-device-calibration";
+
+std::string us(double s)
+{
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4gus", s * 1e6);
+  return buf;
+}
+
+/** Percentile from merged json+ bins, the way fio computes it. */
+double bins_percentile_s(const std::map<std::int64_t, std::uint64_t>& bins, double percent)
+{
+  std::uint64_t total = 0;
+  for (auto& [v, c] : bins)
+    total += c;
+  if (total == 0)
+    return 0;
+  double need       = percent / 100.0 * static_cast<double>(total);
+  std::uint64_t cum = 0;
+  for (auto& [v, c] : bins) {
+    cum += c;
+    if (static_cast<double>(cum) >= need)
+      return static_cast<double>(v) * 1e-9;
+  }
+  return static_cast<double>(bins.rbegin()->first) * 1e-9;
+}
+
+/** The model's fixed costs between the end of io_submit and the reaping of a completion at iodepth 1, apart from the
+ * device's service and the two fitted completion costs: the defaults of the models the fragment uses. */
+double fixed_path_s()
+{
+  VirtioBlkParams v;
+  QemuIothreadParams t;
+  return v.kick_latency_s + t.wakeup_cpu_s + v.request_cpu_s + t.io_submit_cpu_s + t.iocb_cpu_s + v.used_cpu_s +
+         v.notify_cpu_s + v.irq_latency_s + v.complete_cpu_s;
+}
+
+double median(std::vector<double> v)
+{
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+json param(double value_s, const std::string& how, const std::vector<std::string>& from)
+{
+  return {{"value_us", value_s * 1e6}, {"estimated", how}, {"from", from}};
+}
+
+} // namespace
+
+bool is_sync_engine(const std::string& engine)
+{
+  return engine == "psync" or engine == "sync" or engine == "pvsync" or engine == "pvsync2" or engine == "vsync";
+}
+
+std::vector<RunFacts> run_facts(const readers::FioResult& result)
+{
+  std::vector<RunFacts> out;
+  if (result.jobs.empty())
+    throw InputError(result.file, "/jobs", "no job in this fio result (expected fio --output-format=json+)");
+  for (const char* dir : {"read", "write"}) {
+    RunFacts f;
+    f.file          = result.file;
+    f.direction     = dir;
+    double clat_sum = 0, slat_sum = 0, cpu_s = 0, cpu_ios = 0;
+    int threads = 0;
+    for (const auto& job : result.jobs) {
+      const readers::FioDirection& d = f.direction == "read" ? job.read : job.write;
+      f.rw                           = job.rw();
+      f.engine                       = job.ioengine();
+      f.sync_engine                  = is_sync_engine(f.engine);
+      f.iodepth                      = f.sync_engine ? 1 : job.iodepth();
+      f.bs                           = job.bs_bytes();
+      threads += job.aggregated_threads;
+      std::uint64_t job_ios = job.read.total_ios + job.write.total_ios;
+      double runtime_s      = job.job_runtime_s.value_or(std::max(job.read.runtime_s, job.write.runtime_s) *
+                                                         static_cast<double>(job.aggregated_threads));
+      if (job_ios > 0 and d.total_ios > 0) {
+        // CPU is not split by direction in fio: charge it pro rata.
+        double share = static_cast<double>(d.total_ios) / static_cast<double>(job_ios);
+        cpu_s += (job.usr_cpu_pct + job.sys_cpu_pct) / 100.0 * runtime_s * share;
+        cpu_ios += static_cast<double>(d.total_ios);
+      }
+      if (d.total_ios == 0)
+        continue;
+      f.ios += d.total_ios;
+      f.iops += d.iops;
+      clat_sum += d.clat.mean_ns * 1e-9 * static_cast<double>(d.total_ios);
+      slat_sum += d.slat.mean_ns * 1e-9 * static_cast<double>(d.total_ios);
+      for (auto& [v, c] : d.clat.bins_ns)
+        f.clat_bins_ns[v] += c;
+      if (f.clat_percentiles_s.empty())
+        for (auto& [p, v] : d.clat.percentiles_ns)
+          f.clat_percentiles_s[p] = v * 1e-9;
+    }
+    if (f.ios == 0)
+      continue;
+    f.numjobs      = std::max(1, threads);
+    f.clat_mean_s  = clat_sum / static_cast<double>(f.ios);
+    f.slat_mean_s  = slat_sum / static_cast<double>(f.ios);
+    f.cpu_per_io_s = cpu_ios > 0 ? cpu_s / cpu_ios : 0;
+    if (not f.clat_bins_ns.empty()) {
+      f.clat_p50_s = bins_percentile_s(f.clat_bins_ns, 50);
+      f.clat_p99_s = bins_percentile_s(f.clat_bins_ns, 99);
+      if (f.clat_percentiles_s.empty() or result.jobs.size() > 1) {
+        f.clat_percentiles_s.clear();
+        for (double p : {1.0, 5.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 95.0, 99.0, 99.5, 99.9})
+          f.clat_percentiles_s[p] = bins_percentile_s(f.clat_bins_ns, p);
+      }
+    } else {
+      auto find = [&](double p) {
+        for (auto& [q, v] : f.clat_percentiles_s)
+          if (std::abs(q - p) < 1e-6)
+            return v;
+        return 0.0;
+      };
+      f.clat_p50_s = find(50);
+      f.clat_p99_s = find(99);
+    }
+    out.push_back(std::move(f));
+  }
+  if (out.empty())
+    throw InputError(result.file, "/jobs", "no job has any read or write I/O (total_ios is 0 everywhere)");
+  return out;
+}
+
+json calibrate(const std::vector<std::string>& trace_files)
+{
+  if (trace_files.empty())
+    throw InputError("", "--trace", "no trace given (expected one or more fio json+ result files)");
+  std::vector<RunFacts> runs;
+  for (const auto& file : trace_files)
+    for (auto& f : run_facts(readers::read_fio_json(file)))
+      runs.push_back(std::move(f));
+
+  json doc;
+  doc["format"]  = device_format;
+  doc["version"] = device_format_version;
+  doc["comment"] =
+      "Fitted by `pvsim calibrate` from fio json+ results. Per direction: cpu_per_io = (usr_cpu + sys_cpu)/100 x "
+      "job_runtime / ios; submit_cpu = slat mean of the deepest async run (kicks suppressed); kick_cpu = slat at "
+      "iodepth 1 - submit_cpu; complete_cpu = cpu_per_io - slat at the deepest async run; irq_cpu = cpu_per_io - "
+      "slat - complete_cpu at iodepth 1; service = iodepth-1 clat bins shifted down by the model's fixed completion "
+      "path (empirical); channels = round(X_sat x mean service) (Little's law at the deepest runs). Baselines: "
+      "R1 = 1/(IOPS per thread at iodepth 1), Z = R1 - S, c = channels, Xmax = X_sat. The guest is assumed, not "
+      "fitted: edit 'guest' for another machine.";
+  doc["sources"]  = trace_files;
+  doc["guest"]    = {{"vcpus", 2}, {"hw_queues", 1}, {"tags", 128}, {"estimated", "assumed (not in fio's output)"}};
+  json not_fitted = json::array();
+  json params     = json::object();
+  json baselines  = json::object();
+
+  const double fixed = fixed_path_s();
+  for (const std::string dir : {"read", "write"}) {
+    std::vector<const RunFacts*> d;
+    for (const auto& r : runs)
+      if (r.direction == dir)
+        d.push_back(&r);
+    if (d.empty()) {
+      not_fitted.push_back(dir + ": no run with " + dir + "s");
+      continue;
+    }
+    json p;
+    auto names = [](const std::vector<const RunFacts*>& v) {
+      std::vector<std::string> n;
+      for (auto* r : v)
+        n.push_back(r->file.substr(r->file.find_last_of('/') + 1));
+      return n;
+    };
+    std::vector<const RunFacts*> qd1, qd1_async, async, with_cpu;
+    for (auto* r : d) {
+      if (r->in_flight() == 1)
+        qd1.push_back(r);
+      if (r->in_flight() == 1 and not r->sync_engine)
+        qd1_async.push_back(r);
+      if (not r->sync_engine)
+        async.push_back(r);
+    }
+    // cpu_per_io per run (reported), and the deepest async runs.
+    json per_run = json::array();
+    for (auto* r : d)
+      per_run.push_back({{"trace", r->file.substr(r->file.find_last_of('/') + 1)},
+                         {"in_flight", r->in_flight()},
+                         {"cpu_per_io_us", r->cpu_per_io_s * 1e6},
+                         {"slat_mean_us", r->slat_mean_s * 1e6},
+                         {"clat_mean_us", r->clat_mean_s * 1e6},
+                         {"iops", r->iops}});
+    p["runs"]   = per_run;
+    int deepest = 0;
+    for (auto* r : async)
+      deepest = std::max(deepest, r->in_flight());
+    std::vector<const RunFacts*> deep; // the deepest quarter of the async depths offered
+    for (auto* r : async)
+      if (r->in_flight() * 4 >= deepest and deepest > 1)
+        deep.push_back(r);
+    std::optional<double> submit, kick, complete, irq;
+    std::vector<double> v;
+    if (not deep.empty()) {
+      v.clear();
+      for (auto* r : deep)
+        v.push_back(r->slat_mean_s);
+      submit          = median(v);
+      p["submit_cpu"] = param(
+          *submit, "slat mean at the deepest async runs (in flight " + std::to_string(deepest) + ")", names(deep));
+      v.clear();
+      for (auto* r : deep)
+        if (r->cpu_per_io_s > 0)
+          v.push_back(std::max(0.0, r->cpu_per_io_s - r->slat_mean_s));
+      if (not v.empty()) {
+        complete          = median(v);
+        p["complete_cpu"] = param(*complete, "cpu_per_io - slat at the deepest async runs", names(deep));
+      }
+    }
+    if (not qd1_async.empty()) {
+      v.clear();
+      for (auto* r : qd1_async)
+        v.push_back(r->slat_mean_s);
+      double slat1 = median(v);
+      if (submit) {
+        kick          = std::max(0.0, slat1 - *submit);
+        p["kick_cpu"] = param(*kick, "slat at iodepth 1 (async) - submit_cpu", names(qd1_async));
+      } else {
+        submit = slat1;
+        p["submit_cpu"] =
+            param(*submit, "slat at iodepth 1 (no deeper async run: includes the kick)", names(qd1_async));
+        not_fitted.push_back(dir + ".kick_cpu: needs an async run deeper than iodepth 1 (left in submit_cpu)");
+      }
+    }
+    if (not qd1.empty()) {
+      v.clear();
+      for (auto* r : qd1)
+        if (r->cpu_per_io_s > 0)
+          v.push_back(std::max(0.0, r->cpu_per_io_s -
+                                        (r->sync_engine ? submit.value_or(0) + kick.value_or(0) : r->slat_mean_s)));
+      if (not v.empty()) {
+        double side = median(v);
+        if (not complete) {
+          complete = side;
+          p["complete_cpu"] =
+              param(*complete, "cpu_per_io - slat at iodepth 1 (no deep run: includes the interrupt)", names(qd1));
+          not_fitted.push_back(dir + ".irq_cpu: needs a deep async run to tell it from complete_cpu");
+        } else {
+          irq          = std::max(0.0, side - *complete);
+          p["irq_cpu"] = param(*irq, "cpu_per_io - slat - complete_cpu at iodepth 1", names(qd1));
+        }
+      }
+    }
+    if (not submit)
+      not_fitted.push_back(dir + ".submit_cpu: no async run (slat) in the traces");
+    if (not complete)
+      not_fitted.push_back(dir + ".complete_cpu: no usable usr/sys CPU in the traces");
+
+    // Service time distribution from the iodepth-1 clat bins.
+    std::vector<const RunFacts*> src = qd1_async.empty() ? qd1 : qd1_async;
+    std::map<std::int64_t, std::uint64_t> bins;
+    for (auto* r : src)
+      for (auto& [b, c] : r->clat_bins_ns)
+        bins[b] += c;
+    double shift = fixed + complete.value_or(0) + irq.value_or(0);
+    if (not src.empty() and src.front()->sync_engine)
+      shift += submit.value_or(0) + kick.value_or(0);
+    std::optional<double> service_mean;
+    if (not bins.empty()) {
+      json values = json::array(), counts = json::array();
+      double sum = 0, n = 0;
+      std::map<double, double> atoms;
+      for (auto& [b, c] : bins) {
+        double s = std::max(1e-6, static_cast<double>(b) * 1e-9 - shift);
+        atoms[std::round(s * 1e7) / 1e7] += static_cast<double>(c);
+      }
+      for (auto& [s, c] : atoms) {
+        values.push_back(s * 1e6);
+        counts.push_back(c);
+        sum += s * c;
+        n += c;
+      }
+      service_mean = sum / n;
+      p["service"] = {{"value", {{"dist", "empirical"}, {"values_us", values}, {"counts", counts}}},
+                      {"mean_us", *service_mean * 1e6},
+                      {"shift_us", shift * 1e6},
+                      {"estimated", "iodepth-1 clat bins (merged) minus the model's fixed completion path"},
+                      {"from", names(src)}};
+    } else if (not src.empty()) {
+      v.clear();
+      for (auto* r : src)
+        v.push_back(std::max(1e-6, r->clat_mean_s - shift));
+      service_mean = median(v);
+      p["service"] = {{"value", {{"dist", "exponential"}, {"mean", us(*service_mean)}}},
+                      {"mean_us", *service_mean * 1e6},
+                      {"shift_us", shift * 1e6},
+                      {"estimated", "iodepth-1 clat mean minus the fixed path (no json+ bins: exponential)"},
+                      {"from", names(src)}};
+    } else {
+      not_fitted.push_back(dir + ".service: needs an iodepth-1 run");
+    }
+
+    // Channels: Little's law at saturation, from the deepest quarter of the depths offered.
+    int max_inflight = 0;
+    for (auto* r : d)
+      max_inflight = std::max(max_inflight, r->in_flight());
+    std::optional<double> xsat;
+    std::vector<const RunFacts*> sat;
+    if (max_inflight >= 8) {
+      for (auto* r : d)
+        if (r->in_flight() * 4 >= max_inflight) {
+          sat.push_back(r);
+          xsat = std::max(xsat.value_or(0), r->iops);
+        }
+    }
+    if (xsat and service_mean) {
+      double c      = std::max(1.0, std::round(*xsat * *service_mean));
+      p["channels"] = {{"value", static_cast<long long>(c)},
+                       {"x_sat_iops", *xsat},
+                       {"estimated", "round(X_sat x mean service), X_sat the highest IOPS of the deepest runs"},
+                       {"from", names(sat)}};
+    } else {
+      not_fitted.push_back(dir + ".channels: needs a run with >= 8 requests in flight and a service time (the "
+                                 "device is then given as many channels as tags)");
+    }
+    // Baselines.
+    if (not qd1.empty()) {
+      v.clear();
+      for (auto* r : qd1)
+        v.push_back(1.0 / (r->iops / r->numjobs));
+      double r1 = median(v);
+      json b    = {{"r1_us", r1 * 1e6}};
+      if (service_mean) {
+        b["service_us"] = *service_mean * 1e6;
+        b["think_us"]   = std::max(0.0, r1 - *service_mean) * 1e6;
+      }
+      if (p.contains("channels"))
+        b["channels"] = p["channels"]["value"];
+      if (xsat)
+        b["xmax_iops"] = *xsat;
+      v.clear();
+      for (auto* r : qd1)
+        v.push_back(r->clat_mean_s);
+      b["clat1_us"]  = median(v) * 1e6;
+      baselines[dir] = b;
+    } else {
+      not_fitted.push_back(dir + ".baselines: need an iodepth-1 run");
+    }
+    params[dir] = p;
+  }
+  doc["parameters"] = params;
+  doc["baselines"]  = baselines;
+  doc["not_fitted"] = not_fitted;
+
+  // The scenario fragment: the device and the CPU costs (the read side's, the write side's when reads are absent).
+  const json& main = params.contains("read") ? params["read"] : params["write"];
+  auto cost        = [&](const char* key) -> std::optional<std::string> {
+    if (main.contains(key))
+      return us(main[key]["value_us"].get<double>() * 1e-6);
+    return std::nullopt;
+  };
+  json dev = {{"type", "device.parallel"}};
+  if (main.contains("channels"))
+    dev["channels"] = main["channels"]["value"];
+  else
+    dev["channels"] = doc["guest"]["tags"];
+  for (const std::string dir : {"read", "write"})
+    if (params.contains(dir) and params[dir].contains("service"))
+      dev[dir + "_service"] = params[dir]["service"]["value"];
+  if (not dev.contains("read_service") and dev.contains("write_service"))
+    dev["read_service"] = dev["write_service"];
+  json fio = {{"type", "job.fio"}};
+  if (auto c = cost("submit_cpu"))
+    fio["submit_cpu"] = *c;
+  if (auto c = cost("complete_cpu"))
+    fio["complete_cpu"] = *c;
+  json vda = {{"type", "virtio.blk"}};
+  if (auto c = cost("kick_cpu"))
+    vda["kick_cpu"] = *c;
+  if (auto c = cost("irq_cpu"))
+    vda["irq_cpu"] = *c;
+  doc["scenario_fragment"] = {{"components", {{"fio", fio}, {"vda", vda}, {"disk", dev}}}};
+  return doc;
+}
+
+json read_device_file(const std::string& path)
+{
+  json doc = read_json_file(path);
+  if (not doc.is_object() or not doc.contains("format") or doc["format"] != device_format)
+    throw InputError(path, "/format",
+                     std::string("expected \"") + device_format + "\" (a file written by pvsim calibrate)");
+  if (not doc.contains("version") or not doc["version"].is_number_integer() or doc["version"] != device_format_version)
+    throw InputError(path, "/version", "expected version " + std::to_string(device_format_version));
+  for (const char* key : {"guest", "scenario_fragment", "parameters"})
+    if (not doc.contains(key) or not doc[key].is_object())
+      throw InputError(path, std::string("/") + key, "missing or not an object");
+  for (const char* key : {"vcpus", "hw_queues", "tags"})
+    if (not doc["guest"].contains(key) or not doc["guest"][key].is_number_integer() or doc["guest"][key] < 1)
+      throw InputError(path, std::string("/guest/") + key, "expected a positive integer");
+  if (not doc["scenario_fragment"].contains("components") or not doc["scenario_fragment"]["components"].is_object())
+    throw InputError(path, "/scenario_fragment/components", "missing or not an object");
+  return doc;
+}
+
+json scenario_for_run(const json& device, const RunFacts& run, double duration_s, double warmup_s, std::uint64_t seed)
+{
+  const json& g        = device["guest"];
+  long long vcpus      = g["vcpus"].get<long long>();
+  long long queues     = g["hw_queues"].get<long long>();
+  long long tags       = g["tags"].get<long long>();
+  json comps           = device["scenario_fragment"]["components"];
+  json fio             = comps.value("fio", json::object());
+  fio["type"]          = "job.fio";
+  fio["vm"]            = "guest";
+  fio["target"]        = "blkmq";
+  fio["iodepth"]       = run.iodepth;
+  fio["numjobs"]       = run.numjobs;
+  fio["rw"]            = run.rw;
+  fio["bs"]            = std::to_string(run.bs) + "B";
+  json vda             = comps.value("vda", json::object());
+  vda["type"]          = "virtio.blk";
+  vda["vm"]            = "guest";
+  vda["target"]        = "disk";
+  vda["iothread"]      = "iot";
+  vda["num_queues"]    = queues;
+  vda["queue_size"]    = 2 * tags; // no indirect descriptors: blk-mq's depth is half the virtqueue
+  vda["indirect_desc"] = false;
+  json disk            = comps.value("disk", json::object());
+  disk["type"]         = "device.parallel";
+  json doc             = {{"name", "validate-" + run.file.substr(run.file.find_last_of('/') + 1)},
+                          {"description", "pvsim validate: the calibrated virtio-blk stack running " + run.rw + " " + run.engine +
+                                              " iodepth " + std::to_string(run.iodepth) + " numjobs " +
+                                              std::to_string(run.numjobs)},
+                          {"seed", seed},
+                          {"duration", us(duration_s)},
+                          {"warmup", us(warmup_s)},
+                          {"components",
+                           {{"host", {{"type", "cpu.host"}, {"cores", vcpus}}},
+                            {"iothread_cpus", {{"type", "cpu.host"}, {"cores", 1}}},
+                            {"guest", {{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", "host"}}},
+                            {"fio", fio},
+                            {"blkmq", {{"type", "blk_mq"}, {"vm", "guest"}, {"target", "vda"}, {"queue_depth", tags}}},
+                            {"vda", vda},
+                            {"iot", {{"type", "qemu.iothread"}, {"cpus", "iothread_cpus"}, {"aio", "native"}}},
+                            {"disk", disk}}}};
+  return doc;
+}
+
+} // namespace pvsim::calibration

@@ -1,0 +1,75 @@
+/* pvsim: `pvsim calibrate`: fits the parameters of the virtio-blk stack model (job.fio → blk_mq → virtio.blk →
+ * qemu.iothread → device.parallel on a guest.vm) from fio json+ results of real runs, and writes them as a versioned
+ * JSON file ("device.json") with the scenario fragment they imply. Any mix of rw, engines, depths and job counts is
+ * accepted; each run gives what it can, and what nothing could fit is listed under "not_fitted".
+ *
+ * How each parameter is estimated, per direction (read: read/randread runs and the read side of mixed runs; write
+ * likewise):
+ * - cpu_per_io: fio's CPU seconds per I/O, (usr_cpu + sys_cpu) / 100 × job_runtime / ios, per run.
+ * - submit_cpu (job.fio): the slat mean of the async run (libaio, io_uring...) with the most requests in flight: there
+ *   the device is busy, kicks are suppressed (EVENT_IDX) and slat is the submission path alone.
+ * - kick_cpu (virtio.blk, the VM exit of a notification): slat mean of the async iodepth-1 runs (every request kicks)
+ *   minus submit_cpu. Without a deep run the two cannot be told apart: submit_cpu = that slat, kick_cpu not fitted.
+ * - complete_cpu (job.fio): cpu_per_io − slat at the deepest async run (completions reaped in batches).
+ * - irq_cpu (virtio.blk, per interrupt: wake-up and interrupt path): cpu_per_io − slat − complete_cpu at iodepth 1,
+ *   where every completion is its own interrupt and fio sleeps between them.
+ * - service (device.parallel read_service / write_service): the iodepth-1 runs' clat histograms (json+ bins, merged
+ *   over the runs; async engines preferred), each bin shifted down by the model's fixed costs on the completion path
+ *   (irq_cpu, complete_cpu and the virtio.blk / qemu.iothread costs written in the fragment; for sync engines also
+ *   the submission), as an empirical distribution over the bins.
+ * - channels (device.parallel): Little's law at saturation, round(X_sat × mean service), X_sat the highest IOPS of
+ *   the runs with the most requests in flight (the deepest quarter of the depths offered); needs a run with at
+ *   least 8 requests in flight.
+ * - Baselines (mva, bound interpolation): R1 = 1 / (IOPS per thread at iodepth 1), S = mean service, Z = R1 − S
+ *   (think time of MVA), c = channels, Xmax = X_sat.
+ * The guest (vCPUs, hardware queues, tags) is not in fio's output: it is written as "assumed" (2 vCPUs, 1 queue,
+ * 128 tags, the virtio-vm-1q traces' machine) and can be edited in the file. */
+#pragma once
+
+#include "sim/json_node.hpp"
+#include "sim/readers/fio_json.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pvsim::calibration {
+
+/** What one fio result says about one direction, all jobs of the file together. Times in seconds. */
+struct RunFacts {
+  std::string file;
+  std::string direction; // "read" or "write"
+  std::string rw;
+  std::string engine;
+  bool sync_engine    = false;
+  int iodepth         = 1; // 1 for sync engines
+  int numjobs         = 1; // fio threads (numjobs × jobs of the file)
+  std::uint64_t bs    = 4096;
+  std::uint64_t ios   = 0;
+  double iops         = 0;
+  double clat_mean_s  = 0;
+  double clat_p50_s   = 0;
+  double clat_p99_s   = 0;
+  double slat_mean_s  = 0;
+  double cpu_per_io_s = 0;                     // 0 when fio reported no CPU time
+  std::map<double, double> clat_percentiles_s; // percent → s, for CDF plots
+  std::map<std::int64_t, std::uint64_t> clat_bins_ns;
+  int in_flight() const { return iodepth * numjobs; }
+};
+
+bool is_sync_engine(const std::string& engine);
+/** The facts of every direction with I/O in a fio result; throws InputError when there is none. */
+std::vector<RunFacts> run_facts(const readers::FioResult& result);
+
+/** Fits every parameter from the runs; returns the device.json document. Throws InputError when no run has I/O. */
+json calibrate(const std::vector<std::string>& trace_files);
+
+/** Reads a device.json written by calibrate, checking its format and version (InputError otherwise). */
+json read_device_file(const std::string& path);
+
+/** The scenario (a complete scenario document) that reproduces one run with the calibrated stack. */
+json scenario_for_run(const json& device, const RunFacts& run, double duration_s, double warmup_s, std::uint64_t seed);
+
+} // namespace pvsim::calibration

@@ -1,0 +1,345 @@
+/* pvsim: `pvsim validate` (see validation.hpp). */
+#include "sim/validation.hpp"
+
+#include "models/virtio_blk.hpp"
+#include "sim/analytic.hpp"
+#include "sim/calibration.hpp"
+#include "sim/input_error.hpp"
+#include "sim/readers/fio_json.hpp"
+#include "sim/results.hpp"
+#include "sim/scenario.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace pvsim::validation {
+
+namespace {
+
+const std::vector<std::string> keys{"iops", "clat_mean_us", "clat_p50_us", "clat_p99_us"};
+
+std::string base_name(const std::string& f)
+{
+  return fs::path(f).filename().string();
+}
+
+double us_of(const json& device, const json& component, const char* key, double fallback_s)
+{
+  (void)device;
+  if (component.contains(key) and component[key].is_string()) {
+    std::string s = component[key].get<std::string>();
+    if (s.size() > 2 and s.substr(s.size() - 2) == "us")
+      return std::stod(s.substr(0, s.size() - 2)) * 1e-6;
+  }
+  return fallback_s;
+}
+
+/** Total kicks over requests added, from the virtio.blk report of a results.json; 1 when absent. */
+double kick_share(const json& results)
+{
+  double kicks = 0, suppressed = 0;
+  std::function<void(const json&)> walk = [&](const json& j) {
+    if (j.is_object()) {
+      if (j.contains("kicks") and j.contains("kicks_suppressed") and j["kicks"].is_number()) {
+        kicks += j["kicks"].get<double>();
+        suppressed += j["kicks_suppressed"].get<double>();
+        return;
+      }
+      for (auto& [k, v] : j.items())
+        walk(v);
+    } else if (j.is_array()) {
+      for (auto& v : j)
+        walk(v);
+    }
+  };
+  walk(results);
+  return kicks + suppressed > 0 ? kicks / (kicks + suppressed) : 1.0;
+}
+
+struct Child {
+  pid_t pid = -1;
+  std::string dir;
+};
+
+Child spawn_run(const std::string& exe, const std::string& scenario_file, const std::string& outdir)
+{
+  pid_t pid = fork();
+  if (pid < 0)
+    throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    execl(exe.c_str(), exe.c_str(), "run", scenario_file.c_str(), "-o", outdir.c_str(), "-q",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return {pid, outdir};
+}
+
+} // namespace
+
+double median_abs(std::vector<double> values)
+{
+  if (values.empty())
+    return 0;
+  for (double& v : values)
+    v = std::abs(v);
+  std::sort(values.begin(), values.end());
+  std::size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+double error_pct(double predicted, double measured)
+{
+  return measured != 0 ? (predicted - measured) / measured * 100.0 : 0.0;
+}
+
+json run_validation(const Options& opt)
+{
+  json device = calibration::read_device_file(opt.device_file);
+  if (opt.traces.empty())
+    throw InputError("", "--trace", "no trace given (expected one or more fio json+ result files)");
+  struct Item {
+    std::string trace;
+    calibration::RunFacts facts;
+    std::string scenario, outdir;
+  };
+  std::vector<Item> items;
+  for (const auto& t : opt.traces) {
+    auto facts = calibration::run_facts(readers::read_fio_json(t));
+    // The main direction: reads for read and mixed workloads, else writes.
+    items.push_back({t, facts.front(), "", ""});
+  }
+  char tmpl[] = "/tmp/pvsim-validate-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr)
+    throw std::runtime_error("cannot create a temporary directory");
+  fs::path tmp(tmpl);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    json scen         = calibration::scenario_for_run(device, items[i].facts, opt.duration_s, opt.warmup_s, opt.seed);
+    items[i].scenario = (tmp / ("run" + std::to_string(i) + ".json")).string();
+    items[i].outdir   = (tmp / ("run" + std::to_string(i))).string();
+    std::ofstream(items[i].scenario) << scen.dump(2) << "\n";
+  }
+  // One child per trace, `parallel` at a time.
+  std::vector<int> status(items.size(), -1);
+  std::size_t next = 0, running = 0;
+  std::map<pid_t, std::size_t> live;
+  while (next < items.size() or running > 0) {
+    while (next < items.size() and running < static_cast<std::size_t>(std::max(1, opt.parallel))) {
+      Child c     = spawn_run(opt.pvsim_exe, items[next].scenario, items[next].outdir);
+      live[c.pid] = next++;
+      running++;
+    }
+    int st    = 0;
+    pid_t pid = waitpid(-1, &st, 0);
+    if (pid < 0)
+      break;
+    if (live.count(pid)) {
+      status[live[pid]] = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+      live.erase(pid);
+      running--;
+    }
+  }
+  json runs = json::array();
+  std::map<std::string, std::vector<double>> errs;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& it = items[i];
+    const auto& f  = it.facts;
+    if (status[i] == 2)
+      throw InputError(opt.device_file, "/scenario_fragment",
+                       "the scenario built for " + it.trace + " is rejected (see the message above; kept in " +
+                           it.scenario + ")");
+    if (status[i] != 0)
+      throw std::runtime_error("the simulation of " + it.trace + " failed (exit " + std::to_string(status[i]) +
+                               "; scenario kept in " + it.scenario + ")");
+    json results      = read_json_file(it.outdir + "/results.json");
+    const json& job   = results["jobs"]["fio"];
+    const json& lat   = job["latency_us"];
+    const json& comps = device["scenario_fragment"]["components"];
+    VirtioBlkParams vdef;
+    double offset_s = 0;
+    if (not f.sync_engine) {
+      double submit = us_of(device, comps.value("fio", json::object()), "submit_cpu", 3e-6);
+      double kick   = us_of(device, comps.value("vda", json::object()), "kick_cpu", vdef.kick_cpu_s);
+      offset_s      = submit + vdef.queue_rq_cpu_s + kick * kick_share(results);
+    }
+    double off_us  = offset_s * 1e6;
+    json measured  = {{"iops", f.iops},
+                      {"clat_mean_us", f.clat_mean_s * 1e6},
+                      {"clat_p50_us", f.clat_p50_s * 1e6},
+                      {"clat_p99_us", f.clat_p99_s * 1e6}};
+    json predicted = {{"iops", job["iops"].get<double>()},
+                      {"clat_mean_us", std::max(0.0, lat["mean"].get<double>() - off_us)},
+                      {"clat_p50_us", std::max(0.0, lat["p50"].get<double>() - off_us)},
+                      {"clat_p99_us", std::max(0.0, lat["p99"].get<double>() - off_us)}};
+    json error;
+    for (const auto& k : keys) {
+      error[k] = error_pct(predicted[k].get<double>(), measured[k].get<double>());
+      errs[k].push_back(error[k].get<double>());
+    }
+    // Baselines of this direction.
+    json base = json::object();
+    int n     = f.in_flight();
+    if (device.contains("baselines") and device["baselines"].contains(f.direction)) {
+      const json& b  = device["baselines"][f.direction];
+      double r1      = b["r1_us"].get<double>() * 1e-6;
+      double outside = r1 - b.value("clat1_us", r1 * 1e6) * 1e-6; // the part of the qd1 cycle outside clat
+      auto entry     = [&](double x) {
+        double clat = std::max(0.0, n / x - outside) * 1e6;
+        return json{
+            {"iops", x},
+            {"clat_mean_us", clat},
+            {"error_pct", {{"iops", error_pct(x, f.iops)}, {"clat_mean_us", error_pct(clat, f.clat_mean_s * 1e6)}}}};
+      };
+      double xmax = b.contains("xmax_iops") ? b["xmax_iops"].get<double>() : std::numeric_limits<double>::infinity();
+      base["bound_interpolation"] = entry(analytic::bound_interpolation(n, r1, xmax));
+      if (b.contains("service_us") and b.contains("think_us")) {
+        int c  = b.contains("channels") ? b["channels"].get<int>() : device["guest"]["tags"].get<int>();
+        auto r = analytic::closed_mva(n, b["think_us"].get<double>() * 1e-6, 1e6 / b["service_us"].get<double>(), c);
+        base["mva"] = entry(r.throughput);
+      }
+    }
+    json cdf_measured = json::array(), cdf_predicted = json::array();
+    for (auto& [p, v] : f.clat_percentiles_s)
+      cdf_measured.push_back({v * 1e6, p / 100.0});
+    for (auto [k, q] : std::vector<std::pair<std::string, double>>{
+             {"min", 0.0}, {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p99.9", 0.999}, {"max", 1.0}})
+      if (lat.contains(k))
+        cdf_predicted.push_back({std::max(0.0, lat[k].get<double>() - off_us), q});
+    runs.push_back({{"trace", base_name(it.trace)},
+                    {"measured", measured},
+                    {"predicted", predicted},
+                    {"error_pct", error},
+                    {"rw", f.rw},
+                    {"engine", f.engine},
+                    {"iodepth", f.iodepth},
+                    {"numjobs", f.numjobs},
+                    {"baselines", base},
+                    {"cdf", {{"measured", cdf_measured}, {"predicted", cdf_predicted}}}});
+  }
+  json summary;
+  for (const auto& k : keys)
+    summary["median_abs_error_pct"][k] = median_abs(errs[k]);
+  for (const std::string b : {"mva", "bound_interpolation"})
+    for (const std::string k : {"iops", "clat_mean_us"}) {
+      std::vector<double> v;
+      for (auto& r : runs)
+        if (r["baselines"].contains(b))
+          v.push_back(r["baselines"][b]["error_pct"][k].get<double>());
+      if (not v.empty())
+        summary["baselines"][b]["median_abs_error_pct"][k] = median_abs(v);
+    }
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  return {{"device", opt.device_file}, {"runs", runs}, {"summary", summary}};
+}
+
+json public_view(const json& full)
+{
+  json runs = json::array();
+  for (const auto& r : full["runs"])
+    runs.push_back({{"trace", r["trace"]},
+                    {"measured", r["measured"]},
+                    {"predicted", r["predicted"]},
+                    {"error_pct", r["error_pct"]}});
+  return {{"runs", runs}, {"summary", {{"median_abs_error_pct", full["summary"]["median_abs_error_pct"]}}}};
+}
+
+namespace {
+
+std::string fmt(double v, int prec = 1)
+{
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", prec, v);
+  return buf;
+}
+
+std::string markdown(const json& full)
+{
+  std::ostringstream o;
+  o << "# pvsim validation\n\nDevice file: `" << full["device"].get<std::string>()
+    << "`. Errors are (predicted - measured) / measured. Baselines: MVA with c servers, bound interpolation.\n\n";
+  o << "| trace | rw | engine | qd | jobs | IOPS meas | IOPS pvsim | err % | MVA err % | BI err % | clat mean meas us "
+       "| pvsim us | err % | MVA err % | BI err % | p50 err % | p99 meas us | p99 pvsim us | p99 err % |\n";
+  o << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  auto berr = [](const json& r, const char* b, const char* k) {
+    return r["baselines"].contains(b) ? fmt(r["baselines"][b]["error_pct"][k].get<double>()) : std::string("-");
+  };
+  for (const auto& r : full["runs"]) {
+    const json &m = r["measured"], &p = r["predicted"], &e = r["error_pct"];
+    o << "| " << r["trace"].get<std::string>() << " | " << r["rw"].get<std::string>() << " | "
+      << r["engine"].get<std::string>() << " | " << r["iodepth"] << " | " << r["numjobs"] << " | "
+      << fmt(m["iops"].get<double>(), 0) << " | " << fmt(p["iops"].get<double>(), 0) << " | "
+      << fmt(e["iops"].get<double>()) << " | " << berr(r, "mva", "iops") << " | "
+      << berr(r, "bound_interpolation", "iops") << " | " << fmt(m["clat_mean_us"].get<double>()) << " | "
+      << fmt(p["clat_mean_us"].get<double>()) << " | " << fmt(e["clat_mean_us"].get<double>()) << " | "
+      << berr(r, "mva", "clat_mean_us") << " | " << berr(r, "bound_interpolation", "clat_mean_us") << " | "
+      << fmt(e["clat_p50_us"].get<double>()) << " | " << fmt(m["clat_p99_us"].get<double>()) << " | "
+      << fmt(p["clat_p99_us"].get<double>()) << " | " << fmt(e["clat_p99_us"].get<double>()) << " |\n";
+  }
+  const json& s = full["summary"];
+  o << "\n## Median |error| %\n\n| model | IOPS | clat mean | clat p50 | clat p99 |\n|---|---|---|---|---|\n";
+  const json& m = s["median_abs_error_pct"];
+  o << "| pvsim | " << fmt(m["iops"].get<double>()) << " | " << fmt(m["clat_mean_us"].get<double>()) << " | "
+    << fmt(m["clat_p50_us"].get<double>()) << " | " << fmt(m["clat_p99_us"].get<double>()) << " |\n";
+  if (s.contains("baselines"))
+    for (auto& [b, v] : s["baselines"].items())
+      o << "| " << b << " | " << fmt(v["median_abs_error_pct"].value("iops", 0.0)) << " | "
+        << fmt(v["median_abs_error_pct"].value("clat_mean_us", 0.0)) << " | - | - |\n";
+  return o.str();
+}
+
+} // namespace
+
+int validate_command(const Options& opt)
+{
+  json full         = run_validation(opt);
+  std::string table = markdown(full);
+  if (not opt.quiet)
+    std::cout << table;
+  if (not opt.json_out.empty())
+    write_file_atomically(opt.json_out, public_view(full).dump(2) + "\n");
+  if (not opt.report_dir.empty()) {
+    fs::create_directories(opt.report_dir);
+    write_file_atomically(opt.report_dir + "/validation.json", full.dump(2) + "\n");
+    write_file_atomically(opt.report_dir + "/report.md", table);
+    std::string script = opt.report_script;
+    if (script.empty())
+      script = (fs::path(__FILE__).parent_path().parent_path() / "analysis" / "validation_report.py").string();
+    if (fs::exists(script)) {
+      std::string cmd = "/usr/bin/python3 '" + script + "' '" + opt.report_dir + "/validation.json' '" +
+                        opt.report_dir + "'" + (opt.quiet ? " >/dev/null" : "");
+      if (std::system(cmd.c_str()) != 0)
+        std::cerr << "pvsim: warning: " << script << " failed: the report has no plots\n";
+    } else {
+      std::cerr << "pvsim: warning: " << script << " not found: the report has no plots\n";
+    }
+  }
+  const json& m = full["summary"]["median_abs_error_pct"];
+  int rc        = 0;
+  if (opt.max_iops_error_pct and m["iops"].get<double>() > *opt.max_iops_error_pct) {
+    std::cerr << "pvsim: median |IOPS error| " << fmt(m["iops"].get<double>()) << " % exceeds "
+              << *opt.max_iops_error_pct << " %\n";
+    rc = 1;
+  }
+  if (opt.max_mean_error_pct and m["clat_mean_us"].get<double>() > *opt.max_mean_error_pct) {
+    std::cerr << "pvsim: median |clat mean error| " << fmt(m["clat_mean_us"].get<double>()) << " % exceeds "
+              << *opt.max_mean_error_pct << " %\n";
+    rc = 1;
+  }
+  return rc;
+}
+
+} // namespace pvsim::validation

@@ -1,0 +1,98 @@
+/* pvsim calibrate: the fitted parameters on the real virtio-vm-1q traces, and bad inputs. */
+#include "sim/calibration.hpp"
+#include "sim/readers/fio_json.hpp"
+#include "sim/scenario.hpp"
+#include "tests/cli_support.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace pvsim;
+using namespace pvsim::test;
+
+namespace {
+std::string trace(const std::string& name)
+{
+  return std::string(PVSIM_SHARED_DIR) + "/traces/virtio-vm-1q/fio/" + name + ".json";
+}
+const std::vector<std::string> qd1_reads{"randread_libaio_qd1_nj1_f1", "randread_libaio_qd1_nj1_f1_quiet",
+                                         "randread_libaio_qd1_nj1_f1_rep1", "randread_libaio_qd1_nj1_f1_rep2",
+                                         "randread_libaio_qd1_nj1_f1_rep3"};
+} // namespace
+
+TEST(Calibration, Qd1ServiceTimeAndCpuPerIo)
+{
+  std::vector<std::string> files;
+  for (auto& n : qd1_reads)
+    files.push_back(trace(n));
+  json dev       = calibration::calibrate(files);
+  const json& rd = dev["parameters"]["read"];
+  // The service time plus the fixed path removed from it gives back the qd1 clat: 50-80 us over these runs.
+  double service = rd["service"]["mean_us"].get<double>();
+  double shift   = rd["service"]["shift_us"].get<double>();
+  EXPECT_GT(service, 25);
+  EXPECT_LT(service, 60);
+  EXPECT_GT(service + shift, 50);
+  EXPECT_LT(service + shift, 80);
+  // CPU per I/O of each run is (usr + sys) / 100 x runtime / ios, as in summary.csv.
+  auto r          = readers::read_fio_json(trace("randread_libaio_qd1_nj1_f1"));
+  double expected = (r.jobs[0].usr_cpu_pct + r.jobs[0].sys_cpu_pct) / 100.0 * r.jobs[0].job_runtime_s.value() /
+                    static_cast<double>(r.jobs[0].read.total_ios);
+  bool found = false;
+  for (auto& run : rd["runs"])
+    if (run["trace"] == "randread_libaio_qd1_nj1_f1.json") {
+      EXPECT_NEAR(run["cpu_per_io_us"].get<double>(), expected * 1e6, 1e-6);
+      EXPECT_NEAR(run["cpu_per_io_us"].get<double>(), (3.46 + 37.18) / 100 * 10.0 / 124944 * 1e6, 0.2);
+      found = true;
+    }
+  EXPECT_TRUE(found);
+  // With qd1 runs only: submission = slat, completion = cpu_per_io - slat; no channels, no kick.
+  EXPECT_NEAR(rd["submit_cpu"]["value_us"].get<double>() + rd["complete_cpu"]["value_us"].get<double>(), expected * 1e6,
+              4.0);
+  EXPECT_FALSE(rd.contains("channels"));
+  EXPECT_FALSE(dev["not_fitted"].empty());
+  EXPECT_FALSE(dev["parameters"].contains("write"));
+  EXPECT_EQ(dev["scenario_fragment"]["components"]["disk"]["read_service"]["dist"], "empirical");
+}
+
+TEST(Calibration, DeepRunsGiveChannelsAndWritesTheirOwnService)
+{
+  json dev       = calibration::calibrate({trace("randread_libaio_qd1_nj1_f1"), trace("randread_libaio_qd64_nj1_f1"),
+                                           trace("randread_libaio_qd16_nj1_f1"), trace("randwrite_libaio_qd1_nj1_f1")});
+  const json& rd = dev["parameters"]["read"];
+  ASSERT_TRUE(rd.contains("channels"));
+  double c = rd["channels"]["value"].get<double>();
+  EXPECT_NEAR(c, std::round(rd["channels"]["x_sat_iops"].get<double>() * rd["service"]["mean_us"].get<double>() * 1e-6),
+              0.5);
+  EXPECT_GE(c, 2);
+  EXPECT_TRUE(rd.contains("kick_cpu"));
+  EXPECT_LT(rd["submit_cpu"]["value_us"].get<double>(), 10); // slat at qd64, kicks suppressed
+  ASSERT_TRUE(dev["parameters"].contains("write"));
+  EXPECT_TRUE(dev["scenario_fragment"]["components"]["disk"].contains("write_service"));
+  // The fragment builds a scenario pvsim accepts.
+  auto facts = calibration::run_facts(readers::read_fio_json(trace("randread_libaio_qd16_nj1_f1")));
+  json scen  = calibration::scenario_for_run(dev, facts.front(), 0.05, 0.01, 1);
+  TempDir dir;
+  std::string f = dir.write("s.json", scen.dump());
+  auto res      = run_pvsim("check " + f);
+  EXPECT_EQ(res.exit_code, 0) << res.output;
+}
+
+TEST(Calibration, CommandLineAndBadInput)
+{
+  TempDir dir;
+  auto ok = run_pvsim("calibrate --trace " + trace("randread_libaio_qd1_nj1_f1") + " -o " + dir.file("dev.json"));
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  json dev = read_json_file(dir.file("dev.json"));
+  EXPECT_EQ(dev["version"], 1);
+  EXPECT_TRUE(dev["comment"].is_string());
+
+  auto missing = run_pvsim("calibrate --trace " + dir.file("nope.json") + " -o " + dir.file("d2.json"));
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("nope.json"), std::string::npos);
+  std::string notfio = dir.write("notfio.json", R"({"name": "x", "components": {}})");
+  auto bad           = run_pvsim("calibrate --trace " + notfio + " -o " + dir.file("d3.json"));
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("notfio.json"), std::string::npos);
+  std::string broken = dir.write("broken.json", "{\"jobs\": [");
+  EXPECT_EQ(run_pvsim("calibrate --trace " + broken + " -o " + dir.file("d4.json")).exit_code, 2);
+}

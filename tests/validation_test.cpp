@@ -1,0 +1,140 @@
+/* pvsim validate: JSON layout and error arithmetic on the real virtio-vm-1q traces, the leave-one-kind-out report
+ * (fit without io_uring, predict it), thresholds and bad inputs. */
+#include "sim/scenario.hpp"
+#include "sim/validation.hpp"
+#include "tests/cli_support.hpp"
+
+#include <filesystem>
+#include <gtest/gtest.h>
+
+using namespace pvsim;
+using namespace pvsim::test;
+
+namespace {
+std::string dir_fio()
+{
+  return std::string(PVSIM_SHARED_DIR) + "/traces/virtio-vm-1q/fio/";
+}
+std::string trace(const std::string& name)
+{
+  return dir_fio() + name + ".json";
+}
+std::string traces_args(bool (*keep)(const std::string&))
+{
+  std::string args;
+  for (auto& e : std::filesystem::directory_iterator(dir_fio())) {
+    std::string n = e.path().filename().string();
+    if (e.path().extension() == ".json" and keep(n))
+      args += " --trace " + e.path().string();
+  }
+  return args;
+}
+} // namespace
+
+TEST(Validation, ErrorArithmetic)
+{
+  EXPECT_DOUBLE_EQ(validation::error_pct(110, 100), 10);
+  EXPECT_DOUBLE_EQ(validation::error_pct(90, 100), -10);
+  EXPECT_DOUBLE_EQ(validation::median_abs({-30, 10, 20}), 20);
+  EXPECT_DOUBLE_EQ(validation::median_abs({-30, 10, 20, -1}), 15);
+}
+
+TEST(Validation, JsonLayoutAndErrors)
+{
+  TempDir dir;
+  std::string t1 = trace("randread_libaio_qd1_nj1_f1"), t16 = trace("randread_libaio_qd16_nj1_f1"),
+              t64 = trace("randread_libaio_qd64_nj1_f1");
+  auto cal = run_pvsim("calibrate --trace " + t1 + " --trace " + t16 + " --trace " + t64 + " -o " + dir.file("d.json"));
+  ASSERT_EQ(cal.exit_code, 0) << cal.output;
+  auto res = run_pvsim("validate -q --device " + dir.file("d.json") + " --trace " + t1 + " --trace " + t16 +
+                       " --trace " + t64 + " --duration 0.1 --warmup 0.02 --json " + dir.file("v.json"));
+  ASSERT_EQ(res.exit_code, 0) << res.output;
+  json v = read_json_file(dir.file("v.json"));
+  ASSERT_EQ(v.size(), 2u);
+  ASSERT_EQ(v["runs"].size(), 3u);
+  const std::vector<std::string> keys{"iops", "clat_mean_us", "clat_p50_us", "clat_p99_us"};
+  std::map<std::string, std::vector<double>> errs;
+  for (auto& r : v["runs"]) {
+    EXPECT_EQ(r.size(), 4u) << r.dump();
+    for (const char* part : {"measured", "predicted", "error_pct"}) {
+      ASSERT_EQ(r[part].size(), 4u);
+      for (auto& k : keys)
+        ASSERT_TRUE(r[part][k].is_number()) << part << " " << k;
+    }
+    for (auto& k : keys) {
+      double m = r["measured"][k], p = r["predicted"][k];
+      EXPECT_NEAR(r["error_pct"][k].get<double>(), (p - m) / m * 100, 1e-9);
+      errs[k].push_back(r["error_pct"][k]);
+    }
+  }
+  EXPECT_EQ(v["runs"][0]["trace"], "randread_libaio_qd1_nj1_f1.json");
+  EXPECT_NEAR(v["runs"][0]["measured"]["iops"].get<double>(), 12493.2, 1.0); // summary.csv
+  EXPECT_NEAR(v["runs"][0]["measured"]["clat_mean_us"].get<double>(), 56.81, 0.01);
+  for (auto& k : keys)
+    EXPECT_NEAR(v["summary"]["median_abs_error_pct"][k].get<double>(), validation::median_abs(errs[k]), 1e-9);
+  // IOPS grow with depth in the model as in the traces.
+  EXPECT_GT(v["runs"][2]["predicted"]["iops"].get<double>(), 4 * v["runs"][0]["predicted"]["iops"].get<double>());
+}
+
+TEST(Validation, LeaveOneKindOutReport)
+{
+  TempDir dir;
+  auto cal = run_pvsim("calibrate -o " + dir.file("d.json") +
+                       traces_args([](const std::string& n) { return n.find("io_uring") == std::string::npos; }));
+  ASSERT_EQ(cal.exit_code, 0) << cal.output;
+  // Predict the held-out io_uring run, and the whole set for the report.
+  auto held =
+      run_pvsim("validate -q --device " + dir.file("d.json") + " --trace " + trace("randread_io_uring_qd1_nj1_f1") +
+                " --duration 0.1 --warmup 0.02 --json " + dir.file("held.json"));
+  ASSERT_EQ(held.exit_code, 0) << held.output;
+  json h = read_json_file(dir.file("held.json"));
+  std::printf("[leave io_uring out] io_uring qd1: IOPS error %.1f %%, clat mean %.1f %%, p50 %.1f %%, p99 %.1f %%\n",
+              h["runs"][0]["error_pct"]["iops"].get<double>(), h["runs"][0]["error_pct"]["clat_mean_us"].get<double>(),
+              h["runs"][0]["error_pct"]["clat_p50_us"].get<double>(),
+              h["runs"][0]["error_pct"]["clat_p99_us"].get<double>());
+  EXPECT_LT(std::abs(h["runs"][0]["error_pct"]["iops"].get<double>()), 25);
+  auto all =
+      run_pvsim("validate -q --device " + dir.file("d.json") + traces_args([](const std::string&) { return true; }) +
+                " --duration 0.1 --warmup 0.02 -o " + dir.file("report") + " --json " + dir.file("all.json"));
+  ASSERT_EQ(all.exit_code, 0) << all.output;
+  json full     = read_json_file(dir.file("report/validation.json"));
+  const json& s = full["summary"];
+  std::printf("[all runs] median |error| %%: pvsim IOPS %.1f clat mean %.1f p50 %.1f p99 %.1f; MVA IOPS %.1f mean "
+              "%.1f; bound interpolation IOPS %.1f mean %.1f\n",
+              s["median_abs_error_pct"]["iops"].get<double>(), s["median_abs_error_pct"]["clat_mean_us"].get<double>(),
+              s["median_abs_error_pct"]["clat_p50_us"].get<double>(),
+              s["median_abs_error_pct"]["clat_p99_us"].get<double>(),
+              s["baselines"]["mva"]["median_abs_error_pct"]["iops"].get<double>(),
+              s["baselines"]["mva"]["median_abs_error_pct"]["clat_mean_us"].get<double>(),
+              s["baselines"]["bound_interpolation"]["median_abs_error_pct"]["iops"].get<double>(),
+              s["baselines"]["bound_interpolation"]["median_abs_error_pct"]["clat_mean_us"].get<double>());
+  EXPECT_LT(s["median_abs_error_pct"]["iops"].get<double>(), 20);
+  EXPECT_LT(s["median_abs_error_pct"]["iops"].get<double>(),
+            s["baselines"]["mva"]["median_abs_error_pct"]["iops"].get<double>());
+  EXPECT_TRUE(std::filesystem::exists(dir.file("report/report.md")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("report/iops.png"))) << all.output;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("report/cdf.png")));
+}
+
+TEST(Validation, ThresholdsAndBadInput)
+{
+  TempDir dir;
+  std::string t1 = trace("randread_libaio_qd1_nj1_f1");
+  ASSERT_EQ(run_pvsim("calibrate --trace " + t1 + " -o " + dir.file("d.json")).exit_code, 0);
+  std::string base = "validate -q --device " + dir.file("d.json") + " --duration 0.05 --warmup 0.01 ";
+  auto exceeded    = run_pvsim(base + "--trace " + trace("randread_libaio_qd64_nj1_f1") + " --max-iops-error 5");
+  EXPECT_EQ(exceeded.exit_code, 1) << exceeded.output; // qd1-only calibration: no channels, far off at qd64
+  EXPECT_NE(exceeded.output.find("exceeds"), std::string::npos);
+  auto loose = run_pvsim(base + "--trace " + t1 + " --max-iops-error 1000 --max-mean-error 1000");
+  EXPECT_EQ(loose.exit_code, 0) << loose.output;
+  auto missing = run_pvsim(base + "--trace " + dir.file("missing.json"));
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.output.find("missing.json"), std::string::npos);
+  std::string notfio = dir.write("notfio.json", R"({"hello": 1})");
+  auto bad           = run_pvsim(base + "--trace " + notfio);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("notfio.json"), std::string::npos);
+  auto baddev = run_pvsim("validate -q --device " + notfio + " --trace " + t1);
+  EXPECT_EQ(baddev.exit_code, 2);
+  EXPECT_NE(baddev.output.find("/format"), std::string::npos) << baddev.output;
+}
