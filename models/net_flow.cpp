@@ -56,9 +56,9 @@ void NetFlow::connect()
 
 void NetFlow::validate()
 {
-  if (target_->type() != "xen.netfront")
-    fail("'target' must name a guest network driver (xen.netfront), got '" + target_->name() + "' (" + target_->type() +
-             ")",
+  if (target_->type() != "xen.netfront" and target_->type() != "virtio.net")
+    fail("'target' must name a guest network driver (xen.netfront, virtio.net), got '" + target_->name() + "' (" +
+             target_->type() + ")",
          "target");
 }
 

@@ -84,3 +84,31 @@ TEST(NetShapeXenVif, CpuWorkSpreadsOverTheVcpusRatherThanShrinking)
   EXPECT_GE(sum4, sum1) << "the total work does not shrink (it grows with the throughput)";
   EXPECT_LE(four["components"]["vif"]["queue_imbalance"].get<double>(), 1.25);
 }
+
+/* The same 4-vCPU guest as a Xen domU (xen-netfront/netback) and as a KVM guest (virtio-net with vhost-net), side by
+ * side in one scenario. Expected shape: with one queue both are CPU-bound below the line rate (netback's grant copy,
+ * vhost's worker), the vhost queue ahead (one copy per packet in the host kernel, no grant operations); with four
+ * queues both reach the line rate. Tolerances: below line rate means at most 95 % of 9.41 Gbit/s; "ahead" means at
+ * least 15 % more; "line rate" means within 5 %. */
+TEST(NetShapeVifVsVirtioNet, OneQueueIsCpuBoundFourQueuesReachTheLineRate)
+{
+  for (const std::string direction : {"rx", "tx"}) {
+    auto point = [&](int queues) {
+      return run_scenario("vif-vs-virtio-net.json",
+                          {"components.xen_vif.max_queues=" + std::to_string(queues),
+                           "components.kvm_vnet.queues=" + std::to_string(queues), "components.xen_iperf.streams=4",
+                           "components.kvm_iperf.streams=4", "components.xen_iperf.direction=" + direction,
+                           "components.kvm_iperf.direction=" + direction});
+    };
+    json one = point(1), four = point(4);
+    double xen1 = gbps(one, "xen_iperf"), kvm1 = gbps(one, "kvm_iperf");
+    std::printf("[shape] %s, 1 queue: xen vif %.2f, virtio-net %.2f Gbit/s\n", direction.c_str(), xen1, kvm1);
+    EXPECT_LE(xen1, 0.95 * line_rate_goodput) << direction;
+    EXPECT_LE(kvm1, 0.95 * line_rate_goodput) << direction;
+    EXPECT_GE(kvm1, 1.15 * xen1) << direction << ": one vhost queue outruns one netback queue";
+    EXPECT_NEAR(one["components"]["kvm_vnet"]["queues"][0]["vhost_utilization"].get<double>(), 1.0, 0.02);
+    expect_within(direction + ", 4 queues, xen vif", gbps(four, "xen_iperf"), line_rate_goodput, 0.05);
+    expect_within(direction + ", 4 queues, virtio-net", gbps(four, "kvm_iperf"), line_rate_goodput, 0.05);
+    EXPECT_EQ(four["components"]["kvm_vnet"]["queue_pairs"], 4);
+  }
+}
