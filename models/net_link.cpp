@@ -1,7 +1,12 @@
 #include "models/net_link.hpp"
 
+#include "sim/platform.hpp"
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
+
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Comm.hpp>
+#include <simgrid/s4u/Mailbox.hpp>
 
 namespace pvsim {
 
@@ -9,8 +14,11 @@ const ParamTable<NetLinkParams>& NetLink::param_table()
 {
   static const ParamTable<Params> t = [] {
     ParamTable<Params> tb(type_name);
-    tb.quantity("rate", Dimension::bandwidth, &Params::rate_Bps, 10e9 / 8, 1, 1e15, "Line rate of each direction.",
-                "IEEE 802.3ae 10GBASE: 10 Gbit/s")
+    tb.choice("model", &Params::model, {"simgrid", "fifo"}, std::string("simgrid"),
+              "How packets cross: SimGrid Comms over a CM02 link per direction, or an event-driven FIFO.",
+              "SimGrid's CM02 network model (exact latencies)")
+        .quantity("rate", Dimension::bandwidth, &Params::rate_Bps, 10e9 / 8, 1, 1e15, "Line rate of each direction.",
+                  "IEEE 802.3ae 10GBASE: 10 Gbit/s")
         .quantity("latency", Dimension::duration, &Params::latency_s, 2e-6, 0, 10,
                   "Propagation and switching delay from one NIC to the other.",
                   "pvsim estimate: a few metres of fibre and one cut-through switch")
@@ -25,9 +33,62 @@ const ParamTable<NetLinkParams>& NetLink::param_table()
 
 NetLink::NetLink(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p) {}
 
+void NetLink::build_platform(Platform& platform)
+{
+  simgrid_ = p_.model == "simgrid";
+  if (not simgrid_)
+    return;
+  hosts_[0] = platform.add_host(name() + ".nic", 1, 1.0);
+  hosts_[1] = platform.add_host(name() + ".peer", 1, 1.0);
+  platform.add_duplex_link(name(), hosts_[0], hosts_[1], p_.rate_Bps, p_.latency_s);
+}
+
 void NetLink::start(Simulation& sim)
 {
   sim_ = &sim;
+  if (not simgrid_)
+    return;
+  for (int dir = 0; dir < 2; ++dir) {
+    ready_[dir] = simgrid::s4u::Semaphore::create(0);
+    // egress: the NIC sends to the peer; ingress: the peer sends to the NIC.
+    simgrid::s4u::Actor::create(name() + ".tx" + std::to_string(dir), hosts_[dir], [this, dir] { sender(dir); });
+    simgrid::s4u::Actor::create(name() + ".rx" + std::to_string(dir), hosts_[1 - dir], [this, dir] { receiver(dir); });
+  }
+}
+
+void NetLink::sender(int dir)
+{
+  Direction& d = dirs_[dir];
+  auto* mbox   = simgrid::s4u::Mailbox::by_name(name() + ".dir" + std::to_string(dir));
+  while (true) {
+    ready_[dir]->acquire();
+    Request* r = d.waiting.pop();
+    double now = sim_->events().now();
+    d.events.emit({StationEvent::What::start, now, r, r->stage_s});
+    d.transit++;
+    auto wire_bytes = static_cast<std::uint64_t>(wire_time(r->size_bytes, r->tag) * p_.rate_Bps + 0.5);
+    mbox->put_init(r, wire_bytes)->detach(); // started detached: the sender does not wait for it
+  }
+}
+
+void NetLink::receiver(int dir)
+{
+  Direction& d = dirs_[dir];
+  auto* mbox   = simgrid::s4u::Mailbox::by_name(name() + ".dir" + std::to_string(dir));
+  while (true) {
+    auto* r    = mbox->get<Request>();
+    double now = sim_->events().now();
+    d.transit--;
+    d.done++;
+    double wire = wire_time(r->size_bytes, r->tag);
+    if (now >= d.window_start) {
+      d.busy_s += wire;
+      d.bytes += r->size_bytes;
+      d.wire += static_cast<std::uint64_t>(wire * p_.rate_Bps + 0.5);
+    }
+    d.events.emit({StationEvent::What::depart, now, r, r->stage_s});
+    r->end_io();
+  }
 }
 
 double NetLink::wire_time(std::uint32_t payload, int segments) const
@@ -45,7 +106,9 @@ void NetLink::submit(Request* r)
   d.issued++;
   d.events.emit({StationEvent::What::arrive, now, r, now});
   d.waiting.push(r);
-  if (d.on_wire == nullptr)
+  if (simgrid_)
+    ready_[dir]->release();
+  else if (d.on_wire == nullptr)
     begin(dir);
 }
 

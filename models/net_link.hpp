@@ -1,11 +1,12 @@
 /* pvsim model "net.link": a full-duplex Ethernet link (10 GbE by default) between the host's physical NIC and a
- * remote peer, as an event-driven FIFO per direction: a packet (a TCP segment or a GSO/TSO super-packet) is
- * serialized at line rate once the packets ahead of it are, then arrives after the propagation latency. A GSO packet
+ * remote peer. With model "simgrid" (the default) the link is a SimGrid link per direction between a host for the NIC
+ * and one for the peer, under the CM02 network model the engine selects (the default LV08 would scale latencies by
+ * 13): each packet is a Comm of its wire bytes, sent by an actor on the near host and received by one on the far
+ * host, and the packets in flight share the line (SimGrid's bandwidth sharing). With model "fifo" it is an
+ * event-driven FIFO per direction: a packet is serialized at line rate once the packets ahead of it are, then
+ * arrives after the propagation latency (the closed form, without actors; the same throughput). A GSO packet
  * is put on the wire as gso_segs frames of one MSS each, each frame paying Ethernet, IPv4 and TCP headers, FCS,
  * preamble and inter-frame gap, so a bulk TCP stream sees the familiar 9.41 Gbit/s goodput on 10 GbE.
- * Why not SimGrid's network model (CM02): packets are handed over from event handlers and CpuThread continuations,
- * which may not block, while an s4u::Comm needs an actor on each end per packet; a point-to-point FIFO link has an
- * exact closed form (serialization + latency) that this model computes without any actor, deterministically.
  * Request::op says the direction: write = guest to remote (egress), read = remote to guest (ingress); Request::tag
  * holds the number of MSS segments (skb_shinfo(skb)->gso_segs, set by the sender).
  * Leaves out: losses, pause frames, the NIC's own rings, interrupts and DMA, switch queues, the remote host's CPU. */
@@ -16,9 +17,16 @@
 #include "sim/probe.hpp"
 #include "sim/station.hpp"
 
+#include <simgrid/s4u/Semaphore.hpp>
+
+namespace simgrid::s4u {
+class Host;
+}
+
 namespace pvsim {
 
 struct NetLinkParams {
+  std::string model        = "simgrid";
   double rate_Bps          = 10e9 / 8;
   double latency_s         = 2e-6;
   long long frame_overhead = 90;
@@ -33,6 +41,7 @@ public:
 
   NetLink(std::string name, const Params& p);
   bool can_complete() const override { return true; }
+  void build_platform(Platform& platform) override;
   void start(Simulation& sim) override;
   void submit(Request* r) override;
   void on_event(int kind, Request* r) override;
@@ -49,24 +58,32 @@ private:
   struct Direction : public Station {
     RequestFifo waiting;
     RequestFifo flying;
-    Request* on_wire     = nullptr;
-    double on_wire_since = 0;
-    std::uint64_t issued = 0;
-    std::uint64_t done   = 0;
-    double busy_s        = 0; // line busy time since the last restart
-    double window_start  = 0;
-    std::uint64_t bytes  = 0; // payload bytes since the last restart
-    std::uint64_t wire   = 0; // wire bytes since the last restart
+    Request* on_wire      = nullptr;
+    double on_wire_since  = 0;
+    std::uint64_t issued  = 0;
+    std::uint64_t done    = 0;
+    double busy_s         = 0; // line busy time since the last restart
+    double window_start   = 0;
+    std::uint64_t bytes   = 0; // payload bytes since the last restart
+    std::uint64_t wire    = 0; // wire bytes since the last restart
+    std::uint64_t transit = 0; // model "simgrid": packets handed to SimGrid and not yet received
     Probe<StationEvent> events;
     const Probe<StationEvent>& probe() const override { return events; }
     int servers() const override { return 1; }
     Occupancy occupancy() const override
     {
-      return {issued, done, waiting.size() + flying.size() + (on_wire ? 1u : 0u)};
+      return {issued, done, waiting.size() + flying.size() + (on_wire ? 1u : 0u) + transit};
     }
   };
   enum Kind { serialized = 0, arrived = 1, kinds = 2 };
   void begin(int dir);
+  /** model "simgrid": each packet is a SimGrid Comm of its wire bytes over the link (CM02), sent by an actor on the
+   * near host and received by one on the far host; packets in flight share the line's bandwidth. */
+  void sender(int dir);
+  void receiver(int dir);
+  bool simgrid_                 = false;
+  simgrid::s4u::Host* hosts_[2] = {nullptr, nullptr}; // 0: the host's NIC, 1: the remote peer
+  simgrid::s4u::SemaphorePtr ready_[2];
 
   Params p_;
   Simulation* sim_ = nullptr;

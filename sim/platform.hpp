@@ -20,6 +20,10 @@ public:
 
   explicit Platform(simgrid::s4u::NetZone* zone) : zone_(zone) {}
   simgrid::s4u::Host* add_host(const std::string& name, int cores, double speed_factor);
+  /** A full-duplex link between two hosts (one SimGrid link per direction), for models that move data over
+   * SimGrid's network model (CM02, set by the engine: exact latencies). */
+  void add_duplex_link(const std::string& name, simgrid::s4u::Host* a, simgrid::s4u::Host* b, double bandwidth_Bps,
+                       double latency_s);
 
 private:
   simgrid::s4u::NetZone* zone_;
