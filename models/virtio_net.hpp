@@ -48,7 +48,11 @@
  * batching, big-packets mode (no MRG_RXBUF), the EWMA of the mergeable buffer size (fixed rx_buffer_size), vhost
  * zerocopy and busy polling, the tun flow table's ageing (3 s) and bucket chains, tap queue drops (flows are
  * window-limited), the ACK packets themselves (as net.flow), the bridge's and the physical NIC's CPU work, page pools
- * and XDP. Tx packets count against their flow's window until the link has sent them (the ACK clock). */
+ * and XDP. Tx packets count against their flow's window until the link has sent them (the ACK clock).
+ * To check against the sources (written without reading them): the vhost budgets (VHOST_NET_WEIGHT,
+ * VHOST_NET_PKT_WEIGHT, VHOST_NET_BATCH), handle_rx's structure, tun_automq_select_queue, virtnet_set_affinity's
+ * grouping when queue pairs are fewer than vCPUs, try_fill_recv's refill threshold, experimental_zcopytx = 0, QEMU's
+ * queue-size constants and tap's default of one queue. */
 #pragma once
 
 #include "models/cpu_host.hpp"
