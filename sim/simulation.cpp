@@ -11,6 +11,7 @@
 #include <xbt/log.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <stdexcept>
 
@@ -111,7 +112,9 @@ json Simulation::run()
   char name[]  = "pvsim";
   char* argv[] = {name, nullptr};
   simgrid::s4u::Engine engine(&argc, argv);
-  simgrid::s4u::Engine::set_config("contexts/factory:raw");
+  // Raw contexts are the fastest; sanitizer builds need thread contexts (PVSIM_CONTEXTS=thread).
+  const char* contexts = std::getenv("PVSIM_CONTEXTS");
+  simgrid::s4u::Engine::set_config(std::string("contexts/factory:") + (contexts ? contexts : "raw"));
   simgrid::s4u::Engine::set_config("network/model:CM02"); // exact link latencies (the default LV08 scales them)
   auto* zone = simgrid::s4u::create_full_zone("pvsim");
   zone->create_host("sim", Platform::reference_flops); // SimGrid wants a host even when no model creates one
