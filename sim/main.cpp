@@ -114,8 +114,13 @@ int main(int argc, char** argv)
   validation::Options val;
   auto* validate = app.add_subcommand("validate", "Simulate each fio run with a calibrated device file and compare "
                                                   "IOPS and clat with the measurements (and the baselines)");
-  validate->add_option("--device", val.device_file, "device.json written by pvsim calibrate")->required();
-  validate->add_option("--trace", val.traces, "fio json+ result to reproduce (repeatable)")->required();
+  validate->add_option("--device", val.device_file,
+                       "device.json written by pvsim calibrate (required without --bundle; with it, default: "
+                       "calibrated from the bundle)");
+  validate->add_option("--trace", val.traces, "fio json+ result to reproduce (repeatable; not with --bundle)");
+  validate->add_option("--bundle", val.bundle_dir,
+                       "Capture bundle (analysis/capture/capture.sh): its fio runs are the traces, its vCPUs, "
+                       "queues and tags the guest");
   validate->add_option("--json", val.json_out, "Write the comparison as JSON");
   validate->add_option("-o,--output", val.report_dir, "Report directory: report.md, validation.json, plots");
   validate->add_option("--max-iops-error", val.max_iops_error_pct, "Exit 1 if the median |IOPS error| % exceeds it");

@@ -3,6 +3,7 @@
 
 #include "models/virtio_blk.hpp"
 #include "sim/analytic.hpp"
+#include "sim/bundle.hpp"
 #include "sim/calibration.hpp"
 #include "sim/input_error.hpp"
 #include "sim/readers/fio_json.hpp"
@@ -108,26 +109,65 @@ double error_pct(double predicted, double measured)
 
 json run_validation(const Options& opt)
 {
-  json device = calibration::read_device_file(opt.device_file);
-  if (opt.traces.empty())
+  json device;
+  std::vector<std::string> traces = opt.traces;
+  std::optional<bundle::Bundle> bun;
+  json bundle_notes = json::array();
+  if (not opt.bundle_dir.empty()) {
+    bun = bundle::read_bundle(opt.bundle_dir);
+    if (not traces.empty())
+      throw InputError("", "--trace", "not with --bundle: the bundle's fio runs are the traces");
+    for (const auto& r : bun->runs)
+      traces.push_back(r.file);
+    if (opt.device_file.empty()) {
+      device = calibration::calibrate(traces);
+      bundle_notes.push_back("no --device: calibrated from the bundle's own runs (fitted and validated on the same "
+                             "runs)");
+    } else {
+      device = calibration::read_device_file(opt.device_file);
+    }
+    if (bun->role.rfind("xen", 0) == 0)
+      bundle_notes.push_back("the simulated stack is the calibrated virtio-blk one with the bundle's queues and tags, "
+                             "not xen-blkfront/blkback");
+  } else {
+    if (opt.device_file.empty())
+      throw InputError("", "--device", "required (a device.json from pvsim calibrate), unless --bundle DIR is given");
+    device = calibration::read_device_file(opt.device_file);
+  }
+  if (traces.empty())
     throw InputError("", "--trace", "no trace given (expected one or more fio json+ result files)");
   struct Item {
     std::string trace;
     calibration::RunFacts facts;
     std::string scenario, outdir;
+    json guest;
   };
   std::vector<Item> items;
-  for (const auto& t : opt.traces) {
-    auto facts = calibration::run_facts(readers::read_fio_json(t));
+  for (std::size_t i = 0; i < traces.size(); ++i) {
+    const auto& t = traces[i];
+    auto facts    = calibration::run_facts(readers::read_fio_json(t));
     // The main direction: reads for read and mixed workloads, else writes.
-    items.push_back({t, facts.front(), "", ""});
+    json guest = device["guest"];
+    if (bun) {
+      std::vector<std::string> notes;
+      const auto& run = bun->runs[i];
+      guest           = bundle::guest_for_run(*bun, run, device["guest"], notes);
+      if (run.ioengine != facts.front().engine)
+        notes.push_back(run.rel + ": the manifest says ioengine " + run.ioengine + ", the fio result " +
+                        facts.front().engine + " (the fio result is simulated)");
+      for (auto& n : notes)
+        bundle_notes.push_back(n);
+    }
+    items.push_back({t, facts.front(), "", "", guest});
   }
   char tmpl[] = "/tmp/pvsim-validate-XXXXXX";
   if (mkdtemp(tmpl) == nullptr)
     throw std::runtime_error("cannot create a temporary directory");
   fs::path tmp(tmpl);
   for (std::size_t i = 0; i < items.size(); ++i) {
-    json scen         = calibration::scenario_for_run(device, items[i].facts, opt.duration_s, opt.warmup_s, opt.seed);
+    json run_device     = device;
+    run_device["guest"] = items[i].guest;
+    json scen = calibration::scenario_for_run(run_device, items[i].facts, opt.duration_s, opt.warmup_s, opt.seed);
     items[i].scenario = (tmp / ("run" + std::to_string(i) + ".json")).string();
     items[i].outdir   = (tmp / ("run" + std::to_string(i))).string();
     std::ofstream(items[i].scenario) << scen.dump(2) << "\n";
@@ -227,6 +267,7 @@ json run_validation(const Options& opt)
                     {"iodepth", f.iodepth},
                     {"numjobs", f.numjobs},
                     {"baselines", base},
+                    {"guest", it.guest},
                     {"cdf", {{"measured", cdf_measured}, {"predicted", cdf_predicted}}}});
   }
   json summary;
@@ -243,7 +284,16 @@ json run_validation(const Options& opt)
     }
   std::error_code ec;
   fs::remove_all(tmp, ec);
-  return {{"device", opt.device_file}, {"runs", runs}, {"summary", summary}};
+  json full = {{"device", opt.device_file.empty() ? "(calibrated from the bundle)" : opt.device_file},
+               {"runs", runs},
+               {"summary", summary}};
+  if (bun) {
+    json b = bundle::check_structure(*bun);
+    for (const auto& n : bundle_notes)
+      b["notes"].push_back(n);
+    full["bundle"] = b;
+  }
+  return full;
 }
 
 json public_view(const json& full)
@@ -254,7 +304,10 @@ json public_view(const json& full)
                     {"measured", r["measured"]},
                     {"predicted", r["predicted"]},
                     {"error_pct", r["error_pct"]}});
-  return {{"runs", runs}, {"summary", {{"median_abs_error_pct", full["summary"]["median_abs_error_pct"]}}}};
+  json view = {{"runs", runs}, {"summary", {{"median_abs_error_pct", full["summary"]["median_abs_error_pct"]}}}};
+  if (full.contains("bundle"))
+    view["bundle"] = full["bundle"];
+  return view;
 }
 
 namespace {
@@ -298,6 +351,24 @@ std::string markdown(const json& full)
     for (auto& [b, v] : s["baselines"].items())
       o << "| " << b << " | " << fmt(v["median_abs_error_pct"].value("iops", 0.0)) << " | "
         << fmt(v["median_abs_error_pct"].value("clat_mean_us", 0.0)) << " | - | - |\n";
+  if (full.contains("bundle")) {
+    const json& b = full["bundle"];
+    o << "\n## Bundle\n\n`" << b["manifest"].get<std::string>() << "`: role " << b["role"].get<std::string>() << ", "
+      << b["vcpus"] << " vCPUs";
+    for (const auto& d : b["devices"])
+      o << "; " << d["name"].get<std::string>() << ": " << d["hw_queues"] << " hardware queue(s)";
+    o << ".\n";
+    if (not b["checks"].empty()) {
+      o << "\n| device | check | xenstore | sysfs | ok |\n|---|---|---|---|---|\n";
+      for (const auto& c : b["checks"])
+        o << "| " << c["device"].get<std::string>() << " | " << c["check"].get<std::string>() << " | " << c["xenstore"]
+          << " | " << c["sysfs"] << " | " << (c["ok"].get<bool>() ? "yes" : "**MISMATCH**") << " |\n";
+      o << "\nStructure mismatches: " << b["mismatches"] << "\n";
+    }
+    for (const auto& n : b["notes"])
+      o << "\n- " << n.get<std::string>();
+    o << "\n";
+  }
   return o.str();
 }
 

@@ -9,7 +9,11 @@
  * X(N) = N / (R1 + (N − 1) / Xmax); their clat mean is N / X minus the part of the iodepth-1 cycle outside clat.
  * Outputs: the JSON asked with --json ({"runs": [...], "summary": {"median_abs_error_pct": ...}}), and in the report
  * directory report.md (the table, baselines included), validation.json (everything, for the plots) and the plots of
- * analysis/validation_report.py. Errors are (predicted − measured) / measured × 100. */
+ * analysis/validation_report.py. Errors are (predicted − measured) / measured × 100.
+ * With a bundle (--bundle DIR, see bundle.hpp), the traces are the bundle's fio runs, each run's guest (vCPUs, hardware
+ * queues, tags) comes from the bundle instead of the device file, the device file is fitted from the bundle's runs
+ * when none is given, and the outputs gain a "bundle" object: the machine, the structure checks (Xen: XenStore vs
+ * /sys/block) and notes. */
 #pragma once
 
 #include "sim/json_node.hpp"
@@ -21,8 +25,9 @@
 namespace pvsim::validation {
 
 struct Options {
-  std::string device_file;
+  std::string device_file; // may be empty with bundle_dir: calibrated from the bundle's runs
   std::vector<std::string> traces;
+  std::string bundle_dir; // a capture bundle (bundle.hpp): its runs are the traces, its machine the guest
   std::string json_out;
   std::string report_dir;
   std::optional<double> max_iops_error_pct;
