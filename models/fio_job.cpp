@@ -70,7 +70,7 @@ void FioJob::start(Simulation& sim)
     std::size_t slot = static_cast<std::size_t>(i) % cpus_.size();
     if (static_cast<std::size_t>(p_.numjobs) < cpus_.size())
       slot = static_cast<std::size_t>(i) * cpus_.size() / static_cast<std::size_t>(p_.numjobs);
-    Thread th{cpus_[slot], sim.register_job(this), IoGenerator(p_), sim.rng("job:" + name() + "." + std::to_string(i))};
+    Thread th{cpus_[slot], sim.register_job(), IoGenerator(p_), sim.rng("job:" + name() + "." + std::to_string(i))};
     if (i == 0)
       first_job_id_ = th.job_id;
     threads_.push_back(std::move(th));
@@ -157,8 +157,7 @@ void FioJob::completed(std::size_t t)
     }
     return;
   }
-  bool thinks = not(p_.think_time.kind() == Distribution::Kind::deterministic and p_.think_time.mean() == 0);
-  if (thinks)
+  if (not p_.think_time.is_zero())
     sim_->events().schedule_in(p_.think_time.sample(th.rng), this, static_cast<int>(t) * kinds + think_done);
   else
     issue(t);

@@ -13,7 +13,7 @@ void JobSource::start(Simulation& sim)
 {
   sim_    = &sim;
   rng_    = sim.rng("job:" + name());
-  job_id_ = sim.register_job(this);
+  job_id_ = sim.register_job();
   target_ = port("target");
 }
 

@@ -90,7 +90,7 @@ void NetFlow::start(Simulation& sim)
   for (long long i = 0; i < p_.streams; ++i) {
     Stream s;
     s.vcpu   = static_cast<int>(i % vm_->vcpus());
-    s.job_id = sim.register_job(this);
+    s.job_id = sim.register_job();
     if (i == 0)
       first_job_id_ = s.job_id;
     // The data packets' tuple: from the sender's ephemeral port to the receiver's 5201.

@@ -18,10 +18,7 @@ const ParamTable<ClosedSourceParams>& ClosedSource::param_table()
   return t;
 }
 
-ClosedSource::ClosedSource(std::string name, const Params& p) : JobSource(std::move(name), type_name, p), p_(p)
-{
-  thinks_ = not(p.think_time.kind() == Distribution::Kind::deterministic and p.think_time.mean() == 0);
-}
+ClosedSource::ClosedSource(std::string name, const Params& p) : JobSource(std::move(name), type_name, p), p_(p) {}
 
 namespace {
 enum ClosedEvent { fill_queue = 0, after_think = 1 };
@@ -36,7 +33,7 @@ void ClosedSource::start(Simulation& sim)
 
 void ClosedSource::completed(double)
 {
-  if (thinks_)
+  if (not p_.think_time.is_zero())
     sim_->events().schedule_in(p_.think_time.sample(rng_), this, after_think);
   else
     issue();

@@ -29,7 +29,6 @@ protected:
 
 private:
   Params p_;
-  bool thinks_ = false;
 };
 
 } // namespace pvsim

@@ -38,6 +38,8 @@ public:
   /** Squared coefficient of variation (variance / mean^2), used by Pollaczek-Khinchine and by calibration. */
   double scv() const;
   Kind kind() const { return kind_; }
+  /** Always exactly zero (the default think time: nothing to wait for). */
+  bool is_zero() const { return kind_ == Kind::deterministic and a_ == 0; }
   /** Canonical JSON form (durations in seconds, keys with _s). */
   json to_json() const;
 

@@ -11,8 +11,8 @@
 #include <xbt/log.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace pvsim {
@@ -63,10 +63,9 @@ json Simulation::resolved_scenario() const
   return out;
 }
 
-int Simulation::register_job(Component* job)
+int Simulation::register_job()
 {
-  jobs_.push_back(job);
-  return static_cast<int>(jobs_.size() - 1);
+  return next_job_id_++;
 }
 
 void Simulation::on_event(int kind, Request*)

@@ -44,8 +44,7 @@ public:
   double duration_s() const { return scenario_.params.duration_s; }
   double warmup_s() const { return scenario_.params.warmup_s; }
   /** Jobs get a small integer id, stored in each request. */
-  int register_job(Component* job);
-  const Component* job(int id) const { return jobs_.at(static_cast<std::size_t>(id)); }
+  int register_job();
 
   void on_event(int kind, Request* r) override;
   /** Print the progress of the run on stderr (for terminals; does not change results). */
@@ -66,7 +65,7 @@ private:
   std::unique_ptr<Wiring> wiring_;
   std::unique_ptr<EventQueue> events_;
   RequestPool pool_;
-  std::vector<Component*> jobs_;
+  int next_job_id_ = 0;
   std::vector<std::pair<std::string, std::unique_ptr<QueueStats>>> queue_stats_;
   std::vector<std::pair<std::string, std::unique_ptr<JobStats>>> job_stats_;
 };

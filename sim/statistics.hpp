@@ -31,12 +31,6 @@ public:
   QueueStats(const Probe<StationEvent>& probe, int servers);
   void restart(double now);
   nlohmann::json report(double now) const;
-  std::uint64_t issued() const { return issued_; }
-  std::uint64_t completed() const { return completed_; }
-  const LatencyHistogram& response() const { return response_; }
-  double window_start() const { return window_start_; }
-  std::uint64_t window_completed() const { return window_completed_; }
-  std::uint64_t window_bytes() const { return window_bytes_; }
 
 private:
   void on_event(const StationEvent& ev);
@@ -59,10 +53,6 @@ public:
   explicit JobStats(const Probe<JobEvent>& probe);
   void restart(double now);
   nlohmann::json report(double now) const;
-  const LatencyHistogram& latency() const { return all_; }
-  std::uint64_t window_completed() const { return all_.count(); }
-  std::uint64_t window_bytes() const { return bytes_; }
-  double window_start() const { return window_start_; }
 
 private:
   void on_event(const JobEvent& ev);

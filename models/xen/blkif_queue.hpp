@@ -31,7 +31,6 @@ struct BlkifQueue : public Station {
   TimeAverage occupancy_avg;                    // slots in use (req_prod_pvt - rsp_cons)
   std::map<std::uint32_t, std::uint64_t> batch; // backend: requests consumed per __do_block_io_op pass → count
   std::uint64_t backend_wakeups       = 0;      // kthread woken by a notification
-  std::uint64_t frontend_upcalls      = 0;      // blkif_interrupt runs
   std::uint64_t responses_per_irq_max = 0;
   std::uint64_t produced              = 0;
   std::uint64_t consumed              = 0;

@@ -141,7 +141,6 @@ void XenBlkfront::on_event(int kind, Request* r)
     break;
   case irq:
     b.frontend_port.begin_handling_late_eoi();
-    b.frontend_upcalls++;
     handle_irq(q);
     break;
   case completed:
@@ -200,7 +199,6 @@ void XenBlkfront::restart_stats(double now)
 {
   for (auto& b : queues_) {
     b->occupancy_avg.restart(now);
-    b->frontend_upcalls      = 0;
     b->responses_per_irq_max = 0;
   }
 }
