@@ -117,9 +117,15 @@ const ParamTable<VirtioBlkParams>& VirtioBlk::param_table()
         .flag("event_idx", &Params::event_idx, true,
               "VIRTIO_RING_F_EVENT_IDX: avail_event/used_event suppression (else the NO_NOTIFY/NO_INTERRUPT flags).",
               "QEMU DEFINE_VIRTIO_COMMON_FEATURES: event_idx=on")
-        .choice("irq_affinity", &Params::irq_affinity, {"spread", "cpu0"}, std::string("spread"),
-                "vCPU of virtqueue q's MSI-X vector: first vCPU of q's group_cpus_evenly() group, or vCPU 0.",
-                "Linux managed affinity of virtio-pci vectors (one virtio0-req.N interrupt per queue)")
+        .choice("irq_affinity", &Params::irq_affinity, {"managed", "spread", "cpu0"}, std::string("managed"),
+                "vCPU of virtqueue q's MSI-X vector: managed (Linux's managed affinity: the vCPU of q's "
+                "group_cpus_evenly() group with the fewest managed vectors, the highest on a tie), the group's first "
+                "vCPU (spread), or vCPU 0.",
+                "Linux kernel/irq/matrix.c matrix_find_best_cpu_managed(); virtio-vm-1q and qemu-lab-tcg native_q1 "
+                "(1 queue, 2 vCPUs): every completion interrupt on vCPU 1")
+        .integers("irq_vcpus", &Params::irq_vcpus, 0, 4095,
+                  "Explicit vCPU of each virtqueue's MSI-X vector (queue order; e.g. read off /proc/interrupts, where "
+                  "the vector allocator may pick another CPU of the queue's mask); empty: irq_affinity decides.")
         .quantity("queue_rq_cpu", Dimension::duration, &Params::queue_rq_cpu_s, 1.0e-6, 0, 1,
                   "vCPU time of virtio_queue_rq per request (setup, sg mapping, virtqueue_add_sgs), beyond the job's "
                   "submit_cpu.",
@@ -185,11 +191,32 @@ void VirtioBlk::connect()
   depth_ = p_.indirect_desc ? size : size / 2;
   // group_cpus_evenly(nr) over the vCPUs: contiguous groups, the first (vcpus % nr) one larger.
   int first = 0;
+  std::vector<int> managed_on_cpu(static_cast<std::size_t>(vcpus), 0);
   for (int q = 0; q < nr; ++q) {
     auto vq      = std::make_unique<Queue>(size, p_.event_idx);
     vq->iothread = iothreads[static_cast<std::size_t>(q) % iothreads.size()];
+    int group    = vcpus / nr + (q < vcpus % nr ? 1 : 0);
     vq->irq_vcpu = p_.irq_affinity == "spread" ? first : 0;
-    first += vcpus / nr + (q < vcpus % nr ? 1 : 0);
+    if (p_.irq_affinity == "managed") {
+      // irq_matrix_alloc_managed(): the group's CPU with the fewest managed vectors, ties to the last one.
+      int best = first;
+      for (int c = first; c < first + group; ++c)
+        if (managed_on_cpu[static_cast<std::size_t>(c)] <= managed_on_cpu[static_cast<std::size_t>(best)])
+          best = c;
+      managed_on_cpu[static_cast<std::size_t>(best)]++;
+      vq->irq_vcpu = best;
+    }
+    if (not p_.irq_vcpus.empty()) {
+      if (p_.irq_vcpus.size() != static_cast<std::size_t>(nr))
+        fail("lists " + std::to_string(p_.irq_vcpus.size()) + " vCPUs for " + std::to_string(nr) + " virtqueues",
+             "irq_vcpus");
+      if (p_.irq_vcpus[static_cast<std::size_t>(q)] >= vcpus)
+        fail("vCPU " + std::to_string(p_.irq_vcpus[static_cast<std::size_t>(q)]) + " does not exist (the guest has " +
+                 std::to_string(vcpus) + ")",
+             "irq_vcpus");
+      vq->irq_vcpu = static_cast<int>(p_.irq_vcpus[static_cast<std::size_t>(q)]);
+    }
+    first += group;
     vq->iothread->attach(*this, *device_);
     vqs_.push_back(std::move(vq));
   }

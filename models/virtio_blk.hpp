@@ -135,7 +135,8 @@ struct VirtioBlkParams {
   long long queue_size     = 256;
   bool indirect_desc       = true;
   bool event_idx           = true;
-  std::string irq_affinity = "spread";
+  std::string irq_affinity = "managed";
+  std::vector<long long> irq_vcpus;
   double queue_rq_cpu_s    = 1.0e-6;
   double kick_cpu_s        = 2.0e-6;
   double kick_latency_s    = 1.0e-6;

@@ -41,7 +41,56 @@ struct Run {
   std::string rw;
   int iodepth = 0; // 0: not given
   int numjobs = 0;
-  std::string device; // name of an entry of devices, or empty
+  std::string device;            // name of an entry of devices, or empty
+  std::string interrupts_before; // /proc/interrupts around the run (paths with the directory), or empty
+  std::string interrupts_after;
+};
+
+/** The machine that ran the guests (labs of analysis/lab/: an emulated host). */
+struct Host {
+  int physical_cores = 0; // cores of the machine that ran QEMU (0: not given)
+  std::string accel;      // "tcg" (software emulation) or "kvm"
+  int machine_cpus = 0;   // CPUs of the (outer) QEMU machine
+};
+
+struct Guest {
+  std::string name; // "dom0", "domU", "guest"
+  std::string role; // "xen-dom0", "xen-domU", "kvm-guest"
+  int vcpus = 0;
+};
+
+/** The settings of a Xen block lab: the module parameters each side was loaded with. */
+struct XenBlk {
+  bool present                    = false;
+  int backend_max_queues          = 0; // xen_blkback.max_queues (0: one per dom0 vCPU)
+  int backend_max_ring_page_order = -1;
+  std::optional<bool> feature_persistent;
+  int frontend_max_queues          = 0;
+  int frontend_max_ring_page_order = -1;
+};
+
+/** The QEMU block device of a virtio lab. */
+struct Qemu {
+  bool present = false;
+  std::string aio; // "native", "io_uring", "threads"
+  int num_queues = 0;
+  int iothreads  = 0;
+};
+
+/** One iperf3 run of a network lab. */
+struct NetRun {
+  std::string file, rel;
+  int streams = 1;
+  std::string direction;
+  double duration_s = 0;
+  std::string interrupts_before, interrupts_after;
+};
+
+struct Vif {
+  std::string name; // "eth0"
+  int hw_queues = 0;
+  std::string xen_nodename;
+  int frontend_max_queues = 0, backend_max_queues = 0;
 };
 
 struct Bundle {
@@ -52,8 +101,17 @@ struct Bundle {
   int vcpus = 0;
   std::vector<Device> devices;
   std::vector<std::string> engines;
-  std::vector<Run> runs;
-  std::string xenstore_file; // empty when the bundle has no XenStore dump
+  std::vector<Run> runs;          // may be empty when net_runs is not
+  std::string xenstore_file;      // empty when the bundle has no XenStore dump
+  std::string interrupts_before;  // /proc/interrupts of the guest at the start and the end of the session, or empty
+  std::string interrupts_after;
+  std::string lab_variant;        // "virtio", "xen-blk", "xen-net" for lab bundles, else empty
+  Host host;
+  std::vector<Guest> guests;
+  XenBlk xen_blk;
+  Qemu qemu;
+  std::vector<NetRun> net_runs;
+  std::vector<Vif> vifs;
 
   /** The device called `name`, or nullptr. */
   const Device* device(const std::string& name) const;
@@ -68,9 +126,24 @@ Bundle read_bundle(const std::string& dir);
  * bundle is taken from `fallback` (the device file's guest) and said in `notes`. */
 json guest_for_run(const Bundle& b, const Run& run, const json& fallback, std::vector<std::string>& notes);
 
-/** {"role", "vcpus", "devices", "checks": [{"device", "check", "xenstore", "sysfs", "ok"}], "mismatches", "notes"}:
- * for a bundle with a XenStore dump, each vbd's negotiated queue count against the mq directories of its guest
- * device, and its ring slots against every queue's nr_tags. */
+/** The guest called `name` (or with `role`), or nullptr. */
+const Guest* find_guest(const Bundle& b, const std::string& role);
+
+/** {"role", "vcpus", "devices", "checks": [{"device", "check", "expected", "observed", "ok"}], "mismatches", "notes"}.
+ * Each check compares what pvsim (or the negotiation recorded in XenStore) says with what the guest shows:
+ * - Xen vbd with a XenStore dump: multi-queue-num-queues vs the mq directories; ring slots (32 x 2^ring-page-order)
+ *   vs every queue's nr_tags; with the lab's module parameters, the queue count, ring order and persistent grants
+ *   that pvsim's own blkif handshake negotiates vs XenStore; one event-channel per queue in XenStore.
+ * - Every device: pvsim's CPU -> hardware queue map (blk-mq's default, group_cpus_evenly) vs each mq/N/cpu_list;
+ *   the guest's per-queue interrupts (blkif / virtioN-req.Q lines of /proc/interrupts): one per queue, and the vCPU
+ *   that took them vs the vCPU pvsim binds the queue's event channel (Linux's select_target_cpu) or MSI-X vector
+ *   (managed affinity) to.
+ * - virtio lab: the queue count and tags pvsim's virtio.blk derives from QEMU's num-queues and queue size.
+ * - xen-net: the vif's negotiated multi-queue-num-queues vs the lab's setting, and tx/rx event channels per queue. */
 json check_structure(const Bundle& b);
+
+/** Per queue, the vCPU that took the queue's interrupts during the bundle's runs (from the interrupts files), or an
+ * empty vector when the bundle cannot tell. `kind`: "xen-blkfront" or "virtio-blk". */
+std::vector<int> observed_irq_vcpus(const Bundle& b, const Device& d, std::vector<std::string>* notes = nullptr);
 
 } // namespace pvsim::bundle

@@ -359,10 +359,10 @@ std::string markdown(const json& full)
       o << "; " << d["name"].get<std::string>() << ": " << d["hw_queues"] << " hardware queue(s)";
     o << ".\n";
     if (not b["checks"].empty()) {
-      o << "\n| device | check | xenstore | sysfs | ok |\n|---|---|---|---|---|\n";
+      o << "\n| device | check | expected | observed | ok |\n|---|---|---|---|---|\n";
       for (const auto& c : b["checks"])
-        o << "| " << c["device"].get<std::string>() << " | " << c["check"].get<std::string>() << " | " << c["xenstore"]
-          << " | " << c["sysfs"] << " | " << (c["ok"].get<bool>() ? "yes" : "**MISMATCH**") << " |\n";
+        o << "| " << c["device"].get<std::string>() << " | " << c["check"].get<std::string>() << " | " << c["expected"]
+          << " | " << c["observed"] << " | " << (c["ok"].get<bool>() ? "yes" : "**MISMATCH**") << " |\n";
       o << "\nStructure mismatches: " << b["mismatches"] << "\n";
     }
     for (const auto& n : b["notes"])

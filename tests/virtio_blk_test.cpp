@@ -242,16 +242,48 @@ TEST(VirtioBlk, WithoutEventIdxInterruptsForAPendingVectorMerge)
   EXPECT_LT(vq["interrupts"].get<int>(), vq["notifications"].get<int>());
 }
 
-TEST(VirtioBlk, EachVirtqueueInterruptsTheFirstVcpuOfItsGroup)
+namespace {
+std::vector<int> irq_vcpus_of(const json& r)
 {
-  VirtioSetup s;
-  s.vcpus = 8;
-  s.disk  = {{"num_queues", 4}};
-  json r  = run(s);
   std::vector<int> vcpus;
   for (auto& vq : r["components"]["vda"]["virtqueues"])
     vcpus.push_back(vq["irq_vcpu"].get<int>());
-  EXPECT_EQ(vcpus, (std::vector<int>{0, 2, 4, 6}));
+  return vcpus;
+}
+} // namespace
+
+TEST(VirtioBlk, ManagedAffinityPutsEachVectorOnTheLastCpuOfItsGroup)
+{
+  // Fewest managed vectors, the last CPU on a tie: with disjoint groups, each group's last CPU.
+  VirtioSetup s;
+  s.vcpus = 8;
+  s.disk  = {{"num_queues", 4}};
+  EXPECT_EQ(irq_vcpus_of(run(s)), (std::vector<int>{1, 3, 5, 7}));
+}
+
+TEST(VirtioBlk, OneQueueOnTwoVcpusInterruptsVcpuOneAsTheRealGuestsDo)
+{
+  // virtio-vm-1q and qemu-lab-tcg native_q1: "all completions interrupting vCPU 1".
+  VirtioSetup s;
+  s.vcpus = 2;
+  s.disk  = {{"num_queues", 1}};
+  EXPECT_EQ(irq_vcpus_of(run(s)), (std::vector<int>{1}));
+}
+
+TEST(VirtioBlk, SpreadInterruptsTheFirstVcpuOfEachGroup)
+{
+  VirtioSetup s;
+  s.vcpus = 8;
+  s.disk  = {{"num_queues", 4}, {"irq_affinity", "spread"}};
+  EXPECT_EQ(irq_vcpus_of(run(s)), (std::vector<int>{0, 2, 4, 6}));
+}
+
+TEST(VirtioBlk, ExplicitIrqVcpusOverrideThePolicy)
+{
+  VirtioSetup s;
+  s.vcpus = 4;
+  s.disk  = {{"num_queues", 2}, {"irq_vcpus", {3, 3}}};
+  EXPECT_EQ(irq_vcpus_of(run(s)), (std::vector<int>{3, 3}));
 }
 
 TEST(VirtioBlk, IothreadVqMappingAssignsVirtqueuesRoundRobin)

@@ -117,14 +117,36 @@ TEST(XenBlk, ResponsesArrivingDuringTheHandlerAreTakenWithoutANewNotification)
   EXPECT_EQ(ring["backend_upcalls"], ring["requests_notified"]);
 }
 
-TEST(XenBlk, EachQueuesEventChannelIsBoundToItsOwnVcpu)
+TEST(XenBlk, EventChannelsGoWhereLinuxBindsThemAfterXenbusAndTheConsole)
 {
   XenSetup s;
   json r     = run(s);
   auto rings = r["components"]["xvda"]["rings"];
   ASSERT_EQ(rings.size(), 2u); // dom0 has 2 cores
+  EXPECT_EQ(rings[0]["event_channel_vcpu"], 3);
+  EXPECT_EQ(rings[1]["event_channel_vcpu"], 0);
+}
+
+TEST(XenBlk, SpreadBindsQueueQToVcpuQ)
+{
+  XenSetup s;
+  s.front    = {{"irq_affinity", "spread"}};
+  json r     = run(s);
+  auto rings = r["components"]["xvda"]["rings"];
+  ASSERT_EQ(rings.size(), 2u);
   EXPECT_EQ(rings[0]["event_channel_vcpu"], 0);
   EXPECT_EQ(rings[1]["event_channel_vcpu"], 1);
+}
+
+TEST(XenBlk, ExplicitIrqVcpusOverrideThePolicy)
+{
+  XenSetup s;
+  s.front    = {{"irq_vcpus", {2, 2}}};
+  json r     = run(s);
+  auto rings = r["components"]["xvda"]["rings"];
+  ASSERT_EQ(rings.size(), 2u);
+  EXPECT_EQ(rings[0]["event_channel_vcpu"], 2);
+  EXPECT_EQ(rings[1]["event_channel_vcpu"], 2);
 }
 
 TEST(XenBlk, WithoutPersistentGrantsTheBackendMapsEverySegment)

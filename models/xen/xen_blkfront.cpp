@@ -1,5 +1,7 @@
 #include "models/xen/xen_blkfront.hpp"
 
+#include "models/xen/evtchn_affinity.hpp"
+
 #include "models/xen/segments.hpp"
 #include "models/xen/xen_blkback.hpp"
 #include "sim/registry.hpp"
@@ -25,9 +27,16 @@ const ParamTable<XenBlkfrontParams>& XenBlkfront::param_table()
                  "xen_blkfront.max_indirect_segments.", "xen-blkfront.c: max_indirect_segments = 32")
         .flag("feature_persistent", &Params::feature_persistent, true, "Offer persistent grants.",
               "xen-blkfront.c: feature_persistent = true")
-        .choice("irq_affinity", &Params::irq_affinity, {"spread", "cpu0"}, std::string("spread"),
-                "vCPU of queue q's event channel: q mod vCPUs (spread) or vCPU 0.",
-                "xen-lab-tcg traces: each queue's blkif interrupt on its own vCPU")
+        .choice("irq_affinity", &Params::irq_affinity, {"balance", "spread", "cpu0"}, std::string("balance"),
+                "vCPU of each queue's event channel: Linux's choice (balance: the vCPU with the fewest channels, "
+                "see models/xen/evtchn_affinity.hpp), q mod vCPUs (spread) or vCPU 0. irq_vcpus overrides it.",
+                "Linux events_base.c select_target_cpu(); xen-lab-tcg: 4 queues on vCPUs 3, 0, 1, 2")
+        .integer("preceding_channels", &Params::preceding_channels, 2, 0, 4096,
+                 "With balance: event channels the domU bound before this disk's (xenbus, console, other devices).",
+                 "a PV domU's xenbus and hvc_console channels")
+        .integers("irq_vcpus", &Params::irq_vcpus, 0, 4095,
+                  "Explicit vCPU of each queue's event channel (queue order; e.g. read off /proc/interrupts); "
+                  "empty: irq_affinity decides.")
         .quantity("queue_rq_cpu", Dimension::duration, &Params::queue_rq_cpu_s, 1.0e-6, 0, 1,
                   "vCPU time of blkif_queue_rq() per request, beyond the job's submit_cpu.", "pvsim estimate")
         .quantity("grant_cpu", Dimension::duration, &Params::grant_cpu_s, 0.3e-6, 0, 1,
@@ -80,8 +89,24 @@ void XenBlkfront::connect()
   std::stable_sort(transitions_.begin(), transitions_.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   depth_ = blkfront_queue_depth(negotiation_.ring_page_order, negotiation_.max_indirect_segments);
+  if (not p_.irq_vcpus.empty() and p_.irq_vcpus.size() != negotiation_.num_queues)
+    fail("lists " + std::to_string(p_.irq_vcpus.size()) + " vCPUs but " + std::to_string(negotiation_.num_queues) +
+             " queues were negotiated",
+         "irq_vcpus");
+  EvtchnAffinity balance(vm_->vcpus(), static_cast<int>(p_.preceding_channels));
   for (unsigned q = 0; q < negotiation_.num_queues; ++q) {
-    unsigned vcpu = p_.irq_affinity == "spread" ? q % static_cast<unsigned>(vm_->vcpus()) : 0;
+    unsigned vcpu = 0;
+    if (not p_.irq_vcpus.empty()) {
+      if (p_.irq_vcpus[q] >= vm_->vcpus())
+        fail("vCPU " + std::to_string(p_.irq_vcpus[q]) + " does not exist (the domU has " +
+                 std::to_string(vm_->vcpus()) + ")",
+             "irq_vcpus");
+      vcpu = static_cast<unsigned>(p_.irq_vcpus[q]);
+    } else if (p_.irq_affinity == "balance") {
+      vcpu = static_cast<unsigned>(balance.bind());
+    } else if (p_.irq_affinity == "spread") {
+      vcpu = q % static_cast<unsigned>(vm_->vcpus());
+    }
     queues_.push_back(std::make_unique<BlkifQueue>(negotiation_.ring_page_order, vcpu));
     slot_time_.emplace_back(queues_.back()->ring.size(), 0.0);
   }

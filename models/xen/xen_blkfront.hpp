@@ -33,7 +33,9 @@ struct XenBlkfrontParams {
   long long max_ring_page_order   = 0;
   long long max_indirect_segments = 32;
   bool feature_persistent         = true;
-  std::string irq_affinity        = "spread";
+  std::string irq_affinity        = "balance";
+  long long preceding_channels    = 2;
+  std::vector<long long> irq_vcpus;
   double queue_rq_cpu_s           = 1.0e-6;
   double grant_cpu_s              = 0.3e-6;
   double copy_cpu_s               = 0.5e-6;
