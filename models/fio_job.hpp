@@ -27,6 +27,7 @@ struct FioJobParams : IoPattern {
   Distribution think_time  = Distribution::deterministic(0);
   double submit_cpu_s      = 3e-6;
   double complete_cpu_s    = 2e-6;
+  double wakeup_cpu_s      = 0;
 };
 
 class FioJob : public Component {
@@ -58,6 +59,8 @@ private:
     std::uint64_t completed   = 0;
     std::uint64_t outstanding = 0;
     std::uint64_t backlog     = 0; // arrivals waiting for a free iodepth slot (rate mode)
+    int cpu_work              = 0; // submissions and reaps posted to the vCPU and not done: 0 = asleep
+    std::uint64_t wakeups     = 0;
   };
   enum Kind { fill = 0, submitted = 1, reaped = 2, arrival = 3, think_done = 4, kinds = 8 };
   bool issue(std::size_t t);

@@ -45,13 +45,14 @@ double bins_percentile_s(const std::map<std::int64_t, std::uint64_t>& bins, doub
 }
 
 /** The model's fixed costs between the end of io_submit and the reaping of a completion at iodepth 1, apart from the
- * device's service and the two fitted completion costs: the defaults of the models the fragment uses. */
+ * device's service and the fitted costs of the job thread: the defaults of the models the fragment uses (the
+ * interrupt's own cost runs on the vCPU the vector is bound to, which fio's CPU time does not see). */
 double fixed_path_s()
 {
   VirtioBlkParams v;
   QemuIothreadParams t;
   return v.kick_latency_s + t.wakeup_cpu_s + v.request_cpu_s + t.io_submit_cpu_s + t.iocb_cpu_s + v.used_cpu_s +
-         v.notify_cpu_s + v.irq_latency_s + v.complete_cpu_s;
+         v.notify_cpu_s + v.irq_latency_s + v.irq_cpu_s + v.complete_cpu_s;
 }
 
 double median(std::vector<double> v)
@@ -161,8 +162,8 @@ json calibrate(const std::vector<std::string>& trace_files)
   doc["comment"] =
       "Fitted by `pvsim calibrate` from fio json+ results. Per direction: cpu_per_io = (usr_cpu + sys_cpu)/100 x "
       "job_runtime / ios; submit_cpu = slat mean of the deepest async run (kicks suppressed); kick_cpu = slat at "
-      "iodepth 1 - submit_cpu; complete_cpu = cpu_per_io - slat at the deepest async run; irq_cpu = cpu_per_io - "
-      "slat - complete_cpu at iodepth 1; service = iodepth-1 clat bins shifted down by the model's fixed completion "
+      "iodepth 1 - submit_cpu; complete_cpu = cpu_per_io - slat at the deepest async run; wakeup_cpu = "
+      "cpu_per_io - slat - complete_cpu at iodepth 1 (fio's thread asleep for every I/O); service = iodepth-1 clat bins shifted down by the model's fixed completion "
       "path (empirical); channels = round(X_sat x mean service) (Little's law at the deepest runs). Baselines: "
       "R1 = 1/(IOPS per thread at iodepth 1), Z = R1 - S, c = channels, Xmax = X_sat. The guest is assumed, not "
       "fitted: edit 'guest' for another machine.";
@@ -215,7 +216,7 @@ json calibrate(const std::vector<std::string>& trace_files)
     for (auto* r : async)
       if (r->in_flight() * 4 >= deepest and deepest > 1)
         deep.push_back(r);
-    std::optional<double> submit, kick, complete, irq;
+    std::optional<double> submit, kick, complete, wakeup;
     std::vector<double> v;
     if (not deep.empty()) {
       v.clear();
@@ -260,10 +261,10 @@ json calibrate(const std::vector<std::string>& trace_files)
           complete = side;
           p["complete_cpu"] =
               param(*complete, "cpu_per_io - slat at iodepth 1 (no deep run: includes the interrupt)", names(qd1));
-          not_fitted.push_back(dir + ".irq_cpu: needs a deep async run to tell it from complete_cpu");
+          not_fitted.push_back(dir + ".wakeup_cpu: needs a deep async run to tell it from complete_cpu");
         } else {
-          irq          = std::max(0.0, side - *complete);
-          p["irq_cpu"] = param(*irq, "cpu_per_io - slat - complete_cpu at iodepth 1", names(qd1));
+          wakeup          = std::max(0.0, side - *complete);
+          p["wakeup_cpu"] = param(*wakeup, "cpu_per_io - slat - complete_cpu at iodepth 1", names(qd1));
         }
       }
     }
@@ -278,7 +279,7 @@ json calibrate(const std::vector<std::string>& trace_files)
     for (auto* r : src)
       for (auto& [b, c] : r->clat_bins_ns)
         bins[b] += c;
-    double shift = fixed + complete.value_or(0) + irq.value_or(0);
+    double shift = fixed + complete.value_or(0) + wakeup.value_or(0);
     if (not src.empty() and src.front()->sync_engine)
       shift += submit.value_or(0) + kick.value_or(0);
     std::optional<double> service_mean;
@@ -390,11 +391,11 @@ json calibrate(const std::vector<std::string>& trace_files)
     fio["submit_cpu"] = *c;
   if (auto c = cost("complete_cpu"))
     fio["complete_cpu"] = *c;
+  if (auto c = cost("wakeup_cpu"))
+    fio["wakeup_cpu"] = *c;
   json vda = {{"type", "virtio.blk"}};
   if (auto c = cost("kick_cpu"))
     vda["kick_cpu"] = *c;
-  if (auto c = cost("irq_cpu"))
-    vda["irq_cpu"] = *c;
   doc["scenario_fragment"] = {{"components", {{"fio", fio}, {"vda", vda}, {"disk", dev}}}};
   return doc;
 }

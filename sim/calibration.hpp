@@ -11,11 +11,12 @@
  * - kick_cpu (virtio.blk, the VM exit of a notification): slat mean of the async iodepth-1 runs (every request kicks)
  *   minus submit_cpu. Without a deep run the two cannot be told apart: submit_cpu = that slat, kick_cpu not fitted.
  * - complete_cpu (job.fio): cpu_per_io − slat at the deepest async run (completions reaped in batches).
- * - irq_cpu (virtio.blk, per interrupt: wake-up and interrupt path): cpu_per_io − slat − complete_cpu at iodepth 1,
+ * - wakeup_cpu (job.fio, paid when a completion finds the thread asleep in io_getevents): cpu_per_io − slat −
+ *   complete_cpu at iodepth 1,
  *   where every completion is its own interrupt and fio sleeps between them.
  * - service (device.parallel read_service / write_service): the iodepth-1 runs' clat histograms (json+ bins, merged
  *   over the runs; async engines preferred), each bin shifted down by the model's fixed costs on the completion path
- *   (irq_cpu, complete_cpu and the virtio.blk / qemu.iothread costs written in the fragment; for sync engines also
+ *   (wakeup_cpu, complete_cpu and the virtio.blk / qemu.iothread costs written in the fragment; for sync engines also
  *   the submission), as an empirical distribution over the bins.
  * - channels (device.parallel): Little's law at saturation, round(X_sat × mean service), X_sat the highest IOPS of
  *   the runs with the most requests in flight (the deepest quarter of the depths offered); needs a run with at
