@@ -5,6 +5,7 @@
 #include "sim/analytic.hpp"
 #include "sim/bundle.hpp"
 #include "sim/bundle_scenario.hpp"
+#include "sim/net_validation.hpp"
 #include "models/xen/xen_blkfront.hpp"
 #include "sim/calibration.hpp"
 #include "sim/input_error.hpp"
@@ -124,6 +125,8 @@ json run_validation(const Options& opt)
     bun = bundle::read_bundle(opt.bundle_dir);
     if (not traces.empty())
       throw InputError("", "--trace", "not with --bundle: the bundle's fio runs are the traces");
+    if (bun->runs.empty() and not bun->net_runs.empty())
+      return run_net_validation(*bun, opt);
     for (const auto& r : bun->runs)
       traces.push_back(r.file);
     if (opt.device_file.empty()) {
@@ -326,6 +329,10 @@ json public_view(const json& full)
                     {"predicted", r["predicted"]},
                     {"error_pct", r["error_pct"]}});
   json view = {{"runs", runs}, {"summary", {{"median_abs_error_pct", full["summary"]["median_abs_error_pct"]}}}};
+  if (full.contains("net_runs")) {
+    view["net_runs"] = full["net_runs"];
+    view["fit"]      = full["fit"];
+  }
   if (full.contains("bundle"))
     view["bundle"] = full["bundle"];
   return view;
@@ -340,8 +347,29 @@ std::string fmt(double v, int prec = 1)
   return buf;
 }
 
+void bundle_markdown(std::ostringstream& o, const json& full);
+
+std::string net_markdown(const json& full)
+{
+  std::ostringstream o;
+  const json& fit = full["fit"];
+  o << "# pvsim validation (network lab)\n\n" << full["device"].get<std::string>() << ". Host speed_factor "
+    << fit["speed_factor"] << ": " << fit["how"].get<std::string>() << ".\n\n";
+  o << "| trace | streams | Gbit/s meas | Gbit/s pvsim | err % |\n|---|---|---|---|---|\n";
+  for (const auto& r : full["net_runs"])
+    o << "| " << r["trace"].get<std::string>() << (r["fitted_on"].get<bool>() ? " (fit)" : "") << " | " << r["streams"]
+      << " | " << fmt(r["measured"]["gbps"].get<double>(), 3) << " | " << fmt(r["predicted"]["gbps"].get<double>(), 3)
+      << " | " << fmt(r["error_pct"]["gbps"].get<double>()) << " |\n";
+  o << "\nMedian |error| over the predicted runs: " << fmt(full["summary"]["median_abs_error_pct"]["gbps"].get<double>())
+    << " %\n";
+  bundle_markdown(o, full);
+  return o.str();
+}
+
 std::string markdown(const json& full)
 {
+  if (full.contains("net_runs"))
+    return net_markdown(full);
   std::ostringstream o;
   o << "# pvsim validation\n\nDevice file: `" << full["device"].get<std::string>()
     << "`. Errors are (predicted - measured) / measured. Baselines: MVA with c servers, bound interpolation.\n\n";
@@ -372,6 +400,12 @@ std::string markdown(const json& full)
     for (auto& [b, v] : s["baselines"].items())
       o << "| " << b << " | " << fmt(v["median_abs_error_pct"].value("iops", 0.0)) << " | "
         << fmt(v["median_abs_error_pct"].value("clat_mean_us", 0.0)) << " | - | - |\n";
+  bundle_markdown(o, full);
+  return o.str();
+}
+
+void bundle_markdown(std::ostringstream& o, const json& full)
+{
   if (full.contains("bundle")) {
     const json& b = full["bundle"];
     o << "\n## Bundle\n\n`" << b["manifest"].get<std::string>() << "`: role " << b["role"].get<std::string>() << ", "
@@ -390,7 +424,6 @@ std::string markdown(const json& full)
       o << "\n- " << n.get<std::string>();
     o << "\n";
   }
-  return o.str();
 }
 
 } // namespace
@@ -410,7 +443,9 @@ int validate_command(const Options& opt)
     std::string script = opt.report_script;
     if (script.empty())
       script = (fs::path(__FILE__).parent_path().parent_path() / "analysis" / "validation_report.py").string();
-    if (fs::exists(script)) {
+    if (full["runs"].empty()) {
+      // A network lab: the table is the report.
+    } else if (fs::exists(script)) {
       std::string cmd = "/usr/bin/python3 '" + script + "' '" + opt.report_dir + "/validation.json' '" +
                         opt.report_dir + "'" + (opt.quiet ? " >/dev/null" : "");
       if (std::system(cmd.c_str()) != 0)
@@ -421,6 +456,8 @@ int validate_command(const Options& opt)
   }
   const json& m = full["summary"]["median_abs_error_pct"];
   int rc        = 0;
+  if (not m.contains("iops"))
+    return rc; // a network lab: no IOPS or latency to hold to the thresholds
   if (opt.max_iops_error_pct and m["iops"].get<double>() > *opt.max_iops_error_pct) {
     std::cerr << "pvsim: median |IOPS error| " << fmt(m["iops"].get<double>()) << " % exceeds "
               << *opt.max_iops_error_pct << " %\n";

@@ -219,3 +219,32 @@ TEST(Bundle, CaptureOnThisDiskThenValidate)
   EXPECT_EQ(usage.exit_code, 2) << usage.output;
   EXPECT_EQ(run_command("bash " + script + " --help").exit_code, 0);
 }
+
+TEST(Bundle, NetworkLabBundleChecksTheVifAndPredictsTheOtherStreamCounts)
+{
+  TempDir dir;
+  auto res = run_pvsim("validate -q --bundle " + fixture("xen-net-q4") + " --json " + dir.file("v.json"));
+  ASSERT_EQ(res.exit_code, 0) << res.output;
+  json v = read_json_file(dir.file("v.json"));
+  ASSERT_EQ(v["net_runs"].size(), 2u);
+  EXPECT_TRUE(v["net_runs"][0]["fitted_on"].get<bool>());
+  EXPECT_LT(std::abs(v["net_runs"][0]["error_pct"]["gbps"].get<double>()), 2.0); // the speed is fitted on it
+  EXPECT_GT(v["net_runs"][1]["predicted"]["gbps"].get<double>(), v["net_runs"][0]["predicted"]["gbps"].get<double>());
+  EXPECT_GT(v["fit"]["speed_factor"].get<double>(), 0);
+  EXPECT_LT(v["fit"]["speed_factor"].get<double>(), 1); // an emulated host is slower than the native costs
+  const json& b = v["bundle"];
+  EXPECT_EQ(b["mismatches"], 0) << b.dump(2);
+  EXPECT_EQ(checks_about(b, "multi-queue-num-queues").size(), 1u);
+  EXPECT_EQ(checks_about(b, "pvsim's netif handshake").size(), 1u);
+  EXPECT_EQ(checks_about(b, "tx and rx event channels").size(), 1u);
+}
+
+TEST(Bundle, NetworkRunThatIsNotIperf3IsBadInput)
+{
+  TempDir dir;
+  std::string bad = broken_copy(dir, "xen-net-q4", [](json&) {});
+  std::ofstream(bad + "/net/iperf3_p4.json", std::ios::trunc) << "{\"jobs\": []}\n";
+  auto res = run_pvsim("validate -q --bundle " + bad);
+  EXPECT_EQ(res.exit_code, 2) << res.output;
+  EXPECT_NE(res.output.find("iperf3_p4.json"), std::string::npos) << res.output;
+}
