@@ -91,7 +91,8 @@ json from_xenstore(const std::string& dump_file, std::optional<unsigned> domid)
     dev["kind"]  = "vif";
     dev["domid"] = d;
     devices.push_back(dev);
-    notes.push_back(n.frontend_path + ": network devices are read and reported; pvsim has no netfront model yet");
+    notes.push_back(n.frontend_path + ": network devices are reported, not emitted in the fragment: give xen.netfront/xen.netback "
+                                         "their max_queues by hand");
   }
   if (devices.empty())
     notes.push_back(domid ? "no vbd or vif of domain " + std::to_string(*domid) + " in the dump"
