@@ -125,10 +125,13 @@ json scenario_for_bundle_run(const json& device, const Bundle& b, const Run& run
                {"max_ring_page_order", std::max({0, order, b.xen_blk.backend_max_ring_page_order})}};
   if (b.xen_blk.feature_persistent)
     back["feature_persistent"] = *b.xen_blk.feature_persistent;
+  if (vda.contains("request_cpu")) // the thread that serves the ring: blkback's kthread
+    back["request_cpu"] = vda["request_cpu"];
   note_once(notes, "Xen stack simulated: xen.blkfront/xen.blkback with the guest's " + std::to_string(queues) +
                        " queue(s) of " + std::to_string(tags) +
                        " slots; the calibrated device stands for dom0's backing disk (its virtio path and QEMU "
-                       "included), the calibrated notification cost for the notify hypercall");
+                       "included), the calibrated notification cost for the notify hypercall, the virtqueue thread's cost per request (when the runs "
+                       "show a thread-bound saturation) for blkback's ring kthread");
   comps = {{"host", {{"type", "cpu.host"}, {"cores", cores}}},
            {"domU", {{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", "host"}}},
            {"fio", fio},

@@ -55,6 +55,15 @@ double fixed_path_s()
          v.notify_cpu_s + v.irq_latency_s + v.irq_cpu_s + v.complete_cpu_s;
 }
 
+double median(std::vector<double> v);
+
+double median_abs_pct(std::vector<double> v)
+{
+  for (double& x : v)
+    x = std::abs(x);
+  return median(v);
+}
+
 double median(std::vector<double> v)
 {
   if (v.empty())
@@ -164,8 +173,9 @@ json calibrate(const std::vector<std::string>& trace_files)
       "job_runtime / ios; submit_cpu = slat mean of the deepest async run (kicks suppressed); kick_cpu = slat at "
       "iodepth 1 - submit_cpu; complete_cpu = cpu_per_io - slat at the deepest async run; wakeup_cpu = "
       "cpu_per_io - slat - complete_cpu at iodepth 1 (fio's thread asleep for every I/O); service = iodepth-1 clat bins shifted down by the model's fixed completion "
-      "path (empirical); channels = round(X_sat x mean service) (Little's law at the deepest runs). Baselines: "
-      "R1 = 1/(IOPS per thread at iodepth 1), Z = R1 - S, c = channels, Xmax = X_sat. The guest is assumed, not "
+      "path (empirical); request_cpu (the virtqueue's thread) = 1/X_sat - iocb_cpu - used_cpu (that thread "
+      "saturated at the deepest runs); the device gets as many channels as tags. Baselines: R1 = 1/(IOPS per thread "
+      "at iodepth 1), Z = R1 - S, c = round(X_sat x S), Xmax = X_sat. The guest is assumed, not "
       "fitted: edit 'guest' for another machine.";
   doc["sources"]  = trace_files;
   doc["guest"]    = {{"vcpus", 2}, {"hw_queues", 1}, {"tags", 128}, {"estimated", "assumed (not in fio's output)"}};
@@ -273,6 +283,72 @@ json calibrate(const std::vector<std::string>& trace_files)
     if (not complete)
       not_fitted.push_back(dir + ".complete_cpu: no usable usr/sys CPU in the traces");
 
+    // Saturation: the highest IOPS of the deepest quarter of the depths offered.
+    int max_inflight = 0;
+    for (auto* r : d)
+      max_inflight = std::max(max_inflight, r->in_flight());
+    std::optional<double> xsat;
+    std::vector<const RunFacts*> sat;
+    if (max_inflight >= 8) {
+      for (auto* r : d)
+        if (r->in_flight() * 4 >= max_inflight) {
+          sat.push_back(r);
+          xsat = std::max(xsat.value_or(0), r->iops);
+        }
+    }
+    // The bottleneck at saturation. Either the one thread that serves the virtqueue (QEMU's IOThread, Firecracker's
+    // VMM thread: per request virtio_blk_handle_request, the iocb and virtqueue_push), and then X_sat = 1 / its time
+    // per request and IOPS bend smoothly, X(N) = N / (R1 + (N - 1) / X_sat); or the device's channels, and then
+    // IOPS grow as N / R1 until they hit X_sat; or neither, the jobs' own vCPUs (each job at most
+    // 1 / (submit_cpu + complete_cpu) IOPS: an emulated guest). The runs in between choose: the shape with the
+    // smallest median |IOPS error| over the runs with 2 or more requests in flight.
+    std::optional<double> request;
+    bool device_bound = false;
+    bool vcpu_bound   = false;
+    {
+      VirtioBlkParams vb;
+      QemuIothreadParams it;
+      std::vector<double> r1s;
+      for (auto* r : qd1)
+        r1s.push_back(1.0 / (r->iops / r->numjobs));
+      if (xsat and not r1s.empty()) {
+        double r1 = median(r1s);
+        double job_cpu = submit.value_or(0) + complete.value_or(0);
+        std::vector<double> e_thread, e_device, e_vcpu;
+        for (auto* r : d) {
+          int n = r->in_flight();
+          if (n < 2 or r->iops <= 0)
+            continue;
+          e_thread.push_back((n / (r1 + (n - 1) / *xsat) - r->iops) / r->iops * 100);
+          e_device.push_back((std::min(n / r1, *xsat) - r->iops) / r->iops * 100);
+          if (job_cpu > 0)
+            e_vcpu.push_back((std::min(n / r1, r->numjobs / job_cpu) - r->iops) / r->iops * 100);
+        }
+        double et = median_abs_pct(e_thread), ed = median_abs_pct(e_device);
+        double ev = e_vcpu.empty() ? 1e300 : median_abs_pct(e_vcpu);
+        vcpu_bound      = not e_vcpu.empty() and ev < et and ev < ed;
+        device_bound    = not vcpu_bound and not e_device.empty() and ed < et;
+        json errs       = {{"thread", et}, {"device", ed}};
+        if (not e_vcpu.empty())
+          errs["vcpus"] = ev;
+        p["bottleneck"] = {{"chosen", vcpu_bound     ? "the jobs' vCPUs"
+                                      : device_bound ? "device channels"
+                                                     : "the virtqueue's thread"},
+                           {"median_abs_iops_error_pct", errs},
+                           {"estimated", "the IOPS of the runs with 2+ in flight against N / (R1 + (N - 1) / X_sat) "
+                                         "(one thread), min(N / R1, X_sat) (a device of X_sat x S channels) and "
+                                         "min(N / R1, numjobs / (submit_cpu + complete_cpu)) (the jobs' vCPUs)"}};
+      }
+      if (xsat and not device_bound and not vcpu_bound) {
+        request = std::max(vb.request_cpu_s, 1.0 / *xsat - it.iocb_cpu_s - vb.used_cpu_s);
+        p["request_cpu"] = param(*request, "1 / X_sat - iocb_cpu - used_cpu: the virtqueue's thread saturated",
+                                 names(sat));
+      } else if (not xsat) {
+        not_fitted.push_back(dir + ".request_cpu: needs a run with >= 8 requests in flight (the IOThread's cost "
+                                   "per request is then the model's default)");
+      }
+    }
+
     // Service time distribution from the iodepth-1 clat bins.
     std::vector<const RunFacts*> src = qd1_async.empty() ? qd1 : qd1_async;
     std::map<std::int64_t, std::uint64_t> bins;
@@ -280,6 +356,8 @@ json calibrate(const std::vector<std::string>& trace_files)
       for (auto& [b, c] : r->clat_bins_ns)
         bins[b] += c;
     double shift = fixed + complete.value_or(0) + wakeup.value_or(0);
+    if (request)
+      shift += *request - VirtioBlkParams{}.request_cpu_s;
     if (not src.empty() and src.front()->sync_engine)
       shift += submit.value_or(0) + kick.value_or(0);
     std::optional<double> service_mean;
@@ -317,29 +395,15 @@ json calibrate(const std::vector<std::string>& trace_files)
       not_fitted.push_back(dir + ".service: needs an iodepth-1 run");
     }
 
-    // Channels: Little's law at saturation, from the deepest quarter of the depths offered.
-    int max_inflight = 0;
-    for (auto* r : d)
-      max_inflight = std::max(max_inflight, r->in_flight());
-    std::optional<double> xsat;
-    std::vector<const RunFacts*> sat;
-    if (max_inflight >= 8) {
-      for (auto* r : d)
-        if (r->in_flight() * 4 >= max_inflight) {
-          sat.push_back(r);
-          xsat = std::max(xsat.value_or(0), r->iops);
-        }
-    }
-    if (xsat and service_mean) {
-      double c      = std::max(1.0, std::round(*xsat * *service_mean));
-      p["channels"] = {{"value", static_cast<long long>(c)},
+    // Little's law at saturation: MVA's servers, and the device's channels when the device is the bottleneck.
+    std::optional<long long> mva_channels;
+    if (xsat and service_mean)
+      mva_channels = static_cast<long long>(std::max(1.0, std::round(*xsat * *service_mean)));
+    if (device_bound and mva_channels)
+      p["channels"] = {{"value", *mva_channels},
                        {"x_sat_iops", *xsat},
-                       {"estimated", "round(X_sat x mean service), X_sat the highest IOPS of the deepest runs"},
+                       {"estimated", "round(X_sat x mean service): the device's channels are the bottleneck"},
                        {"from", names(sat)}};
-    } else {
-      not_fitted.push_back(dir + ".channels: needs a run with >= 8 requests in flight and a service time (the "
-                                 "device is then given as many channels as tags)");
-    }
     // Baselines.
     if (not qd1.empty()) {
       v.clear();
@@ -351,8 +415,8 @@ json calibrate(const std::vector<std::string>& trace_files)
         b["service_us"] = *service_mean * 1e6;
         b["think_us"]   = std::max(0.0, r1 - *service_mean) * 1e6;
       }
-      if (p.contains("channels"))
-        b["channels"] = p["channels"]["value"];
+      if (mva_channels)
+        b["channels"] = *mva_channels;
       if (xsat)
         b["xmax_iops"] = *xsat;
       v.clear();
@@ -376,11 +440,9 @@ json calibrate(const std::vector<std::string>& trace_files)
       return us(main[key]["value_us"].get<double>() * 1e-6);
     return std::nullopt;
   };
-  json dev = {{"type", "device.parallel"}};
+  json dev = {{"type", "device.parallel"}, {"channels", doc["guest"]["tags"]}};
   if (main.contains("channels"))
     dev["channels"] = main["channels"]["value"];
-  else
-    dev["channels"] = doc["guest"]["tags"];
   for (const std::string dir : {"read", "write"})
     if (params.contains(dir) and params[dir].contains("service"))
       dev[dir + "_service"] = params[dir]["service"]["value"];
@@ -394,6 +456,8 @@ json calibrate(const std::vector<std::string>& trace_files)
   if (auto c = cost("wakeup_cpu"))
     fio["wakeup_cpu"] = *c;
   json vda = {{"type", "virtio.blk"}};
+  if (auto c = cost("request_cpu"))
+    vda["request_cpu"] = *c;
   if (auto c = cost("kick_cpu"))
     vda["kick_cpu"] = *c;
   doc["scenario_fragment"] = {{"components", {{"fio", fio}, {"vda", vda}, {"disk", dev}}}};

@@ -18,11 +18,15 @@
  *   over the runs; async engines preferred), each bin shifted down by the model's fixed costs on the completion path
  *   (wakeup_cpu, complete_cpu and the virtio.blk / qemu.iothread costs written in the fragment; for sync engines also
  *   the submission), as an empirical distribution over the bins.
- * - channels (device.parallel): Little's law at saturation, round(X_sat × mean service), X_sat the highest IOPS of
- *   the runs with the most requests in flight (the deepest quarter of the depths offered); needs a run with at
- *   least 8 requests in flight.
+ * - request_cpu (virtio.blk, on the thread that serves the virtqueue): at saturation that one thread (QEMU's
+ *   IOThread, Firecracker's VMM thread) is the bottleneck, so 1 / X_sat = its time per request:
+ *   request_cpu = 1 / X_sat − iocb_cpu − used_cpu (the other per-request costs of that thread, model defaults), X_sat
+ *   the highest IOPS of the runs with the most requests in flight (the deepest quarter of the depths offered); needs
+ *   a run with at least 8 requests in flight. The device itself gets as many channels as tags: on the virtio-vm-1q
+ *   traces the block layer's D→C time shows ~10 requests in the device at qd16 while the IOPS curve bends like a
+ *   single server's (X(N) = N / (R1 + (N − 1) / X_sat)), not like a device with a few channels.
  * - Baselines (mva, bound interpolation): R1 = 1 / (IOPS per thread at iodepth 1), S = mean service, Z = R1 − S
- *   (think time of MVA), c = channels, Xmax = X_sat.
+ *   (think time of MVA), c = round(X_sat × S) (Little's law: MVA's own servers), Xmax = X_sat.
  * The guest (vCPUs, hardware queues, tags) is not in fio's output: it is written as "assumed" (2 vCPUs, 1 queue,
  * 128 tags, the virtio-vm-1q traces' machine) and can be edited in the file. */
 #pragma once
