@@ -391,8 +391,21 @@ json calibrate(const std::vector<std::string>& trace_files)
                       {"shift_us", shift * 1e6},
                       {"estimated", "iodepth-1 clat mean minus the fixed path (no json+ bins: exponential)"},
                       {"from", names(src)}};
-    } else {
-      not_fitted.push_back(dir + ".service: needs an iodepth-1 run");
+    } else if (not d.empty()) {
+      // No iodepth-1 run: the clat of the shallowest run bounds the service from above (queueing included).
+      const RunFacts* lightest = d.front();
+      for (auto* r : d)
+        if (r->in_flight() < lightest->in_flight())
+          lightest = r;
+      service_mean = std::max(1e-6, lightest->clat_mean_s - shift);
+      p["service"] = {{"value", {{"dist", "exponential"}, {"mean", us(*service_mean)}}},
+                      {"mean_us", *service_mean * 1e6},
+                      {"shift_us", shift * 1e6},
+                      {"estimated", "clat mean of the shallowest run minus the fixed path: an upper bound (no "
+                                    "iodepth-1 run; its queueing is counted as service)"},
+                      {"from", names({lightest})}};
+      not_fitted.push_back(dir + ".service: no iodepth-1 run: the shallowest run's clat stands for it (an upper "
+                                 "bound)");
     }
 
     // Little's law at saturation: MVA's servers, and the device's channels when the device is the bottleneck.

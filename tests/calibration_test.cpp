@@ -98,3 +98,18 @@ TEST(Calibration, CommandLineAndBadInput)
   std::string broken = dir.write("broken.json", "{\"jobs\": [");
   EXPECT_EQ(run_pvsim("calibrate --trace " + broken + " -o " + dir.file("d4.json")).exit_code, 2);
 }
+
+TEST(Calibration, WithoutAnIodepthOneRunTheShallowestRunBoundsTheService)
+{
+  json dev       = calibration::calibrate({trace("randread_libaio_qd16_nj1_f1")});
+  const json& rd = dev["parameters"]["read"];
+  ASSERT_TRUE(rd.contains("service"));
+  EXPECT_NE(rd["service"]["estimated"].get<std::string>().find("upper bound"), std::string::npos);
+  EXPECT_LT(rd["service"]["mean_us"].get<double>(), 199.03); // below the run's clat mean (199 us), by the fixed path
+  EXPECT_TRUE(dev["scenario_fragment"]["components"]["disk"].contains("read_service"));
+  auto facts = calibration::run_facts(readers::read_fio_json(trace("randread_libaio_qd16_nj1_f1")));
+  json scen  = calibration::scenario_for_run(dev, facts.front(), 0.05, 0.01, 1);
+  TempDir dir;
+  auto res = run_pvsim("check " + dir.write("s.json", scen.dump()));
+  EXPECT_EQ(res.exit_code, 0) << res.output;
+}
