@@ -372,8 +372,12 @@ std::vector<readers::QueueIrq> device_irqs(const Bundle& b, const std::string& k
       before = readers::read_proc_interrupts(before_file);
     bool ambiguous = false;
     auto irqs      = readers::queue_irqs(kind, after, before ? &*before : nullptr, name, &ambiguous);
-    if (ambiguous and notes)
-      notes->push_back("several " + kind + " devices in " + after_file + ": the first one's interrupts were used");
+    if (ambiguous and notes and not irqs.empty()) {
+      std::string n = "several " + kind + " devices in " + after_file + ": the one that took the most interrupts (" +
+                      irqs.front().action + "...) was taken for " + (name.empty() ? "the device" : name);
+      if (std::find(notes->begin(), notes->end(), n) == notes->end())
+        notes->push_back(n);
+    }
     return irqs;
   } catch (const InputError& e) {
     if (notes)
@@ -611,7 +615,11 @@ json check_structure(const Bundle& b)
     } else if (xs) {
       note_list.push_back(v.name + ": no matching vif in the XenStore dump");
     }
-    auto irqs = device_irqs(b, "xen-netfront", v.name, &note_list);
+    // netfront names its channels after the vif's handle: device/vif/0 -> "vif0-q0-tx".
+    std::string irq_name = "vif";
+    auto slash           = v.xen_nodename.find_last_of('/');
+    irq_name += slash == std::string::npos ? std::string("0") : v.xen_nodename.substr(slash + 1);
+    auto irqs = device_irqs(b, "xen-netfront", irq_name, &note_list);
     if (not irqs.empty()) {
       bool split = irqs.front().direction != "txrx";
       add(v.name, std::string("interrupts: ") + (split ? "tx and rx event channels" : "one event channel") +

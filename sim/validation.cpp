@@ -312,7 +312,8 @@ json run_validation(const Options& opt)
   if (bun) {
     json b = bundle::check_structure(*bun);
     for (const auto& n : scenario_notes)
-      b["notes"].push_back(n);
+      if (std::find(b["notes"].begin(), b["notes"].end(), json(n)) == b["notes"].end())
+        b["notes"].push_back(n);
     for (const auto& n : bundle_notes)
       b["notes"].push_back(n);
     full["bundle"] = b;

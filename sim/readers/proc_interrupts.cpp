@@ -144,13 +144,28 @@ std::vector<QueueIrq> queue_irqs(const std::string& kind, const ProcInterrupts& 
   for (const auto& h : hits)
     if (std::find(devices.begin(), devices.end(), h.device) == devices.end())
       devices.push_back(h.device);
+  // The named device; else the only one; else the one that took the most interrupts (the device under test).
+  auto taken = [&](const std::string& dev) {
+    std::uint64_t t = 0;
+    for (const auto& h : hits)
+      if (h.device == dev) {
+        t += h.line->total();
+        if (before)
+          if (const IrqLine* b = before->find(h.line->irq); b and b->action == h.line->action)
+            t -= std::min(t, b->total());
+      }
+    return t;
+  };
   std::string chosen = name;
-  if (kind == "xen-blkfront" and not devices.empty() and std::find(devices.begin(), devices.end(), name) == devices.end())
+  bool named = std::find(devices.begin(), devices.end(), name) != devices.end();
+  if (not named and not devices.empty()) {
     chosen = devices.front();
-  if (chosen.empty() and not devices.empty())
-    chosen = devices.front();
+    for (const auto& dev : devices)
+      if (taken(dev) > taken(chosen))
+        chosen = dev;
+  }
   if (ambiguous)
-    *ambiguous = name.empty() and devices.size() > 1;
+    *ambiguous = not named and devices.size() > 1;
   std::vector<QueueIrq> out;
   int next_blkif = 0;
   for (const auto& h : hits) {

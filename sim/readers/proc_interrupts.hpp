@@ -11,7 +11,8 @@
  * - xen-blkfront: action "blkif" (Linux 6.1 names every ring's channel so; later kernels "<disk>-<queue>"), one
  *   per ring, allocated in ring order, so ascending interrupt numbers are queues 0, 1, ...
  * - virtio-blk: "virtio<N>-req.<q>" (vp_find_vqs_msix names vectors after the virtqueues "req.<q>").
- * - xen-netfront: "<if>-q<q>-tx" and "<if>-q<q>-rx" (split channels), or "<if>-q<q>" (one shared channel).
+ * - xen-netfront: "vif<handle>-q<q>-tx" and "-rx" (split channels), or "vif<handle>-q<q>" (one shared channel):
+ *   netfront names its queues after the vif's handle ("vif%s-q%u"), not after the network interface.
  * Left out: the other lines' meaning (timers, IPIs...), and interrupts that moved between CPUs during a run are
  * reported as bound to the CPU that took most of them, with the share it took. */
 #pragma once
@@ -56,8 +57,8 @@ struct QueueIrq {
 
 /** The per-queue interrupts of a device kind ("xen-blkfront", "virtio-blk", "xen-netfront") in `after`, counted
  * from `before` when given (the same boot: same lines). `name` selects the device when the kernel names it
- * (virtio: "virtio0"; netfront: "eth0"); empty: the only one present, or the first in interrupt order when there are
- * several (and `ambiguous` is set). */
+ * (virtio: "virtio0"; netfront: "vif0"); otherwise (empty, or not present) the only one, or, when there are several
+ * (and `ambiguous` is set), the one that took the most interrupts: the device the runs kept busy. */
 std::vector<QueueIrq> queue_irqs(const std::string& kind, const ProcInterrupts& after, const ProcInterrupts* before,
                                  const std::string& name = "", bool* ambiguous = nullptr);
 

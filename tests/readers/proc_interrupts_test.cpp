@@ -37,10 +37,10 @@ TEST(ProcInterrupts, VirtioQueuesAndTheirVcpus)
 
 TEST(ProcInterrupts, DeltaBetweenSnapshotsPicksTheCpuThatTookThem)
 {
-  std::string before = "  CPU0 CPU1\n 30: 100 5 xen-dyn-lateeoi -event eth0-q0-tx\n 31: 0 0 xen-dyn-lateeoi -event "
-                       "eth0-q0-rx\n 32: 7 0 xen-dyn -event eth0-q1\n";
-  std::string after  = "  CPU0 CPU1\n 30: 100 905 xen-dyn-lateeoi -event eth0-q0-tx\n 31: 30 10 xen-dyn-lateeoi -event "
-                       "eth0-q0-rx\n 32: 7 0 xen-dyn -event eth0-q1\n";
+  std::string before = "  CPU0 CPU1\n 30: 100 5 xen-dyn-lateeoi -event vif0-q0-tx\n 31: 0 0 xen-dyn-lateeoi -event "
+                       "vif0-q0-rx\n 32: 7 0 xen-dyn -event vif0-q1\n";
+  std::string after  = "  CPU0 CPU1\n 30: 100 905 xen-dyn-lateeoi -event vif0-q0-tx\n 31: 30 10 xen-dyn-lateeoi -event "
+                       "vif0-q0-rx\n 32: 7 0 xen-dyn -event vif0-q1\n";
   auto b    = parse_proc_interrupts(before, "before");
   auto a    = parse_proc_interrupts(after, "after");
   auto irqs = queue_irqs("xen-netfront", a, &b);
@@ -56,17 +56,30 @@ TEST(ProcInterrupts, DeltaBetweenSnapshotsPicksTheCpuThatTookThem)
   EXPECT_EQ(irqs[2].bound_cpu, -1); // nothing taken in between
 }
 
-TEST(ProcInterrupts, TwoVirtioDisksAreAmbiguousWithoutAName)
+TEST(ProcInterrupts, OfTwoVirtioDisksTheBusyOneIsTakenUnlessNamed)
 {
-  auto p = parse_proc_interrupts("CPU0\n 1: 1 PCI-MSI x virtio0-req.0\n 2: 2 PCI-MSI x virtio1-req.0\n", "f");
+  // The lab's guest: virtio0 is the disk under test, virtio1 the small disk that carries the results out.
+  auto p = parse_proc_interrupts("CPU0\n 1: 5 PCI-MSI x virtio0-req.0\n 2: 900 PCI-MSI x virtio1-req.0\n"
+                                 " 3: 7 PCI-MSI x virtio1-req.1\n",
+                                 "f");
   bool ambiguous = false;
   auto irqs      = queue_irqs("virtio-blk", p, nullptr, "", &ambiguous);
   EXPECT_TRUE(ambiguous);
+  ASSERT_EQ(irqs.size(), 2u);
+  EXPECT_EQ(irqs[0].action, "virtio1-req.0");
+  irqs = queue_irqs("virtio-blk", p, nullptr, "virtio0", &ambiguous);
+  EXPECT_FALSE(ambiguous);
   ASSERT_EQ(irqs.size(), 1u);
   EXPECT_EQ(irqs[0].action, "virtio0-req.0");
-  irqs = queue_irqs("virtio-blk", p, nullptr, "virtio1", &ambiguous);
-  EXPECT_FALSE(ambiguous);
-  EXPECT_EQ(irqs[0].action, "virtio1-req.0");
+}
+
+TEST(ProcInterrupts, NetfrontChannelsAreNamedAfterTheVifHandle)
+{
+  auto p    = read_proc_interrupts(std::string(PVSIM_SOURCE_DIR) + "/tests/data/bundle/xen-net-q4/interrupts/after.txt");
+  auto irqs = queue_irqs("xen-netfront", p, nullptr, "vif0");
+  ASSERT_EQ(irqs.size(), 8u);
+  EXPECT_EQ(irqs[0].action, "vif0-q0-rx");
+  EXPECT_EQ(irqs[7].action, "vif0-q3-tx");
 }
 
 TEST(ProcInterrupts, RejectsWhatIsNotProcInterrupts)
