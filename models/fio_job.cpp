@@ -194,7 +194,8 @@ void FioJob::report(json& out, double) const
 {
   json per = json::array();
   for (const auto& th : threads_)
-    per.push_back({{"vcpu", th.vcpu}, {"submitted", th.submitted}, {"completed", th.completed}, {"wakeups", th.wakeups}});
+    per.push_back(
+        {{"vcpu", th.vcpu}, {"submitted", th.submitted}, {"completed", th.completed}, {"wakeups", th.wakeups}});
   out["threads"]   = per;
   auto o           = occupancy();
   out["submitted"] = o->issued;

@@ -430,7 +430,7 @@ json check_structure(const Bundle& b)
     bool ok = expected == observed;
     mismatch += ok ? 0 : 1;
     out["checks"].push_back(
-        {{"device", device}, {"check", check}, {"expected", expected}, {"observed", observed}, {"ok", ok}});
+            {{"device", device}, {"check", check}, {"expected", expected}, {"observed", observed}, {"ok", ok}});
   };
   std::vector<std::string> note_list;
 
@@ -477,8 +477,8 @@ json check_structure(const Bundle& b)
         std::set<long long> ports;
         for (const auto& r : (*vbd)["rings"])
           ports.insert(r.value("event_channel", -1LL));
-        add(d.name, "event channels: distinct queue-N/event-channel ports in XenStore, one per queue",
-            d.hw_queues, static_cast<int>(ports.size()));
+        add(d.name, "event channels: distinct queue-N/event-channel ports in XenStore, one per queue", d.hw_queues,
+            static_cast<int>(ports.size()));
         // pvsim's own handshake with the lab's module parameters (the backend's from XenStore when not given).
         xen::BlkbackConfig back;
         const json& comps = (*xs)["components"];
@@ -550,8 +550,9 @@ json check_structure(const Bundle& b)
       note_list.push_back(d.name + ": no /proc/interrupts in the bundle: the interrupt binding was not checked");
       continue;
     }
-    add(d.name, std::string("interrupts: one ") + (xen ? "blkif event channel" : "virtioN-req.Q vector") +
-                    " per queue in /proc/interrupts",
+    add(d.name,
+        std::string("interrupts: one ") + (xen ? "blkif event channel" : "virtioN-req.Q vector") +
+            " per queue in /proc/interrupts",
         d.hw_queues, static_cast<int>(irqs.size()));
     if (irqs.size() != static_cast<std::size_t>(d.hw_queues))
       continue;
@@ -609,8 +610,8 @@ json check_structure(const Bundle& b)
         xen::NetifHandshake hs(store, xen::VifDevice{}, back, front);
         hs.run(0.0, 1e-4);
         if (hs.errors().empty())
-          add(v.name, "pvsim's netif handshake (lab's module parameters): queues vs XenStore",
-              hs.result().num_queues, (*vif)["num_queues"]);
+          add(v.name, "pvsim's netif handshake (lab's module parameters): queues vs XenStore", hs.result().num_queues,
+              (*vif)["num_queues"]);
       }
     } else if (xs) {
       note_list.push_back(v.name + ": no matching vif in the XenStore dump");
@@ -622,8 +623,9 @@ json check_structure(const Bundle& b)
     auto irqs = device_irqs(b, "xen-netfront", irq_name, &note_list);
     if (not irqs.empty()) {
       bool split = irqs.front().direction != "txrx";
-      add(v.name, std::string("interrupts: ") + (split ? "tx and rx event channels" : "one event channel") +
-                      " per queue in /proc/interrupts",
+      add(v.name,
+          std::string("interrupts: ") + (split ? "tx and rx event channels" : "one event channel") +
+              " per queue in /proc/interrupts",
           v.hw_queues * (split ? 2 : 1), static_cast<int>(irqs.size()));
     } else {
       note_list.push_back(v.name + ": no netfront interrupts in the bundle: its event channels were not checked");

@@ -101,11 +101,11 @@ struct Bundle {
   int vcpus = 0;
   std::vector<Device> devices;
   std::vector<std::string> engines;
-  std::vector<Run> runs;          // may be empty when net_runs is not
-  std::string xenstore_file;      // empty when the bundle has no XenStore dump
-  std::string interrupts_before;  // /proc/interrupts of the guest at the start and the end of the session, or empty
+  std::vector<Run> runs;         // may be empty when net_runs is not
+  std::string xenstore_file;     // empty when the bundle has no XenStore dump
+  std::string interrupts_before; // /proc/interrupts of the guest at the start and the end of the session, or empty
   std::string interrupts_after;
-  std::string lab_variant;        // "virtio", "xen-blk", "xen-net" for lab bundles, else empty
+  std::string lab_variant; // "virtio", "xen-blk", "xen-net" for lab bundles, else empty
   Host host;
   std::vector<Guest> guests;
   XenBlk xen_blk;

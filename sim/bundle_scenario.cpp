@@ -34,11 +34,11 @@ int log2_exact(int v)
 int shared_cores(const Bundle& b, int fallback, std::vector<std::string>& notes)
 {
   if (b.host.physical_cores > 0) {
-    note_once(notes, "the guest's vCPUs" + std::string(is_xen_bundle(b) ? ", dom0's ring kthreads" : "") +
-                         " and QEMU's event loop share the host's " + std::to_string(b.host.physical_cores) +
-                         " physical cores" +
-                         (b.host.accel == "tcg" ? " (software emulation: calibrated CPU costs are emulated time)"
-                                                : ""));
+    note_once(notes,
+              "the guest's vCPUs" + std::string(is_xen_bundle(b) ? ", dom0's ring kthreads" : "") +
+                  " and QEMU's event loop share the host's " + std::to_string(b.host.physical_cores) +
+                  " physical cores" +
+                  (b.host.accel == "tcg" ? " (software emulation: calibrated CPU costs are emulated time)" : ""));
     return b.host.physical_cores;
   }
   return fallback;
@@ -57,8 +57,8 @@ bool is_xen_bundle(const Bundle& b)
 }
 
 json scenario_for_bundle_run(const json& device, const Bundle& b, const Run& run, const json& guest,
-                             const calibration::RunFacts& facts, double duration_s, double warmup_s,
-                             std::uint64_t seed, std::vector<std::string>& notes)
+                             const calibration::RunFacts& facts, double duration_s, double warmup_s, std::uint64_t seed,
+                             std::vector<std::string>& notes)
 {
   json run_device     = device;
   run_device["guest"] = guest;
@@ -99,15 +99,15 @@ json scenario_for_bundle_run(const json& device, const Bundle& b, const Run& run
   int dom0_vcpus  = 0;
   if (const Guest* d0 = find_guest(b, "xen-dom0"))
     dom0_vcpus = d0->vcpus;
-  int cores       = shared_cores(b, vcpus + std::max(dom0_vcpus, 1), notes);
-  int queues      = guest["hw_queues"].get<int>();
-  int tags        = guest["tags"].get<int>();
-  int order       = log2_exact(std::max(1, tags / 32));
-  json front      = {{"type", "xen.blkfront"},
-                     {"vm", "domU"},
-                     {"backend", "vbd"},
-                     {"max_queues", queues},
-                     {"max_ring_page_order", std::max(0, order)}};
+  int cores  = shared_cores(b, vcpus + std::max(dom0_vcpus, 1), notes);
+  int queues = guest["hw_queues"].get<int>();
+  int tags   = guest["tags"].get<int>();
+  int order  = log2_exact(std::max(1, tags / 32));
+  json front = {{"type", "xen.blkfront"},
+                {"vm", "domU"},
+                {"backend", "vbd"},
+                {"max_queues", queues},
+                {"max_ring_page_order", std::max(0, order)}};
   if (order < 0 or tags % 32 != 0)
     note_once(notes, "nr_tags " + std::to_string(tags) + " is not a blkif ring size (32 x 2^order): ring order 0 used");
   if (b.xen_blk.feature_persistent)
@@ -130,15 +130,16 @@ json scenario_for_bundle_run(const json& device, const Bundle& b, const Run& run
   note_once(notes, "Xen stack simulated: xen.blkfront/xen.blkback with the guest's " + std::to_string(queues) +
                        " queue(s) of " + std::to_string(tags) +
                        " slots; the calibrated device stands for dom0's backing disk (its virtio path and QEMU "
-                       "included), the calibrated notification cost for the notify hypercall, the virtqueue thread's cost per request (when the runs "
+                       "included), the calibrated notification cost for the notify hypercall, the virtqueue thread's "
+                       "cost per request (when the runs "
                        "show a thread-bound saturation) for blkback's ring kthread");
-  comps = {{"host", {{"type", "cpu.host"}, {"cores", cores}}},
-           {"domU", {{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", "host"}}},
-           {"fio", fio},
-           {"blkmq", {{"type", "blk_mq"}, {"vm", "domU"}, {"target", "xvda"}}},
-           {"xvda", front},
-           {"vbd", back},
-           {"disk", disk}};
+  comps              = {{"host", {{"type", "cpu.host"}, {"cores", cores}}},
+                        {"domU", {{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", "host"}}},
+                        {"fio", fio},
+                        {"blkmq", {{"type", "blk_mq"}, {"vm", "domU"}, {"target", "xvda"}}},
+                        {"xvda", front},
+                        {"vbd", back},
+                        {"disk", disk}};
   doc["description"] = "pvsim validate: the calibrated Xen blkfront/blkback stack running " + facts.rw + " " +
                        facts.engine + " iodepth " + std::to_string(facts.iodepth) + " numjobs " +
                        std::to_string(facts.numjobs);

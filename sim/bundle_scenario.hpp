@@ -28,7 +28,7 @@ bool is_xen_bundle(const Bundle& b);
 /** The complete scenario document of one run; `guest` is guest_for_run()'s object. Notes on what was assumed are
  * appended to `notes` (once per bundle: pass the same vector for every run, duplicates are skipped). */
 json scenario_for_bundle_run(const json& device, const Bundle& b, const Run& run, const json& guest,
-                             const calibration::RunFacts& facts, double duration_s, double warmup_s,
-                             std::uint64_t seed, std::vector<std::string>& notes);
+                             const calibration::RunFacts& facts, double duration_s, double warmup_s, std::uint64_t seed,
+                             std::vector<std::string>& notes);
 
 } // namespace pvsim::bundle

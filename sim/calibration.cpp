@@ -172,7 +172,8 @@ json calibrate(const std::vector<std::string>& trace_files)
       "Fitted by `pvsim calibrate` from fio json+ results. Per direction: cpu_per_io = (usr_cpu + sys_cpu)/100 x "
       "job_runtime / ios; submit_cpu = slat mean of the deepest async run (kicks suppressed); kick_cpu = slat at "
       "iodepth 1 - submit_cpu; complete_cpu = cpu_per_io - slat at the deepest async run; wakeup_cpu = "
-      "cpu_per_io - slat - complete_cpu at iodepth 1 (fio's thread asleep for every I/O); service = iodepth-1 clat bins shifted down by the model's fixed completion "
+      "cpu_per_io - slat - complete_cpu at iodepth 1 (fio's thread asleep for every I/O); service = iodepth-1 clat "
+      "bins shifted down by the model's fixed completion "
       "path (empirical); request_cpu (the virtqueue's thread) = 1/X_sat - iocb_cpu - used_cpu (that thread "
       "saturated at the deepest runs); the device gets as many channels as tags. Baselines: R1 = 1/(IOPS per thread "
       "at iodepth 1), Z = R1 - S, c = round(X_sat x S), Xmax = X_sat. The guest is assumed, not "
@@ -312,7 +313,7 @@ json calibrate(const std::vector<std::string>& trace_files)
       for (auto* r : qd1)
         r1s.push_back(1.0 / (r->iops / r->numjobs));
       if (xsat and not r1s.empty()) {
-        double r1 = median(r1s);
+        double r1      = median(r1s);
         double job_cpu = submit.value_or(0) + complete.value_or(0);
         std::vector<double> e_thread, e_device, e_vcpu;
         for (auto* r : d) {
@@ -325,10 +326,10 @@ json calibrate(const std::vector<std::string>& trace_files)
             e_vcpu.push_back((std::min(n / r1, r->numjobs / job_cpu) - r->iops) / r->iops * 100);
         }
         double et = median_abs_pct(e_thread), ed = median_abs_pct(e_device);
-        double ev = e_vcpu.empty() ? 1e300 : median_abs_pct(e_vcpu);
-        vcpu_bound      = not e_vcpu.empty() and ev < et and ev < ed;
-        device_bound    = not vcpu_bound and not e_device.empty() and ed < et;
-        json errs       = {{"thread", et}, {"device", ed}};
+        double ev    = e_vcpu.empty() ? 1e300 : median_abs_pct(e_vcpu);
+        vcpu_bound   = not e_vcpu.empty() and ev < et and ev < ed;
+        device_bound = not vcpu_bound and not e_device.empty() and ed < et;
+        json errs    = {{"thread", et}, {"device", ed}};
         if (not e_vcpu.empty())
           errs["vcpus"] = ev;
         p["bottleneck"] = {{"chosen", vcpu_bound     ? "the jobs' vCPUs"
@@ -341,8 +342,8 @@ json calibrate(const std::vector<std::string>& trace_files)
       }
       if (xsat and not device_bound and not vcpu_bound) {
         request = std::max(vb.request_cpu_s, 1.0 / *xsat - it.iocb_cpu_s - vb.used_cpu_s);
-        p["request_cpu"] = param(*request, "1 / X_sat - iocb_cpu - used_cpu: the virtqueue's thread saturated",
-                                 names(sat));
+        p["request_cpu"] =
+            param(*request, "1 / X_sat - iocb_cpu - used_cpu: the virtqueue's thread saturated", names(sat));
       } else if (not xsat) {
         not_fitted.push_back(dir + ".request_cpu: needs a run with >= 8 requests in flight (the IOThread's cost "
                                    "per request is then the model's default)");

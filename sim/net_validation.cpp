@@ -78,8 +78,8 @@ std::vector<json> simulate(const std::vector<json>& scenarios, const Options& op
       if (pid < 0)
         throw std::runtime_error("fork failed");
       if (pid == 0) {
-        execl(opt.pvsim_exe.c_str(), opt.pvsim_exe.c_str(), "run", files[next].c_str(), "-o", outs[next].c_str(),
-              "-q", static_cast<char*>(nullptr));
+        execl(opt.pvsim_exe.c_str(), opt.pvsim_exe.c_str(), "run", files[next].c_str(), "-o", outs[next].c_str(), "-q",
+              static_cast<char*>(nullptr));
         _exit(127);
       }
       live.emplace_back(pid, next++);
@@ -134,15 +134,15 @@ json run_net_validation(const bundle::Bundle& b, const Options& opt)
   double speed = 1.0;
   json fit     = {{"run", b.net_runs[ref].rel}};
   if (b.host.accel == "tcg" or b.host.physical_cores > 0) {
-    auto probe      = simulate({net_scenario(b, b.net_runs[ref], vif, 1.0, duration)}, opt, tmp, "probe");
-    double native   = simulated_gbps(probe.front());
-    speed           = native > 0 ? std::clamp(measured[ref] / native, 1e-3, 1e3) : 1.0;
+    auto probe         = simulate({net_scenario(b, b.net_runs[ref], vif, 1.0, duration)}, opt, tmp, "probe");
+    double native      = simulated_gbps(probe.front());
+    speed              = native > 0 ? std::clamp(measured[ref] / native, 1e-3, 1e3) : 1.0;
     fit["native_gbps"] = native;
   }
   fit["speed_factor"] = speed;
   fit["how"] = "the host's speed_factor = measured / simulated goodput of the run with the fewest streams at speed 1";
   // Slow hosts move few packets per simulated second: lengthen the runs so each carries ~2000 packets.
-  double sim_s = duration;
+  double sim_s   = duration;
   double slowest = *std::min_element(measured.begin(), measured.end());
   if (slowest > 0)
     sim_s = std::clamp(2000 * 64 * 1024 * 8 / (slowest * 1e9), duration, 30.0);

@@ -2,13 +2,13 @@
 #include "sim/validation.hpp"
 
 #include "models/virtio_blk.hpp"
+#include "models/xen/xen_blkfront.hpp"
 #include "sim/analytic.hpp"
 #include "sim/bundle.hpp"
 #include "sim/bundle_scenario.hpp"
-#include "sim/net_validation.hpp"
-#include "models/xen/xen_blkfront.hpp"
 #include "sim/calibration.hpp"
 #include "sim/input_error.hpp"
+#include "sim/net_validation.hpp"
 #include "sim/readers/fio_json.hpp"
 #include "sim/results.hpp"
 #include "sim/scenario.hpp"
@@ -234,8 +234,9 @@ json run_validation(const Options& opt)
     if (not f.sync_engine) {
       double submit = us_of(device, comps.value("fio", json::object()), "submit_cpu", 3e-6);
       double kick   = us_of(device, comps.value("vda", json::object()), "kick_cpu", vdef.kick_cpu_s);
-      double queue_rq = bun and bundle::is_xen_bundle(*bun) ? xen::XenBlkfrontParams{}.queue_rq_cpu_s : vdef.queue_rq_cpu_s;
-      offset_s      = submit + queue_rq + kick * kick_share(results);
+      double queue_rq =
+          bun and bundle::is_xen_bundle(*bun) ? xen::XenBlkfrontParams{}.queue_rq_cpu_s : vdef.queue_rq_cpu_s;
+      offset_s = submit + queue_rq + kick * kick_share(results);
     }
     double off_us  = offset_s * 1e6;
     json measured  = {{"iops", f.iops},
@@ -354,15 +355,16 @@ std::string net_markdown(const json& full)
 {
   std::ostringstream o;
   const json& fit = full["fit"];
-  o << "# pvsim validation (network lab)\n\n" << full["device"].get<std::string>() << ". Host speed_factor "
-    << fit["speed_factor"] << ": " << fit["how"].get<std::string>() << ".\n\n";
+  o << "# pvsim validation (network lab)\n\n"
+    << full["device"].get<std::string>() << ". Host speed_factor " << fit["speed_factor"] << ": "
+    << fit["how"].get<std::string>() << ".\n\n";
   o << "| trace | streams | Gbit/s meas | Gbit/s pvsim | err % |\n|---|---|---|---|---|\n";
   for (const auto& r : full["net_runs"])
     o << "| " << r["trace"].get<std::string>() << (r["fitted_on"].get<bool>() ? " (fit)" : "") << " | " << r["streams"]
       << " | " << fmt(r["measured"]["gbps"].get<double>(), 3) << " | " << fmt(r["predicted"]["gbps"].get<double>(), 3)
       << " | " << fmt(r["error_pct"]["gbps"].get<double>()) << " |\n";
-  o << "\nMedian |error| over the predicted runs: " << fmt(full["summary"]["median_abs_error_pct"]["gbps"].get<double>())
-    << " %\n";
+  o << "\nMedian |error| over the predicted runs: "
+    << fmt(full["summary"]["median_abs_error_pct"]["gbps"].get<double>()) << " %\n";
   bundle_markdown(o, full);
   return o.str();
 }

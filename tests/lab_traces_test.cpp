@@ -22,12 +22,12 @@ json import_and_validate(const LabSet& s, TempDir& dir)
 {
   std::string src    = shared_dir() + "/traces/" + s.folder;
   std::string bundle = dir.file("bundle");
-  auto imp = run_command("/usr/bin/python3 " + source_dir() + "/analysis/capture/import_lab_traces.py " + src + " " +
-                         bundle);
+  auto imp =
+      run_command("/usr/bin/python3 " + source_dir() + "/analysis/capture/import_lab_traces.py " + src + " " + bundle);
   EXPECT_EQ(imp.exit_code, 0) << imp.output;
   auto res = run_pvsim("validate -q --bundle " + bundle + " --json " + dir.file("v.json"));
   EXPECT_EQ(res.exit_code, 0) << res.output;
-  json v = read_json_file(dir.file("v.json"));
+  json v        = read_json_file(dir.file("v.json"));
   const json& m = v["summary"]["median_abs_error_pct"];
   std::printf("[lab] %s: median |error| IOPS %.1f %%, clat mean %.1f %%, p99 %.1f %% (fitted and validated on the "
               "same %zu runs)\n",
@@ -72,21 +72,19 @@ TEST_P(LabTraces, ImportedBundlePassesEveryStructureCheck)
     EXPECT_GT(r["predicted"]["iops"].get<double>(), 0) << r.dump();
 }
 
-INSTANTIATE_TEST_SUITE_P(All, LabTraces,
-                         ::testing::Values(LabSet{"xen-lab-tcg/blkfront-max-queues-1", 1, true},
-                                           LabSet{"xen-lab-tcg/blkfront-max-queues-4", 4, true},
-                                           LabSet{"qemu-lab-tcg/native_q1", 1, false},
-                                           LabSet{"qemu-lab-tcg/native_q2", 2, false},
-                                           LabSet{"qemu-lab-tcg/iouring_q2", 2, false},
-                                           LabSet{"qemu-lab-tcg/threads_q2", 2, false},
-                                           LabSet{"qemu-lab-tcg/native_q2_iot", 2, false}),
-                         [](const auto& info) {
-                           std::string n = info.param.folder.substr(info.param.folder.find('/') + 1);
-                           for (auto& c : n)
-                             if (c == '-')
-                               c = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    All, LabTraces,
+    ::testing::Values(LabSet{"xen-lab-tcg/blkfront-max-queues-1", 1, true},
+                      LabSet{"xen-lab-tcg/blkfront-max-queues-4", 4, true}, LabSet{"qemu-lab-tcg/native_q1", 1, false},
+                      LabSet{"qemu-lab-tcg/native_q2", 2, false}, LabSet{"qemu-lab-tcg/iouring_q2", 2, false},
+                      LabSet{"qemu-lab-tcg/threads_q2", 2, false}, LabSet{"qemu-lab-tcg/native_q2_iot", 2, false}),
+    [](const ::testing::TestParamInfo<LabSet>& param_info) {
+      std::string n = param_info.param.folder.substr(param_info.param.folder.find('/') + 1);
+      for (auto& c : n)
+        if (c == '-')
+          c = '_';
+      return n;
+    });
 
 TEST(LabTraces, ImportRejectsAFolderThatIsNotALabRun)
 {

@@ -20,8 +20,7 @@ json components(const XenSetup& s)
           {"dom0", {{"type", "cpu.host"}, {"cores", s.dom0_cores}}},
           {"domU", {{"type", "guest.vm"}, {"vcpus", s.vcpus}, {"pcpus", "host"}}},
           {"fio",
-           {{"type", "job.fio"}, {"vm", "domU"}, {"numjobs", s.numjobs}, {"iodepth", s.iodepth},
-            {"target", "blkmq"}}},
+           {{"type", "job.fio"}, {"vm", "domU"}, {"numjobs", s.numjobs}, {"iodepth", s.iodepth}, {"target", "blkmq"}}},
           {"blkmq", {{"type", "blk_mq"}, {"vm", "domU"}, {"target", "xvda"}}},
           {"xvda", front},
           {"vbd", back},
@@ -30,8 +29,8 @@ json components(const XenSetup& s)
 
 json run(const XenSetup& s, double duration = 0.02)
 {
-  json doc = {{"name", "xen"}, {"seed", 3}, {"duration_s", duration}, {"warmup_s", 0.002},
-              {"components", components(s)}};
+  json doc = {
+      {"name", "xen"}, {"seed", 3}, {"duration_s", duration}, {"warmup_s", 0.002}, {"components", components(s)}};
   Simulation sim(scenario_from_json(doc, "xen"));
   json r = sim.run();
   require_conservation(r);
@@ -187,10 +186,10 @@ TEST(XenBlk, EveryRingAccountsForItsRequests)
 TEST(XenBlk, ABackendWithoutFrontendIsBadInput)
 {
   pvsim::test::TempDir dir;
-  json comps = components(XenSetup{});
+  json comps     = components(XenSetup{});
   comps["spare"] = {{"type", "xen.blkback"}, {"cpus", "dom0"}, {"target", "nullb0"}};
-  auto f = dir.write("s.json", json{{"duration", "1ms"}, {"components", comps}}.dump());
-  auto r = pvsim::test::run_pvsim("check " + f);
+  auto f         = dir.write("s.json", json{{"duration", "1ms"}, {"components", comps}}.dump());
+  auto r         = pvsim::test::run_pvsim("check " + f);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("/components/spare"), std::string::npos) << r.output;
 }
@@ -199,11 +198,11 @@ TEST(XenBlk, ARequestOfMoreThanElevenSegmentsAlsoGrantsItsIndirectPage)
 {
   // 64 KiB = 16 segments > BLKIF_MAX_SEGMENTS_PER_REQUEST: BLKIF_OP_INDIRECT with one indirect page, 17 grants.
   XenSetup s;
-  s.back = {{"feature_persistent", false}, {"map_segment_cpu", "10us"}, {"request_cpu", "0us"},
-            {"response_cpu", "0us"}, {"wakeup_cpu", "0us"}, {"notify_cpu", "0us"}};
-  json comps = components(s);
+  s.back             = {{"feature_persistent", false}, {"map_segment_cpu", "10us"}, {"request_cpu", "0us"},
+                        {"response_cpu", "0us"},       {"wakeup_cpu", "0us"},       {"notify_cpu", "0us"}};
+  json comps         = components(s);
   comps["fio"]["bs"] = "64KiB";
-  json doc  = {{"name", "xen"}, {"seed", 3}, {"duration_s", 0.02}, {"warmup_s", 0.002}, {"components", comps}};
+  json doc           = {{"name", "xen"}, {"seed", 3}, {"duration_s", 0.02}, {"warmup_s", 0.002}, {"components", comps}};
   Simulation sim(scenario_from_json(doc, "xen"));
   json r = sim.run();
   require_conservation(r);

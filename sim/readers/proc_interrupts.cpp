@@ -157,7 +157,7 @@ std::vector<QueueIrq> queue_irqs(const std::string& kind, const ProcInterrupts& 
     return t;
   };
   std::string chosen = name;
-  bool named = std::find(devices.begin(), devices.end(), name) != devices.end();
+  bool named         = std::find(devices.begin(), devices.end(), name) != devices.end();
   if (not named and not devices.empty()) {
     chosen = devices.front();
     for (const auto& dev : devices)
@@ -172,10 +172,10 @@ std::vector<QueueIrq> queue_irqs(const std::string& kind, const ProcInterrupts& 
     if (h.device != chosen)
       continue;
     QueueIrq q;
-    q.queue     = h.queue >= 0 ? h.queue : next_blkif++;
-    q.irq       = h.line->irq;
-    q.action    = h.line->action;
-    q.direction = h.direction;
+    q.queue                          = h.queue >= 0 ? h.queue : next_blkif++;
+    q.irq                            = h.line->irq;
+    q.action                         = h.line->action;
+    q.direction                      = h.direction;
     std::vector<std::uint64_t> delta = h.line->count;
     if (before) {
       const IrqLine* b = before->find(h.line->irq);

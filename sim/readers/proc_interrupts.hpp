@@ -49,9 +49,9 @@ struct QueueIrq {
   int queue = 0;
   std::string irq;
   std::string action;
-  std::string direction;     // "" for block devices; "tx", "rx" or "txrx" (shared channel) for netfront
-  int bound_cpu = -1;        // the CPU that took most interrupts; -1 when none was taken
-  double bound_share = 0;    // its share of them (1: all on one CPU)
+  std::string direction;         // "" for block devices; "tx", "rx" or "txrx" (shared channel) for netfront
+  int bound_cpu            = -1; // the CPU that took most interrupts; -1 when none was taken
+  double bound_share       = 0;  // its share of them (1: all on one CPU)
   std::uint64_t interrupts = 0;
 };
 

@@ -41,9 +41,9 @@ TEST(ProcInterrupts, DeltaBetweenSnapshotsPicksTheCpuThatTookThem)
                        "vif0-q0-rx\n 32: 7 0 xen-dyn -event vif0-q1\n";
   std::string after  = "  CPU0 CPU1\n 30: 100 905 xen-dyn-lateeoi -event vif0-q0-tx\n 31: 30 10 xen-dyn-lateeoi -event "
                        "vif0-q0-rx\n 32: 7 0 xen-dyn -event vif0-q1\n";
-  auto b    = parse_proc_interrupts(before, "before");
-  auto a    = parse_proc_interrupts(after, "after");
-  auto irqs = queue_irqs("xen-netfront", a, &b);
+  auto b             = parse_proc_interrupts(before, "before");
+  auto a             = parse_proc_interrupts(after, "after");
+  auto irqs          = queue_irqs("xen-netfront", a, &b);
   ASSERT_EQ(irqs.size(), 3u);
   EXPECT_EQ(irqs[0].direction, "rx");
   EXPECT_EQ(irqs[0].bound_cpu, 0);
@@ -59,9 +59,9 @@ TEST(ProcInterrupts, DeltaBetweenSnapshotsPicksTheCpuThatTookThem)
 TEST(ProcInterrupts, OfTwoVirtioDisksTheBusyOneIsTakenUnlessNamed)
 {
   // The lab's guest: virtio0 is the disk under test, virtio1 the small disk that carries the results out.
-  auto p = parse_proc_interrupts("CPU0\n 1: 5 PCI-MSI x virtio0-req.0\n 2: 900 PCI-MSI x virtio1-req.0\n"
-                                 " 3: 7 PCI-MSI x virtio1-req.1\n",
-                                 "f");
+  auto p         = parse_proc_interrupts("CPU0\n 1: 5 PCI-MSI x virtio0-req.0\n 2: 900 PCI-MSI x virtio1-req.0\n"
+                                                 " 3: 7 PCI-MSI x virtio1-req.1\n",
+                                         "f");
   bool ambiguous = false;
   auto irqs      = queue_irqs("virtio-blk", p, nullptr, "", &ambiguous);
   EXPECT_TRUE(ambiguous);
@@ -75,7 +75,7 @@ TEST(ProcInterrupts, OfTwoVirtioDisksTheBusyOneIsTakenUnlessNamed)
 
 TEST(ProcInterrupts, NetfrontChannelsAreNamedAfterTheVifHandle)
 {
-  auto p    = read_proc_interrupts(std::string(PVSIM_SOURCE_DIR) + "/tests/data/bundle/xen-net-q4/interrupts/after.txt");
+  auto p = read_proc_interrupts(std::string(PVSIM_SOURCE_DIR) + "/tests/data/bundle/xen-net-q4/interrupts/after.txt");
   auto irqs = queue_irqs("xen-netfront", p, nullptr, "vif0");
   ASSERT_EQ(irqs.size(), 8u);
   EXPECT_EQ(irqs[0].action, "vif0-q0-rx");
