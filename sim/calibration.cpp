@@ -2,6 +2,7 @@
 #include "sim/calibration.hpp"
 
 #include "models/aio_engine.hpp"
+#include "models/fio_job.hpp"
 #include "models/qemu_iothread.hpp"
 #include "models/virtio_blk.hpp"
 #include "sim/input_error.hpp"
@@ -254,10 +255,15 @@ json calibrate(const std::vector<std::string>& trace_files)
         kick          = std::max(0.0, slat1 - *submit);
         p["kick_cpu"] = param(*kick, "slat at iodepth 1 (async) - submit_cpu", names(qd1_async));
       } else {
-        submit = slat1;
+        // No deeper run: the part of the iodepth-1 slat that depth removes (the kick) cannot be measured; the
+        // submission keeps the model's default and the kick takes the rest.
+        submit = std::min(slat1, FioJobParams{}.submit_cpu_s);
+        kick   = slat1 - *submit;
         p["submit_cpu"] =
-            param(*submit, "slat at iodepth 1 (no deeper async run: includes the kick)", names(qd1_async));
-        not_fitted.push_back(dir + ".kick_cpu: needs an async run deeper than iodepth 1 (left in submit_cpu)");
+            param(*submit, "no deeper async run: job.fio's default (capped by the iodepth-1 slat)", names(qd1_async));
+        p["kick_cpu"] = param(*kick, "slat at iodepth 1 - submit_cpu (the default: no deeper run)", names(qd1_async));
+        not_fitted.push_back(dir + ".submit_cpu: needs an async run deeper than iodepth 1 (the default is used, the "
+                                   "rest of the iodepth-1 slat is taken as the kick)");
       }
     }
     if (not qd1.empty()) {
@@ -269,10 +275,16 @@ json calibrate(const std::vector<std::string>& trace_files)
       if (not v.empty()) {
         double side = median(v);
         if (not complete) {
-          complete = side;
-          p["complete_cpu"] =
-              param(*complete, "cpu_per_io - slat at iodepth 1 (no deep run: includes the interrupt)", names(qd1));
-          not_fitted.push_back(dir + ".wakeup_cpu: needs a deep async run to tell it from complete_cpu");
+          // No deep run: reaping keeps the model's default, the wake-up (which depth removes) takes the rest.
+          complete          = std::min(side, FioJobParams{}.complete_cpu_s);
+          wakeup            = side - *complete;
+          p["complete_cpu"] = param(*complete,
+                                    "no deep run: job.fio's default (capped by cpu_per_io - slat at "
+                                    "iodepth 1)",
+                                    names(qd1));
+          p["wakeup_cpu"]   = param(*wakeup, "cpu_per_io - slat - complete_cpu (the default) at iodepth 1", names(qd1));
+          not_fitted.push_back(dir + ".complete_cpu: needs a deep async run (the default is used, the rest of the "
+                                     "iodepth-1 CPU is taken as the wake-up)");
         } else {
           wakeup          = std::max(0.0, side - *complete);
           p["wakeup_cpu"] = param(*wakeup, "cpu_per_io - slat - complete_cpu at iodepth 1", names(qd1));

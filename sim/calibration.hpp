@@ -9,7 +9,9 @@
  * - submit_cpu (job.fio): the slat mean of the async run (libaio, io_uring...) with the most requests in flight: there
  *   the device is busy, kicks are suppressed (EVENT_IDX) and slat is the submission path alone.
  * - kick_cpu (virtio.blk, the VM exit of a notification): slat mean of the async iodepth-1 runs (every request kicks)
- *   minus submit_cpu. Without a deep run the two cannot be told apart: submit_cpu = that slat, kick_cpu not fitted.
+ *   minus submit_cpu. Without a deep run the two cannot be told apart: submit_cpu keeps job.fio's default and the
+ *   kick takes the rest of the slat (what depth removes; likewise complete_cpu keeps its default and wakeup_cpu
+ *   takes the rest of fio's CPU per I/O at iodepth 1).
  * - complete_cpu (job.fio): cpu_per_io − slat at the deepest async run (completions reaped in batches).
  * - wakeup_cpu (job.fio, paid when a completion finds the thread asleep in io_getevents): cpu_per_io − slat −
  *   complete_cpu at iodepth 1,
