@@ -10,8 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -59,7 +57,7 @@ json net_scenario(const bundle::Bundle& b, const bundle::NetRun& run, const bund
             {"dom0", link}}}};
 }
 
-/** Runs each scenario in its own `pvsim run` child, `parallel` at a time; returns the results documents. */
+/** Simulates each scenario in its own process; returns the results documents. */
 std::vector<json> simulate(const std::vector<json>& scenarios, const Options& opt, const fs::path& tmp,
                            const std::string& tag)
 {
@@ -69,34 +67,7 @@ std::vector<json> simulate(const std::vector<json>& scenarios, const Options& op
     outs.push_back((tmp / (tag + std::to_string(i))).string());
     std::ofstream(files.back()) << scenarios[i].dump(2) << "\n";
   }
-  std::vector<int> status(scenarios.size(), -1);
-  std::size_t next = 0, running = 0;
-  std::vector<std::pair<pid_t, std::size_t>> live;
-  while (next < scenarios.size() or running > 0) {
-    while (next < scenarios.size() and running < static_cast<std::size_t>(std::max(1, opt.parallel))) {
-      pid_t pid = fork();
-      if (pid < 0)
-        throw std::runtime_error("fork failed");
-      if (pid == 0) {
-        execl(opt.pvsim_exe.c_str(), opt.pvsim_exe.c_str(), "run", files[next].c_str(), "-o", outs[next].c_str(), "-q",
-              static_cast<char*>(nullptr));
-        _exit(127);
-      }
-      live.emplace_back(pid, next++);
-      running++;
-    }
-    int st    = 0;
-    pid_t pid = waitpid(-1, &st, 0);
-    if (pid < 0)
-      break;
-    for (auto it = live.begin(); it != live.end(); ++it)
-      if (it->first == pid) {
-        status[it->second] = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-        live.erase(it);
-        running--;
-        break;
-      }
-  }
+  std::vector<int> status = run_simulations(opt.pvsim_exe, files, outs, opt.parallel);
   std::vector<json> results;
   for (std::size_t i = 0; i < scenarios.size(); ++i) {
     if (status[i] != 0)

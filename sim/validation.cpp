@@ -79,24 +79,6 @@ double kick_share(const json& results)
   return kicks + suppressed > 0 ? kicks / (kicks + suppressed) : 1.0;
 }
 
-struct Child {
-  pid_t pid = -1;
-  std::string dir;
-};
-
-Child spawn_run(const std::string& exe, const std::string& scenario_file, const std::string& outdir)
-{
-  pid_t pid = fork();
-  if (pid < 0)
-    throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    execl(exe.c_str(), exe.c_str(), "run", scenario_file.c_str(), "-o", outdir.c_str(), "-q",
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return {pid, outdir};
-}
-
 } // namespace
 
 double median_abs(std::vector<double> values)
@@ -113,6 +95,38 @@ double median_abs(std::vector<double> values)
 double error_pct(double predicted, double measured)
 {
   return measured != 0 ? (predicted - measured) / measured * 100.0 : 0.0;
+}
+
+std::vector<int> run_simulations(const std::string& pvsim_exe, const std::vector<std::string>& scenario_files,
+                                 const std::vector<std::string>& out_dirs, int parallel)
+{
+  std::vector<int> status(scenario_files.size(), -1);
+  std::size_t next = 0, running = 0;
+  std::map<pid_t, std::size_t> live;
+  while (next < scenario_files.size() or running > 0) {
+    while (next < scenario_files.size() and running < static_cast<std::size_t>(std::max(1, parallel))) {
+      pid_t pid = fork();
+      if (pid < 0)
+        throw std::runtime_error("fork failed");
+      if (pid == 0) {
+        execl(pvsim_exe.c_str(), pvsim_exe.c_str(), "run", scenario_files[next].c_str(), "-o", out_dirs[next].c_str(),
+              "-q", static_cast<char*>(nullptr));
+        _exit(127);
+      }
+      live[pid] = next++;
+      running++;
+    }
+    int st    = 0;
+    pid_t pid = waitpid(-1, &st, 0);
+    if (pid < 0)
+      break;
+    if (live.count(pid)) {
+      status[live[pid]] = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+      live.erase(pid);
+      running--;
+    }
+  }
+  return status;
 }
 
 json run_validation(const Options& opt)
@@ -194,26 +208,13 @@ json run_validation(const Options& opt)
     std::ofstream(items[i].scenario) << scen.dump(2) << "\n";
   }
   // One child per trace, `parallel` at a time.
-  std::vector<int> status(items.size(), -1);
-  std::size_t next = 0, running = 0;
-  std::map<pid_t, std::size_t> live;
-  while (next < items.size() or running > 0) {
-    while (next < items.size() and running < static_cast<std::size_t>(std::max(1, opt.parallel))) {
-      Child c     = spawn_run(opt.pvsim_exe, items[next].scenario, items[next].outdir);
-      live[c.pid] = next++;
-      running++;
-    }
-    int st    = 0;
-    pid_t pid = waitpid(-1, &st, 0);
-    if (pid < 0)
-      break;
-    if (live.count(pid)) {
-      status[live[pid]] = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-      live.erase(pid);
-      running--;
-    }
+  std::vector<std::string> files, outs;
+  for (const auto& it : items) {
+    files.push_back(it.scenario);
+    outs.push_back(it.outdir);
   }
-  json runs = json::array();
+  std::vector<int> status = run_simulations(opt.pvsim_exe, files, outs, opt.parallel);
+  json runs               = json::array();
   std::map<std::string, std::vector<double>> errs;
   for (std::size_t i = 0; i < items.size(); ++i) {
     const auto& it = items[i];

@@ -46,6 +46,11 @@ double median_abs(std::vector<double> values);
 /** (predicted − measured) / measured × 100; 0 when measured is 0. */
 double error_pct(double predicted, double measured);
 
+/** Runs `pvsim_exe run SCENARIO -o OUT -q` for each scenario file (SimGrid allows one simulation per process),
+ * `parallel` at a time; returns each child's exit status (128 when it did not exit normally). */
+std::vector<int> run_simulations(const std::string& pvsim_exe, const std::vector<std::string>& scenario_files,
+                                 const std::vector<std::string>& out_dirs, int parallel);
+
 /** Runs the validation; returns the full document ("runs" with baselines and CDF points, "summary", "table"). */
 json run_validation(const Options& opt);
 /** The --json document: exactly {"runs": [{"trace", "measured", "predicted", "error_pct"}], "summary"}. */
