@@ -738,6 +738,22 @@ std::vector<int> sorted_unique(std::vector<int> cpus)
 
 } // namespace
 
+std::vector<int> managed_irq_cpus(const std::vector<std::vector<int>>& queue_cpus, int cpus)
+{
+  std::vector<int> managed(static_cast<std::size_t>(std::max(cpus, 0)), 0), out;
+  for (const auto& mask : queue_cpus) {
+    int best = -1;
+    for (int c : mask)
+      if (c >= 0 and c < cpus and
+          (best < 0 or managed[static_cast<std::size_t>(c)] <= managed[static_cast<std::size_t>(best)]))
+        best = c;
+    if (best >= 0)
+      managed[static_cast<std::size_t>(best)]++;
+    out.push_back(best);
+  }
+  return out;
+}
+
 std::string format_cpu_list(const std::vector<int>& cpus)
 {
   std::vector<int> s = sorted_unique(cpus);

@@ -105,6 +105,11 @@ std::vector<int> linux_sort_order(const std::vector<unsigned>& counts);
 /** For each hardware queue, its CPUs in ascending order: what /sys/block/<dev>/mq/<n>/cpu_list lists. */
 std::vector<std::vector<int>> cpus_of_queue(const std::vector<int>& map, int nr_hw_queues);
 
+/** The CPU each queue's managed interrupt lands on, queues in order: irq_matrix_alloc_managed()
+ * (kernel/irq/matrix.c, matrix_find_best_cpu_managed()) takes the CPU of the queue's mask with the fewest managed
+ * vectors so far, the last one on a tie. `queue_cpus` as cpus_of_queue() gives them; `cpus` CPUs in all. */
+std::vector<int> managed_irq_cpus(const std::vector<std::vector<int>>& queue_cpus, int cpus);
+
 /** A CPU list in Linux's cpulist format ("%*pbl", /sys/devices/system/cpu/online): ranges, "0-3,8". */
 std::string format_cpu_list(const std::vector<int>& cpus);
 /** A CPU list as blk-mq's cpu_list attribute prints it (blk_mq_hw_sysfs_cpus_show()): "0, 1, 2, 3". */

@@ -1,5 +1,7 @@
 #include "models/virtio_blk.hpp"
 
+#include "models/blk_mq_map.hpp"
+
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
 
@@ -190,33 +192,32 @@ void VirtioBlk::connect()
   // virtblk_probe: queue_depth = num_free, halved without indirect descriptors.
   depth_ = p_.indirect_desc ? size : size / 2;
   // group_cpus_evenly(nr) over the vCPUs: contiguous groups, the first (vcpus % nr) one larger.
-  int first = 0;
-  std::vector<int> managed_on_cpu(static_cast<std::size_t>(vcpus), 0);
+  std::vector<std::vector<int>> groups(static_cast<std::size_t>(nr));
+  for (int q = 0, first = 0; q < nr; ++q) {
+    int size_q = vcpus / nr + (q < vcpus % nr ? 1 : 0);
+    for (int c = first; c < first + size_q; ++c)
+      groups[static_cast<std::size_t>(q)].push_back(c);
+    first += size_q;
+  }
+  std::vector<int> managed = managed_irq_cpus(groups, vcpus);
+  if (not p_.irq_vcpus.empty() and p_.irq_vcpus.size() != static_cast<std::size_t>(nr))
+    fail("lists " + std::to_string(p_.irq_vcpus.size()) + " vCPUs for " + std::to_string(nr) + " virtqueues",
+         "irq_vcpus");
   for (int q = 0; q < nr; ++q) {
+    auto qi      = static_cast<std::size_t>(q);
     auto vq      = std::make_unique<Queue>(size, p_.event_idx);
-    vq->iothread = iothreads[static_cast<std::size_t>(q) % iothreads.size()];
-    int group    = vcpus / nr + (q < vcpus % nr ? 1 : 0);
-    vq->irq_vcpu = p_.irq_affinity == "spread" ? first : 0;
-    if (p_.irq_affinity == "managed") {
-      // irq_matrix_alloc_managed(): the group's CPU with the fewest managed vectors, ties to the last one.
-      int best = first;
-      for (int c = first; c < first + group; ++c)
-        if (managed_on_cpu[static_cast<std::size_t>(c)] <= managed_on_cpu[static_cast<std::size_t>(best)])
-          best = c;
-      managed_on_cpu[static_cast<std::size_t>(best)]++;
-      vq->irq_vcpu = best;
-    }
+    vq->iothread = iothreads[qi % iothreads.size()];
     if (not p_.irq_vcpus.empty()) {
-      if (p_.irq_vcpus.size() != static_cast<std::size_t>(nr))
-        fail("lists " + std::to_string(p_.irq_vcpus.size()) + " vCPUs for " + std::to_string(nr) + " virtqueues",
+      if (p_.irq_vcpus[qi] >= vcpus)
+        fail("vCPU " + std::to_string(p_.irq_vcpus[qi]) + " does not exist (the guest has " + std::to_string(vcpus) +
+                 ")",
              "irq_vcpus");
-      if (p_.irq_vcpus[static_cast<std::size_t>(q)] >= vcpus)
-        fail("vCPU " + std::to_string(p_.irq_vcpus[static_cast<std::size_t>(q)]) + " does not exist (the guest has " +
-                 std::to_string(vcpus) + ")",
-             "irq_vcpus");
-      vq->irq_vcpu = static_cast<int>(p_.irq_vcpus[static_cast<std::size_t>(q)]);
+      vq->irq_vcpu = static_cast<int>(p_.irq_vcpus[qi]);
+    } else if (p_.irq_affinity == "managed") {
+      vq->irq_vcpu = managed[qi];
+    } else {
+      vq->irq_vcpu = p_.irq_affinity == "spread" ? groups[qi].front() : 0;
     }
-    first += group;
     vq->iothread->attach(*this, *device_);
     vqs_.push_back(std::move(vq));
   }

@@ -562,15 +562,7 @@ json check_structure(const Bundle& b)
       for (int q = 0; q < d.hw_queues; ++q)
         expected.push_back(balance.bind());
     } else {
-      std::vector<int> managed(static_cast<std::size_t>(b.vcpus), 0);
-      for (const auto& cpus : model) {
-        int best = cpus.front();
-        for (int c : cpus)
-          if (managed[static_cast<std::size_t>(c)] <= managed[static_cast<std::size_t>(best)])
-            best = c;
-        managed[static_cast<std::size_t>(best)]++;
-        expected.push_back(best);
-      }
+      expected = managed_irq_cpus(model, b.vcpus);
     }
     for (const auto& q : irqs) {
       if (q.interrupts == 0) {

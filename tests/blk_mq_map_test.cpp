@@ -490,3 +490,10 @@ TEST(ObservedQueueMaps, FirecrackerVirtioGuestWithTwoVcpusAndOneQueuePutsBothOnI
 {
   expect_default_policy_reproduces("virtio-vm-1q/device.txt");
 }
+
+TEST(ManagedIrqCpus, EachVectorTakesTheLeastLoadedCpuOfItsMaskTheLastOnATie)
+{
+  EXPECT_EQ(pvsim::managed_irq_cpus({{0, 1}}, 2), (std::vector<int>{1}));
+  EXPECT_EQ(pvsim::managed_irq_cpus({{0, 1}, {0, 1}, {0, 1}}, 2), (std::vector<int>{1, 0, 1}));
+  EXPECT_EQ(pvsim::managed_irq_cpus({{0}, {1}, {2, 3}}, 4), (std::vector<int>{0, 1, 3}));
+}
