@@ -118,6 +118,7 @@ std::vector<QueueIrq> queue_irqs(const std::string& kind, const ProcInterrupts& 
     int queue;
     std::string direction;
     const IrqLine* line;
+    std::vector<std::uint64_t> delta = {}; // per CPU, since `before` (or since boot)
   };
   std::vector<Hit> hits;
   static const std::regex virtio_re(R"((virtio\d+)-req\.(\d+))");
@@ -139,6 +140,14 @@ std::vector<QueueIrq> queue_irqs(const std::string& kind, const ProcInterrupts& 
       hits.push_back({m[1], std::stoi(m[2]), m[3].matched ? m[3].str() : "txrx", &l});
     }
   }
+  // Where each line's interrupts went between the snapshots.
+  for (auto& h : hits) {
+    h.delta          = h.line->count;
+    const IrqLine* b = before ? before->find(h.line->irq) : nullptr;
+    if (b and b->action == h.line->action)
+      for (std::size_t c = 0; c < h.delta.size() and c < b->count.size(); ++c)
+        h.delta[c] = h.delta[c] >= b->count[c] ? h.delta[c] - b->count[c] : 0;
+  }
   // Choose the device.
   std::vector<std::string> devices;
   for (const auto& h : hits)
@@ -148,12 +157,9 @@ std::vector<QueueIrq> queue_irqs(const std::string& kind, const ProcInterrupts& 
   auto taken = [&](const std::string& dev) {
     std::uint64_t t = 0;
     for (const auto& h : hits)
-      if (h.device == dev) {
-        t += h.line->total();
-        if (before)
-          if (const IrqLine* b = before->find(h.line->irq); b and b->action == h.line->action)
-            t -= std::min(t, b->total());
-      }
+      if (h.device == dev)
+        for (auto c : h.delta)
+          t += c;
     return t;
   };
   std::string chosen = name;
@@ -172,22 +178,15 @@ std::vector<QueueIrq> queue_irqs(const std::string& kind, const ProcInterrupts& 
     if (h.device != chosen)
       continue;
     QueueIrq q;
-    q.queue                          = h.queue >= 0 ? h.queue : next_blkif++;
-    q.irq                            = h.line->irq;
-    q.action                         = h.line->action;
-    q.direction                      = h.direction;
-    std::vector<std::uint64_t> delta = h.line->count;
-    if (before) {
-      const IrqLine* b = before->find(h.line->irq);
-      if (b and b->action == h.line->action)
-        for (std::size_t c = 0; c < delta.size() and c < b->count.size(); ++c)
-          delta[c] = delta[c] >= b->count[c] ? delta[c] - b->count[c] : 0;
-    }
+    q.queue             = h.queue >= 0 ? h.queue : next_blkif++;
+    q.irq               = h.line->irq;
+    q.action            = h.line->action;
+    q.direction         = h.direction;
     std::uint64_t total = 0, best = 0;
-    for (std::size_t c = 0; c < delta.size(); ++c) {
-      total += delta[c];
-      if (delta[c] > best) {
-        best        = delta[c];
+    for (std::size_t c = 0; c < h.delta.size(); ++c) {
+      total += h.delta[c];
+      if (h.delta[c] > best) {
+        best        = h.delta[c];
         q.bound_cpu = static_cast<int>(c);
       }
     }
