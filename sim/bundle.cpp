@@ -79,6 +79,15 @@ std::optional<JsonNode> object_at(const JsonNode& parent, const std::string& key
   return n;
 }
 
+/** A run's optional /proc/interrupts files around it (interrupts_before, interrupts_after). */
+void read_interrupt_files(const JsonNode& run, const std::string& dir, std::string& before, std::string& after)
+{
+  if (has(run, "interrupts_before"))
+    before = existing_file(run.child("interrupts_before"), dir);
+  if (has(run, "interrupts_after"))
+    after = existing_file(run.child("interrupts_after"), dir);
+}
+
 } // namespace
 
 const Guest* find_guest(const Bundle& b, const std::string& role)
@@ -95,6 +104,13 @@ const Device* Bundle::device(const std::string& name) const
     if (d.name == name)
       return &d;
   return nullptr;
+}
+
+const Device* Bundle::device_of(const Run& run) const
+{
+  if (not run.device.empty())
+    return device(run.device);
+  return devices.size() == 1 ? &devices.front() : nullptr;
 }
 
 Bundle read_bundle(const std::string& dir)
@@ -184,10 +200,7 @@ Bundle read_bundle(const std::string& dir)
         run.direction = string_of(r.child("direction"));
       if (has(r, "duration_s"))
         run.duration_s = number_of(r.child("duration_s"), 0);
-      if (has(r, "interrupts_before"))
-        run.interrupts_before = existing_file(r.child("interrupts_before"), dir);
-      if (has(r, "interrupts_after"))
-        run.interrupts_after = existing_file(r.child("interrupts_after"), dir);
+      read_interrupt_files(r, dir, run.interrupts_before, run.interrupts_after);
       b.net_runs.push_back(run);
     }
   }
@@ -233,10 +246,7 @@ Bundle read_bundle(const std::string& dir)
       if (not b.device(run.device))
         r.child("device").fail("no device \"" + run.device + "\" in /devices");
     }
-    if (has(r, "interrupts_before"))
-      run.interrupts_before = existing_file(r.child("interrupts_before"), dir);
-    if (has(r, "interrupts_after"))
-      run.interrupts_after = existing_file(r.child("interrupts_after"), dir);
+    read_interrupt_files(r, dir, run.interrupts_before, run.interrupts_after);
     b.runs.push_back(run);
   }
 
@@ -313,12 +323,11 @@ Bundle read_bundle(const std::string& dir)
 
 json guest_for_run(const Bundle& b, const Run& run, const json& fallback, std::vector<std::string>& notes)
 {
-  json g = {{"vcpus", b.vcpus},
-            {"hw_queues", fallback.value("hw_queues", 1)},
-            {"tags", fallback.value("tags", 128)},
-            {"estimated", "from the bundle " + b.manifest_file}};
-  const Device* dev =
-      run.device.empty() ? (b.devices.size() == 1 ? &b.devices.front() : nullptr) : b.device(run.device);
+  json g            = {{"vcpus", b.vcpus},
+                       {"hw_queues", fallback.value("hw_queues", 1)},
+                       {"tags", fallback.value("tags", 128)},
+                       {"estimated", "from the bundle " + b.manifest_file}};
+  const Device* dev = b.device_of(run);
   if (dev == nullptr or dev->queues.empty()) {
     notes.push_back(
         run.rel + ": no blk-mq layout of its device in the bundle: " + std::to_string(g["hw_queues"].get<int>()) +

@@ -115,6 +115,8 @@ struct Bundle {
 
   /** The device called `name`, or nullptr. */
   const Device* device(const std::string& name) const;
+  /** The device a run measured: the one it names, else the only one, else nullptr. */
+  const Device* device_of(const Run& run) const;
 };
 
 /** Reads DIR/manifest.json. Throws InputError naming the manifest and the JSON pointer of the first problem (missing

@@ -14,13 +14,6 @@ void note_once(std::vector<std::string>& notes, const std::string& n)
     notes.push_back(n);
 }
 
-const Device* device_of(const Bundle& b, const Run& run)
-{
-  if (not run.device.empty())
-    return b.device(run.device);
-  return b.devices.size() == 1 ? &b.devices.front() : nullptr;
-}
-
 int log2_exact(int v)
 {
   int k = 0;
@@ -64,7 +57,7 @@ json scenario_for_bundle_run(const json& device, const Bundle& b, const Run& run
   run_device["guest"] = guest;
   json doc            = calibration::scenario_for_run(run_device, facts, duration_s, warmup_s, seed);
   json& comps         = doc["components"];
-  const Device* dev   = device_of(b, run);
+  const Device* dev   = b.device_of(run);
   std::vector<std::string> irq_notes;
   std::vector<int> irq_vcpus;
   if (dev) {
