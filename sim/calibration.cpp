@@ -7,6 +7,7 @@
 #include "models/virtio_blk.hpp"
 #include "sim/input_error.hpp"
 #include "sim/scenario.hpp"
+#include "sim/validation.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -54,15 +55,6 @@ double fixed_path_s()
   QemuIothreadParams t;
   return v.kick_latency_s + t.wakeup_cpu_s + v.request_cpu_s + t.io_submit_cpu_s + t.iocb_cpu_s + v.used_cpu_s +
          v.notify_cpu_s + v.irq_latency_s + v.irq_cpu_s + v.complete_cpu_s;
-}
-
-double median(std::vector<double> v);
-
-double median_abs_pct(std::vector<double> v)
-{
-  for (double& x : v)
-    x = std::abs(x);
-  return median(v);
 }
 
 double median(std::vector<double> v)
@@ -337,8 +329,8 @@ json calibrate(const std::vector<std::string>& trace_files)
           if (job_cpu > 0)
             e_vcpu.push_back((std::min(n / r1, r->numjobs / job_cpu) - r->iops) / r->iops * 100);
         }
-        double et = median_abs_pct(e_thread), ed = median_abs_pct(e_device);
-        double ev    = e_vcpu.empty() ? 1e300 : median_abs_pct(e_vcpu);
+        double et = validation::median_abs(e_thread), ed = validation::median_abs(e_device);
+        double ev    = e_vcpu.empty() ? 1e300 : validation::median_abs(e_vcpu);
         vcpu_bound   = not e_vcpu.empty() and ev < et and ev < ed;
         device_bound = not vcpu_bound and not e_device.empty() and ed < et;
         json errs    = {{"thread", et}, {"device", ed}};
