@@ -3,7 +3,7 @@
  * broken manifests (exit 2 naming the JSON pointer). */
 #include "sim/bundle.hpp"
 #include "sim/scenario.hpp"
-#include "tests/cli_support.hpp"
+#include "tests/json_support.hpp"
 
 #include <filesystem>
 #include <functional>
@@ -72,18 +72,6 @@ TEST(Bundle, ValidateFixtureQemu)
   }
   EXPECT_NE(read_file(dir.file("rep/report.md")).find("## Bundle"), std::string::npos);
 }
-
-namespace {
-/** The checks whose description contains `what`. */
-std::vector<json> checks_about(const json& bundle, const std::string& what)
-{
-  std::vector<json> out;
-  for (const auto& c : bundle["checks"])
-    if (c["check"].get<std::string>().find(what) != std::string::npos)
-      out.push_back(c);
-  return out;
-}
-} // namespace
 
 TEST(Bundle, XenStructureChecksPassOnTheRealDomU)
 {

@@ -3,7 +3,7 @@
  * Published shape (Xen multi-queue netfront/netback, Linux 3.16, 2014, 10 GbE, as stated in issue 4): one queue tops
  * out near 6 Gbit/s of aggregate TCP throughput however many streams; with several queues the streams reach the
  * line rate (9.41 Gbit/s of goodput on 10 GbE); the CPU work spreads over the vCPUs rather than shrinking. */
-#include "cli_support.hpp"
+#include "json_support.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -11,17 +11,6 @@ using namespace pvsim::test;
 using nlohmann::json;
 
 namespace {
-json run_scenario(const std::string& scenario, const std::vector<std::string>& sets)
-{
-  TempDir dir;
-  std::string cmd = "run -q " + source_dir() + "/scenarios/" + scenario + " -o " + dir.file("o");
-  for (const auto& s : sets)
-    cmd += " --set " + s;
-  auto r = run_pvsim(cmd);
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  return json::parse(read_file(dir.file("o/results.json")));
-}
-
 json vif(int queues, int streams, const std::string& direction = "rx")
 {
   return run_scenario("xen-vif-mq.json", {"components.vif.max_queues=" + std::to_string(queues),

@@ -1,6 +1,6 @@
 /* The published shapes the block-stack scenarios must show, with stated tolerances. Each point is one pvsim process
  * (--set overrides of the committed scenario), as a user's sweep would run it. */
-#include "cli_support.hpp"
+#include "json_support.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -11,13 +11,7 @@ namespace {
 /** Total IOPS of all the scenario's jobs with the given overrides. */
 double iops(const std::string& scenario, const std::vector<std::string>& sets)
 {
-  TempDir dir;
-  std::string cmd = "run -q " + source_dir() + "/scenarios/" + scenario + " -o " + dir.file("o");
-  for (const auto& s : sets)
-    cmd += " --set " + s;
-  auto r = run_pvsim(cmd);
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  json res     = json::parse(read_file(dir.file("o/results.json")));
+  json res     = run_scenario(scenario, sets);
   double total = 0;
   for (auto& [name, job] : res["jobs"].items())
     total += job["iops"].get<double>();
