@@ -18,10 +18,23 @@ const ParamTable<CpuHostParams>& CpuHost::param_table()
                   "pvsim estimate: 2-5 us for a Linux context switch with its cache effects")
         .quantity("timeslice", Dimension::duration, &Params::timeslice_s, 3e-3, 1e-6, 10,
                   "CPU a busy thread runs before the scheduler lets a waiting one in.",
-                  "CFS sched_min_granularity: 0.75 ms x (1 + log2 CPUs), 3 ms on 8 CPUs");
+                  "CFS sched_min_granularity: 0.75 ms x (1 + log2 CPUs), 3 ms on 8 CPUs")
+        .quantity("preempt_rate", Dimension::frequency, &Params::preempt_rate_hz, 0, 0, 1e6,
+                  "Times per second of CPU time a running thread loses its core to work outside the model (exponential "
+                  "CPU time between losses).",
+                  "0: nothing else runs on these cores; pvsim calibrate fits it from the iodepth-1 latency tail")
+        .distribution("preempt_duration", &Params::preempt_duration, Distribution::deterministic(3e-3),
+                      "How long the core is taken away each time.",
+                      "one time slice of the task that takes it: 3 ms (EEVDF's base slice on 8 CPUs)");
     return tb;
   }();
   return t;
+}
+
+void CpuHost::validate()
+{
+  if (p_.preempt_rate_hz > 0 and p_.preempt_duration.mean() <= 0)
+    fail("preempt_duration must be longer than 0 when preempt_rate is set", "preempt_duration");
 }
 
 void CpuHost::build_platform(Platform& platform)
@@ -30,6 +43,8 @@ void CpuHost::build_platform(Platform& platform)
   load_.cores         = static_cast<int>(p_.cores);
   load_.switch_cost_s = p_.context_switch_s;
   load_.timeslice_s   = p_.timeslice_s;
+  load_.speed_factor  = p_.speed_factor;
+  load_.preemption    = Preemption{p_.preempt_rate_hz, p_.preempt_duration, platform.seed() ^ Rng::fnv1a(name())};
 }
 
 void CpuHost::run(CpuThread& thread, EventQueue& events)
@@ -50,6 +65,16 @@ void CpuHost::report(json& out, double now) const
   out["cpu_s"]            = cpu;
   out["utilization"]      = span > 0 ? cpu / (span * static_cast<double>(p_.cores)) : 0.0;
   out["context_switches"] = load_.switches;
+  if (p_.preempt_rate_hz > 0) {
+    std::uint64_t n = 0;
+    double lost     = 0;
+    for (const auto* t : threads_) {
+      n += t->preemptions();
+      lost += t->preempted_s();
+    }
+    out["preemptions"] = n;
+    out["preempted_s"] = lost;
+  }
 }
 
 CpuHost& CpuHost::from_port(const Component& owner, const std::string& port)

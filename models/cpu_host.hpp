@@ -1,9 +1,13 @@
 /* pvsim model "cpu.host": a pool of physical CPU cores (a host's pCPUs, the cores given to dom0, a KVM host's cores)
  * as one SimGrid host. Threads placed on it (vCPUs, backend kthreads, IOThreads) share its cores: with more runnable
  * threads than cores each gets its fair share, so oversubscription shows as longer CPU work.
- * Models: core count, relative speed, and the context switch a thread pays when it starts work while every core is
- * busy (more runnable threads than cores). Leaves out: per-core pinning inside the pool (make several pools), SMT,
- * caches, the hypervisor scheduler's time slices (sharing is ideal processor sharing). */
+ * Models: core count, relative speed, the context switch a thread pays when it starts work while every core is
+ * busy (more runnable threads than cores), and preemption by work outside the model (the host's other tasks, the
+ * hypervisor below a nested guest, a noisy neighbour): a running thread loses its core at `preempt_rate` per second
+ * of its CPU time and waits `preempt_duration` for it, with whatever it was doing. That is what puts a few-millisecond
+ * tail on every request that is in flight when the thread serving it is preempted, at any depth.
+ * Leaves out: per-core pinning inside the pool (make several pools), SMT, caches, the hypervisor scheduler's time
+ * slices (sharing is ideal processor sharing), preemption of a sleeping thread's wake-up. */
 #pragma once
 
 #include "sim/component.hpp"
@@ -17,10 +21,12 @@ class Host;
 namespace pvsim {
 
 struct CpuHostParams {
-  long long cores         = 1;
-  double speed_factor     = 1.0;
-  double context_switch_s = 3e-6;
-  double timeslice_s      = 3e-3;
+  long long cores               = 1;
+  double speed_factor           = 1.0;
+  double context_switch_s       = 3e-6;
+  double timeslice_s            = 3e-3;
+  double preempt_rate_hz        = 0;
+  Distribution preempt_duration = Distribution::deterministic(3e-3);
 };
 
 class CpuHost : public Component {
@@ -45,6 +51,7 @@ public:
     window_start_  = now;
     load_.switches = 0;
   }
+  void validate() override;
 
   /** The cpu.host a resource port names, or an InputError naming the port. */
   static CpuHost& from_port(const Component& owner, const std::string& port);

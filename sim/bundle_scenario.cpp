@@ -126,12 +126,13 @@ json scenario_for_bundle_run(const json& device, const Bundle& b, const Run& run
                        "included), the calibrated notification cost for the notify hypercall, the virtqueue thread's "
                        "cost per request (when the runs "
                        "show a thread-bound saturation) for blkback's ring kthread");
-  comps              = {{"host", {{"type", "cpu.host"}, {"cores", cores}}},
-                        {"domU", {{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", "host"}}},
-                        {"fio", fio},
-                        {"blkmq", {{"type", "blk_mq"}, {"vm", "domU"}, {"target", "xvda"}}},
-                        {"xvda", front},
-                        {"vbd", back},
+  json host = {{"type", "cpu.host"}, {"cores", cores}};
+  for (const char* key : {"preempt_rate", "preempt_duration"}) // the calibrated preemption of the host's threads
+    if (comps["host"].contains(key))
+      host[key] = comps["host"][key];
+  comps              = {{"host", host},  {"domU", {{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", "host"}}},
+                        {"fio", fio},    {"blkmq", {{"type", "blk_mq"}, {"vm", "domU"}, {"target", "xvda"}}},
+                        {"xvda", front}, {"vbd", back},
                         {"disk", disk}};
   doc["description"] = "pvsim validate: the calibrated Xen blkfront/blkback stack running " + facts.rw + " " +
                        facts.engine + " iodepth " + std::to_string(facts.iodepth) + " numjobs " +

@@ -57,6 +57,10 @@ double fixed_path_s()
          v.notify_cpu_s + v.irq_latency_s + v.irq_cpu_s + v.complete_cpu_s;
 }
 
+/** A latency is in the tail, that preemption puts there, when it is above this many times the median (at iodepth 1
+ * the body of the histogram ends well below: 3-6x on the virtio-vm-1q runs, the tail sits at 1-10 ms). */
+constexpr double tail_over_median = 10;
+
 double median(std::vector<double> v)
 {
   if (v.empty())
@@ -178,6 +182,9 @@ json calibrate(const std::vector<std::string>& trace_files)
   json baselines  = json::object();
 
   const double fixed = fixed_path_s();
+  std::optional<double> preempt_rate_hz; // fitted on the first direction with an iodepth-1 tail
+  double preempt_mean_s = 0;
+  json preemption;
   for (const std::string dir : {"read", "write"}) {
     std::vector<const RunFacts*> d;
     for (const auto& r : runs)
@@ -288,6 +295,63 @@ json calibrate(const std::vector<std::string>& trace_files)
     if (not complete)
       not_fitted.push_back(dir + ".complete_cpu: no usable usr/sys CPU in the traces");
 
+    // Preemption from the iodepth-1 clat tail. A latency more than tail_over_median times the median is one whose
+    // completion path lost its CPU: the CPU time a completion needs at iodepth 1 (the exposure: the job thread's
+    // reaping and wake-up, the IOThread's and the interrupt's default costs) is hit at rate_hz per CPU-second, so
+    // tail fraction = rate_hz x exposure, and each loss adds (latency - median). The first direction fits the
+    // host's rate and durations (reads when there are any); the other keeps in its own service the part of its tail
+    // that this rate does not explain (writes: the device's own, heavier tail).
+    std::vector<const RunFacts*> src = qd1_async.empty() ? qd1 : qd1_async;
+    std::map<std::int64_t, std::uint64_t> bins;
+    for (auto* r : src)
+      for (auto& [b, c] : r->clat_bins_ns)
+        bins[b] += c;
+    double tail_keep    = 1; // the share of the tail bins left in the service distribution
+    double tail_from_ns = 0;
+    if (not bins.empty()) {
+      double p50          = bins_percentile_s(bins, 50);
+      tail_from_ns        = tail_over_median * p50 * 1e9;
+      double exposure     = p50;
+      std::uint64_t total = 0, tail = 0;
+      std::map<double, double> lost;
+      for (auto& [b, c] : bins) {
+        total += c;
+        if (static_cast<double>(b) > tail_from_ns) {
+          tail += c;
+          lost[std::round((static_cast<double>(b) * 1e-9 - p50) * 1e5) / 1e5] += static_cast<double>(c);
+        }
+      }
+      double p_tail = static_cast<double>(tail) / static_cast<double>(total);
+      if (not preempt_rate_hz and tail >= 10) {
+        preempt_rate_hz = p_tail / exposure;
+        json values = json::array(), counts = json::array();
+        double sum = 0, n = 0;
+        for (auto& [l, c] : lost) {
+          values.push_back(l * 1e6);
+          counts.push_back(c);
+          sum += l * c;
+          n += c;
+        }
+        preempt_mean_s = sum / n;
+        preemption     = {
+                {"rate_hz", *preempt_rate_hz},
+                {"duration", {{"dist", "empirical"}, {"values_us", values}, {"counts", counts}}},
+                {"duration_mean_us", preempt_mean_s * 1e6},
+                {"tail_fraction", p_tail},
+                {"tail_above_us", tail_from_ns * 1e-3},
+                {"exposure_us", exposure * 1e6},
+                {"direction", dir},
+                {"estimated", "iodepth-1 clat above " + std::to_string(static_cast<int>(tail_over_median)) +
+                                  "x the median: rate = tail fraction / the model's CPU time on the completion path "
+                                      "(exposure), duration = latency - median (empirical)"},
+                {"from", names(src)}};
+        tail_keep = 0;
+      } else if (preempt_rate_hz and p_tail > 0) {
+        tail_keep = std::max(0.0, 1.0 - *preempt_rate_hz * exposure / p_tail);
+      }
+      p["tail"] = {{"fraction", p_tail}, {"above_us", tail_from_ns * 1e-3}, {"kept_in_service", tail_keep}};
+    }
+
     // Saturation: the highest IOPS of the deepest quarter of the depths offered.
     int max_inflight = 0;
     for (auto* r : d)
@@ -345,21 +409,20 @@ json calibrate(const std::vector<std::string>& trace_files)
                                          "min(N / R1, numjobs / (submit_cpu + complete_cpu)) (the jobs' vCPUs)"}};
       }
       if (xsat and not device_bound and not vcpu_bound) {
-        request = std::max(vb.request_cpu_s, 1.0 / *xsat - it.iocb_cpu_s - vb.used_cpu_s);
-        p["request_cpu"] =
-            param(*request, "1 / X_sat - iocb_cpu - used_cpu: the virtqueue's thread saturated", names(sat));
+        // Saturated, the thread also loses rate x mean duration of every CPU-second to preemption.
+        double lost      = preempt_rate_hz.value_or(0) * preempt_mean_s;
+        request          = std::max(vb.request_cpu_s, 1.0 / (*xsat * (1 + lost)) - it.iocb_cpu_s - vb.used_cpu_s);
+        p["request_cpu"] = param(*request,
+                                 "1 / (X_sat (1 + preempt_rate x mean preemption)) - iocb_cpu - used_cpu: the "
+                                 "virtqueue's thread saturated",
+                                 names(sat));
       } else if (not xsat) {
         not_fitted.push_back(dir + ".request_cpu: needs a run with >= 8 requests in flight (the IOThread's cost "
                                    "per request is then the model's default)");
       }
     }
 
-    // Service time distribution from the iodepth-1 clat bins.
-    std::vector<const RunFacts*> src = qd1_async.empty() ? qd1 : qd1_async;
-    std::map<std::int64_t, std::uint64_t> bins;
-    for (auto* r : src)
-      for (auto& [b, c] : r->clat_bins_ns)
-        bins[b] += c;
+    // Service time distribution from the iodepth-1 clat bins (their tail, less what preemption explains).
     double shift = fixed + complete.value_or(0) + wakeup.value_or(0);
     if (request)
       shift += *request - VirtioBlkParams{}.request_cpu_s;
@@ -372,7 +435,9 @@ json calibrate(const std::vector<std::string>& trace_files)
       std::map<double, double> atoms;
       for (auto& [b, c] : bins) {
         double s = std::max(1e-6, static_cast<double>(b) * 1e-9 - shift);
-        atoms[std::round(s * 1e7) / 1e7] += static_cast<double>(c);
+        double w = static_cast<double>(c) * (static_cast<double>(b) > tail_from_ns ? tail_keep : 1.0);
+        if (w > 0)
+          atoms[std::round(s * 1e7) / 1e7] += w;
       }
       for (auto& [s, c] : atoms) {
         values.push_back(s * 1e6);
@@ -384,7 +449,8 @@ json calibrate(const std::vector<std::string>& trace_files)
       p["service"] = {{"value", {{"dist", "empirical"}, {"values_us", values}, {"counts", counts}}},
                       {"mean_us", *service_mean * 1e6},
                       {"shift_us", shift * 1e6},
-                      {"estimated", "iodepth-1 clat bins (merged) minus the model's fixed completion path"},
+                      {"estimated", "iodepth-1 clat bins (merged) minus the model's fixed completion path; the tail "
+                                    "that preemption explains is left out"},
                       {"from", names(src)}};
     } else if (not src.empty()) {
       v.clear();
@@ -478,7 +544,19 @@ json calibrate(const std::vector<std::string>& trace_files)
     vda["request_cpu"] = *c;
   if (auto c = cost("kick_cpu"))
     vda["kick_cpu"] = *c;
-  doc["scenario_fragment"] = {{"components", {{"fio", fio}, {"vda", vda}, {"disk", dev}}}};
+  json frag = {{"fio", fio}, {"vda", vda}, {"disk", dev}};
+  if (preempt_rate_hz) {
+    doc["preemption"] = preemption;
+    // Every host thread of the stack (the vCPUs, the virtqueue's thread) is preempted alike.
+    json cpus             = {{"preempt_rate", std::to_string(*preempt_rate_hz) + "Hz"},
+                             {"preempt_duration", preemption["duration"]}};
+    frag["host"]          = cpus;
+    frag["iothread_cpus"] = cpus;
+  } else {
+    not_fitted.push_back("preemption: no iodepth-1 run with a latency tail (10 or more latencies above " +
+                         std::to_string(static_cast<int>(tail_over_median)) + "x the median)");
+  }
+  doc["scenario_fragment"] = {{"components", frag}};
   return doc;
 }
 
@@ -526,6 +604,12 @@ json scenario_for_run(const json& device, const RunFacts& run, double duration_s
   vda["indirect_desc"] = false;
   json disk            = comps.value("disk", json::object());
   disk["type"]         = "device.parallel";
+  json host            = comps.value("host", json::object());
+  host["type"]         = "cpu.host";
+  host["cores"]        = vcpus;
+  json iot_cpus        = comps.value("iothread_cpus", json::object());
+  iot_cpus["type"]     = "cpu.host";
+  iot_cpus["cores"]    = 1;
   json doc             = {{"name", "validate-" + run.file.substr(run.file.find_last_of('/') + 1)},
                           {"description", "pvsim validate: the calibrated virtio-blk stack running " + run.rw + " " + run.engine +
                                               " iodepth " + std::to_string(run.iodepth) + " numjobs " +
@@ -534,8 +618,8 @@ json scenario_for_run(const json& device, const RunFacts& run, double duration_s
                           {"duration", us(duration_s)},
                           {"warmup", us(warmup_s)},
                           {"components",
-                           {{"host", {{"type", "cpu.host"}, {"cores", vcpus}}},
-                            {"iothread_cpus", {{"type", "cpu.host"}, {"cores", 1}}},
+                           {{"host", host},
+                            {"iothread_cpus", iot_cpus},
                             {"guest", {{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", "host"}}},
                             {"fio", fio},
                             {"blkmq", {{"type", "blk_mq"}, {"vm", "guest"}, {"target", "vda"}, {"queue_depth", tags}}},

@@ -4,6 +4,7 @@
 
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Host.hpp>
 
 namespace pvsim {
 
@@ -11,7 +12,11 @@ void CpuThread::start(simgrid::s4u::Host* host, CoreLoad* load, EventQueue& even
 {
   load_   = load;
   events_ = &events;
-  wake_   = simgrid::s4u::Semaphore::create(0);
+  if (load_ != nullptr and load_->preemption.rate_hz > 0) {
+    preempt_rng_  = Rng(load_->preemption.seed, name_ + "/preemption");
+    preempt_in_s_ = preempt_rng_.exponential(1.0 / load_->preemption.rate_hz);
+  }
+  wake_ = simgrid::s4u::Semaphore::create(0);
   // Not a daemon: SimGrid ends a simulation when only daemons are left, and these threads may be all there is. The
   // run stops at the scenario's duration with the threads waiting for work (Simulation ends them).
   simgrid::s4u::Actor::create(name_, host, [this] { run(); });
@@ -45,6 +50,23 @@ double CpuThread::take_batch()
   return cost;
 }
 
+double CpuThread::preempted_during(double cost_s)
+{
+  if (load_ == nullptr or load_->preemption.rate_hz <= 0)
+    return 0;
+  const Preemption& p = load_->preemption;
+  double lost         = 0;
+  while (cost_s >= preempt_in_s_) {
+    cost_s -= preempt_in_s_;
+    lost += p.duration.sample(preempt_rng_);
+    preemptions_++;
+    preempt_in_s_ = preempt_rng_.exponential(1.0 / p.rate_hz);
+  }
+  preempt_in_s_ -= cost_s;
+  preempted_s_ += lost;
+  return lost;
+}
+
 void CpuThread::finish_batch(double cost, double t0)
 {
   running_s_ += events_->now() - t0;
@@ -58,10 +80,11 @@ void CpuThread::finish_batch(double cost, double t0)
 
 void CpuThread::start_direct_batch()
 {
-  busy_       = true;
-  batch_cost_ = take_batch();
-  batch_t0_   = events_->now();
-  events_->schedule_in(batch_cost_, this, 0);
+  busy_        = true;
+  batch_cost_  = take_batch();
+  batch_t0_    = events_->now();
+  double speed = load_ != nullptr ? load_->speed_factor : 1.0;
+  events_->schedule_in(batch_cost_ / speed + preempted_during(batch_cost_), this, 0);
 }
 
 void CpuThread::on_event(int, Request*)
@@ -95,6 +118,9 @@ void CpuThread::run()
       }
       if (cost > 0)
         simgrid::s4u::this_actor::execute(cost * Platform::reference_flops);
+      // Off the core: the outside work runs on the pool for that long (sharing the cores like any thread).
+      if (double lost = preempted_during(cost); lost > 0)
+        simgrid::s4u::this_actor::execute(lost * simgrid::s4u::this_actor::get_host()->get_speed());
       if (load_ != nullptr)
         load_->running--;
       finish_batch(cost, t0);
@@ -105,8 +131,8 @@ void CpuThread::run()
 
 void CpuThread::restart_stats(double)
 {
-  cpu_s_ = running_s_ = 0;
-  items_ = batches_ = 0;
+  cpu_s_ = running_s_ = preempted_s_ = 0;
+  items_ = batches_ = preemptions_ = 0;
 }
 
 } // namespace pvsim

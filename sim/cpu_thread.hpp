@@ -8,11 +8,16 @@
  * The continuations run in the actor's context: they may post work, schedule events and submit requests, never
  * block. Leaves out: preemption inside a batch (its work finishes together, at most one quantum late), priorities
  * between kinds of work (interrupts wait behind job work already taken in the batch). With more busy threads than
- * cores, waking up on a fully busy host, or running a whole time slice there, costs a context switch (CoreLoad). */
+ * cores, waking up on a fully busy host, or running a whole time slice there, costs a context switch (CoreLoad).
+ * Preemption by work outside the model (Preemption): a running thread loses its core at a rate per second of CPU
+ * time it runs (memoryless: exponential CPU time between losses) and gets it back after a drawn duration; the work
+ * it was running, and everything queued behind it, waits that long. A thread that sleeps is never preempted. */
 #pragma once
 
+#include "sim/distribution.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/request.hpp"
+#include "sim/rng.hpp"
 #include "sim/time_average.hpp"
 
 #include <simgrid/s4u/Semaphore.hpp>
@@ -26,6 +31,14 @@ class Host;
 
 namespace pvsim {
 
+/** The host's cores taken away from its threads by work the model does not simulate (the host's other tasks, a
+ * hypervisor below, a noisy neighbour): rate_hz per second of a thread's CPU time, each loss lasting `duration`. */
+struct Preemption {
+  double rate_hz        = 0; // 0: never
+  Distribution duration = Distribution::deterministic(0);
+  std::uint64_t seed    = 1;
+};
+
 /** The cores a set of threads share, as the threads see them. When a thread wakes up while every core is busy, or
  * has run a full time slice while others wait, the scheduler switches threads on a core, which costs switch_cost_s
  * of CPU (context switch, cache refill). */
@@ -35,7 +48,9 @@ struct CoreLoad {
   int running            = 0;
   double switch_cost_s   = 0;
   double timeslice_s     = 3e-3;
+  double speed_factor    = 1; // the cores' speed relative to the reference core that costs are given for
   std::uint64_t switches = 0;
+  Preemption preemption;
 };
 
 class CpuThread : public EventTarget {
@@ -58,6 +73,8 @@ public:
   double running_s() const { return running_s_; } // time spent executing, including waiting for a core
   std::uint64_t items() const { return items_; }
   std::uint64_t batches() const { return batches_; }
+  std::uint64_t preemptions() const { return preemptions_; }
+  double preempted_s() const { return preempted_s_; } // time the thread's work waited, its core taken away
 
 private:
   struct Work {
@@ -70,6 +87,8 @@ private:
   double take_batch();
   void start_direct_batch();
   void finish_batch(double cost, double t0);
+  /** The time the core is taken away while the thread runs `cost_s` of CPU (0 without preemption). */
+  double preempted_during(double cost_s);
   void on_event(int kind, Request* r) override;
 
   /** With no more threads than cores a thread never waits for a core: its work then takes exactly its cost, and
@@ -95,6 +114,10 @@ private:
   double running_s_      = 0;
   std::uint64_t items_   = 0;
   std::uint64_t batches_ = 0;
+  Rng preempt_rng_;
+  double preempt_in_s_       = 0; // CPU time the thread runs before it next loses its core
+  std::uint64_t preemptions_ = 0;
+  double preempted_s_        = 0;
 };
 
 } // namespace pvsim

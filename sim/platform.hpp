@@ -5,6 +5,7 @@
  * is t * 1e9 flops: alone on a core it takes t, with more runnable threads than cores SimGrid shares the cores. */
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace simgrid::s4u {
@@ -18,7 +19,9 @@ class Platform {
 public:
   static constexpr double reference_flops = 1e9;
 
-  explicit Platform(simgrid::s4u::NetZone* zone) : zone_(zone) {}
+  Platform(simgrid::s4u::NetZone* zone, std::uint64_t seed) : zone_(zone), seed_(seed) {}
+  /** The run's seed, for physical resources that draw random numbers (a host's preemptions). */
+  std::uint64_t seed() const { return seed_; }
   simgrid::s4u::Host* add_host(const std::string& name, int cores, double speed_factor);
   /** A full-duplex link between two hosts (one SimGrid link per direction), for models that move data over
    * SimGrid's network model (CM02, set by the engine: exact latencies). */
@@ -27,6 +30,7 @@ public:
 
 private:
   simgrid::s4u::NetZone* zone_;
+  std::uint64_t seed_;
 };
 
 } // namespace pvsim

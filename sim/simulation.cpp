@@ -117,7 +117,7 @@ json Simulation::run()
   simgrid::s4u::Engine::set_config("network/model:CM02"); // exact link latencies (the default LV08 scales them)
   auto* zone = simgrid::s4u::create_full_zone("pvsim");
   zone->create_host("sim", Platform::reference_flops); // SimGrid wants a host even when no model creates one
-  Platform platform(zone);
+  Platform platform(zone, seed());
   for (auto& c : components_)
     c->build_platform(platform);
   zone->seal();

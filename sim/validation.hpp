@@ -32,8 +32,8 @@ struct Options {
   std::string report_dir;
   std::optional<double> max_iops_error_pct;
   std::optional<double> max_mean_error_pct;
-  double duration_s     = 0.15;
-  double warmup_s       = 0.03;
+  double duration_s     = 1.0; // long enough to hold ~100 preemptions of the calibrated host (a few ms each)
+  double warmup_s       = 0.1;
   std::uint64_t seed    = 1;
   int parallel          = 2;
   std::string pvsim_exe = "/proc/self/exe"; // the binary whose `run` subcommand simulates one configuration

@@ -64,9 +64,11 @@ TEST(Calibration, DeepRunsGiveTheIothreadsCostPerRequestAndWritesTheirOwnService
                                            trace("randread_libaio_qd16_nj1_f1"), trace("randwrite_libaio_qd1_nj1_f1")});
   const json& rd = dev["parameters"]["read"];
   ASSERT_TRUE(rd.contains("request_cpu"));
-  // The virtqueue's thread saturated at the qd64 run: its time per request is 1 / X_sat (request + iocb + used).
+  // The virtqueue's thread saturated at the qd64 run: its time per request (request + iocb + used), stretched by the
+  // share of its time preemption takes, is 1 / X_sat.
   double x_sat = 108628.8; // randread_libaio_qd64_nj1_f1's IOPS
-  EXPECT_NEAR(rd["request_cpu"]["value_us"].get<double>() + 1.0 + 0.6, 1e6 / x_sat, 0.01);
+  double lost = dev["preemption"]["rate_hz"].get<double>() * dev["preemption"]["duration_mean_us"].get<double>() * 1e-6;
+  EXPECT_NEAR((rd["request_cpu"]["value_us"].get<double>() + 1.0 + 0.6) * (1 + lost), 1e6 / x_sat, 0.01);
   EXPECT_EQ(dev["scenario_fragment"]["components"]["disk"]["channels"], 128); // the device is not the bottleneck
   EXPECT_EQ(dev["baselines"]["read"]["channels"],
             std::round(x_sat * dev["baselines"]["read"]["service_us"].get<double>() * 1e-6)); // MVA's servers
@@ -81,6 +83,37 @@ TEST(Calibration, DeepRunsGiveTheIothreadsCostPerRequestAndWritesTheirOwnService
   std::string f = dir.write("s.json", scen.dump());
   auto res      = run_pvsim("check " + f);
   EXPECT_EQ(res.exit_code, 0) << res.output;
+}
+
+TEST(Calibration, TheIodepth1TailBecomesTheHostsPreemption)
+{
+  // randread_libaio_qd1_nj1_f1: 0.086 % of its latencies above 1 ms, none between ~0.4 ms and the 1-10 ms tail.
+  json dev      = calibration::calibrate({trace("randread_libaio_qd1_nj1_f1")});
+  const json& p = dev["preemption"];
+  const json& t = dev["parameters"]["read"]["tail"];
+  // The tail starts at 10x the median (51 us) and holds the latencies preemption explains.
+  EXPECT_NEAR(t["above_us"].get<double>(), 10 * 50.94, 10 * 2.0);
+  EXPECT_GT(t["fraction"].get<double>(), 0.0005);
+  EXPECT_LT(t["fraction"].get<double>(), 0.002);
+  // rate = tail fraction / exposure (the median latency), durations = latency - median, milliseconds.
+  EXPECT_NEAR(p["rate_hz"].get<double>(), t["fraction"].get<double>() / (p["exposure_us"].get<double>() * 1e-6), 1e-9);
+  EXPECT_GT(p["duration_mean_us"].get<double>(), 1000);
+  EXPECT_LT(p["duration_mean_us"].get<double>(), 10000);
+  EXPECT_EQ(t["kept_in_service"], 0); // the tail is the preemption's, not the device's
+  // Every thread of the stack is preempted alike: the vCPUs' pool and the virtqueue thread's.
+  const json& comps = dev["scenario_fragment"]["components"];
+  EXPECT_EQ(comps["host"], comps["iothread_cpus"]);
+  EXPECT_TRUE(comps["host"].contains("preempt_rate"));
+}
+
+TEST(Calibration, WritesKeepTheTailThatTheReadsPreemptionDoesNotExplain)
+{
+  // randwrite qd1 has 1 % of its latencies above 1 ms, the reads 0.09 %: most of the write tail is the device's.
+  json dev    = calibration::calibrate({trace("randread_libaio_qd1_nj1_f1"), trace("randwrite_libaio_qd1_nj1_f1")});
+  double kept = dev["parameters"]["write"]["tail"]["kept_in_service"].get<double>();
+  EXPECT_GT(kept, 0.5);
+  EXPECT_LT(kept, 1.0);
+  EXPECT_EQ(dev["preemption"]["direction"], "read");
 }
 
 TEST(Calibration, CommandLineAndBadInput)

@@ -83,9 +83,8 @@ TEST(Validation, LeaveOneKindOutReport)
                        traces_args([](const std::string& n) { return n.find("io_uring") == std::string::npos; }));
   ASSERT_EQ(cal.exit_code, 0) << cal.output;
   // Predict the held-out io_uring run, and the whole set for the report.
-  auto held =
-      run_pvsim("validate -q --device " + dir.file("d.json") + " --trace " + trace("randread_io_uring_qd1_nj1_f1") +
-                " --duration 0.1 --warmup 0.02 --json " + dir.file("held.json"));
+  auto held = run_pvsim("validate -q --device " + dir.file("d.json") + " --trace " +
+                        trace("randread_io_uring_qd1_nj1_f1") + " --json " + dir.file("held.json"));
   ASSERT_EQ(held.exit_code, 0) << held.output;
   json h = read_json_file(dir.file("held.json"));
   std::printf("[leave io_uring out] io_uring qd1: IOPS error %.1f %%, clat mean %.1f %%, p50 %.1f %%, p99 %.1f %%\n",
@@ -95,7 +94,7 @@ TEST(Validation, LeaveOneKindOutReport)
   EXPECT_LT(std::abs(h["runs"][0]["error_pct"]["iops"].get<double>()), 25);
   auto all =
       run_pvsim("validate -q --device " + dir.file("d.json") + traces_args([](const std::string&) { return true; }) +
-                " --duration 0.1 --warmup 0.02 -o " + dir.file("report") + " --json " + dir.file("all.json"));
+                " -o " + dir.file("report") + " --json " + dir.file("all.json"));
   ASSERT_EQ(all.exit_code, 0) << all.output;
   json full     = read_json_file(dir.file("report/validation.json"));
   const json& s = full["summary"];
@@ -124,9 +123,8 @@ TEST(Validation, IodepthOneRunsAlonePredictTheDeeperOnes)
   auto cal = run_pvsim("calibrate -o " + dir.file("d.json") +
                        traces_args([](const std::string& n) { return n.find("_qd1_") != std::string::npos; }));
   ASSERT_EQ(cal.exit_code, 0) << cal.output;
-  auto all =
-      run_pvsim("validate -q --device " + dir.file("d.json") + traces_args([](const std::string&) { return true; }) +
-                " --duration 0.1 --warmup 0.02 --json " + dir.file("all.json"));
+  auto all = run_pvsim("validate -q --device " + dir.file("d.json") +
+                       traces_args([](const std::string&) { return true; }) + " --json " + dir.file("all.json"));
   ASSERT_EQ(all.exit_code, 0) << all.output;
   json v        = read_json_file(dir.file("all.json"));
   const json& m = v["summary"]["median_abs_error_pct"];
