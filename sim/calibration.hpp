@@ -27,6 +27,13 @@
  *   a run with at least 8 requests in flight. The device itself gets as many channels as tags: on the virtio-vm-1q
  *   traces the block layer's D→C time shows ~10 requests in the device at qd16 while the IOPS curve bends like a
  *   single server's (X(N) = N / (R1 + (N − 1) / X_sat)), not like a device with a few channels.
+ * - preemption (cpu.host preempt_rate / preempt_duration, on the vCPUs' pool and the virtqueue thread's): the
+ *   iodepth-1 clat above 10x the median are requests whose completion path lost its CPU for a few milliseconds;
+ *   rate = their share / the median clat (the time a completion is exposed), per CPU-second of the stack's threads;
+ *   durations = latency − median (empirical). Fitted on reads when there are any; the other direction keeps in its
+ *   service the share of its tail this rate does not explain. Not fitted when the tail holds more than 1 % of the
+ *   latencies (then it is the service's own, as on an emulated host) or fewer than 10. The service distribution
+ *   leaves out the tail preemption explains, and request_cpu divides 1 / X_sat by (1 + rate × mean duration).
  * - Baselines (mva, bound interpolation): R1 = 1 / (IOPS per thread at iodepth 1), S = mean service, Z = R1 − S
  *   (think time of MVA), c = round(X_sat × S) (Little's law: MVA's own servers), Xmax = X_sat.
  * The guest (vCPUs, hardware queues, tags) is not in fio's output: it is written as "assumed" (2 vCPUs, 1 queue,
