@@ -57,20 +57,11 @@ void QemuIothread::attach(const Component& disk, Component& device)
 
 void QemuIothread::run(double cost_s, EventTarget* target, int kind, Request* r)
 {
-  if (items_.empty()) { // asleep in ppoll: the eventfd that brought this work wakes it up
+  if (thread_.idle()) { // asleep in ppoll: the eventfd that brought this work wakes it up
     cost_s += p_.wakeup_cpu_s;
     wakeups_++;
   }
-  items_.push_back({target, kind});
-  thread_.post(cost_s, this, 0, r);
-}
-
-void QemuIothread::on_event(int, Request* r)
-{
-  Item it = items_.front();
-  if (it.target != nullptr)
-    it.target->on_event(it.kind, r);
-  items_.pop_front(); // after the work it led to was posted: the thread never looks asleep while it runs
+  thread_.post(cost_s, target, kind, r);
 }
 
 void QemuIothread::dispatch(Request* r)

@@ -49,7 +49,6 @@ public:
   std::vector<QueueView> queues() const override;
   /** The backing device completed a request this AioContext issued. */
   void end_io(Request* r, double enter_s) override;
-  void on_event(int kind, Request* r) override;
 
   // AioEngine::Context
   EventQueue& events() override;
@@ -69,17 +68,11 @@ public:
   static QemuIothread& from_port(const Component& owner, const std::string& port);
 
 private:
-  struct Item {
-    EventTarget* target;
-    int kind;
-  };
-
   Params p_;
   CpuHost* host_   = nullptr;
   Simulation* sim_ = nullptr;
   CpuThread thread_;
   std::unique_ptr<AioEngine> engine_;
-  std::deque<Item> items_; // what to do after each piece of work posted to thread_, in order
   std::vector<std::pair<const Component*, Component*>> disks_;
   std::uint64_t wakeups_ = 0;
   double window_start_   = 0;

@@ -250,7 +250,7 @@ void VirtioBlk::submit(Request* r)
 void VirtioBlk::queue_rq(Request* r)
 {
   int vcpu = r->cpu < 0 ? 0 : r->cpu % vm_->vcpus();
-  vm_->vcpu(vcpu).post(p_.queue_rq_cpu_s, this, kind(static_cast<std::size_t>(r->queue), queued), r);
+  vm_->vcpu(vcpu).post_next(p_.queue_rq_cpu_s, this, kind(static_cast<std::size_t>(r->queue), queued), r);
 }
 
 void VirtioBlk::add(std::size_t q, Request* r, int vcpu)
@@ -262,7 +262,7 @@ void VirtioBlk::add(std::size_t q, Request* r, int vcpu)
   vq.events.emit({StationEvent::What::start, now(), r, r->stage_s});
   vq.occupancy_avg.set(now(), vq.ring.in_flight());
   if (vq.ring.kick_prepare())
-    vm_->vcpu(vcpu).post(p_.kick_cpu_s, this, kind(q, kicked));
+    vm_->vcpu(vcpu).post_next(p_.kick_cpu_s, this, kind(q, kicked));
 }
 
 void VirtioBlk::on_event(int k, Request* r)

@@ -25,6 +25,19 @@ void CpuThread::start(simgrid::s4u::Host* host, CoreLoad* load, EventQueue& even
 void CpuThread::post(double cost_s, EventTarget* target, int kind, Request* r)
 {
   work_.push_back(Work{cost_s, target, r, kind});
+  schedule();
+}
+
+void CpuThread::post_next(double cost_s, EventTarget* target, int kind, Request* r)
+{
+  if (not in_continuations_)
+    return post(cost_s, target, kind, r);
+  work_.insert(work_.begin() + static_cast<std::ptrdiff_t>(next_inserts_++), Work{cost_s, target, r, kind});
+  schedule();
+}
+
+void CpuThread::schedule()
+{
   if (mode_ == Mode::undecided)
     mode_ = (load_ != nullptr and load_->threads <= load_->cores) ? Mode::direct : Mode::actor;
   if (mode_ == Mode::direct) {
@@ -73,9 +86,12 @@ void CpuThread::finish_batch(double cost, double t0)
   cpu_s_ += cost;
   items_ += batch_.size();
   batches_++;
+  in_continuations_ = true;
+  next_inserts_     = 0;
   for (const Work& w : batch_)
     if (w.target != nullptr)
       w.target->on_event(w.kind, w.r);
+  in_continuations_ = false;
 }
 
 void CpuThread::start_direct_batch()

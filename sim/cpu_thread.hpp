@@ -6,12 +6,13 @@
  * continuations. Batching is what real threads do when work piles up (a vCPU handling several completions in one
  * interrupt, a kthread draining a ring), and it keeps the cost of the actor switch per batch, not per request.
  * The continuations run in the actor's context: they may post work, schedule events and submit requests, never
- * block. Leaves out: preemption inside a batch (its work finishes together, at most one quantum late), priorities
- * between kinds of work (interrupts wait behind job work already taken in the batch). With more busy threads than
- * cores, waking up on a fully busy host, or running a whole time slice there, costs a context switch (CoreLoad).
- * Preemption by work outside the model (Preemption): a running thread loses its core at a rate per second of CPU
- * time it runs (memoryless: exponential CPU time between losses) and gets it back after a drawn duration; the work
- * it was running, and everything queued behind it, waits that long. A thread that sleeps is never preempted. */
+ * block; what they post_next() to their own thread runs before the work others queued. Leaves out: preemption inside a
+ * batch (its work finishes together, at most one quantum late), priorities between kinds of work (interrupts wait
+ * behind job work already taken in the batch). With more busy threads than cores, waking up on a fully busy host, or
+ * running a whole time slice there, costs a context switch (CoreLoad). Preemption by work outside the model
+ * (Preemption): a running thread loses its core at a rate per second of CPU time it runs (memoryless: exponential CPU
+ * time between losses) and gets it back after a drawn duration; the work it was running, and everything queued behind
+ * it, waits that long. A thread that sleeps is never preempted. */
 #pragma once
 
 #include "sim/distribution.hpp"
@@ -65,8 +66,15 @@ public:
   /** Queues `cost_s` seconds of CPU work; when done, target->on_event(kind, r) runs on this thread (no target: the
    * work only burns CPU, e.g. a hypercall whose effect the caller already scheduled). */
   void post(double cost_s, EventTarget* target, int kind, Request* r = nullptr);
+  /** Like post(), for the rest of the code path that is running. Posted by a continuation of this thread (io_submit
+   * going on into the driver's queue_rq and its kick), the work runs before the work that other threads and events
+   * queued, in the order posted; posted from anywhere else, it is an ordinary post. Without it, a job that reaps a
+   * batch of completions would submit the whole batch before the driver added the first request to its ring. */
+  void post_next(double cost_s, EventTarget* target, int kind, Request* r = nullptr);
 
   std::size_t pending() const { return work_.size(); }
+  /** Asleep: no work queued, none running, and not running the continuations of the last batch. */
+  bool idle() const { return work_.empty() and not busy_ and not awake_; }
   /** Statistics since the last restart. */
   void restart_stats(double now);
   double cpu_s() const { return cpu_s_; }         // CPU time consumed (the work's cost)
@@ -87,6 +95,7 @@ private:
   double take_batch();
   void start_direct_batch();
   void finish_batch(double cost, double t0);
+  void schedule(); // after a post: start a batch (direct) or wake the actor up
   /** The time the core is taken away while the thread runs `cost_s` of CPU (0 without preemption). */
   double preempted_during(double cost_s);
   void on_event(int kind, Request* r) override;
@@ -106,14 +115,16 @@ private:
   std::deque<Work> work_;
   std::vector<Work> batch_;
   simgrid::s4u::SemaphorePtr wake_;
-  CoreLoad* load_        = nullptr;
-  double since_switch_s_ = 0; // CPU time since the thread last paid a switch
-  bool awake_            = false;
-  bool wake_pending_     = false;
-  double cpu_s_          = 0;
-  double running_s_      = 0;
-  std::uint64_t items_   = 0;
-  std::uint64_t batches_ = 0;
+  CoreLoad* load_           = nullptr;
+  double since_switch_s_    = 0;     // CPU time since the thread last paid a switch
+  bool in_continuations_    = false; // running the continuations of a finished batch
+  std::size_t next_inserts_ = 0;     // where their next post_next() goes (the front of work_, in posting order)
+  bool awake_               = false;
+  bool wake_pending_        = false;
+  double cpu_s_             = 0;
+  double running_s_         = 0;
+  std::uint64_t items_      = 0;
+  std::uint64_t batches_    = 0;
   Rng preempt_rng_;
   double preempt_in_s_       = 0; // CPU time the thread runs before it next loses its core
   std::uint64_t preemptions_ = 0;

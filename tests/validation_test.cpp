@@ -1,10 +1,12 @@
 /* pvsim validate: JSON layout and error arithmetic on the real virtio-vm-1q traces, the leave-one-kind-out report
- * (fit without io_uring, predict it), thresholds and bad inputs. */
+ * (fit without io_uring, predict it; then every kind of run left out in turn), the iodepth-1-only calibration,
+ * thresholds and bad inputs. */
 #include "sim/scenario.hpp"
 #include "sim/validation.hpp"
 #include "tests/cli_support.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <gtest/gtest.h>
 
 using namespace pvsim;
@@ -19,7 +21,7 @@ std::string trace(const std::string& name)
 {
   return dir_fio() + name + ".json";
 }
-std::string traces_args(bool (*keep)(const std::string&))
+std::string traces_args(const std::function<bool(const std::string&)>& keep)
 {
   std::string args;
   for (auto& e : std::filesystem::directory_iterator(dir_fio())) {
@@ -110,10 +112,48 @@ TEST(Validation, LeaveOneKindOutReport)
   EXPECT_LT(s["median_abs_error_pct"]["iops"].get<double>(), 20);
   EXPECT_LT(s["median_abs_error_pct"]["iops"].get<double>(),
             s["baselines"]["mva"]["median_abs_error_pct"]["iops"].get<double>());
+  // Mean latency below both baselines (the README's claim; IOPS is not below the bound interpolation's).
+  EXPECT_LT(s["median_abs_error_pct"]["clat_mean_us"].get<double>(),
+            s["baselines"]["bound_interpolation"]["median_abs_error_pct"]["clat_mean_us"].get<double>());
+  // The tail at depth comes from preemption stopping the pipeline: p99 within 40 % median (61 % without it; the
+  // issue's target, 25 %, is not met).
+  EXPECT_LT(s["median_abs_error_pct"]["clat_p99_us"].get<double>(), 40);
   EXPECT_TRUE(std::filesystem::exists(dir.file("report/report.md")));
   EXPECT_TRUE(std::filesystem::exists(dir.file("report/iops.png"))) << all.output;
   EXPECT_TRUE(std::filesystem::exists(dir.file("report/cdf.png")));
 }
+
+/** Issue 6 (a): each kind of run left out of the calibration in turn, then predicted. */
+class LeftOut : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(LeftOut, IsPredictedWithin20PercentMedianByACalibrationWithoutIt)
+{
+  std::string kind = GetParam();
+  TempDir dir;
+  auto cal = run_pvsim("calibrate -o " + dir.file("d.json") +
+                       traces_args([&](const std::string& n) { return n.find(kind) == std::string::npos; }));
+  ASSERT_EQ(cal.exit_code, 0) << cal.output;
+  auto held = run_pvsim("validate -q --device " + dir.file("d.json") +
+                        traces_args([&](const std::string& n) { return n.find(kind) != std::string::npos; }) +
+                        " --json " + dir.file("held.json"));
+  ASSERT_EQ(held.exit_code, 0) << held.output;
+  json h        = read_json_file(dir.file("held.json"));
+  const json& m = h["summary"]["median_abs_error_pct"];
+  std::printf("[without %s] %zu runs predicted: median |error| IOPS %.1f %%, clat mean %.1f %%, p99 %.1f %%\n",
+              kind.c_str(), h["runs"].size(), m["iops"].get<double>(), m["clat_mean_us"].get<double>(),
+              m["clat_p99_us"].get<double>());
+  EXPECT_LE(m["iops"].get<double>(), 20);
+  EXPECT_LE(m["clat_mean_us"].get<double>(), 20);
+}
+
+// Engines (io_uring, psync), the direction (randwrite), the extra depths (2, 8, 32, 128, 256), the repeats and the
+// runs on an otherwise idle machine.
+INSTANTIATE_TEST_SUITE_P(Kinds, LeftOut,
+                         ::testing::Values("io_uring", "psync", "randwrite", "_extra", "_rep", "_quiet"),
+                         [](const auto& param_info) {
+                           std::string n = param_info.param;
+                           return n[0] == '_' ? n.substr(1) : n;
+                         });
 
 TEST(Validation, IodepthOneRunsAlonePredictTheDeeperOnes)
 {
@@ -131,6 +171,19 @@ TEST(Validation, IodepthOneRunsAlonePredictTheDeeperOnes)
   std::printf("[qd1 only] median |error| %%: IOPS %.1f (target 15), clat mean %.1f, p99 %.1f\n",
               m["iops"].get<double>(), m["clat_mean_us"].get<double>(), m["clat_p99_us"].get<double>());
   EXPECT_LE(m["iops"].get<double>(), 15.0);
+  EXPECT_LT(m["clat_p99_us"].get<double>(), 40);
+  // Nothing at iodepth 1 gives a saturation, yet the structure saturates: from qd64 to qd256 (4x the requests in
+  // flight) IOPS grow by less than 10 %.
+  auto iops_at = [&](const std::string& name) {
+    for (const auto& r : v["runs"])
+      if (r["trace"].get<std::string>().find(name) != std::string::npos)
+        return r["predicted"]["iops"].get<double>();
+    return 0.0;
+  };
+  double x64 = iops_at("randread_libaio_qd64_nj1_f1.json"), x256 = iops_at("randread_libaio_qd256_nj1_f1_extra");
+  std::printf("[qd1 only] predicted IOPS: qd64 %.0f, qd256 %.0f (measured 108.6 k, 87.4 k)\n", x64, x256);
+  EXPECT_GT(x64, 0);
+  EXPECT_LT(x256, 1.1 * x64);
 }
 
 TEST(Validation, ThresholdsAndBadInput)
@@ -139,8 +192,10 @@ TEST(Validation, ThresholdsAndBadInput)
   std::string t1 = trace("randread_libaio_qd1_nj1_f1");
   ASSERT_EQ(run_pvsim("calibrate --trace " + t1 + " -o " + dir.file("d.json")).exit_code, 0);
   std::string base = "validate -q --device " + dir.file("d.json") + " --duration 0.05 --warmup 0.01 ";
-  auto exceeded    = run_pvsim(base + "--trace " + trace("randread_libaio_qd256_nj1_f1_extra") + " --max-iops-error 5");
-  EXPECT_EQ(exceeded.exit_code, 1) << exceeded.output; // one qd1 run: no saturation, far off at qd256
+  // A threshold no simulation meets exactly: exit 1, saying so.
+  auto exceeded =
+      run_pvsim(base + "--trace " + trace("randread_libaio_qd256_nj1_f1_extra") + " --max-iops-error 0.000001");
+  EXPECT_EQ(exceeded.exit_code, 1) << exceeded.output;
   EXPECT_NE(exceeded.output.find("exceeds"), std::string::npos);
   auto loose = run_pvsim(base + "--trace " + t1 + " --max-iops-error 1000 --max-mean-error 1000");
   EXPECT_EQ(loose.exit_code, 0) << loose.output;

@@ -136,7 +136,7 @@ void XenBlkfront::queue_rq(Request* r)
     cost += grants_of(r) * p_.grant_cpu_s;
   else if (r->op == Op::write)
     cost += segs * p_.copy_cpu_s;
-  vm_->vcpu(r->cpu < 0 ? 0 : r->cpu).post(cost, this, r->queue * kinds + pushed, r);
+  vm_->vcpu(r->cpu < 0 ? 0 : r->cpu).post_next(cost, this, r->queue * kinds + pushed, r);
 }
 
 void XenBlkfront::on_event(int kind, Request* r)
@@ -154,7 +154,7 @@ void XenBlkfront::on_event(int kind, Request* r)
     b.events.emit({StationEvent::What::start, now, r, now});
     b.sample(now);
     if (b.ring.push_requests_and_check_notify()) {
-      vm_->vcpu(r->cpu < 0 ? 0 : r->cpu).post(p_.notify_cpu_s, nullptr, 0);
+      vm_->vcpu(r->cpu < 0 ? 0 : r->cpu).post_next(p_.notify_cpu_s, nullptr, 0);
       back_->notify_from_frontend(q);
     }
     break;

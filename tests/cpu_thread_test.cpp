@@ -1,0 +1,119 @@
+/* CpuThread: the order in which a thread runs the work posted to it, on a host with a core per thread (direct mode),
+ * and its preemption. */
+#include "sim/cpu_thread.hpp"
+
+#include <gtest/gtest.h>
+#include <simgrid/s4u.hpp>
+#include <xbt/log.h>
+
+#include <vector>
+
+using namespace pvsim;
+
+namespace {
+simgrid::s4u::Host* make_engine()
+{
+  xbt_log_control_set("root.thresh:warning");
+  static int argc     = 1;
+  static char name[]  = "test";
+  static char* argv[] = {name, nullptr};
+  new simgrid::s4u::Engine(&argc, argv);
+  auto* z = simgrid::s4u::create_full_zone("z");
+  auto* h = z->create_host("h", 1e9);
+  z->seal();
+  return h;
+}
+
+/** Runs the simulation to `end_s`, then ends the threads' actors (waiting for work) while their semaphores exist. */
+void run_and_end(double end_s)
+{
+  auto* e = simgrid::s4u::Engine::get_instance();
+  e->run_until(end_s);
+  for (auto& actor : e->get_all_actors())
+    actor->kill();
+  e->run_until(end_s);
+}
+
+/** Kind k: a syscall entry that goes on into the driver (kind k + 100) when `chain` is set. Records what ran when. */
+struct Path : EventTarget {
+  CpuThread* thread = nullptr;
+  EventQueue* q     = nullptr;
+  bool next         = true;
+  std::vector<std::pair<int, double>> ran;
+  void on_event(int kind, Request*) override
+  {
+    ran.emplace_back(kind, q->now());
+    if (kind < 100) {
+      if (next)
+        thread->post_next(1e-6, this, kind + 100);
+      else
+        thread->post(1e-6, this, kind + 100);
+    }
+  }
+};
+
+/** Three 10 us submissions posted at once (a job refilling after a batch of completions), each going on into 1 us of
+ * driver work; the thread's quantum is 5 us, so each submission is its own batch. */
+std::vector<std::pair<int, double>> run_three_submissions(bool next)
+{
+  auto* host = make_engine();
+  EventQueue q;
+  CoreLoad load;
+  load.cores   = 1;
+  load.threads = 1;
+  CpuThread t("vcpu0", 5e-6);
+  t.start(host, &load, q);
+  Path p;
+  p.thread = &t;
+  p.q      = &q;
+  p.next   = next;
+  for (int k = 1; k <= 3; ++k)
+    t.post(10e-6, &p, k);
+  run_and_end(1.0);
+  return p.ran;
+}
+} // namespace
+
+TEST(CpuThread, PostNextRunsTheRestOfTheCodePathBeforeWorkQueuedEarlier)
+{
+  auto ran = run_three_submissions(true);
+  std::vector<int> order;
+  for (auto& [k, t] : ran)
+    order.push_back(k);
+  EXPECT_EQ(order, (std::vector<int>{1, 101, 2, 102, 3, 103}));
+  EXPECT_NEAR(ran[1].second, 11e-6, 1e-12); // the first request reaches the driver's ring after 11 us, not 31 us
+}
+
+TEST(CpuThread, PostQueuesBehindWorkQueuedEarlier)
+{
+  auto ran = run_three_submissions(false);
+  std::vector<int> order;
+  for (auto& [k, t] : ran)
+    order.push_back(k);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 101, 102, 103}));
+  EXPECT_NEAR(ran[3].second, 33e-6, 1e-12); // after the three submissions, the three driver steps as one batch
+}
+
+TEST(CpuThread, PreemptionDrawsAreTheSameForTheSameSeedAndName)
+{
+  auto* host = make_engine();
+  EventQueue q;
+  CoreLoad load;
+  load.preemption = Preemption{1e4, Distribution::deterministic(1e-4), 7};
+  CpuThread a("a", 1.0), b("a", 1.0);
+  a.start(host, &load, q);
+  b.start(host, &load, q);
+  Path pa, pb;
+  pa.thread = &a;
+  pa.q      = &q;
+  pb.thread = &b;
+  pb.q      = &q;
+  for (int i = 0; i < 50; ++i) {
+    a.post(20e-6, nullptr, 0);
+    b.post(20e-6, nullptr, 0);
+  }
+  run_and_end(1.0);
+  EXPECT_GT(a.preemptions(), 0u);
+  EXPECT_EQ(a.preemptions(), b.preemptions());
+  EXPECT_DOUBLE_EQ(a.preempted_s(), 1e-4 * static_cast<double>(a.preemptions()));
+}
