@@ -132,6 +132,11 @@ const ParamTable<VirtioBlkParams>& VirtioBlk::param_table()
                   "vCPU time of virtio_queue_rq per request (setup, sg mapping, virtqueue_add_sgs), beyond the job's "
                   "submit_cpu.",
                   "pvsim estimate")
+        .quantity("restart_cpu", Dimension::duration, &Params::restart_cpu_s, 4.0e-6, 0, 1,
+                  "vCPU time of one kblockd run of a restarted hardware queue (the kworker's wake-up and "
+                  "blk_mq_run_hw_queue), beyond queue_rq_cpu per request it dispatches.",
+                  "pvsim estimate: a kworker wake-up and context switch, 2-5 us; pvsim calibrate sets the job "
+                  "thread's fitted wake-up cost")
         .quantity("kick_cpu", Dimension::duration, &Params::kick_cpu_s, 2.0e-6, 0, 1,
                   "vCPU time of a kick: the notify register write, a VM exit handled by KVM's ioeventfd.",
                   "pvsim estimate: 1.5-3 us per lightweight MMIO/PIO exit")
@@ -207,6 +212,7 @@ void VirtioBlk::connect()
     auto qi      = static_cast<std::size_t>(q);
     auto vq      = std::make_unique<Queue>(size, p_.event_idx);
     vq->iothread = iothreads[qi % iothreads.size()];
+    vq->cpus     = groups[qi];
     if (not p_.irq_vcpus.empty()) {
       if (p_.irq_vcpus[qi] >= vcpus)
         fail("vCPU " + std::to_string(p_.irq_vcpus[qi]) + " does not exist (the guest has " + std::to_string(vcpus) +
@@ -360,15 +366,40 @@ void VirtioBlk::on_event(int k, Request* r)
       drain(q);
       break;
     }
-    while (Request* w = vq.waiting.front()) {
-      if (vq.ring.num_free() < descriptors(w))
-        break;
-      add(q, vq.waiting.pop(), vq.irq_vcpu);
+    // blk_mq_start_stopped_hw_queues(q, true): the stopped queue is run by kblockd (one pending run at a time).
+    if (not vq.waiting.empty() and not vq.run_work_pending) {
+      vq.run_work_pending = true;
+      vm_->vcpu(kblockd_cpu(vq)).post(p_.restart_cpu_s, this, kind(q, restart));
     }
     break;
+  case restart: { // blk_mq_run_hw_queue on the kworker: each waiting request through queue_rq again
+    vq.run_work_pending = false;
+    vq.restarts++;
+    int cpu = vq.cpus.empty() ? 0 : vq.cpus[vq.next_cpu];
+    while (Request* w = vq.waiting.front()) {
+      if (vq.ring.num_free() < descriptors(w)) {
+        vq.stops++; // -ENOSPC again: stopped until the next completion
+        break;
+      }
+      vm_->vcpu(cpu).post_next(p_.queue_rq_cpu_s, nullptr, 0);
+      add(q, vq.waiting.pop(), cpu);
+    }
+    break;
+  }
   default:
     break;
   }
+}
+
+int VirtioBlk::kblockd_cpu(Queue& vq)
+{
+  if (vq.cpus.empty())
+    return 0;
+  if (--vq.next_cpu_batch <= 0) {
+    vq.next_cpu       = (vq.next_cpu + 1) % vq.cpus.size();
+    vq.next_cpu_batch = 8; // BLK_MQ_CPU_WORK_BATCH
+  }
+  return vq.cpus[vq.next_cpu];
 }
 
 void VirtioBlk::pop_all(std::size_t q)
@@ -424,7 +455,7 @@ void VirtioBlk::restart_stats(double t)
   for (auto& vq : vqs_) {
     vq->ring.restart_stats();
     vq->occupancy_avg.restart(t);
-    vq->stops = vq->passes = vq->kicks_received = vq->kicks_coalesced = 0;
+    vq->stops = vq->restarts = vq->passes = vq->kicks_received = vq->kicks_coalesced = 0;
     vq->interrupts = vq->irq_coalesced = vq->spurious = vq->max_per_interrupt = 0;
     vq->per_pass.clear();
   }
@@ -458,7 +489,8 @@ void VirtioBlk::report(json& out, double t) const
                     {"max_used_per_interrupt", vq.max_per_interrupt},
                     {"handler_passes", vq.passes},
                     {"requests_per_pass", passes},
-                    {"queue_stops", vq.stops}});
+                    {"queue_stops", vq.stops},
+                    {"queue_restarts", vq.restarts}});
   }
   out["virtqueues"] = list;
 }

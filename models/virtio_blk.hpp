@@ -13,9 +13,12 @@
  *   published; the device notifies (virtio_split_should_notify) only when the driver's used_event lies in the entries
  *   pushed since its last check. Without EVENT_IDX, the VRING_USED_F_NO_NOTIFY / VRING_AVAIL_F_NO_INTERRUPT flags.
  * - Guest submission: virtio_queue_rq on the submitting vCPU (queue_rq_cpu), virtqueue_add_sgs; with too few free
- *   descriptors, -ENOSPC stops the hardware queue (blk_mq_stop_hw_queue) and requests wait until a completion frees
- *   descriptors (blk_mq_start_stopped_hw_queues in virtblk_done). A kick is an ioeventfd write: a VM exit on the vCPU
- *   (kick_cpu), then the eventfd reaches the virtqueue's AioContext after kick_latency.
+ *   descriptors, -ENOSPC stops the hardware queue (blk_mq_stop_hw_queue) and requests wait (hctx->dispatch) until a
+ *   completion frees descriptors: virtblk_done then calls blk_mq_start_stopped_hw_queues(async), which queues the
+ *   hctx's run_work on kblockd on the hctx's next CPU (blk_mq_hctx_next_cpu: the hctx's CPUs in turn, 8 runs each;
+ *   one pending run at a time). That kworker wakes up and runs the queue (restart_cpu), passing each waiting request
+ *   through queue_rq again (queue_rq_cpu) until the ring is full again. A kick is an ioeventfd write: a VM exit on
+ *   the vCPU (kick_cpu), then the eventfd reaches the virtqueue's AioContext after kick_latency.
  * - Device: virtio_blk_handle_vq on the virtqueue's IOThread: notifications off (avail_event left where it was),
  *   pop every request (request_cpu each: virtqueue_pop, virtio_blk_handle_request, blk_aio_preadv) into the
  *   AioContext's engine, notifications on (avail_event = avail idx), re-check, loop; then defer_call_end lets the
@@ -34,8 +37,8 @@
  *   disk's backing device (`target`).
  * Leaves out: poll queues and polled completion, packed rings, VIRTIO_F_NOTIFY_ON_EMPTY (legacy, not negotiated by
  * Linux), virtqueue_enable_cb_delayed (used by virtio-net, not virtio-blk), blk-mq batching (bd->last, queue_rqs:
- * every request is kicked as the last of its batch), request merging and splitting, flush/discard/write-zeroes, a
- * requeued request's second pass through queue_rq (it is added from the interrupt), irqfd notification batching
+ * every request is kicked as the last of its batch), request merging and splitting, flush/discard/write-zeroes,
+ * the I/O scheduler in front of the restarted queue, irqfd notification batching
  * (defer_call around virtio_notify_irqfd in some QEMU versions), ioeventfd disabled (QEMU's vCPU-thread handling). */
 #pragma once
 
@@ -137,15 +140,16 @@ struct VirtioBlkParams {
   bool event_idx           = true;
   std::string irq_affinity = "managed";
   std::vector<long long> irq_vcpus;
-  double queue_rq_cpu_s    = 1.0e-6;
-  double kick_cpu_s        = 2.0e-6;
-  double kick_latency_s    = 1.0e-6;
-  double request_cpu_s     = 1.5e-6;
-  double used_cpu_s        = 0.6e-6;
-  double notify_cpu_s      = 1.0e-6;
-  double irq_latency_s     = 2.0e-6;
-  double irq_cpu_s         = 1.5e-6;
-  double complete_cpu_s    = 0.8e-6;
+  double queue_rq_cpu_s = 1.0e-6;
+  double kick_cpu_s     = 2.0e-6;
+  double kick_latency_s = 1.0e-6;
+  double request_cpu_s  = 1.5e-6;
+  double used_cpu_s     = 0.6e-6;
+  double notify_cpu_s   = 1.0e-6;
+  double irq_latency_s  = 2.0e-6;
+  double irq_cpu_s      = 1.5e-6;
+  double complete_cpu_s = 0.8e-6;
+  double restart_cpu_s  = 4.0e-6;
 };
 
 class VirtioBlk : public Component, public BlockDriver {
@@ -190,6 +194,7 @@ private:
     completed = 9,  // blk_mq_complete_request for one request
     irq_tail  = 10, // virtqueue_enable_cb and its re-check
     pass_tail = 11, // the end of one turn of virtio_blk_handle_vq's loop
+    restart   = 12, // kblockd runs the restarted hardware queue
     kinds     = 16
   };
   /** The driver's end_io frame: a request holds it from virtio_queue_rq until virtblk_done completes it. */
@@ -207,14 +212,18 @@ private:
     RequestFifo used_list; // pushed to the used ring, not yet taken by the driver
     QemuIothread* iothread = nullptr;
     int irq_vcpu           = 0;
-    bool irq_pending       = false; // the vector's IRR bit: an interrupt raised and not yet taken
+    std::vector<int> cpus;         // the hctx's CPUs (kblockd runs its work on them in turn)
+    std::size_t next_cpu  = 0;     // hctx->next_cpu (index into cpus)
+    int next_cpu_batch    = 8;     // hctx->next_cpu_batch: runs left on next_cpu
+    bool run_work_pending = false; // hctx->run_work queued on kblockd
+    bool irq_pending      = false; // the vector's IRR bit: an interrupt raised and not yet taken
     // device side
     bool scheduled       = false; // a handler pass is queued or running
     bool eventfd_pending = false; // a kick arrived during the pass
     std::uint64_t popped = 0;     // requests popped in the current pass
     // statistics
     std::uint64_t arrived = 0, added = 0, taken = 0;
-    std::uint64_t stops = 0, passes = 0, kicks_received = 0, kicks_coalesced = 0;
+    std::uint64_t stops = 0, restarts = 0, passes = 0, kicks_received = 0, kicks_coalesced = 0;
     std::uint64_t interrupts = 0, irq_coalesced = 0, spurious = 0, max_per_interrupt = 0;
     std::map<std::uint64_t, std::uint64_t> per_pass; // requests popped per handler pass → passes
     TimeAverage occupancy_avg;
@@ -227,6 +236,8 @@ private:
   void add(std::size_t q, Request* r, int vcpu);
   void pop_all(std::size_t q);
   void drain(std::size_t q);
+  /** blk_mq_hctx_next_cpu(): the CPU of the next kblockd run of queue q. */
+  int kblockd_cpu(Queue& vq);
   double now() const;
 
   Params p_;

@@ -553,6 +553,8 @@ json calibrate(const std::vector<std::string>& trace_files)
     vda["request_cpu"] = *c;
   if (auto c = cost("kick_cpu"))
     vda["kick_cpu"] = *c;
+  if (auto c = cost("wakeup_cpu")) // kblockd's kworker waking to run a restarted queue: this guest's wake-up cost
+    vda["restart_cpu"] = *c;
   json frag = {{"fio", fio}, {"vda", vda}, {"disk", dev}};
   if (preempt_rate_hz) {
     doc["preemption"] = preemption;
