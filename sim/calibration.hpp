@@ -15,7 +15,9 @@
  * - complete_cpu (job.fio): cpu_per_io − slat at the deepest async run (completions reaped in batches).
  * - wakeup_cpu (job.fio, paid when a completion finds the thread asleep in io_getevents): cpu_per_io − slat −
  *   complete_cpu at iodepth 1,
- *   where every completion is its own interrupt and fio sleeps between them.
+ *   where every completion is its own interrupt and fio sleeps between them. virtio.blk's restart_cpu (kblockd's
+ *   kworker waking up to run a queue stopped on a full ring) gets the same value: this guest's cost of waking a
+ *   sleeping thread.
  * - service (device.parallel read_service / write_service): the iodepth-1 runs' clat histograms (json+ bins, merged
  *   over the runs; async engines preferred), each bin shifted down by the model's fixed costs on the completion path
  *   (wakeup_cpu, complete_cpu and the virtio.blk / qemu.iothread costs written in the fragment; for sync engines also
