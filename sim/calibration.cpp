@@ -64,6 +64,25 @@ constexpr double tail_over_median = 10;
  * own (an emulated host's latencies, 12 % above 10x the median in the Xen lab, stay in the service). */
 constexpr double max_preempted_share = 0.01;
 
+/** An empirical distribution of durations (seconds → weight) as device.json writes it (µs) and its mean. */
+struct EmpiricalUs {
+  json values = json::array(), counts = json::array();
+  double mean_s = 0;
+};
+EmpiricalUs empirical_us(const std::map<double, double>& atoms)
+{
+  EmpiricalUs e;
+  double sum = 0, n = 0;
+  for (auto& [v, c] : atoms) {
+    e.values.push_back(v * 1e6);
+    e.counts.push_back(c);
+    sum += v * c;
+    n += c;
+  }
+  e.mean_s = n > 0 ? sum / n : 0;
+  return e;
+}
+
 double median(std::vector<double> v)
 {
   if (v.empty())
@@ -332,28 +351,21 @@ json calibrate(const std::vector<std::string>& trace_files)
                                    " % of the iodepth-1 latencies are in the tail: not rare losses of the CPU, kept "
                                    "in the service";
       if (not preempt_rate_hz and tail >= 10 and p_tail <= max_preempted_share) {
-        preempt_rate_hz = p_tail / exposure;
-        json values = json::array(), counts = json::array();
-        double sum = 0, n = 0;
-        for (auto& [l, c] : lost) {
-          values.push_back(l * 1e6);
-          counts.push_back(c);
-          sum += l * c;
-          n += c;
-        }
-        preempt_mean_s = sum / n;
-        preemption     = {
-                {"rate_hz", *preempt_rate_hz},
-                {"duration", {{"dist", "empirical"}, {"values_us", values}, {"counts", counts}}},
-                {"duration_mean_us", preempt_mean_s * 1e6},
-                {"tail_fraction", p_tail},
-                {"tail_above_us", tail_from_ns * 1e-3},
-                {"exposure_us", exposure * 1e6},
-                {"direction", dir},
-                {"estimated", "iodepth-1 clat above " + std::to_string(static_cast<int>(tail_over_median)) +
-                                  "x the median: rate = tail fraction / the model's CPU time on the completion path "
-                                      "(exposure), duration = latency - median (empirical)"},
-                {"from", names(src)}};
+        preempt_rate_hz    = p_tail / exposure;
+        EmpiricalUs lost_d = empirical_us(lost);
+        preempt_mean_s     = lost_d.mean_s;
+        preemption         = {
+                    {"rate_hz", *preempt_rate_hz},
+                    {"duration", {{"dist", "empirical"}, {"values_us", lost_d.values}, {"counts", lost_d.counts}}},
+                    {"duration_mean_us", preempt_mean_s * 1e6},
+                    {"tail_fraction", p_tail},
+                    {"tail_above_us", tail_from_ns * 1e-3},
+                    {"exposure_us", exposure * 1e6},
+                    {"direction", dir},
+                    {"estimated", "iodepth-1 clat above " + std::to_string(static_cast<int>(tail_over_median)) +
+                                      "x the median: rate = tail fraction / the model's CPU time on the completion path "
+                                              "(exposure), duration = latency - median (empirical)"},
+                    {"from", names(src)}};
         tail_keep = 0;
       } else if (preempt_rate_hz and p_tail > 0) {
         tail_keep = std::max(0.0, 1.0 - *preempt_rate_hz * exposure / p_tail);
@@ -439,8 +451,6 @@ json calibrate(const std::vector<std::string>& trace_files)
       shift += submit.value_or(0) + kick.value_or(0);
     std::optional<double> service_mean;
     if (not bins.empty()) {
-      json values = json::array(), counts = json::array();
-      double sum = 0, n = 0;
       std::map<double, double> atoms;
       for (auto& [b, c] : bins) {
         double s = std::max(1e-6, static_cast<double>(b) * 1e-9 - shift);
@@ -448,19 +458,14 @@ json calibrate(const std::vector<std::string>& trace_files)
         if (w > 0)
           atoms[std::round(s * 1e7) / 1e7] += w;
       }
-      for (auto& [s, c] : atoms) {
-        values.push_back(s * 1e6);
-        counts.push_back(c);
-        sum += s * c;
-        n += c;
-      }
-      service_mean = sum / n;
-      p["service"] = {{"value", {{"dist", "empirical"}, {"values_us", values}, {"counts", counts}}},
-                      {"mean_us", *service_mean * 1e6},
-                      {"shift_us", shift * 1e6},
-                      {"estimated", "iodepth-1 clat bins (merged) minus the model's fixed completion path; the tail "
-                                    "that preemption explains is left out"},
-                      {"from", names(src)}};
+      EmpiricalUs e = empirical_us(atoms);
+      service_mean  = e.mean_s;
+      p["service"]  = {{"value", {{"dist", "empirical"}, {"values_us", e.values}, {"counts", e.counts}}},
+                       {"mean_us", *service_mean * 1e6},
+                       {"shift_us", shift * 1e6},
+                       {"estimated", "iodepth-1 clat bins (merged) minus the model's fixed completion path; the tail "
+                                      "that preemption explains is left out"},
+                       {"from", names(src)}};
     } else if (not src.empty()) {
       v.clear();
       for (auto* r : src)
