@@ -9,6 +9,7 @@
 
 #include "models/xen/event_channel_state.hpp"
 #include "models/xen/shared_ring.hpp"
+#include "sim/request.hpp"
 #include "sim/station.hpp"
 #include "sim/time_average.hpp"
 
@@ -35,6 +36,16 @@ constexpr unsigned netif_rx_slots(std::uint32_t bytes, bool gso)
 }
 static_assert(netif_tx_slots(65536, true) == 18 && netif_tx_slots(1448, false) == 2);
 static_assert(netif_rx_slots(65536, true) == 17 && netif_rx_slots(1448, false) == 1);
+
+/** The slots of a packet (a net.flow Request: size_bytes, tag = gso_segs, GSO when more than one segment). */
+inline unsigned tx_slots_of(const Request* r)
+{
+  return netif_tx_slots(r->size_bytes, r->tag > 1);
+}
+inline unsigned rx_slots_of(const Request* r)
+{
+  return netif_rx_slots(r->size_bytes, r->tag > 1);
+}
 
 /** A queue's packets in one direction, as a Station. */
 struct VifDirection : public Station {

@@ -9,17 +9,6 @@
 
 namespace pvsim::xen {
 
-namespace {
-unsigned tx_slots_of(const Request* r)
-{
-  return netif_tx_slots(r->size_bytes, r->tag > 1);
-}
-unsigned rx_slots_of(const Request* r)
-{
-  return netif_rx_slots(r->size_bytes, r->tag > 1);
-}
-} // namespace
-
 const ParamTable<XenNetfrontParams>& XenNetfront::param_table()
 {
   static const ParamTable<Params> t = [] {
