@@ -59,6 +59,18 @@ struct VifDirection : public Station {
   std::uint64_t packets = 0, bytes = 0, slots = 0;
   TimeAverage ring_occupancy;
 
+  /** The frontend consumed the `ring_slots` responses of `r` from `ring`: the packet leaves the queue. */
+  void consume(SharedRing& ring, Request* r, unsigned ring_slots, double now)
+  {
+    for (unsigned i = 0; i < ring_slots; ++i)
+      ring.consume_response();
+    completed++;
+    packets++;
+    bytes += r->size_bytes;
+    slots += ring_slots;
+    events.emit({StationEvent::What::depart, now, r, r->stage_s});
+  }
+
   const Probe<StationEvent>& probe() const override { return events; }
   int servers() const override { return 256; }
   Occupancy occupancy() const override { return {issued, completed, a.size() + b.size() + c.size() + held}; }

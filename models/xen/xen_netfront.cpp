@@ -227,13 +227,7 @@ void XenNetfront::tx_buf_gc(unsigned q)
     while (b.tx.unconsumed_responses() > 0) {
       Request* r     = b.txd.c.pop();
       unsigned slots = tx_slots_of(r);
-      for (unsigned i = 0; i < slots; ++i)
-        b.tx.consume_response();
-      b.txd.completed++;
-      b.txd.packets++;
-      b.txd.bytes += r->size_bytes;
-      b.txd.slots += slots;
-      b.txd.events.emit({StationEvent::What::depart, now, r, r->stage_s});
+      b.txd.consume(b.tx, r, slots, now);
       v.post(p_.gc_packet_cpu_s + slots * p_.gc_slot_cpu_s, this, k(q, gc_done), r);
     }
   } while (b.tx.final_check_for_responses());
@@ -256,13 +250,7 @@ void XenNetfront::poll(unsigned q)
   while (work < static_cast<std::uint64_t>(p_.napi_weight) and b.rx.unconsumed_responses() > 0) {
     Request* r     = b.rxd.c.pop();
     unsigned slots = rx_slots_of(r);
-    for (unsigned i = 0; i < slots; ++i)
-      b.rx.consume_response();
-    b.rxd.completed++;
-    b.rxd.packets++;
-    b.rxd.bytes += r->size_bytes;
-    b.rxd.slots += slots;
-    b.rxd.events.emit({StationEvent::What::depart, now, r, r->stage_s});
+    b.rxd.consume(b.rx, r, slots, now);
     v.post(p_.rx_packet_cpu_s + slots * p_.rx_slot_cpu_s, this, k(q, rx_deliver), r);
     work++;
   }
