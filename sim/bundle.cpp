@@ -140,8 +140,7 @@ Bundle read_bundle(const std::string& dir)
   }
 
   JsonNode devices = field(root, "devices");
-  if (not devices.value().is_array())
-    devices.fail("expected an array, got " + JsonNode::describe(devices.value()));
+  devices.expect_array();
   for (std::size_t i = 0; i < devices.value().size(); ++i) {
     JsonNode d = devices.at(i);
     d.expect_object();
@@ -149,8 +148,7 @@ Bundle read_bundle(const std::string& dir)
     dev.name        = string_of(field(d, "name"));
     dev.hw_queues   = int_of(field(d, "hw_queues"), 0);
     JsonNode queues = field(d, "queues");
-    if (not queues.value().is_array())
-      queues.fail("expected an array, got " + JsonNode::describe(queues.value()));
+    queues.expect_array();
     for (std::size_t k = 0; k < queues.value().size(); ++k) {
       JsonNode q = queues.at(k);
       q.expect_object();
@@ -177,8 +175,7 @@ Bundle read_bundle(const std::string& dir)
 
   if (b.manifest.contains("engines")) {
     JsonNode e = root.child("engines");
-    if (not e.value().is_array())
-      e.fail("expected an array of fio ioengine names");
+    e.expect_array("fio ioengine names");
     for (std::size_t i = 0; i < e.value().size(); ++i)
       b.engines.push_back(string_of(e.at(i)));
   }
@@ -186,8 +183,7 @@ Bundle read_bundle(const std::string& dir)
   // A network lab's bundle holds iperf3 runs instead of fio runs.
   if (has(root, "net_runs")) {
     JsonNode nr = root.child("net_runs");
-    if (not nr.value().is_array())
-      nr.fail("expected an array of iperf3 runs, got " + JsonNode::describe(nr.value()));
+    nr.expect_array("iperf3 runs");
     for (std::size_t i = 0; i < nr.value().size(); ++i) {
       JsonNode r = nr.at(i);
       r.expect_object();
@@ -206,8 +202,7 @@ Bundle read_bundle(const std::string& dir)
   }
   if (has(root, "vifs")) {
     JsonNode vs = root.child("vifs");
-    if (not vs.value().is_array())
-      vs.fail("expected an array of vifs, got " + JsonNode::describe(vs.value()));
+    vs.expect_array("vifs");
     for (std::size_t i = 0; i < vs.value().size(); ++i) {
       JsonNode v = vs.at(i);
       v.expect_object();
@@ -269,8 +264,7 @@ Bundle read_bundle(const std::string& dir)
   }
   if (has(root, "guests")) {
     JsonNode gs = root.child("guests");
-    if (not gs.value().is_array())
-      gs.fail("expected an array of guests, got " + JsonNode::describe(gs.value()));
+    gs.expect_array("guests");
     for (std::size_t i = 0; i < gs.value().size(); ++i) {
       JsonNode g = gs.at(i);
       g.expect_object();

@@ -93,8 +93,7 @@ std::vector<double> read_counts(const JsonNode& obj, std::size_t expected, std::
     obj.fail("missing 'counts' (an array of non-negative numbers)");
   consumed.insert("counts");
   JsonNode c = obj.child("counts");
-  if (not c.value().is_array())
-    c.fail("expected an array of counts, got " + JsonNode::describe(c.value()));
+  c.expect_array("counts");
   std::vector<double> out;
   double total = 0;
   for (std::size_t i = 0; i < c.value().size(); ++i) {

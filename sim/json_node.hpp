@@ -38,6 +38,14 @@ public:
     return *this;
   }
 
+  /** `what` names the elements for the message ("expected an array of counts, got a string"); empty: "an array". */
+  const JsonNode& expect_array(const std::string& what = "") const
+  {
+    if (not value_->is_array())
+      fail("expected an array" + (what.empty() ? std::string() : " of " + what) + ", got " + describe(*value_));
+    return *this;
+  }
+
 private:
   const json* value_;
   std::string file_;

@@ -115,8 +115,7 @@ public:
         return;
       used.insert(name);
       JsonNode v = obj.child(name);
-      if (not v.value().is_array())
-        v.fail("expected an array of integers, got " + JsonNode::describe(v.value()));
+      v.expect_array("integers");
       for (std::size_t i = 0; i < v.value().size(); ++i) {
         JsonNode e = v.at(i);
         if (not e.value().is_number_integer())
@@ -244,8 +243,7 @@ public:
         return;
       used.insert(name);
       JsonNode v = obj.child(name);
-      if (not v.value().is_array())
-        v.fail("expected an array of component names, got " + JsonNode::describe(v.value()));
+      v.expect_array("component names");
       for (std::size_t i = 0; i < v.value().size(); ++i) {
         JsonNode e = v.at(i);
         if (not e.value().is_string() or e.value().template get<std::string>().empty())

@@ -78,8 +78,7 @@ std::optional<std::vector<double>> read_quantity_list(const JsonNode& obj, const
   if (consumed)
     consumed->insert(form->first);
   JsonNode list = obj.child(form->first);
-  if (not list.value().is_array())
-    list.fail("expected an array, got " + JsonNode::describe(list.value()));
+  list.expect_array();
   std::vector<double> out;
   for (std::size_t i = 0; i < list.value().size(); ++i)
     out.push_back(convert(list.at(i), base, d, form->second));
