@@ -21,7 +21,6 @@
 #include "sim/cpu_thread.hpp"
 #include "sim/params.hpp"
 
-#include <deque>
 #include <memory>
 
 namespace pvsim {

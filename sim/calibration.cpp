@@ -320,9 +320,9 @@ json calibrate(const std::vector<std::string>& trace_files)
       not_fitted.push_back(dir + ".complete_cpu: no usable usr/sys CPU in the traces");
 
     // Preemption from the iodepth-1 clat tail. A latency more than tail_over_median times the median is one whose
-    // completion path lost its CPU: the CPU time a completion needs at iodepth 1 (the exposure: the job thread's
-    // reaping and wake-up, the IOThread's and the interrupt's default costs) is hit at rate_hz per CPU-second, so
-    // tail fraction = rate_hz x exposure, and each loss adds (latency - median). The first direction fits the
+    // completion path lost its CPU. The whole completion path is exposed (the host's threads run it from end to
+    // end: the median clat), hit at rate_hz per CPU-second, so tail fraction = rate_hz x median clat, and each loss
+    // adds (latency - median). The first direction fits the
     // host's rate and durations (reads when there are any); the other keeps in its own service the part of its tail
     // that this rate does not explain (writes: the device's own, heavier tail).
     std::vector<const RunFacts*> src = qd1_async.empty() ? qd1 : qd1_async;
@@ -345,12 +345,13 @@ json calibrate(const std::vector<std::string>& trace_files)
           lost[std::round((static_cast<double>(b) * 1e-9 - p50) * 1e5) / 1e5] += static_cast<double>(c);
         }
       }
-      double p_tail = static_cast<double>(tail) / static_cast<double>(total);
-      if (not preempt_rate_hz and tail >= 10 and p_tail > max_preempted_share)
+      double p_tail   = static_cast<double>(tail) / static_cast<double>(total);
+      bool first_tail = not preempt_rate_hz and tail >= 10; // this direction fits the host's preemption
+      if (first_tail and p_tail > max_preempted_share) {
         p["tail_not_preemption"] = "more than " + std::to_string(static_cast<int>(max_preempted_share * 100)) +
                                    " % of the iodepth-1 latencies are in the tail: not rare losses of the CPU, kept "
                                    "in the service";
-      if (not preempt_rate_hz and tail >= 10 and p_tail <= max_preempted_share) {
+      } else if (first_tail) {
         preempt_rate_hz    = p_tail / exposure;
         EmpiricalUs lost_d = empirical_us(lost);
         preempt_mean_s     = lost_d.mean_s;
@@ -363,8 +364,8 @@ json calibrate(const std::vector<std::string>& trace_files)
                     {"exposure_us", exposure * 1e6},
                     {"direction", dir},
                     {"estimated", "iodepth-1 clat above " + std::to_string(static_cast<int>(tail_over_median)) +
-                                      "x the median: rate = tail fraction / the model's CPU time on the completion path "
-                                              "(exposure), duration = latency - median (empirical)"},
+                                      "x the median: rate = tail fraction / the median clat (the time a completion is "
+                                              "exposed), duration = latency - median (empirical)"},
                     {"from", names(src)}};
         tail_keep = 0;
       } else if (preempt_rate_hz and p_tail > 0) {
@@ -569,8 +570,9 @@ json calibrate(const std::vector<std::string>& trace_files)
     frag["host"]          = cpus;
     frag["iothread_cpus"] = cpus;
   } else {
-    not_fitted.push_back("preemption: no iodepth-1 run with a latency tail (10 or more latencies above " +
-                         std::to_string(static_cast<int>(tail_over_median)) + "x the median)");
+    not_fitted.push_back("preemption: no rare iodepth-1 latency tail (10 or more latencies above " +
+                         std::to_string(static_cast<int>(tail_over_median)) + "x the median, at most " +
+                         std::to_string(static_cast<int>(max_preempted_share * 100)) + " % of them)");
   }
   doc["scenario_fragment"] = {{"components", frag}};
   return doc;
