@@ -7,7 +7,6 @@
  * Leaves out: each device's own keys (rings, features), read by blkif_negotiation.cpp and netif_negotiation.cpp. */
 #pragma once
 
-#include "models/xen/blkif_negotiation.hpp" // ExtractMode
 #include "models/xen/xenbus.hpp"
 #include "models/xen/xenstore.hpp"
 #include "sim/input_error.hpp"

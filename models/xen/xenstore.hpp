@@ -116,4 +116,8 @@ XenStoreDump parse_xenstore_ls_f(std::string_view text);
 /** Reads a dump file. Throws pvsim::InputError when the file cannot be read. */
 XenStoreDump read_xenstore_ls_f_file(const std::string& file_name);
 
+/** How a reader of a negotiated tree (blkif, netif) treats an inconsistent one. Strict: an error. Lenient: read as a
+ * single queue, with a note saying why. */
+enum class ExtractMode { strict, lenient };
+
 } // namespace pvsim::xen

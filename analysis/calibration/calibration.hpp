@@ -1,0 +1,91 @@
+/* pvsim: `pvsim calibrate`: fits the parameters of the virtio-blk stack model (job.fio → blk_mq → virtio.blk →
+ * qemu.iothread → device.parallel on a guest.vm) from fio json+ results of real runs, and writes them as a versioned
+ * JSON file ("device.json") with the scenario fragment they imply. Any mix of rw, engines, depths and job counts is
+ * accepted; each run gives what it can, and what nothing could fit is listed under "not_fitted".
+ *
+ * How each parameter is estimated, per direction (read: read/randread runs and the read side of mixed runs; write
+ * likewise):
+ * - cpu_per_io: fio's CPU seconds per I/O, (usr_cpu + sys_cpu) / 100 × job_runtime / ios, per run.
+ * - submit_cpu (job.fio): the slat mean of the async run (libaio, io_uring...) with the most requests in flight: there
+ *   the device is busy, kicks are suppressed (EVENT_IDX) and slat is the submission path alone.
+ * - kick_cpu (virtio.blk, the VM exit of a notification): slat mean of the async iodepth-1 runs (every request kicks)
+ *   minus submit_cpu. Without a deep run the two cannot be told apart: submit_cpu keeps job.fio's default and the
+ *   kick takes the rest of the slat (what depth removes; likewise complete_cpu keeps its default and wakeup_cpu
+ *   takes the rest of fio's CPU per I/O at iodepth 1).
+ * - complete_cpu (job.fio): cpu_per_io − slat at the deepest async run (completions reaped in batches).
+ * - wakeup_cpu (job.fio, paid when a completion finds the thread asleep in io_getevents): cpu_per_io − slat −
+ *   complete_cpu at iodepth 1,
+ *   where every completion is its own interrupt and fio sleeps between them. virtio.blk's restart_cpu (kblockd's
+ *   kworker waking up to run a queue stopped on a full ring) gets the same value: this guest's cost of waking a
+ *   sleeping thread.
+ * - service (device.parallel read_service / write_service): the iodepth-1 runs' clat histograms (json+ bins, merged
+ *   over the runs; async engines preferred), each bin shifted down by the model's fixed costs on the completion path
+ *   (wakeup_cpu, complete_cpu and the virtio.blk / qemu.iothread costs written in the fragment; for sync engines also
+ *   the submission), as an empirical distribution over the bins.
+ * - request_cpu (virtio.blk, on the thread that serves the virtqueue): at saturation that one thread (QEMU's
+ *   IOThread, Firecracker's VMM thread) is the bottleneck, so 1 / X_sat = its time per request:
+ *   request_cpu = 1 / X_sat − iocb_cpu − used_cpu (the other per-request costs of that thread, model defaults), X_sat
+ *   the highest IOPS of the runs with the most requests in flight (the deepest quarter of the depths offered); needs
+ *   a run with at least 8 requests in flight. The device itself gets as many channels as tags: on the virtio-vm-1q
+ *   traces the block layer's D→C time shows ~10 requests in the device at qd16 while the IOPS curve bends like a
+ *   single server's (X(N) = N / (R1 + (N − 1) / X_sat)), not like a device with a few channels.
+ * - preemption (cpu.host preempt_rate / preempt_duration, on the vCPUs' pool and the virtqueue thread's): the
+ *   iodepth-1 clat above 10x the median are requests whose completion path lost its CPU for a few milliseconds;
+ *   rate = their share / the median clat (the time a completion is exposed), per CPU-second of the stack's threads;
+ *   durations = latency − median (empirical). Fitted on reads when there are any; the other direction keeps in its
+ *   service the share of its tail this rate does not explain. Not fitted when the tail holds more than 1 % of the
+ *   latencies (then it is the service's own, as on an emulated host) or fewer than 10. The service distribution
+ *   leaves out the tail preemption explains, and request_cpu divides 1 / X_sat by (1 + rate × mean duration).
+ * - Baselines (mva, bound interpolation): R1 = 1 / (IOPS per thread at iodepth 1), S = mean service, Z = R1 − S
+ *   (think time of MVA), c = round(X_sat × S) (Little's law: MVA's own servers), Xmax = X_sat.
+ * The guest (vCPUs, hardware queues, tags) is not in fio's output: it is written as "assumed" (2 vCPUs, 1 queue,
+ * 128 tags, the virtio-vm-1q traces' machine) and can be edited in the file. */
+#pragma once
+
+#include "analysis/readers/fio_json.hpp"
+#include "sim/json_node.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pvsim::calibration {
+
+/** What one fio result says about one direction, all jobs of the file together. Times in seconds. */
+struct RunFacts {
+  std::string file;
+  std::string direction; // "read" or "write"
+  std::string rw;
+  std::string engine;
+  bool sync_engine    = false;
+  int iodepth         = 1; // 1 for sync engines
+  int numjobs         = 1; // fio threads (numjobs × jobs of the file)
+  std::uint64_t bs    = 4096;
+  std::uint64_t ios   = 0;
+  double iops         = 0;
+  double clat_mean_s  = 0;
+  double clat_p50_s   = 0;
+  double clat_p99_s   = 0;
+  double slat_mean_s  = 0;
+  double cpu_per_io_s = 0;                     // 0 when fio reported no CPU time
+  std::map<double, double> clat_percentiles_s; // percent → s, for CDF plots
+  std::map<std::int64_t, std::uint64_t> clat_bins_ns;
+  int in_flight() const { return iodepth * numjobs; }
+};
+
+bool is_sync_engine(const std::string& engine);
+/** The facts of every direction with I/O in a fio result; throws InputError when there is none. */
+std::vector<RunFacts> run_facts(const readers::FioResult& result);
+
+/** Fits every parameter from the runs; returns the device.json document. Throws InputError when no run has I/O. */
+json calibrate(const std::vector<std::string>& trace_files);
+
+/** Reads a device.json written by calibrate, checking its format and version (InputError otherwise). */
+json read_device_file(const std::string& path);
+
+/** The scenario (a complete scenario document) that reproduces one run with the calibrated stack. */
+json scenario_for_run(const json& device, const RunFacts& run, double duration_s, double warmup_s, std::uint64_t seed);
+
+} // namespace pvsim::calibration

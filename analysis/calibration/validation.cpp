@@ -1,0 +1,478 @@
+/* pvsim: `pvsim validate` (see validation.hpp). */
+#include "analysis/calibration/validation.hpp"
+
+#include "analysis/calibration/analytic.hpp"
+#include "analysis/calibration/bundle.hpp"
+#include "analysis/calibration/bundle_scenario.hpp"
+#include "analysis/calibration/calibration.hpp"
+#include "analysis/calibration/net_validation.hpp"
+#include "analysis/readers/fio_json.hpp"
+#include "models/virtio/virtio_blk.hpp"
+#include "models/xen/blk/xen_blkfront.hpp"
+#include "sim/input_error.hpp"
+#include "sim/results.hpp"
+#include "sim/scenario.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace pvsim::validation {
+
+namespace {
+
+const std::vector<std::string> keys{"iops", "clat_mean_us", "clat_p50_us", "clat_p99_us"};
+
+std::string base_name(const std::string& f)
+{
+  return fs::path(f).filename().string();
+}
+
+double us_of(const json& device, const json& component, const char* key, double fallback_s)
+{
+  (void)device;
+  if (component.contains(key) and component[key].is_string()) {
+    std::string s = component[key].get<std::string>();
+    if (s.size() > 2 and s.substr(s.size() - 2) == "us")
+      return std::stod(s.substr(0, s.size() - 2)) * 1e-6;
+  }
+  return fallback_s;
+}
+
+/** Total kicks over requests added, from the virtio.blk report of a results.json; 1 when absent. */
+double kick_share(const json& results)
+{
+  double kicks = 0, suppressed = 0;
+  std::function<void(const json&)> walk = [&](const json& j) {
+    if (j.is_object()) {
+      if (j.contains("kicks") and j.contains("kicks_suppressed") and j["kicks"].is_number()) {
+        kicks += j["kicks"].get<double>();
+        suppressed += j["kicks_suppressed"].get<double>();
+        return;
+      }
+      if (j.contains("requests_notified") and j.contains("requests_suppressed")) { // a blkif ring
+        kicks += j["requests_notified"].get<double>();
+        suppressed += j["requests_suppressed"].get<double>();
+        return;
+      }
+      for (auto& [k, v] : j.items())
+        walk(v);
+    } else if (j.is_array()) {
+      for (auto& v : j)
+        walk(v);
+    }
+  };
+  walk(results);
+  return kicks + suppressed > 0 ? kicks / (kicks + suppressed) : 1.0;
+}
+
+} // namespace
+
+double median_abs(std::vector<double> values)
+{
+  if (values.empty())
+    return 0;
+  for (double& v : values)
+    v = std::abs(v);
+  std::sort(values.begin(), values.end());
+  std::size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+double error_pct(double predicted, double measured)
+{
+  return measured != 0 ? (predicted - measured) / measured * 100.0 : 0.0;
+}
+
+std::vector<int> run_simulations(const std::string& pvsim_exe, const std::vector<std::string>& scenario_files,
+                                 const std::vector<std::string>& out_dirs, int parallel)
+{
+  std::vector<int> status(scenario_files.size(), -1);
+  std::size_t next = 0, running = 0;
+  std::map<pid_t, std::size_t> live;
+  while (next < scenario_files.size() or running > 0) {
+    while (next < scenario_files.size() and running < static_cast<std::size_t>(std::max(1, parallel))) {
+      pid_t pid = fork();
+      if (pid < 0)
+        throw std::runtime_error("fork failed");
+      if (pid == 0) {
+        execl(pvsim_exe.c_str(), pvsim_exe.c_str(), "run", scenario_files[next].c_str(), "-o", out_dirs[next].c_str(),
+              "-q", static_cast<char*>(nullptr));
+        _exit(127);
+      }
+      live[pid] = next++;
+      running++;
+    }
+    int st    = 0;
+    pid_t pid = waitpid(-1, &st, 0);
+    if (pid < 0)
+      break;
+    if (live.count(pid)) {
+      status[live[pid]] = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+      live.erase(pid);
+      running--;
+    }
+  }
+  return status;
+}
+
+json run_validation(const Options& opt)
+{
+  json device;
+  std::vector<std::string> traces = opt.traces;
+  std::optional<bundle::Bundle> bun;
+  json bundle_notes = json::array();
+  if (not opt.bundle_dir.empty()) {
+    bun = bundle::read_bundle(opt.bundle_dir);
+    if (not traces.empty())
+      throw InputError("", "--trace", "not with --bundle: the bundle's fio runs are the traces");
+    if (bun->runs.empty() and not bun->net_runs.empty())
+      return run_net_validation(*bun, opt);
+    for (const auto& r : bun->runs)
+      traces.push_back(r.file);
+    if (opt.device_file.empty()) {
+      device = calibration::calibrate(traces);
+      bundle_notes.push_back("no --device: calibrated from the bundle's own runs (fitted and validated on the same "
+                             "runs)");
+    } else {
+      device = calibration::read_device_file(opt.device_file);
+    }
+
+  } else {
+    if (opt.device_file.empty())
+      throw InputError("", "--device", "required (a device.json from pvsim calibrate), unless --bundle DIR is given");
+    device = calibration::read_device_file(opt.device_file);
+  }
+  if (traces.empty())
+    throw InputError("", "--trace", "no trace given (expected one or more fio json+ result files)");
+  struct Item {
+    std::string trace;
+    calibration::RunFacts facts;
+    std::string scenario, outdir;
+    json guest;
+  };
+  std::vector<Item> items;
+  for (std::size_t i = 0; i < traces.size(); ++i) {
+    const auto& t = traces[i];
+    auto facts    = calibration::run_facts(readers::read_fio_json(t));
+    // The main direction: reads for read and mixed workloads, else writes.
+    json guest = device["guest"];
+    if (bun) {
+      std::vector<std::string> notes;
+      const auto& run = bun->runs[i];
+      guest           = bundle::guest_for_run(*bun, run, device["guest"], notes);
+      if (run.ioengine != facts.front().engine)
+        notes.push_back(run.rel + ": the manifest says ioengine " + run.ioengine + ", the fio result " +
+                        facts.front().engine + " (the fio result is simulated)");
+      for (auto& n : notes)
+        bundle_notes.push_back(n);
+    }
+    items.push_back({t, facts.front(), "", "", guest});
+  }
+  std::vector<std::string> scenario_notes;
+  char tmpl[] = "/tmp/pvsim-validate-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr)
+    throw std::runtime_error("cannot create a temporary directory");
+  fs::path tmp(tmpl);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    json run_device     = device;
+    run_device["guest"] = items[i].guest;
+    json scen;
+    if (bun) {
+      // Slow (emulated) hosts complete few requests per simulated second: simulate ~3000 of them.
+      double duration = opt.duration_s, warmup = opt.warmup_s;
+      if (items[i].facts.iops > 0 and 3000.0 / items[i].facts.iops > duration) {
+        duration = std::min(60.0, 3000.0 / items[i].facts.iops);
+        warmup   = duration * opt.warmup_s / opt.duration_s;
+      }
+      scen = bundle::scenario_for_bundle_run(device, *bun, bun->runs[i], items[i].guest, items[i].facts, duration,
+                                             warmup, opt.seed, scenario_notes);
+    } else {
+      scen = calibration::scenario_for_run(run_device, items[i].facts, opt.duration_s, opt.warmup_s, opt.seed);
+    }
+    items[i].scenario = (tmp / ("run" + std::to_string(i) + ".json")).string();
+    items[i].outdir   = (tmp / ("run" + std::to_string(i))).string();
+    std::ofstream(items[i].scenario) << scen.dump(2) << "\n";
+  }
+  // One child per trace, `parallel` at a time.
+  std::vector<std::string> files, outs;
+  for (const auto& it : items) {
+    files.push_back(it.scenario);
+    outs.push_back(it.outdir);
+  }
+  std::vector<int> status = run_simulations(opt.pvsim_exe, files, outs, opt.parallel);
+  json runs               = json::array();
+  std::map<std::string, std::vector<double>> errs;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& it = items[i];
+    const auto& f  = it.facts;
+    if (status[i] == 2)
+      throw InputError(opt.device_file, "/scenario_fragment",
+                       "the scenario built for " + it.trace + " is rejected (see the message above; kept in " +
+                           it.scenario + ")");
+    if (status[i] != 0)
+      throw std::runtime_error("the simulation of " + it.trace + " failed (exit " + std::to_string(status[i]) +
+                               "; scenario kept in " + it.scenario + ")");
+    json results      = read_json_file(it.outdir + "/results.json");
+    const json& job   = results["jobs"]["fio"];
+    const json& lat   = job["latency_us"];
+    const json& comps = device["scenario_fragment"]["components"];
+    VirtioBlkParams vdef;
+    double offset_s = 0;
+    if (not f.sync_engine) {
+      double submit = us_of(device, comps.value("fio", json::object()), "submit_cpu", 3e-6);
+      double kick   = us_of(device, comps.value("vda", json::object()), "kick_cpu", vdef.kick_cpu_s);
+      double queue_rq =
+          bun and bundle::is_xen_bundle(*bun) ? xen::XenBlkfrontParams{}.queue_rq_cpu_s : vdef.queue_rq_cpu_s;
+      offset_s = submit + queue_rq + kick * kick_share(results);
+    }
+    double off_us  = offset_s * 1e6;
+    json measured  = {{"iops", f.iops},
+                      {"clat_mean_us", f.clat_mean_s * 1e6},
+                      {"clat_p50_us", f.clat_p50_s * 1e6},
+                      {"clat_p99_us", f.clat_p99_s * 1e6}};
+    json predicted = {{"iops", job["iops"].get<double>()},
+                      {"clat_mean_us", std::max(0.0, lat["mean"].get<double>() - off_us)},
+                      {"clat_p50_us", std::max(0.0, lat["p50"].get<double>() - off_us)},
+                      {"clat_p99_us", std::max(0.0, lat["p99"].get<double>() - off_us)}};
+    json error;
+    for (const auto& k : keys) {
+      error[k] = error_pct(predicted[k].get<double>(), measured[k].get<double>());
+      errs[k].push_back(error[k].get<double>());
+    }
+    // Baselines of this direction.
+    json base = json::object();
+    int n     = f.in_flight();
+    if (device.contains("baselines") and device["baselines"].contains(f.direction)) {
+      const json& b  = device["baselines"][f.direction];
+      double r1      = b["r1_us"].get<double>() * 1e-6;
+      double outside = r1 - b.value("clat1_us", r1 * 1e6) * 1e-6; // the part of the qd1 cycle outside clat
+      auto entry     = [&](double x) {
+        double clat = std::max(0.0, n / x - outside) * 1e6;
+        return json{
+            {"iops", x},
+            {"clat_mean_us", clat},
+            {"error_pct", {{"iops", error_pct(x, f.iops)}, {"clat_mean_us", error_pct(clat, f.clat_mean_s * 1e6)}}}};
+      };
+      double xmax = b.contains("xmax_iops") ? b["xmax_iops"].get<double>() : std::numeric_limits<double>::infinity();
+      base["bound_interpolation"] = entry(analytic::bound_interpolation(n, r1, xmax));
+      if (b.contains("service_us") and b.contains("think_us")) {
+        int c  = b.contains("channels") ? b["channels"].get<int>() : device["guest"]["tags"].get<int>();
+        auto r = analytic::closed_mva(n, b["think_us"].get<double>() * 1e-6, 1e6 / b["service_us"].get<double>(), c);
+        base["mva"] = entry(r.throughput);
+      }
+    }
+    json cdf_measured = json::array(), cdf_predicted = json::array();
+    for (auto& [p, v] : f.clat_percentiles_s)
+      cdf_measured.push_back({v * 1e6, p / 100.0});
+    for (auto [k, q] : std::vector<std::pair<std::string, double>>{
+             {"min", 0.0}, {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p99.9", 0.999}, {"max", 1.0}})
+      if (lat.contains(k))
+        cdf_predicted.push_back({std::max(0.0, lat[k].get<double>() - off_us), q});
+    runs.push_back({{"trace", base_name(it.trace)},
+                    {"measured", measured},
+                    {"predicted", predicted},
+                    {"error_pct", error},
+                    {"rw", f.rw},
+                    {"engine", f.engine},
+                    {"iodepth", f.iodepth},
+                    {"numjobs", f.numjobs},
+                    {"baselines", base},
+                    {"guest", it.guest},
+                    {"cdf", {{"measured", cdf_measured}, {"predicted", cdf_predicted}}}});
+  }
+  json summary;
+  for (const auto& k : keys)
+    summary["median_abs_error_pct"][k] = median_abs(errs[k]);
+  for (const std::string b : {"mva", "bound_interpolation"})
+    for (const std::string k : {"iops", "clat_mean_us"}) {
+      std::vector<double> v;
+      for (auto& r : runs)
+        if (r["baselines"].contains(b))
+          v.push_back(r["baselines"][b]["error_pct"][k].get<double>());
+      if (not v.empty())
+        summary["baselines"][b]["median_abs_error_pct"][k] = median_abs(v);
+    }
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  json full = {{"device", opt.device_file.empty() ? "(calibrated from the bundle)" : opt.device_file},
+               {"runs", runs},
+               {"summary", summary}};
+  if (bun) {
+    json b = bundle::check_structure(*bun);
+    for (const auto& n : scenario_notes)
+      if (std::find(b["notes"].begin(), b["notes"].end(), json(n)) == b["notes"].end())
+        b["notes"].push_back(n);
+    for (const auto& n : bundle_notes)
+      b["notes"].push_back(n);
+    full["bundle"] = b;
+  }
+  return full;
+}
+
+json public_view(const json& full)
+{
+  json runs = json::array();
+  for (const auto& r : full["runs"])
+    runs.push_back({{"trace", r["trace"]},
+                    {"measured", r["measured"]},
+                    {"predicted", r["predicted"]},
+                    {"error_pct", r["error_pct"]}});
+  json view = {{"runs", runs}, {"summary", {{"median_abs_error_pct", full["summary"]["median_abs_error_pct"]}}}};
+  if (full.contains("net_runs")) {
+    view["net_runs"] = full["net_runs"];
+    view["fit"]      = full["fit"];
+  }
+  if (full.contains("bundle"))
+    view["bundle"] = full["bundle"];
+  return view;
+}
+
+namespace {
+
+std::string fmt(double v, int prec = 1)
+{
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", prec, v);
+  return buf;
+}
+
+void bundle_markdown(std::ostringstream& o, const json& full);
+
+std::string net_markdown(const json& full)
+{
+  std::ostringstream o;
+  const json& fit = full["fit"];
+  o << "# pvsim validation (network lab)\n\n"
+    << full["device"].get<std::string>() << ". Host speed_factor " << fit["speed_factor"] << ": "
+    << fit["how"].get<std::string>() << ".\n\n";
+  o << "| trace | streams | Gbit/s meas | Gbit/s pvsim | err % |\n|---|---|---|---|---|\n";
+  for (const auto& r : full["net_runs"])
+    o << "| " << r["trace"].get<std::string>() << (r["fitted_on"].get<bool>() ? " (fit)" : "") << " | " << r["streams"]
+      << " | " << fmt(r["measured"]["gbps"].get<double>(), 3) << " | " << fmt(r["predicted"]["gbps"].get<double>(), 3)
+      << " | " << fmt(r["error_pct"]["gbps"].get<double>()) << " |\n";
+  o << "\nMedian |error| over the predicted runs: "
+    << fmt(full["summary"]["median_abs_error_pct"]["gbps"].get<double>()) << " %\n";
+  bundle_markdown(o, full);
+  return o.str();
+}
+
+std::string markdown(const json& full)
+{
+  if (full.contains("net_runs"))
+    return net_markdown(full);
+  std::ostringstream o;
+  o << "# pvsim validation\n\nDevice file: `" << full["device"].get<std::string>()
+    << "`. Errors are (predicted - measured) / measured. Baselines: MVA with c servers, bound interpolation.\n\n";
+  o << "| trace | rw | engine | qd | jobs | IOPS meas | IOPS pvsim | err % | MVA err % | BI err % | clat mean meas us "
+       "| pvsim us | err % | MVA err % | BI err % | p50 err % | p99 meas us | p99 pvsim us | p99 err % |\n";
+  o << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  auto berr = [](const json& r, const char* b, const char* k) {
+    return r["baselines"].contains(b) ? fmt(r["baselines"][b]["error_pct"][k].get<double>()) : std::string("-");
+  };
+  for (const auto& r : full["runs"]) {
+    const json &m = r["measured"], &p = r["predicted"], &e = r["error_pct"];
+    o << "| " << r["trace"].get<std::string>() << " | " << r["rw"].get<std::string>() << " | "
+      << r["engine"].get<std::string>() << " | " << r["iodepth"] << " | " << r["numjobs"] << " | "
+      << fmt(m["iops"].get<double>(), 0) << " | " << fmt(p["iops"].get<double>(), 0) << " | "
+      << fmt(e["iops"].get<double>()) << " | " << berr(r, "mva", "iops") << " | "
+      << berr(r, "bound_interpolation", "iops") << " | " << fmt(m["clat_mean_us"].get<double>()) << " | "
+      << fmt(p["clat_mean_us"].get<double>()) << " | " << fmt(e["clat_mean_us"].get<double>()) << " | "
+      << berr(r, "mva", "clat_mean_us") << " | " << berr(r, "bound_interpolation", "clat_mean_us") << " | "
+      << fmt(e["clat_p50_us"].get<double>()) << " | " << fmt(m["clat_p99_us"].get<double>()) << " | "
+      << fmt(p["clat_p99_us"].get<double>()) << " | " << fmt(e["clat_p99_us"].get<double>()) << " |\n";
+  }
+  const json& s = full["summary"];
+  o << "\n## Median |error| %\n\n| model | IOPS | clat mean | clat p50 | clat p99 |\n|---|---|---|---|---|\n";
+  const json& m = s["median_abs_error_pct"];
+  o << "| pvsim | " << fmt(m["iops"].get<double>()) << " | " << fmt(m["clat_mean_us"].get<double>()) << " | "
+    << fmt(m["clat_p50_us"].get<double>()) << " | " << fmt(m["clat_p99_us"].get<double>()) << " |\n";
+  if (s.contains("baselines"))
+    for (auto& [b, v] : s["baselines"].items())
+      o << "| " << b << " | " << fmt(v["median_abs_error_pct"].value("iops", 0.0)) << " | "
+        << fmt(v["median_abs_error_pct"].value("clat_mean_us", 0.0)) << " | - | - |\n";
+  bundle_markdown(o, full);
+  return o.str();
+}
+
+void bundle_markdown(std::ostringstream& o, const json& full)
+{
+  if (full.contains("bundle")) {
+    const json& b = full["bundle"];
+    o << "\n## Bundle\n\n`" << b["manifest"].get<std::string>() << "`: role " << b["role"].get<std::string>() << ", "
+      << b["vcpus"] << " vCPUs";
+    for (const auto& d : b["devices"])
+      o << "; " << d["name"].get<std::string>() << ": " << d["hw_queues"] << " hardware queue(s)";
+    o << ".\n";
+    if (not b["checks"].empty()) {
+      o << "\n| device | check | expected | observed | ok |\n|---|---|---|---|---|\n";
+      for (const auto& c : b["checks"])
+        o << "| " << c["device"].get<std::string>() << " | " << c["check"].get<std::string>() << " | " << c["expected"]
+          << " | " << c["observed"] << " | " << (c["ok"].get<bool>() ? "yes" : "**MISMATCH**") << " |\n";
+      o << "\nStructure mismatches: " << b["mismatches"] << "\n";
+    }
+    for (const auto& n : b["notes"])
+      o << "\n- " << n.get<std::string>();
+    o << "\n";
+  }
+}
+
+} // namespace
+
+int validate_command(const Options& opt)
+{
+  json full         = run_validation(opt);
+  std::string table = markdown(full);
+  if (not opt.quiet)
+    std::cout << table;
+  if (not opt.json_out.empty())
+    write_file_atomically(opt.json_out, public_view(full).dump(2) + "\n");
+  if (not opt.report_dir.empty()) {
+    fs::create_directories(opt.report_dir);
+    write_file_atomically(opt.report_dir + "/validation.json", full.dump(2) + "\n");
+    write_file_atomically(opt.report_dir + "/report.md", table);
+    std::string script = opt.report_script;
+    if (script.empty())
+      script = (fs::path(__FILE__).parent_path().parent_path() / "validation_report.py").string(); // analysis/
+    if (full["runs"].empty()) {
+      // A network lab: the table is the report.
+    } else if (fs::exists(script)) {
+      std::string cmd = "/usr/bin/python3 '" + script + "' '" + opt.report_dir + "/validation.json' '" +
+                        opt.report_dir + "'" + (opt.quiet ? " >/dev/null" : "");
+      if (std::system(cmd.c_str()) != 0)
+        std::cerr << "pvsim: warning: " << script << " failed: the report has no plots\n";
+    } else {
+      std::cerr << "pvsim: warning: " << script << " not found: the report has no plots\n";
+    }
+  }
+  const json& m = full["summary"]["median_abs_error_pct"];
+  int rc        = 0;
+  if (not m.contains("iops"))
+    return rc; // a network lab: no IOPS or latency to hold to the thresholds
+  if (opt.max_iops_error_pct and m["iops"].get<double>() > *opt.max_iops_error_pct) {
+    std::cerr << "pvsim: median |IOPS error| " << fmt(m["iops"].get<double>()) << " % exceeds "
+              << *opt.max_iops_error_pct << " %\n";
+    rc = 1;
+  }
+  if (opt.max_mean_error_pct and m["clat_mean_us"].get<double>() > *opt.max_mean_error_pct) {
+    std::cerr << "pvsim: median |clat mean error| " << fmt(m["clat_mean_us"].get<double>()) << " % exceeds "
+              << *opt.max_mean_error_pct << " %\n";
+    rc = 1;
+  }
+  return rc;
+}
+
+} // namespace pvsim::validation

@@ -1,0 +1,190 @@
+/* pvsim command line. Exit codes: 0 ok, 2 bad input (scenario, options), 1 internal failure. */
+#include "analysis/calibration/calibration.hpp"
+#include "analysis/calibration/validation.hpp"
+#include "analysis/xen/xen_tools.hpp"
+#include "sim/input_error.hpp"
+#include "sim/registry.hpp"
+#include "sim/results.hpp"
+#include "sim/scenario.hpp"
+#include "sim/schema.hpp"
+#include "sim/simulation.hpp"
+#include "sim/version.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+using namespace pvsim;
+
+namespace {
+
+int cmd_run(const std::string& file, const std::string& outdir, std::optional<std::uint64_t> seed,
+            const std::vector<std::string>& sets, bool quiet)
+{
+  Simulation sim(load_scenario(file, sets, seed));
+  sim.show_progress(not quiet and ::isatty(STDERR_FILENO));
+  json results = sim.run();
+  if (not quiet)
+    std::cout << summary_table(results);
+  write_outputs(outdir, results);
+  if (not quiet)
+    std::cout << "results: " << outdir << "/results.json, jobs.csv, queues.csv\n";
+  require_conservation(results);
+  return 0;
+}
+
+int cmd_check(const std::string& file, const std::vector<std::string>& sets)
+{
+  Simulation sim(load_scenario(file, sets));
+  std::cout << file << ": ok (" << sim.components().size() << " components)\n";
+  return 0;
+}
+
+int cmd_graph(const std::string& file, const std::string& out, const std::vector<std::string>& sets)
+{
+  Simulation sim(load_scenario(file, sets));
+  std::ostringstream dot;
+  std::string title = sim.scenario().params.name.empty() ? file : sim.scenario().params.name;
+  sim.wiring().write_dot(dot, title);
+  if (out == "-")
+    std::cout << dot.str();
+  else
+    write_file_atomically(out, dot.str());
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+  CLI::App app{"pvsim: a discrete-event simulator of multi-queue paravirtual I/O"};
+  app.set_version_flag("--version", std::string(pvsim::version));
+  app.require_subcommand(1);
+
+  std::string scenario, outdir = "out", dot_out, schema_out = "-";
+  std::optional<std::uint64_t> seed;
+  std::vector<std::string> sets;
+  bool quiet = false;
+
+  auto* run = app.add_subcommand("run", "Run a scenario: print a summary, write results.json and CSV files");
+  run->add_option("scenario", scenario, "Scenario file (JSON)")->required();
+  run->add_option("-o,--output", outdir, "Output directory (created if needed)")->capture_default_str();
+  run->add_option("--seed", seed, "Seed of every random stream (overrides the scenario's)");
+  run->add_option("--set", sets, "Override a scenario value: json.path=value (repeatable)");
+  run->add_flag("-q,--quiet", quiet, "Print nothing but errors");
+
+  auto* check = app.add_subcommand("check", "Validate a scenario without running it");
+  check->add_option("scenario", scenario, "Scenario file (JSON)")->required();
+  check->add_option("--set", sets, "Override a scenario value: json.path=value (repeatable)");
+
+  auto* graph = app.add_subcommand("graph", "Write the wiring graph as Graphviz DOT");
+  graph->add_option("scenario", scenario, "Scenario file (JSON)")->required();
+  graph->add_option("-o,--output", dot_out, "DOT file to write (- for stdout)")->required();
+  graph->add_option("--set", sets, "Override a scenario value: json.path=value (repeatable)");
+
+  auto* schema = app.add_subcommand("schema", "Print the JSON Schema of scenarios (scenarios/schema.json)");
+  schema->add_option("-o,--output", schema_out, "File to write (- for stdout)")->capture_default_str();
+
+  auto* models = app.add_subcommand("models", "List the models and their parameters");
+
+  auto* xenstore = app.add_subcommand(
+      "xenstore", "Print the XenStore tree the scenario's Xen devices negotiate (as xenstore-ls -f) and the state "
+                  "transitions with their simulated times");
+  xenstore->add_option("scenario", scenario, "Scenario file (JSON)")->required();
+  xenstore->add_option("--set", sets, "Override a scenario value: json.path=value (repeatable)");
+
+  std::string dump;
+  std::optional<unsigned> domid;
+  auto* from_xs = app.add_subcommand("from-xenstore", "Read a real `xenstore-ls -f` dump and print the scenario "
+                                                      "fragment it implies (queues, ring order, grants, channels)");
+  from_xs->add_option("dump", dump, "Output of xenstore-ls -f (text)")->required();
+  from_xs->add_option("--domid", domid, "Only the devices of this frontend domain");
+
+  std::vector<std::string> cal_traces;
+  std::string cal_out;
+  auto* calibrate = app.add_subcommand("calibrate", "Fit the virtio-blk stack's parameters (device service time, "
+                                                    "channels, guest CPU costs) from fio json+ results");
+  calibrate->add_option("--trace", cal_traces, "fio json+ result (repeatable)")->required();
+  calibrate->add_option("-o,--output", cal_out, "device.json to write (- for stdout)")->required();
+
+  validation::Options val;
+  auto* validate = app.add_subcommand("validate", "Simulate each fio run with a calibrated device file and compare "
+                                                  "IOPS and clat with the measurements (and the baselines)");
+  validate->add_option("--device", val.device_file,
+                       "device.json written by pvsim calibrate (required without --bundle; with it, default: "
+                       "calibrated from the bundle)");
+  validate->add_option("--trace", val.traces, "fio json+ result to reproduce (repeatable; not with --bundle)");
+  validate->add_option("--bundle", val.bundle_dir,
+                       "Capture bundle (analysis/capture/capture.sh): its fio runs are the traces, its vCPUs, "
+                       "queues and tags the guest");
+  validate->add_option("--json", val.json_out, "Write the comparison as JSON");
+  validate->add_option("-o,--output", val.report_dir, "Report directory: report.md, validation.json, plots");
+  validate->add_option("--max-iops-error", val.max_iops_error_pct, "Exit 1 if the median |IOPS error| % exceeds it");
+  validate->add_option("--max-mean-error", val.max_mean_error_pct,
+                       "Exit 1 if the median |clat mean error| % exceeds it");
+  validate->add_option("--duration", val.duration_s, "Simulated seconds per run")->capture_default_str();
+  validate->add_option("--warmup", val.warmup_s, "Simulated warm-up seconds per run")->capture_default_str();
+  validate->add_option("--seed", val.seed, "Seed of every run")->capture_default_str();
+  validate->add_option("-j,--parallel", val.parallel, "Simulations run at once")->capture_default_str();
+  validate->add_option("--report-script", val.report_script,
+                       "Plotting script (default: analysis/validation_report.py)");
+  validate->add_flag("-q,--quiet", val.quiet, "Print nothing but errors");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*run)
+      return cmd_run(scenario, outdir, seed, sets, quiet);
+    if (*check)
+      return cmd_check(scenario, sets);
+    if (*graph)
+      return cmd_graph(scenario, dot_out, sets);
+    if (*schema) {
+      std::string text = scenario_schema().dump(2) + "\n";
+      if (schema_out == "-")
+        std::cout << text;
+      else
+        write_file_atomically(schema_out, text);
+      return 0;
+    }
+    if (*xenstore) {
+      Simulation sim(load_scenario(scenario, sets));
+      std::cout << xenstore_report(sim);
+      return 0;
+    }
+    if (*from_xs) {
+      std::cout << from_xenstore(dump, domid).dump(2) << "\n";
+      return 0;
+    }
+    if (*calibrate) {
+      std::string text = calibration::calibrate(cal_traces).dump(2) + "\n";
+      if (cal_out == "-")
+        std::cout << text;
+      else
+        write_file_atomically(cal_out, text);
+      return 0;
+    }
+    if (*validate)
+      return validation::validate_command(val);
+    if (*models) {
+      std::cout << models_documentation();
+      return 0;
+    }
+  } catch (const InputError& e) {
+    std::cerr << "pvsim: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "pvsim: internal error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

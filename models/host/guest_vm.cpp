@@ -1,0 +1,64 @@
+#include "models/host/guest_vm.hpp"
+
+#include "sim/registry.hpp"
+#include "sim/simulation.hpp"
+
+namespace pvsim {
+
+const ParamTable<GuestVmParams>& GuestVm::param_table()
+{
+  static const ParamTable<Params> t = [] {
+    ParamTable<Params> tb(type_name);
+    tb.integer("vcpus", &Params::vcpus, 1, 1, 4096, "Virtual CPUs.", "one vCPU")
+        .resource("pcpus", &Params::pcpus, true, "The cpu.host whose cores run the vCPUs.")
+        .quantity("quantum", Dimension::duration, &Params::quantum_s, 20e-6, 1e-9, 1,
+                  "Most CPU work a vCPU takes in one batch before it acts on its results.",
+                  "pvsim: 20us, below the latencies studied");
+    return tb;
+  }();
+  return t;
+}
+
+GuestVm::GuestVm(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p)
+{
+  for (long long i = 0; i < p.vcpus; ++i)
+    vcpus_.push_back(std::make_unique<CpuThread>(this->name() + ".vcpu" + std::to_string(i), p.quantum_s));
+}
+
+void GuestVm::start(Simulation& sim)
+{
+  for (auto& v : vcpus_)
+    host_->run(*v, sim.events());
+}
+
+void GuestVm::restart_stats(double now)
+{
+  window_start_ = now;
+  for (auto& v : vcpus_)
+    v->restart_stats(now);
+}
+
+void GuestVm::report(json& out, double now) const
+{
+  double span = now - window_start_;
+  json per    = json::array();
+  for (const auto& v : vcpus_)
+    per.push_back({{"vcpu", v->name()},
+                   {"utilization", span > 0 ? v->cpu_s() / span : 0.0},
+                   {"running_fraction", span > 0 ? v->running_s() / span : 0.0},
+                   {"work_items", v->items()},
+                   {"batches", v->batches()}});
+  out["vcpus"] = per;
+}
+
+GuestVm& GuestVm::from_port(const Component& owner, const std::string& port)
+{
+  auto* vm = dynamic_cast<GuestVm*>(owner.port(port));
+  if (vm == nullptr)
+    owner.fail("'" + port + "' must name a guest.vm component", port);
+  return *vm;
+}
+
+PVSIM_REGISTER_MODEL(GuestVm);
+
+} // namespace pvsim

@@ -1,0 +1,51 @@
+/* pvsim model "guest.vm": a guest (a Xen domU or dom0, a KVM guest) as a set of vCPUs running on a pool of physical
+ * cores (cpu.host). Each vCPU is a CpuThread: jobs pinned to it pay their submission and completion costs there,
+ * and interrupts (event-channel upcalls, MSI-X vectors) bound to it run there, competing with the jobs.
+ * Leaves out: guest scheduler details (a vCPU runs its work in FIFO batches), idle halts and wake-up latency,
+ * memory. */
+#pragma once
+
+#include "models/host/cpu_host.hpp"
+#include "sim/component.hpp"
+#include "sim/cpu_thread.hpp"
+#include "sim/params.hpp"
+
+#include <memory>
+#include <vector>
+
+namespace pvsim {
+
+struct GuestVmParams {
+  long long vcpus = 1;
+  std::string pcpus;
+  double quantum_s = 20e-6;
+};
+
+class GuestVm : public Component {
+public:
+  static constexpr const char* type_name = "guest.vm";
+  static constexpr const char* summary   = "A guest's vCPUs, running on a pool of physical cores.";
+  using Params                           = GuestVmParams;
+  static const ParamTable<Params>& param_table();
+
+  GuestVm(std::string name, const Params& p);
+  bool accepts_requests() const override { return false; }
+  void connect() override { host_ = &CpuHost::from_port(*this, "pcpus"); }
+  void start(Simulation& sim) override;
+  void restart_stats(double now) override;
+  void report(json& out, double now) const override;
+
+  int vcpus() const { return static_cast<int>(vcpus_.size()); }
+  CpuThread& vcpu(int i) { return *vcpus_.at(static_cast<std::size_t>(i)); }
+
+  /** The guest.vm a resource port names, or an InputError naming the port. */
+  static GuestVm& from_port(const Component& owner, const std::string& port);
+
+private:
+  Params p_;
+  CpuHost* host_ = nullptr;
+  std::vector<std::unique_ptr<CpuThread>> vcpus_;
+  double window_start_ = 0;
+};
+
+} // namespace pvsim

@@ -1,0 +1,124 @@
+#include "models/linux/blk_mq.hpp"
+
+#include "sim/registry.hpp"
+#include "sim/simulation.hpp"
+
+namespace pvsim {
+
+const ParamTable<BlkMqParams>& BlkMq::param_table()
+{
+  static const ParamTable<Params> t = [] {
+    ParamTable<Params> tb(type_name);
+    tb.resource("vm", &Params::vm, true, "The guest.vm whose vCPUs submit (one software context per vCPU).")
+        .ref("target", &Params::target, true, "The block driver (its hardware queues and queue depth).")
+        .choice("map", &Params::map, queue_map_policy_names(), std::string("default"),
+                "CPU to hardware-queue mapping policy.", "Linux blk_mq_map_queues (block/blk-mq-cpumap.c)")
+        .integers("map_table", &Params::map_table, 0, 4095,
+                  "With map \"explicit\": the hardware queue of each vCPU, in vCPU order.")
+        .flag("map_clusters", &Params::map_clusters, false,
+              "With map \"default\": group CPUs by L2 cluster first (group_cpus_evenly's 2026 cluster step).",
+              "off, as in the kernels of the recorded guests (6.1, 6.18)")
+        .integer("numa_nodes", &Params::numa_nodes, 1, 1, 64, "NUMA nodes the guest's vCPUs are spread over.",
+                 "one node")
+        .integer("threads_per_core", &Params::threads_per_core, 1, 1, 8, "SMT threads per core in the guest.", "no SMT")
+        .integer("queue_depth", &Params::queue_depth, 0, 0, 1 << 16,
+                 "Tags per hardware queue (0: the driver's queue depth).", "the driver's tag_set.queue_depth");
+    return tb;
+  }();
+  return t;
+}
+
+BlkMq::BlkMq(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p) {}
+
+void BlkMq::connect()
+{
+  vm_     = &GuestVm::from_port(*this, "vm");
+  driver_ = dynamic_cast<BlockDriver*>(port("target"));
+  if (driver_ == nullptr)
+    fail("'" + port("target")->name() + "' (" + port("target")->type() +
+             ") is not a block driver: blk_mq feeds a driver such as a Xen blkfront, a virtio-blk or null_blk",
+         "target");
+}
+
+void BlkMq::validate()
+{
+  int cpus = vm_->vcpus();
+  int per  = static_cast<int>(p_.numa_nodes * p_.threads_per_core);
+  if (cpus % per != 0)
+    fail("the guest's " + std::to_string(cpus) + " vCPUs cannot be split into " + std::to_string(p_.numa_nodes) +
+         " NUMA nodes of cores with " + std::to_string(p_.threads_per_core) + " threads");
+  CpuTopology topo =
+      CpuTopology::from_spec(static_cast<int>(p_.numa_nodes), cpus / per, static_cast<int>(p_.threads_per_core));
+  nlohmann::json options = nlohmann::json::object();
+  if (not p_.map_table.empty())
+    options["table"] = p_.map_table;
+  if (p_.map_clusters)
+    options["clusters"] = true;
+  auto policy = make_queue_map_policy(p_.map, options, QueueMapOrigin{origin_file(), origin_pointer()});
+  int nr      = driver_->nr_hw_queues();
+  map_        = policy->map(topo, nr);
+}
+
+void BlkMq::start(Simulation& sim)
+{
+  int depth = p_.queue_depth > 0 ? static_cast<int>(p_.queue_depth) : driver_->queue_depth();
+  for (int q = 0; q < driver_->nr_hw_queues(); ++q) {
+    hctx_.push_back(std::make_unique<TagSet>(*this, q, depth));
+    hctx_.back()->attach(sim.events());
+  }
+  dispatched_.assign(hctx_.size(), 0);
+}
+
+void BlkMq::submit(Request* r)
+{
+  int cpu  = r->cpu < 0 ? 0 : r->cpu % static_cast<int>(map_.size());
+  r->queue = map_[static_cast<std::size_t>(cpu)];
+  hctx_[static_cast<std::size_t>(r->queue)]->get(r);
+}
+
+void BlkMq::tag_granted(Request* r, int hctx)
+{
+  r->queue = hctx;
+  r->push_end_io(this, r->stage_s);
+  dispatched_[static_cast<std::size_t>(hctx)]++;
+  driver_->queue_rq(r);
+}
+
+void BlkMq::end_io(Request* r, double enter_s)
+{
+  hctx_[static_cast<std::size_t>(r->queue)]->put(r, enter_s);
+  r->end_io();
+}
+
+std::vector<QueueView> BlkMq::queues() const
+{
+  std::vector<QueueView> out;
+  for (std::size_t q = 0; q < hctx_.size(); ++q)
+    out.push_back({name() + ".hctx" + std::to_string(q), hctx_[q].get()});
+  return out;
+}
+
+void BlkMq::restart_stats(double)
+{
+  for (auto& h : hctx_)
+    h->restart_stats();
+  std::fill(dispatched_.begin(), dispatched_.end(), 0);
+}
+
+void BlkMq::report(json& out, double) const
+{
+  out["map"] = p_.map;
+  json hw    = json::array();
+  auto cpus  = cpus_of_queue(map_, static_cast<int>(hctx_.size()));
+  for (std::size_t q = 0; q < hctx_.size(); ++q)
+    hw.push_back({{"hctx", q},
+                  {"cpu_list", format_cpu_list(cpus[q])},
+                  {"nr_tags", hctx_[q]->depth()},
+                  {"dispatched", dispatched_[q]},
+                  {"tag_waits", hctx_[q]->waits()}});
+  out["hw_queues"] = hw;
+}
+
+PVSIM_REGISTER_MODEL(BlkMq);
+
+} // namespace pvsim

@@ -1,0 +1,61 @@
+/* pvsim model "blk_mq": Linux's multi-queue block layer between a guest's jobs and its block driver.
+ * Each vCPU's software context (blk_mq_ctx) is mapped onto a hardware queue (blk_mq_hw_ctx) by a policy chosen in
+ * the scenario (the kernel's default spread, legacy, per-core, per-node, round-robin, single, explicit table). Each
+ * hardware queue has a tag set as deep as the driver's queue depth (ring slots, virtqueue size, device tags): a
+ * request that finds no free tag waits for one, and the waits are counted. A request keeps its tag until the driver
+ * completes it. The number of hardware queues is the driver's (after negotiation, for paravirtual drivers).
+ * Leaves out: I/O schedulers (the scheduler is "none"), merging and plugging, requeues, polling queues. */
+#pragma once
+
+#include "models/host/guest_vm.hpp"
+#include "models/linux/blk_mq_map.hpp"
+#include "models/linux/block_driver.hpp"
+#include "models/linux/tag_set.hpp"
+#include "sim/component.hpp"
+#include "sim/params.hpp"
+
+#include <memory>
+
+namespace pvsim {
+
+struct BlkMqParams {
+  std::string vm;
+  std::string target;
+  std::string map = "default";
+  std::vector<long long> map_table;
+  bool map_clusters          = false;
+  long long numa_nodes       = 1;
+  long long threads_per_core = 1;
+  long long queue_depth      = 0;
+};
+
+class BlkMq : public Component, public TagSet::Owner {
+public:
+  static constexpr const char* type_name = "blk_mq";
+  static constexpr const char* summary   = "Linux blk-mq: per-CPU contexts mapped onto hardware queues with tag sets.";
+  using Params                           = BlkMqParams;
+  static const ParamTable<Params>& param_table();
+
+  BlkMq(std::string name, const Params& p);
+  void connect() override;
+  void validate() override;
+  void start(Simulation& sim) override;
+  void submit(Request* r) override;
+  void end_io(Request* r, double enter_s) override;
+  void tag_granted(Request* r, int hctx) override;
+  std::vector<QueueView> queues() const override;
+  void restart_stats(double now) override;
+  void report(json& out, double now) const override;
+
+  const std::vector<int>& cpu_to_hctx() const { return map_; }
+
+private:
+  Params p_;
+  GuestVm* vm_         = nullptr;
+  BlockDriver* driver_ = nullptr;
+  std::vector<int> map_;
+  std::vector<std::unique_ptr<TagSet>> hctx_;
+  std::vector<std::uint64_t> dispatched_;
+};
+
+} // namespace pvsim

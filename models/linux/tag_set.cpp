@@ -1,0 +1,54 @@
+#include "models/linux/tag_set.hpp"
+
+#include <stdexcept>
+
+namespace pvsim {
+
+TagSet::TagSet(Owner& owner, int set_index, int depth) : owner_(owner), index_(set_index), depth_(depth)
+{
+  for (int t = depth - 1; t >= 0; --t)
+    free_.push_back(t);
+}
+
+void TagSet::get(Request* r)
+{
+  double now = events_->now();
+  r->stage_s = now;
+  issued_++;
+  probe_.emit({StationEvent::What::arrive, now, r, now});
+  if (free_.empty()) {
+    waits_++;
+    waiters_.push(r);
+    return;
+  }
+  grant(r);
+}
+
+void TagSet::grant(Request* r)
+{
+  r->tag = free_.back();
+  free_.pop_back();
+  in_use_++;
+  probe_.emit({StationEvent::What::start, events_->now(), r, r->stage_s});
+  owner_.tag_granted(r, index_);
+}
+
+void TagSet::put(Request* r, double arrived_s)
+{
+  if (r->tag < 0)
+    throw std::logic_error("TagSet::put: request holds no tag");
+  free_.push_back(r->tag);
+  r->tag = -1;
+  in_use_--;
+  completed_++;
+  probe_.emit({StationEvent::What::depart, events_->now(), r, arrived_s});
+  if (Request* w = waiters_.pop())
+    grant(w);
+}
+
+Occupancy TagSet::occupancy() const
+{
+  return {issued_, completed_, static_cast<std::uint64_t>(in_use_) + waiters_.size()};
+}
+
+} // namespace pvsim

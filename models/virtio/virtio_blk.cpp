@@ -1,0 +1,500 @@
+#include "models/virtio/virtio_blk.hpp"
+
+#include "models/linux/blk_mq_map.hpp"
+
+#include "sim/registry.hpp"
+#include "sim/simulation.hpp"
+
+#include <algorithm>
+
+namespace pvsim {
+
+// --- the vring ------------------------------------------------------------------------------------------------------
+
+Vring::Vring(std::uint16_t num, bool event_idx) : num_(num), event_idx_(event_idx), num_free_(num) {}
+
+void Vring::add(std::uint16_t descs)
+{
+  num_free_ = static_cast<std::uint16_t>(num_free_ - descs);
+  avail_idx_++;
+  num_added_++;
+}
+
+bool Vring::kick_prepare()
+{
+  std::uint16_t new_idx = avail_idx_;
+  std::uint16_t old     = static_cast<std::uint16_t>(new_idx - num_added_);
+  if (num_added_ == 0)
+    return false;
+  num_added_ = 0;
+  bool kick  = event_idx_ ? vring_need_event(avail_event_, new_idx, old) : not no_notify_;
+  ++(kick ? kicks_ : kicks_suppressed_);
+  return kick;
+}
+
+void Vring::get_buf(std::uint16_t descs)
+{
+  last_used_++;
+  num_free_ = static_cast<std::uint16_t>(num_free_ + descs);
+}
+
+void Vring::disable_cb()
+{
+  // virtqueue_disable_cb_split: with EVENT_IDX, a device that has just interrupted will not interrupt again before
+  // used_event moves, so nothing is written; otherwise used_event = 0 ("a hack") or the NO_INTERRUPT flag.
+  if (event_triggered_)
+    return;
+  if (event_idx_)
+    used_event_ = 0;
+  else
+    no_interrupt_ = true;
+}
+
+bool Vring::enable_cb()
+{
+  // virtqueue_enable_cb_prepare_split then virtqueue_poll.
+  event_triggered_ = false;
+  no_interrupt_    = false;
+  used_event_      = last_used_;
+  return not more_used();
+}
+
+void Vring::pop()
+{
+  last_avail_++;
+  if (event_idx_ and notification_) // vring_set_avail_event() returns early while notifications are off
+    avail_event_ = last_avail_;
+}
+
+void Vring::set_notification(bool enable)
+{
+  notification_ = enable;
+  if (event_idx_) {
+    if (enable)
+      avail_event_ = avail_idx_; // vring_set_avail_event(vq, vring_avail_idx(vq))
+  } else {
+    no_notify_ = not enable;
+  }
+}
+
+bool Vring::should_notify()
+{
+  bool notify;
+  if (event_idx_) {
+    bool valid            = signalled_used_valid_;
+    signalled_used_valid_ = true;
+    std::uint16_t old     = signalled_used_;
+    signalled_used_       = used_idx_;
+    notify                = not valid or vring_need_event(used_event_, used_idx_, old);
+  } else {
+    notify = not no_interrupt_;
+  }
+  ++(notify ? notifies_ : notifies_suppressed_);
+  return notify;
+}
+
+// --- the model ------------------------------------------------------------------------------------------------------
+
+const ParamTable<VirtioBlkParams>& VirtioBlk::param_table()
+{
+  static const ParamTable<Params> t = [] {
+    ParamTable<Params> tb(type_name);
+    tb.resource("vm", &Params::vm, true, "The guest.vm the driver runs in.")
+        .ref("target", &Params::target, true, "This disk's backing device (the host file or block device).")
+        .resource("iothread", &Params::iothread, false,
+                  "The qemu.iothread (AioContext) that serves every virtqueue (QEMU's iothread=).")
+        .resource_list("iothread_vq_mapping", &Params::iothread_vq_mapping,
+                       "qemu.iothreads serving the virtqueues: virtqueue i on the (i mod n)-th (QEMU 9's "
+                       "iothread-vq-mapping without explicit vqs). Exclusive with 'iothread'.")
+        .integer("num_queues", &Params::num_queues, 0, 0, 1024,
+                 "Request virtqueues the device offers (num-queues; 0: one per vCPU). The driver uses at most one "
+                 "per vCPU.",
+                 "QEMU virtio-blk-pci num-queues = -smp N since 5.2 (commit 9445e1e15e66)")
+        .integer("queue_size", &Params::queue_size, 256, 4, 1024, "Descriptors per virtqueue, a power of two.",
+                 "QEMU hw/block/virtio-blk.c queue-size = 256 (since 5.0; 128 before)")
+        .flag("indirect_desc", &Params::indirect_desc, true,
+              "VIRTIO_RING_F_INDIRECT_DESC: a request takes one descriptor (else 2 + one per data segment, and the "
+              "driver halves its tags).",
+              "QEMU DEFINE_VIRTIO_COMMON_FEATURES: indirect_desc=on")
+        .flag("event_idx", &Params::event_idx, true,
+              "VIRTIO_RING_F_EVENT_IDX: avail_event/used_event suppression (else the NO_NOTIFY/NO_INTERRUPT flags).",
+              "QEMU DEFINE_VIRTIO_COMMON_FEATURES: event_idx=on")
+        .choice("irq_affinity", &Params::irq_affinity, {"managed", "spread", "cpu0"}, std::string("managed"),
+                "vCPU of virtqueue q's MSI-X vector: managed (Linux's managed affinity: the vCPU of q's "
+                "group_cpus_evenly() group with the fewest managed vectors, the highest on a tie), the group's first "
+                "vCPU (spread), or vCPU 0.",
+                "Linux kernel/irq/matrix.c matrix_find_best_cpu_managed(); virtio-vm-1q and qemu-lab-tcg native_q1 "
+                "(1 queue, 2 vCPUs): every completion interrupt on vCPU 1")
+        .integers("irq_vcpus", &Params::irq_vcpus, 0, 4095,
+                  "Explicit vCPU of each virtqueue's MSI-X vector (queue order; e.g. read off /proc/interrupts, where "
+                  "the vector allocator may pick another CPU of the queue's mask); empty: irq_affinity decides.")
+        .quantity("queue_rq_cpu", Dimension::duration, &Params::queue_rq_cpu_s, 1.0e-6, 0, 1,
+                  "vCPU time of virtio_queue_rq per request (setup, sg mapping, virtqueue_add_sgs), beyond the job's "
+                  "submit_cpu.",
+                  "pvsim estimate")
+        .quantity("restart_cpu", Dimension::duration, &Params::restart_cpu_s, 4.0e-6, 0, 1,
+                  "vCPU time of one kblockd run of a restarted hardware queue (the kworker's wake-up and "
+                  "blk_mq_run_hw_queue), beyond queue_rq_cpu per request it dispatches.",
+                  "pvsim estimate: a kworker wake-up and context switch, 2-5 us; pvsim calibrate sets the job "
+                  "thread's fitted wake-up cost")
+        .quantity("kick_cpu", Dimension::duration, &Params::kick_cpu_s, 2.0e-6, 0, 1,
+                  "vCPU time of a kick: the notify register write, a VM exit handled by KVM's ioeventfd.",
+                  "pvsim estimate: 1.5-3 us per lightweight MMIO/PIO exit")
+        .quantity("kick_latency", Dimension::duration, &Params::kick_latency_s, 1.0e-6, 0, 1,
+                  "From the end of the exit to the eventfd being readable in the IOThread.", "pvsim estimate")
+        .quantity("request_cpu", Dimension::duration, &Params::request_cpu_s, 1.5e-6, 0, 1,
+                  "IOThread CPU per request: virtqueue_pop, virtio_blk_handle_request, blk_aio_preadv/pwritev up to "
+                  "the AIO engine.",
+                  "pvsim estimate")
+        .quantity("used_cpu", Dimension::duration, &Params::used_cpu_s, 0.6e-6, 0, 1,
+                  "IOThread CPU per completion: virtio_blk_rw_complete, virtqueue_push and flush.", "pvsim estimate")
+        .quantity("notify_cpu", Dimension::duration, &Params::notify_cpu_s, 1.0e-6, 0, 1,
+                  "IOThread CPU of an interrupt: the irqfd eventfd write (virtio_notify_irqfd).", "pvsim estimate")
+        .quantity("irq_latency", Dimension::duration, &Params::irq_latency_s, 2.0e-6, 0, 1,
+                  "From the irqfd write to the MSI-X interrupt on the vCPU (KVM injection or posted interrupt).",
+                  "pvsim estimate")
+        .quantity("irq_cpu", Dimension::duration, &Params::irq_cpu_s, 1.5e-6, 0, 1,
+                  "vCPU time per interrupt: entry, vring_interrupt, EOI, exit.", "pvsim estimate")
+        .quantity("complete_cpu", Dimension::duration, &Params::complete_cpu_s, 0.8e-6, 0, 1,
+                  "vCPU time per completion in virtblk_done: virtqueue_get_buf, blk_mq_complete_request.",
+                  "pvsim estimate")
+        .check([](const Params& p, const JsonNode& obj) {
+          if ((p.queue_size & (p.queue_size - 1)) != 0)
+            obj.child("queue_size")
+                .fail("queue-size must be a power of two (virtio_blk_device_realize), got " +
+                      std::to_string(p.queue_size));
+          if (not p.iothread.empty() and not p.iothread_vq_mapping.empty())
+            obj.fail("'iothread' and 'iothread_vq_mapping' cannot both be set (virtio_blk_device_realize)");
+          if (p.iothread.empty() and p.iothread_vq_mapping.empty())
+            obj.fail("virtio.blk needs the AioContext that serves its virtqueues: set 'iothread' or "
+                     "'iothread_vq_mapping' (QEMU's main loop is one more qemu.iothread)");
+        });
+    return tb;
+  }();
+  return t;
+}
+
+VirtioBlk::VirtioBlk(std::string name, const Params& p)
+    : Component(std::move(name), type_name), p_(p), driver_(this->name())
+{
+}
+
+void VirtioBlk::connect()
+{
+  vm_     = &GuestVm::from_port(*this, "vm");
+  device_ = port("target");
+  std::vector<QemuIothread*> iothreads;
+  if (not p_.iothread.empty())
+    iothreads.push_back(&QemuIothread::from_port(*this, "iothread"));
+  for (std::size_t i = 0; i < p_.iothread_vq_mapping.size(); ++i)
+    iothreads.push_back(&QemuIothread::from_port(*this, "iothread_vq_mapping/" + std::to_string(i)));
+
+  // init_vq: num_vqs = min(num_queues, nr_cpu_ids), no poll queues.
+  int vcpus   = vm_->vcpus();
+  int offered = p_.num_queues > 0 ? static_cast<int>(p_.num_queues) : vcpus;
+  int nr      = std::min(offered, vcpus);
+  auto size   = static_cast<std::uint16_t>(p_.queue_size);
+  // virtblk_probe: queue_depth = num_free, halved without indirect descriptors.
+  depth_ = p_.indirect_desc ? size : size / 2;
+  // group_cpus_evenly(nr) over the vCPUs: contiguous groups, the first (vcpus % nr) one larger.
+  std::vector<std::vector<int>> groups(static_cast<std::size_t>(nr));
+  for (int q = 0, first = 0; q < nr; ++q) {
+    int size_q = vcpus / nr + (q < vcpus % nr ? 1 : 0);
+    for (int c = first; c < first + size_q; ++c)
+      groups[static_cast<std::size_t>(q)].push_back(c);
+    first += size_q;
+  }
+  std::vector<int> managed = managed_irq_cpus(groups, vcpus);
+  if (not p_.irq_vcpus.empty() and p_.irq_vcpus.size() != static_cast<std::size_t>(nr))
+    fail("lists " + std::to_string(p_.irq_vcpus.size()) + " vCPUs for " + std::to_string(nr) + " virtqueues",
+         "irq_vcpus");
+  for (int q = 0; q < nr; ++q) {
+    auto qi      = static_cast<std::size_t>(q);
+    auto vq      = std::make_unique<Queue>(size, p_.event_idx);
+    vq->iothread = iothreads[qi % iothreads.size()];
+    vq->cpus     = groups[qi];
+    if (not p_.irq_vcpus.empty()) {
+      if (p_.irq_vcpus[qi] >= vcpus)
+        fail("vCPU " + std::to_string(p_.irq_vcpus[qi]) + " does not exist (the guest has " + std::to_string(vcpus) +
+                 ")",
+             "irq_vcpus");
+      vq->irq_vcpu = static_cast<int>(p_.irq_vcpus[qi]);
+    } else if (p_.irq_affinity == "managed") {
+      vq->irq_vcpu = managed[qi];
+    } else {
+      vq->irq_vcpu = p_.irq_affinity == "spread" ? groups[qi].front() : 0;
+    }
+    vq->iothread->attach(*this, *device_);
+    vqs_.push_back(std::move(vq));
+  }
+}
+
+void VirtioBlk::start(Simulation& sim)
+{
+  sim_ = &sim;
+}
+
+double VirtioBlk::now() const
+{
+  return sim_->events().now();
+}
+
+std::uint16_t VirtioBlk::descriptors(const Request* r) const
+{
+  if (p_.indirect_desc)
+    return 1; // virtqueue_use_indirect: header, data and status in one indirect table
+  std::uint32_t segments = std::max<std::uint32_t>(1, (r->size_bytes + 4095) / 4096);
+  return static_cast<std::uint16_t>(std::min<std::uint32_t>(2 + segments, p_.queue_size));
+}
+
+void VirtioBlk::submit(Request* r)
+{
+  r->queue = (r->cpu < 0 ? 0 : r->cpu) % nr_hw_queues();
+  queue_rq(r);
+}
+
+void VirtioBlk::queue_rq(Request* r)
+{
+  int vcpu = r->cpu < 0 ? 0 : r->cpu % vm_->vcpus();
+  vm_->vcpu(vcpu).post_next(p_.queue_rq_cpu_s, this, kind(static_cast<std::size_t>(r->queue), queued), r);
+}
+
+void VirtioBlk::add(std::size_t q, Request* r, int vcpu)
+{
+  Queue& vq = *vqs_[q];
+  vq.ring.add(descriptors(r));
+  vq.avail.push(r);
+  vq.added++;
+  vq.events.emit({StationEvent::What::start, now(), r, r->stage_s});
+  vq.occupancy_avg.set(now(), vq.ring.in_flight());
+  if (vq.ring.kick_prepare())
+    vm_->vcpu(vcpu).post_next(p_.kick_cpu_s, this, kind(q, kicked));
+}
+
+void VirtioBlk::on_event(int k, Request* r)
+{
+  auto q    = static_cast<std::size_t>(k / kinds);
+  Queue& vq = *vqs_[q];
+  switch (static_cast<Kind>(k % kinds)) {
+  case queued: { // virtio_queue_rq: virtblk_add_req, or -ENOSPC and a stopped queue
+    double t   = now();
+    r->stage_s = t;
+    r->push_end_io(&driver_, t);
+    vq.arrived++;
+    vq.events.emit({StationEvent::What::arrive, t, r, t});
+    int vcpu = r->cpu < 0 ? 0 : r->cpu % vm_->vcpus();
+    if (vq.waiting.empty() and vq.ring.num_free() >= descriptors(r)) {
+      add(q, r, vcpu);
+      break;
+    }
+    if (vq.waiting.empty())
+      vq.stops++; // blk_mq_stop_hw_queue
+    vq.waiting.push(r);
+    break;
+  }
+  case kicked: // the VM exit is over; KVM signalled the ioeventfd
+    sim_->events().schedule_in(p_.kick_latency_s, this, kind(q, eventfd));
+    break;
+  case eventfd: // virtio_queue_host_notifier_read in the virtqueue's AioContext
+    vq.kicks_received++;
+    if (vq.scheduled) {
+      vq.eventfd_pending = true;
+      vq.kicks_coalesced++;
+      break;
+    }
+    vq.scheduled = true;
+    vq.iothread->run(0, this, kind(q, handle_vq));
+    break;
+  case handle_vq: // virtio_blk_handle_vq: event_notifier_test_and_clear, defer_call_begin, notifications off
+    vq.eventfd_pending = false;
+    vq.passes++;
+    vq.popped = 0;
+    vq.ring.set_notification(false);
+    pop_all(q);
+    break;
+  case handled: // blk_aio_preadv/pwritev: into the AioContext's engine
+    r->push_end_io(this, now());
+    vq.iothread->engine().submit(r);
+    break;
+  case pass_tail: // notifications on (avail_event = avail idx), then the loop's re-check
+    vq.ring.set_notification(true);
+    if (not vq.ring.device_empty()) {
+      vq.ring.set_notification(false);
+      pop_all(q);
+      break;
+    }
+    vq.per_pass[vq.popped]++;
+    vq.iothread->engine().flush(); // defer_call_end()
+    vq.scheduled = false;
+    if (vq.eventfd_pending) { // kicked during the pass: the event loop runs the handler again
+      vq.scheduled = true;
+      vq.iothread->run(0, this, kind(q, handle_vq));
+    }
+    break;
+  case used: // virtio_blk_req_complete: virtqueue_push, virtio_notify_irqfd if virtio_should_notify
+    vq.ring.push_used();
+    vq.used_list.push(r);
+    if (vq.ring.should_notify())
+      vq.iothread->run(p_.notify_cpu_s, this, kind(q, irqfd));
+    break;
+  case irqfd:
+    sim_->events().schedule_in(p_.irq_latency_s, this, kind(q, interrupt));
+    break;
+  case interrupt: // the MSI-X message: one pending interrupt per vector in the local APIC (IRR)
+    if (vq.irq_pending) {
+      vq.irq_coalesced++;
+      break;
+    }
+    vq.irq_pending = true;
+    vm_->vcpu(vq.irq_vcpu).post(p_.irq_cpu_s, this, kind(q, irq));
+    break;
+  case irq: // vring_interrupt
+    vq.irq_pending = false;
+    vq.interrupts++;
+    if (not vq.ring.more_used()) {
+      vq.spurious++; // IRQ_NONE: the buffers were taken by a previous pass
+      break;
+    }
+    vq.ring.interrupt_taken();
+    drain(q);
+    break;
+  case completed:
+    r->end_io(); // the driver frame: blk_mq_complete_request, the tag goes back, the job hears of it
+    break;
+  case irq_tail: // while (!virtqueue_enable_cb(vq)); then blk_mq_start_stopped_hw_queues
+    if (not vq.ring.enable_cb()) {
+      drain(q);
+      break;
+    }
+    // blk_mq_start_stopped_hw_queues(q, true): the stopped queue is run by kblockd (one pending run at a time).
+    if (not vq.waiting.empty() and not vq.run_work_pending) {
+      vq.run_work_pending = true;
+      vm_->vcpu(kblockd_cpu(vq)).post(p_.restart_cpu_s, this, kind(q, restart));
+    }
+    break;
+  case restart: { // blk_mq_run_hw_queue on the kworker: each waiting request through queue_rq again
+    vq.run_work_pending = false;
+    vq.restarts++;
+    int cpu = vq.cpus.empty() ? 0 : vq.cpus[vq.next_cpu];
+    while (Request* w = vq.waiting.front()) {
+      if (vq.ring.num_free() < descriptors(w)) {
+        vq.stops++; // -ENOSPC again: stopped until the next completion
+        break;
+      }
+      vm_->vcpu(cpu).post_next(p_.queue_rq_cpu_s, nullptr, 0);
+      add(q, vq.waiting.pop(), cpu);
+    }
+    break;
+  }
+  default:
+    break;
+  }
+}
+
+int VirtioBlk::kblockd_cpu(Queue& vq)
+{
+  if (vq.cpus.empty())
+    return 0;
+  if (--vq.next_cpu_batch <= 0) {
+    vq.next_cpu       = (vq.next_cpu + 1) % vq.cpus.size();
+    vq.next_cpu_batch = 8; // BLK_MQ_CPU_WORK_BATCH
+  }
+  return vq.cpus[vq.next_cpu];
+}
+
+void VirtioBlk::pop_all(std::size_t q)
+{
+  // One turn of the do { } while (!virtio_queue_empty(vq)) loop: every request published so far is popped and
+  // handled before anything else runs on the IOThread.
+  Queue& vq = *vqs_[q];
+  while (not vq.ring.device_empty()) {
+    vq.ring.pop();
+    vq.popped++;
+    vq.iothread->run(p_.request_cpu_s, this, kind(q, handled), vq.avail.pop());
+  }
+  vq.iothread->run(0, this, kind(q, pass_tail));
+}
+
+void VirtioBlk::end_io(Request* r, double)
+{
+  vqs_[static_cast<std::size_t>(r->queue)]->iothread->run(p_.used_cpu_s, this,
+                                                          kind(static_cast<std::size_t>(r->queue), used), r);
+}
+
+void VirtioBlk::drain(std::size_t q)
+{
+  // virtblk_done: callbacks off, every used buffer, then the re-check in irq_tail.
+  Queue& vq      = *vqs_[q];
+  CpuThread& cpu = vm_->vcpu(vq.irq_vcpu);
+  vq.ring.disable_cb();
+  std::uint64_t n = 0;
+  while (vq.ring.more_used()) {
+    Request* r = vq.used_list.pop();
+    vq.ring.get_buf(descriptors(r));
+    vq.taken++;
+    n++;
+    vq.events.emit({StationEvent::What::depart, now(), r, r->top().enter_s});
+    cpu.post(p_.complete_cpu_s, this, kind(q, completed), r);
+  }
+  vq.occupancy_avg.set(now(), vq.ring.in_flight());
+  vq.max_per_interrupt = std::max(vq.max_per_interrupt, n);
+  cpu.post(0, this, kind(q, irq_tail));
+}
+
+std::vector<QueueView> VirtioBlk::queues() const
+{
+  std::vector<QueueView> out;
+  for (std::size_t q = 0; q < vqs_.size(); ++q)
+    out.push_back({name() + ".vq" + std::to_string(q), vqs_[q].get()});
+  return out;
+}
+
+void VirtioBlk::restart_stats(double t)
+{
+  window_start_ = t;
+  for (auto& vq : vqs_) {
+    vq->ring.restart_stats();
+    vq->occupancy_avg.restart(t);
+    vq->stops = vq->restarts = vq->passes = vq->kicks_received = vq->kicks_coalesced = 0;
+    vq->interrupts = vq->irq_coalesced = vq->spurious = vq->max_per_interrupt = 0;
+    vq->per_pass.clear();
+  }
+}
+
+void VirtioBlk::report(json& out, double t) const
+{
+  out["num_queues"]    = vqs_.size();
+  out["queue_depth"]   = depth_;
+  out["indirect_desc"] = p_.indirect_desc;
+  out["event_idx"]     = p_.event_idx;
+  json list            = json::array();
+  for (std::size_t q = 0; q < vqs_.size(); ++q) {
+    const Queue& vq = *vqs_[q];
+    json passes     = json::object();
+    for (auto [n, c] : vq.per_pass)
+      passes[std::to_string(n)] = c;
+    list.push_back({{"vq", q},
+                    {"iothread", vq.iothread->name()},
+                    {"irq_vcpu", vq.irq_vcpu},
+                    {"size", vq.ring.num()},
+                    {"mean_in_ring", vq.occupancy_avg.mean(t)},
+                    {"kicks", vq.ring.kicks()},
+                    {"kicks_suppressed", vq.ring.kicks_suppressed()},
+                    {"kicks_coalesced", vq.kicks_coalesced},
+                    {"notifications", vq.ring.notifications()},
+                    {"notifications_suppressed", vq.ring.notifications_suppressed()},
+                    {"interrupts", vq.interrupts},
+                    {"interrupts_coalesced", vq.irq_coalesced},
+                    {"spurious_interrupts", vq.spurious},
+                    {"max_used_per_interrupt", vq.max_per_interrupt},
+                    {"handler_passes", vq.passes},
+                    {"requests_per_pass", passes},
+                    {"queue_stops", vq.stops},
+                    {"queue_restarts", vq.restarts}});
+  }
+  out["virtqueues"] = list;
+}
+
+PVSIM_REGISTER_MODEL(VirtioBlk);
+
+} // namespace pvsim

@@ -1,0 +1,253 @@
+/* pvsim model "virtio.blk": a virtio-blk disk of a KVM guest, the Linux driver (drivers/block/virtio_blk.c) and the
+ * QEMU device (hw/block/virtio-blk.c) in one component, as xen.blkfront and xen.blkback are a pair.
+ *
+ * Models:
+ * - Queues and tags (virtio_blk.c init_vq, virtblk_probe): nr_hw_queues = min(num_queues, vCPUs) request virtqueues
+ *   (num_queues is QEMU's num-queues, by default -smp N; poll queues are not modelled); blk-mq's queue_depth is the
+ *   virtqueue's num_free, halved when the device does not offer VIRTIO_RING_F_INDIRECT_DESC.
+ * - The split vring of each virtqueue: descriptors (one per request with indirect descriptors, else one for the
+ *   header, one per 4 KiB data segment and one for the status), the avail ring (avail idx, the device's
+ *   last_avail_idx), the used ring (used idx, the driver's last_used_idx), and VIRTIO_RING_F_EVENT_IDX notification
+ *   suppression on both sides with vring_need_event()'s 16-bit wrap-around arithmetic (the same test as Xen's ring
+ *   macros): the driver kicks (virtqueue_kick_prepare) only when the device's avail_event lies in the entries it just
+ *   published; the device notifies (virtio_split_should_notify) only when the driver's used_event lies in the entries
+ *   pushed since its last check. Without EVENT_IDX, the VRING_USED_F_NO_NOTIFY / VRING_AVAIL_F_NO_INTERRUPT flags.
+ * - Guest submission: virtio_queue_rq on the submitting vCPU (queue_rq_cpu), virtqueue_add_sgs; with too few free
+ *   descriptors, -ENOSPC stops the hardware queue (blk_mq_stop_hw_queue) and requests wait (hctx->dispatch) until a
+ *   completion frees descriptors: virtblk_done then calls blk_mq_start_stopped_hw_queues(async), which queues the
+ *   hctx's run_work on kblockd on the hctx's next CPU (blk_mq_hctx_next_cpu: the hctx's CPUs in turn, 8 runs each;
+ *   one pending run at a time). That kworker wakes up and runs the queue (restart_cpu), passing each waiting request
+ *   through queue_rq again (queue_rq_cpu) until the ring is full again. A kick is an ioeventfd write: a VM exit on
+ *   the vCPU (kick_cpu), then the eventfd reaches the virtqueue's AioContext after kick_latency.
+ * - Device: virtio_blk_handle_vq on the virtqueue's IOThread: notifications off (avail_event left where it was),
+ *   pop every request (request_cpu each: virtqueue_pop, virtio_blk_handle_request, blk_aio_preadv) into the
+ *   AioContext's engine, notifications on (avail_event = avail idx), re-check, loop; then defer_call_end lets the
+ *   engine submit what it batched. Kicks during a pass only set the eventfd: one more pass follows. Completion on the
+ *   same IOThread (used_cpu: virtio_blk_rw_complete, virtqueue_push), then an irqfd write (notify_cpu) when
+ *   virtio_should_notify says so; the MSI-X interrupt reaches the virtqueue's vCPU after irq_latency.
+ * - Guest completion: vring_interrupt (irq_cpu; spurious when nothing is used) and virtblk_done: callbacks off, every
+ *   used buffer (complete_cpu each: virtqueue_get_buf, blk_mq_complete_request), virtqueue_enable_cb (used_event =
+ *   last_used_idx) and its re-check, loop. An MSI-X message for a vector already pending in the local APIC (IRR)
+ *   merges into it.
+ * - One MSI-X vector per virtqueue, bound to a vCPU: the first vCPU of the group group_cpus_evenly() gives the queue
+ *   (the virtio0-req.N interrupts, one per queue: vCPU q when there are as many queues as vCPUs), or vCPU 0.
+ * - Virtqueue to IOThread: `iothread` (every virtqueue there) or `iothread_vq_mapping` (QEMU 9's
+ *   iothread-vq-mapping: virtqueue i on iothreads[i mod n]); one of the two is required (QEMU's main loop is one
+ *   more qemu.iothread). Each request is submitted through the AIO engine of its virtqueue's AioContext to this
+ *   disk's backing device (`target`).
+ * Leaves out: poll queues and polled completion, packed rings, VIRTIO_F_NOTIFY_ON_EMPTY (legacy, not negotiated by
+ * Linux), virtqueue_enable_cb_delayed (used by virtio-net, not virtio-blk), blk-mq batching (bd->last, queue_rqs:
+ * every request is kicked as the last of its batch), request merging and splitting, flush/discard/write-zeroes,
+ * the I/O scheduler in front of the restarted queue, irqfd notification batching
+ * (defer_call around virtio_notify_irqfd in some QEMU versions), ioeventfd disabled (QEMU's vCPU-thread handling). */
+#pragma once
+
+#include "models/host/guest_vm.hpp"
+#include "models/linux/block_driver.hpp"
+#include "models/qemu/qemu_iothread.hpp"
+#include "sim/component.hpp"
+#include "sim/params.hpp"
+#include "sim/time_average.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+
+namespace pvsim {
+
+/** vring_need_event() (include/uapi/linux/virtio_ring.h, QEMU's copy): does `event_idx` lie in the entries
+ * (old, new_idx] just published? 16-bit, free-running, wrapping. */
+constexpr bool vring_need_event(std::uint16_t event_idx, std::uint16_t new_idx, std::uint16_t old)
+{
+  return static_cast<std::uint16_t>(new_idx - event_idx - 1) < static_cast<std::uint16_t>(new_idx - old);
+}
+
+/** The shared and private indices of one split virtqueue, without payload. Every operation is atomic here (the
+ * memory barriers and the races the re-checks guard against become "the other side acted just before"). */
+class Vring {
+public:
+  Vring(std::uint16_t num, bool event_idx);
+
+  std::uint16_t num() const { return num_; }
+  std::uint16_t num_free() const { return num_free_; }
+  /** Entries published by the driver and not yet consumed by it back from the used ring. */
+  std::uint16_t in_flight() const { return static_cast<std::uint16_t>(avail_idx_ - last_used_); }
+
+  // --- driver (guest) -----------------------------------------------------------------------------------------------
+  /** virtqueue_add_split: takes `descs` descriptors, publishes one avail entry (avail->idx++). */
+  void add(std::uint16_t descs);
+  /** virtqueue_kick_prepare_split: should the entries added since the last call be kicked? */
+  bool kick_prepare();
+  /** virtqueue_get_buf: more_used(), then last_used_idx++ and `descs` descriptors back (detach_buf_split). */
+  bool more_used() const { return used_idx_ != last_used_; }
+  void get_buf(std::uint16_t descs);
+  /** vring_interrupt (event_triggered) / virtqueue_disable_cb / virtqueue_enable_cb (true when nothing is pending). */
+  void interrupt_taken() { event_triggered_ = event_idx_; }
+  void disable_cb();
+  bool enable_cb();
+
+  // --- device (QEMU) ------------------------------------------------------------------------------------------------
+  /** virtio_queue_empty. */
+  bool device_empty() const { return last_avail_ == avail_idx_; }
+  /** virtqueue_pop: last_avail_idx++ (and avail_event follows it while notifications are on). */
+  void pop();
+  /** virtio_queue_set_notification. */
+  void set_notification(bool enable);
+  /** virtqueue_push + flush: used->idx++. */
+  void push_used() { used_idx_++; }
+  /** virtio_split_should_notify. */
+  bool should_notify();
+
+  std::uint64_t kicks() const { return kicks_; }
+  std::uint64_t kicks_suppressed() const { return kicks_suppressed_; }
+  std::uint64_t notifications() const { return notifies_; }
+  std::uint64_t notifications_suppressed() const { return notifies_suppressed_; }
+  std::uint16_t avail_event() const { return avail_event_; }
+  std::uint16_t used_event() const { return used_event_; }
+  void restart_stats() { kicks_ = kicks_suppressed_ = notifies_ = notifies_suppressed_ = 0; }
+
+private:
+  std::uint16_t num_;
+  bool event_idx_;
+  std::uint16_t num_free_;
+  std::uint16_t avail_idx_           = 0;     // avail->idx (the driver's avail_idx_shadow)
+  std::uint16_t num_added_           = 0;     // added since the last kick_prepare
+  std::uint16_t last_used_           = 0;     // driver's last_used_idx
+  std::uint16_t used_event_          = 0;     // written by the driver
+  bool no_interrupt_                 = false; // VRING_AVAIL_F_NO_INTERRUPT (without EVENT_IDX)
+  bool event_triggered_              = false;
+  std::uint16_t last_avail_          = 0;     // device's last_avail_idx
+  std::uint16_t avail_event_         = 0;     // written by the device
+  bool notification_                 = true;  // vq->notification
+  bool no_notify_                    = false; // VRING_USED_F_NO_NOTIFY (without EVENT_IDX)
+  std::uint16_t used_idx_            = 0;
+  std::uint16_t signalled_used_      = 0;
+  bool signalled_used_valid_         = false;
+  std::uint64_t kicks_               = 0;
+  std::uint64_t kicks_suppressed_    = 0;
+  std::uint64_t notifies_            = 0;
+  std::uint64_t notifies_suppressed_ = 0;
+};
+
+struct VirtioBlkParams {
+  std::string vm;
+  std::string target;
+  std::string iothread;
+  std::vector<std::string> iothread_vq_mapping;
+  long long num_queues     = 0;
+  long long queue_size     = 256;
+  bool indirect_desc       = true;
+  bool event_idx           = true;
+  std::string irq_affinity = "managed";
+  std::vector<long long> irq_vcpus;
+  double queue_rq_cpu_s = 1.0e-6;
+  double kick_cpu_s     = 2.0e-6;
+  double kick_latency_s = 1.0e-6;
+  double request_cpu_s  = 1.5e-6;
+  double used_cpu_s     = 0.6e-6;
+  double notify_cpu_s   = 1.0e-6;
+  double irq_latency_s  = 2.0e-6;
+  double irq_cpu_s      = 1.5e-6;
+  double complete_cpu_s = 0.8e-6;
+  double restart_cpu_s  = 4.0e-6;
+};
+
+class VirtioBlk : public Component, public BlockDriver {
+public:
+  static constexpr const char* type_name = "virtio.blk";
+  static constexpr const char* summary =
+      "virtio-blk: the Linux driver's virtqueues and the QEMU device's handlers on IOThreads, event-idx suppression.";
+  using Params = VirtioBlkParams;
+  static const ParamTable<Params>& param_table();
+
+  VirtioBlk(std::string name, const Params& p);
+  void connect() override;
+  void start(Simulation& sim) override;
+  void restart_stats(double now) override;
+  void report(json& out, double now) const override;
+  std::vector<QueueView> queues() const override;
+  /** Without blk_mq in front, a job's request goes to the virtqueue of its vCPU (mod the queues). */
+  void submit(Request* r) override;
+  /** The AioContext completed a request of this disk (device side: virtio_blk_rw_complete). */
+  void end_io(Request* r, double enter_s) override;
+  void on_event(int kind, Request* r) override;
+
+  // BlockDriver
+  int nr_hw_queues() const override { return static_cast<int>(vqs_.size()); }
+  int queue_depth() const override { return depth_; }
+  void queue_rq(Request* r) override;
+
+  /** Descriptors a request takes in the vring. */
+  std::uint16_t descriptors(const Request* r) const;
+
+private:
+  enum Kind {
+    queued    = 0,  // virtio_queue_rq done on the vCPU: add to the vring
+    kicked    = 1,  // the kick's VM exit is over: the ioeventfd is signalled
+    eventfd   = 2,  // the kick reaches the AioContext
+    handle_vq = 3,  // virtio_blk_handle_vq
+    handled   = 4,  // virtio_blk_handle_request done for one request
+    used      = 5,  // virtio_blk_req_complete: push to the used ring
+    irqfd     = 6,  // the irqfd write is done: the MSI-X message is on its way
+    interrupt = 7,  // the interrupt reaches the vCPU
+    irq       = 8,  // vring_interrupt on the vCPU
+    completed = 9,  // blk_mq_complete_request for one request
+    irq_tail  = 10, // virtqueue_enable_cb and its re-check
+    pass_tail = 11, // the end of one turn of virtio_blk_handle_vq's loop
+    restart   = 12, // kblockd runs the restarted hardware queue
+    kinds     = 16
+  };
+  /** The driver's end_io frame: a request holds it from virtio_queue_rq until virtblk_done completes it. */
+  class DriverFrame : public Component {
+  public:
+    explicit DriverFrame(const std::string& disk) : Component(disk + ".driver", "virtio.blk driver") {}
+    void start(Simulation&) override {}
+    void end_io(Request* r, double) override { r->end_io(); }
+  };
+  struct Queue : public Station {
+    Queue(std::uint16_t size, bool event_idx) : ring(size, event_idx) {}
+    Vring ring;
+    RequestFifo waiting;   // stopped hardware queue: requests waiting for descriptors
+    RequestFifo avail;     // published, not popped by the device
+    RequestFifo used_list; // pushed to the used ring, not yet taken by the driver
+    QemuIothread* iothread = nullptr;
+    int irq_vcpu           = 0;
+    std::vector<int> cpus;         // the hctx's CPUs (kblockd runs its work on them in turn)
+    std::size_t next_cpu  = 0;     // hctx->next_cpu (index into cpus)
+    int next_cpu_batch    = 8;     // hctx->next_cpu_batch: runs left on next_cpu
+    bool run_work_pending = false; // hctx->run_work queued on kblockd
+    bool irq_pending      = false; // the vector's IRR bit: an interrupt raised and not yet taken
+    // device side
+    bool scheduled       = false; // a handler pass is queued or running
+    bool eventfd_pending = false; // a kick arrived during the pass
+    std::uint64_t popped = 0;     // requests popped in the current pass
+    // statistics
+    std::uint64_t arrived = 0, added = 0, taken = 0;
+    std::uint64_t stops = 0, restarts = 0, passes = 0, kicks_received = 0, kicks_coalesced = 0;
+    std::uint64_t interrupts = 0, irq_coalesced = 0, spurious = 0, max_per_interrupt = 0;
+    std::map<std::uint64_t, std::uint64_t> per_pass; // requests popped per handler pass → passes
+    TimeAverage occupancy_avg;
+    Probe<StationEvent> events;
+    const Probe<StationEvent>& probe() const override { return events; }
+    int servers() const override { return ring.num(); }
+    Occupancy occupancy() const override { return {arrived, taken, waiting.size() + ring.in_flight()}; }
+  };
+  int kind(std::size_t q, Kind k) const { return static_cast<int>(q) * kinds + k; }
+  void add(std::size_t q, Request* r, int vcpu);
+  void pop_all(std::size_t q);
+  void drain(std::size_t q);
+  /** blk_mq_hctx_next_cpu(): the CPU of the next kblockd run of queue q. */
+  int kblockd_cpu(Queue& vq);
+  double now() const;
+
+  Params p_;
+  GuestVm* vm_       = nullptr;
+  Component* device_ = nullptr;
+  Simulation* sim_   = nullptr;
+  DriverFrame driver_;
+  int depth_ = 0;
+  std::vector<std::unique_ptr<Queue>> vqs_;
+  double window_start_ = 0;
+};
+
+} // namespace pvsim

@@ -1,0 +1,672 @@
+#include "models/virtio/virtio_net.hpp"
+
+#include "models/net/net_flow.hpp"
+#include "sim/registry.hpp"
+#include "sim/simulation.hpp"
+
+#include <algorithm>
+
+namespace pvsim {
+
+namespace {
+/** 2 + MAX_SKB_FRAGS (17): start_xmit stops the queue when fewer descriptors are free. */
+constexpr unsigned tx_stop_threshold = 2 + 17;
+} // namespace
+
+VirtioNetCpuGroup virtio_net_cpu_group(int pair, int pairs, int vcpus)
+{
+  // virtnet_set_affinity(): stride = max(vcpus / pairs, 1), the first (vcpus % pairs) groups take one straggler more.
+  int stride     = std::max(vcpus / pairs, 1);
+  int stragglers = vcpus >= pairs ? vcpus % pairs : 0;
+  VirtioNetCpuGroup g;
+  g.count = stride + (pair < stragglers ? 1 : 0);
+  g.first = (pair * stride + std::min(pair, stragglers)) % vcpus;
+  return g;
+}
+
+const ParamTable<VirtioNetParams>& VirtioNet::param_table()
+{
+  static const ParamTable<Params> t = [] {
+    ParamTable<Params> tb(type_name);
+    tb.resource("vm", &Params::vm, true, "The KVM guest (guest.vm) the driver runs in.")
+        .resource("cpus", &Params::cpus, true, "The host's cpu.host, where the vhost worker threads run.")
+        .ref("target", &Params::target, true, "The host's physical link (net.link) behind the tap device's bridge.")
+        .integer("queues", &Params::queues, 1, 1, 1024,
+                 "Queue pairs the device offers (max_queue_pairs: -netdev tap,queues=N,vhost=on with "
+                 "virtio-net-pci,mq=on); the driver uses min(queues, vCPUs).",
+                 "QEMU net/tap.c: queues = 1 unless set; virtio_net.c virtnet_probe: min(max_queue_pairs, "
+                 "num_online_cpus())")
+        .integer("tx_queue_size", &Params::tx_queue_size, 256, 256, 1024, "Entries of each Tx virtqueue.",
+                 "QEMU hw/net/virtio-net.c: VIRTIO_NET_TX_QUEUE_DEFAULT_SIZE = 256")
+        .integer("rx_queue_size", &Params::rx_queue_size, 256, 256, 1024, "Entries of each Rx virtqueue.",
+                 "QEMU hw/net/virtio-net.c: VIRTIO_NET_RX_QUEUE_DEFAULT_SIZE = 256")
+        .flag("event_idx", &Params::event_idx, true,
+              "VIRTIO_RING_F_EVENT_IDX: avail_event/used_event suppression (else the NO_NOTIFY/NO_INTERRUPT flags).",
+              "QEMU DEFINE_VIRTIO_COMMON_FEATURES: event_idx=on; vhost VHOST_FEATURES")
+        .flag("xps", &Params::xps, true,
+              "Transmit packet steering by CPU: a packet goes out on the pair of its sending vCPU's group (else "
+              "skb_tx_hash: the flow hash reciprocal-scaled over the pairs).",
+              "virtio_net.c virtnet_set_affinity: netif_set_xps_queue per pair")
+        .choice("rx_steering", &Params::rx_steering, {"automq", "hash"}, std::string("automq"),
+                "How the tap device picks the queue of a packet for the guest: the queue the guest last sent the "
+                "flow on (tun flow table, else the hash), or the hash alone.",
+                "tun.c tun_select_queue -> tun_automq_select_queue (no steering eBPF program)")
+        .choice("irq_affinity", &Params::irq_affinity, {"spread", "cpu0"}, std::string("spread"),
+                "vCPU of pair q's two MSI-X vectors: the first vCPU of its virtnet_set_affinity group, or vCPU 0.",
+                "virtio_net.c virtnet_set_affinity: virtqueue_set_affinity for rq and sq")
+        .integer("napi_weight", &Params::napi_weight, 64, 1, 1024, "Packets per virtnet_poll() (NAPI budget).",
+                 "include/linux/netdevice.h: NAPI_POLL_WEIGHT = 64")
+        .quantity("rx_buffer_size", Dimension::size, &Params::rx_buffer_bytes, 4096, 64, 65536,
+                  "Size of one mergeable receive buffer (a 64 KiB packet takes ceil((64 KiB + 12) / size)).",
+                  "virtio_net.c get_mergeable_buf_len: the EWMA of packet lengths, capped at PAGE_SIZE for bulk "
+                  "traffic")
+        .integer("vhost_weight", &Params::vhost_weight, 0x80000, 1, 1LL << 30,
+                 "Bytes one handle_tx/handle_rx pass may move before it requeues itself.",
+                 "drivers/vhost/net.c: VHOST_NET_WEIGHT = 0x80000")
+        .integer("vhost_pkt_weight", &Params::vhost_pkt_limit, 256, 1, 1 << 20,
+                 "Packets one handle_tx/handle_rx pass may move before it requeues itself.",
+                 "drivers/vhost/net.c: VHOST_NET_PKT_WEIGHT = 256")
+        .integer("vhost_batch", &Params::vhost_batch, 64, 1, 1024,
+                 "Used entries vhost accumulates before it signals (vhost_net_signal_used).",
+                 "drivers/vhost/net.c: VHOST_NET_BATCH = 64")
+        .quantity("xmit_cpu", Dimension::duration, &Params::xmit_cpu_s, 1.5e-6, 0, 1,
+                  "vCPU time of start_xmit per packet: xmit_skb, virtqueue_add_outbuf with an indirect table.",
+                  "pvsim estimate")
+        .quantity("tx_free_cpu", Dimension::duration, &Params::tx_free_cpu_s, 0.4e-6, 0, 1,
+                  "vCPU time per transmitted packet in free_old_xmit_skbs (virtqueue_get_buf, freeing the skb).",
+                  "pvsim estimate")
+        .quantity("rx_packet_cpu", Dimension::duration, &Params::rx_packet_cpu_s, 3e-6, 0, 1,
+                  "vCPU time per received packet in virtnet_poll: receive_mergeable, GRO, IP and TCP receive.",
+                  "pvsim estimate (as xen.netfront's rx_packet_cpu)")
+        .quantity("rx_buffer_cpu", Dimension::duration, &Params::rx_buffer_cpu_s, 0.2e-6, 0, 1,
+                  "vCPU time per mergeable buffer of a received packet (virtqueue_get_buf, attaching the page).",
+                  "pvsim estimate")
+        .quantity("refill_buffer_cpu", Dimension::duration, &Params::refill_buffer_cpu_s, 0.2e-6, 0, 1,
+                  "vCPU time per buffer posted by try_fill_recv (page fragment, virtqueue_add_inbuf_ctx).",
+                  "pvsim estimate")
+        .quantity("kick_cpu", Dimension::duration, &Params::kick_cpu_s, 2e-6, 0, 1,
+                  "vCPU time of a kick: the notify register write, a VM exit handled by KVM's ioeventfd.",
+                  "pvsim estimate: 1.5-3 us per lightweight MMIO/PIO exit (as virtio.blk)")
+        .quantity("kick_latency", Dimension::duration, &Params::kick_latency_s, 1e-6, 0, 1,
+                  "From the end of the exit to vhost_poll queueing the handler on the worker.", "pvsim estimate")
+        .quantity("irq_latency", Dimension::duration, &Params::irq_latency_s, 2e-6, 0, 1,
+                  "From the irqfd write to the MSI-X interrupt on the vCPU.", "pvsim estimate (as virtio.blk)")
+        .quantity("irq_cpu", Dimension::duration, &Params::irq_cpu_s, 1.5e-6, 0, 1,
+                  "vCPU time per interrupt: entry, vring_interrupt, EOI, exit.", "pvsim estimate (as virtio.blk)")
+        .quantity("wakeup_cpu", Dimension::duration, &Params::wakeup_cpu_s, 1.5e-6, 0, 1,
+                  "Host CPU per wake-up of a vhost worker (eventfd or socket wake-up, scheduling).", "pvsim estimate")
+        .quantity("vhost_tx_packet_cpu", Dimension::duration, &Params::vhost_tx_packet_cpu_s, 5e-6, 0, 1,
+                  "Host CPU per guest packet in handle_tx besides the copy: vhost_get_vq_desc, tun_get_user, the "
+                  "bridge and the physical NIC's xmit.",
+                  "pvsim estimate: calibrated so one pair tops out near 8 Gbit/s")
+        .quantity("vhost_rx_packet_cpu", Dimension::duration, &Params::vhost_rx_packet_cpu_s, 5e-6, 0, 1,
+                  "Host CPU per packet for the guest in handle_rx besides the copy: the tap queue, tun_recvmsg, "
+                  "vhost_add_used.",
+                  "pvsim estimate: calibrated so one pair tops out near 8 Gbit/s")
+        .quantity("vhost_rx_buffer_cpu", Dimension::duration, &Params::vhost_rx_buffer_cpu_s, 0.3e-6, 0, 1,
+                  "Host CPU per mergeable buffer in get_rx_bufs (vhost_get_vq_desc, translation).", "pvsim estimate")
+        .quantity("copy_rate", Dimension::bandwidth, &Params::copy_Bps, 1.2e9, 1, 1e15,
+                  "Bytes per second of vhost's copies between guest memory and the host's skbs (copy_from_iter in "
+                  "tun_get_user, skb_copy_datagram_iter in tun_put_user), cache-cold.",
+                  "pvsim estimate: calibrated so one pair tops out near 8 Gbit/s")
+        .quantity("signal_cpu", Dimension::duration, &Params::signal_cpu_s, 1e-6, 0, 1,
+                  "Host CPU of vhost_signal: the irqfd eventfd_signal.", "pvsim estimate")
+        .quantity("quantum", Dimension::duration, &Params::quantum_s, 20e-6, 1e-9, 1,
+                  "Most CPU work a vhost worker takes in one batch before acting on it.", "pvsim: 20us")
+        .check([](const Params& p, const JsonNode& obj) {
+          for (const char* key : {"tx_queue_size", "rx_queue_size"}) {
+            long long n = std::string(key) == "tx_queue_size" ? p.tx_queue_size : p.rx_queue_size;
+            if ((n & (n - 1)) != 0)
+              obj.child(key).fail(std::string(key) + " must be a power of two (virtio_net_device_realize), got " +
+                                  std::to_string(n));
+          }
+        });
+    return tb;
+  }();
+  return t;
+}
+
+VirtioNet::VirtioNet(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p) {}
+
+void VirtioNet::connect()
+{
+  vm_       = &GuestVm::from_port(*this, "vm");
+  host_     = &CpuHost::from_port(*this, "cpus");
+  link_     = port("target");
+  int vcpus = vm_->vcpus();
+  int n     = std::min(static_cast<int>(p_.queues), vcpus); // virtnet_probe: curr_queue_pairs
+  xps_.assign(static_cast<std::size_t>(vcpus), 0);
+  for (int q = 0; q < n; ++q) {
+    auto pair      = std::make_unique<Pair>(static_cast<std::uint16_t>(p_.tx_queue_size),
+                                       static_cast<std::uint16_t>(p_.rx_queue_size), p_.event_idx);
+    pair->group    = virtio_net_cpu_group(q, n, vcpus);
+    pair->irq_vcpu = p_.irq_affinity == "spread" ? pair->group.first : 0;
+    for (int c = 0; c < pair->group.count; ++c)
+      xps_[static_cast<std::size_t>((pair->group.first + c) % vcpus)] = static_cast<unsigned>(q);
+    pair->worker = std::make_unique<CpuThread>(name() + ".vhost" + std::to_string(q), p_.quantum_s);
+    pairs_.push_back(std::move(pair));
+  }
+}
+
+void VirtioNet::validate()
+{
+  if (link_->type() != "net.link")
+    fail("'target' must name the host's physical link (net.link), got '" + link_->name() + "' (" + link_->type() + ")",
+         "target");
+}
+
+void VirtioNet::start(Simulation& sim)
+{
+  sim_ = &sim;
+  for (auto& p : pairs_) {
+    host_->run(*p->worker, sim.events());
+    // virtnet_open -> try_fill_recv: every Rx entry gets a buffer (the device is not kicked before DRIVER_OK).
+    for (unsigned i = 0; i < p->rxq.num(); ++i)
+      p->rxq.add(1);
+    p->rxq.kick_prepare();
+    p->rxq.restart_stats();
+    p->rx_avail = p->rxq.num();
+  }
+}
+
+double VirtioNet::now() const
+{
+  return sim_->events().now();
+}
+
+unsigned VirtioNet::rx_buffers_of(const Request* r) const
+{
+  return virtio_net_rx_buffers(r->size_bytes, static_cast<std::uint32_t>(p_.rx_buffer_bytes));
+}
+
+unsigned VirtioNet::select_tx_queue(const Request* r, int vcpu) const
+{
+  if (p_.xps) // get_xps_queue(): the sending CPU's map
+    return xps_[static_cast<std::size_t>(vcpu % vm_->vcpus())];
+  return static_cast<unsigned>((static_cast<std::uint64_t>(NetFlow::skb_hash(r)) * num_pairs()) >> 32);
+}
+
+unsigned VirtioNet::select_rx_queue(const Request* r) const
+{
+  std::uint32_t h = NetFlow::skb_hash(r); // stand-in for the flow's symmetric rxhash
+  if (p_.rx_steering == "automq") {
+    const FlowEntry& e = flows_[h & (flows_.size() - 1)]; // tun_hashfn: rxhash & TUN_MASK_FLOW_ENTRIES
+    if (e.queue >= 0 and e.hash == h and static_cast<unsigned>(e.queue) < num_pairs())
+      return static_cast<unsigned>(e.queue);
+  }
+  return static_cast<unsigned>((static_cast<std::uint64_t>(h) * num_pairs()) >> 32); // reciprocal_scale
+}
+
+bool VirtioNet::tx_room(const Pair& p) const
+{
+  return p.txq.num_free() >= p.tx_reserved + tx_stop_threshold;
+}
+
+void VirtioNet::submit(Request* r)
+{
+  double t = now();
+  if (r->op == Op::read) { // from the remote host: over the link to the host's NIC, then the tap device
+    r->push_end_io(this, t);
+    link_->submit(r);
+    return;
+  }
+  int vcpu   = r->cpu < 0 ? 0 : r->cpu % vm_->vcpus();
+  unsigned q = select_tx_queue(r, vcpu);
+  r->queue   = static_cast<int>(q);
+  Pair& p    = *pairs_[q];
+  r->stage_s = t;
+  p.txd.issued++;
+  p.txd.events.emit({StationEvent::What::arrive, t, r, t});
+  if (p.tx_stopped) { // the qdisc holds it until the queue wakes
+    p.txd.a.push(r);
+    return;
+  }
+  start_xmit(q, r, vcpu);
+}
+
+void VirtioNet::start_xmit(unsigned q, Request* r, int vcpu)
+{
+  Pair& p = *pairs_[q];
+  p.tx_reserved++;
+  p.txd.held++;
+  r->cpu = vcpu;
+  vm_->vcpu(vcpu).post(p_.xmit_cpu_s, this, k(q, xmit_done), r);
+  if (not tx_room(p)) { // netif_stop_subqueue
+    p.tx_stopped = true;
+    p.tx_stops++;
+  }
+}
+
+void VirtioNet::on_event(int kind, Request* r)
+{
+  auto q   = static_cast<unsigned>(kind / kinds);
+  Pair& p  = *pairs_[q];
+  double t = now();
+  switch (static_cast<Kind>(kind % kinds)) {
+  case xmit_done: // virtqueue_add_outbuf: one descriptor; virtqueue_kick_prepare
+    p.tx_reserved--;
+    p.txd.held--;
+    p.txq.add(1);
+    p.txd.b.push(r);
+    p.txd.events.emit({StationEvent::What::start, t, r, r->stage_s});
+    p.txd.ring_occupancy.set(t, p.txq.num() - p.txq.num_free());
+    if (p.txq.kick_prepare())
+      vm_->vcpu(r->cpu).post(p_.kick_cpu_s, this, k(q, tx_kicked));
+    break;
+  case tx_kicked:
+    sim_->events().schedule_in(p_.kick_latency_s, this, k(q, tx_eventfd));
+    break;
+  case tx_eventfd: // handle_tx_kick queued unless already queued
+    if (not p.tx_queued) {
+      p.tx_queued = true;
+      p.worker->post(p_.wakeup_cpu_s, this, k(q, handle_tx));
+    }
+    break;
+  case handle_tx:
+    do_handle_tx(q);
+    break;
+  case tx_copied: // vhost_add_used (zerocopy off: the buffer is free once copied); the skb to the bridge and NIC
+    p.txq.push_used();
+    if (++p.tx_done >= static_cast<unsigned>(p_.vhost_batch))
+      signal(q, false);
+    r->push_end_io(this, t);
+    link_->submit(r);
+    break;
+  case tx_pass_end:
+    tx_end_pass(q);
+    break;
+  case tx_irqfd:
+    sim_->events().schedule_in(p_.irq_latency_s, this, k(q, tx_interrupt));
+    break;
+  case tx_interrupt:
+    interrupt(q, false);
+    break;
+  case tx_irq: // skb_xmit_done: callbacks off, the Tx NAPI frees what was used
+    p.tx_irq_pending = false;
+    p.txd.interrupts++;
+    if (not p.txq.more_used())
+      break;
+    p.txq.interrupt_taken();
+    tx_free(q);
+    break;
+  case tx_irq_tail:
+    if (not p.txq.enable_cb()) {
+      tx_free(q);
+      break;
+    }
+    if (p.tx_stopped and tx_room(p)) { // netif_tx_wake_queue: the qdisc sends what it held, from this vCPU
+      p.tx_stopped = false;
+      while (not p.txd.a.empty() and not p.tx_stopped)
+        start_xmit(q, p.txd.a.pop(), p.irq_vcpu);
+    }
+    break;
+  case handle_rx:
+    do_handle_rx(q);
+    break;
+  case rx_copied: { // vhost_add_used for each buffer of the packet (batched signal)
+    unsigned n = rx_buffers_of(r);
+    for (unsigned i = 0; i < n; ++i)
+      p.rxq.push_used();
+    p.rxd.held--;
+    p.rxd.b.push(r);
+    p.rxd.events.emit({StationEvent::What::start, t, r, r->stage_s});
+    p.rx_done += n;
+    if (p.rx_done > static_cast<unsigned>(p_.vhost_batch))
+      signal(q, true);
+    break;
+  }
+  case rx_pass_end:
+    rx_end_pass(q);
+    break;
+  case rx_irqfd:
+    sim_->events().schedule_in(p_.irq_latency_s, this, k(q, rx_interrupt));
+    break;
+  case rx_interrupt:
+    interrupt(q, true);
+    break;
+  case rx_irq: // skb_recv_done -> virtqueue_napi_schedule
+    p.rx_irq_pending = false;
+    p.rxd.interrupts++;
+    if (not p.rxq.more_used() or p.napi_scheduled)
+      break;
+    p.rxq.interrupt_taken();
+    p.rxq.disable_cb();
+    p.napi_scheduled = true;
+    poll(q);
+    break;
+  case napi_poll:
+    poll(q);
+    break;
+  case napi_end:
+    if (p.last_work >= static_cast<std::uint64_t>(p_.napi_weight)) { // budget used up: polled again
+      p.napi_budget_hits++;
+      vm_->vcpu(p.irq_vcpu).post(0, this, k(q, napi_poll));
+    } else if (not p.rxq.enable_cb()) { // virtqueue_napi_complete: more came in, poll again
+      p.rxq.disable_cb();
+      vm_->vcpu(p.irq_vcpu).post(0, this, k(q, napi_poll));
+    } else {
+      p.napi_scheduled = false;
+    }
+    break;
+  case rx_deliver: {
+    // The reader's ACKs for this flow leave on its vCPU's XPS queue: tun_flow_update records that queue.
+    std::uint32_t h                 = NetFlow::skb_hash(r);
+    flows_[h & (flows_.size() - 1)] = {h, static_cast<int>(select_tx_queue(r, r->cpu < 0 ? 0 : r->cpu))};
+    r->end_io();
+    break;
+  }
+  case rx_kicked:
+    sim_->events().schedule_in(p_.kick_latency_s, this, k(q, rx_eventfd));
+    break;
+  case rx_eventfd: // handle_rx_kick
+    p.rx_wait_buffers = false;
+    if (not p.rx_queued) {
+      p.rx_queued = true;
+      p.worker->post(p_.wakeup_cpu_s, this, k(q, handle_rx));
+    }
+    break;
+  default:
+    break;
+  }
+}
+
+void VirtioNet::do_handle_tx(unsigned q)
+{
+  Pair& p     = *pairs_[q];
+  p.tx_queued = false; // the work's QUEUED bit is cleared before it runs
+  p.txd.passes++;
+  p.tx_pass_pkts = p.tx_pass_bytes = 0;
+  p.txq.set_notification(false); // vhost_disable_notify
+  bool exceeded = false;
+  do {
+    while (not p.txq.device_empty()) {
+      Request* r = p.txd.b.pop();
+      p.txq.pop();
+      p.txd.held++;
+      p.tx_pass_pkts++;
+      p.tx_pass_bytes += r->size_bytes;
+      p.worker->post(p_.vhost_tx_packet_cpu_s + r->size_bytes / p_.copy_Bps, this, k(q, tx_copied), r);
+      if (p.tx_pass_pkts >= static_cast<std::uint64_t>(p_.vhost_pkt_limit) or
+          p.tx_pass_bytes >= static_cast<std::uint64_t>(p_.vhost_weight)) { // vhost_exceeds_weight
+        exceeded = true;
+        break;
+      }
+    }
+    if (exceeded)
+      break;
+    p.txq.set_notification(true); // vhost_enable_notify: true when the guest slipped one in
+    if (p.txq.device_empty())
+      break;
+    p.txq.set_notification(false);
+  } while (true);
+  p.txd.max_per_pass = std::max(p.txd.max_per_pass, p.tx_pass_pkts);
+  if (exceeded)
+    p.txd.budget_hits++;
+  p.tx_exceeded = exceeded;
+  p.worker->post(0, this, k(q, tx_pass_end));
+}
+
+void VirtioNet::tx_end_pass(unsigned q)
+{
+  Pair& p = *pairs_[q];
+  signal(q, false); // vhost_net_signal_used at the end of handle_tx
+  // vhost_exceeds_weight: vhost_poll_queue, behind the worker's other work (notifications stay off). Otherwise
+  // notifications are on again and the guest's next kick queues the handler.
+  if (p.tx_exceeded and not p.tx_queued) {
+    p.tx_queued = true;
+    p.worker->post(0, this, k(q, handle_tx));
+  }
+}
+
+void VirtioNet::do_handle_rx(unsigned q)
+{
+  Pair& p     = *pairs_[q];
+  p.rx_queued = false;
+  p.rxd.passes++;
+  p.rx_pass_pkts = p.rx_pass_bytes = 0;
+  p.rxq.set_notification(false); // vhost_disable_notify
+  p.sock_polling    = false;     // vhost_net_disable_vq
+  p.rx_pass_end_why = 0;
+  while (Request* r = p.rxd.a.front()) {
+    unsigned n = rx_buffers_of(r);
+    if (p.rx_avail < n) { // get_rx_bufs: headcount 0; vhost_enable_notify; nothing new: wait for the refill kick
+      p.rxq.set_notification(true);
+      p.rx_wait_buffers = true;
+      p.rx_buffer_waits++;
+      p.rx_pass_end_why = 2;
+      break;
+    }
+    p.rxd.a.pop();
+    for (unsigned i = 0; i < n; ++i)
+      p.rxq.pop();
+    p.rx_avail -= n;
+    p.rxd.held++;
+    p.rx_pass_pkts++;
+    p.rx_pass_bytes += r->size_bytes;
+    p.worker->post(p_.vhost_rx_packet_cpu_s + n * p_.vhost_rx_buffer_cpu_s + r->size_bytes / p_.copy_Bps, this,
+                   k(q, rx_copied), r);
+    if (p.rx_pass_pkts >= static_cast<std::uint64_t>(p_.vhost_pkt_limit) or
+        p.rx_pass_bytes >= static_cast<std::uint64_t>(p_.vhost_weight)) {
+      p.rx_pass_end_why = 1;
+      break;
+    }
+  }
+  p.rx_posted.set(now(), p.rx_avail);
+  p.rxd.max_per_pass = std::max(p.rxd.max_per_pass, p.rx_pass_pkts);
+  if (p.rx_pass_end_why == 1)
+    p.rxd.budget_hits++;
+  p.worker->post(0, this, k(q, rx_pass_end));
+}
+
+void VirtioNet::rx_end_pass(unsigned q)
+{
+  Pair& p = *pairs_[q];
+  signal(q, true);              // out: vhost_net_signal_used
+  if (p.rx_pass_end_why == 1) { // vhost_exceeds_weight: vhost_poll_queue
+    if (not p.rx_queued) {
+      p.rx_queued = true;
+      p.worker->post(0, this, k(q, handle_rx));
+    }
+    return;
+  }
+  if (p.rx_pass_end_why == 2) // the socket stays off; the guest's refill kick restarts us
+    return;
+  p.sock_polling = true; // vhost_net_enable_vq: the poll also reports what arrived meanwhile
+  if (not p.rxd.a.empty() and not p.rx_queued) {
+    p.rx_queued = true;
+    p.worker->post(p_.wakeup_cpu_s, this, k(q, handle_rx));
+  }
+}
+
+void VirtioNet::signal(unsigned q, bool rx)
+{
+  Pair& p        = *pairs_[q];
+  Vring& v       = rx ? p.rxq : p.txq;
+  unsigned& done = rx ? p.rx_done : p.tx_done;
+  if (done == 0)
+    return;
+  done = 0;
+  if (v.should_notify()) // vhost_signal -> vhost_notify: vring_need_event(used_event, new, old)
+    p.worker->post(p_.signal_cpu_s, this, k(q, rx ? rx_irqfd : tx_irqfd));
+}
+
+void VirtioNet::interrupt(unsigned q, bool rx)
+{
+  Pair& p       = *pairs_[q];
+  bool& pending = rx ? p.rx_irq_pending : p.tx_irq_pending;
+  if (pending) { // the vector is already pending in the local APIC: the message merges
+    (rx ? p.rxd : p.txd).irq_coalesced++;
+    return;
+  }
+  pending = true;
+  vm_->vcpu(p.irq_vcpu).post(p_.irq_cpu_s, this, k(q, rx ? rx_irq : tx_irq));
+}
+
+void VirtioNet::tx_free(unsigned q)
+{
+  Pair& p      = *pairs_[q];
+  CpuThread& v = vm_->vcpu(p.irq_vcpu);
+  p.txq.disable_cb();
+  unsigned n = 0;
+  while (p.txq.more_used()) {
+    p.txq.get_buf(1);
+    n++;
+  }
+  p.txd.ring_occupancy.set(now(), p.txq.num() - p.txq.num_free());
+  v.post(n * p_.tx_free_cpu_s, this, k(q, tx_irq_tail));
+}
+
+void VirtioNet::poll(unsigned q)
+{
+  Pair& p      = *pairs_[q];
+  CpuThread& v = vm_->vcpu(p.irq_vcpu);
+  double t     = now();
+  p.napi_polls++;
+  std::uint64_t work = 0;
+  while (work < static_cast<std::uint64_t>(p_.napi_weight) and p.rxq.more_used()) {
+    Request* r = p.rxd.b.pop();
+    unsigned n = rx_buffers_of(r);
+    for (unsigned i = 0; i < n; ++i)
+      p.rxq.get_buf(1);
+    p.rxd.completed++;
+    p.rxd.packets++;
+    p.rxd.bytes += r->size_bytes;
+    p.rxd.buffers += n;
+    p.rxd.events.emit({StationEvent::What::depart, t, r, r->stage_s});
+    v.post(p_.rx_packet_cpu_s + n * p_.rx_buffer_cpu_s, this, k(q, rx_deliver), r);
+    work++;
+  }
+  p.napi_max  = std::max(p.napi_max, work);
+  p.last_work = work;
+  p.rxd.ring_occupancy.set(t, p.rxd.b.size());
+  refill(q);
+  v.post(0, this, k(q, napi_end));
+}
+
+void VirtioNet::refill(unsigned q)
+{
+  Pair& p = *pairs_[q];
+  // try_fill_recv when more than half the budget's worth of entries is free.
+  if (p.rxq.num_free() <= std::min<unsigned>(static_cast<unsigned>(p_.napi_weight), p.rxq.num()) / 2)
+    return;
+  unsigned n = p.rxq.num_free();
+  for (unsigned i = 0; i < n; ++i)
+    p.rxq.add(1);
+  p.rx_avail += n;
+  p.rx_posted.set(now(), p.rx_avail);
+  CpuThread& v = vm_->vcpu(p.irq_vcpu);
+  v.post(n * p_.refill_buffer_cpu_s, nullptr, 0);
+  if (p.rxq.kick_prepare())
+    v.post(p_.kick_cpu_s, this, k(q, rx_kicked));
+}
+
+void VirtioNet::end_io(Request* r, double)
+{
+  double t = now();
+  if (r->op == Op::write) { // the link sent a guest packet: its flow's window comes back
+    Pair& p = *pairs_[static_cast<std::size_t>(r->queue)];
+    p.txd.held--;
+    p.txd.completed++;
+    p.txd.packets++;
+    p.txd.bytes += r->size_bytes;
+    p.txd.events.emit({StationEvent::What::depart, t, r, r->stage_s});
+    r->end_io();
+    return;
+  }
+  // A packet for the guest reached the host's NIC: the bridge hands it to the tap device's chosen queue.
+  unsigned q = select_rx_queue(r);
+  r->queue   = static_cast<int>(q);
+  Pair& p    = *pairs_[q];
+  r->stage_s = t;
+  p.rxd.issued++;
+  p.rxd.events.emit({StationEvent::What::arrive, t, r, t});
+  p.rxd.a.push(r);
+  if (p.sock_polling and not p.rx_queued) { // the socket's wake-up: vhost_poll_queue
+    p.rx_queued = true;
+    p.worker->post(p_.wakeup_cpu_s, this, k(q, handle_rx));
+  }
+}
+
+std::vector<QueueView> VirtioNet::queues() const
+{
+  std::vector<QueueView> out;
+  for (std::size_t q = 0; q < pairs_.size(); ++q) {
+    out.push_back({name() + ".tx" + std::to_string(q), &pairs_[q]->txd});
+    out.push_back({name() + ".rx" + std::to_string(q), &pairs_[q]->rxd});
+  }
+  return out;
+}
+
+void VirtioNet::restart_stats(double t)
+{
+  window_start_ = t;
+  for (auto& p : pairs_) {
+    p->txq.restart_stats();
+    p->rxq.restart_stats();
+    for (Direction* d : {&p->txd, &p->rxd}) {
+      d->packets = d->bytes = d->buffers = 0;
+      d->passes = d->budget_hits = d->max_per_pass = 0;
+      d->interrupts = d->irq_coalesced = 0;
+      d->ring_occupancy.restart(t);
+    }
+    p->rx_posted.restart(t);
+    p->tx_stops = p->rx_buffer_waits = 0;
+    p->napi_polls = p->napi_budget_hits = p->napi_max = 0;
+    p->worker->restart_stats(t);
+  }
+}
+
+void VirtioNet::report(json& out, double t) const
+{
+  double span    = t - window_start_;
+  auto rate      = [span](double x) { return span > 0 ? x / span : 0.0; };
+  json list      = json::array();
+  double max_bps = 0, sum_bps = 0;
+  for (std::size_t q = 0; q < pairs_.size(); ++q) {
+    const Pair& p = *pairs_[q];
+    auto dir      = [&](const Direction& d, const Vring& v) {
+      return json{{"throughput_bps", rate(8.0 * static_cast<double>(d.bytes))},
+                  {"packets_per_s", rate(static_cast<double>(d.packets))},
+                  {"kicks", v.kicks()},
+                  {"kicks_suppressed", v.kicks_suppressed()},
+                  {"interrupts_sent", v.notifications()},
+                  {"interrupts_suppressed", v.notifications_suppressed()},
+                  {"interrupts_taken", d.interrupts},
+                  {"interrupts_coalesced", d.irq_coalesced},
+                  {"vhost_passes", d.passes},
+                  {"vhost_budget_exhausted", d.budget_hits},
+                  {"vhost_max_packets_per_pass", d.max_per_pass}};
+    };
+    json tx                       = dir(p.txd, p.txq);
+    tx["mean_descriptors_in_use"] = p.txd.ring_occupancy.mean(t);
+    tx["queue_stops"]             = p.tx_stops;
+    json rx                       = dir(p.rxd, p.rxq);
+    rx["buffers_per_packet"] =
+        p.rxd.packets ? static_cast<double>(p.rxd.buffers) / static_cast<double>(p.rxd.packets) : 0.0;
+    rx["mean_buffers_posted"]       = p.rx_posted.mean(t);
+    rx["mean_used_packets_pending"] = p.rxd.ring_occupancy.mean(t);
+    rx["vhost_waits_for_buffers"]   = p.rx_buffer_waits;
+    rx["napi_polls"]                = p.napi_polls;
+    rx["napi_budget_exhausted"]     = p.napi_budget_hits;
+    rx["napi_max_packets_per_poll"] = p.napi_max;
+    double bps                      = rate(8.0 * static_cast<double>(p.txd.bytes + p.rxd.bytes));
+    max_bps                         = std::max(max_bps, bps);
+    sum_bps += bps;
+    list.push_back({{"pair", q},
+                    {"irq_vcpu", p.irq_vcpu},
+                    {"xps_vcpus", {p.group.first, p.group.first + p.group.count - 1}},
+                    {"vhost_utilization", span > 0 ? p.worker->cpu_s() / span : 0.0},
+                    {"throughput_bps", bps},
+                    {"tx", tx},
+                    {"rx", rx}});
+  }
+  out["queue_pairs"]     = pairs_.size();
+  out["queues"]          = list;
+  out["throughput_bps"]  = sum_bps;
+  double mean            = pairs_.empty() ? 0.0 : sum_bps / static_cast<double>(pairs_.size());
+  out["queue_imbalance"] = mean > 0 ? max_bps / mean : 0.0;
+}
+
+PVSIM_REGISTER_MODEL(VirtioNet);
+
+} // namespace pvsim

@@ -1,0 +1,80 @@
+/* pvsim model "job.fio": a fio job inside a guest. `numjobs` copies of it run, each on one vCPU
+ * of cpus_allowed, spread evenly over them as the scheduler's load balancing spreads busy tasks (4 copies on 16
+ * vCPUs: 0, 4, 8, 12), each with `iodepth` requests in flight (libaio/io_uring style), or arriving at
+ * rate_iops and capped by iodepth. Every submission costs `submit_cpu` on that vCPU (fio, the io_submit system call,
+ * the block layer and the driver's queue_rq up to the doorbell) and every completion `complete_cpu` (reaping with
+ * io_getevents, fio's accounting), so jobs compete with each other and with the interrupts bound to their vCPU.
+ * The latency reported is fio's lat: from the start of the submission to the reaping of the completion.
+ * Leaves out: fio's iodepth_batch/iodepth_low (submission one by one), cpus_allowed_policy=shared migrations (jobs
+ * stay on the vCPU they were placed on, as with cpus_allowed_policy=split), verify, file layout. */
+#pragma once
+
+#include "models/host/guest_vm.hpp"
+#include "models/workload/io_pattern.hpp"
+#include "sim/component.hpp"
+#include "sim/params.hpp"
+#include "sim/statistics.hpp"
+
+namespace pvsim {
+
+struct FioJobParams : IoPattern {
+  long long iodepth = 1;
+  long long numjobs = 1;
+  std::string vm;
+  std::string cpus_allowed;
+  double rate_iops         = 0;
+  std::string rate_process = "linear";
+  Distribution think_time  = Distribution::deterministic(0);
+  double submit_cpu_s      = 3e-6;
+  double complete_cpu_s    = 2e-6;
+  double wakeup_cpu_s      = 0;
+};
+
+class FioJob : public Component {
+public:
+  static constexpr const char* type_name = "job.fio";
+  static constexpr const char* summary   = "fio job(s) on a guest's vCPUs: iodepth or rate, CPU cost per I/O.";
+  using Params                           = FioJobParams;
+  static const ParamTable<Params>& param_table();
+
+  FioJob(std::string name, const Params& p);
+  bool is_source() const override { return true; }
+  bool accepts_requests() const override { return false; }
+  void connect() override;
+  void validate() override;
+  void start(Simulation& sim) override;
+  void end_io(Request* r, double enter_s) override;
+  void on_event(int kind, Request* r) override;
+  std::optional<Occupancy> occupancy() const override;
+  const Probe<JobEvent>* job_probe() const override { return &done_; }
+  void report(json& out, double now) const override;
+
+private:
+  struct Thread {
+    int vcpu   = 0;
+    int job_id = -1;
+    IoGenerator gen;
+    Rng rng;
+    std::uint64_t submitted   = 0;
+    std::uint64_t completed   = 0;
+    std::uint64_t outstanding = 0;
+    std::uint64_t backlog     = 0; // arrivals waiting for a free iodepth slot (rate mode)
+    int cpu_work              = 0; // submissions and reaps posted to the vCPU and not done: 0 = asleep
+    std::uint64_t wakeups     = 0;
+  };
+  enum Kind { fill = 0, submitted = 1, reaped = 2, arrival = 3, think_done = 4, kinds = 8 };
+  bool issue(std::size_t t);
+  void completed(std::size_t t);
+  double next_gap(Thread& th);
+
+  Params p_;
+  std::vector<int> cpus_;
+  std::vector<Thread> threads_;
+  GuestVm* vm_       = nullptr;
+  Component* target_ = nullptr;
+  Simulation* sim_   = nullptr;
+  int first_job_id_  = 0;
+  Probe<JobEvent> done_;
+};
+
+} // namespace pvsim

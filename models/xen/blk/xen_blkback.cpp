@@ -1,0 +1,220 @@
+#include "models/xen/blk/xen_blkback.hpp"
+
+#include "models/xen/blk/segments.hpp"
+#include "models/xen/blk/xen_blkfront.hpp"
+#include "sim/registry.hpp"
+#include "sim/simulation.hpp"
+
+#include <stdexcept>
+
+namespace pvsim::xen {
+
+const ParamTable<XenBlkbackParams>& XenBlkback::param_table()
+{
+  static const ParamTable<Params> t = [] {
+    ParamTable<Params> tb(type_name);
+    tb.resource("cpus", &Params::cpus, true, "The cpu.host of dom0's CPUs, where the ring kthreads run.")
+        .ref("target", &Params::target, true, "The backing device in dom0.")
+        .integer("max_queues", &Params::max_queues, 0, 0, 1024,
+                 "xen_blkback.max_queues advertised as multi-queue-max-queues (0: dom0's cores).",
+                 "blkback.c: xenblk_max_queues = num_online_cpus()")
+        .integer("max_ring_page_order", &Params::max_ring_page_order, 4, 0, 4,
+                 "xen_blkback.max_ring_page_order advertised as max-ring-page-order.",
+                 "blkback.c: XENBUS_MAX_RING_GRANT_ORDER = 4")
+        .integer("max_indirect_segments", &Params::max_indirect_segments, 256, 0, 4096,
+                 "feature-max-indirect-segments.", "xen-blkback/common.h: MAX_INDIRECT_SEGMENTS = 256")
+        .flag("feature_persistent", &Params::feature_persistent, true, "Offer persistent grants.",
+              "xen-blkback/xenbus.c: feature_persistent = true")
+        .quantity("wakeup_cpu", Dimension::duration, &Params::wakeup_cpu_s, 2.0e-6, 0, 1,
+                  "dom0 CPU each time a notification wakes the ring's kthread (wake-up, context switches).",
+                  "pvsim estimate")
+        .quantity("request_cpu", Dimension::duration, &Params::request_cpu_s, 2.0e-6, 0, 1,
+                  "dom0 CPU per request: parsing it off the ring, building and submitting the bio.", "pvsim estimate")
+        .quantity("persistent_segment_cpu", Dimension::duration, &Params::persistent_segment_cpu_s, 0.2e-6, 0, 1,
+                  "Per segment with persistent grants: finding the grant already mapped.", "pvsim estimate")
+        .quantity("map_segment_cpu", Dimension::duration, &Params::map_segment_cpu_s, 1.5e-6, 0, 1,
+                  "Per segment without persistent grants: grant map and unmap hypercalls, TLB flush.", "pvsim estimate")
+        .quantity("response_cpu", Dimension::duration, &Params::response_cpu_s, 0.7e-6, 0, 1,
+                  "dom0 CPU per completion: end_block_io_op and make_response.", "pvsim estimate")
+        .quantity("notify_cpu", Dimension::duration, &Params::notify_cpu_s, 0.5e-6, 0, 1,
+                  "dom0 CPU of the notify hypercall.", "pvsim estimate")
+        .quantity("evtchn_latency", Dimension::duration, &Params::evtchn_latency_s, 2e-6, 0, 1,
+                  "From the frontend's notification to the upcall in dom0.", "pvsim estimate")
+        .quantity("quantum", Dimension::duration, &Params::quantum_s, 20e-6, 1e-9, 1,
+                  "Most CPU work a kthread takes in one batch before acting on it.", "pvsim: 20us");
+    return tb;
+  }();
+  return t;
+}
+
+XenBlkback::XenBlkback(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p) {}
+
+BlkbackConfig XenBlkback::config() const
+{
+  BlkbackConfig c;
+  const CpuHost& host     = CpuHost::from_port(*this, "cpus");
+  c.max_queues            = static_cast<unsigned>(p_.max_queues > 0 ? p_.max_queues : host.cores());
+  c.max_ring_page_order   = static_cast<unsigned>(p_.max_ring_page_order);
+  c.max_indirect_segments = static_cast<unsigned>(p_.max_indirect_segments);
+  c.feature_persistent    = p_.feature_persistent;
+  return c;
+}
+
+void XenBlkback::connect()
+{
+  host_   = &CpuHost::from_port(*this, "cpus");
+  device_ = port("target");
+}
+
+void XenBlkback::validate()
+{
+  if (front_ == nullptr)
+    fail("no xen.blkfront names this backend: a backend serves exactly one frontend");
+}
+
+void XenBlkback::attach(XenBlkfront& front)
+{
+  if (front_ != nullptr and front_ != &front)
+    front.fail("'" + name() + "' already serves '" + front_->name() + "': give each xen.blkfront its own xen.blkback",
+               "backend");
+  front_         = &front;
+  unsigned order = front.negotiation().ring_page_order;
+  reqs_per_ring_ = 32u << order; // XEN_BLKIF_REQS_PER_PAGE pending_reqs per ring page (xen_blkif_alloc_rings)
+  rings_.clear();
+  rings_.resize(front.negotiation().num_queues);
+  for (std::size_t q = 0; q < rings_.size(); ++q) {
+    rings_[q].kthread      = std::make_unique<CpuThread>(name() + ".ring" + std::to_string(q), p_.quantum_s);
+    rings_[q].pending_free = reqs_per_ring_;
+  }
+}
+
+void XenBlkback::start(Simulation& sim)
+{
+  sim_ = &sim;
+  for (auto& r : rings_)
+    host_->run(*r.kthread, sim.events());
+}
+
+void XenBlkback::submit(Request*)
+{
+  throw std::logic_error("xen.blkback receives requests through its frontend's shared ring");
+}
+
+void XenBlkback::notify_from_frontend(unsigned q)
+{
+  sim_->events().schedule_in(p_.evtchn_latency_s, this, static_cast<int>(q) * kinds + upcall);
+}
+
+void XenBlkback::schedule_io_op(unsigned q)
+{
+  Ring& rg = rings_[q];
+  if (rg.scheduled) {
+    rg.waiting_reqs = true; // xen_blkif_schedule will loop once more
+    return;
+  }
+  rg.scheduled = true;
+  front_->queue(q).backend_wakeups++;
+  rg.kthread->post(p_.wakeup_cpu_s, this, static_cast<int>(q) * kinds + io_op);
+}
+
+void XenBlkback::do_block_io_op(unsigned q)
+{
+  Ring& rg        = rings_[q];
+  BlkifQueue& b   = front_->queue(q);
+  rg.waiting_reqs = false;
+  std::uint32_t n = 0;
+  // __do_block_io_op(): every published request, while a pending_req is free and a response slot is left.
+  while (b.ring.unconsumed_requests() > 0 and not b.ring.request_cons_overflow() and rg.pending_free > 0) {
+    b.ring.consume_request();
+    Request* r = b.requests.front();
+    b.requests.pop_front();
+    rg.pending_free--;
+    n++;
+    unsigned grants = front_->grants_of(r); // each data segment and each indirect page is a grant to look up or map
+    double cost =
+        p_.request_cpu_s + grants * (front_->persistent() ? p_.persistent_segment_cpu_s : p_.map_segment_cpu_s);
+    rg.kthread->post(cost, this, static_cast<int>(q) * kinds + dispatch, r);
+  }
+  b.batch[n]++;
+  rg.kthread->post(0, this, static_cast<int>(q) * kinds + final_check);
+}
+
+void XenBlkback::on_event(int kind, Request* r)
+{
+  auto q        = static_cast<unsigned>(kind / kinds);
+  Ring& rg      = rings_[q];
+  BlkifQueue& b = front_->queue(q);
+  switch (kind % kinds) {
+  case upcall: // xen_blkif_be_int: wake the kthread (a late EOI right away: the handler only sets a flag)
+    if (b.backend_port.notify()) {
+      b.backend_port.begin_handling_late_eoi();
+      schedule_io_op(q);
+      b.backend_port.late_eoi();
+    }
+    break;
+  case io_op:
+    do_block_io_op(q);
+    break;
+  case dispatch:
+    r->push_end_io(this, sim_->events().now());
+    device_->submit(r);
+    break;
+  case final_check: // do_block_io_op(): RING_FINAL_CHECK_FOR_REQUESTS, loop while it finds more
+    if (rg.pending_free == 0) {
+      // Out of pending_reqs: the kthread sleeps on pending_free_wq until a completion frees one (free_req).
+      rg.out_of_reqs = true;
+      rg.scheduled   = false;
+    } else if (b.ring.final_check_for_requests() or rg.waiting_reqs) {
+      do_block_io_op(q);
+    } else {
+      rg.scheduled = false;
+    }
+    break;
+  case respond: { // make_response(): one response, RING_PUSH_RESPONSES_AND_CHECK_NOTIFY
+    b.ring.produce_response();
+    b.responses.push_back(r);
+    rg.pending_free++;
+    if (b.ring.push_responses_and_check_notify()) {
+      rg.kthread->post(p_.notify_cpu_s, nullptr, 0);
+      front_->notify_from_backend(q);
+    }
+    // A freed pending_req wakes a kthread that ran out of them (free_req: wake_up(&ring->pending_free_wq)).
+    if (rg.out_of_reqs) {
+      rg.out_of_reqs = false;
+      schedule_io_op(q);
+    }
+    break;
+  }
+  default:
+    break;
+  }
+}
+
+void XenBlkback::end_io(Request* r, double)
+{
+  rings_[static_cast<std::size_t>(r->queue)].kthread->post(p_.response_cpu_s, this, r->queue * kinds + respond, r);
+}
+
+void XenBlkback::restart_stats(double now)
+{
+  for (auto& r : rings_)
+    r.kthread->restart_stats(now);
+  window_start_ = now;
+}
+
+void XenBlkback::report(json& out, double now) const
+{
+  double span  = now - window_start_;
+  json threads = json::array();
+  for (const auto& r : rings_)
+    threads.push_back({{"kthread", r.kthread->name()},
+                       {"utilization", span > 0 ? r.kthread->cpu_s() / span : 0.0},
+                       {"running_fraction", span > 0 ? r.kthread->running_s() / span : 0.0},
+                       {"batches", r.kthread->batches()}});
+  out["kthreads"]              = threads;
+  out["pending_reqs_per_ring"] = reqs_per_ring_;
+}
+
+PVSIM_REGISTER_MODEL(XenBlkback);
+
+} // namespace pvsim::xen

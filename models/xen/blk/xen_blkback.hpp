@@ -1,0 +1,91 @@
+/* pvsim model "xen.blkback": Linux xen-blkback in dom0 serving one xen.blkfront, one kernel thread per ring.
+ *
+ * Models, per ring: the backend's event channel (a frontend notification wakes the ring's kthread, xen_blkif_schedule,
+ * at wakeup_cpu; notifications while it works only set waiting_reqs), __do_block_io_op() consuming every request
+ * published (at most as many as free pending_reqs, XEN_BLKIF_REQS_PER_PAGE per ring page) with request_cpu per request
+ * and, per segment, persistent_segment_cpu (a persistent grant lookup) or map_segment_cpu (grant map + unmap,
+ * hypercalls and TLB flush), submitting each to the backing device, then RING_FINAL_CHECK_FOR_REQUESTS; on each
+ * completion make_response() (response_cpu) and RING_PUSH_RESPONSES_AND_CHECK_NOTIFY, notifying the frontend only when
+ * its rsp_event asks for it. The kthreads run on the dom0 CPUs (a cpu.host), so more rings than dom0 cores share them.
+ * Leaves out: the backend's own blk-mq layer in dom0 (requests go straight to the device model), discard/flush,
+ * the persistent-grant LRU purge, buffer-page pools, per-ring pinning inside the dom0 pool. */
+#pragma once
+
+#include "models/host/cpu_host.hpp"
+#include "models/xen/blk/blkif_negotiation.hpp"
+#include "sim/component.hpp"
+#include "sim/cpu_thread.hpp"
+#include "sim/params.hpp"
+
+#include <memory>
+
+namespace pvsim::xen {
+
+class XenBlkfront;
+
+struct XenBlkbackParams {
+  std::string cpus;
+  std::string target;
+  long long max_queues            = 0;
+  long long max_ring_page_order   = 4;
+  long long max_indirect_segments = 256;
+  bool feature_persistent         = true;
+  double wakeup_cpu_s             = 2.0e-6;
+  double request_cpu_s            = 2.0e-6;
+  double persistent_segment_cpu_s = 0.2e-6;
+  double map_segment_cpu_s        = 1.5e-6;
+  double response_cpu_s           = 0.7e-6;
+  double notify_cpu_s             = 0.5e-6;
+  double evtchn_latency_s         = 2e-6;
+  double quantum_s                = 20e-6;
+};
+
+class XenBlkback : public Component {
+public:
+  static constexpr const char* type_name = "xen.blkback";
+  static constexpr const char* summary   = "Linux xen-blkback: one kthread per ring on dom0's CPUs, feeding a device.";
+  using Params                           = XenBlkbackParams;
+  static const ParamTable<Params>& param_table();
+
+  XenBlkback(std::string name, const Params& p);
+  void connect() override;
+  void validate() override;
+  void start(Simulation& sim) override;
+  void restart_stats(double now) override;
+  void report(json& out, double now) const override;
+  bool can_complete() const override { return false; }
+  /** Requests reach the backend through the shared ring, not by submit(). */
+  void submit(Request* r) override;
+  void end_io(Request* r, double enter_s) override;
+  void on_event(int kind, Request* r) override;
+
+  /** What this backend advertises in XenStore (its module parameters and dom0's CPUs). */
+  BlkbackConfig config() const;
+  /** Called by the frontend once the handshake is done: one ring and one kthread per negotiated queue. */
+  void attach(XenBlkfront& front);
+  /** The frontend pushed requests on queue q and asked for a notification. */
+  void notify_from_frontend(unsigned q);
+
+private:
+  enum Kind { upcall = 0, io_op = 1, dispatch = 2, final_check = 3, respond = 4, kinds = 8 };
+  struct Ring {
+    std::unique_ptr<CpuThread> kthread;
+    bool scheduled        = false; // an io_op pass is queued or running on the kthread
+    bool waiting_reqs     = false; // a notification came while it was busy
+    bool out_of_reqs      = false; // stopped for want of a free pending_req
+    unsigned pending_free = 0;     // free pending_reqs
+  };
+  void schedule_io_op(unsigned q);
+  void do_block_io_op(unsigned q);
+
+  Params p_;
+  CpuHost* host_      = nullptr;
+  Component* device_  = nullptr;
+  XenBlkfront* front_ = nullptr;
+  Simulation* sim_    = nullptr;
+  std::vector<Ring> rings_;
+  unsigned reqs_per_ring_ = 32;
+  double window_start_    = 0;
+};
+
+} // namespace pvsim::xen

@@ -1,0 +1,263 @@
+#include "models/xen/blk/xen_blkfront.hpp"
+
+#include "models/xen/evtchn_affinity.hpp"
+
+#include "models/xen/blk/segments.hpp"
+#include "models/xen/blk/xen_blkback.hpp"
+#include "sim/registry.hpp"
+#include "sim/simulation.hpp"
+
+#include <algorithm>
+
+namespace pvsim::xen {
+
+const ParamTable<XenBlkfrontParams>& XenBlkfront::param_table()
+{
+  static const ParamTable<Params> t = [] {
+    ParamTable<Params> tb(type_name);
+    tb.resource("vm", &Params::vm, true, "The domU (guest.vm) the frontend runs in.")
+        .ref("backend", &Params::backend, true, "The xen.blkback serving this device.")
+        .integer("max_queues", &Params::max_queues, 4, 1, 1024,
+                 "xen_blkfront.max_queues (lowered to the domU's vCPUs, as xlblk_init does).",
+                 "xen-blkfront.c: max_queues = 4")
+        .integer("max_ring_page_order", &Params::max_ring_page_order, 0, 0, 4,
+                 "xen_blkfront.max_ring_page_order: rings of 2^order pages of 32 slots.",
+                 "xen-blkfront.c: max_ring_page_order = 0")
+        .integer("max_indirect_segments", &Params::max_indirect_segments, 32, 0, 4096,
+                 "xen_blkfront.max_indirect_segments.", "xen-blkfront.c: max_indirect_segments = 32")
+        .flag("feature_persistent", &Params::feature_persistent, true, "Offer persistent grants.",
+              "xen-blkfront.c: feature_persistent = true")
+        .choice("irq_affinity", &Params::irq_affinity, {"balance", "spread", "cpu0"}, std::string("balance"),
+                "vCPU of each queue's event channel: Linux's choice (balance: the vCPU with the fewest channels, "
+                "see models/xen/evtchn_affinity.hpp), q mod vCPUs (spread) or vCPU 0. irq_vcpus overrides it.",
+                "Linux events_base.c select_target_cpu(); xen-lab-tcg: 4 queues on vCPUs 3, 0, 1, 2")
+        .integer("preceding_channels", &Params::preceding_channels, 2, 0, 4096,
+                 "With balance: event channels the domU bound before this disk's (xenbus, console, other devices).",
+                 "a PV domU's xenbus and hvc_console channels")
+        .integers("irq_vcpus", &Params::irq_vcpus, 0, 4095,
+                  "Explicit vCPU of each queue's event channel (queue order; e.g. read off /proc/interrupts); "
+                  "empty: irq_affinity decides.")
+        .quantity("queue_rq_cpu", Dimension::duration, &Params::queue_rq_cpu_s, 1.0e-6, 0, 1,
+                  "vCPU time of blkif_queue_rq() per request, beyond the job's submit_cpu.", "pvsim estimate")
+        .quantity("grant_cpu", Dimension::duration, &Params::grant_cpu_s, 0.3e-6, 0, 1,
+                  "Per segment without persistent grants: grant and end foreign access.", "pvsim estimate")
+        .quantity("copy_cpu", Dimension::duration, &Params::copy_cpu_s, 0.5e-6, 0, 1,
+                  "Per segment with persistent grants: a 4 KiB copy (writes at submission, reads at completion).",
+                  "pvsim estimate: 4 KiB memcpy at ~8 GB/s")
+        .quantity("notify_cpu", Dimension::duration, &Params::notify_cpu_s, 0.5e-6, 0, 1,
+                  "vCPU time of the notify hypercall (EVTCHNOP_send).", "pvsim estimate")
+        .quantity("irq_cpu", Dimension::duration, &Params::irq_cpu_s, 1.5e-6, 0, 1,
+                  "vCPU time per upcall: event dispatch, handler entry and exit, late EOI.", "pvsim estimate")
+        .quantity("response_cpu", Dimension::duration, &Params::response_cpu_s, 0.8e-6, 0, 1,
+                  "vCPU time per response in blkif_interrupt (blkif_completion, blk_mq_complete_request).",
+                  "pvsim estimate")
+        .quantity("evtchn_latency", Dimension::duration, &Params::evtchn_latency_s, 2e-6, 0, 1,
+                  "From the backend's notification to the upcall on the bound vCPU.", "pvsim estimate")
+        .quantity("xenstore_step", Dimension::duration, &Params::xenstore_step_s, 100e-6, 0, 10,
+                  "Simulated time of each handshake step (a XenStore write and the watch firing in the other domain), "
+                  "for the time stamps of the state transitions.",
+                  "pvsim estimate");
+    return tb;
+  }();
+  return t;
+}
+
+XenBlkfront::XenBlkfront(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p) {}
+
+void XenBlkfront::connect()
+{
+  vm_   = &GuestVm::from_port(*this, "vm");
+  back_ = dynamic_cast<XenBlkback*>(port("backend"));
+  if (back_ == nullptr)
+    fail("'backend' must name a xen.blkback component", "backend");
+  // The XenStore handshake decides the queues, the ring order, persistent grants and indirect segments.
+  BlkfrontConfig front;
+  front.max_queues            = static_cast<unsigned>(p_.max_queues);
+  front.online_cpus           = static_cast<unsigned>(vm_->vcpus());
+  front.max_ring_page_order   = static_cast<unsigned>(p_.max_ring_page_order);
+  front.max_indirect_segments = static_cast<unsigned>(p_.max_indirect_segments);
+  front.feature_persistent    = p_.feature_persistent;
+  BlkifHandshake hs(store_, VbdDevice{}, back_->config(), front);
+  hs.run(0.0, p_.xenstore_step_s);
+  if (not hs.errors().empty())
+    fail("the XenStore handshake with '" + back_->name() + "' failed: " + hs.errors().front());
+  negotiation_ = hs.result();
+  for (const auto& [who, sm] : {std::pair{"frontend", &hs.frontend()}, std::pair{"backend", &hs.backend()}})
+    for (const auto& tr : sm->history())
+      transitions_.emplace_back(tr.time, std::string(who) + " " + sm->nodename() + ": " +
+                                             std::string(to_string(tr.from)) + " -> " + std::string(to_string(tr.to)));
+  std::stable_sort(transitions_.begin(), transitions_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  depth_ = blkfront_queue_depth(negotiation_.ring_page_order, negotiation_.max_indirect_segments);
+  if (not p_.irq_vcpus.empty() and p_.irq_vcpus.size() != negotiation_.num_queues)
+    fail("lists " + std::to_string(p_.irq_vcpus.size()) + " vCPUs but " + std::to_string(negotiation_.num_queues) +
+             " queues were negotiated",
+         "irq_vcpus");
+  EvtchnAffinity balance(vm_->vcpus(), static_cast<int>(p_.preceding_channels));
+  for (unsigned q = 0; q < negotiation_.num_queues; ++q) {
+    unsigned vcpu = 0;
+    if (not p_.irq_vcpus.empty()) {
+      if (p_.irq_vcpus[q] >= vm_->vcpus())
+        fail("vCPU " + std::to_string(p_.irq_vcpus[q]) + " does not exist (the domU has " +
+                 std::to_string(vm_->vcpus()) + ")",
+             "irq_vcpus");
+      vcpu = static_cast<unsigned>(p_.irq_vcpus[q]);
+    } else if (p_.irq_affinity == "balance") {
+      vcpu = static_cast<unsigned>(balance.bind());
+    } else if (p_.irq_affinity == "spread") {
+      vcpu = q % static_cast<unsigned>(vm_->vcpus());
+    }
+    queues_.push_back(std::make_unique<BlkifQueue>(negotiation_.ring_page_order, vcpu));
+    slot_time_.emplace_back(queues_.back()->ring.size(), 0.0);
+  }
+  back_->attach(*this);
+}
+
+void XenBlkfront::start(Simulation& sim)
+{
+  sim_ = &sim;
+}
+
+unsigned XenBlkfront::segments_of(const Request* r) const
+{
+  return blkif_segments(r->size_bytes);
+}
+
+unsigned XenBlkfront::grants_of(const Request* r) const
+{
+  return blkif_request_layout_for_bytes(r->size_bytes).grants; // data pages + indirect pages (BLKIF_OP_INDIRECT)
+}
+
+void XenBlkfront::queue_rq(Request* r)
+{
+  unsigned segs = segments_of(r);
+  double cost   = p_.queue_rq_cpu_s;
+  if (not negotiation_.persistent_grants)
+    cost += grants_of(r) * p_.grant_cpu_s;
+  else if (r->op == Op::write)
+    cost += segs * p_.copy_cpu_s;
+  vm_->vcpu(r->cpu < 0 ? 0 : r->cpu).post_next(cost, this, r->queue * kinds + pushed, r);
+}
+
+void XenBlkfront::on_event(int kind, Request* r)
+{
+  auto q        = static_cast<unsigned>(kind / kinds);
+  BlkifQueue& b = *queues_[q];
+  double now    = sim_->events().now();
+  switch (kind % kinds) {
+  case pushed: { // blkif_queue_rq(): fill the slot, flush_requests()
+    b.ring.produce_request();
+    b.requests.push_back(r);
+    b.produced++;
+    slot_time_[q][static_cast<std::size_t>(r->tag)] = now;
+    b.events.emit({StationEvent::What::arrive, now, r, now});
+    b.events.emit({StationEvent::What::start, now, r, now});
+    b.sample(now);
+    if (b.ring.push_requests_and_check_notify()) {
+      vm_->vcpu(r->cpu < 0 ? 0 : r->cpu).post_next(p_.notify_cpu_s, nullptr, 0);
+      back_->notify_from_frontend(q);
+    }
+    break;
+  }
+  case upcall: // the backend's notification reaches the port bound to our vCPU
+    if (b.frontend_port.notify())
+      vm_->vcpu(static_cast<int>(b.frontend_port.bound_vcpu()))
+          .post(p_.irq_cpu_s, this, static_cast<int>(q) * kinds + irq);
+    break;
+  case irq:
+    b.frontend_port.begin_handling_late_eoi();
+    handle_irq(q);
+    break;
+  case completed:
+    r->end_io(); // blk_mq_complete_request: the tag goes back, the job hears of it
+    break;
+  case irq_tail: // after the handler's responses: final check, then the late EOI
+    if (b.ring.final_check_for_responses()) {
+      handle_irq(q);
+      break;
+    }
+    if (b.frontend_port.late_eoi())
+      vm_->vcpu(static_cast<int>(b.frontend_port.bound_vcpu()))
+          .post(p_.irq_cpu_s, this, static_cast<int>(q) * kinds + irq);
+    break;
+  default:
+    break;
+  }
+}
+
+void XenBlkfront::handle_irq(unsigned q)
+{
+  BlkifQueue& b           = *queues_[q];
+  CpuThread& v            = vm_->vcpu(static_cast<int>(b.frontend_port.bound_vcpu()));
+  double now              = sim_->events().now();
+  std::uint32_t n         = b.ring.unconsumed_responses();
+  b.responses_per_irq_max = std::max<std::uint64_t>(b.responses_per_irq_max, n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    b.ring.consume_response(); // the slot is free again from here on
+    Request* r = b.responses.front();
+    b.responses.pop_front();
+    b.consumed++;
+    b.events.emit({StationEvent::What::depart, now, r, slot_time_[q][static_cast<std::size_t>(r->tag)]});
+    b.sample(now);
+    double cost = p_.response_cpu_s;
+    if (negotiation_.persistent_grants and r->op == Op::read)
+      cost += segments_of(r) * p_.copy_cpu_s;
+    v.post(cost, this, static_cast<int>(q) * kinds + completed, r);
+  }
+  v.post(0, this, static_cast<int>(q) * kinds + irq_tail);
+}
+
+void XenBlkfront::notify_from_backend(unsigned q)
+{
+  sim_->events().schedule_in(p_.evtchn_latency_s, this, static_cast<int>(q) * kinds + upcall);
+}
+
+std::vector<QueueView> XenBlkfront::queues() const
+{
+  std::vector<QueueView> out;
+  for (std::size_t q = 0; q < queues_.size(); ++q)
+    out.push_back({name() + ".ring" + std::to_string(q), queues_[q].get()});
+  return out;
+}
+
+void XenBlkfront::restart_stats(double now)
+{
+  for (auto& b : queues_) {
+    b->occupancy_avg.restart(now);
+    b->responses_per_irq_max = 0;
+  }
+}
+
+void XenBlkfront::report(json& out, double now) const
+{
+  out["negotiated"]  = to_json(negotiation_);
+  out["queue_depth"] = depth_;
+  json rings         = json::array();
+  for (std::size_t q = 0; q < queues_.size(); ++q) {
+    const BlkifQueue& b = *queues_[q];
+    json batches        = json::object();
+    for (auto [n, c] : b.batch)
+      batches[std::to_string(n)] = c;
+    rings.push_back(
+        {{"queue", q},
+         {"slots", b.ring.size()},
+         {"mean_occupancy", b.occupancy_avg.mean(now)},
+         {"event_channel_vcpu", b.frontend_port.bound_vcpu()},
+         {"requests_notified", b.ring.request_notifications_sent()},
+         {"requests_suppressed", b.ring.request_notifications_suppressed()},
+         {"responses_notified", b.ring.response_notifications_sent()},
+         {"responses_suppressed", b.ring.response_notifications_suppressed()},
+         {"frontend_upcalls", b.frontend_port.upcalls()},
+         {"frontend_coalesced", b.frontend_port.notifications_coalesced() + b.frontend_port.notifications_deferred()},
+         {"backend_upcalls", b.backend_port.upcalls()},
+         {"backend_coalesced", b.backend_port.notifications_coalesced() + b.backend_port.notifications_deferred()},
+         {"backend_wakeups", b.backend_wakeups},
+         {"backend_batches", batches},
+         {"max_responses_per_interrupt", b.responses_per_irq_max}});
+  }
+  out["rings"] = rings;
+}
+
+PVSIM_REGISTER_MODEL(XenBlkfront);
+
+} // namespace pvsim::xen

@@ -1,0 +1,364 @@
+#include "models/xen/net/xen_netback.hpp"
+
+#include "models/net/net_flow.hpp"
+#include "models/xen/net/xen_netfront.hpp"
+#include "sim/registry.hpp"
+#include "sim/simulation.hpp"
+
+namespace pvsim::xen {
+
+const ParamTable<XenNetbackParams>& XenNetback::param_table()
+{
+  static const ParamTable<Params> t = [] {
+    ParamTable<Params> tb(type_name);
+    tb.resource("cpus", &Params::cpus, true, "The cpu.host of dom0's CPUs, where the queues' threads run.")
+        .ref("target", &Params::target, true, "The physical link (net.link) behind dom0's bridge.")
+        .integer("max_queues", &Params::max_queues, 0, 0, 1024,
+                 "xen_netback.max_queues advertised as multi-queue-max-queues (0: dom0's cores).",
+                 "xen-netback/netback.c: xenvif_max_queues = num_online_cpus()")
+        .flag("split_event_channels", &Params::split_event_channels, true,
+              "xen_netback.separate_tx_rx_irq, advertised as feature-split-event-channels.",
+              "xen-netback/netback.c: separate_tx_rx_irq = true")
+        .integers("mapping", &Params::mapping, 0, 1023,
+                  "Receive-steering mapping table (used when the frontend set the Toeplitz hash): entry i is the "
+                  "queue of hashes with hash % size == i; empty: 128 entries round robin (ethtool's default).",
+                  "xen-netback/common.h: XEN_NETBK_MAX_HASH_MAPPING_SIZE = 128")
+        .integer("napi_weight", &Params::napi_weight, 64, 1, 1024, "Packets per xenvif_poll() (NAPI budget).",
+                 "xen-netback/interface.c: XENVIF_NAPI_WEIGHT = NAPI_POLL_WEIGHT = 64")
+        .integer("rx_batch", &Params::rx_batch, 64, 1, 1024, "Packets per xenvif_rx_action() pass.",
+                 "xen-netback/rx.c: RX_BATCH_SIZE = 64")
+        .quantity("wakeup_cpu", Dimension::duration, &Params::wakeup_cpu_s, 1.5e-6, 0, 1,
+                  "dom0 CPU per wake-up of a queue's NAPI or kthread (interrupt, scheduling).", "pvsim estimate")
+        .quantity("tx_packet_cpu", Dimension::duration, &Params::tx_packet_cpu_s, 4e-6, 0, 1,
+                  "Per guest-Tx packet: building the skb, the header copy, bridge and physical NIC driver.",
+                  "pvsim estimate")
+        .quantity("tx_slot_cpu", Dimension::duration, &Params::tx_slot_cpu_s, 4.5e-6, 0, 1,
+                  "Per guest-Tx slot: grant map and unmap (GNTTABOP_map_grant_ref/unmap, TLB flush).",
+                  "pvsim estimate: calibrated so one queue tops out near 6 Gbit/s")
+        .quantity("tx_response_cpu", Dimension::duration, &Params::tx_response_cpu_s, 0.2e-6, 0, 1,
+                  "Per guest-Tx slot: make_tx_response() after the zero-copy callback.", "pvsim estimate")
+        .quantity("rx_packet_cpu", Dimension::duration, &Params::rx_packet_cpu_s, 3e-6, 0, 1,
+                  "Per guest-Rx packet: xenvif_start_xmit(), xenvif_rx_skb() and its responses.", "pvsim estimate")
+        .quantity("rx_slot_cpu", Dimension::duration, &Params::rx_slot_cpu_s, 0.3e-6, 0, 1,
+                  "Per guest-Rx slot: one grant-copy operation set up and its response.", "pvsim estimate")
+        .quantity("grant_copy_rate", Dimension::bandwidth, &Params::grant_copy_Bps, 0.85e9, 1, 1e15,
+                  "Bytes per second of GNTTABOP_copy into the guest's buffers (hypercall, grant checks, copy).",
+                  "pvsim estimate: calibrated so one queue tops out near 6 Gbit/s")
+        .quantity("notify_cpu", Dimension::duration, &Params::notify_cpu_s, 0.5e-6, 0, 1,
+                  "dom0 CPU of the notify hypercall.", "pvsim estimate")
+        .quantity("evtchn_latency", Dimension::duration, &Params::evtchn_latency_s, 2e-6, 0, 1,
+                  "From the frontend's notification to the upcall in dom0.", "pvsim estimate")
+        .quantity("quantum", Dimension::duration, &Params::quantum_s, 20e-6, 1e-9, 1,
+                  "Most CPU work a thread takes in one batch before acting on it.", "pvsim: 20us");
+    return tb;
+  }();
+  return t;
+}
+
+XenNetback::XenNetback(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p) {}
+
+NetbackConfig XenNetback::config() const
+{
+  NetbackConfig c;
+  const CpuHost& host    = CpuHost::from_port(*this, "cpus");
+  c.max_queues           = static_cast<unsigned>(p_.max_queues > 0 ? p_.max_queues : host.cores());
+  c.split_event_channels = p_.split_event_channels;
+  return c;
+}
+
+void XenNetback::connect()
+{
+  host_ = &CpuHost::from_port(*this, "cpus");
+  link_ = port("target");
+}
+
+void XenNetback::validate()
+{
+  if (front_ == nullptr)
+    fail("no xen.netfront names this backend: a backend serves exactly one frontend");
+  if (p_.mapping.size() > RssIndirectionTable::max_size)
+    fail("'mapping' has " + std::to_string(p_.mapping.size()) + " entries, at most 128", "mapping");
+  for (long long e : p_.mapping)
+    if (e >= static_cast<long long>(front_->num_queues()))
+      fail("'mapping' names queue " + std::to_string(e) + " but the vif has " + std::to_string(front_->num_queues()) +
+               " queues",
+           "mapping");
+}
+
+void XenNetback::attach(XenNetfront& front)
+{
+  if (front_ != nullptr and front_ != &front)
+    front.fail("'" + name() + "' already serves '" + front_->name() + "': give each xen.netfront its own xen.netback",
+               "backend");
+  front_     = &front;
+  auto neg   = front.negotiation();
+  hash_      = neg.hash_algorithm.value_or(NetifHashAlgorithm::toeplitz);
+  unsigned n = neg.num_queues;
+  table_ =
+      std::make_unique<RssIndirectionTable>(n, p_.mapping.empty() ? RssIndirectionTable::max_size : p_.mapping.size());
+  for (std::size_t i = 0; i < p_.mapping.size(); ++i)
+    if (p_.mapping[i] < static_cast<long long>(n))
+      table_->set(i, static_cast<unsigned>(p_.mapping[i]));
+  threads_.clear();
+  threads_.resize(n);
+  for (unsigned q = 0; q < n; ++q) {
+    std::string base     = name() + ".q" + std::to_string(q);
+    threads_[q].napi     = std::make_unique<CpuThread>(base + ".napi", p_.quantum_s);
+    threads_[q].guest_rx = std::make_unique<CpuThread>(base + ".guest-rx", p_.quantum_s);
+  }
+}
+
+void XenNetback::start(Simulation& sim)
+{
+  sim_ = &sim;
+  for (auto& t : threads_) {
+    host_->run(*t.napi, sim.events());
+    host_->run(*t.guest_rx, sim.events());
+  }
+}
+
+unsigned XenNetback::select_queue(const Request* r) const
+{
+  unsigned n      = front_->num_queues();
+  std::uint32_t h = NetFlow::toeplitz_hash(r); // the NIC's RSS hash, or netback's own Toeplitz hash (same key)
+  if (hash_ == NetifHashAlgorithm::none)       // netdev_pick_tx() -> skb_tx_hash(): reciprocal_scale()
+    return static_cast<unsigned>((static_cast<std::uint64_t>(h) * n) >> 32);
+  return netback_select_queue(h, n, table_.get());
+}
+
+void XenNetback::submit(Request* r)
+{
+  // A packet of the remote host: it crosses the link towards dom0's NIC, then comes back to end_io().
+  r->push_end_io(this, sim_->events().now());
+  link_->submit(r);
+}
+
+void XenNetback::notify_from_frontend(unsigned q, bool rx_dir)
+{
+  VifQueue& b = front_->queue(q);
+  if (b.be_port(rx_dir).notify())
+    sim_->events().schedule_in(p_.evtchn_latency_s, this, k(q, rx_dir and b.split ? irq_rx : irq_tx));
+}
+
+void XenNetback::handle_irq(unsigned q, bool rx_dir)
+{
+  VifQueue& b  = front_->queue(q);
+  bool tx_side = not b.split or not rx_dir;
+  bool rx_side = not b.split or rx_dir;
+  b.be_port(rx_dir).begin_handling_late_eoi();
+  if (b.split)
+    (rx_dir ? b.be_eoi_pending_rx : b.be_eoi_pending_tx) = true;
+  else
+    b.be_eoi_pending_tx = true;                                                 // NETBK_COMMON_EOI
+  if (tx_side and not b.be_napi_scheduled and b.tx.unconsumed_requests() > 0) { // xenvif_handle_tx_interrupt()
+    b.be_napi_scheduled = true;
+    threads_[q].napi->post(p_.wakeup_cpu_s, this, k(q, poll));
+  }
+  if (rx_side) // xenvif_handle_rx_interrupt(): kick the kthread if it can work now
+    kick_rx(q);
+  // Spurious or nothing left running: EOI at once; otherwise the poll or the kthread sends it when idle.
+  if (tx_side and not b.be_napi_scheduled)
+    maybe_eoi(q, false);
+  if (rx_side and not b.rx_thread_busy)
+    maybe_eoi(q, true);
+}
+
+void XenNetback::maybe_eoi(unsigned q, bool rx_side)
+{
+  VifQueue& b = front_->queue(q);
+  bool& flag  = b.split and rx_side ? b.be_eoi_pending_rx : b.be_eoi_pending_tx;
+  if (not flag)
+    return;
+  flag = false;
+  if (b.be_port(rx_side).late_eoi()) // a notification came while masked: raised now
+    sim_->events().schedule_in(0, this, k(q, rx_side and b.split ? irq_rx : irq_tx));
+}
+
+void XenNetback::kick_rx(unsigned q)
+{
+  VifQueue& b = front_->queue(q);
+  if (b.rx_thread_busy or b.rxd.a.empty())
+    return;
+  if (b.rx_waiting_slots) { // xenvif_rx_ring_slots_available(): still short? re-arm req_event and sleep on
+    if (b.rx.unconsumed_requests() < rx_slots_of(b.rxd.a.front())) {
+      b.rx_req_event = b.rx.req_prod() + 1;
+      return;
+    }
+    b.rx_waiting_slots = false;
+  }
+  b.rx_thread_busy = true;
+  threads_[q].guest_rx->post(p_.wakeup_cpu_s, this, k(q, rx_action));
+}
+
+void XenNetback::do_poll(unsigned q)
+{
+  VifQueue& b = front_->queue(q);
+  b.be_polls++;
+  std::uint64_t work = 0;
+  while (work < static_cast<std::uint64_t>(p_.napi_weight) and not b.txd.b.empty() and
+         b.tx.unconsumed_requests() >= tx_slots_of(b.txd.b.front())) {
+    Request* r     = b.txd.b.pop();
+    unsigned slots = tx_slots_of(r);
+    for (unsigned i = 0; i < slots; ++i)
+      b.tx.consume_request();
+    b.txd.held++; // in netback and on the link until its responses are made
+    threads_[q].napi->post(p_.tx_packet_cpu_s + slots * p_.tx_slot_cpu_s, this, k(q, tx_send), r);
+    work++;
+  }
+  threads_[q].last_work = work;
+  threads_[q].napi->post(0, this, k(q, poll_end));
+}
+
+void XenNetback::do_rx_action(unsigned q)
+{
+  VifQueue& b = front_->queue(q);
+  b.rx_batches++;
+  long long n = 0;
+  while (n < p_.rx_batch and not b.rxd.a.empty()) {
+    Request* r     = b.rxd.a.front();
+    unsigned slots = rx_slots_of(r);
+    if (b.rx.unconsumed_requests() < slots) { // short of posted buffers: req_event = req_prod + 1, sleep
+      b.rx_req_event     = b.rx.req_prod() + 1;
+      b.rx_waiting_slots = true;
+      b.rx_slot_waits++;
+      break;
+    }
+    b.rxd.a.pop();
+    for (unsigned i = 0; i < slots; ++i)
+      b.rx.consume_request();
+    b.rxd.held++;
+    threads_[q].guest_rx->post(p_.rx_packet_cpu_s + slots * p_.rx_slot_cpu_s + r->size_bytes / p_.grant_copy_Bps, this,
+                               k(q, rx_copied), r);
+    n++;
+  }
+  threads_[q].guest_rx->post(0, this, k(q, rx_flush));
+}
+
+void XenNetback::on_event(int kind, Request* r)
+{
+  auto q      = static_cast<unsigned>(kind / kinds);
+  VifQueue& b = front_->queue(q);
+  double now  = sim_->events().now();
+  switch (kind % kinds) {
+  case irq_tx: // the upcall in dom0: the handler runs on the queue's thread (rx port: the kthread's)
+    threads_[q].napi->post(0, this, k(q, handle_tx));
+    break;
+  case irq_rx:
+    threads_[q].guest_rx->post(0, this, k(q, handle_rx));
+    break;
+  case handle_tx:
+  case handle_rx:
+    handle_irq(q, kind % kinds == handle_rx);
+    break;
+  case poll:
+    do_poll(q);
+    break;
+  case poll_end:
+    if (threads_[q].last_work >= static_cast<std::uint64_t>(p_.napi_weight)) {
+      b.be_budget_hits++;
+      threads_[q].napi->post(0, this, k(q, poll));
+    } else if (b.tx.final_check_for_requests()) { // xenvif_napi_schedule_or_enable_events()
+      threads_[q].napi->post(0, this, k(q, poll));
+    } else {
+      b.be_napi_scheduled = false;
+      maybe_eoi(q, false);
+    }
+    break;
+  case tx_send:
+    r->push_end_io(this, now);
+    link_->submit(r);
+    break;
+  case tx_respond: {
+    unsigned slots = tx_slots_of(r);
+    for (unsigned i = 0; i < slots; ++i)
+      b.tx.produce_response();
+    b.txd.held--;
+    b.txd.c.push(r);
+    if (b.tx.push_responses_and_check_notify()) {
+      threads_[q].napi->post(p_.notify_cpu_s, nullptr, 0);
+      front_->notify_from_backend(q, false);
+    }
+    break;
+  }
+  case rx_action:
+    do_rx_action(q);
+    break;
+  case rx_copied: {
+    unsigned slots = rx_slots_of(r);
+    for (unsigned i = 0; i < slots; ++i)
+      b.rx.produce_response();
+    b.rxd.held--;
+    b.rxd.c.push(r);
+    b.rxd.events.emit({StationEvent::What::start, now, r, r->stage_s});
+    b.rxd.ring_occupancy.set(now, b.rx.rsp_prod_pvt() - b.rx.rsp_cons());
+    break;
+  }
+  case rx_flush: // xenvif_rx_copy_flush(): one push and check per batch
+    if (b.rx.push_responses_and_check_notify()) {
+      threads_[q].guest_rx->post(p_.notify_cpu_s, nullptr, 0);
+      front_->notify_from_backend(q, true);
+    }
+    if (not b.rxd.a.empty() and not b.rx_waiting_slots) {
+      threads_[q].guest_rx->post(0, this, k(q, rx_action));
+    } else {
+      b.rx_thread_busy = false; // xenvif_wait_for_rx_work(): sleep, EOI
+      maybe_eoi(q, true);
+    }
+    break;
+  default:
+    break;
+  }
+}
+
+void XenNetback::end_io(Request* r, double)
+{
+  double now = sim_->events().now();
+  if (r->op == Op::write) { // the link sent a guest packet: release its grants, answer its slots
+    auto q = static_cast<unsigned>(r->queue);
+    threads_[q].napi->post(tx_slots_of(r) * p_.tx_response_cpu_s, this, k(q, tx_respond), r);
+    return;
+  }
+  // A packet for the guest arrived from the link: xenvif_start_xmit() on the chosen queue.
+  unsigned q  = select_queue(r);
+  r->queue    = static_cast<int>(q);
+  VifQueue& b = front_->queue(q);
+  r->stage_s  = now;
+  b.rxd.issued++;
+  b.rxd.events.emit({StationEvent::What::arrive, now, r, now});
+  b.rxd.a.push(r);
+  kick_rx(q);
+}
+
+void XenNetback::restart_stats(double now)
+{
+  window_start_ = now;
+  for (auto& t : threads_) {
+    t.napi->restart_stats(now);
+    t.guest_rx->restart_stats(now);
+  }
+}
+
+void XenNetback::report(json& out, double now) const
+{
+  double span  = now - window_start_;
+  json threads = json::array();
+  for (std::size_t q = 0; q < threads_.size(); ++q) {
+    VifQueue& b = front_->queue(static_cast<unsigned>(q));
+    threads.push_back({{"queue", q},
+                       {"napi_utilization", span > 0 ? threads_[q].napi->cpu_s() / span : 0.0},
+                       {"guest_rx_utilization", span > 0 ? threads_[q].guest_rx->cpu_s() / span : 0.0},
+                       {"napi_polls", b.be_polls},
+                       {"napi_budget_exhausted", b.be_budget_hits},
+                       {"rx_batches", b.rx_batches},
+                       {"rx_waits_for_slots", b.rx_slot_waits},
+                       {"backend_tx_upcalls", b.be_tx.upcalls()},
+                       {"backend_rx_upcalls", b.be_rx.upcalls()},
+                       {"backend_coalesced", b.be_tx.notifications_coalesced() + b.be_rx.notifications_coalesced()}});
+  }
+  out["queues"]         = threads;
+  out["hash_algorithm"] = std::string(to_string(hash_));
+}
+
+PVSIM_REGISTER_MODEL(XenNetback);
+
+} // namespace pvsim::xen

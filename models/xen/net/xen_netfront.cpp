@@ -1,0 +1,353 @@
+#include "models/xen/net/xen_netfront.hpp"
+
+#include "models/net/net_flow.hpp"
+#include "models/xen/net/xen_netback.hpp"
+#include "sim/registry.hpp"
+#include "sim/simulation.hpp"
+
+#include <algorithm>
+
+namespace pvsim::xen {
+
+const ParamTable<XenNetfrontParams>& XenNetfront::param_table()
+{
+  static const ParamTable<Params> t = [] {
+    ParamTable<Params> tb(type_name);
+    tb.resource("vm", &Params::vm, true, "The domU (guest.vm) the frontend runs in.")
+        .ref("backend", &Params::backend, true, "The xen.netback serving this vif.")
+        .integer("max_queues", &Params::max_queues, 0, 0, 1024, "xen_netfront.max_queues; 0: min(8, the domU's vCPUs).",
+                 "xen-netfront.c: MAX_QUEUES_DEFAULT = 8, netif_init()")
+        .flag("control_ring", &Params::control_ring, false,
+              "Set up the control ring and ask for the Toeplitz hash (Linux netfront does not; Windows PV drivers do).",
+              "xen-netfront.c: no ctrl-ring-ref")
+        .choice("irq_affinity", &Params::irq_affinity, {"spread", "cpu0"}, std::string("spread"),
+                "vCPU of queue q's event channels: q mod vCPUs (spread, as irqbalance places them) or vCPU 0.",
+                "pvsim: irqbalance")
+        .integer("napi_weight", &Params::napi_weight, 64, 1, 1024, "Packets per xennet_poll() (NAPI budget).",
+                 "include/linux/netdevice.h: NAPI_POLL_WEIGHT = 64")
+        .quantity("xmit_cpu", Dimension::duration, &Params::xmit_cpu_s, 2e-6, 0, 1,
+                  "vCPU time of xennet_start_xmit() per packet.", "pvsim estimate")
+        .quantity("slot_cpu", Dimension::duration, &Params::slot_cpu_s, 0.15e-6, 0, 1,
+                  "Per Tx slot: gnttab_grant_foreign_access_ref and the request.", "pvsim estimate")
+        .quantity("gc_packet_cpu", Dimension::duration, &Params::gc_packet_cpu_s, 0.5e-6, 0, 1,
+                  "Per packet in xennet_tx_buf_gc(): freeing the skb.", "pvsim estimate")
+        .quantity("gc_slot_cpu", Dimension::duration, &Params::gc_slot_cpu_s, 0.1e-6, 0, 1,
+                  "Per Tx response: gnttab_end_foreign_access_ref.", "pvsim estimate")
+        .quantity("rx_packet_cpu", Dimension::duration, &Params::rx_packet_cpu_s, 3e-6, 0, 1,
+                  "Per received packet in xennet_poll(): building the skb, GRO, IP and TCP receive.", "pvsim estimate")
+        .quantity("rx_slot_cpu", Dimension::duration, &Params::rx_slot_cpu_s, 0.3e-6, 0, 1,
+                  "Per Rx response: ending the grant, attaching the page.", "pvsim estimate")
+        .quantity("refill_slot_cpu", Dimension::duration, &Params::refill_slot_cpu_s, 0.2e-6, 0, 1,
+                  "Per buffer posted by xennet_alloc_rx_buffers(): page allocation and grant.", "pvsim estimate")
+        .quantity("notify_cpu", Dimension::duration, &Params::notify_cpu_s, 0.5e-6, 0, 1,
+                  "vCPU time of the notify hypercall (EVTCHNOP_send).", "pvsim estimate")
+        .quantity("irq_cpu", Dimension::duration, &Params::irq_cpu_s, 1.5e-6, 0, 1,
+                  "vCPU time per upcall: event dispatch, handler entry and exit, late EOI.", "pvsim estimate")
+        .quantity("evtchn_latency", Dimension::duration, &Params::evtchn_latency_s, 2e-6, 0, 1,
+                  "From the backend's notification to the upcall on the bound vCPU.", "pvsim estimate")
+        .quantity("xenstore_step", Dimension::duration, &Params::xenstore_step_s, 100e-6, 0, 10,
+                  "Simulated time of each handshake step, for the state transitions' time stamps.", "pvsim estimate");
+    return tb;
+  }();
+  return t;
+}
+
+XenNetfront::XenNetfront(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p) {}
+
+void XenNetfront::connect()
+{
+  vm_   = &GuestVm::from_port(*this, "vm");
+  back_ = dynamic_cast<XenNetback*>(port("backend"));
+  if (back_ == nullptr)
+    fail("'backend' must name a xen.netback component", "backend");
+  NetfrontConfig front;
+  front.max_queues   = static_cast<unsigned>(p_.max_queues);
+  front.online_cpus  = static_cast<unsigned>(vm_->vcpus());
+  front.control_ring = p_.control_ring;
+  NetifHandshake hs(store_, VifDevice{}, back_->config(), front);
+  hs.run(0.0, p_.xenstore_step_s);
+  if (not hs.errors().empty())
+    fail("the XenStore handshake with '" + back_->name() + "' failed: " + hs.errors().front());
+  negotiation_ = hs.result();
+  for (unsigned q = 0; q < negotiation_.num_queues; ++q) {
+    unsigned vcpu = p_.irq_affinity == "spread" ? q % static_cast<unsigned>(vm_->vcpus()) : 0;
+    queues_.push_back(std::make_unique<VifQueue>(vcpu, negotiation_.split_event_channels));
+  }
+  last_work_.assign(queues_.size(), 0);
+  back_->attach(*this);
+}
+
+void XenNetfront::start(Simulation& sim)
+{
+  sim_ = &sim;
+  // xennet_connect(): every Rx ring starts with all its buffers posted.
+  for (auto& b : queues_) {
+    for (unsigned i = 0; i < b->rx.size(); ++i)
+      b->rx.produce_request();
+    b->rx.push_requests_and_check_notify();
+    b->rx_req_event = b->rx.req_prod() + 1;
+  }
+}
+
+unsigned XenNetfront::select_queue(const Request* r) const
+{
+  return netfront_select_queue(NetFlow::skb_hash(r), num_queues());
+}
+
+bool XenNetfront::tx_slot_available(const VifQueue& b) const
+{
+  // netfront_tx_slot_available(): room for a maximal packet.
+  return b.tx.occupancy() + b.tx_reserved < b.tx.size() - netif_nr_slots_min - 1;
+}
+
+void XenNetfront::submit(Request* r)
+{
+  if (r->op == Op::read) { // a packet from the remote host: it reaches us through the link and netback
+    back_->submit(r);
+    return;
+  }
+  unsigned q  = select_queue(r);
+  r->queue    = static_cast<int>(q);
+  VifQueue& b = *queues_[q];
+  double now  = sim_->events().now();
+  r->stage_s  = now;
+  b.txd.issued++;
+  b.txd.events.emit({StationEvent::What::arrive, now, r, now});
+  if (b.tx_stopped) { // the qdisc keeps it until the queue wakes
+    b.txd.a.push(r);
+    return;
+  }
+  start_xmit(q, r, r->cpu < 0 ? 0 : r->cpu);
+}
+
+void XenNetfront::start_xmit(unsigned q, Request* r, int vcpu)
+{
+  VifQueue& b    = *queues_[q];
+  unsigned slots = tx_slots_of(r);
+  b.tx_reserved += slots;
+  b.txd.held++;
+  r->cpu = vcpu; // the vCPU that runs the xmit (and the notify hypercall)
+  vm_->vcpu(vcpu).post(p_.xmit_cpu_s + slots * p_.slot_cpu_s, this, k(q, xmit_done), r);
+  if (not tx_slot_available(b)) {
+    b.tx_stopped = true; // netif_tx_stop_queue()
+    b.tx_stops++;
+  }
+}
+
+void XenNetfront::on_event(int kind, Request* r)
+{
+  auto q      = static_cast<unsigned>(kind / kinds);
+  VifQueue& b = *queues_[q];
+  double now  = sim_->events().now();
+  switch (kind % kinds) {
+  case xmit_done: {
+    int vcpu       = r->cpu;
+    unsigned slots = tx_slots_of(r);
+    b.tx_reserved -= slots;
+    b.txd.held--;
+    for (unsigned i = 0; i < slots; ++i)
+      b.tx.produce_request();
+    b.txd.b.push(r);
+    b.txd.events.emit({StationEvent::What::start, now, r, r->stage_s});
+    b.txd.ring_occupancy.set(now, b.tx.occupancy());
+    if (b.tx.push_requests_and_check_notify()) {
+      vm_->vcpu(vcpu).post(p_.notify_cpu_s, nullptr, 0);
+      back_->notify_from_frontend(q, false);
+    }
+    break;
+  }
+  case irq_tx: // the upcall reaches the vCPU: the handler runs after what the vCPU is doing
+  case irq_rx:
+    irq_vcpu(b).post(p_.irq_cpu_s, this, k(q, kind % kinds == irq_rx ? hnd_rx : hnd_tx));
+    break;
+  case hnd_tx:
+  case hnd_rx:
+    handle_irq(q, kind % kinds == hnd_rx);
+    break;
+  case gc_done:
+  case rx_deliver:
+    r->end_io();
+    break;
+  case eoi_tx:
+  case eoi_rx: {
+    bool rx_dir = kind % kinds == eoi_rx;
+    if (b.fe_port(rx_dir).late_eoi())
+      irq_vcpu(b).post(p_.irq_cpu_s, this, k(q, rx_dir and b.split ? hnd_rx : hnd_tx));
+    break;
+  }
+  case napi_poll:
+    poll(q);
+    break;
+  case napi_end:
+    if (last_work_[q] >= static_cast<std::uint64_t>(p_.napi_weight)) { // budget used up: NAPI polls again
+      b.napi_budget_hits++;
+      irq_vcpu(b).post(0, this, k(q, napi_poll));
+    } else if (b.rx.final_check_for_responses()) { // napi_complete_done(), then RING_FINAL_CHECK_FOR_RESPONSES
+      irq_vcpu(b).post(0, this, k(q, napi_poll));
+    } else {
+      b.napi_scheduled = false;
+    }
+    break;
+  default:
+    break;
+  }
+}
+
+void XenNetfront::notify_from_backend(unsigned q, bool rx_dir)
+{
+  VifQueue& b = *queues_[q];
+  // The pending bit is set at once (evtchn_2l_set_pending); the upcall reaches the vCPU after evtchn_latency.
+  if (b.fe_port(rx_dir).notify())
+    sim_->events().schedule_in(p_.evtchn_latency_s, this, k(q, rx_dir and b.split ? irq_rx : irq_tx));
+}
+
+void XenNetfront::handle_irq(unsigned q, bool rx_dir)
+{
+  VifQueue& b  = *queues_[q];
+  CpuThread& v = irq_vcpu(b);
+  b.fe_port(rx_dir).begin_handling_late_eoi(); // lateeoi_ack_dynirq(): mask, clear pending
+  b.fe_upcalls++;
+  bool tx_side = not b.split or not rx_dir;
+  bool rx_side = not b.split or rx_dir;
+  if (tx_side) // xennet_tx_interrupt(): xennet_tx_buf_gc()
+    tx_buf_gc(q);
+  if (rx_side and not b.napi_scheduled and b.rx.unconsumed_responses() > 0) { // xennet_rx_interrupt(): napi_schedule
+    b.napi_scheduled = true;
+    v.post(0, this, k(q, napi_poll));
+  }
+  v.post(0, this, k(q, rx_dir and b.split ? eoi_rx : eoi_tx)); // xen_irq_lateeoi()
+}
+
+void XenNetfront::tx_buf_gc(unsigned q)
+{
+  VifQueue& b  = *queues_[q];
+  CpuThread& v = irq_vcpu(b);
+  double now   = sim_->events().now();
+  do {
+    while (b.tx.unconsumed_responses() > 0) {
+      Request* r     = b.txd.c.pop();
+      unsigned slots = tx_slots_of(r);
+      b.txd.consume(b.tx, r, slots, now);
+      v.post(p_.gc_packet_cpu_s + slots * p_.gc_slot_cpu_s, this, k(q, gc_done), r);
+    }
+  } while (b.tx.final_check_for_responses());
+  b.txd.ring_occupancy.set(now, b.tx.occupancy());
+  // xennet_maybe_wake_tx(): the qdisc sends what it held, from this CPU.
+  if (b.tx_stopped and tx_slot_available(b)) {
+    b.tx_stopped = false;
+    while (not b.txd.a.empty() and not b.tx_stopped)
+      start_xmit(q, b.txd.a.pop(), static_cast<int>(b.fe_tx.bound_vcpu()));
+  }
+}
+
+void XenNetfront::poll(unsigned q)
+{
+  VifQueue& b  = *queues_[q];
+  CpuThread& v = irq_vcpu(b);
+  double now   = sim_->events().now();
+  b.napi_polls++;
+  std::uint64_t work = 0;
+  while (work < static_cast<std::uint64_t>(p_.napi_weight) and b.rx.unconsumed_responses() > 0) {
+    Request* r     = b.rxd.c.pop();
+    unsigned slots = rx_slots_of(r);
+    b.rxd.consume(b.rx, r, slots, now);
+    v.post(p_.rx_packet_cpu_s + slots * p_.rx_slot_cpu_s, this, k(q, rx_deliver), r);
+    work++;
+  }
+  b.rxd.ring_occupancy.set(now, b.rx.rsp_prod_pvt() - b.rx.rsp_cons());
+  b.napi_max_work = std::max(b.napi_max_work, work);
+  last_work_[q]   = work;
+  refill(q);
+  v.post(0, this, k(q, napi_end));
+}
+
+void XenNetfront::refill(unsigned q)
+{
+  VifQueue& b  = *queues_[q];
+  CpuThread& v = irq_vcpu(b);
+  unsigned n   = b.rx.size() - b.rx.occupancy();
+  if (n == 0)
+    return;
+  for (unsigned i = 0; i < n; ++i)
+    b.rx.produce_request();
+  RingIdx old_prod = b.rx.req_prod();
+  b.rx.push_requests_and_check_notify(); // moves req_prod; netback's req_event is rx_req_event (see VifQueue)
+  RingIdx new_prod = b.rx.req_prod();
+  v.post(n * p_.refill_slot_cpu_s, nullptr, 0);
+  if (static_cast<RingIdx>(new_prod - b.rx_req_event) < static_cast<RingIdx>(new_prod - old_prod)) {
+    b.rx_req_notified++;
+    v.post(p_.notify_cpu_s, nullptr, 0);
+    back_->notify_from_frontend(q, true);
+  } else {
+    b.rx_req_suppressed++;
+  }
+}
+
+std::vector<QueueView> XenNetfront::queues() const
+{
+  std::vector<QueueView> out;
+  for (std::size_t q = 0; q < queues_.size(); ++q) {
+    out.push_back({name() + ".tx" + std::to_string(q), &queues_[q]->txd});
+    out.push_back({name() + ".rx" + std::to_string(q), &queues_[q]->rxd});
+  }
+  return out;
+}
+
+void XenNetfront::restart_stats(double now)
+{
+  window_start_ = now;
+  for (auto& b : queues_) {
+    for (VifDirection* d : {&b->txd, &b->rxd}) {
+      d->packets = d->bytes = d->slots = 0;
+      d->ring_occupancy.restart(now);
+    }
+    b->napi_max_work = 0;
+  }
+}
+
+void XenNetfront::report(json& out, double now) const
+{
+  double span    = now - window_start_;
+  auto rate      = [span](double x) { return span > 0 ? x / span : 0.0; };
+  json per       = json::array();
+  double max_bps = 0, sum_bps = 0;
+  for (std::size_t q = 0; q < queues_.size(); ++q) {
+    const VifQueue& b = *queues_[q];
+    auto dir          = [&](const VifDirection& d, const SharedRing& ring, bool rx_dir) {
+      const EventChannelState& fe = rx_dir and b.split ? b.fe_rx : b.fe_tx;
+      return json{{"throughput_bps", rate(8.0 * static_cast<double>(d.bytes))},
+                  {"packets_per_s", rate(static_cast<double>(d.packets))},
+                  {"slots_per_packet", d.packets ? static_cast<double>(d.slots) / static_cast<double>(d.packets) : 0.0},
+                  {"mean_ring_occupancy", d.ring_occupancy.mean(now)},
+                  {"requests_notified", rx_dir ? b.rx_req_notified : ring.request_notifications_sent()},
+                  {"requests_suppressed", rx_dir ? b.rx_req_suppressed : ring.request_notifications_suppressed()},
+                  {"responses_notified", ring.response_notifications_sent()},
+                  {"responses_suppressed", ring.response_notifications_suppressed()},
+                  {"frontend_upcalls", fe.upcalls()},
+                  {"frontend_coalesced", fe.notifications_coalesced()},
+                  {"frontend_deferred", fe.notifications_deferred()}};
+    };
+    double bps = rate(8.0 * static_cast<double>(b.txd.bytes + b.rxd.bytes));
+    max_bps    = std::max(max_bps, bps);
+    sum_bps += bps;
+    per.push_back({{"queue", q},
+                   {"event_channel_vcpu", b.fe_tx.bound_vcpu()},
+                   {"throughput_bps", bps},
+                   {"tx", dir(b.txd, b.tx, false)},
+                   {"rx", dir(b.rxd, b.rx, true)},
+                   {"tx_queue_stops", b.tx_stops},
+                   {"upcalls", b.fe_upcalls},
+                   {"napi_polls", b.napi_polls},
+                   {"napi_budget_exhausted", b.napi_budget_hits},
+                   {"napi_max_packets_per_poll", b.napi_max_work}});
+  }
+  out["negotiated"]      = to_json(negotiation_);
+  out["queues"]          = per;
+  out["throughput_bps"]  = sum_bps;
+  double mean            = queues_.empty() ? 0.0 : sum_bps / static_cast<double>(queues_.size());
+  out["queue_imbalance"] = mean > 0 ? max_bps / mean : 0.0;
+}
+
+PVSIM_REGISTER_MODEL(XenNetfront);
+
+} // namespace pvsim::xen

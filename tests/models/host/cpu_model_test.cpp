@@ -1,0 +1,190 @@
+/* vCPUs, physical cores and fio jobs paying CPU per I/O: the mechanisms of cpu.host, guest.vm and job.fio. */
+#include "tests/support/cli_support.hpp"
+
+using namespace pvsim;
+
+namespace {
+/** A guest of `vcpus` vCPUs on `cores` cores, fio `numjobs` x iodepth 1, null_blk of 10 us. */
+json guest_on_null_blk(int vcpus, int cores, int numjobs, const json& fio_extra = json::object())
+{
+  json fio = {{"type", "job.fio"},   {"vm", "guest"},         {"numjobs", numjobs}, {"iodepth", 1},
+              {"submit_cpu", "3us"}, {"complete_cpu", "2us"}, {"target", "nullb0"}};
+  fio.update(fio_extra);
+  return {{"host", {{"type", "cpu.host"}, {"cores", cores}}},
+          {"guest", {{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", "host"}}},
+          {"fio", fio},
+          {"nullb0", {{"type", "device.null_blk"}, {"completion_latency", "10us"}}}};
+}
+
+json run(const json& components, double duration_s = 0.05)
+{
+  json doc = {
+      {"name", "cpu"}, {"seed", 3}, {"duration_s", duration_s}, {"warmup_s", 0.005}, {"components", components}};
+  Simulation sim(scenario_from_json(doc, "cpu"));
+  json r = sim.run();
+  require_conservation(r);
+  return r;
+}
+} // namespace
+
+TEST(FioJob, LatencyIsSubmitCpuPlusDevicePlusCompletionCpuOnAnIdleVcpu)
+{
+  json r = run(guest_on_null_blk(2, 2, 2));
+  EXPECT_NEAR(r["jobs"]["fio"]["latency_us"]["mean"].get<double>(), 3 + 10 + 2, 1e-6);
+}
+
+TEST(FioJob, CpuBoundJobsGetHalfTheIopsOnHalfTheCores)
+{
+  // iodepth 8 keeps each vCPU busy (5 us of CPU per I/O): two cores give 2 x 200k IOPS...
+  json r = run(guest_on_null_blk(2, 2, 2, {{"iodepth", 8}}));
+  EXPECT_NEAR(r["jobs"]["fio"]["iops"].get<double>(), 400000, 4000);
+  EXPECT_NEAR(r["components"]["host"]["utilization"].get<double>(), 1.0, 0.01);
+}
+
+TEST(FioJob, VcpusSharingOneCoreShareItsCapacity)
+{
+  // ... and the same two vCPUs on one core get one core's worth.
+  json r = run(guest_on_null_blk(2, 1, 2, {{"iodepth", 8}}));
+  EXPECT_NEAR(r["jobs"]["fio"]["iops"].get<double>(), 200000, 4000);
+  EXPECT_NEAR(r["components"]["host"]["utilization"].get<double>(), 1.0, 0.01);
+}
+
+TEST(FioJob, CopiesPinnedToOneVcpuShareIt)
+{
+  // Two CPU-bound copies (iodepth 8, 5 us of CPU per I/O) both on vCPU 1: one vCPU's worth of IOPS.
+  json r       = run(guest_on_null_blk(2, 2, 2, {{"cpus_allowed", "1"}, {"iodepth", 8}}));
+  auto threads = r["components"]["fio"]["threads"];
+  EXPECT_EQ(threads[0]["vcpu"], 1);
+  EXPECT_EQ(threads[1]["vcpu"], 1);
+  EXPECT_NEAR(r["jobs"]["fio"]["iops"].get<double>(), 200000, 4000);
+}
+
+TEST(FioJob, CopiesSpreadEvenlyOverTheAllowedVcpus)
+{
+  json r       = run(guest_on_null_blk(16, 16, 4));
+  auto threads = r["components"]["fio"]["threads"];
+  std::vector<int> vcpus;
+  for (auto& t : threads)
+    vcpus.push_back(t["vcpu"].get<int>());
+  EXPECT_EQ(vcpus, (std::vector<int>{0, 4, 8, 12}));
+}
+
+TEST(FioJob, RateIopsSetsTheArrivalRate)
+{
+  json r = run(guest_on_null_blk(1, 1, 1, {{"rate_iops", 10000}}));
+  EXPECT_NEAR(r["jobs"]["fio"]["iops"].get<double>(), 10000, 100);
+}
+
+TEST(FioJob, RateIopsArrivalsAreCappedByIodepth)
+{
+  json capped = run(guest_on_null_blk(1, 1, 1, {{"rate_iops", 1000000}}));
+  EXPECT_NEAR(capped["jobs"]["fio"]["iops"].get<double>(), 1.0 / 15e-6, 1.0 / 15e-6 * 0.01); // iodepth 1
+}
+
+TEST(CpuHost, NoContextSwitchWhileThreadsFitOnTheCores)
+{
+  json fits = run(guest_on_null_blk(2, 2, 2));
+  EXPECT_EQ(fits["components"]["host"]["context_switches"].get<int>(), 0);
+}
+
+TEST(CpuHost, ContextSwitchesWhenThreadsOutnumberCores)
+{
+  json over = run(guest_on_null_blk(4, 2, 4, {{"iodepth", 8}})); // four busy vCPUs, two cores: time slices
+  EXPECT_GT(over["components"]["host"]["context_switches"].get<int>(), 0);
+}
+
+TEST(CpuHost, SpeedFactorScalesCpuWorkWhileThreadsFitOnTheCores)
+{
+  // Cores twice as fast as the reference: 2.5 us per I/O, two CPU-bound jobs give 2 x 400k IOPS.
+  json comps                    = guest_on_null_blk(2, 2, 2, {{"iodepth", 8}});
+  comps["host"]["speed_factor"] = 2.0;
+  json r                        = run(comps);
+  EXPECT_NEAR(r["jobs"]["fio"]["iops"].get<double>(), 800000, 8000);
+}
+
+namespace {
+/** Two CPU-bound jobs (5 us of CPU per I/O) on a host whose threads lose their core 200 times per CPU-second for
+ * 0.5 ms: each CPU-second takes 1.1 s, so 400k IOPS become 400k / 1.1. Over 1 s the ~400 preemptions (Poisson) make
+ * the lost share 0.1 +- 0.005 (1 sigma): the tolerance is 3 sigma. */
+json preempted_cpu_bound(int cores)
+{
+  json comps                        = guest_on_null_blk(2, cores, 2, {{"iodepth", 8}});
+  comps["host"]["preempt_rate"]     = "200Hz";
+  comps["host"]["preempt_duration"] = "0.5ms";
+  return run(comps, 1.0);
+}
+} // namespace
+
+TEST(CpuHost, PreemptionTakesItsShareOfABusyThreadsTime)
+{
+  json r          = preempted_cpu_bound(2);
+  double expected = 400000 / 1.1;
+  std::printf("IOPS expected %.0f +- 1.5%%, got %.0f\n", expected, r["jobs"]["fio"]["iops"].get<double>());
+  EXPECT_NEAR(r["jobs"]["fio"]["iops"].get<double>(), expected, expected * 0.015);
+  EXPECT_NEAR(r["components"]["host"]["preempted_s"].get<double>(),
+              r["components"]["host"]["preemptions"].get<double>() * 0.5e-3, 1e-9);
+}
+
+TEST(CpuHost, PreemptionOnAnOversubscribedPoolTakesCoreTime)
+{
+  // The same two jobs sharing one core: the outside work takes its time from the pool, 200k / 1.1 IOPS.
+  json r          = preempted_cpu_bound(1);
+  double expected = 200000 / 1.1;
+  std::printf("IOPS expected %.0f +- 1.5%%, got %.0f\n", expected, r["jobs"]["fio"]["iops"].get<double>());
+  EXPECT_NEAR(r["jobs"]["fio"]["iops"].get<double>(), expected, expected * 0.015);
+}
+
+TEST(CpuHost, PreemptionDelaysTheRequestWhoseWorkWasRunningByItsWholeDuration)
+{
+  // One job at iodepth 1: 3 + 10 + 2 us per request. A preemption of 2 ms lands inside the CPU work of ~0.5 % of
+  // the requests (1000 per CPU-second x 5 us); those take 2 ms more, the others are untouched.
+  json comps                        = guest_on_null_blk(1, 1, 1);
+  comps["host"]["preempt_rate"]     = "1000Hz";
+  comps["host"]["preempt_duration"] = "2ms";
+  json r                            = run(comps);
+  const json& lat                   = r["jobs"]["fio"]["latency_us"];
+  EXPECT_NEAR(lat["max"].get<double>(), 2015, 1e-3);
+  EXPECT_NEAR(lat["p50"].get<double>(), 15, 0.5);
+  EXPECT_GT(r["components"]["host"]["preemptions"].get<int>(), 0);
+}
+
+TEST(CpuHost, ASleepingThreadIsNotPreempted)
+{
+  // 1000 I/O per second of 5 us of CPU: 5 ms of CPU per second, so ~5 preemptions at 1000 per CPU-second, not the
+  // ~1000 that a per-second rate would give (at most 20 is 6 sigma above 5).
+  json comps                        = guest_on_null_blk(1, 1, 1, {{"rate_iops", 1000}});
+  comps["host"]["preempt_rate"]     = "1000Hz";
+  comps["host"]["preempt_duration"] = "0.1ms";
+  json r                            = run(comps, 1.0);
+  EXPECT_LE(r["components"]["host"]["preemptions"].get<int>(), 20);
+}
+
+TEST(GuestVm, ReportsEachVcpusUtilisation)
+{
+  json r     = run(guest_on_null_blk(2, 2, 1));
+  auto vcpus = r["components"]["guest"]["vcpus"];
+  EXPECT_NEAR(vcpus[0]["utilization"].get<double>(), 5.0 / 15.0, 0.01);
+  EXPECT_EQ(vcpus[1]["utilization"].get<double>(), 0.0);
+}
+
+TEST(FioJob, CpusAllowedBeyondTheGuestIsBadInput)
+{
+  pvsim::test::TempDir dir;
+  json doc      = {{"duration", "1ms"}, {"components", guest_on_null_blk(2, 2, 1, {{"cpus_allowed", "0-3"}})}};
+  std::string f = dir.write("s.json", doc.dump());
+  auto r        = pvsim::test::run_pvsim("check " + f);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("/components/fio/cpus_allowed"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("vCPU 2 does not exist"), std::string::npos) << r.output;
+}
+
+TEST(GuestVm, PcpusMustNameACpuHost)
+{
+  pvsim::test::TempDir dir;
+  json comps              = guest_on_null_blk(2, 2, 1);
+  comps["guest"]["pcpus"] = "nullb0";
+  std::string f           = dir.write("s.json", json{{"duration", "1ms"}, {"components", comps}}.dump());
+  auto r                  = pvsim::test::run_pvsim("check " + f);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("/components/guest/pcpus"), std::string::npos) << r.output;
+}

@@ -1,0 +1,170 @@
+/* virtio-net with vhost-net: queue pairs capped by the vCPUs, XPS Tx selection, Rx following the flow's Tx queue (tun
+ * automq), event-idx suppression, vhost's per-pass budget, mergeable receive buffers, conservation per queue. One
+ * simulation per test. */
+#include "tests/support/cli_support.hpp"
+
+#include "models/virtio/virtio_net.hpp"
+
+#include <algorithm>
+
+using namespace pvsim;
+
+namespace {
+struct VnetSetup {
+  int vcpus = 4, host_cores = 12;
+  json nic                = json::object();
+  std::vector<json> flows = {json{{"direction", "tx"}}};
+};
+
+json components(const VnetSetup& s)
+{
+  json nic = {{"type", "virtio.net"}, {"vm", "guest"}, {"cpus", "host"}, {"target", "eth0"}, {"queues", 4}};
+  nic.update(s.nic);
+  json c = {{"host", {{"type", "cpu.host"}, {"cores", s.host_cores}}},
+            {"guest", {{"type", "guest.vm"}, {"vcpus", s.vcpus}, {"pcpus", "host"}}},
+            {"vnet", nic},
+            {"eth0", {{"type", "net.link"}}}};
+  for (std::size_t i = 0; i < s.flows.size(); ++i) {
+    json f = {{"type", "net.flow"}, {"vm", "guest"}, {"target", "vnet"}};
+    f.update(s.flows[i]);
+    c["flow" + std::to_string(i)] = f;
+  }
+  return c;
+}
+
+json run(const VnetSetup& s, double duration = 0.006)
+{
+  json doc = {{"name", "virtio-net"},
+              {"seed", 3},
+              {"duration_s", duration},
+              {"warmup_s", 0.001},
+              {"components", components(s)}};
+  Simulation sim(scenario_from_json(doc, "virtio-net"));
+  json r = sim.run();
+  require_conservation(r);
+  return r;
+}
+
+json pair(const json& r, int q)
+{
+  return r["components"]["vnet"]["queues"][static_cast<std::size_t>(q)];
+}
+
+/** skb_tx_hash / tun's fallback: reciprocal_scale(hash, n). */
+unsigned by_hash(std::uint32_t h, unsigned n)
+{
+  return static_cast<unsigned>((static_cast<std::uint64_t>(h) * n) >> 32);
+}
+} // namespace
+
+TEST(VirtioNet, QueuePairsAreCappedByTheVcpus)
+{
+  VnetSetup s;
+  s.vcpus = 2;
+  s.nic   = {{"queues", 8}};
+  json r  = run(s, 0.002);
+  EXPECT_EQ(r["components"]["vnet"]["queue_pairs"], 2);
+  EXPECT_TRUE(r["queues"].contains("vnet.rx1"));
+  EXPECT_FALSE(r["queues"].contains("vnet.tx2"));
+  EXPECT_EQ(pair(r, 1)["irq_vcpu"], 1);
+}
+
+TEST(VirtioNet, XpsSendsOnTheSendingVcpusQueue)
+{
+  VnetSetup s;
+  s.flows = {json{{"direction", "tx"}, {"streams", 2}, {"window", "256KiB"}}}; // streams on vCPUs 0 and 1
+  json r  = run(s);
+  std::vector<bool> hashed(4, false);
+  for (auto& st : r["components"]["flow0"]["streams"])
+    hashed[by_hash(st["skb_hash"].get<std::uint32_t>(), 4)] = true;
+  ASSERT_FALSE(hashed[0] and hashed[1]) << "the flows' hashes must not pick XPS's queues, or the test proves nothing";
+  for (int q = 0; q < 4; ++q)
+    EXPECT_EQ(pair(r, q)["tx"]["throughput_bps"].get<double>() > 0, q < 2) << "queue " << q;
+}
+
+TEST(VirtioNet, RxFollowsTheQueueTheGuestSendsTheFlowOn)
+{
+  VnetSetup s;
+  s.flows = {json{{"direction", "rx"}, {"streams", 4}, {"window", "256KiB"}}}; // readers on vCPUs 0..3
+  json r  = run(s);
+  std::vector<int> hashed(4, 0);
+  for (auto& st : r["components"]["flow0"]["streams"])
+    hashed[by_hash(st["skb_hash"].get<std::uint32_t>(), 4)]++;
+  ASSERT_NE(std::count(hashed.begin(), hashed.end(), 1), 4) << "hashing alone would already spread the flows";
+  // Each reader's ACKs leave on its vCPU's queue, so tun's flow table steers its data there: one flow per queue.
+  for (int q = 0; q < 4; ++q)
+    EXPECT_GT(pair(r, q)["rx"]["throughput_bps"].get<double>(), 1e9) << "queue " << q;
+  EXPECT_LT(r["components"]["vnet"]["queue_imbalance"].get<double>(), 1.2);
+}
+
+TEST(VirtioNet, UnderLoadEventIdxSuppressesMostKicksAndInterrupts)
+{
+  VnetSetup s;
+  s.nic   = {{"queues", 1}};
+  s.flows = {json{{"direction", "tx"}, {"streams", 4}, {"packet_size", "1448B"}},
+             json{{"direction", "rx"}, {"streams", 4}, {"packet_size", "1448B"}}};
+  json r  = run(s, 0.004);
+  auto tx = pair(r, 0)["tx"];
+  auto rx = pair(r, 0)["rx"];
+  // The device's avail_event / the driver's used_event lag behind while the other side is busy: most are skipped.
+  EXPECT_GT(tx["kicks_suppressed"].get<double>(), 10 * tx["kicks"].get<double>());
+  EXPECT_GT(rx["interrupts_suppressed"].get<double>(), rx["interrupts_sent"].get<double>());
+  EXPECT_GT(tx["kicks"].get<int>(), 0);
+}
+
+TEST(VirtioNet, OnePacketInFlightKicksEveryTime)
+{
+  VnetSetup s;
+  s.nic   = {{"queues", 1}};
+  s.flows = {json{{"direction", "tx"}, {"window", "64KiB"}}};
+  json r  = run(s, 0.003);
+  auto tx = pair(r, 0)["tx"];
+  EXPECT_GT(tx["kicks"].get<int>(), 10);
+  EXPECT_EQ(tx["kicks_suppressed"], 0); // vhost re-enabled notifications (avail_event = avail idx) after each pass
+}
+
+TEST(VirtioNet, AVhostPassMovesAtMostHalfAMegabyte)
+{
+  VnetSetup s;
+  s.nic   = {{"queues", 1}};
+  s.flows = {json{{"direction", "rx"}, {"streams", 8}}}; // 64 KiB packets, the vhost worker is the bottleneck
+  json r  = run(s);
+  auto rx = pair(r, 0)["rx"];
+  EXPECT_EQ(rx["vhost_max_packets_per_pass"], 0x80000 / 65536); // VHOST_NET_WEIGHT
+  EXPECT_GT(rx["vhost_budget_exhausted"].get<int>(), 0);
+}
+
+TEST(VirtioNet, AGsoPacketTakesSeventeenMergeableBuffers)
+{
+  VnetSetup s;
+  s.nic   = {{"queues", 1}};
+  s.flows = {json{{"direction", "rx"}, {"streams", 2}}};
+  json r  = run(s, 0.003);
+  EXPECT_EQ(pair(r, 0)["rx"]["buffers_per_packet"], 17.0); // (64 KiB + 12-byte header) in 4 KiB buffers
+}
+
+TEST(VirtioNet, EveryQueueAccountsForItsPackets)
+{
+  VnetSetup s;
+  s.flows       = {json{{"direction", "tx"}, {"streams", 4}}, json{{"direction", "rx"}, {"streams", 4}}};
+  json r        = run(s, 0.0041);
+  int in_flight = 0;
+  for (auto& [name, c] : r["conservation"]["components"].items()) {
+    EXPECT_TRUE(c["ok"].get<bool>()) << name;
+    if (name.rfind("vnet.", 0) == 0)
+      in_flight += c["in_flight"].get<int>();
+  }
+  EXPECT_TRUE(r["conservation"]["components"].contains("vnet.tx3"));
+  EXPECT_GT(in_flight, 0);
+}
+
+TEST(VirtioNet, AQueueSizeThatIsNotAPowerOfTwoIsBadInput)
+{
+  pvsim::test::TempDir dir;
+  VnetSetup s;
+  s.nic  = {{"rx_queue_size", 384}};
+  auto f = dir.write("s.json", json{{"duration", "1ms"}, {"components", components(s)}}.dump());
+  auto r = pvsim::test::run_pvsim("check " + f);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("rx_queue_size"), std::string::npos) << r.output;
+}

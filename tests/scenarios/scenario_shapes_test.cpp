@@ -1,0 +1,105 @@
+/* The published shapes the block-stack scenarios must show, with stated tolerances. Each point is one pvsim process
+ * (--set overrides of the committed scenario), as a user's sweep would run it. */
+#include "tests/support/json_support.hpp"
+
+#include <nlohmann/json.hpp>
+
+using namespace pvsim::test;
+using nlohmann::json;
+
+namespace {
+/** Total IOPS of all the scenario's jobs with the given overrides. */
+double iops(const std::string& scenario, const std::vector<std::string>& sets)
+{
+  json res     = run_scenario(scenario, sets);
+  double total = 0;
+  for (auto& [name, job] : res["jobs"].items())
+    total += job["iops"].get<double>();
+  return total;
+}
+
+double xen_blk_mq(int queues, int jobs)
+{
+  return iops("xen-blk-mq.json", {"components.xvda.max_queues=" + std::to_string(queues),
+                                  "components.fio.numjobs=" + std::to_string(jobs)});
+}
+
+void expect_within(const std::string& what, double got, double published, double rel_tol,
+                   const char* source = "published")
+{
+  std::printf("[shape] %-40s simulated %8.0f  %s %8.0f  (%+.0f%%, tolerance ±%.0f%%)\n", what.c_str(), got, source,
+              published, (got / published - 1) * 100, rel_tol * 100);
+  EXPECT_LE(std::fabs(got / published - 1), rel_tol) << what;
+}
+} // namespace
+
+// Published (Linux 2015 xen-blkfront blk-mq series, 16-vCPU domU, null_blk): 1 queue 57k/95k/89k/68k IOPS for
+// 1/4/8/16 jobs; 4 queues 58k/201k/372k/284k.
+
+TEST(XenBlkMqShape, OneJobIsBoundByItsVcpuWhateverTheQueues)
+{
+  expect_within("1 queue, 1 job", xen_blk_mq(1, 1), 57000, 0.15);
+  expect_within("4 queues, 1 job", xen_blk_mq(4, 1), 58000, 0.15);
+}
+
+TEST(XenBlkMqShape, WithOneQueueIopsStopGrowingAfterFourJobs)
+{
+  double four = xen_blk_mq(1, 4), sixteen = xen_blk_mq(1, 16);
+  expect_within("1 queue, 4 jobs", four, 95000, 0.15);
+  // Stops growing: 16 jobs give at most 5 % more than 4 (published: 28 % less, from contention pvsim leaves out).
+  EXPECT_LE(sixteen, four * 1.05) << "one ring must be the bottleneck";
+}
+
+TEST(XenBlkMqShape, WithFourQueuesIopsGrowUntilTheBackendCpusSaturate)
+{
+  double one = xen_blk_mq(4, 1), four = xen_blk_mq(4, 4), eight = xen_blk_mq(4, 8), sixteen = xen_blk_mq(4, 16);
+  expect_within("4 queues, 4 jobs", four, 201000, 0.30);
+  expect_within("4 queues, 8 jobs", eight, 372000, 0.15);
+  EXPECT_GE(eight, 5 * one) << "multi-queue must scale with the jobs";
+  EXPECT_GE(eight, 3 * xen_blk_mq(1, 8)) << "4 queues must beat 1 queue at 8 jobs by far";
+  EXPECT_LE(sixteen, eight * 1.05) << "dom0's 4 CPUs are saturated at 8 jobs";
+}
+
+TEST(XenBlkQueuesShape, MoreQueuesThanBackendCpusDoNotHelp)
+{
+  auto q      = [](int n) { return iops("xen-blk-queues.json", {"components.xvda.max_queues=" + std::to_string(n)}); };
+  double four = q(4), eight = q(8), sixteen = q(16);
+  std::printf("[shape] xen-blk-queues: 4 queues %.0f, 8 queues %.0f, 16 queues %.0f IOPS\n", four, eight, sixteen);
+  EXPECT_LE(eight, four * 1.02);
+  EXPECT_LE(sixteen, four * 1.02);
+  EXPECT_GE(four, 1.8 * q(2)) << "up to dom0's CPU count, queues do help";
+}
+
+namespace {
+double virtio_iothreads(int iothreads, int jobs)
+{
+  std::string mapping = iothreads == 1 ? "[\\\"iot0\\\"]" : "[\\\"iot0\\\",\\\"iot1\\\",\\\"iot2\\\",\\\"iot3\\\"]";
+  return iops("virtio-blk-iothreads.json", {"\"components.vda.iothread_vq_mapping=" + mapping + "\"",
+                                            "components.fio.numjobs=" + std::to_string(jobs)});
+}
+} // namespace
+
+TEST(VirtioBlkIothreadsShape, OneIothreadSaturatesAndFourScaleFurther)
+{
+  double one8 = virtio_iothreads(1, 8), one16 = virtio_iothreads(1, 16), four8 = virtio_iothreads(4, 8);
+  std::printf("[shape] virtio-blk-iothreads: 1 IOThread 8 jobs %.0f, 16 jobs %.0f; 4 IOThreads 8 jobs %.0f IOPS\n",
+              one8, one16, four8);
+  EXPECT_LE(one16, one8 * 1.1) << "one IOThread's CPU is the bottleneck";
+  // Four IOThreads scale until the 8 vCPUs (8 jobs plus the completion interrupts) are busy: ~2.45x here.
+  EXPECT_GE(four8, 2.3 * one8) << "spreading the virtqueues over four IOThreads must scale";
+}
+
+TEST(QemuSharedAioShape, ASmallSharedEngineQueueCapsTheTotalOutstandingIo)
+{
+  // 4 disks x 64 reads outstanding on 2 ms LUNs: 256 in flight would give 128k IOPS; a shared queue of 64 gives 32k.
+  double shared_default = iops("qemu-shared-aio.json", {});
+  double shared_small   = iops("qemu-shared-aio.json", {"components.iot0.max_events=64"});
+  std::vector<std::string> separate{"components.vdb.iothread=iot1", "components.vdc.iothread=iot2",
+                                    "components.vdd.iothread=iot3"};
+  for (const char* iot : {"iot0", "iot1", "iot2", "iot3"})
+    separate.push_back(std::string("components.") + iot + ".max_events=64");
+  double separate_small = iops("qemu-shared-aio.json", separate);
+  expect_within("shared AioContext, max_events 1024", shared_default, 128000, 0.05, "Little's law");
+  expect_within("shared AioContext, max_events 64", shared_small, 32000, 0.05, "Little's law");
+  expect_within("one AioContext each, max_events 64 each", separate_small, 128000, 0.05, "Little's law");
+}
