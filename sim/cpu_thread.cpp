@@ -72,7 +72,7 @@ double CpuThread::preempted_during(double cost_s)
   while (cost_s >= preempt_in_s_) {
     cost_s -= preempt_in_s_;
     lost += p.duration.sample(preempt_rng_);
-    preemptions_++;
+    ++preemptions_;
     preempt_in_s_ = preempt_rng_.exponential(1.0 / p.rate_hz);
   }
   preempt_in_s_ -= cost_s;
@@ -85,7 +85,7 @@ void CpuThread::finish_batch(double cost, double t0)
   running_s_ += events_->now() - t0;
   cpu_s_ += cost;
   items_ += batch_.size();
-  batches_++;
+  ++batches_;
   in_continuations_ = true;
   next_inserts_     = 0;
   for (const Work& w : batch_)
@@ -147,8 +147,8 @@ void CpuThread::run()
 
 void CpuThread::restart_stats(double)
 {
-  cpu_s_ = running_s_ = preempted_s_ = 0;
-  items_ = batches_ = preemptions_ = 0;
+  for (Stat* s : std::initializer_list<Stat*>{&cpu_s_, &running_s_, &items_, &batches_, &preemptions_, &preempted_s_})
+    s->restart(0);
 }
 
 } // namespace pvsim

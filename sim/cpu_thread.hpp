@@ -15,6 +15,8 @@
  * it, waits that long. A thread that sleeps is never preempted. */
 #pragma once
 
+#include "sim/stats.hpp"
+
 #include "sim/distribution.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/request.hpp"
@@ -77,12 +79,18 @@ public:
   bool idle() const { return work_.empty() and not busy_ and not awake_; }
   /** Statistics since the last restart. */
   void restart_stats(double now);
-  double cpu_s() const { return cpu_s_; }         // CPU time consumed (the work's cost)
-  double running_s() const { return running_s_; } // time spent executing, including waiting for a core
-  std::uint64_t items() const { return items_; }
-  std::uint64_t batches() const { return batches_; }
-  std::uint64_t preemptions() const { return preemptions_; }
-  double preempted_s() const { return preempted_s_; } // time the thread's work waited, its core taken away
+  double cpu_s() const { return cpu_s_.get(); }         // CPU time consumed (the work's cost)
+  double running_s() const { return running_s_.get(); } // time spent executing, including waiting for a core
+  std::uint64_t items() const { return items_.get(); }
+  std::uint64_t batches() const { return batches_.get(); }
+  std::uint64_t preemptions() const { return preemptions_.get(); }
+  double preempted_s() const { return preempted_s_.get(); } // time the thread's work waited, its core taken away
+  /** The thread's statistics restart with `set` (the owning model's); the model reports them through formulas. */
+  void track_stats(StatSet& set)
+  {
+    for (Stat* s : std::initializer_list<Stat*>{&cpu_s_, &running_s_, &items_, &batches_, &preemptions_, &preempted_s_})
+      set.track(*s);
+  }
 
 private:
   struct Work {
@@ -121,14 +129,14 @@ private:
   std::size_t next_inserts_ = 0;     // where their next post_next() goes (the front of work_, in posting order)
   bool awake_               = false;
   bool wake_pending_        = false;
-  double cpu_s_             = 0;
-  double running_s_         = 0;
-  std::uint64_t items_      = 0;
-  std::uint64_t batches_    = 0;
+  Sum cpu_s_;
+  Sum running_s_;
+  Counter items_;
+  Counter batches_;
   Rng preempt_rng_;
-  double preempt_in_s_       = 0; // CPU time the thread runs before it next loses its core
-  std::uint64_t preemptions_ = 0;
-  double preempted_s_        = 0;
+  double preempt_in_s_ = 0; // CPU time the thread runs before it next loses its core
+  Counter preemptions_;
+  Sum preempted_s_;
 };
 
 } // namespace pvsim

@@ -5,7 +5,9 @@
  *   - reads the struct from JSON (units converted, ranges checked, unknown keys rejected with "did you mean"),
  *   - writes the resolved values back (canonical units) into results.json,
  *   - generates the JSON Schema (scenarios/schema.json) and the `pvsim models` documentation,
- *   - finds the ports (references to other components) for the wiring graph. */
+ *   - finds the ports (references to other components) for the wiring graph,
+ *   - gives the defaults (defaults()): the Params struct declares its fields without initialisers, so a default is
+ *     written once, in the table, with its unit and its source. */
 #pragma once
 
 #include "sim/distribution.hpp"
@@ -292,6 +294,20 @@ public:
     }
     for (const auto& c : checks_)
       c(p, obj);
+    return p;
+  }
+
+  /** The Params every optional field of which has its default (required fields value-initialised): what code and
+   * tests start from instead of a default-constructed struct. */
+  P defaults() const
+  {
+    static const json empty = json::object();
+    JsonNode obj(empty, "<defaults of " + what_ + ">", "");
+    P p{};
+    std::set<std::string> used;
+    for (const auto& f : fields_)
+      if (not f.required)
+        f.read(p, obj, used);
     return p;
   }
 

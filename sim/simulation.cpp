@@ -98,8 +98,10 @@ void Simulation::on_event(int kind, Request*)
     s->restart(now);
   for (auto& [n, s] : job_stats_)
     s->restart(now);
-  for (auto& c : components_)
+  for (auto& c : components_) {
     c->restart_stats(now);
+    c->stats().restart(now);
+  }
 }
 
 json Simulation::run()
@@ -173,6 +175,7 @@ json Simulation::run()
   for (auto& c : components_) {
     json d = json::object();
     c->report(d, now);
+    c->stats().write(d, StatWindow{warmup_s(), now});
     if (not d.empty())
       details[c->name()] = d;
   }

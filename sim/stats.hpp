@@ -1,0 +1,219 @@
+/* pvsim: statistics owned by the engine (gem5's Stats, SST's statistics API).
+ *
+ * A model declares each of its statistics once, as a member of one of the kinds below, and registers it with its
+ * component's StatSet under a JSON pointer with a unit and a line of documentation:
+ *
+ *   Counter notified_;                                        // in the model (or in a ring, a port, a thread...)
+ *   stats().add("/rings/0/requests_notified", notified_, "requests", "requests whose push notified the backend");
+ *
+ * The engine then does the rest for every component alike: at the end of the warm-up it restarts every
+ * statistic (Info excepted: it describes the configuration, not the run), and at the end of the run it writes every
+ * one into results.json under /components/<name>, at its pointer. No model has its own reset or report code, so
+ * no model can forget to exclude the warm-up.
+ *
+ * Kinds:
+ *   Counter    events counted (uint64)                        restart: 0
+ *   Sum        an accumulated quantity (double: CPU seconds)  restart: 0
+ *   Maximum    the largest value seen                         restart: 0
+ *   Level      a piecewise-constant quantity (occupancy): its time average over the window; the level is kept
+ *   Tally      counts by integer value (batch sizes)          restart: empty; written as {"value": count}
+ *   Formula    derived at report time from other statistics and the window (utilisation = busy / window)
+ *   Info       configuration, written as it is, never restarted
+ * Every mutator is inline and allocation-free except Tally's first sight of a value.
+ *
+ * A StatSet keeps pointers: register a statistic once the object holding it has its final address (in the model's
+ * constructor for members, after a vector of rings or queues is filled, never before it may reallocate). */
+#pragma once
+
+#include "sim/time_average.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pvsim {
+
+/** The measuring window a statistic is reported over. */
+struct StatWindow {
+  double start_s; // end of the warm-up (0 without one)
+  double now_s;   // end of the run
+  double span_s() const { return now_s - start_s; }
+  /** x per second of the window (0 for an empty window). */
+  double per_second(double x) const { return span_s() > 0 ? x / span_s() : 0.0; }
+};
+
+class Stat {
+public:
+  enum class Kind { counter, sum, maximum, level, tally, formula, info };
+  virtual ~Stat()                                         = default;
+  virtual Kind kind() const                               = 0;
+  virtual void restart(double now)                        = 0;
+  virtual nlohmann::json value(const StatWindow& w) const = 0;
+  /** Does the statistic describe the measuring window (everything but Info)? */
+  bool windowed() const { return kind() != Kind::info; }
+};
+
+class Counter final : public Stat {
+public:
+  Counter& operator++()
+  {
+    ++v_;
+    return *this;
+  }
+  Counter& operator+=(std::uint64_t n)
+  {
+    v_ += n;
+    return *this;
+  }
+  std::uint64_t get() const { return v_; }
+  Kind kind() const override { return Kind::counter; }
+  void restart(double) override { v_ = 0; }
+  nlohmann::json value(const StatWindow&) const override { return v_; }
+
+private:
+  std::uint64_t v_ = 0;
+};
+
+class Sum final : public Stat {
+public:
+  Sum& operator+=(double x)
+  {
+    v_ += x;
+    return *this;
+  }
+  double get() const { return v_; }
+  Kind kind() const override { return Kind::sum; }
+  void restart(double) override { v_ = 0; }
+  nlohmann::json value(const StatWindow&) const override { return v_; }
+
+private:
+  double v_ = 0;
+};
+
+class Maximum final : public Stat {
+public:
+  void sample(double x) { v_ = std::max(v_, x); }
+  double get() const { return v_; }
+  Kind kind() const override { return Kind::maximum; }
+  void restart(double) override { v_ = 0; }
+  nlohmann::json value(const StatWindow&) const override { return v_; }
+
+private:
+  double v_ = 0;
+};
+
+class Level final : public Stat {
+public:
+  void set(double now, double v) { avg_.set(now, v); }
+  void add(double now, double delta) { avg_.add(now, delta); }
+  double current() const { return avg_.value(); }
+  double mean(double now) const { return avg_.mean(now); }
+  Kind kind() const override { return Kind::level; }
+  void restart(double now) override { avg_.restart(now); }
+  nlohmann::json value(const StatWindow& w) const override { return avg_.mean(w.now_s); }
+
+private:
+  TimeAverage avg_;
+};
+
+class Tally final : public Stat {
+public:
+  void sample(long long x, std::uint64_t n = 1) { counts_[x] += n; }
+  const std::map<long long, std::uint64_t>& counts() const { return counts_; }
+  Kind kind() const override { return Kind::tally; }
+  void restart(double) override { counts_.clear(); }
+  nlohmann::json value(const StatWindow&) const override
+  {
+    nlohmann::json out = nlohmann::json::object();
+    for (auto [x, n] : counts_)
+      out[std::to_string(x)] = n;
+    return out;
+  }
+
+private:
+  std::map<long long, std::uint64_t> counts_;
+};
+
+class Formula final : public Stat {
+public:
+  using Fn = std::function<nlohmann::json(const StatWindow&)>;
+  explicit Formula(Fn fn) : fn_(std::move(fn)) {}
+  Kind kind() const override { return Kind::formula; }
+  void restart(double) override {}
+  nlohmann::json value(const StatWindow& w) const override { return fn_(w); }
+
+private:
+  Fn fn_;
+};
+
+class Info final : public Stat {
+public:
+  using Fn = std::function<nlohmann::json()>;
+  explicit Info(Fn fn) : fn_(std::move(fn)) {}
+  Kind kind() const override { return Kind::info; }
+  void restart(double) override {}
+  nlohmann::json value(const StatWindow&) const override { return fn_(); }
+
+private:
+  Fn fn_;
+};
+
+/** The statistics of one component: what the engine restarts and writes. */
+class StatSet {
+public:
+  struct Entry {
+    std::string pointer; // JSON pointer under the component's results, "/rings/0/requests_notified"
+    const Stat* stat;
+    std::string unit;
+    std::string doc;
+  };
+
+  /** Registers a statistic the model owns (it must outlive the run). */
+  void add(std::string pointer, Stat& s, std::string unit, std::string doc)
+  {
+    entries_.push_back({std::move(pointer), &s, std::move(unit), std::move(doc)});
+    mutable_.push_back(&s);
+  }
+  /** A statistic restarted with the others but not written (it feeds a Formula: a thread's CPU seconds behind its
+   * utilisation). */
+  void track(Stat& s) { mutable_.push_back(&s); }
+  /** Registers a statistic computed from others at report time; the set keeps it. */
+  void formula(std::string pointer, Formula::Fn fn, std::string unit, std::string doc)
+  {
+    owned_.push_back(std::make_unique<Formula>(std::move(fn)));
+    add(std::move(pointer), *owned_.back(), std::move(unit), std::move(doc));
+  }
+  /** Registers configuration written as it is (negotiated queues, ring slots, the vCPU a channel is bound to). */
+  void info(std::string pointer, Info::Fn fn, std::string doc)
+  {
+    owned_.push_back(std::make_unique<Info>(std::move(fn)));
+    add(std::move(pointer), *owned_.back(), "", std::move(doc));
+  }
+
+  /** End of the warm-up: every windowed statistic starts again at `now`. */
+  void restart(double now)
+  {
+    for (Stat* s : mutable_)
+      s->restart(now);
+  }
+  /** Writes every statistic into `out` at its pointer (creating the objects and arrays on the way). */
+  void write(nlohmann::json& out, const StatWindow& w) const
+  {
+    for (const auto& e : entries_)
+      out[nlohmann::json::json_pointer(e.pointer)] = e.stat->value(w);
+  }
+  const std::vector<Entry>& entries() const { return entries_; }
+
+private:
+  std::vector<Entry> entries_;
+  std::vector<Stat*> mutable_;
+  std::vector<std::unique_ptr<Stat>> owned_;
+};
+
+} // namespace pvsim

@@ -1,0 +1,83 @@
+/* Specification of the engine-owned statistics (sim/stats.hpp): what each kind restarts to and how a StatSet
+ * writes a component's results. */
+#include "sim/stats.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace pvsim;
+using nlohmann::json;
+
+TEST(Stats, EveryWindowedKindRestartsToItsEmptyValueAndInfoIsKept)
+{
+  StatSet set;
+  Counter c;
+  Sum s;
+  Maximum m;
+  Level l;
+  Tally t;
+  set.add("/c", c, "requests", "");
+  set.add("/s", s, "s", "");
+  set.add("/m", m, "requests", "");
+  set.add("/l", l, "requests", "");
+  set.add("/t", t, "requests", "");
+  set.info(
+      "/i", [] { return json(7); }, "");
+  ++c;
+  c += 4;
+  s += 2.5;
+  m.sample(9);
+  l.set(0.0, 3);
+  t.sample(32);
+  set.restart(1.0);
+  json out;
+  set.write(out, StatWindow{1.0, 2.0});
+  EXPECT_EQ(out["c"], 0);
+  EXPECT_EQ(out["s"], 0.0);
+  EXPECT_EQ(out["m"], 0.0);
+  EXPECT_EQ(out["t"], json::object());
+  EXPECT_DOUBLE_EQ(out["l"].get<double>(), 3.0) << "a level keeps its value across the restart: its mean is 3";
+  EXPECT_EQ(out["i"], 7);
+}
+
+TEST(Stats, ALevelIsTheTimeAverageOverTheWindowOnly)
+{
+  Level l;
+  l.set(0.0, 10); // 10 during the warm-up
+  l.restart(1.0);
+  l.set(1.5, 0); // 10 from 1.0 to 1.5, 0 from 1.5 to 2.0
+  StatSet set;
+  set.add("/l", l, "", "");
+  json out;
+  set.write(out, StatWindow{1.0, 2.0});
+  EXPECT_DOUBLE_EQ(out["l"].get<double>(), 5.0);
+}
+
+TEST(Stats, PointersBuildTheNestedLayoutWithArraysForIndices)
+{
+  StatSet set;
+  Counter a, b;
+  a += 1;
+  b += 2;
+  set.add("/rings/0/notified", a, "requests", "");
+  set.add("/rings/1/notified", b, "requests", "");
+  set.formula(
+      "/rate", [&](const StatWindow& w) { return w.per_second(static_cast<double>(a.get() + b.get())); }, "/s", "");
+  json out = json::object();
+  set.write(out, StatWindow{0.0, 2.0});
+  ASSERT_TRUE(out["rings"].is_array());
+  EXPECT_EQ(out["rings"][1]["notified"], 2);
+  EXPECT_DOUBLE_EQ(out["rate"].get<double>(), 1.5);
+}
+
+TEST(Stats, ATrackedStatisticRestartsButIsNotWritten)
+{
+  StatSet set;
+  Sum busy;
+  busy += 3;
+  set.track(busy);
+  set.restart(0);
+  json out = json::object();
+  set.write(out, StatWindow{0.0, 1.0});
+  EXPECT_EQ(busy.get(), 0.0);
+  EXPECT_TRUE(out.empty());
+}
