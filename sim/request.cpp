@@ -2,11 +2,27 @@
 
 #include "sim/component.hpp"
 
+#include <stdexcept>
+#include <string>
+
 namespace pvsim {
+
+void Request::push_end_io(Component* c, double now)
+{
+  if (depth_ == max_frames)
+    throw std::logic_error("request " + std::to_string(id) + ": more than " + std::to_string(max_frames) +
+                           " stacked layers (is there a loop in the wiring?)");
+  frames_[depth_++] = {c, now, queue, tag, cpu};
+}
 
 void Request::end_io()
 {
-  EndIoFrame f = frames_[--depth_];
+  if (depth_ == 0)
+    throw std::logic_error("request " + std::to_string(id) + ": end_io with no completion context left");
+  const EndIoFrame f = frames_[--depth_]; // a copy: the component may push again into this slot
+  queue              = f.queue;
+  tag                = f.tag;
+  cpu                = f.cpu;
   f.component->end_io(this, f.enter_s);
 }
 

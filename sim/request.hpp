@@ -2,7 +2,15 @@
  *
  * A component that must hear of a request's completion (a tag set, a ring slot, the job that issued it) pushes an
  * end_io frame, as bio_endio chains do; completing the request pops frames from the top. Frames live inside the
- * request, and requests are recycled by the pool: in steady state no request stage allocates memory. */
+ * request, and requests are recycled by the pool: in steady state no request stage allocates memory.
+ *
+ * A frame is that layer's completion context (the kernel's bi_end_io + bi_private, and the clone a stacking driver
+ * makes of a bio, block/bio.c: bio_alloc_clone(), bio_chain()). Besides the component and when the request entered it,
+ * it saves the routing fields the layer had set when it pushed the frame (hardware queue, tag, submitting CPU); a
+ * layer below may overwrite them with its own (dom0's blk-mq under xen-blkback picks a dom0 hctx and tag), and
+ * popping the frame gives the layer back its own values before its end_io() runs. So any stack of layers runs: a
+ * layer must only set the fields it reads back at completion before it pushes its frame. The timing field stage_s is
+ * not saved: it always belongs to the stage the request is in now. */
 #pragma once
 
 #include <cstdint>
@@ -18,6 +26,9 @@ enum class Op : std::uint8_t { read, write };
 struct EndIoFrame {
   Component* component;
   double enter_s; // when the request entered that component
+  int queue;      // the request's routing fields when the component pushed the frame (restored when it pops)
+  int tag;
+  int cpu;
 };
 
 class Request {
@@ -36,8 +47,11 @@ public:
   double stage_s           = 0;       // when it entered the queueing stage it is in now (one at a time)
   Request* next            = nullptr; // intrusive link for queues and the free list
 
-  void push_end_io(Component* c, double now) { frames_[depth_++] = {c, now}; }
-  /** Completes the request at the current stage: the top frame's component is told. */
+  /** Pushes the caller's completion context (throws std::logic_error past max_frames: a stack deeper than any real
+   * one, i.e. a loop in the wiring that validation missed). */
+  void push_end_io(Component* c, double now);
+  /** Completes the request at the current stage: the top frame is popped, the request's queue, tag and cpu become
+   * what they were when that frame was pushed, and its component is told. */
   void end_io();
   int depth() const { return depth_; }
   const EndIoFrame& top() const { return frames_[depth_ - 1]; }
