@@ -55,6 +55,12 @@ public:
   virtual Kind kind() const                               = 0;
   virtual void restart(double now)                        = 0;
   virtual nlohmann::json value(const StatWindow& w) const = 0;
+  /** The kind's name, as `pvsim stats` prints it ("counter", "level"...). */
+  static const char* kind_name(Kind k)
+  {
+    static const char* const names[] = {"counter", "sum", "maximum", "level", "tally", "formula", "info"};
+    return names[static_cast<int>(k)];
+  }
   /** Does the statistic describe the measuring window (everything but Info)? */
   bool windowed() const { return kind() != Kind::info; }
 };

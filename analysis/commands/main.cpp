@@ -2,12 +2,14 @@
 #include "analysis/calibration/calibration.hpp"
 #include "analysis/calibration/validation.hpp"
 #include "analysis/xen/xen_tools.hpp"
+#include "sim/component.hpp"
 #include "sim/input_error.hpp"
 #include "sim/registry.hpp"
 #include "sim/results.hpp"
 #include "sim/scenario.hpp"
 #include "sim/schema.hpp"
 #include "sim/simulation.hpp"
+#include "sim/stats.hpp"
 #include "sim/version.hpp"
 
 #include <CLI/CLI.hpp>
@@ -57,6 +59,41 @@ int cmd_graph(const std::string& file, const std::string& out, const std::vector
   return 0;
 }
 
+/** Runs the scenario (no output files) and lists every statistic its models declare: where it is in results.json,
+ * its kind, unit and meaning, and its value in this run. */
+int cmd_stats(const std::string& file, const std::vector<std::string>& sets, bool as_json)
+{
+  Simulation sim(load_scenario(file, sets));
+  json results = sim.run();
+  json out     = json::array();
+  for (const auto& c : sim.components())
+    for (const auto& e : c->stats().entries()) {
+      const json& details = results["components"][c->name()];
+      out.push_back({{"component", c->name()},
+                     {"pointer", e.pointer},
+                     {"kind", Stat::kind_name(e.stat->kind())},
+                     {"unit", e.unit},
+                     {"doc", e.doc},
+                     {"value", details[json::json_pointer(e.pointer)]}});
+    }
+  if (as_json) {
+    json doc = {
+        {"simulated_time_s", results["simulated_time_s"]}, {"window_s", results["window_s"]}, {"statistics", out}};
+    std::cout << doc.dump(2) << "\n";
+    return 0;
+  }
+  for (const auto& s : out) {
+    std::string value = s["value"].dump();
+    if (value.size() > 24)
+      value = value.substr(0, 21) + "...";
+    std::printf("%-40s %-8s %-12s %24s  %s\n",
+                (s["component"].get<std::string>() + s["pointer"].get<std::string>()).c_str(),
+                s["kind"].get<std::string>().c_str(), s["unit"].get<std::string>().c_str(), value.c_str(),
+                s["doc"].get<std::string>().c_str());
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -90,6 +127,13 @@ int main(int argc, char** argv)
   schema->add_option("-o,--output", schema_out, "File to write (- for stdout)")->capture_default_str();
 
   auto* models = app.add_subcommand("models", "List the models and their parameters");
+
+  bool stats_json = false;
+  auto* stats     = app.add_subcommand("stats", "Run a scenario (writing nothing) and list every statistic its models "
+                                                    "report: results.json pointer, kind, unit, value, meaning");
+  stats->add_option("scenario", scenario, "Scenario file (JSON)")->required();
+  stats->add_option("--set", sets, "Override a scenario value: json.path=value (repeatable)");
+  stats->add_flag("--json", stats_json, "Print the list as JSON");
 
   auto* xenstore = app.add_subcommand(
       "xenstore", "Print the XenStore tree the scenario's Xen devices negotiate (as xenstore-ls -f) and the state "
@@ -148,6 +192,8 @@ int main(int argc, char** argv)
       return cmd_check(scenario, sets);
     if (*graph)
       return cmd_graph(scenario, dot_out, sets);
+    if (*stats)
+      return cmd_stats(scenario, sets, stats_json);
     if (*schema) {
       std::string text = scenario_schema().dump(2) + "\n";
       if (schema_out == "-")
