@@ -1,6 +1,7 @@
 /* pvsim command line. Exit codes: 0 ok, 2 bad input (scenario, options), 1 internal failure. */
 #include "analysis/calibration/calibration.hpp"
 #include "analysis/calibration/validation.hpp"
+#include "analysis/regress/regress.hpp"
 #include "analysis/xen/xen_tools.hpp"
 #include "sim/component.hpp"
 #include "sim/input_error.hpp"
@@ -18,6 +19,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 using namespace pvsim;
@@ -178,6 +180,24 @@ int main(int argc, char** argv)
                        "Plotting script (default: analysis/validation_report.py)");
   validate->add_flag("-q,--quiet", val.quiet, "Print nothing but errors");
 
+  regress::Options reg;
+  reg.parallel  = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  auto* regress = app.add_subcommand("regress", "Run a suite of scenarios over several seeds and compare every metric "
+                                                "with the stored baseline; exit 1 if one regressed beyond the noise");
+  regress->add_option("--suite", reg.suite_dir, "Folder of scenarios")->capture_default_str();
+  regress->add_option("--baseline", reg.baseline, "Baseline file (default: <suite>/baseline.json)");
+  regress->add_flag("--update", reg.update, "Run the suite and write the baseline");
+  regress->add_option("--repeats", reg.repeats, "Seeds per scenario")->capture_default_str();
+  regress->add_option("--first-seed", reg.first_seed, "Seeds first-seed .. first-seed + repeats - 1")
+      ->capture_default_str();
+  regress->add_option("--alpha", reg.test.alpha, "Significance level of the Mann-Whitney test")->capture_default_str();
+  regress->add_option("--min-change", reg.test.min_change, "Smallest relative change of the medians flagged")
+      ->capture_default_str();
+  regress->add_option("-j,--parallel", reg.parallel, "pvsim processes at once")->capture_default_str();
+  regress->add_option("--json", reg.json_out, "Write the comparison of every metric as JSON");
+  regress->add_flag("--all", reg.all, "Print unchanged metrics too");
+  regress->add_flag("-q,--quiet", reg.quiet, "Print nothing but errors");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -221,6 +241,8 @@ int main(int argc, char** argv)
     }
     if (*validate)
       return validation::validate_command(val);
+    if (*regress)
+      return regress::regress_command(reg);
     if (*models) {
       std::cout << models_documentation();
       return 0;

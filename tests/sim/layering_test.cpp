@@ -1,7 +1,8 @@
 /* The layers of the source tree (README "Architecture"): every #include points down or sideways, never up.
  *
  *   analysis/commands      the pvsim command                                     (top)
- *   analysis/calibration   calibrate, validate, bundles, closed forms; analysis/xen: pvsim xenstore, from-xenstore
+ *   analysis/calibration   calibrate, validate, bundles, closed forms; analysis/xen: pvsim xenstore, from-xenstore;
+ *                          analysis/regress: pvsim regress; analysis/runner: pvsim processes run side by side
  *   models/xen/blk, net    the Xen split drivers, on the Xen protocol
  *   models/...             the models, on the engine (host, workload, generic, linux, virtio, qemu, xen, net)
  *   analysis/readers       file and trace formats, on the engine only
@@ -38,6 +39,8 @@ const std::vector<Layer>& layers()
       {"models/xen/net/", 3},
       {"analysis/calibration/", 4},
       {"analysis/xen/", 4},
+      {"analysis/runner/", 4},
+      {"analysis/regress/", 4},
       {"analysis/commands/", 5},
       {"tests/", 6},
       {"bench/", 6},
