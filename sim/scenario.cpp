@@ -53,6 +53,11 @@ json parse_json_text(const std::string& text, const std::string& file)
     auto pos         = what.find("syntax error");
     throw InputError(file, "line " + std::to_string(line) + ", column " + std::to_string(col),
                      "malformed JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
+  } catch (const json::exception& e) { // out_of_range.406: a number too large for a double
+    std::string what = e.what();
+    auto pos         = what.find("] ");
+    throw InputError(file, "", "malformed JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)) +
+                                   " (numbers must fit a double)");
   }
 }
 
@@ -76,8 +81,8 @@ void apply_override(json& doc, const std::string& assignment)
   json parsed;
   try {
     parsed = json::parse(value);
-  } catch (const json::parse_error&) {
-    parsed = value; // a bare word: a string ("20us", "randread")
+  } catch (const json::exception&) {
+    parsed = value; // a bare word: a string ("20us", "randread"); or a number beyond a double, refused later
   }
   json* node = &doc;
   std::string pointer;

@@ -336,6 +336,10 @@ FioResult parse_fio_json(std::string_view text, const std::string& file)
     std::size_t sep = msg.find(": ", col == std::string::npos ? 0 : col);
     msg             = sep == std::string::npos ? msg : msg.substr(sep + 2);
     throw InputError(file, line_of(text, start + (e.byte > 0 ? e.byte - 1 : 0)), "invalid JSON: " + msg);
+  } catch (const json::exception& e) { // a number too large for a double (out_of_range.406)
+    std::string msg = e.what();
+    std::size_t sep = msg.find("] ");
+    throw InputError(file, "", "invalid JSON: " + (sep == std::string::npos ? msg : msg.substr(sep + 2)));
   }
   out.trailing_text = trimmed(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
 

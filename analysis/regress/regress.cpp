@@ -105,7 +105,7 @@ SuiteValues read_baseline(const std::string& file, const Options& opt)
   json b;
   try {
     b = json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw InputError(file, "", std::string("not JSON: ") + e.what());
   }
   if (b.value("format", "") != "pvsim-regress-baseline")

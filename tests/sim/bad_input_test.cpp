@@ -38,6 +38,12 @@ TEST(BadInput, MalformedJsonGivesLineAndColumn)
                   {"line 2", "malformed JSON"});
 }
 
+TEST(BadInput, ANumberBeyondADoubleIsRefusedNotAnInternalError)
+{
+  // Found by the fuzz smoke run: nlohmann's out_of_range.406 escaped as "internal error", exit 1.
+  expect_rejected("{\"duration\": 1e999999, \"components\": {}}", {"malformed JSON", "number overflow"});
+}
+
 TEST(BadInput, WrongTypeNamesThePointerAndTheExpectedType)
 {
   expect_rejected(scenario(R"({"job": {"type": "source.closed", "iodepth": "four", "target": "dev"},
