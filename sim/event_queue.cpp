@@ -1,5 +1,7 @@
 #include "sim/event_queue.hpp"
 
+#include "sim/stop.hpp"
+
 #include <simgrid/kernel/Timer.hpp>
 #include <simgrid/s4u/Engine.hpp>
 
@@ -20,6 +22,10 @@ double EventQueue::now() const
 
 void EventQueue::schedule_at(double when_s, EventTarget* target, int kind, Request* r)
 {
+  if (stop_requested()) {
+    note_stop();
+    return; // the run is being stopped (sim/stop.hpp): nothing more happens
+  }
   double t = std::max(when_s, now());
   heap_.push_back(Event{t, seq_++, target, r, kind});
   std::push_heap(heap_.begin(), heap_.end(), Later{});
@@ -27,6 +33,12 @@ void EventQueue::schedule_at(double when_s, EventTarget* target, int kind, Reque
     return; // fire() re-arms once it has drained what is due
   if (armed_ == nullptr or t < armed_when_)
     arm(t);
+}
+
+void EventQueue::note_stop()
+{
+  if (stopped_at_s_ < 0)
+    stopped_at_s_ = now();
 }
 
 void EventQueue::arm(double when)
@@ -43,6 +55,11 @@ void EventQueue::fire()
   dispatching_   = true;
   const double t = now();
   while (not heap_.empty() and heap_.front().when <= t) {
+    if (stop_requested()) {
+      note_stop();
+      heap_.clear();
+      break;
+    }
     std::pop_heap(heap_.begin(), heap_.end(), Later{});
     Event ev = heap_.back();
     heap_.pop_back();

@@ -43,8 +43,12 @@ public:
 
   std::uint64_t events_run() const { return events_run_; }
   std::size_t pending() const { return heap_.size(); }
+  /** When the queue first saw a stop request (sim/stop.hpp), or a negative value. */
+  double stopped_at_s() const { return stopped_at_s_; }
 
 private:
+  void note_stop();
+  double stopped_at_s_ = -1;
   struct Event {
     double when;
     std::uint64_t seq;

@@ -1,6 +1,8 @@
 #include "sim/results.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -98,15 +100,17 @@ std::string queues_csv(const json& results)
 }
 
 namespace {
-void write_plain(const fs::path& p, const std::string& content)
+/** Writes `content` to `p`; errors name `shown` (the file the user asked for, not its staging copy). */
+void write_plain(const fs::path& p, const std::string& content, const fs::path& shown)
 {
+  errno = 0;
   std::ofstream f(p, std::ios::binary | std::ios::trunc);
   if (not f)
-    throw std::runtime_error("cannot write " + p.string());
+    throw OutputError("cannot create " + shown.string() + ": " + std::strerror(errno ? errno : EIO));
   f << content;
   f.close();
   if (not f)
-    throw std::runtime_error("error while writing " + p.string());
+    throw OutputError("cannot write " + shown.string() + ": " + std::strerror(errno ? errno : EIO));
 }
 } // namespace
 
@@ -118,8 +122,12 @@ void write_file_atomically(const std::string& path, const std::string& content)
   try {
     if (target.has_parent_path())
       fs::create_directories(target.parent_path());
-    write_plain(tmp, content);
+    write_plain(tmp, content, target);
     fs::rename(tmp, target);
+  } catch (const fs::filesystem_error& e) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw OutputError("cannot write " + path + ": " + e.code().message());
   } catch (...) {
     std::error_code ec;
     fs::remove(tmp, ec);
@@ -136,9 +144,9 @@ void write_outputs(const std::string& outdir, const json& results)
   fs::remove_all(staging, ec);
   try {
     fs::create_directories(staging);
-    write_plain(staging / "results.json", results.dump(2) + "\n");
-    write_plain(staging / "jobs.csv", jobs_csv(results));
-    write_plain(staging / "queues.csv", queues_csv(results));
+    write_plain(staging / "results.json", results.dump(2) + "\n", dir / "results.json");
+    write_plain(staging / "jobs.csv", jobs_csv(results), dir / "jobs.csv");
+    write_plain(staging / "queues.csv", queues_csv(results), dir / "queues.csv");
     if (not fs::exists(dir)) {
       fs::rename(staging, dir); // the whole folder appears at once
       return;
@@ -146,6 +154,9 @@ void write_outputs(const std::string& outdir, const json& results)
     for (const auto& entry : fs::directory_iterator(staging))
       fs::rename(entry.path(), dir / entry.path().filename());
     fs::remove(staging);
+  } catch (const fs::filesystem_error& e) {
+    fs::remove_all(staging, ec);
+    throw OutputError("cannot write the results into " + outdir + ": " + e.code().message());
   } catch (...) {
     fs::remove_all(staging, ec);
     throw;

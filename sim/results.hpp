@@ -6,9 +6,17 @@
 
 #include "sim/json_node.hpp"
 
+#include <stdexcept>
 #include <string>
 
 namespace pvsim {
+
+/** A result file could not be written (full disk, no permission): the message names the file and the reason;
+ * nothing of the output set is left behind. The command line says it and exits 1. */
+class OutputError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
 
 /** The per-job and per-queue table printed after a run (IOPS, MB/s, latencies in µs). */
 std::string summary_table(const json& results);

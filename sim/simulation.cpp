@@ -1,5 +1,7 @@
 #include "sim/simulation.hpp"
 
+#include "sim/stop.hpp"
+
 #include "sim/fifo_servers.hpp"
 #include "sim/platform.hpp"
 #include "sim/registry.hpp"
@@ -151,8 +153,13 @@ json Simulation::run()
     events_->schedule_in(duration_s() / progress_steps, this, progress_tick);
   }
 
+  if (on_engine_ready_)
+    on_engine_ready_();
   engine.run_until(duration_s());
-  const double now = simgrid::s4u::Engine::get_clock();
+  // Stopped early (sim/stop.hpp): the results are those of the time reached, not of the clock SimGrid ran on to.
+  const double now = stop_requested() and events_->stopped_at_s() >= 0
+                         ? std::min(events_->stopped_at_s(), simgrid::s4u::Engine::get_clock())
+                         : simgrid::s4u::Engine::get_clock();
 
   json results;
   results["format"]           = "pvsim-results";
@@ -163,7 +170,10 @@ json Simulation::run()
   results["scenario"]         = resolved_scenario();
   results["simulated_time_s"] = now;
   results["window_s"]         = now - warmup_s();
-  json jobs                   = json::object();
+  results["complete"]         = not stop_requested();
+  if (stop_requested())
+    results["stopped_by"] = stop_signal() == SIGINT ? "SIGINT" : stop_signal() == SIGTERM ? "SIGTERM" : "signal";
+  json jobs = json::object();
   for (auto& [n, s] : job_stats_)
     jobs[n] = s->report(now);
   results["jobs"] = jobs;
@@ -186,7 +196,8 @@ json Simulation::run()
   results["conservation"] = conservation();
   // A model that loses a wake-up leaves requests in flight with nothing left to happen: say so, and fail the run.
   std::uint64_t in_flight = results["conservation"]["requests"]["jobs_in_flight"].get<std::uint64_t>();
-  bool stalled        = in_flight > 0 and events_->pending() == 0 and now - last_completion_s_ > (now - warmup_s()) / 2;
+  bool stalled            = not stop_requested() and in_flight > 0 and events_->pending() == 0 and
+                 now - last_completion_s_ > (now - warmup_s()) / 2;
   results["liveness"] = {{"last_completion_s", last_completion_s_}, {"stalled", stalled}};
   if (not sampled_.empty()) {
     json qs = json::object();
@@ -200,7 +211,7 @@ json Simulation::run()
   // Threads (vCPUs, kthreads) still wait for work: end them inside the engine before it and their semaphores go.
   for (auto& actor : engine.get_all_actors())
     actor->kill();
-  engine.run_until(now);
+  engine.run_until(simgrid::s4u::Engine::get_clock()); // (later than `now` after a stop)
   events_.reset(); // its armed timer belongs to this engine
   return results;
 }

@@ -14,6 +14,7 @@
 #include "sim/statistics.hpp"
 #include "sim/wiring.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,9 +50,13 @@ public:
   void on_event(int kind, Request* r) override;
   /** Print the progress of the run on stderr (for terminals; does not change results). */
   void show_progress(bool on) { progress_ = on; }
+  /** Runs once SimGrid's engine exists, before the first event (the command line installs its signal handlers there:
+   * SimGrid's engine installs its own). */
+  void on_engine_ready(std::function<void()> fn) { on_engine_ready_ = std::move(fn); }
 
 private:
-  bool progress_               = false;
+  bool progress_ = false;
+  std::function<void()> on_engine_ready_;
   std::uint64_t sample_events_ = 0;
   double last_completion_s_    = 0;
   std::vector<std::pair<std::string, const Station*>> sampled_;

@@ -11,10 +11,12 @@
 #include "sim/schema.hpp"
 #include "sim/simulation.hpp"
 #include "sim/stats.hpp"
+#include "sim/stop.hpp"
 #include "sim/version.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -26,15 +28,69 @@ using namespace pvsim;
 
 namespace {
 
+extern "C" void on_stop_signal(int sig)
+{
+  if (stop_requested()) { // a second Ctrl-C: stop now, the default way
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+    return;
+  }
+  request_stop(sig);
+}
+
+/** SIGINT and SIGTERM stop the run at the time reached (sim/stop.hpp) instead of killing the process. */
+void handle_stop_signals()
+{
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+/** Holds SIGINT and SIGTERM while the results are written, so that they are written whole or not at all. */
+class SignalsHeld {
+public:
+  SignalsHeld()
+  {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    sigprocmask(SIG_BLOCK, &s, &old_);
+  }
+  ~SignalsHeld() { sigprocmask(SIG_SETMASK, &old_, nullptr); }
+
+private:
+  sigset_t old_;
+};
+
 int cmd_run(const std::string& file, const std::string& outdir, std::optional<std::uint64_t> seed,
-            const std::vector<std::string>& sets, bool quiet)
+            const std::vector<std::string>& sets, bool quiet, bool partial)
 {
   Simulation sim(load_scenario(file, sets, seed));
   sim.show_progress(not quiet and ::isatty(STDERR_FILENO));
+  sim.on_engine_ready(handle_stop_signals);
   json results = sim.run();
+  if (not results["complete"].get<bool>()) {
+    std::string why = results["stopped_by"].get<std::string>();
+    std::cerr << "pvsim: " << why << ": stopped at " << results["simulated_time_s"].get<double>() << " s of "
+              << sim.duration_s() << " s; ";
+    if (partial) {
+      SignalsHeld held;
+      write_outputs(outdir, results);
+      std::cerr << "incomplete results (\"complete\": false) in " << outdir << "\n";
+    } else {
+      std::cerr << "nothing written (--partial writes what was reached)\n";
+    }
+    return 128 + stop_signal();
+  }
   if (not quiet)
     std::cout << summary_table(results);
-  write_outputs(outdir, results);
+  {
+    SignalsHeld held;
+    write_outputs(outdir, results);
+  }
   if (not quiet)
     std::cout << "results: " << outdir << "/results.json, jobs.csv, queues.csv\n";
   require_conservation(results);
@@ -115,6 +171,9 @@ int main(int argc, char** argv)
   run->add_option("--seed", seed, "Seed of every random stream (overrides the scenario's)");
   run->add_option("--set", sets, "Override a scenario value: json.path=value (repeatable)");
   run->add_flag("-q,--quiet", quiet, "Print nothing but errors");
+  bool partial = false;
+  run->add_flag("--partial", partial,
+                "On SIGINT/SIGTERM, write the results reached so far, marked \"complete\": false (default: nothing)");
 
   auto* check = app.add_subcommand("check", "Validate a scenario without running it");
   check->add_option("scenario", scenario, "Scenario file (JSON)")->required();
@@ -207,7 +266,7 @@ int main(int argc, char** argv)
 
   try {
     if (*run)
-      return cmd_run(scenario, outdir, seed, sets, quiet);
+      return cmd_run(scenario, outdir, seed, sets, quiet, partial);
     if (*check)
       return cmd_check(scenario, sets);
     if (*graph)
@@ -250,6 +309,9 @@ int main(int argc, char** argv)
   } catch (const InputError& e) {
     std::cerr << "pvsim: error: " << e.what() << "\n";
     return 2;
+  } catch (const OutputError& e) {
+    std::cerr << "pvsim: error: " << e.what() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "pvsim: internal error: " << e.what() << "\n";
     return 1;
