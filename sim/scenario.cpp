@@ -1,5 +1,6 @@
 #include "sim/scenario.hpp"
 
+#include "sim/input_file.hpp"
 #include "sim/params.hpp"
 #include "sim/registry.hpp"
 
@@ -56,19 +57,15 @@ json parse_json_text(const std::string& text, const std::string& file)
   } catch (const json::exception& e) { // out_of_range.406: a number too large for a double
     std::string what = e.what();
     auto pos         = what.find("] ");
-    throw InputError(file, "", "malformed JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)) +
-                                   " (numbers must fit a double)");
+    throw InputError(file, "",
+                     "malformed JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)) +
+                         " (numbers must fit a double)");
   }
 }
 
 json read_json_file(const std::string& path)
 {
-  std::ifstream in(path, std::ios::binary);
-  if (not in)
-    throw InputError(path, "", "cannot open the file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_json_text(ss.str(), path);
+  return parse_json_text(read_input_text(path, "scenario file", 64 * MiB), path);
 }
 
 void apply_override(json& doc, const std::string& assignment)

@@ -188,7 +188,7 @@ FioJobFile parse_fio_jobfile(std::string_view text, const std::string& file)
 
 FioJobFile read_fio_jobfile(const std::string& path)
 {
-  return parse_fio_jobfile(read_text_file(path, "fio job file"), path);
+  return parse_fio_jobfile(read_text_file(path, "fio job file", 16 * MiB), path);
 }
 
 // ---- values --------------------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 /* pvsim: /proc/interrupts snapshots (see proc_interrupts.hpp). */
 #include "analysis/readers/proc_interrupts.hpp"
 
+#include "analysis/readers/text_file.hpp"
+
 #include "sim/input_error.hpp"
 
 #include <algorithm>
@@ -102,12 +104,7 @@ ProcInterrupts parse_proc_interrupts(const std::string& text, const std::string&
 
 ProcInterrupts read_proc_interrupts(const std::string& path)
 {
-  std::ifstream f(path);
-  if (not f)
-    throw InputError(path, "", "cannot be read");
-  std::ostringstream s;
-  s << f.rdbuf();
-  return parse_proc_interrupts(s.str(), path);
+  return parse_proc_interrupts(read_text_file(path, "/proc/interrupts capture", 16 * MiB), path);
 }
 
 std::vector<QueueIrq> queue_irqs(const std::string& kind, const ProcInterrupts& after, const ProcInterrupts* before,

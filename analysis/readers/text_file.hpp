@@ -5,6 +5,7 @@
 #pragma once
 
 #include "sim/input_error.hpp"
+#include "sim/input_file.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -12,15 +13,11 @@
 
 namespace pvsim::readers {
 
-/** The content of `path`; pvsim::InputError(path, "", "cannot open the <what>") when it cannot be opened. */
-inline std::string read_text_file(const std::string& path, const std::string& what)
+/** The content of `path`; pvsim::InputError(path, "", ...) when it cannot be opened, is not a regular file, is larger
+ * than `max_bytes` (default 512 MiB: fio json+ results with every histogram are tens of MB) or looks binary. */
+inline std::string read_text_file(const std::string& path, const std::string& what, std::uint64_t max_bytes = 512 * MiB)
 {
-  std::ifstream in(path, std::ios::binary);
-  if (not in)
-    throw InputError(path, "", "cannot open the " + what);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_input_text(path, what, max_bytes);
 }
 
 } // namespace pvsim::readers

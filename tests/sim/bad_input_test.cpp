@@ -161,3 +161,33 @@ TEST(BadInput, AnUnknownCommandLineOptionExitsWith2)
   EXPECT_EQ(run_pvsim("run --frobnicate").exit_code, 2);
   EXPECT_EQ(run_pvsim("").exit_code, 2);
 }
+
+TEST(BadInput, AHugeFileIsRefusedAtOnceWithoutReadingIt)
+{
+  // A sparse 11 GiB file: reading it whole would take the machine's memory.
+  TempDir dir;
+  std::string file = dir.file("huge.json");
+  { std::ofstream(file).put('{'); }
+  std::filesystem::resize_file(file, 11ull << 30);
+  auto r = run_pvsim("check " + file);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("11.0 GiB"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, ABinaryFileIsRefusedAsBinary)
+{
+  TempDir dir;
+  std::string file = dir.file("scenario.json");
+  std::ofstream(file, std::ios::binary).write("\x7f" "ELF\x02\x01\x01\0\0\0", 10);
+  auto r = run_pvsim("check " + file);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("looks binary"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, AFolderIsNotAScenario)
+{
+  TempDir dir;
+  auto r = run_pvsim("check " + dir.path().string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("regular file"), std::string::npos) << r.output;
+}
