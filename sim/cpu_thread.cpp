@@ -1,5 +1,7 @@
 #include "sim/cpu_thread.hpp"
 
+#include "sim/stop.hpp"
+
 #include "sim/platform.hpp"
 
 #include <simgrid/s4u/Actor.hpp>
@@ -117,8 +119,13 @@ void CpuThread::run()
     wake_->acquire();
     wake_pending_ = false;
     awake_        = true;
-    bool woken    = true;
+    events_->thread_awake();
+    bool woken = true;
     while (not work_.empty()) {
+      if (stop_requested()) { // the run is being stopped (sim/stop.hpp): drop the rest
+        work_.clear();
+        break;
+      }
       double cost = take_batch();
       double t0   = simgrid::s4u::Engine::get_clock();
       if (load_ != nullptr) {
@@ -142,6 +149,7 @@ void CpuThread::run()
       finish_batch(cost, t0);
     }
     awake_ = false;
+    events_->thread_asleep();
   }
 }
 

@@ -64,6 +64,7 @@ void EventQueue::fire()
     Event ev = heap_.back();
     heap_.pop_back();
     events_run_++;
+    last_activity_s_ = t;
     ev.target->on_event(ev.kind, ev.req);
   }
   dispatching_ = false;

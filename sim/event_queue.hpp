@@ -43,12 +43,25 @@ public:
 
   std::uint64_t events_run() const { return events_run_; }
   std::size_t pending() const { return heap_.size(); }
+  /** CPU threads running as actors say when they wake up and when they go back to sleep, so that the engine knows
+   * whether anything is left to happen when the event heap is empty (sim/cpu_thread.cpp). */
+  void thread_awake() { ++awake_threads_; }
+  void thread_asleep()
+  {
+    --awake_threads_;
+    last_activity_s_ = now();
+  }
+  int awake_threads() const { return awake_threads_; }
+  /** The last time an event ran or a thread finished its work. */
+  double last_activity_s() const { return last_activity_s_; }
   /** When the queue first saw a stop request (sim/stop.hpp), or a negative value. */
   double stopped_at_s() const { return stopped_at_s_; }
 
 private:
   void note_stop();
-  double stopped_at_s_ = -1;
+  double stopped_at_s_    = -1;
+  int awake_threads_      = 0;
+  double last_activity_s_ = 0;
   struct Event {
     double when;
     std::uint64_t seq;

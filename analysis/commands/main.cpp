@@ -85,6 +85,8 @@ int cmd_run(const std::string& file, const std::string& outdir, std::optional<st
     }
     return 128 + stop_signal();
   }
+  if (results["liveness"].contains("warning"))
+    std::cerr << "pvsim: warning: " << results["liveness"]["warning"].get<std::string>() << "\n";
   if (not quiet)
     std::cout << summary_table(results);
   {
