@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -88,8 +89,14 @@ ProcInterrupts parse_proc_interrupts(const std::string& text, const std::string&
     IrqLine l;
     l.irq         = w[0].substr(0, w[0].size() - 1);
     std::size_t i = 1;
-    for (; i < w.size() and static_cast<int>(l.count.size()) < p.cpus and all_digits(w[i]); ++i)
-      l.count.push_back(std::stoull(w[i]));
+    for (; i < w.size() and static_cast<int>(l.count.size()) < p.cpus and all_digits(w[i]); ++i) {
+      std::uint64_t c = 0;
+      auto [end, ec]  = std::from_chars(w[i].data(), w[i].data() + w[i].size(), c);
+      if (ec != std::errc())
+        throw InputError(file, "line " + std::to_string(n),
+                         "interrupt count \"" + w[i] + "\" does not fit 64 bits (found by fuzzing)");
+      l.count.push_back(c);
+    }
     if (i < w.size()) {
       l.action = w.back();
       for (std::size_t k = i; k + 1 < w.size(); ++k)
@@ -117,6 +124,13 @@ std::vector<QueueIrq> queue_irqs(const std::string& kind, const ProcInterrupts& 
     const IrqLine* line;
     std::vector<std::uint64_t> delta = {}; // per CPU, since `before` (or since boot)
   };
+  // A queue number as the driver names it ("-q3", "-req.1"); one beyond an int is no queue of ours.
+  auto queue_number = [](const std::ssub_match& text) {
+    int q          = -1;
+    std::string t  = text.str();
+    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), q);
+    return ec == std::errc() ? q : -1;
+  };
   std::vector<Hit> hits;
   static const std::regex virtio_re(R"((virtio\d+)-req\.(\d+))");
   static const std::regex net_re(R"((.+)-q(\d+)(?:-(tx|rx))?)");
@@ -129,12 +143,12 @@ std::vector<QueueIrq> queue_irqs(const std::string& kind, const ProcInterrupts& 
       if (l.action == "blkif" and l.chip.find("event") != std::string::npos)
         hits.push_back({"", -1, "", &l});
       else if (not name.empty() and std::regex_match(l.action, m, blk_re) and m[1] == name)
-        hits.push_back({name, std::stoi(m[2]), "", &l});
+        hits.push_back({name, queue_number(m[2]), "", &l});
     } else if (kind == "virtio-blk") {
       if (std::regex_match(l.action, m, virtio_re))
-        hits.push_back({m[1], std::stoi(m[2]), "", &l});
+        hits.push_back({m[1], queue_number(m[2]), "", &l});
     } else if (std::regex_match(l.action, m, net_re) and l.chip.find("event") != std::string::npos) {
-      hits.push_back({m[1], std::stoi(m[2]), m[3].matched ? m[3].str() : "txrx", &l});
+      hits.push_back({m[1], queue_number(m[2]), m[3].matched ? m[3].str() : "txrx", &l});
     }
   }
   // Where each line's interrupts went between the snapshots.

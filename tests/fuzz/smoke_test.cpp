@@ -13,8 +13,9 @@ using namespace pvsim;
 namespace fs = std::filesystem;
 
 namespace {
-/** The seed files of one spec "folder:substring" (the folder under the source tree, or under ../shared for
- * "shared/..."), at most 64 of them, each at most 256 KiB, in a fixed order. */
+/** The seed files of one spec "folder:substring": files whose path below the folder contains the substring (the
+ * folder under the source tree, or under ../shared for "shared/..."), at most 64 of them, each at most 256 KiB, in a
+ * fixed order. */
 std::vector<std::string> seed_files(const std::string& spec)
 {
   auto colon        = spec.find(':');
@@ -26,7 +27,7 @@ std::vector<std::string> seed_files(const std::string& spec)
   if (not fs::is_directory(root))
     return paths;
   for (const auto& e : fs::recursive_directory_iterator(root))
-    if (e.is_regular_file() and e.path().filename().string().find(match) != std::string::npos and
+    if (e.is_regular_file() and e.path().string().find(match, root.string().size()) != std::string::npos and
         e.file_size() <= 256 * 1024)
       paths.push_back(e.path().string());
   std::sort(paths.begin(), paths.end());

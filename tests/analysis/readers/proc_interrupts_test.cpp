@@ -93,3 +93,11 @@ TEST(ProcInterrupts, RejectsWhatIsNotProcInterrupts)
     EXPECT_NE(std::string(e.what()).find("line 3"), std::string::npos) << e.what();
   }
 }
+
+TEST(ProcInterrupts, ACountBeyond64BitsIsBadInput)
+{
+  // Found by the fuzz smoke run (tests/fuzz): std::stoull's out_of_range escaped the reader.
+  EXPECT_THROW(parse_proc_interrupts("           CPU0       CPU1\n 24: 99999999999999999999999 0 xen-dyn -event xenbus\n",
+                                     "interrupts.txt"),
+               pvsim::InputError);
+}
