@@ -104,14 +104,20 @@ private:
 
 class Maximum final : public Stat {
 public:
+  /** `integer`: a count (written as an integer), not a measure. */
+  explicit Maximum(bool integer = false) : integer_(integer) {}
   void sample(double x) { v_ = std::max(v_, x); }
   double get() const { return v_; }
   Kind kind() const override { return Kind::maximum; }
   void restart(double) override { v_ = 0; }
-  nlohmann::json value(const StatWindow&) const override { return v_; }
+  nlohmann::json value(const StatWindow&) const override
+  {
+    return integer_ ? nlohmann::json(static_cast<std::uint64_t>(v_)) : nlohmann::json(v_);
+  }
 
 private:
   double v_ = 0;
+  bool integer_;
 };
 
 class Level final : public Stat {

@@ -83,6 +83,31 @@ void FioJob::start(Simulation& sim)
   }
   for (std::size_t t = 0; t < threads_.size(); ++t)
     sim.events().schedule_in(0, this, static_cast<int>(t) * kinds + (p_.rate_iops > 0 ? arrival : fill));
+  declare_stats();
+}
+
+void FioJob::declare_stats()
+{
+  StatSet& st = stats();
+  for (std::size_t t = 0; t < threads_.size(); ++t) {
+    Thread& th        = threads_[t];
+    std::string where = "/threads/" + std::to_string(t) + "/";
+    st.info(
+        where + "vcpu", [&th] { return th.vcpu; }, "vCPU the copy runs on");
+    st.add(where + "submitted", th.window_submitted, "requests", "requests the copy submitted");
+    st.add(where + "completed", th.window_completed, "requests", "requests the copy reaped");
+    st.add(where + "wakeups", th.wakeups, "wakeups", "completions that woke the copy asleep in io_getevents (paying wakeup_cpu)");
+  }
+  auto sum = [this](Counter Thread::*c) {
+    return [this, c](const StatWindow&) {
+      std::uint64_t n = 0;
+      for (const auto& th : threads_)
+        n += (th.*c).get();
+      return json(n);
+    };
+  };
+  st.formula("/submitted", sum(&Thread::window_submitted), "requests", "requests all copies submitted");
+  st.formula("/completed", sum(&Thread::window_completed), "requests", "requests all copies reaped");
 }
 
 double FioJob::next_gap(Thread& th)
@@ -103,6 +128,7 @@ bool FioJob::issue(std::size_t t)
   r->submit_s = now;
   r->push_end_io(this, now);
   th.submitted++;
+  ++th.window_submitted;
   th.outstanding++;
   th.cpu_work++;
   vm_->vcpu(th.vcpu).post(p_.submit_cpu_s, this, static_cast<int>(t) * kinds + submitted, r);
@@ -127,6 +153,7 @@ void FioJob::on_event(int kind, Request* r)
     th.cpu_work--;
     double now = sim_->events().now();
     th.completed++;
+    ++th.window_completed;
     th.outstanding--;
     done_.emit({now, r});
     sim_->pool().put(r);
@@ -157,7 +184,7 @@ void FioJob::end_io(Request* r, double)
   double cpu = p_.complete_cpu_s;
   if (th.cpu_work == 0 and p_.wakeup_cpu_s > 0) { // asleep in io_getevents: this completion wakes it
     cpu += p_.wakeup_cpu_s;
-    th.wakeups++;
+    ++th.wakeups;
   }
   th.cpu_work++;
   vm_->vcpu(th.vcpu).post(cpu, this, static_cast<int>(t) * kinds + reaped, r);
@@ -188,18 +215,6 @@ std::optional<Occupancy> FioJob::occupancy() const
     o.in_flight += th.outstanding;
   }
   return o;
-}
-
-void FioJob::report(json& out, double) const
-{
-  json per = json::array();
-  for (const auto& th : threads_)
-    per.push_back(
-        {{"vcpu", th.vcpu}, {"submitted", th.submitted}, {"completed", th.completed}, {"wakeups", th.wakeups}});
-  out["threads"]   = per;
-  auto o           = occupancy();
-  out["submitted"] = o->issued;
-  out["completed"] = o->completed;
 }
 
 PVSIM_REGISTER_MODEL(FioJob);

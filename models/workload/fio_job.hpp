@@ -14,6 +14,7 @@
 #include "sim/component.hpp"
 #include "sim/params.hpp"
 #include "sim/statistics.hpp"
+#include "sim/stats.hpp"
 
 namespace pvsim {
 
@@ -47,7 +48,6 @@ public:
   void on_event(int kind, Request* r) override;
   std::optional<Occupancy> occupancy() const override;
   const Probe<JobEvent>* job_probe() const override { return &done_; }
-  void report(json& out, double now) const override;
 
 private:
   struct Thread {
@@ -60,10 +60,15 @@ private:
     std::uint64_t outstanding = 0;
     std::uint64_t backlog     = 0; // arrivals waiting for a free iodepth slot (rate mode)
     int cpu_work              = 0; // submissions and reaps posted to the vCPU and not done: 0 = asleep
-    std::uint64_t wakeups     = 0;
+    // Statistics of the measuring window (the totals above are the job's own bookkeeping: number_ios, conservation).
+    Counter window_submitted;
+    Counter window_completed;
+    Counter wakeups;
   };
   enum Kind { fill = 0, submitted = 1, reaped = 2, arrival = 3, think_done = 4, kinds = 8 };
   bool issue(std::size_t t);
+  /** Registers the per-copy statistics (once the copies exist). */
+  void declare_stats();
   void completed(std::size_t t);
   double next_gap(Thread& th);
 

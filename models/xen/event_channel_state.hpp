@@ -18,6 +18,8 @@
  * back-off delays, and the cost of the hypercalls. */
 #pragma once
 
+#include "sim/stats.hpp"
+
 #include <cstdint>
 
 namespace pvsim::xen {
@@ -58,14 +60,22 @@ public:
   bool rebind(unsigned vcpu);
 
   /** Upcalls raised: by notify() (raised), and by unmask(), late_eoi() or rebind() (raised_on_unmask). */
-  std::uint64_t notifications_raised() const { return raised_; }
-  std::uint64_t upcalls_raised_on_unmask() const { return raised_on_unmask_; }
+  std::uint64_t notifications_raised() const { return raised_.get(); }
+  std::uint64_t upcalls_raised_on_unmask() const { return raised_on_unmask_.get(); }
   /** notify() calls that found the bit already pending. */
-  std::uint64_t notifications_coalesced() const { return coalesced_; }
+  std::uint64_t notifications_coalesced() const { return coalesced_.get(); }
   /** notify() calls that set the bit on a masked port. */
-  std::uint64_t notifications_deferred() const { return deferred_; }
+  std::uint64_t notifications_deferred() const { return deferred_.get(); }
   /** Every upcall raised for this port. */
-  std::uint64_t upcalls() const { return raised_ + raised_on_unmask_; }
+  std::uint64_t upcalls() const { return raised_.get() + raised_on_unmask_.get(); }
+  /** Its counters restart with `set` (the owning model's) at the end of the warm-up; the model reports them through
+   * formulas (upcalls, coalesced + deferred). */
+  void track_stats(StatSet& set)
+  {
+    for (Stat* c : {static_cast<Stat*>(&raised_), static_cast<Stat*>(&raised_on_unmask_),
+                    static_cast<Stat*>(&coalesced_), static_cast<Stat*>(&deferred_)})
+      set.track(*c);
+  }
 
 private:
   enum MaskReason : unsigned { explicit_mask = 1, temporary_mask = 2, eoi_pending_mask = 4 }; // EVT_MASK_REASON_*
@@ -75,12 +85,12 @@ private:
   bool drop_mask(unsigned reason);
 
   unsigned bound_vcpu_;
-  bool pending_                   = false;
-  unsigned mask_reasons_          = 0;
-  std::uint64_t raised_           = 0;
-  std::uint64_t raised_on_unmask_ = 0;
-  std::uint64_t coalesced_        = 0;
-  std::uint64_t deferred_         = 0;
+  bool pending_          = false;
+  unsigned mask_reasons_ = 0;
+  Counter raised_;
+  Counter raised_on_unmask_;
+  Counter coalesced_;
+  Counter deferred_;
 };
 
 } // namespace pvsim::xen

@@ -22,6 +22,8 @@
  *   that finds more. make_response() pushes each response on its own with RING_PUSH_RESPONSES_AND_CHECK_NOTIFY. */
 #pragma once
 
+#include "sim/stats.hpp"
+
 #include <cstdint>
 
 namespace pvsim::xen {
@@ -99,11 +101,23 @@ public:
   // ---- Statistics ----
   /** Pushes of at least one new request that did / did not ask to notify the back end. Empty pushes count in
    * neither. */
-  std::uint64_t request_notifications_sent() const { return req_notify_sent_; }
-  std::uint64_t request_notifications_suppressed() const { return req_notify_suppressed_; }
+  std::uint64_t request_notifications_sent() const { return req_notify_sent_.get(); }
+  std::uint64_t request_notifications_suppressed() const { return req_notify_suppressed_.get(); }
   /** Pushes of at least one new response that did / did not ask to notify the front end. */
-  std::uint64_t response_notifications_sent() const { return rsp_notify_sent_; }
-  std::uint64_t response_notifications_suppressed() const { return rsp_notify_suppressed_; }
+  std::uint64_t response_notifications_sent() const { return rsp_notify_sent_.get(); }
+  std::uint64_t response_notifications_suppressed() const { return rsp_notify_suppressed_.get(); }
+  /** The four notification counters, as statistics the owning model registers (sim/stats.hpp). */
+  Counter& stat_requests_notified() { return req_notify_sent_; }
+  Counter& stat_requests_suppressed() { return req_notify_suppressed_; }
+  Counter& stat_responses_notified() { return rsp_notify_sent_; }
+  Counter& stat_responses_suppressed() { return rsp_notify_suppressed_; }
+  /** Restarts them with `set` at the end of the warm-up, for a model that reports them by hand. */
+  void track_stats(StatSet& set)
+  {
+    for (Stat* c : {static_cast<Stat*>(&req_notify_sent_), static_cast<Stat*>(&req_notify_suppressed_),
+                    static_cast<Stat*>(&rsp_notify_sent_), static_cast<Stat*>(&rsp_notify_suppressed_)})
+      set.track(*c);
+  }
   /** Slots in use: requests the front end produced whose responses it has not consumed (req_prod_pvt - rsp_cons).
    * Piecewise constant between operations; sample it into a pvsim::TimeAverage after each one. */
   std::uint32_t occupancy() const { return req_prod_pvt_ - rsp_cons_; }
@@ -118,10 +132,10 @@ private:
   RingIdx rsp_cons_;
   RingIdx req_cons_;
   RingIdx rsp_prod_pvt_;
-  std::uint64_t req_notify_sent_       = 0;
-  std::uint64_t req_notify_suppressed_ = 0;
-  std::uint64_t rsp_notify_sent_       = 0;
-  std::uint64_t rsp_notify_suppressed_ = 0;
+  Counter req_notify_sent_;
+  Counter req_notify_suppressed_;
+  Counter rsp_notify_sent_;
+  Counter rsp_notify_suppressed_;
 };
 
 } // namespace pvsim::xen

@@ -8,6 +8,7 @@
 #include "models/xen/shared_ring.hpp"
 #include "sim/latency_histogram.hpp"
 #include "sim/station.hpp"
+#include "sim/stats.hpp"
 #include "sim/time_average.hpp"
 
 #include <deque>
@@ -27,13 +28,13 @@ struct BlkifQueue : public Station {
   EventChannelState frontend_port; // upcalls to the frontend's vCPU (blkif_interrupt)
   EventChannelState backend_port;  // upcalls in dom0 waking the ring's kthread (xen_blkif_be_int)
 
-  // --- statistics -------------------------------------------------------------------------------------------------
-  TimeAverage occupancy_avg;                    // slots in use (req_prod_pvt - rsp_cons)
-  std::map<std::uint32_t, std::uint64_t> batch; // backend: requests consumed per __do_block_io_op pass → count
-  std::uint64_t backend_wakeups       = 0;      // kthread woken by a notification
-  std::uint64_t responses_per_irq_max = 0;
-  std::uint64_t produced              = 0;
-  std::uint64_t consumed              = 0;
+  // --- statistics (registered by xen.blkfront, restarted and written by the engine) -------------------------------
+  Level occupancy_avg;                 // slots in use (req_prod_pvt - rsp_cons)
+  Tally batch;                         // backend: requests consumed per __do_block_io_op pass
+  Counter backend_wakeups;             // kthread woken by a notification
+  Maximum responses_per_irq_max{true}; // responses one blkif_interrupt consumed
+  std::uint64_t produced = 0;          // conservation (never restarted)
+  std::uint64_t consumed = 0;
   Probe<StationEvent> events;
 
   void sample(double now) { occupancy_avg.set(now, static_cast<double>(ring.occupancy())); }

@@ -113,7 +113,7 @@ void XenBlkback::schedule_io_op(unsigned q)
     return;
   }
   rg.scheduled = true;
-  front_->queue(q).backend_wakeups++;
+  ++front_->queue(q).backend_wakeups;
   rg.kthread->post(p_.wakeup_cpu_s, this, static_cast<int>(q) * kinds + io_op);
 }
 
@@ -135,7 +135,7 @@ void XenBlkback::do_block_io_op(unsigned q)
         p_.request_cpu_s + grants * (front_->persistent() ? p_.persistent_segment_cpu_s : p_.map_segment_cpu_s);
     rg.kthread->post(cost, this, static_cast<int>(q) * kinds + dispatch, r);
   }
-  b.batch[n]++;
+  b.batch.sample(n);
   rg.kthread->post(0, this, static_cast<int>(q) * kinds + final_check);
 }
 

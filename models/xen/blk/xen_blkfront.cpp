@@ -110,6 +110,7 @@ void XenBlkfront::connect()
     queues_.push_back(std::make_unique<BlkifQueue>(negotiation_.ring_page_order, vcpu));
     slot_time_.emplace_back(queues_.back()->ring.size(), 0.0);
   }
+  declare_stats();
   back_->attach(*this);
 }
 
@@ -187,11 +188,11 @@ void XenBlkfront::on_event(int kind, Request* r)
 
 void XenBlkfront::handle_irq(unsigned q)
 {
-  BlkifQueue& b           = *queues_[q];
-  CpuThread& v            = vm_->vcpu(static_cast<int>(b.frontend_port.bound_vcpu()));
-  double now              = sim_->events().now();
-  std::uint32_t n         = b.ring.unconsumed_responses();
-  b.responses_per_irq_max = std::max<std::uint64_t>(b.responses_per_irq_max, n);
+  BlkifQueue& b   = *queues_[q];
+  CpuThread& v    = vm_->vcpu(static_cast<int>(b.frontend_port.bound_vcpu()));
+  double now      = sim_->events().now();
+  std::uint32_t n = b.ring.unconsumed_responses();
+  b.responses_per_irq_max.sample(static_cast<double>(n));
   for (std::uint32_t i = 0; i < n; ++i) {
     b.ring.consume_response(); // the slot is free again from here on
     Request* r = b.responses.front();
@@ -220,42 +221,55 @@ std::vector<QueueView> XenBlkfront::queues() const
   return out;
 }
 
-void XenBlkfront::restart_stats(double now)
+void XenBlkfront::declare_stats()
 {
-  for (auto& b : queues_) {
-    b->occupancy_avg.restart(now);
-    b->responses_per_irq_max = 0;
-  }
-}
-
-void XenBlkfront::report(json& out, double now) const
-{
-  out["negotiated"]  = to_json(negotiation_);
-  out["queue_depth"] = depth_;
-  json rings         = json::array();
+  StatSet& st = stats();
+  st.info(
+      "/negotiated", [this] { return to_json(negotiation_); }, "what the XenStore handshake settled");
+  st.info(
+      "/queue_depth", [this] { return depth_; }, "tags per hardware queue blk-mq gets from the ring");
   for (std::size_t q = 0; q < queues_.size(); ++q) {
-    const BlkifQueue& b = *queues_[q];
-    json batches        = json::object();
-    for (auto [n, c] : b.batch)
-      batches[std::to_string(n)] = c;
-    rings.push_back(
-        {{"queue", q},
-         {"slots", b.ring.size()},
-         {"mean_occupancy", b.occupancy_avg.mean(now)},
-         {"event_channel_vcpu", b.frontend_port.bound_vcpu()},
-         {"requests_notified", b.ring.request_notifications_sent()},
-         {"requests_suppressed", b.ring.request_notifications_suppressed()},
-         {"responses_notified", b.ring.response_notifications_sent()},
-         {"responses_suppressed", b.ring.response_notifications_suppressed()},
-         {"frontend_upcalls", b.frontend_port.upcalls()},
-         {"frontend_coalesced", b.frontend_port.notifications_coalesced() + b.frontend_port.notifications_deferred()},
-         {"backend_upcalls", b.backend_port.upcalls()},
-         {"backend_coalesced", b.backend_port.notifications_coalesced() + b.backend_port.notifications_deferred()},
-         {"backend_wakeups", b.backend_wakeups},
-         {"backend_batches", batches},
-         {"max_responses_per_interrupt", b.responses_per_irq_max}});
+    BlkifQueue& b    = *queues_[q];
+    std::string ring = "/rings/" + std::to_string(q) + "/";
+    auto coalesced   = [](const EventChannelState& port) {
+      return
+          [&port](const StatWindow&) { return json(port.notifications_coalesced() + port.notifications_deferred()); };
+    };
+    b.ring.track_stats(st);
+    b.frontend_port.track_stats(st);
+    b.backend_port.track_stats(st);
+    st.info(
+        ring + "queue", [q] { return q; }, "queue index");
+    st.info(
+        ring + "slots", [&b] { return b.ring.size(); }, "ring slots (32 x 2^ring-page-order)");
+    st.info(
+        ring + "event_channel_vcpu", [&b] { return b.frontend_port.bound_vcpu(); },
+        "vCPU the ring's event channel upcalls");
+    st.add(ring + "mean_occupancy", b.occupancy_avg, "slots", "time-averaged slots in use (req_prod_pvt - rsp_cons)");
+    st.add(ring + "requests_notified", b.ring.stat_requests_notified(), "pushes",
+           "request pushes that notified the backend (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY)");
+    st.add(ring + "requests_suppressed", b.ring.stat_requests_suppressed(), "pushes",
+           "request pushes whose notification req_event suppressed");
+    st.add(ring + "responses_notified", b.ring.stat_responses_notified(), "pushes",
+           "response pushes that notified the frontend");
+    st.add(ring + "responses_suppressed", b.ring.stat_responses_suppressed(), "pushes",
+           "response pushes whose notification rsp_event suppressed");
+    st.formula(
+        ring + "frontend_upcalls", [&b](const StatWindow&) { return json(b.frontend_port.upcalls()); }, "upcalls",
+        "upcalls to the frontend's vCPU (blkif_interrupt)");
+    st.formula(ring + "frontend_coalesced", coalesced(b.frontend_port), "notifications",
+               "notifications to the frontend that found the port pending or masked");
+    st.formula(
+        ring + "backend_upcalls", [&b](const StatWindow&) { return json(b.backend_port.upcalls()); }, "upcalls",
+        "upcalls in dom0 for the ring's kthread");
+    st.formula(ring + "backend_coalesced", coalesced(b.backend_port), "notifications",
+               "notifications to the backend that found the port pending or masked");
+    st.add(ring + "backend_wakeups", b.backend_wakeups, "wakeups", "backend kthread woken by a notification");
+    st.add(ring + "backend_batches", b.batch, "passes",
+           "backend passes over the ring (__do_block_io_op) by requests consumed");
+    st.add(ring + "max_responses_per_interrupt", b.responses_per_irq_max, "responses",
+           "most responses one blkif_interrupt consumed");
   }
-  out["rings"] = rings;
 }
 
 PVSIM_REGISTER_MODEL(XenBlkfront);

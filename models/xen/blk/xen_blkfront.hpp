@@ -56,8 +56,6 @@ public:
   XenBlkfront(std::string name, const Params& p);
   void connect() override;
   void start(Simulation& sim) override;
-  void restart_stats(double now) override;
-  void report(json& out, double now) const override;
   std::vector<QueueView> queues() const override;
 
   // BlockDriver
@@ -79,6 +77,8 @@ public:
   const std::vector<std::pair<double, std::string>>& transitions() const { return transitions_; }
 
 private:
+  /** Registers every statistic the model reports (per ring: occupancy, notifications, upcalls, batches). */
+  void declare_stats();
   enum Kind { pushed = 0, upcall = 1, irq = 2, completed = 3, irq_tail = 4, kinds = 8 };
   void handle_irq(unsigned q);
 

@@ -72,6 +72,7 @@ void XenNetfront::connect()
   for (unsigned q = 0; q < negotiation_.num_queues; ++q) {
     unsigned vcpu = p_.irq_affinity == "spread" ? q % static_cast<unsigned>(vm_->vcpus()) : 0;
     queues_.push_back(std::make_unique<VifQueue>(vcpu, negotiation_.split_event_channels));
+    queues_.back()->track_stats(stats());
   }
   last_work_.assign(queues_.size(), 0);
   back_->attach(*this);
@@ -301,7 +302,7 @@ void XenNetfront::restart_stats(double now)
       d->packets = d->bytes = d->slots = 0;
       d->ring_occupancy.restart(now);
     }
-    b->napi_max_work = 0;
+    b->restart_window();
   }
 }
 
