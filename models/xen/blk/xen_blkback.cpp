@@ -156,7 +156,10 @@ void XenBlkback::on_event(int kind, Request* r)
     do_block_io_op(q);
     break;
   case dispatch:
-    r->push_end_io(this, sim_->events().now());
+    r->push_end_io(this, sim_->events().now()); // saves the guest's routing fields, restored at completion
+    // The bio is submitted from the ring's kthread, in dom0: a blk-mq there maps the kthread's CPU, not the guest
+    // vCPU (xen-blkback does not pin its kthreads; ring q's is taken to run on dom0 CPU q).
+    r->cpu = static_cast<int>(q);
     device_->submit(r);
     break;
   case final_check: // do_block_io_op(): RING_FINAL_CHECK_FOR_REQUESTS, loop while it finds more
