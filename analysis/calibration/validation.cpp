@@ -446,7 +446,7 @@ int validate_command(const Options& opt)
     write_file_atomically(opt.report_dir + "/report.md", table);
     std::string script = opt.report_script;
     if (script.empty())
-      script = (fs::path(__FILE__).parent_path().parent_path() / "validation_report.py").string(); // analysis/
+      script = std::string(PVSIM_SOURCE_DIR) + "/analysis/validation_report.py"; // the tree pvsim was built from
     if (full["runs"].empty()) {
       // A network lab: the table is the report.
     } else if (fs::exists(script)) {
