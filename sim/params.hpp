@@ -95,6 +95,29 @@ public:
         });
   }
 
+  /** A version chosen among `choices` ("6.1"), given as a string or, as `--set key=6.1` gives it, as a JSON number
+   * read by its shortest decimal form (so 6.10 must be quoted: as a number it is 6.1). */
+  ParamTable& version_choice(const std::string& name, std::string P::*member, std::vector<std::string> choices,
+                             std::string def, std::string doc, std::string from = "")
+  {
+    return simple<std::string>(
+        name, "version", member, def,
+        {{"anyOf", json::array({{{"type", "string"}, {"enum", choices}}, {{"type", "number"}}})}}, std::move(doc),
+        std::move(from), [choices](const JsonNode& v) {
+          std::string s;
+          if (v.value().is_string())
+            s = v.value().template get<std::string>();
+          else if (v.value().is_number())
+            s = v.value().dump();
+          else
+            v.fail("expected a version, one of " + join(choices) + ", got " + JsonNode::describe(v.value()));
+          for (const auto& c : choices)
+            if (c == s)
+              return s;
+          v.fail("unsupported version '" + s + "'" + did_you_mean(s, choices) + "; supported: " + join(choices));
+        });
+  }
+
   ParamTable& text(const std::string& name, std::string P::*member, std::string def, std::string doc)
   {
     return simple<std::string>(name, "string", member, def, {{"type", "string"}}, std::move(doc), "",

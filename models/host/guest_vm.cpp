@@ -13,7 +13,12 @@ const ParamTable<GuestVmParams>& GuestVm::param_table()
         .resource("pcpus", &Params::pcpus, true, "The cpu.host whose cores run the vCPUs.")
         .quantity("quantum", Dimension::duration, &Params::quantum_s, 20e-6, 1e-9, 1,
                   "Most CPU work a vCPU takes in one batch before it acts on its results.",
-                  "pvsim: 20us, below the latencies studied");
+                  "pvsim: 20us, below the latencies studied")
+        .version_choice("kernel", &Params::kernel, supported_kernels(), "6.18",
+                        "Linux version the guest runs (quote x.10 and x.20: as numbers they read x.1, x.2): the "
+                        "defaults that changed across kernels follow it (blk-mq's "
+                        "default map: <= 4.12 linux-2015, 4.13-5.3 legacy, 5.4-6.2 linux-6.1, >= 6.3 linux-6.3).",
+                        "6.18, the recorded Firecracker guest (../shared/traces/virtio-vm-1q, uname 6.18.44-fc)");
     return tb;
   }();
   return t;

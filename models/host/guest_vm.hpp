@@ -6,6 +6,7 @@
 #pragma once
 
 #include "models/host/cpu_host.hpp"
+#include "models/host/kernel_version.hpp"
 #include "sim/component.hpp"
 #include "sim/cpu_thread.hpp"
 #include "sim/params.hpp"
@@ -18,7 +19,8 @@ namespace pvsim {
 struct GuestVmParams {
   long long vcpus = 1;
   std::string pcpus;
-  double quantum_s = 20e-6;
+  double quantum_s   = 20e-6;
+  std::string kernel = "6.18";
 };
 
 class GuestVm : public Component {
@@ -36,6 +38,8 @@ public:
   void report(json& out, double now) const override;
 
   int vcpus() const { return static_cast<int>(vcpus_.size()); }
+  /** The Linux version the guest runs (models/host/kernel_version.hpp). */
+  KernelVersion kernel() const { return parse_kernel(p_.kernel); }
   CpuThread& vcpu(int i) { return *vcpus_.at(static_cast<std::size_t>(i)); }
 
   /** The guest.vm a resource port names, or an InputError naming the port. */

@@ -12,7 +12,9 @@ const ParamTable<BlkMqParams>& BlkMq::param_table()
     tb.resource("vm", &Params::vm, true, "The guest.vm whose vCPUs submit (one software context per vCPU).")
         .ref("target", &Params::target, true, "The block driver (its hardware queues and queue depth).")
         .choice("map", &Params::map, queue_map_policy_names(), std::string("default"),
-                "CPU to hardware-queue mapping policy.", "Linux blk_mq_map_queues (block/blk-mq-cpumap.c)")
+                "CPU to hardware-queue mapping policy; default: the guest kernel's blk_mq_map_queues() (guest.vm's "
+                "kernel).",
+                "Linux blk_mq_map_queues (block/blk-mq-cpumap.c), by kernel era")
         .integers("map_table", &Params::map_table, 0, 4095,
                   "With map \"explicit\": the hardware queue of each vCPU, in vCPU order.")
         .flag("map_clusters", &Params::map_clusters, false,
@@ -54,7 +56,11 @@ void BlkMq::validate()
     options["table"] = p_.map_table;
   if (p_.map_clusters)
     options["clusters"] = true;
-  auto policy = make_queue_map_policy(p_.map, options, QueueMapOrigin{origin_file(), origin_pointer()});
+  // "default": the guest kernel's own blk_mq_map_queues() (the L2-cluster step, a later kernel's, is an option).
+  std::string name = p_.map;
+  if (name == "default" and not p_.map_clusters)
+    name = kernel_queue_map_policy(vm_->kernel().major, vm_->kernel().minor);
+  auto policy = make_queue_map_policy(name, options, QueueMapOrigin{origin_file(), origin_pointer()});
   int nr      = driver_->nr_hw_queues();
   map_        = policy->map(topo, nr);
 }

@@ -83,6 +83,9 @@ std::unique_ptr<QueueMapPolicy> make_queue_map_policy(const std::string& name,
                                                       const nlohmann::json& options = nlohmann::json::object(),
                                                       const QueueMapOrigin& origin  = {});
 
+/** The policy blk_mq_map_queues() is in Linux major.minor (models/linux/blk_mq_map_eras.cpp). */
+std::string kernel_queue_map_policy(int major, int minor);
+
 /** Registered policy names, sorted. */
 std::vector<std::string> queue_map_policy_names();
 /** One line on what the policy does, or "" for an unknown name. */

@@ -1,0 +1,138 @@
+/* pvsim: blk_mq_map_queues() as each kernel era wrote it (block/blk-mq-cpumap.c), as named queue-map policies, so
+ * that a scenario can say which kernel's map its guest runs (issue 18). Sources, read in the kernel's history:
+ *
+ *   linux-2015  blk_mq_update_queue_map() / blk_mq_map_queues() up to 4.12 (read in v4.5 and v4.10): queue indices
+ *               handed out in CPU order, cpu_to_queue_index(nr, Q, i) = i * Q / nr, so contiguous blocks of CPUs
+ *               share a queue. Without SMT siblings (or with Q >= CPUs) i counts the CPUs; with siblings it counts
+ *               only the first CPU of each core, over nr = the number of cores, and a sibling takes its first
+ *               sibling's queue. The kernels of the xen-blkfront multi-queue conversion (2015) map this way. (The
+ *               very first version, 3.13, divided by ceil(nr / Q) instead; not offered.)
+ *   legacy      4.13 to 5.3 (fe631457ff3e "blk-mq: map all HWQ also in hyperthreaded system"): cpu % Q for the first
+ *               Q CPUs, then cpu % Q for a first sibling and the first sibling's queue for the others (in
+ *               blk_mq_map.cpp).
+ *   linux-6.1   5.4 to 6.2 ("blk-mq: balance mapping between present CPUs and queues"): a counter q hands out
+ *               q % Q to the first Q CPUs, then to each later first sibling (q++), the other siblings following their
+ *               first sibling. Without SMT the same map as legacy; with SMT, unlike legacy, the queues after the
+ *               first Q keep rotating.
+ *   linux-6.3   6.3 and later (6a6dcae8f486 "blk-mq: Build default queue map via group_cpus_evenly()"): queue q
+ *               takes the CPUs of group q of group_cpus_evenly(Q), contiguous groups by NUMA node and core, the first
+ *               groups one CPU larger; without the L2-cluster step that later kernels add (policy "default" with
+ *               clusters: true).
+ * Leaves out, as blk_mq_map.hpp says: CPU hotplug (every CPU present and online), several maps per tag set. */
+#include "models/linux/blk_mq_map.hpp"
+
+#include <stdexcept>
+
+namespace pvsim {
+
+namespace {
+
+void require_queues(int nr_hw_queues)
+{
+  if (nr_hw_queues < 1)
+    throw std::invalid_argument("blk-mq queue map: need at least one hardware queue, got " +
+                                std::to_string(nr_hw_queues));
+}
+
+class Linux2015Policy : public QueueMapPolicy {
+public:
+  static constexpr const char* policy_name = "linux-2015";
+  static constexpr const char* summary =
+      "Linux up to 4.12 (2015): contiguous blocks, queue = i * queues / CPUs over cores, siblings together";
+  static std::vector<std::string> option_keys() { return {}; }
+  Linux2015Policy(const nlohmann::json&, const QueueMapOrigin&) {}
+
+  std::vector<int> map(const CpuTopology& topo, int nr_hw_queues) const override
+  {
+    topo.validate();
+    require_queues(nr_hw_queues);
+    int nr_cpus = topo.cpus, nr_uniq = 0;
+    for (int cpu = 0; cpu < nr_cpus; ++cpu)
+      nr_uniq += topo.first_sibling(cpu) == cpu ? 1 : 0;
+    std::vector<int> out(nr_cpus, 0);
+    int queue = 0;
+    for (int cpu = 0; cpu < nr_cpus; ++cpu) {
+      if (nr_hw_queues >= nr_cpus or nr_cpus == nr_uniq) {
+        out[cpu] = queue * nr_hw_queues / nr_cpus;
+        ++queue;
+      } else if (topo.first_sibling(cpu) == cpu) {
+        out[cpu] = queue * nr_hw_queues / nr_uniq;
+        ++queue;
+      } else {
+        out[cpu] = out[topo.first_sibling(cpu)];
+      }
+    }
+    return out;
+  }
+  std::string name() const override { return policy_name; }
+};
+PVSIM_REGISTER_QUEUE_MAP_POLICY(Linux2015Policy);
+
+class Linux61Policy : public QueueMapPolicy {
+public:
+  static constexpr const char* policy_name = "linux-6.1";
+  static constexpr const char* summary =
+      "Linux 5.4 to 6.2: queues handed out in turn to the first CPUs, then to each later core's first thread";
+  static std::vector<std::string> option_keys() { return {}; }
+  Linux61Policy(const nlohmann::json&, const QueueMapOrigin&) {}
+
+  std::vector<int> map(const CpuTopology& topo, int nr_hw_queues) const override
+  {
+    topo.validate();
+    require_queues(nr_hw_queues);
+    std::vector<int> out(topo.cpus, -1);
+    int q = 0;
+    for (int cpu = 0; cpu < topo.cpus and q < nr_hw_queues; ++cpu) // the present CPUs first (all are present here)
+      out[cpu] = q++ % nr_hw_queues;
+    for (int cpu = 0; cpu < topo.cpus; ++cpu) {
+      if (out[cpu] != -1)
+        continue;
+      if (q < nr_hw_queues or topo.first_sibling(cpu) == cpu)
+        out[cpu] = q++ % nr_hw_queues;
+      else
+        out[cpu] = out[topo.first_sibling(cpu)];
+    }
+    return out;
+  }
+  std::string name() const override { return policy_name; }
+};
+PVSIM_REGISTER_QUEUE_MAP_POLICY(Linux61Policy);
+
+class Linux63Policy : public QueueMapPolicy {
+public:
+  static constexpr const char* policy_name = "linux-6.3";
+  static constexpr const char* summary =
+      "Linux 6.3 and later: group_cpus_evenly() by NUMA node and core, without the later L2-cluster step";
+  static std::vector<std::string> option_keys() { return {}; }
+  Linux63Policy(const nlohmann::json&, const QueueMapOrigin&) {}
+
+  std::vector<int> map(const CpuTopology& topo, int nr_hw_queues) const override
+  {
+    topo.validate();
+    require_queues(nr_hw_queues);
+    CpuGroups g = group_cpus_evenly(topo, nr_hw_queues, false);
+    std::vector<int> out(topo.cpus, 0);
+    for (int q = 0; q < nr_hw_queues; ++q)
+      for (int cpu : g.groups[static_cast<std::size_t>(q % g.nummasks)])
+        out[cpu] = q;
+    return out;
+  }
+  std::string name() const override { return policy_name; }
+};
+PVSIM_REGISTER_QUEUE_MAP_POLICY(Linux63Policy);
+
+} // namespace
+
+std::string kernel_queue_map_policy(int major, int minor)
+{
+  auto before = [&](int maj, int min) { return major < maj or (major == maj and minor < min); };
+  if (before(4, 13))
+    return Linux2015Policy::policy_name;
+  if (before(5, 4))
+    return "legacy";
+  if (before(6, 3))
+    return Linux61Policy::policy_name;
+  return Linux63Policy::policy_name;
+}
+
+} // namespace pvsim
