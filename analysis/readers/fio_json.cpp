@@ -348,7 +348,7 @@ FioResult parse_fio_json(std::string_view text, const std::string& file)
     throw InputError(file, "/", "expected a JSON object (fio results), found " + type_name(root));
   out.fio_version = r.string(root, "", "fio version");
   if (const json* ts = r.optional_member(root, "", "timestamp"))
-    out.timestamp_s = static_cast<std::int64_t>(r.number(*ts, "/timestamp"));
+    out.timestamp_s = static_cast<std::int64_t>(std::min<std::uint64_t>(r.count(*ts, "/timestamp"), INT64_MAX));
   if (const json* g = r.optional_member(root, "", "global options"))
     out.global_options = r.options(*g, "/global options");
 

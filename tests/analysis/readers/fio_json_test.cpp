@@ -344,3 +344,9 @@ TEST(FioJson, ANumberBeyondADoubleIsBadInput)
   EXPECT_THROW(parse_fio_json("{\"fio version\": \"fio-3.33\", \"jobs\": [{\"iops\": 99.91e30998105}]}", "big.json"),
                pvsim::InputError);
 }
+
+TEST(FioJson, ATimestampBeyond64BitsIsBadInputNotUndefinedBehaviour)
+{
+  // Found by libFuzzer with UBSan (tests/fuzz, fio_json): a 1.8e63 timestamp was converted to int64.
+  EXPECT_THROW(read_fio_json(fixture("fio_timestamp_beyond_int64.json")), pvsim::InputError);
+}
