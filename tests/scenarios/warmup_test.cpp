@@ -17,12 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 std::vector<std::string> scenario_names()
 {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(source_dir() + "/scenarios"))
-    if (e.path().extension() == ".json" and e.path().filename() != "schema.json")
-      out.push_back(e.path().stem().string());
-  std::sort(out.begin(), out.end());
-  return out;
+  return shipped_scenario_names();
 }
 
 json stats_of(const std::string& file, const std::string& set = "")

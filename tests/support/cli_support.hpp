@@ -3,6 +3,7 @@
 
 #include "tests/support/support.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <vector>
 
 namespace pvsim::test {
 
@@ -33,6 +35,17 @@ inline CommandResult run_command(const std::string& cmd)
 inline CommandResult run_pvsim(const std::string& args)
 {
   return run_command(pvsim_binary() + " " + args);
+}
+
+/** The names of the shipped scenarios (scenarios/*.json but the schema), sorted: each one is an example and a test. */
+inline std::vector<std::string> shipped_scenario_names()
+{
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(source_dir() + "/scenarios"))
+    if (e.path().extension() == ".json" and e.path().filename() != "schema.json")
+      out.push_back(e.path().stem().string());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 /** A fresh temporary directory, removed at the end of the test. */
