@@ -530,7 +530,6 @@ json calibrate(const std::vector<std::string>& trace_files)
   }
   doc["parameters"] = params;
   doc["baselines"]  = baselines;
-  doc["not_fitted"] = not_fitted;
 
   // The scenario fragment: the device and the CPU costs (the read side's, the write side's when reads are absent).
   const json& main = params.contains("read") ? params["read"] : params["write"];
@@ -574,6 +573,7 @@ json calibrate(const std::vector<std::string>& trace_files)
                          std::to_string(static_cast<int>(tail_over_median)) + "x the median, at most " +
                          std::to_string(static_cast<int>(max_preempted_share * 100)) + " % of them)");
   }
+  doc["not_fitted"]        = not_fitted; // after the preemption's note (it was copied before, and lost)
   doc["scenario_fragment"] = {{"components", frag}};
   return doc;
 }
