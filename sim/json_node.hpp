@@ -10,6 +10,14 @@ namespace pvsim {
 
 using json = nlohmann::json;
 
+/** nlohmann's message without its "[json.exception.<kind>.<id>] " prefix, for an error message a user reads. */
+inline std::string json_error_text(const json::exception& e)
+{
+  std::string what = e.what();
+  auto pos         = what.find("] ");
+  return pos == std::string::npos ? what : what.substr(pos + 2);
+}
+
 class JsonNode {
 public:
   JsonNode(const json& value, std::string file, std::string pointer)

@@ -55,11 +55,7 @@ json parse_json_text(const std::string& text, const std::string& file)
     throw InputError(file, "line " + std::to_string(line) + ", column " + std::to_string(col),
                      "malformed JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
   } catch (const json::exception& e) { // out_of_range.406: a number too large for a double
-    std::string what = e.what();
-    auto pos         = what.find("] ");
-    throw InputError(file, "",
-                     "malformed JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)) +
-                         " (numbers must fit a double)");
+    throw InputError(file, "", "malformed JSON: " + json_error_text(e) + " (numbers must fit a double)");
   }
 }
 

@@ -1,5 +1,7 @@
 #include "sim/statistics.hpp"
 
+#include <algorithm>
+
 namespace pvsim {
 
 nlohmann::json latency_summary_us(const LatencyHistogram& h)
@@ -114,6 +116,15 @@ nlohmann::json JobStats::report(double now) const
                     {"latency_us", latency_summary_us(write_)}};
   out["histogram"] = all_.buckets_json();
   return out;
+}
+
+double median(std::vector<double> x)
+{
+  if (x.empty())
+    return 0;
+  std::sort(x.begin(), x.end());
+  std::size_t n = x.size();
+  return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
 } // namespace pvsim

@@ -1,6 +1,8 @@
 /* pvsim: the typed events of queueing stations and jobs, and the collectors that turn them into statistics. */
 #pragma once
 
+#include <vector>
+
 #include "sim/latency_histogram.hpp"
 #include "sim/probe.hpp"
 #include "sim/request.hpp"
@@ -60,6 +62,9 @@ private:
   std::uint64_t bytes_ = 0;
   double window_start_ = 0;
 };
+
+/** The median of `x` (the mean of the two middle values for an even count; 0 for none). */
+double median(std::vector<double> x);
 
 /** {"mean": .., "p50": .., "p99": .., "p99.9": .., "min": .., "max": ..} in microseconds. */
 nlohmann::json latency_summary_us(const LatencyHistogram& h);

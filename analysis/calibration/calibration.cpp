@@ -8,6 +8,7 @@
 #include "models/workload/fio_job.hpp"
 #include "sim/input_error.hpp"
 #include "sim/scenario.hpp"
+#include "sim/statistics.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -81,15 +82,6 @@ EmpiricalUs empirical_us(const std::map<double, double>& atoms)
   }
   e.mean_s = n > 0 ? sum / n : 0;
   return e;
-}
-
-double median(std::vector<double> v)
-{
-  if (v.empty())
-    return 0;
-  std::sort(v.begin(), v.end());
-  std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 json param(double value_s, const std::string& how, const std::vector<std::string>& from)

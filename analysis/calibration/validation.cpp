@@ -7,11 +7,13 @@
 #include "analysis/calibration/calibration.hpp"
 #include "analysis/calibration/net_validation.hpp"
 #include "analysis/readers/fio_json.hpp"
+#include "analysis/runner/process_runs.hpp"
 #include "models/virtio/virtio_blk.hpp"
 #include "models/xen/blk/xen_blkfront.hpp"
 #include "sim/input_error.hpp"
 #include "sim/results.hpp"
 #include "sim/scenario.hpp"
+#include "sim/statistics.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -25,8 +27,6 @@
 #include <map>
 #include <sstream>
 #include <stdexcept>
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -83,13 +83,9 @@ double kick_share(const json& results)
 
 double median_abs(std::vector<double> values)
 {
-  if (values.empty())
-    return 0;
   for (double& v : values)
     v = std::abs(v);
-  std::sort(values.begin(), values.end());
-  std::size_t n = values.size();
-  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+  return median(std::move(values));
 }
 
 double error_pct(double predicted, double measured)
@@ -100,33 +96,10 @@ double error_pct(double predicted, double measured)
 std::vector<int> run_simulations(const std::string& pvsim_exe, const std::vector<std::string>& scenario_files,
                                  const std::vector<std::string>& out_dirs, int parallel)
 {
-  std::vector<int> status(scenario_files.size(), -1);
-  std::size_t next = 0, running = 0;
-  std::map<pid_t, std::size_t> live;
-  while (next < scenario_files.size() or running > 0) {
-    while (next < scenario_files.size() and running < static_cast<std::size_t>(std::max(1, parallel))) {
-      pid_t pid = fork();
-      if (pid < 0)
-        throw std::runtime_error("fork failed");
-      if (pid == 0) {
-        execl(pvsim_exe.c_str(), pvsim_exe.c_str(), "run", scenario_files[next].c_str(), "-o", out_dirs[next].c_str(),
-              "-q", static_cast<char*>(nullptr));
-        _exit(127);
-      }
-      live[pid] = next++;
-      running++;
-    }
-    int st    = 0;
-    pid_t pid = waitpid(-1, &st, 0);
-    if (pid < 0)
-      break;
-    if (live.count(pid)) {
-      status[live[pid]] = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-      live.erase(pid);
-      running--;
-    }
-  }
-  return status;
+  std::vector<std::vector<std::string>> args;
+  for (std::size_t i = 0; i < scenario_files.size(); ++i)
+    args.push_back({"run", scenario_files[i], "-o", out_dirs[i], "-q"});
+  return run_processes(ProcessRuns{pvsim_exe, parallel, "validate", false}, args);
 }
 
 json run_validation(const Options& opt)

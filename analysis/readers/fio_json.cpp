@@ -2,6 +2,7 @@
 
 #include "analysis/readers/text_file.hpp"
 #include "sim/input_error.hpp"
+#include "sim/json_node.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -337,9 +338,7 @@ FioResult parse_fio_json(std::string_view text, const std::string& file)
     msg             = sep == std::string::npos ? msg : msg.substr(sep + 2);
     throw InputError(file, line_of(text, start + (e.byte > 0 ? e.byte - 1 : 0)), "invalid JSON: " + msg);
   } catch (const json::exception& e) { // a number too large for a double (out_of_range.406)
-    std::string msg = e.what();
-    std::size_t sep = msg.find("] ");
-    throw InputError(file, "", "invalid JSON: " + (sep == std::string::npos ? msg : msg.substr(sep + 2)));
+    throw InputError(file, "", "invalid JSON: " + json_error_text(e));
   }
   out.trailing_text = trimmed(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
 

@@ -20,15 +20,6 @@ const char* verdict_name(Verdict v)
   }
 }
 
-double median(std::vector<double> x)
-{
-  if (x.empty())
-    return 0;
-  std::sort(x.begin(), x.end());
-  std::size_t n = x.size();
-  return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
-
 Comparison compare(const std::vector<double>& baseline, const std::vector<double>& now, const NoiseTest& test)
 {
   Comparison c{};

@@ -12,6 +12,8 @@
  * Same seeds and an unchanged model give identical values, hence p = 1: never flagged. */
 #pragma once
 
+#include "sim/statistics.hpp"
+
 #include <string>
 #include <vector>
 
@@ -32,8 +34,6 @@ struct Comparison {
   double p_value;    // Mann-Whitney, two-sided, exact, uncorrected
   bool beyond_noise; // conditions 2 and 3
 };
-
-double median(std::vector<double> x);
 
 Comparison compare(const std::vector<double>& baseline, const std::vector<double>& now, const NoiseTest& test);
 

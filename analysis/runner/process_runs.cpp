@@ -23,10 +23,12 @@ pid_t spawn(const std::string& exe, const std::vector<std::string>& args, const 
   if (pid < 0)
     throw std::runtime_error("fork failed");
   if (pid == 0) {
-    int null = open(log.empty() ? "/dev/null" : log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (null >= 0) {
-      dup2(null, STDOUT_FILENO);
-      dup2(null, STDERR_FILENO);
+    if (not log.empty()) {
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+      }
     }
     execv(exe.c_str(), argv.data());
     _exit(127);

@@ -17,7 +17,7 @@ struct ProcessRuns {
 };
 
 /** Runs `exe args...` for every argument list; returns each run's exit status (128 + signal if killed, 127 if the
- * binary could not be executed). Each run's stdout and stderr go to logs[i] (/dev/null without logs). */
+ * binary could not be executed). Each run's stdout and stderr go to logs[i]; without logs they are this process's. */
 std::vector<int> run_processes(const ProcessRuns& how, const std::vector<std::vector<std::string>>& args,
                                const std::vector<std::string>& logs = {});
 

@@ -59,7 +59,7 @@ void BlkMq::validate()
   // "default": the guest kernel's own blk_mq_map_queues() (the L2-cluster step, a later kernel's, is an option).
   std::string name = p_.map;
   if (name == "default" and not p_.map_clusters)
-    name = kernel_queue_map_policy(vm_->kernel().major, vm_->kernel().minor);
+    name = kernel_queue_map_policy(vm_->kernel());
   auto policy = make_queue_map_policy(name, options, QueueMapOrigin{origin_file(), origin_pointer()});
   int nr      = driver_->nr_hw_queues();
   map_        = policy->map(topo, nr);

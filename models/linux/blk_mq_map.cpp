@@ -82,14 +82,14 @@ int CpuTopology::first_sibling(int cpu) const
   return siblings(cpu).front();
 }
 
-namespace {
-
 void check_queues(int nr_hw_queues)
 {
   if (nr_hw_queues < 1)
     throw std::invalid_argument("blk-mq queue map: need at least one hardware queue, got " +
                                 std::to_string(nr_hw_queues));
 }
+
+namespace {
 
 std::string child(const std::string& where, const std::string& key)
 {

@@ -12,6 +12,8 @@
  * CPUs, which virtio-blk and xen-blkfront enforce, "default" gives the same map). */
 #pragma once
 
+#include "models/host/kernel_version.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <functional>
@@ -83,8 +85,11 @@ std::unique_ptr<QueueMapPolicy> make_queue_map_policy(const std::string& name,
                                                       const nlohmann::json& options = nlohmann::json::object(),
                                                       const QueueMapOrigin& origin  = {});
 
+/** For a policy's map(): std::invalid_argument unless nr_hw_queues >= 1. */
+void check_queues(int nr_hw_queues);
+
 /** The policy blk_mq_map_queues() is in Linux major.minor (models/linux/blk_mq_map_eras.cpp). */
-std::string kernel_queue_map_policy(int major, int minor);
+std::string kernel_queue_map_policy(const KernelVersion& kernel);
 
 /** Registered policy names, sorted. */
 std::vector<std::string> queue_map_policy_names();

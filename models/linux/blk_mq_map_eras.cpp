@@ -21,18 +21,9 @@
  * Leaves out, as blk_mq_map.hpp says: CPU hotplug (every CPU present and online), several maps per tag set. */
 #include "models/linux/blk_mq_map.hpp"
 
-#include <stdexcept>
-
 namespace pvsim {
 
 namespace {
-
-void require_queues(int nr_hw_queues)
-{
-  if (nr_hw_queues < 1)
-    throw std::invalid_argument("blk-mq queue map: need at least one hardware queue, got " +
-                                std::to_string(nr_hw_queues));
-}
 
 class Linux2015Policy : public QueueMapPolicy {
 public:
@@ -45,7 +36,7 @@ public:
   std::vector<int> map(const CpuTopology& topo, int nr_hw_queues) const override
   {
     topo.validate();
-    require_queues(nr_hw_queues);
+    check_queues(nr_hw_queues);
     int nr_cpus = topo.cpus, nr_uniq = 0;
     for (int cpu = 0; cpu < nr_cpus; ++cpu)
       nr_uniq += topo.first_sibling(cpu) == cpu ? 1 : 0;
@@ -79,7 +70,7 @@ public:
   std::vector<int> map(const CpuTopology& topo, int nr_hw_queues) const override
   {
     topo.validate();
-    require_queues(nr_hw_queues);
+    check_queues(nr_hw_queues);
     std::vector<int> out(topo.cpus, -1);
     int q = 0;
     for (int cpu = 0; cpu < topo.cpus and q < nr_hw_queues; ++cpu) // the present CPUs first (all are present here)
@@ -109,7 +100,7 @@ public:
   std::vector<int> map(const CpuTopology& topo, int nr_hw_queues) const override
   {
     topo.validate();
-    require_queues(nr_hw_queues);
+    check_queues(nr_hw_queues);
     CpuGroups g = group_cpus_evenly(topo, nr_hw_queues, false);
     std::vector<int> out(topo.cpus, 0);
     for (int q = 0; q < nr_hw_queues; ++q)
@@ -123,14 +114,13 @@ PVSIM_REGISTER_QUEUE_MAP_POLICY(Linux63Policy);
 
 } // namespace
 
-std::string kernel_queue_map_policy(int major, int minor)
+std::string kernel_queue_map_policy(const KernelVersion& kernel)
 {
-  auto before = [&](int maj, int min) { return major < maj or (major == maj and minor < min); };
-  if (before(4, 13))
+  if (kernel.before(4, 13))
     return Linux2015Policy::policy_name;
-  if (before(5, 4))
+  if (kernel.before(5, 4))
     return "legacy";
-  if (before(6, 3))
+  if (kernel.before(6, 3))
     return Linux61Policy::policy_name;
   return Linux63Policy::policy_name;
 }

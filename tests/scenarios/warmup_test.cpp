@@ -15,10 +15,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-std::vector<std::string> scenario_names()
-{
-  return shipped_scenario_names();
-}
 
 json stats_of(const std::string& file, const std::string& set = "")
 {
@@ -74,7 +70,7 @@ TEST_P(WarmupExcluded, FromEveryCountedStatistic)
               GetParam().c_str(), a.size(), warmup_s, duration_s, checked);
 }
 
-INSTANTIATE_TEST_SUITE_P(Shipped, WarmupExcluded, ::testing::ValuesIn(scenario_names()),
+INSTANTIATE_TEST_SUITE_P(Shipped, WarmupExcluded, ::testing::ValuesIn(shipped_scenario_names()),
                          [](const ::testing::TestParamInfo<std::string>& i) {
                            std::string n = i.param;
                            std::replace(n.begin(), n.end(), '-', '_');

@@ -88,13 +88,13 @@ TEST(BlkMqKernel, TheGuestKernelPicksTheDefaultMap)
 {
   // Issue 18's check: a 4-vCPU guest with 2 hardware queues lists hctx CPUs {0,2} {1,3} under 6.1, {0,1} {2,3}
   // under 6.6 (results.json: components.<blk_mq>.hw_queues[].cpu_list).
-  EXPECT_EQ(kernel_queue_map_policy(6, 1), "linux-6.1");
-  EXPECT_EQ(kernel_queue_map_policy(6, 6), "linux-6.3");
-  EXPECT_EQ(kernel_queue_map_policy(4, 0), "linux-2015");
-  EXPECT_EQ(kernel_queue_map_policy(4, 12), "linux-2015");
-  EXPECT_EQ(kernel_queue_map_policy(4, 13), "legacy");
-  EXPECT_EQ(kernel_queue_map_policy(5, 3), "legacy");
-  EXPECT_EQ(kernel_queue_map_policy(5, 4), "linux-6.1");
-  EXPECT_EQ(kernel_queue_map_policy(6, 2), "linux-6.1");
-  EXPECT_EQ(kernel_queue_map_policy(6, 3), "linux-6.3");
+  EXPECT_EQ(kernel_queue_map_policy({6, 1}), "linux-6.1");
+  EXPECT_EQ(kernel_queue_map_policy({6, 6}), "linux-6.3");
+  EXPECT_EQ(kernel_queue_map_policy({4, 0}), "linux-2015");
+  EXPECT_EQ(kernel_queue_map_policy({4, 12}), "linux-2015");
+  EXPECT_EQ(kernel_queue_map_policy({4, 13}), "legacy");
+  EXPECT_EQ(kernel_queue_map_policy({5, 3}), "legacy");
+  EXPECT_EQ(kernel_queue_map_policy({5, 4}), "linux-6.1");
+  EXPECT_EQ(kernel_queue_map_policy({6, 2}), "linux-6.1");
+  EXPECT_EQ(kernel_queue_map_policy({6, 3}), "linux-6.3");
 }
