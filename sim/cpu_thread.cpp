@@ -1,8 +1,7 @@
 #include "sim/cpu_thread.hpp"
 
-#include "sim/stop.hpp"
-
 #include "sim/platform.hpp"
+#include "sim/stop.hpp"
 
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>

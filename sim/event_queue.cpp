@@ -64,10 +64,10 @@ void EventQueue::fire()
     Event ev = heap_.back();
     heap_.pop_back();
     events_run_++;
-    last_activity_s_ = t;
     ev.target->on_event(ev.kind, ev.req);
   }
-  dispatching_ = false;
+  last_activity_s_ = t; // every event fired here ran at t
+  dispatching_     = false;
   if (not heap_.empty())
     arm(heap_.front().when);
 }

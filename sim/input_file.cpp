@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 namespace pvsim {
 
@@ -41,8 +42,8 @@ std::string read_input_text(const std::string& path, const std::string& what, st
   std::ostringstream ss;
   ss << in.rdbuf();
   std::string text = ss.str();
-  auto nul         = text.find('\0');
-  if (nul != std::string::npos and nul < 64 * 1024)
+  auto nul         = std::string_view(text).substr(0, 64 * 1024).find('\0');
+  if (nul != std::string_view::npos)
     throw InputError(path, "byte " + std::to_string(nul), "the " + what + " looks binary (a NUL byte); expected text");
   return text;
 }

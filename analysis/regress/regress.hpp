@@ -1,6 +1,6 @@
 /* pvsim regress: a suite of scenarios, each run over several seeds, against a stored baseline.
  *
- * `pvsim regress --update` runs every scenario of the suite (scenarios/policies/*.json) once per seed and stores each
+ * `pvsim regress --update` runs every scenario of the suite (every scenario file in scenarios/policies) once per seed and stores each
  * metric's values (analysis/regress/metrics.hpp) in the baseline (scenarios/policies/baseline.json). `pvsim regress`
  * runs them again and compares every metric with its baseline through the noise test of compare.hpp: a table on the
  * terminal (regressed and improved metrics, with the baseline's and the current median and range, the change and the

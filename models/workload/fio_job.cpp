@@ -76,7 +76,7 @@ void FioJob::start(Simulation& sim)
     std::size_t slot = static_cast<std::size_t>(i) % cpus_.size();
     if (static_cast<std::size_t>(p_.numjobs) < cpus_.size())
       slot = static_cast<std::size_t>(i) * cpus_.size() / static_cast<std::size_t>(p_.numjobs);
-    Thread th{cpus_[slot], sim.register_job(), IoGenerator(p_), sim.rng("job:" + name() + "." + std::to_string(i))};
+    Thread th(cpus_[slot], sim.register_job(), IoGenerator(p_), sim.rng("job:" + name() + "." + std::to_string(i)));
     if (i == 0)
       first_job_id_ = th.job_id;
     threads_.push_back(std::move(th));
@@ -96,7 +96,8 @@ void FioJob::declare_stats()
         where + "vcpu", [&th] { return th.vcpu; }, "vCPU the copy runs on");
     st.add(where + "submitted", th.window_submitted, "requests", "requests the copy submitted");
     st.add(where + "completed", th.window_completed, "requests", "requests the copy reaped");
-    st.add(where + "wakeups", th.wakeups, "wakeups", "completions that woke the copy asleep in io_getevents (paying wakeup_cpu)");
+    st.add(where + "wakeups", th.wakeups, "wakeups",
+           "completions that woke the copy asleep in io_getevents (paying wakeup_cpu)");
   }
   auto sum = [this](Counter Thread::*c) {
     return [this, c](const StatWindow&) {

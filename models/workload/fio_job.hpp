@@ -51,6 +51,10 @@ public:
 
 private:
   struct Thread {
+    Thread(int vcpu_, int job_id_, IoGenerator gen_, Rng rng_)
+        : vcpu(vcpu_), job_id(job_id_), gen(std::move(gen_)), rng(std::move(rng_))
+    {
+    }
     int vcpu   = 0;
     int job_id = -1;
     IoGenerator gen;

@@ -125,7 +125,7 @@ TEST_P(FuzzSmoke, SeedsAndMutationsAreParsedOrRefusedCleanly)
 
 INSTANTIATE_TEST_SUITE_P(Targets, FuzzSmoke, ::testing::ValuesIn([] {
                            std::vector<std::string> names;
-                           for (const auto& [n, t] : fuzz::targets())
-                             names.push_back(n);
+                           for (const auto& entry : fuzz::targets())
+                             names.push_back(entry.first);
                            return names;
                          }()));

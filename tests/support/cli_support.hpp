@@ -37,7 +37,8 @@ inline CommandResult run_pvsim(const std::string& args)
   return run_command(pvsim_binary() + " " + args);
 }
 
-/** The names of the shipped scenarios (scenarios/*.json but the schema), sorted: each one is an example and a test. */
+/** The names of the shipped scenarios (the .json files of scenarios/ but the schema), sorted: each one is an example
+ * and a test. */
 inline std::vector<std::string> shipped_scenario_names()
 {
   std::vector<std::string> out;
