@@ -1,10 +1,10 @@
 #include "models/xen/blk/blkif_negotiation.hpp"
 
 #include "models/xen/extract_support.hpp"
-#include "models/xen/handshake_support.hpp"
 #include "sim/input_error.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace pvsim::xen {
 
@@ -242,128 +242,76 @@ std::vector<BlkifNegotiation> extract_all_blkif(const XenStore& store, ExtractMo
 
 std::string_view to_string(BlkifHandshake::Step step)
 {
-  switch (step) {
-  case BlkifHandshake::Step::toolstack_create:
-    return "toolstack_create";
-  case BlkifHandshake::Step::backend_probe:
-    return "backend_probe";
-  case BlkifHandshake::Step::hotplug_connected:
-    return "hotplug_connected";
-  case BlkifHandshake::Step::frontend_talk:
-    return "frontend_talk";
-  case BlkifHandshake::Step::backend_connect:
-    return "backend_connect";
-  case BlkifHandshake::Step::frontend_connect:
-    return "frontend_connect";
-  case BlkifHandshake::Step::done:
-    return "done";
-  }
-  return "invalid";
+  static constexpr std::string_view names[] = {
+      "toolstack_create", "backend_probe", "hotplug_connected", "frontend_talk", "backend_connect",
+      "frontend_connect", "done"};
+  const auto i = static_cast<std::size_t>(step);
+  return i < std::size(names) ? names[i] : "invalid";
 }
 
 BlkifHandshake::BlkifHandshake(XenStore& store, VbdDevice device, BlkbackConfig backend, BlkfrontConfig frontend)
-    : store_(store), device_(std::move(device)), back_(std::move(backend)), front_(std::move(frontend)),
-      frontend_state_(XenbusRole::frontend, device_.frontend_path(), XenbusState::Unknown),
-      backend_state_(XenbusRole::backend, device_.backend_path(), XenbusState::Unknown)
+    : XenbusHandshake(store, device.frontend_path(), device.backend_path(),
+                      {[this](double t) { toolstack_create(t); }, [this](double t) { backend_probe(t); },
+                       [this](double t) { hotplug_connected(t); }, [this](double t) { frontend_talk(t); },
+                       [this](double t) { backend_connect(t); }, [this](double t) { frontend_connect(t); }}),
+      device_(std::move(device)), back_(std::move(backend)), front_(std::move(frontend))
 {
-}
-
-BlkifHandshake::Step BlkifHandshake::advance(double time)
-{
-  return detail::perform_next_step(next_, [&](Step step) {
-    switch (step) {
-    case Step::toolstack_create:
-      toolstack_create(time);
-      break;
-    case Step::backend_probe:
-      backend_probe(time);
-      break;
-    case Step::hotplug_connected:
-      hotplug_connected(time);
-      break;
-    case Step::frontend_talk:
-      frontend_talk(time);
-      break;
-    case Step::backend_connect:
-      backend_connect(time);
-      break;
-    case Step::frontend_connect:
-      frontend_connect(time);
-      break;
-    case Step::done:
-      break; // never asked for
-    }
-  });
-}
-
-void BlkifHandshake::run(double start_time, double step)
-{
-  detail::run_remaining_steps(*this, start_time, step);
 }
 
 void BlkifHandshake::toolstack_create(double time)
 {
-  // libxl__device_disk_add() through libxl__device_generic_add(): "backend"/"frontend" first, then the entries, in
-  // the order the xen-lab-tcg dumps show.
-  const std::string fe           = device_.frontend_path();
-  const std::string be           = device_.backend_path();
+  // libxl__device_disk_add() through libxl__device_generic_add(), in the order the xen-lab-tcg dumps show.
   const std::string initialising = state_value(XenbusState::Initialising);
-  store_.write(child_path(fe, "backend"), be);
-  store_.write(child_path(fe, "backend-id"), std::to_string(device_.backend_domid));
-  store_.write(child_path(fe, "state"), initialising);
-  store_.write(child_path(fe, "virtual-device"), std::to_string(device_.virtual_device));
-  store_.write(child_path(fe, "device-type"), device_.device_type);
-  store_.write(child_path(fe, "trusted"), device_.trusted ? "1" : "0");
+  XenStoreEntries front          = {{"backend-id", std::to_string(device_.backend_domid)},
+                                    {"state", initialising},
+                                    {"virtual-device", std::to_string(device_.virtual_device)},
+                                    {"device-type", device_.device_type},
+                                    {"trusted", device_.trusted ? "1" : "0"}};
   if (not device_.protocol.empty()) // old PV frontends relied on the toolstack for it (libxl comment)
-    store_.write(child_path(fe, "protocol"), device_.protocol);
-
-  store_.write(child_path(be, "frontend"), fe);
-  store_.write(child_path(be, "params"), device_.params);
-  store_.write(child_path(be, "script"), device_.script);
-  store_.write(child_path(be, "frontend-id"), std::to_string(device_.frontend_domid));
-  store_.write(child_path(be, "online"), "1");
-  store_.write(child_path(be, "removable"), device_.removable ? "1" : "0");
-  store_.write(child_path(be, "bootable"), device_.bootable ? "1" : "0");
-  store_.write(child_path(be, "state"), initialising);
-  store_.write(child_path(be, "dev"), device_.dev);
-  store_.write(child_path(be, "type"), device_.type);
-  store_.write(child_path(be, "mode"), device_.mode);
-  store_.write(child_path(be, "device-type"), device_.device_type);
-  store_.write(child_path(be, "discard-enable"), device_.discard_enable ? "1" : "0");
+    front.push_back({"protocol", device_.protocol});
+  XenStoreEntries back = {{"params", device_.params},
+                          {"script", device_.script},
+                          {"frontend-id", std::to_string(device_.frontend_domid)},
+                          {"online", "1"},
+                          {"removable", device_.removable ? "1" : "0"},
+                          {"bootable", device_.bootable ? "1" : "0"},
+                          {"state", initialising},
+                          {"dev", device_.dev},
+                          {"type", device_.type},
+                          {"mode", device_.mode},
+                          {"device-type", device_.device_type},
+                          {"discard-enable", device_.discard_enable ? "1" : "0"}};
   if (not device_.specification.empty())
-    store_.write(child_path(be, "specification"), device_.specification);
-
-  (void)frontend_state_.switch_state(XenbusState::Initialising, time);
-  (void)backend_state_.switch_state(XenbusState::Initialising, time);
+    back.push_back({"specification", device_.specification});
+  toolstack_add(front, back, time);
 }
 
 void BlkifHandshake::backend_probe(double time)
 {
   // xen_blkbk_probe(): indirect segments, queues, ring order, then InitWait.
-  const std::string be = device_.backend_path();
+  XenStoreEntries features;
   if (back_.max_indirect_segments)
-    store_.write(child_path(be, "feature-max-indirect-segments"), std::to_string(*back_.max_indirect_segments));
+    features.push_back({"feature-max-indirect-segments", std::to_string(*back_.max_indirect_segments)});
   if (back_.max_queues)
-    store_.write(child_path(be, "multi-queue-max-queues"), std::to_string(*back_.max_queues));
+    features.push_back({"multi-queue-max-queues", std::to_string(*back_.max_queues)});
   if (back_.max_ring_page_order)
-    store_.write(child_path(be, "max-ring-page-order"), std::to_string(*back_.max_ring_page_order));
-  (void)backend_state_.switch_state(XenbusState::InitWait, time, store_);
+    features.push_back({"max-ring-page-order", std::to_string(*back_.max_ring_page_order)});
+  backend_probed(features, time);
 }
 
 void BlkifHandshake::hotplug_connected(double /*time*/)
 {
-  const std::string be = device_.backend_path();
-  store_.write(child_path(be, "physical-device"), device_.physical_device);
+  XenStoreEntries entries = {{"physical-device", device_.physical_device}};
   if (not device_.physical_device_path.empty())
-    store_.write(child_path(be, "physical-device-path"), device_.physical_device_path);
-  store_.write(child_path(be, "hotplug-status"), "connected");
+    entries.push_back({"physical-device-path", device_.physical_device_path});
+  hotplug_script_done(entries);
 }
 
 void BlkifHandshake::frontend_talk(double time)
 {
   // blkback_changed(InitWait) with the frontend still Initialising -> talk_to_blkback().
-  const std::string fe    = device_.frontend_path();
-  const std::string be    = device_.backend_path();
+  const std::string& fe   = frontend_path();
+  const std::string& be   = backend_path();
   unsigned max_page_order = static_cast<unsigned>(store_.read_unsigned(child_path(be, "max-ring-page-order"), 0));
   unsigned order          = std::min(blkfront_effective_max_ring_page_order(front_), max_page_order);
   unsigned pages          = 1u << order;
@@ -380,23 +328,16 @@ void BlkifHandshake::frontend_talk(double time)
       r.ring_refs.push_back(gref++);
     r.event_channel = port++;
   }
-  auto write_ring = [&](const std::string& dir, const BlkifRing& r) { // write_per_ring_nodes()
+  if (pages > 1)
+    store_.write(child_path(fe, "ring-page-order"), std::to_string(order));
+  publish_queues(rings, nr_rings > 1, [&](const std::string& dir, const BlkifRing& r) { // write_per_ring_nodes()
     if (pages == 1)
       store_.write(child_path(dir, "ring-ref"), std::to_string(r.ring_refs[0]));
     else
       for (unsigned p = 0; p < pages; ++p)
         store_.write(child_path(dir, "ring-ref" + std::to_string(p)), std::to_string(r.ring_refs[p]));
     store_.write(child_path(dir, "event-channel"), std::to_string(r.event_channel));
-  };
-  if (pages > 1)
-    store_.write(child_path(fe, "ring-page-order"), std::to_string(order));
-  if (nr_rings == 1) {
-    write_ring(fe, rings[0]);
-  } else {
-    store_.write(child_path(fe, "multi-queue-num-queues"), std::to_string(nr_rings));
-    for (unsigned q = 0; q < nr_rings; ++q)
-      write_ring(child_path(fe, "queue-" + std::to_string(q)), rings[q]);
-  }
+  });
   store_.write(child_path(fe, "protocol"), std::string(xen_io_proto_abi_native));
   store_.write(child_path(fe, "feature-persistent"), front_.feature_persistent ? "1" : "0");
   (void)frontend_state_.switch_state(XenbusState::Initialised, time, store_);
@@ -404,49 +345,40 @@ void BlkifHandshake::frontend_talk(double time)
 
 void BlkifHandshake::backend_connect(double time)
 {
-  const std::string fe = device_.frontend_path();
-  const std::string be = device_.backend_path();
   // frontend_changed(Initialised) -> connect_ring(): refuse what blkback refuses (xenbus_dev_fatal -> Closing).
-  try {
-    (void)extract_blkif(store_, fe, ExtractMode::strict, "", front_);
-  } catch (const InputError& e) {
-    errors_.push_back(std::string("blkback refused the frontend: ") + e.what());
-    (void)backend_state_.switch_state(XenbusState::Closing, time, store_);
-    next_ = Step::done;
+  if (not backend_accepts_frontend(
+          "blkback", [&] { (void)extract_blkif(store_, frontend_path(), ExtractMode::strict, "", front_); }, time))
     return;
-  }
   // connect(): device facts, in blkback's order.
-  const bool flush = back_.flush_support;
-  store_.write(child_path(be, "feature-flush-cache"), flush ? "1" : "0");
-  if (store_.read_unsigned(child_path(be, "discard-enable"), 1) != 0) { // xen_blkbk_discard()
+  const bool flush        = back_.flush_support;
+  XenStoreEntries entries = {{"feature-flush-cache", flush ? "1" : "0"}};
+  if (store_.read_unsigned(child_path(backend_path(), "discard-enable"), 1) != 0) { // xen_blkbk_discard()
     int state = 0;
     if (back_.discard_support) {
-      store_.write(child_path(be, "discard-granularity"), std::to_string(back_.discard_granularity));
-      store_.write(child_path(be, "discard-alignment"), std::to_string(back_.discard_alignment));
+      entries.push_back({"discard-granularity", std::to_string(back_.discard_granularity)});
+      entries.push_back({"discard-alignment", std::to_string(back_.discard_alignment)});
       state = 1;
-      store_.write(child_path(be, "discard-secure"), back_.discard_secure ? "1" : "0");
+      entries.push_back({"discard-secure", back_.discard_secure ? "1" : "0"});
     }
-    store_.write(child_path(be, "feature-discard"), std::to_string(state));
+    entries.push_back({"feature-discard", std::to_string(state)});
   }
-  store_.write(child_path(be, "feature-barrier"), flush ? "1" : "0");
-  store_.write(child_path(be, "feature-persistent"), back_.feature_persistent ? "1" : "0");
-  store_.write(child_path(be, "sectors"), std::to_string(back_.sectors));
-  bool read_only = device_.mode.find('w') == std::string::npos;
-  store_.write(child_path(be, "info"), std::to_string(back_.vdisk_type | (read_only ? vdisk_readonly : 0u)));
-  store_.write(child_path(be, "sector-size"), std::to_string(back_.sector_size));
-  store_.write(child_path(be, "physical-sector-size"), std::to_string(back_.physical_sector_size));
-  (void)backend_state_.switch_state(XenbusState::Connected, time, store_);
+  const bool read_only = device_.mode.find('w') == std::string::npos;
+  entries.insert(entries.end(), {{"feature-barrier", flush ? "1" : "0"},
+                                 {"feature-persistent", back_.feature_persistent ? "1" : "0"},
+                                 {"sectors", std::to_string(back_.sectors)},
+                                 {"info", std::to_string(back_.vdisk_type | (read_only ? vdisk_readonly : 0u))},
+                                 {"sector-size", std::to_string(back_.sector_size)},
+                                 {"physical-sector-size", std::to_string(back_.physical_sector_size)}});
+  backend_connected(entries, time);
 }
 
 void BlkifHandshake::frontend_connect(double time)
 {
   // blkback_changed(Connected) -> blkfront_connect(): xenbus_gather() of sectors, info, sector-size.
-  const std::string be = device_.backend_path();
+  const std::string& be = backend_path();
   for (const char* key : {"sectors", "info", "sector-size"}) {
     if (not store_.scan_unsigned(child_path(be, key))) {
-      errors_.push_back(std::string("blkfront: reading backend fields at ") + be + ": " + key + " missing");
-      (void)frontend_state_.switch_state(XenbusState::Closing, time, store_);
-      next_ = Step::done;
+      fatal(frontend_state_, std::string("blkfront: reading backend fields at ") + be + ": " + key + " missing", time);
       return;
     }
   }
@@ -455,7 +387,7 @@ void BlkifHandshake::frontend_connect(double time)
 
 BlkifNegotiation BlkifHandshake::result() const
 {
-  return extract_blkif(store_, device_.frontend_path(), ExtractMode::lenient, "", front_);
+  return extract_blkif(store_, frontend_path(), ExtractMode::lenient, "", front_);
 }
 
 } // namespace pvsim::xen

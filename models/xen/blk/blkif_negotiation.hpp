@@ -13,6 +13,7 @@
 
 #include "models/xen/ring.hpp"
 #include "models/xen/xenbus.hpp"
+#include "models/xen/xenbus_handshake.hpp"
 #include "models/xen/xenstore.hpp"
 
 #include <nlohmann/json.hpp>
@@ -160,7 +161,7 @@ std::vector<BlkifNegotiation> extract_all_blkif(const XenStore& store, ExtractMo
                                                 const std::string& source = "", const BlkfrontConfig& frontend = {});
 
 /** The handshake of one vbd, step by step, writing into a XenStore and driving both state machines. */
-class BlkifHandshake {
+class BlkifHandshake : public XenbusHandshake {
 public:
   enum class Step {
     toolstack_create,  // libxl writes both directories, states Initialising
@@ -174,19 +175,13 @@ public:
 
   BlkifHandshake(XenStore& store, VbdDevice device, BlkbackConfig backend, BlkfrontConfig frontend);
 
-  Step next_step() const { return next_; }
+  Step next_step() const { return static_cast<Step>(next_step_index()); }
   /** Performs the next step at `time`; returns the step performed (Step::done when there was none left). A step
    * that fails as the driver would (e.g. blkback refusing the frontend's keys) moves that end to Closing and ends
    * the handshake. */
-  Step advance(double time);
-  /** All remaining steps, at start_time, start_time + step, ... */
-  void run(double start_time = 0.0, double step = 0.0);
+  Step advance(double time) { return static_cast<Step>(perform_next_step(time)); }
 
-  const XenbusStateMachine& frontend() const { return frontend_state_; }
-  const XenbusStateMachine& backend() const { return backend_state_; }
   const VbdDevice& device() const { return device_; }
-  /** Errors met (backend refusals), in words. */
-  const std::vector<std::string>& errors() const { return errors_; }
   /** The negotiated outcome as the tree now shows it (lenient reading, notes included). */
   BlkifNegotiation result() const;
 
@@ -198,14 +193,9 @@ private:
   void backend_connect(double time);
   void frontend_connect(double time);
 
-  XenStore& store_;
   VbdDevice device_;
   BlkbackConfig back_;
   BlkfrontConfig front_;
-  XenbusStateMachine frontend_state_;
-  XenbusStateMachine backend_state_;
-  Step next_ = Step::toolstack_create;
-  std::vector<std::string> errors_;
 };
 
 std::string_view to_string(BlkifHandshake::Step step);

@@ -1,11 +1,11 @@
 #include "models/xen/net/netif_negotiation.hpp"
 
 #include "models/xen/extract_support.hpp"
-#include "models/xen/handshake_support.hpp"
 #include "sim/input_error.hpp"
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 
 namespace pvsim::xen {
 
@@ -241,124 +241,76 @@ std::vector<NetifNegotiation> extract_all_netif(const XenStore& store, ExtractMo
 
 std::string_view to_string(NetifHandshake::Step step)
 {
-  switch (step) {
-  case NetifHandshake::Step::toolstack_create:
-    return "toolstack_create";
-  case NetifHandshake::Step::backend_probe:
-    return "backend_probe";
-  case NetifHandshake::Step::hotplug_connected:
-    return "hotplug_connected";
-  case NetifHandshake::Step::frontend_connect:
-    return "frontend_connect";
-  case NetifHandshake::Step::backend_connect:
-    return "backend_connect";
-  case NetifHandshake::Step::done:
-    return "done";
-  }
-  return "invalid";
+  static constexpr std::string_view names[] = {"toolstack_create", "backend_probe",   "hotplug_connected",
+                                               "frontend_connect", "backend_connect", "done"};
+  const auto i                              = static_cast<std::size_t>(step);
+  return i < std::size(names) ? names[i] : "invalid";
 }
 
 NetifHandshake::NetifHandshake(XenStore& store, VifDevice device, NetbackConfig backend, NetfrontConfig frontend)
-    : store_(store), device_(std::move(device)), back_(std::move(backend)), front_(std::move(frontend)),
-      frontend_state_(XenbusRole::frontend, device_.frontend_path(), XenbusState::Unknown),
-      backend_state_(XenbusRole::backend, device_.backend_path(), XenbusState::Unknown)
+    : XenbusHandshake(store, device.frontend_path(), device.backend_path(),
+                      {[this](double t) { toolstack_create(t); }, [this](double t) { backend_probe(t); },
+                       [this](double t) { hotplug_connected(t); }, [this](double t) { frontend_connect(t); },
+                       [this](double t) { backend_connect(t); }}),
+      device_(std::move(device)), back_(std::move(backend)), front_(std::move(frontend))
 {
-}
-
-NetifHandshake::Step NetifHandshake::advance(double time)
-{
-  return detail::perform_next_step(next_, [&](Step step) {
-    switch (step) {
-    case Step::toolstack_create:
-      toolstack_create(time);
-      break;
-    case Step::backend_probe:
-      backend_probe(time);
-      break;
-    case Step::hotplug_connected:
-      hotplug_connected(time);
-      break;
-    case Step::frontend_connect:
-      frontend_connect(time);
-      break;
-    case Step::backend_connect:
-      backend_connect(time);
-      break;
-    case Step::done:
-      break; // never asked for
-    }
-  });
-}
-
-void NetifHandshake::run(double start_time, double step)
-{
-  detail::run_remaining_steps(*this, start_time, step);
 }
 
 void NetifHandshake::toolstack_create(double time)
 {
   // libxl__device_nic_add(): the generic entries (frontend-id, online, state / backend-id, state), then
   // libxl__set_xenstore_nic()'s, then the read-only frontend entries (mtu).
-  const std::string fe           = device_.frontend_path();
-  const std::string be           = device_.backend_path();
   const std::string initialising = state_value(XenbusState::Initialising);
-  store_.write(child_path(fe, "backend"), be);
-  store_.write(child_path(fe, "backend-id"), std::to_string(device_.backend_domid));
-  store_.write(child_path(fe, "state"), initialising);
-  store_.write(child_path(fe, "handle"), std::to_string(device_.handle));
-  store_.write(child_path(fe, "mac"), device_.mac);
-  store_.write(child_path(fe, "trusted"), device_.trusted ? "1" : "0");
-  store_.write(child_path(fe, "mtu"), std::to_string(device_.mtu));
-
-  store_.write(child_path(be, "frontend"), fe);
-  store_.write(child_path(be, "frontend-id"), std::to_string(device_.frontend_domid));
-  store_.write(child_path(be, "online"), "1");
-  store_.write(child_path(be, "state"), initialising);
-  store_.write(child_path(be, "script"), device_.script);
-  store_.write(child_path(be, "mac"), device_.mac);
-  store_.write(child_path(be, "bridge"), device_.bridge);
-  store_.write(child_path(be, "handle"), std::to_string(device_.handle));
-  store_.write(child_path(be, "type"), "vif");
-  store_.write(child_path(be, "hotplug-status"), ""); // makes netback wait for the hotplug script
-
-  (void)frontend_state_.switch_state(XenbusState::Initialising, time);
-  (void)backend_state_.switch_state(XenbusState::Initialising, time);
+  toolstack_add({{"backend-id", std::to_string(device_.backend_domid)},
+                 {"state", initialising},
+                 {"handle", std::to_string(device_.handle)},
+                 {"mac", device_.mac},
+                 {"trusted", device_.trusted ? "1" : "0"},
+                 {"mtu", std::to_string(device_.mtu)}},
+                {{"frontend-id", std::to_string(device_.frontend_domid)},
+                 {"online", "1"},
+                 {"state", initialising},
+                 {"script", device_.script},
+                 {"mac", device_.mac},
+                 {"bridge", device_.bridge},
+                 {"handle", std::to_string(device_.handle)},
+                 {"type", "vif"},
+                 {"hotplug-status", ""}}, // makes netback wait for the hotplug script
+                time);
 }
 
 void NetifHandshake::backend_probe(double time)
 {
   // netback_probe(): one transaction of offload features, then the optional keys, then InitWait.
-  const std::string be = device_.backend_path();
-  store_.write(child_path(be, "feature-sg"), "1");
-  store_.write(child_path(be, "feature-gso-tcpv4"), "1");
-  store_.write(child_path(be, "feature-gso-tcpv6"), "1");
-  store_.write(child_path(be, "feature-ipv6-csum-offload"), "1");
-  store_.write(child_path(be, "feature-rx-copy"), "1");
-  store_.write(child_path(be, "feature-xdp-headroom"), back_.xdp_headroom ? "1" : "0");
-  store_.write(child_path(be, "feature-rx-flip"), "0");
-  store_.write(child_path(be, "feature-multicast-control"), "1");
-  store_.write(child_path(be, "feature-dynamic-multicast-control"), "1");
-  store_.write(child_path(be, "feature-split-event-channels"), back_.split_event_channels ? "1" : "0");
+  XenStoreEntries features = {{"feature-sg", "1"},
+                              {"feature-gso-tcpv4", "1"},
+                              {"feature-gso-tcpv6", "1"},
+                              {"feature-ipv6-csum-offload", "1"},
+                              {"feature-rx-copy", "1"},
+                              {"feature-xdp-headroom", back_.xdp_headroom ? "1" : "0"},
+                              {"feature-rx-flip", "0"},
+                              {"feature-multicast-control", "1"},
+                              {"feature-dynamic-multicast-control", "1"},
+                              {"feature-split-event-channels", back_.split_event_channels ? "1" : "0"}};
   if (back_.max_queues)
-    store_.write(child_path(be, "multi-queue-max-queues"), std::to_string(*back_.max_queues));
+    features.push_back({"multi-queue-max-queues", std::to_string(*back_.max_queues)});
   if (back_.ctrl_ring)
-    store_.write(child_path(be, "feature-ctrl-ring"), "1");
-  (void)backend_state_.switch_state(XenbusState::InitWait, time, store_);
+    features.push_back({"feature-ctrl-ring", "1"});
+  backend_probed(features, time);
 }
 
 void NetifHandshake::hotplug_connected(double /*time*/)
 {
-  store_.write(child_path(device_.backend_path(), "hotplug-status"), "connected");
+  hotplug_script_done({}); // vif-bridge
 }
 
 void NetifHandshake::frontend_connect(double time)
 {
-  const std::string fe = device_.frontend_path();
-  const std::string be = device_.backend_path();
+  const std::string& fe = frontend_path();
+  const std::string& be = backend_path();
   // xennet_connect(): the backend must offer the copying receive path.
   if (store_.read_unsigned(child_path(be, "feature-rx-copy"), 0) == 0) {
-    errors_.push_back("netfront: backend does not support copying receive path");
-    next_ = Step::done;
+    abandon("netfront: backend does not support copying receive path");
     return;
   }
   // talk_to_netback()
@@ -366,9 +318,7 @@ void NetifHandshake::frontend_connect(double time)
   unsigned num_queues = std::min(max_queues, netfront_effective_max_queues(front_));
   bool split          = store_.read_unsigned(child_path(be, "feature-split-event-channels"), 0) != 0;
   if (num_queues == 0) {
-    errors_.push_back("netfront: no queues (backend multi-queue-max-queues is 0)");
-    (void)frontend_state_.switch_state(XenbusState::Closing, time, store_);
-    next_ = Step::done;
+    fatal(frontend_state_, "netfront: no queues (backend multi-queue-max-queues is 0)", time);
     return;
   }
   if (store_.read_unsigned(child_path(be, "feature-xdp-headroom"), 0) != 0)
@@ -384,34 +334,28 @@ void NetifHandshake::frontend_connect(double time)
     q.tx_event_channel = port++;
     q.rx_event_channel = split ? port++ : q.tx_event_channel;
   }
-  if (store_.exists(child_path(be, "multi-queue-max-queues")))
-    store_.write(child_path(fe, "multi-queue-num-queues"), std::to_string(num_queues));
-  auto write_queue = [&](const std::string& dir, const NetifQueue& q) { // write_queue_xenstore_keys()
-    store_.write(child_path(dir, "tx-ring-ref"), std::to_string(q.tx_ring_ref));
-    store_.write(child_path(dir, "rx-ring-ref"), std::to_string(q.rx_ring_ref));
-    if (not q.split()) {
-      store_.write(child_path(dir, "event-channel"), std::to_string(q.tx_event_channel));
-    } else {
-      store_.write(child_path(dir, "event-channel-tx"), std::to_string(q.tx_event_channel));
-      store_.write(child_path(dir, "event-channel-rx"), std::to_string(q.rx_event_channel));
-    }
-  };
-  if (num_queues == 1)
-    write_queue(fe, queues[0]);
-  else
-    for (unsigned i = 0; i < num_queues; ++i)
-      write_queue(child_path(fe, "queue-" + std::to_string(i)), queues[i]);
+  publish_queues(queues, store_.exists(child_path(be, "multi-queue-max-queues")),
+                 [&](const std::string& dir, const NetifQueue& q) { // write_queue_xenstore_keys()
+                   store_.write(child_path(dir, "tx-ring-ref"), std::to_string(q.tx_ring_ref));
+                   store_.write(child_path(dir, "rx-ring-ref"), std::to_string(q.rx_ring_ref));
+                   if (not q.split()) {
+                     store_.write(child_path(dir, "event-channel"), std::to_string(q.tx_event_channel));
+                   } else {
+                     store_.write(child_path(dir, "event-channel-tx"), std::to_string(q.tx_event_channel));
+                     store_.write(child_path(dir, "event-channel-rx"), std::to_string(q.rx_event_channel));
+                   }
+                 });
   if (front_.control_ring && store_.read_unsigned(child_path(be, "feature-ctrl-ring"), 0) != 0) {
     // Not Linux: a frontend with a control ring (netif.h "Control ring") publishes it before connecting.
     store_.write(child_path(fe, "ctrl-ring-ref"), std::to_string(gref++));
     store_.write(child_path(fe, "event-channel-ctrl"), std::to_string(port++));
   }
-  store_.write(child_path(fe, "request-rx-copy"), "1");
-  store_.write(child_path(fe, "feature-rx-notify"), "1");
-  store_.write(child_path(fe, "feature-sg"), "1");
-  store_.write(child_path(fe, "feature-gso-tcpv4"), "1");
-  store_.write(child_path(fe, "feature-gso-tcpv6"), "1");
-  store_.write(child_path(fe, "feature-ipv6-csum-offload"), "1");
+  write_entries(fe, {{"request-rx-copy", "1"},
+                     {"feature-rx-notify", "1"},
+                     {"feature-sg", "1"},
+                     {"feature-gso-tcpv4", "1"},
+                     {"feature-gso-tcpv6", "1"},
+                     {"feature-ipv6-csum-offload", "1"}});
   // netback_changed(InitWait): xennet_connect() succeeded -> Connected, skipping Initialised.
   (void)frontend_state_.switch_state(XenbusState::Connected, time, store_);
 }
@@ -420,20 +364,15 @@ void NetifHandshake::backend_connect(double time)
 {
   // frontend_changed(Connected) -> set_backend_state(Connected) -> connect(); the switch waits for
   // hotplug-status = connected (hotplug_status_changed()), already there in this order of steps.
-  try {
-    (void)extract_netif(store_, device_.frontend_path(), ExtractMode::strict, "");
-  } catch (const InputError& e) {
-    errors_.push_back(std::string("netback refused the frontend: ") + e.what());
-    (void)backend_state_.switch_state(XenbusState::Closing, time, store_);
-    next_ = Step::done;
+  if (not backend_accepts_frontend(
+          "netback", [&] { (void)extract_netif(store_, frontend_path(), ExtractMode::strict, ""); }, time))
     return;
-  }
-  (void)backend_state_.switch_state(XenbusState::Connected, time, store_);
+  backend_connected({}, time);
 }
 
 NetifNegotiation NetifHandshake::result() const
 {
-  NetifNegotiation n = extract_netif(store_, device_.frontend_path(), ExtractMode::lenient, "");
+  NetifNegotiation n = extract_netif(store_, frontend_path(), ExtractMode::lenient, "");
   if (n.ctrl_ring) {
     std::string note;
     n.hash_algorithm = negotiate_hash_algorithm(back_, front_, &note);

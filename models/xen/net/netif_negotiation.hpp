@@ -17,6 +17,7 @@
 
 #include "models/xen/ring.hpp"
 #include "models/xen/xenbus.hpp"
+#include "models/xen/xenbus_handshake.hpp"
 #include "models/xen/xenstore.hpp"
 
 #include <nlohmann/json.hpp>
@@ -144,7 +145,7 @@ std::vector<NetifNegotiation> extract_all_netif(const XenStore& store, ExtractMo
                                                 const std::string& source = "");
 
 /** The handshake of one vif, step by step. */
-class NetifHandshake {
+class NetifHandshake : public XenbusHandshake {
 public:
   enum class Step {
     toolstack_create,  // libxl writes both directories (hotplug-status ""), states Initialising
@@ -157,16 +158,12 @@ public:
 
   NetifHandshake(XenStore& store, VifDevice device, NetbackConfig backend, NetfrontConfig frontend);
 
-  Step next_step() const { return next_; }
+  Step next_step() const { return static_cast<Step>(next_step_index()); }
   /** Performs the next step at `time` and returns it (Step::done when none was left). A refusal moves the refusing
    * end to Closing (netback) or leaves the frontend unconnected (netfront without feature-rx-copy) and ends it. */
-  Step advance(double time);
-  void run(double start_time = 0.0, double step = 0.0);
+  Step advance(double time) { return static_cast<Step>(perform_next_step(time)); }
 
-  const XenbusStateMachine& frontend() const { return frontend_state_; }
-  const XenbusStateMachine& backend() const { return backend_state_; }
   const VifDevice& device() const { return device_; }
-  const std::vector<std::string>& errors() const { return errors_; }
   /** The outcome as the tree shows it, with the hash algorithm both ends settled on over the control ring. */
   NetifNegotiation result() const;
 
@@ -177,14 +174,9 @@ private:
   void frontend_connect(double time);
   void backend_connect(double time);
 
-  XenStore& store_;
   VifDevice device_;
   NetbackConfig back_;
   NetfrontConfig front_;
-  XenbusStateMachine frontend_state_;
-  XenbusStateMachine backend_state_;
-  Step next_ = Step::toolstack_create;
-  std::vector<std::string> errors_;
 };
 
 std::string_view to_string(NetifHandshake::Step step);
