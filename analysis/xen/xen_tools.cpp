@@ -3,6 +3,7 @@
 #include "models/xen/blk/blkif_negotiation.hpp"
 #include "models/xen/blk/xen_blkfront.hpp"
 #include "models/xen/net/netif_negotiation.hpp"
+#include "models/xen/xenstore_dump.hpp"
 
 #include <cstdio>
 #include <sstream>

@@ -1,6 +1,6 @@
 /* pvsim: what the blkif and netif readers of XenStore trees share (internal).
  *
- * Models: nothing of Xen itself; path joining, reading "state" and number nodes, the problem record that strict
+ * Models: nothing of Xen itself; reading "state" and number nodes, the problem record that strict
  * readers turn into pvsim::InputError and lenient ones into a fallback with a note, and the steps both readers take
  * alike: following the frontend's "backend" node, the queue count, the per-queue directories, the single-queue
  * fallback and the notes on keys nobody reads.
@@ -9,6 +9,7 @@
 
 #include "models/xen/xenbus.hpp"
 #include "models/xen/xenstore.hpp"
+#include "models/xen/xenstore_path.hpp"
 #include "sim/input_error.hpp"
 
 #include <algorithm>
@@ -19,15 +20,6 @@
 #include <vector>
 
 namespace pvsim::xen::detail {
-
-inline std::string child_path(std::string_view dir, std::string_view name)
-{
-  std::string p(dir);
-  if (p.empty() || p.back() != '/')
-    p += '/';
-  p += name;
-  return p;
-}
 
 /** An inconsistency: the path of the offending (or missing) node and what is wrong with it. */
 struct Problem {

@@ -1,11 +1,11 @@
-/* pvsim: the XenStore key tree, as C xenstored keeps it and as `xenstore-ls -f` prints it.
+/* pvsim: the XenStore key tree, as C xenstored keeps it.
  *
  * Models: a tree of nodes, each with a value (any bytes) and its children in creation order (C xenstored appends a
  * new child to its parent's list and keeps its place when the value is rewritten; the xen-lab-tcg dumps show exactly
- * that order). A write creates missing ancestors with an empty value; a remove takes the whole subtree. Printing
- * follows tools/xs-clients/xenstore_client.c (do_ls, sanitise_value), parsing undoes it (unsanitise_value) and copes
- * with what terminals and captures do to long lines.
- * Leaves out: permissions (parsed from `-p` output and dropped), transactions, watches, quotas, relative paths. */
+ * that order). A write creates missing ancestors with an empty value (create_node); a remove takes the whole subtree.
+ * Reads follow the Linux xenbus helpers (xenbus_read_unsigned()). The `xenstore-ls -f` printer and the marks a parsed
+ * dump leaves on nodes are declared here, as members, and defined with the dump parser in xenstore_dump.cpp.
+ * Leaves out: permissions, transactions, watches, quotas, relative paths. */
 #pragma once
 
 #include <cstddef>
@@ -70,7 +70,7 @@ public:
   /** True when the node's value is known only partly (cut by xenstore-ls or by the capture). */
   bool is_truncated(std::string_view path) const;
 
-  struct Node; // implementation detail, public only for the printer in xenstore.cpp
+  struct Node; // xenstore_node.hpp; public only for the printer in xenstore_dump.cpp
 
 private:
   const Node* find(std::string_view path) const;
@@ -79,42 +79,6 @@ private:
 
   std::unique_ptr<Node> root_;
 };
-
-/** xenstore-ls' sanitise_value(): printable ASCII other than '\' as it is, else \t \n \r \\, \ooo below 010 and
- * \xHH for the rest. Note that '"' is printed as it is. */
-std::string sanitise_value(std::string_view raw);
-/** xenstore-write's unsanitise_value(): the inverse, plus `\<c>` for any other c giving c (so `\"` is '"'). */
-std::string unsanitise_value(std::string_view printed);
-
-/** One problem met while parsing a dump; parsing goes on. `line` counts from 1. */
-struct DumpWarning {
-  std::size_t line;
-  std::string what;
-};
-
-/** A parsed `xenstore-ls -f` capture. */
-struct XenStoreDump {
-  XenStore tree;
-  /** The paths the listings started below, in the order met: a dump of `xenstore-ls -f /local/domain/0/backend/vbd`
-   * followed by one of `/local/domain/1/device/vbd` has these two roots. */
-  std::vector<std::string> roots;
-  std::vector<DumpWarning> warnings;
-  /** Number of physical lines that were joined to a previous one (terminal wrapping). */
-  std::size_t joined_lines = 0;
-
-  /** The dump as xenstore-ls printed it: ls_f(root) for each root. Equal to the input for an undamaged capture. */
-  std::string print(const LsOptions& options = {}) const;
-};
-
-/** Parses `xenstore-ls -f` output (also with -p permissions). Tolerates CRLF line ends, blank lines, stray lines
- * (shell prompts, console noise: skipped with a warning), lines wrapped by a narrow terminal (joined back: a
- * physical line as long as the longest one that does not end an entry continues on the next line), values cut by
- * xenstore-ls itself (`\..."`, kept as truncated), unreadable nodes (`path:`), a last line cut by the capture, and
- * escaped or unescaped quotes inside values. Never throws for bad content. */
-XenStoreDump parse_xenstore_ls_f(std::string_view text);
-
-/** Reads a dump file. Throws pvsim::InputError when the file cannot be read. */
-XenStoreDump read_xenstore_ls_f_file(const std::string& file_name);
 
 /** How a reader of a negotiated tree (blkif, netif) treats an inconsistent one. Strict: an error. Lenient: read as a
  * single queue, with a note saying why. */

@@ -2,7 +2,7 @@
  * them, splitting and wrapping their lines as terminals do, and damaging a tree one node at a time. */
 #pragma once
 
-#include "models/xen/xenstore.hpp"
+#include "models/xen/xenstore_dump.hpp"
 
 #include <cstddef>
 #include <fstream>

@@ -1,6 +1,6 @@
-/* Specification of the `xenstore-ls -f` dump parser: the real xen-lab-tcg dumps, and what terminals and captures
- * do to long lines. */
-#include "models/xen/xenstore.hpp"
+/* Specification of `xenstore-ls -f` dumps: printing a tree, sanitising values, and parsing the real xen-lab-tcg
+ * dumps and what terminals and captures do to long lines. */
+#include "models/xen/xenstore_dump.hpp"
 #include "tests/models/xen/xen_test_files.hpp"
 
 #include "sim/input_error.hpp"
@@ -221,4 +221,76 @@ TEST(XenStoreDump, ARealDumpCutAtAnyByteNeverThrows)
   std::string text = read_text(lab_dump_path("blkfront-max-queues-1"));
   for (std::size_t cut = 0; cut <= text.size(); cut += 7)
     EXPECT_NO_THROW(parse_xenstore_ls_f(std::string_view(text).substr(0, cut))) << cut;
+}
+
+TEST(XenStoreLs, PrintsOneLinePerNodeBelowThePathDepthFirst)
+{
+  XenStore s;
+  s.write("/local/domain/1/device/vbd/51712/state", "4");
+  s.write("/local/domain/1/device/vbd/51712/queue-0/ring-ref", "8");
+  s.write("/local/domain/1/device/vbd/51712/feature-persistent", "1");
+  EXPECT_EQ(s.ls_f("/local/domain/1/device/vbd"), "/local/domain/1/device/vbd/51712 = \"\"\n"
+                                                  "/local/domain/1/device/vbd/51712/state = \"4\"\n"
+                                                  "/local/domain/1/device/vbd/51712/queue-0 = \"\"\n"
+                                                  "/local/domain/1/device/vbd/51712/queue-0/ring-ref = \"8\"\n"
+                                                  "/local/domain/1/device/vbd/51712/feature-persistent = \"1\"\n");
+}
+
+TEST(XenStoreLs, FromTheRootPrintsEveryNode)
+{
+  XenStore s;
+  s.write("/tool/xenstored", "");
+  s.write("/local/domain/0/name", "Domain-0");
+  EXPECT_EQ(s.ls_f(), "/tool = \"\"\n/tool/xenstored = \"\"\n/local = \"\"\n/local/domain = \"\"\n"
+                      "/local/domain/0 = \"\"\n/local/domain/0/name = \"Domain-0\"\n");
+}
+
+TEST(XenStoreLs, PrintsNothingForAMissingPath)
+{
+  XenStore s;
+  EXPECT_EQ(s.ls_f("/local/domain/9"), "");
+}
+
+TEST(XenStoreLs, EscapesLikeSanitiseValueButLeavesQuotesAlone)
+{
+  XenStore s;
+  s.write("/v", "a\"b\\c\td\ne\rf\x01g\x7fh");
+  EXPECT_EQ(s.ls_f(), "/v = \"a\"b\\\\c\\td\\ne\\rf\\001g\\x7fh\"\n");
+}
+
+TEST(XenStoreLs, CutsLongValuesAtANarrowTerminalWidth)
+{
+  XenStore s;
+  s.write("/local/domain/0/backend/vbd/1/51712/frontend", "/local/domain/1/device/vbd/51712");
+  LsOptions narrow;
+  narrow.max_width = 30; // keeps 30 - 8 = 22 characters of the value
+  EXPECT_EQ(s.ls_f("/local/domain/0/backend/vbd/1/51712", narrow),
+            "/local/domain/0/backend/vbd/1/51712/frontend = \"/local/domain/1/device\\...\"\n");
+}
+
+TEST(XenStoreLs, KeepsShortValuesWholeAtANarrowTerminalWidth)
+{
+  XenStore s;
+  s.write("/d/state", "4");
+  LsOptions narrow;
+  narrow.max_width = 30;
+  EXPECT_EQ(s.ls_f("/d", narrow), "/d/state = \"4\"\n");
+}
+
+TEST(Sanitise, UnsanitiseUndoesSanitiseForEveryByte)
+{
+  std::string all;
+  for (int c = 0; c < 256; ++c)
+    all += static_cast<char>(c);
+  EXPECT_EQ(unsanitise_value(sanitise_value(all)), all);
+}
+
+TEST(Sanitise, UnsanitiseAcceptsEscapedQuotes)
+{
+  EXPECT_EQ(unsanitise_value("say \\\"hi\\\""), "say \"hi\"");
+}
+
+TEST(Sanitise, UnsanitiseDropsALoneTrailingBackslash)
+{
+  EXPECT_EQ(unsanitise_value("abc\\"), "abc");
 }

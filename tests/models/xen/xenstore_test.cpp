@@ -1,4 +1,4 @@
-/* Specification of the XenStore tree model and of its `xenstore-ls -f` printing. */
+/* Specification of the XenStore tree model. */
 #include "models/xen/xenstore.hpp"
 
 #include "sim/input_error.hpp"
@@ -97,78 +97,6 @@ TEST(XenStore, RejectsInvalidPaths)
   EXPECT_FALSE(XenStore::is_valid_path("/a/"));
   EXPECT_TRUE(XenStore::is_valid_path("/local/domain/0/backend/vbd/1/51712/queue-0"));
   EXPECT_TRUE(XenStore::is_valid_path("/"));
-}
-
-TEST(XenStoreLs, PrintsOneLinePerNodeBelowThePathDepthFirst)
-{
-  XenStore s;
-  s.write("/local/domain/1/device/vbd/51712/state", "4");
-  s.write("/local/domain/1/device/vbd/51712/queue-0/ring-ref", "8");
-  s.write("/local/domain/1/device/vbd/51712/feature-persistent", "1");
-  EXPECT_EQ(s.ls_f("/local/domain/1/device/vbd"), "/local/domain/1/device/vbd/51712 = \"\"\n"
-                                                  "/local/domain/1/device/vbd/51712/state = \"4\"\n"
-                                                  "/local/domain/1/device/vbd/51712/queue-0 = \"\"\n"
-                                                  "/local/domain/1/device/vbd/51712/queue-0/ring-ref = \"8\"\n"
-                                                  "/local/domain/1/device/vbd/51712/feature-persistent = \"1\"\n");
-}
-
-TEST(XenStoreLs, FromTheRootPrintsEveryNode)
-{
-  XenStore s;
-  s.write("/tool/xenstored", "");
-  s.write("/local/domain/0/name", "Domain-0");
-  EXPECT_EQ(s.ls_f(), "/tool = \"\"\n/tool/xenstored = \"\"\n/local = \"\"\n/local/domain = \"\"\n"
-                      "/local/domain/0 = \"\"\n/local/domain/0/name = \"Domain-0\"\n");
-}
-
-TEST(XenStoreLs, PrintsNothingForAMissingPath)
-{
-  XenStore s;
-  EXPECT_EQ(s.ls_f("/local/domain/9"), "");
-}
-
-TEST(XenStoreLs, EscapesLikeSanitiseValueButLeavesQuotesAlone)
-{
-  XenStore s;
-  s.write("/v", "a\"b\\c\td\ne\rf\x01g\x7fh");
-  EXPECT_EQ(s.ls_f(), "/v = \"a\"b\\\\c\\td\\ne\\rf\\001g\\x7fh\"\n");
-}
-
-TEST(XenStoreLs, CutsLongValuesAtANarrowTerminalWidth)
-{
-  XenStore s;
-  s.write("/local/domain/0/backend/vbd/1/51712/frontend", "/local/domain/1/device/vbd/51712");
-  LsOptions narrow;
-  narrow.max_width = 30; // keeps 30 - 8 = 22 characters of the value
-  EXPECT_EQ(s.ls_f("/local/domain/0/backend/vbd/1/51712", narrow),
-            "/local/domain/0/backend/vbd/1/51712/frontend = \"/local/domain/1/device\\...\"\n");
-}
-
-TEST(XenStoreLs, KeepsShortValuesWholeAtANarrowTerminalWidth)
-{
-  XenStore s;
-  s.write("/d/state", "4");
-  LsOptions narrow;
-  narrow.max_width = 30;
-  EXPECT_EQ(s.ls_f("/d", narrow), "/d/state = \"4\"\n");
-}
-
-TEST(Sanitise, UnsanitiseUndoesSanitiseForEveryByte)
-{
-  std::string all;
-  for (int c = 0; c < 256; ++c)
-    all += static_cast<char>(c);
-  EXPECT_EQ(unsanitise_value(sanitise_value(all)), all);
-}
-
-TEST(Sanitise, UnsanitiseAcceptsEscapedQuotes)
-{
-  EXPECT_EQ(unsanitise_value("say \\\"hi\\\""), "say \"hi\"");
-}
-
-TEST(Sanitise, UnsanitiseDropsALoneTrailingBackslash)
-{
-  EXPECT_EQ(unsanitise_value("abc\\"), "abc");
 }
 
 TEST(XenStore, CopiesAreIndependent)
