@@ -2,7 +2,7 @@
  * `pvsim from-xenstore` (the blkif and netif keys, their consistency). Seeds: the dumps of the tests and of ../shared.
  */
 #include "analysis/xen/xen_tools.hpp"
-#include "models/xen/xenstore.hpp"
+#include "models/xen/xenstore_dump.hpp"
 #include "tests/fuzz/fuzz_target.hpp"
 
 using namespace pvsim;
