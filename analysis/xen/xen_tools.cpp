@@ -6,6 +6,7 @@
 #include "models/xen/xenstore_dump.hpp"
 
 #include <cstdio>
+#include <optional>
 #include <sstream>
 
 namespace pvsim {
@@ -56,14 +57,22 @@ json from_xenstore(const std::string& dump_file, std::optional<unsigned> domid)
   json notes             = json::array();
   for (const auto& w : dump.warnings)
     notes.push_back("line " + std::to_string(w.line) + ": " + w.what);
-  for (const auto& n : xen::extract_all_blkif(dump.tree, xen::ExtractMode::strict, dump_file)) {
+  // A device of the domain asked for (any without --domid) joins `devices`, with its kind and domain.
+  auto add_device = [&](const auto& n, const char* kind) -> std::optional<unsigned> {
     unsigned d = domid_of(n.frontend_path);
     if (domid and d != *domid)
-      continue;
+      return std::nullopt;
     json dev     = xen::to_json(n);
-    dev["kind"]  = "vbd";
+    dev["kind"]  = kind;
     dev["domid"] = d;
     devices.push_back(dev);
+    return d;
+  };
+  for (const auto& n : xen::extract_all_blkif(dump.tree, xen::ExtractMode::strict, dump_file)) {
+    auto domain = add_device(n, "vbd");
+    if (not domain)
+      continue;
+    unsigned d      = *domain;
     std::string tag = std::to_string(d);
     tag.insert(0, 1, 'd');
     tag.append(1, '_');
@@ -85,13 +94,8 @@ json from_xenstore(const std::string& dump_file, std::optional<unsigned> domid)
       notes.push_back(n.frontend_path + ": " + note);
   }
   for (const auto& n : xen::extract_all_netif(dump.tree, xen::ExtractMode::strict, dump_file)) {
-    unsigned d = domid_of(n.frontend_path);
-    if (domid and d != *domid)
+    if (not add_device(n, "vif"))
       continue;
-    json dev     = xen::to_json(n);
-    dev["kind"]  = "vif";
-    dev["domid"] = d;
-    devices.push_back(dev);
     notes.push_back(n.frontend_path +
                     ": network devices are reported, not emitted in the fragment: give xen.netfront/xen.netback "
                     "their max_queues by hand");

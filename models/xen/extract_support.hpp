@@ -45,11 +45,12 @@ inline XenbusState read_state(const XenStore& store, std::string_view dir, std::
   return *state;
 }
 
-/** Reads an unsigned node that must be a number when present: nullopt when absent, a Problem when malformed. */
+/** Reads an unsigned node that must be a number when present: nullopt when absent, a Problem when malformed. Reads
+ * nothing once `problem` is set, so that several reads can share one check, which then finds the first Problem. */
 inline std::optional<unsigned long long> read_number(const XenStore& store, const std::string& path,
                                                      std::optional<Problem>& problem)
 {
-  if (not store.exists(path))
+  if (problem || not store.exists(path))
     return std::nullopt;
   auto n = store.scan_unsigned(path);
   if (not n) {
@@ -91,6 +92,23 @@ void read_both_ends(const XenStore& store, std::string_view frontend_path, std::
   n.backend_path   = be;
   n.frontend_state = read_state(store, fe, n.notes);
   n.backend_state  = read_state(store, be, n.notes);
+}
+
+/** extract_blkif() and extract_netif() up to the device's features: both ends (read_both_ends()), then the queues
+ * through `read_queues(store, fe, be, n)`, which returns a Problem or nullopt. A Problem is an error in strict mode;
+ * in lenient mode `fall_back(store, fe, be, problem, n)` reads the tree as one queue. */
+template <typename Negotiation, typename ReadQueues, typename FallBack>
+Negotiation read_ends_and_queues(const XenStore& store, std::string_view frontend_path, std::string_view device_kind,
+                                 ExtractMode mode, const std::string& source, ReadQueues&& read_queues,
+                                 FallBack&& fall_back)
+{
+  Negotiation n;
+  read_both_ends(store, frontend_path, device_kind, mode, source, n);
+  if (auto problem = read_queues(store, n.frontend_path, n.backend_path, n)) {
+    raise_if_strict(mode, source, *problem);
+    fall_back(store, n.frontend_path, n.backend_path, *problem, n);
+  }
+  return n;
 }
 
 /** The end of extract_blkif() and extract_netif(): a note when the two ends are not both Connected. */

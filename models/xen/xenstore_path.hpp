@@ -2,7 +2,7 @@
  * directories (internal).
  *
  * Models: xenstored's absolute paths, "/" or "/a/b", as text: the characters a path may hold, joining a child's
- * name, the parent, ancestry, and splitting into components.
+ * name, the parent, ancestry, and splitting into components; and where libxl puts a device's two directories.
  * Leaves out: validating a whole path (XenStore::is_valid_path), relative paths. */
 #pragma once
 
@@ -69,6 +69,23 @@ inline bool is_at_or_below(std::string_view path, std::string_view ancestor)
   if (path.size() < ancestor.size() || path.substr(0, ancestor.size()) != ancestor)
     return false;
   return path.size() == ancestor.size() || path[ancestor.size()] == '/';
+}
+
+/** libxl__device_frontend_path(): the directory of device `devid` of kind `kind` ("vbd", "vif") in domain
+ * `frontend_domid`, /local/domain/<frontend_domid>/device/<kind>/<devid>. */
+inline std::string device_frontend_path(unsigned frontend_domid, std::string_view kind, unsigned devid)
+{
+  return "/local/domain/" + std::to_string(frontend_domid) + "/device/" + std::string(kind) + "/" +
+         std::to_string(devid);
+}
+
+/** libxl__device_backend_path(): its backend's directory in domain `backend_domid`,
+ * /local/domain/<backend_domid>/backend/<kind>/<frontend_domid>/<devid>. */
+inline std::string device_backend_path(unsigned backend_domid, std::string_view kind, unsigned frontend_domid,
+                                       unsigned devid)
+{
+  return "/local/domain/" + std::to_string(backend_domid) + "/backend/" + std::string(kind) + "/" +
+         std::to_string(frontend_domid) + "/" + std::to_string(devid);
 }
 
 } // namespace pvsim::xen::detail

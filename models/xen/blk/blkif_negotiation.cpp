@@ -13,13 +13,12 @@ using detail::Problem;
 
 std::string VbdDevice::frontend_path() const
 {
-  return "/local/domain/" + std::to_string(frontend_domid) + "/device/vbd/" + std::to_string(virtual_device);
+  return detail::device_frontend_path(frontend_domid, "vbd", virtual_device);
 }
 
 std::string VbdDevice::backend_path() const
 {
-  return "/local/domain/" + std::to_string(backend_domid) + "/backend/vbd/" + std::to_string(frontend_domid) + "/" +
-         std::to_string(virtual_device);
+  return detail::device_backend_path(backend_domid, "vbd", frontend_domid, virtual_device);
 }
 
 unsigned blkfront_effective_max_queues(const BlkfrontConfig& config)
@@ -190,16 +189,11 @@ void fall_back_to_one_queue(const XenStore& store, const std::string& fe, const 
 BlkifNegotiation extract_blkif(const XenStore& store, std::string_view frontend_path, ExtractMode mode,
                                const std::string& source, const BlkfrontConfig& frontend)
 {
-  BlkifNegotiation n;
-  detail::read_both_ends(store, frontend_path, "vbd", mode, source, n);
+  BlkifNegotiation n    = detail::read_ends_and_queues<BlkifNegotiation>(store, frontend_path, "vbd", mode, source,
+                                                                      read_queues, fall_back_to_one_queue);
   const std::string& fe = n.frontend_path;
   const std::string& be = n.backend_path;
-
-  if (auto problem = read_queues(store, fe, be, n)) {
-    detail::raise_if_strict(mode, source, *problem);
-    fall_back_to_one_queue(store, fe, be, *problem, n);
-  }
-  n.ring_slots = blkif_ring_slots(n.ring_page_order);
+  n.ring_slots          = blkif_ring_slots(n.ring_page_order);
 
   auto be_unsigned = [&](const char* key, unsigned long long dflt) {
     return be.empty() ? dflt : store.read_unsigned(child_path(be, key), dflt);

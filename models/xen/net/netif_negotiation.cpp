@@ -31,13 +31,12 @@ std::optional<NetifHashAlgorithm> parse_hash_algorithm(std::string_view name)
 
 std::string VifDevice::frontend_path() const
 {
-  return "/local/domain/" + std::to_string(frontend_domid) + "/device/vif/" + std::to_string(handle);
+  return detail::device_frontend_path(frontend_domid, "vif", handle);
 }
 
 std::string VifDevice::backend_path() const
 {
-  return "/local/domain/" + std::to_string(backend_domid) + "/backend/vif/" + std::to_string(frontend_domid) + "/" +
-         std::to_string(handle);
+  return detail::device_backend_path(backend_domid, "vif", frontend_domid, handle);
 }
 
 unsigned netfront_effective_max_queues(const NetfrontConfig& config)
@@ -107,8 +106,6 @@ std::optional<Problem> read_queue(const XenStore& store, const std::string& dir,
 {
   std::optional<Problem> problem;
   auto tx = detail::read_number(store, child_path(dir, "tx-ring-ref"), problem);
-  if (problem)
-    return problem;
   auto rx = detail::read_number(store, child_path(dir, "rx-ring-ref"), problem);
   if (problem)
     return problem;
@@ -118,8 +115,6 @@ std::optional<Problem> read_queue(const XenStore& store, const std::string& dir,
     return Problem{child_path(dir, "rx-ring-ref"), "missing (netback: reading ring-ref)"};
   // Split event channels first, then a single one.
   auto etx = detail::read_number(store, child_path(dir, "event-channel-tx"), problem);
-  if (problem)
-    return problem;
   auto erx = detail::read_number(store, child_path(dir, "event-channel-rx"), problem);
   if (problem)
     return problem;
@@ -159,16 +154,13 @@ std::optional<Problem> read_queues(const XenStore& store, const std::string& fe,
     return p;
 
   if (store.exists(child_path(fe, "ctrl-ring-ref"))) {
-    auto ref = detail::read_number(store, child_path(fe, "ctrl-ring-ref"), problem);
-    if (problem)
-      return problem;
+    (void)detail::read_number(store, child_path(fe, "ctrl-ring-ref"), problem);
     auto port = detail::read_number(store, child_path(fe, "event-channel-ctrl"), problem);
     if (problem)
       return problem;
     if (not port)
       return Problem{child_path(fe, "event-channel-ctrl"), "missing while ctrl-ring-ref is set (netback: "
                                                            "connect_ctrl_ring)"};
-    (void)ref;
     n.ctrl_ring = true;
   }
 
@@ -182,7 +174,8 @@ std::optional<Problem> read_queues(const XenStore& store, const std::string& fe,
 }
 
 /** Lenient reading of an inconsistent tree: one queue from the top-level keys, else from queue-0. */
-void fall_back_to_one_queue(const XenStore& store, const std::string& fe, const Problem& problem, NetifNegotiation& n)
+void fall_back_to_one_queue(const XenStore& store, const std::string& fe, const std::string& /*be*/,
+                            const Problem& problem, NetifNegotiation& n)
 {
   n.queues.clear();
   detail::fall_back_to_one_queue(fe, problem, n, [&](const std::string& dir) {
@@ -199,15 +192,10 @@ void fall_back_to_one_queue(const XenStore& store, const std::string& fe, const 
 NetifNegotiation extract_netif(const XenStore& store, std::string_view frontend_path, ExtractMode mode,
                                const std::string& source)
 {
-  NetifNegotiation n;
-  detail::read_both_ends(store, frontend_path, "vif", mode, source, n);
+  NetifNegotiation n    = detail::read_ends_and_queues<NetifNegotiation>(store, frontend_path, "vif", mode, source,
+                                                                      read_queues, fall_back_to_one_queue);
   const std::string& fe = n.frontend_path;
   const std::string& be = n.backend_path;
-
-  if (auto problem = read_queues(store, fe, be, n)) {
-    detail::raise_if_strict(mode, source, *problem);
-    fall_back_to_one_queue(store, fe, *problem, n);
-  }
   n.split_event_channels =
       not n.queues.empty() && std::all_of(n.queues.begin(), n.queues.end(), [](auto const& q) { return q.split(); });
 

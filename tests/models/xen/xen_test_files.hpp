@@ -1,11 +1,14 @@
 /* Test support for the Xen protocol layer: where the xen-lab-tcg dumps and the synthetic netif dumps live, reading
- * them, splitting and wrapping their lines as terminals do, and damaging a tree one node at a time. */
+ * them, splitting and wrapping their lines as terminals do, damaging a tree one node at a time, and catching the
+ * error a reading throws. */
 #pragma once
 
 #include "models/xen/xenstore_dump.hpp"
+#include "sim/input_error.hpp"
 
 #include <cstddef>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -75,6 +78,18 @@ void for_each_single_node_damage(const XenStore& tree, const std::string& kept, 
     garbled.write(path, "garbage");
     check(garbled, path);
   }
+}
+
+/** The pvsim::InputError that `read()` throws; nullopt when it throws none. */
+template <typename Read>
+std::optional<pvsim::InputError> input_error_of(Read&& read)
+{
+  try {
+    read();
+  } catch (const pvsim::InputError& e) {
+    return e;
+  }
+  return std::nullopt;
 }
 
 } // namespace pvsim::xen::test

@@ -9,6 +9,7 @@
 using namespace pvsim::xen;
 using pvsim::xen::test::data_path;
 using pvsim::xen::test::for_each_single_node_damage;
+using pvsim::xen::test::input_error_of;
 using pvsim::xen::test::read_text;
 
 namespace {
@@ -255,14 +256,12 @@ TEST(NetifExtraction, FindsEveryVifOfATree)
 
 TEST(NetifInvalidTree, TooManyQueuesIsAnErrorNamingTheKey)
 {
-  try {
-    extract_netif(data_tree("netfront-invalid-too-many-queues.txt"), fe, ExtractMode::strict, "vif.txt");
-    FAIL() << "no error";
-  } catch (const pvsim::InputError& e) {
-    EXPECT_EQ(e.file(), "vif.txt");
-    EXPECT_EQ(e.where(), fe + "/multi-queue-num-queues");
-    EXPECT_NE(e.detail().find("exceeding the maximum of 4"), std::string::npos);
-  }
+  auto e = input_error_of(
+      [&] { extract_netif(data_tree("netfront-invalid-too-many-queues.txt"), fe, ExtractMode::strict, "vif.txt"); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->file(), "vif.txt");
+  EXPECT_EQ(e->where(), fe + "/multi-queue-num-queues");
+  EXPECT_NE(e->detail().find("exceeding the maximum of 4"), std::string::npos);
 }
 
 TEST(NetifInvalidTree, TooManyQueuesFallsBackToQueueZeroWhenLenient)
@@ -276,12 +275,9 @@ TEST(NetifInvalidTree, TooManyQueuesFallsBackToQueueZeroWhenLenient)
 
 TEST(NetifInvalidTree, AMissingPerQueueKeyIsAnErrorNamingIt)
 {
-  try {
-    extract_netif(data_tree("netfront-invalid-missing-queue-key.txt"), fe);
-    FAIL() << "no error";
-  } catch (const pvsim::InputError& e) {
-    EXPECT_EQ(e.where(), fe + "/queue-1/rx-ring-ref");
-  }
+  auto e = input_error_of([&] { extract_netif(data_tree("netfront-invalid-missing-queue-key.txt"), fe); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->where(), fe + "/queue-1/rx-ring-ref");
 }
 
 TEST(NetifInvalidTree, AMissingPerQueueKeyFallsBackWhenLenient)
@@ -314,12 +310,9 @@ TEST(NetifInvalidTree, AControlRingWithoutItsEventChannelIsAnError)
 {
   XenStore t = data_tree("netfront-1q.txt");
   t.write(fe + "/ctrl-ring-ref", "20");
-  try {
-    extract_netif(t, fe);
-    FAIL() << "no error";
-  } catch (const pvsim::InputError& e) {
-    EXPECT_EQ(e.where(), fe + "/event-channel-ctrl");
-  }
+  auto e = input_error_of([&] { extract_netif(t, fe); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->where(), fe + "/event-channel-ctrl");
 }
 
 TEST(NetifInvalidTree, AControlRingInATreeLeavesTheHashAlgorithmUnknown)
