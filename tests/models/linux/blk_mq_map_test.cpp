@@ -101,29 +101,7 @@ void expect_default_policy_reproduces(const std::string& rel)
 } // namespace
 
 /* ---------------------------------------------------------------------------------------------------------------
- * Topologies */
-
-TEST(CpuTopology, FlatIsOneNodeWithEveryCpuItsOwnCore)
-{
-  CpuTopology t = CpuTopology::flat(3);
-  EXPECT_EQ(t.cpus, 3);
-  EXPECT_EQ(t.node_of_cpu, (std::vector<int>{0, 0, 0}));
-  EXPECT_EQ(t.siblings(1), (std::vector<int>{1}));
-}
-
-TEST(CpuTopology, FromSpecNumbersCpusNodeByNodeWithTheThreadsOfACoreAdjacent)
-{
-  CpuTopology t = CpuTopology::from_spec(2, 2, 2);
-  EXPECT_EQ(t.node_of_cpu, (std::vector<int>{0, 0, 0, 0, 1, 1, 1, 1}));
-  EXPECT_EQ(t.siblings(5), (std::vector<int>{4, 5}));
-  EXPECT_EQ(t.first_sibling(7), 6);
-}
-
-TEST(CpuTopology, FromSpecPutsConsecutiveCoresOfANodeInOneCluster)
-{
-  CpuTopology t = CpuTopology::from_spec(1, 3, 2, 2);
-  EXPECT_EQ(t.cluster_of_cpu, (std::vector<int>{0, 0, 0, 0, 4, 4}));
-}
+ * Topologies (the topology itself: cpu_topology_test.cpp) */
 
 TEST(CpuTopology, VectorsOfTheWrongLengthAreRejected)
 {
@@ -317,25 +295,6 @@ TEST(DefaultQueueMap, ClusterStepKeepsL2ClustersWholeInTheKernelCommitExample)
   }
 }
 
-TEST(DefaultQueueMap, GroupCpusEvenlyReportsOnlyTheNonEmptyGroups)
-{
-  CpuGroups g = group_cpus_evenly(CpuTopology::flat(3), 5);
-  EXPECT_EQ(g.nummasks, 3);
-  EXPECT_EQ(g.groups.size(), 5u);
-  EXPECT_TRUE(g.groups[3].empty() and g.groups[4].empty());
-}
-
-TEST(LinuxSort, SortsByCountSmallestFirst)
-{
-  EXPECT_EQ(linux_sort_order({5, 3, 9, 1}), (std::vector<int>{3, 1, 0, 2}));
-}
-
-TEST(LinuxSort, LeavesEqualCountsInHeapsortOrderNotInputOrder)
-{
-  EXPECT_EQ(linux_sort_order({4, 4}), (std::vector<int>{1, 0}));
-  EXPECT_EQ(linux_sort_order({1, 1, 1, 1}), (std::vector<int>{1, 3, 2, 0}));
-}
-
 /* ---------------------------------------------------------------------------------------------------------------
  * "legacy": blk_mq_map_queues() of Linux 4.19 */
 
@@ -435,31 +394,6 @@ TEST(QueueMapViews, CpusOfQueueListsEachQueuesCpusIncludingEmptyQueues)
 {
   EXPECT_EQ(cpus_of_queue({2, 0, 2, 0}, 3), (Lists{{1, 3}, {}, {0, 2}}));
   EXPECT_THROW(cpus_of_queue({0, 3}, 3), std::invalid_argument);
-}
-
-TEST(QueueMapViews, CpuListsFormatAsLinuxRanges)
-{
-  EXPECT_EQ(format_cpu_list({8, 0, 1, 2, 3}), "0-3,8");
-  EXPECT_EQ(format_cpu_list({0, 2, 3}), "0,2-3");
-  EXPECT_EQ(format_cpu_list({5}), "5");
-  EXPECT_EQ(format_cpu_list({}), "");
-}
-
-TEST(QueueMapViews, MqCpuListsFormatAsBlkMqSysfsPrintsThem)
-{
-  EXPECT_EQ(format_mq_cpu_list({0, 1, 2, 3}), "0, 1, 2, 3");
-  EXPECT_EQ(format_mq_cpu_list({1}), "1");
-}
-
-TEST(QueueMapViews, ParsesBothCpuListFormats)
-{
-  EXPECT_EQ(parse_cpu_list("0-3,8"), (std::vector<int>{0, 1, 2, 3, 8}));
-  EXPECT_EQ(parse_cpu_list("0, 1, 2, 3"), (std::vector<int>{0, 1, 2, 3}));
-  EXPECT_EQ(parse_cpu_list(""), std::vector<int>{});
-  EXPECT_FALSE(parse_cpu_list("0-"));
-  EXPECT_FALSE(parse_cpu_list("3-1"));
-  EXPECT_FALSE(parse_cpu_list("0,,1"));
-  EXPECT_FALSE(parse_cpu_list("cpu0"));
 }
 
 /* ---------------------------------------------------------------------------------------------------------------
