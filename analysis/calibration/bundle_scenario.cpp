@@ -1,6 +1,8 @@
 /* pvsim: scenarios of bundle runs (see bundle_scenario.hpp). */
 #include "analysis/calibration/bundle_scenario.hpp"
 
+#include "analysis/calibration/bundle_structure.hpp"
+
 #include <algorithm>
 #include <cstdio>
 

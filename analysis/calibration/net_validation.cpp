@@ -1,6 +1,7 @@
 /* pvsim: validation of network lab bundles (see net_validation.hpp). */
 #include "analysis/calibration/net_validation.hpp"
 
+#include "analysis/calibration/bundle_structure.hpp"
 #include "analysis/calibration/validation.hpp"
 #include "sim/input_error.hpp"
 #include "sim/scenario.hpp"

@@ -4,6 +4,7 @@
 #include "analysis/calibration/analytic.hpp"
 #include "analysis/calibration/bundle.hpp"
 #include "analysis/calibration/bundle_scenario.hpp"
+#include "analysis/calibration/bundle_structure.hpp"
 #include "analysis/calibration/calibration.hpp"
 #include "analysis/calibration/net_validation.hpp"
 #include "analysis/readers/fio_json.hpp"
