@@ -1,0 +1,383 @@
+/* pvsim: the fit of one direction's parameters (see direction_fit.hpp and calibration.hpp). */
+#include "analysis/calibration/direction_fit.hpp"
+
+#include "analysis/calibration/validation.hpp"
+#include "models/qemu/qemu_iothread.hpp"
+#include "models/virtio/virtio_blk.hpp"
+#include "models/workload/fio_job.hpp"
+#include "sim/statistics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace pvsim::calibration::detail {
+
+std::string us(double s)
+{
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4gus", s * 1e6);
+  return buf;
+}
+
+namespace {
+
+/** The model's fixed costs between the end of io_submit and the reaping of a completion at iodepth 1, apart from the
+ * device's service and the fitted costs of the job thread: the defaults of the models the fragment uses (the
+ * interrupt's own cost runs on the vCPU the vector is bound to, which fio's CPU time does not see). */
+double fixed_path_s()
+{
+  VirtioBlkParams v;
+  QemuIothreadParams t;
+  return v.kick_latency_s + t.wakeup_cpu_s + v.request_cpu_s + t.io_submit_cpu_s + t.iocb_cpu_s + v.used_cpu_s +
+         v.notify_cpu_s + v.irq_latency_s + v.irq_cpu_s + v.complete_cpu_s;
+}
+
+/** An empirical distribution of durations (seconds → weight) as device.json writes it (µs) and its mean. */
+struct EmpiricalUs {
+  json values = json::array(), counts = json::array();
+  double mean_s = 0;
+};
+EmpiricalUs empirical_us(const std::map<double, double>& atoms)
+{
+  EmpiricalUs e;
+  double sum = 0, n = 0;
+  for (auto& [v, c] : atoms) {
+    e.values.push_back(v * 1e6);
+    e.counts.push_back(c);
+    sum += v * c;
+    n += c;
+  }
+  e.mean_s = n > 0 ? sum / n : 0;
+  return e;
+}
+
+json param(double value_s, const std::string& how, const std::vector<std::string>& from)
+{
+  return {{"value_us", value_s * 1e6}, {"estimated", how}, {"from", from}};
+}
+
+/** The runs' trace files, without their directories. */
+std::vector<std::string> names(const std::vector<const RunFacts*>& runs)
+{
+  std::vector<std::string> n;
+  for (auto* r : runs)
+    n.push_back(r->file.substr(r->file.find_last_of('/') + 1));
+  return n;
+}
+
+/** f(run) for every run for which keep(run) holds. */
+template <class F, class Keep>
+std::vector<double> values_of(const std::vector<const RunFacts*>& runs, F f, Keep keep)
+{
+  std::vector<double> v;
+  for (auto* r : runs)
+    if (keep(*r))
+      v.push_back(f(*r));
+  return v;
+}
+constexpr auto every = [](const RunFacts&) { return true; };
+
+/** R1: the time per request of one thread at iodepth 1 (1 / its IOPS), median over the runs. */
+double r1_of(const std::vector<const RunFacts*>& qd1)
+{
+  return median(values_of(
+      qd1, [](const RunFacts& r) { return 1.0 / (r.iops / r.numjobs); }, every));
+}
+
+} // namespace
+
+DirectionFit::DirectionFit(std::string dir, std::vector<const RunFacts*> runs, json& not_fitted)
+    : dir_(std::move(dir)), all_(std::move(runs)), not_fitted_(not_fitted)
+{
+  for (auto* r : all_) {
+    if (r->in_flight() == 1)
+      qd1_.push_back(r);
+    if (r->in_flight() == 1 and not r->sync_engine)
+      qd1_async_.push_back(r);
+    if (not r->sync_engine)
+      async_.push_back(r);
+  }
+  tail_src_ = qd1_async_.empty() ? qd1_ : qd1_async_;
+  // cpu_per_io per run (reported).
+  json per_run = json::array();
+  for (auto* r : all_)
+    per_run.push_back({{"trace", r->file.substr(r->file.find_last_of('/') + 1)},
+                       {"in_flight", r->in_flight()},
+                       {"cpu_per_io_us", r->cpu_per_io_s * 1e6},
+                       {"slat_mean_us", r->slat_mean_s * 1e6},
+                       {"clat_mean_us", r->clat_mean_s * 1e6},
+                       {"iops", r->iops}});
+  p_["runs"] = per_run;
+}
+
+void DirectionFit::fit_cpu_costs()
+{
+  int deepest = 0;
+  for (auto* r : async_)
+    deepest = std::max(deepest, r->in_flight());
+  std::vector<const RunFacts*> deep; // the deepest quarter of the async depths offered
+  for (auto* r : async_)
+    if (r->in_flight() * 4 >= deepest and deepest > 1)
+      deep.push_back(r);
+  if (not deep.empty()) {
+    submit_ = median(values_of(
+        deep, [](const RunFacts& r) { return r.slat_mean_s; }, every));
+    p_["submit_cpu"] =
+        param(*submit_, "slat mean at the deepest async runs (in flight " + std::to_string(deepest) + ")", names(deep));
+    auto v = values_of(
+        deep, [](const RunFacts& r) { return std::max(0.0, r.cpu_per_io_s - r.slat_mean_s); },
+        [](const RunFacts& r) { return r.cpu_per_io_s > 0; });
+    if (not v.empty()) {
+      complete_          = median(v);
+      p_["complete_cpu"] = param(*complete_, "cpu_per_io - slat at the deepest async runs", names(deep));
+    }
+  }
+  if (not qd1_async_.empty()) {
+    double slat1 = median(values_of(
+        qd1_async_, [](const RunFacts& r) { return r.slat_mean_s; }, every));
+    if (submit_) {
+      kick_          = std::max(0.0, slat1 - *submit_);
+      p_["kick_cpu"] = param(*kick_, "slat at iodepth 1 (async) - submit_cpu", names(qd1_async_));
+    } else {
+      // No deeper run: the part of the iodepth-1 slat that depth removes (the kick) cannot be measured; the
+      // submission keeps the model's default and the kick takes the rest.
+      submit_ = std::min(slat1, FioJobParams{}.submit_cpu_s);
+      kick_   = slat1 - *submit_;
+      p_["submit_cpu"] =
+          param(*submit_, "no deeper async run: job.fio's default (capped by the iodepth-1 slat)", names(qd1_async_));
+      p_["kick_cpu"] = param(*kick_, "slat at iodepth 1 - submit_cpu (the default: no deeper run)", names(qd1_async_));
+      not_fitted_.push_back(dir_ + ".submit_cpu: needs an async run deeper than iodepth 1 (the default is used, the "
+                                   "rest of the iodepth-1 slat is taken as the kick)");
+    }
+  }
+  if (not qd1_.empty()) {
+    double submit = submit_.value_or(0), kick = kick_.value_or(0);
+    auto v = values_of(
+        qd1_,
+        [&](const RunFacts& r) {
+          return std::max(0.0, r.cpu_per_io_s - (r.sync_engine ? submit + kick : r.slat_mean_s));
+        },
+        [](const RunFacts& r) { return r.cpu_per_io_s > 0; });
+    if (not v.empty()) {
+      double side = median(v);
+      if (not complete_) {
+        // No deep run: reaping keeps the model's default, the wake-up (which depth removes) takes the rest.
+        complete_          = std::min(side, FioJobParams{}.complete_cpu_s);
+        wakeup_            = side - *complete_;
+        p_["complete_cpu"] = param(*complete_,
+                                   "no deep run: job.fio's default (capped by cpu_per_io - slat at "
+                                   "iodepth 1)",
+                                   names(qd1_));
+        p_["wakeup_cpu"] = param(*wakeup_, "cpu_per_io - slat - complete_cpu (the default) at iodepth 1", names(qd1_));
+        not_fitted_.push_back(dir_ + ".complete_cpu: needs a deep async run (the default is used, the rest of the "
+                                     "iodepth-1 CPU is taken as the wake-up)");
+      } else {
+        wakeup_          = std::max(0.0, side - *complete_);
+        p_["wakeup_cpu"] = param(*wakeup_, "cpu_per_io - slat - complete_cpu at iodepth 1", names(qd1_));
+      }
+    }
+  }
+  if (not submit_)
+    not_fitted_.push_back(dir_ + ".submit_cpu: no async run (slat) in the traces");
+  if (not complete_)
+    not_fitted_.push_back(dir_ + ".complete_cpu: no usable usr/sys CPU in the traces");
+}
+
+void DirectionFit::fit_preemption(HostPreemption& host)
+{
+  // A latency more than tail_over_median times the median is one whose completion path lost its CPU. The whole
+  // completion path is exposed (the host's threads run it from end to end: the median clat), hit at rate_hz per
+  // CPU-second, so tail fraction = rate_hz x median clat, and each loss adds (latency - median). The first direction
+  // fits the host's rate and durations (reads when there are any); the other keeps in its own service the part of
+  // its tail that this rate does not explain (writes: the device's own, heavier tail).
+  for (auto* r : tail_src_)
+    for (auto& [b, c] : r->clat_bins_ns)
+      bins_[b] += c;
+  if (bins_.empty())
+    return;
+  double p50          = bins_percentile_s(bins_, 50);
+  tail_from_ns_       = tail_over_median * p50 * 1e9;
+  double exposure     = p50;
+  std::uint64_t total = 0, tail = 0;
+  std::map<double, double> lost;
+  for (auto& [b, c] : bins_) {
+    total += c;
+    if (static_cast<double>(b) > tail_from_ns_) {
+      tail += c;
+      lost[std::round((static_cast<double>(b) * 1e-9 - p50) * 1e5) / 1e5] += static_cast<double>(c);
+    }
+  }
+  double p_tail   = static_cast<double>(tail) / static_cast<double>(total);
+  bool first_tail = not host.rate_hz and tail >= 10; // this direction fits the host's preemption
+  if (first_tail and p_tail > max_preempted_share) {
+    p_["tail_not_preemption"] = "more than " + std::to_string(static_cast<int>(max_preempted_share * 100)) +
+                                " % of the iodepth-1 latencies are in the tail: not rare losses of the CPU, kept "
+                                "in the service";
+  } else if (first_tail) {
+    host.rate_hz       = p_tail / exposure;
+    EmpiricalUs lost_d = empirical_us(lost);
+    host.mean_s        = lost_d.mean_s;
+    host.doc           = {{"rate_hz", *host.rate_hz},
+                          {"duration", {{"dist", "empirical"}, {"values_us", lost_d.values}, {"counts", lost_d.counts}}},
+                          {"duration_mean_us", host.mean_s * 1e6},
+                          {"tail_fraction", p_tail},
+                          {"tail_above_us", tail_from_ns_ * 1e-3},
+                          {"exposure_us", exposure * 1e6},
+                          {"direction", dir_},
+                          {"estimated", "iodepth-1 clat above " + std::to_string(static_cast<int>(tail_over_median)) +
+                                            "x the median: rate = tail fraction / the median clat (the time a completion is "
+                                                      "exposed), duration = latency - median (empirical)"},
+                          {"from", names(tail_src_)}};
+    tail_keep_         = 0;
+  } else if (host.rate_hz and p_tail > 0) {
+    tail_keep_ = std::max(0.0, 1.0 - *host.rate_hz * exposure / p_tail);
+  }
+  p_["tail"] = {{"fraction", p_tail}, {"above_us", tail_from_ns_ * 1e-3}, {"kept_in_service", tail_keep_}};
+}
+
+void DirectionFit::fit_bottleneck(const HostPreemption& host)
+{
+  // Saturation: the highest IOPS of the deepest quarter of the depths offered.
+  int max_inflight = 0;
+  for (auto* r : all_)
+    max_inflight = std::max(max_inflight, r->in_flight());
+  if (max_inflight >= 8) {
+    for (auto* r : all_)
+      if (r->in_flight() * 4 >= max_inflight) {
+        sat_.push_back(r);
+        xsat_ = std::max(xsat_.value_or(0), r->iops);
+      }
+  }
+  // The bottleneck at saturation. Either the one thread that serves the virtqueue (QEMU's IOThread, Firecracker's
+  // VMM thread: per request virtio_blk_handle_request, the iocb and virtqueue_push), and then X_sat = 1 / its time
+  // per request and IOPS bend smoothly, X(N) = N / (R1 + (N - 1) / X_sat); or the device's channels, and then
+  // IOPS grow as N / R1 until they hit X_sat; or neither, the jobs' own vCPUs (each job at most
+  // 1 / (submit_cpu + complete_cpu) IOPS: an emulated guest). The runs in between choose: the shape with the
+  // smallest median |IOPS error| over the runs with 2 or more requests in flight.
+  if (xsat_ and not qd1_.empty()) {
+    double r1      = r1_of(qd1_);
+    double job_cpu = submit_.value_or(0) + complete_.value_or(0);
+    std::vector<double> e_thread, e_device, e_vcpu;
+    for (auto* r : all_) {
+      int n = r->in_flight();
+      if (n < 2 or r->iops <= 0)
+        continue;
+      e_thread.push_back((n / (r1 + (n - 1) / *xsat_) - r->iops) / r->iops * 100);
+      e_device.push_back((std::min(n / r1, *xsat_) - r->iops) / r->iops * 100);
+      if (job_cpu > 0)
+        e_vcpu.push_back((std::min(n / r1, r->numjobs / job_cpu) - r->iops) / r->iops * 100);
+    }
+    double et = validation::median_abs(e_thread), ed = validation::median_abs(e_device);
+    double ev     = e_vcpu.empty() ? 1e300 : validation::median_abs(e_vcpu);
+    vcpu_bound_   = not e_vcpu.empty() and ev < et and ev < ed;
+    device_bound_ = not vcpu_bound_ and not e_device.empty() and ed < et;
+    json errs     = {{"thread", et}, {"device", ed}};
+    if (not e_vcpu.empty())
+      errs["vcpus"] = ev;
+    p_["bottleneck"] = {{"chosen", vcpu_bound_     ? "the jobs' vCPUs"
+                                   : device_bound_ ? "device channels"
+                                                   : "the virtqueue's thread"},
+                        {"median_abs_iops_error_pct", errs},
+                        {"estimated", "the IOPS of the runs with 2+ in flight against N / (R1 + (N - 1) / X_sat) "
+                                      "(one thread), min(N / R1, X_sat) (a device of X_sat x S channels) and "
+                                      "min(N / R1, numjobs / (submit_cpu + complete_cpu)) (the jobs' vCPUs)"}};
+  }
+  if (xsat_ and not device_bound_ and not vcpu_bound_) {
+    // Saturated, the thread also loses rate x mean duration of every CPU-second to preemption.
+    VirtioBlkParams vb;
+    QemuIothreadParams it;
+    double lost       = host.rate_hz.value_or(0) * host.mean_s;
+    request_          = std::max(vb.request_cpu_s, 1.0 / (*xsat_ * (1 + lost)) - it.iocb_cpu_s - vb.used_cpu_s);
+    p_["request_cpu"] = param(*request_,
+                              "1 / (X_sat (1 + preempt_rate x mean preemption)) - iocb_cpu - used_cpu: the "
+                              "virtqueue's thread saturated",
+                              names(sat_));
+  } else if (not xsat_) {
+    not_fitted_.push_back(dir_ + ".request_cpu: needs a run with >= 8 requests in flight (the IOThread's cost "
+                                 "per request is then the model's default)");
+  }
+}
+
+void DirectionFit::fit_service()
+{
+  // Service time distribution from the iodepth-1 clat bins (their tail, less what preemption explains).
+  double shift = fixed_path_s() + complete_.value_or(0) + wakeup_.value_or(0);
+  if (request_)
+    shift += *request_ - VirtioBlkParams{}.request_cpu_s;
+  if (not tail_src_.empty() and tail_src_.front()->sync_engine)
+    shift += submit_.value_or(0) + kick_.value_or(0);
+  if (not bins_.empty()) {
+    std::map<double, double> atoms;
+    for (auto& [b, c] : bins_) {
+      double s = std::max(1e-6, static_cast<double>(b) * 1e-9 - shift);
+      double w = static_cast<double>(c) * (static_cast<double>(b) > tail_from_ns_ ? tail_keep_ : 1.0);
+      if (w > 0)
+        atoms[std::round(s * 1e7) / 1e7] += w;
+    }
+    EmpiricalUs e = empirical_us(atoms);
+    service_mean_ = e.mean_s;
+    p_["service"] = {{"value", {{"dist", "empirical"}, {"values_us", e.values}, {"counts", e.counts}}},
+                     {"mean_us", *service_mean_ * 1e6},
+                     {"shift_us", shift * 1e6},
+                     {"estimated", "iodepth-1 clat bins (merged) minus the model's fixed completion path; the tail "
+                                   "that preemption explains is left out"},
+                     {"from", names(tail_src_)}};
+  } else if (not tail_src_.empty()) {
+    service_mean_ = median(values_of(
+        tail_src_, [&](const RunFacts& r) { return std::max(1e-6, r.clat_mean_s - shift); }, every));
+    p_["service"] = {{"value", {{"dist", "exponential"}, {"mean", us(*service_mean_)}}},
+                     {"mean_us", *service_mean_ * 1e6},
+                     {"shift_us", shift * 1e6},
+                     {"estimated", "iodepth-1 clat mean minus the fixed path (no json+ bins: exponential)"},
+                     {"from", names(tail_src_)}};
+  } else {
+    // No iodepth-1 run: the clat of the shallowest run bounds the service from above (queueing included).
+    const RunFacts* lightest = all_.front();
+    for (auto* r : all_)
+      if (r->in_flight() < lightest->in_flight())
+        lightest = r;
+    service_mean_ = std::max(1e-6, lightest->clat_mean_s - shift);
+    p_["service"] = {{"value", {{"dist", "exponential"}, {"mean", us(*service_mean_)}}},
+                     {"mean_us", *service_mean_ * 1e6},
+                     {"shift_us", shift * 1e6},
+                     {"estimated", "clat mean of the shallowest run minus the fixed path: an upper bound (no "
+                                   "iodepth-1 run; its queueing is counted as service)"},
+                     {"from", names({lightest})}};
+    not_fitted_.push_back(dir_ + ".service: no iodepth-1 run: the shallowest run's clat stands for it (an upper "
+                                 "bound)");
+  }
+}
+
+void DirectionFit::fit_channels_and_baselines(json& baselines)
+{
+  // Little's law at saturation: MVA's servers, and the device's channels when the device is the bottleneck.
+  std::optional<long long> mva_channels;
+  if (xsat_ and service_mean_)
+    mva_channels = static_cast<long long>(std::max(1.0, std::round(*xsat_ * *service_mean_)));
+  if (device_bound_ and mva_channels)
+    p_["channels"] = {{"value", *mva_channels},
+                      {"x_sat_iops", *xsat_},
+                      {"estimated", "round(X_sat x mean service): the device's channels are the bottleneck"},
+                      {"from", names(sat_)}};
+  if (qd1_.empty()) {
+    not_fitted_.push_back(dir_ + ".baselines: need an iodepth-1 run");
+    return;
+  }
+  double r1 = r1_of(qd1_);
+  json b    = {{"r1_us", r1 * 1e6}};
+  if (service_mean_) {
+    b["service_us"] = *service_mean_ * 1e6;
+    b["think_us"]   = std::max(0.0, r1 - *service_mean_) * 1e6;
+  }
+  if (mva_channels)
+    b["channels"] = *mva_channels;
+  if (xsat_)
+    b["xmax_iops"] = *xsat_;
+  b["clat1_us"] = median(values_of(
+                      qd1_, [](const RunFacts& r) { return r.clat_mean_s; }, every)) *
+                  1e6;
+  baselines[dir_] = b;
+}
+
+} // namespace pvsim::calibration::detail

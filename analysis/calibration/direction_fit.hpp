@@ -1,0 +1,72 @@
+/* pvsim: the fit of one direction's parameters (reads, or writes), as calibrate() runs it step by step; how each
+ * parameter is estimated is in calibration.hpp. Internal to analysis/calibration. */
+#pragma once
+
+#include "analysis/calibration/run_facts.hpp"
+#include "sim/json_node.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pvsim::calibration::detail {
+
+/** A latency is in the tail, that preemption puts there, when it is above this many times the median (at iodepth 1
+ * the body of the histogram ends well below: 3-6x on the virtio-vm-1q runs, the tail sits at 1-10 ms). */
+constexpr double tail_over_median = 10;
+/** Preemption explains rare losses: a tail holding more than this share of the iodepth-1 latencies is the service's
+ * own (an emulated host's latencies, 12 % above 10x the median in the Xen lab, stay in the service). */
+constexpr double max_preempted_share = 0.01;
+
+/** The host's preemption of the stack's threads: fitted once, by the first direction whose iodepth-1 latencies have
+ * a rare tail (reads when there are any). */
+struct HostPreemption {
+  std::optional<double> rate_hz;
+  double mean_s = 0;
+  json doc; // device.json's "preemption"
+};
+
+/** "12.5us": a duration as a scenario writes it. */
+std::string us(double s);
+
+class DirectionFit {
+public:
+  /** `runs`: this direction's runs (not empty); notes on what cannot be fitted go to `not_fitted`. */
+  DirectionFit(std::string dir, std::vector<const RunFacts*> runs, json& not_fitted);
+
+  /** submit_cpu, complete_cpu, kick_cpu, wakeup_cpu from slat and fio's CPU per I/O. */
+  void fit_cpu_costs();
+  /** The iodepth-1 latency tail: fits the host's preemption if none is yet, else keeps in the service what it does
+   * not explain. */
+  void fit_preemption(HostPreemption& host);
+  /** X_sat, the bottleneck's shape (the virtqueue's thread, the device's channels or the jobs' vCPUs) and
+   * request_cpu when the thread is the bottleneck. */
+  void fit_bottleneck(const HostPreemption& host);
+  /** The device's service distribution: iodepth-1 latencies less the model's fixed completion path. */
+  void fit_service();
+  /** Little's law's channels (when the device is the bottleneck) and the baselines (R1, S, Z, c, Xmax), if an
+   * iodepth-1 run allows them. */
+  void fit_channels_and_baselines(json& baselines);
+
+  /** The direction's entry of device.json's "parameters". */
+  const json& params() const { return p_; }
+
+private:
+  std::string dir_;
+  std::vector<const RunFacts*> all_, qd1_, qd1_async_, async_;
+  std::vector<const RunFacts*> tail_src_; // the iodepth-1 runs whose latencies are merged (async ones preferred)
+  std::vector<const RunFacts*> sat_;      // the runs X_sat is taken from
+  json& not_fitted_;
+  json p_;
+
+  std::optional<double> submit_, kick_, complete_, wakeup_, request_, xsat_, service_mean_;
+  std::map<std::int64_t, std::uint64_t> bins_; // merged iodepth-1 clat bins (ns -> count)
+  double tail_keep_    = 1;                    // the share of the tail bins left in the service distribution
+  double tail_from_ns_ = 0;
+  bool device_bound_   = false;
+  bool vcpu_bound_     = false;
+};
+
+} // namespace pvsim::calibration::detail
