@@ -72,7 +72,8 @@ void BlkMq::start(Simulation& sim)
     hctx_.push_back(std::make_unique<TagSet>(*this, q, depth));
     hctx_.back()->attach(sim.events());
   }
-  dispatched_.assign(hctx_.size(), 0);
+  dispatched_ = std::vector<Counter>(hctx_.size());
+  declare_stats();
 }
 
 void BlkMq::submit(Request* r)
@@ -86,7 +87,7 @@ void BlkMq::tag_granted(Request* r, int hctx)
 {
   r->queue = hctx;
   r->push_end_io(this, r->stage_s);
-  dispatched_[static_cast<std::size_t>(hctx)]++;
+  ++dispatched_[static_cast<std::size_t>(hctx)];
   driver_->queue_rq(r);
 }
 
@@ -104,25 +105,25 @@ std::vector<QueueView> BlkMq::queues() const
   return out;
 }
 
-void BlkMq::restart_stats(double)
+void BlkMq::declare_stats()
 {
-  for (auto& h : hctx_)
-    h->restart_stats();
-  std::fill(dispatched_.begin(), dispatched_.end(), 0);
-}
-
-void BlkMq::report(json& out, double) const
-{
-  out["map"] = p_.map;
-  json hw    = json::array();
-  auto cpus  = cpus_of_queue(map_, static_cast<int>(hctx_.size()));
-  for (std::size_t q = 0; q < hctx_.size(); ++q)
-    hw.push_back({{"hctx", q},
-                  {"cpu_list", format_cpu_list(cpus[q])},
-                  {"nr_tags", hctx_[q]->depth()},
-                  {"dispatched", dispatched_[q]},
-                  {"tag_waits", hctx_[q]->waits()}});
-  out["hw_queues"] = hw;
+  StatSet& st = stats();
+  st.info(
+      "/map", [this] { return p_.map; }, "CPU to hardware-queue mapping policy (as set in the scenario)");
+  auto cpus = cpus_of_queue(map_, static_cast<int>(hctx_.size()));
+  for (std::size_t q = 0; q < hctx_.size(); ++q) {
+    TagSet& tags   = *hctx_[q];
+    std::string hw = "/hw_queues/" + std::to_string(q) + "/";
+    st.info(
+        hw + "hctx", [q] { return q; }, "hardware queue index");
+    st.info(
+        hw + "cpu_list", [list = format_cpu_list(cpus[q])] { return list; },
+        "vCPUs mapped onto the hardware queue (the kernel's cpu_list format)");
+    st.info(
+        hw + "nr_tags", [&tags] { return tags.depth(); }, "tags of the hardware queue (its queue depth)");
+    st.add(hw + "dispatched", dispatched_[q], "requests", "requests that got a tag and went to the driver (queue_rq)");
+    st.add(hw + "tag_waits", tags.stat_waits(), "requests", "requests that found no free tag and waited for one");
+  }
 }
 
 PVSIM_REGISTER_MODEL(BlkMq);

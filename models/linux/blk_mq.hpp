@@ -44,18 +44,19 @@ public:
   void end_io(Request* r, double enter_s) override;
   void tag_granted(Request* r, int hctx) override;
   std::vector<QueueView> queues() const override;
-  void restart_stats(double now) override;
-  void report(json& out, double now) const override;
 
   const std::vector<int>& cpu_to_hctx() const { return map_; }
 
 private:
+  /** Registers the statistics, once the tag sets exist (start). */
+  void declare_stats();
+
   Params p_;
   GuestVm* vm_         = nullptr;
   BlockDriver* driver_ = nullptr;
   std::vector<int> map_;
   std::vector<std::unique_ptr<TagSet>> hctx_;
-  std::vector<std::uint64_t> dispatched_;
+  std::vector<Counter> dispatched_; // per hardware queue; sized once in start(), before its counters are registered
 };
 
 } // namespace pvsim

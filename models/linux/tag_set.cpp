@@ -17,7 +17,7 @@ void TagSet::get(Request* r)
   issued_++;
   probe_.emit({StationEvent::What::arrive, now, r, now});
   if (free_.empty()) {
-    waits_++;
+    ++waits_;
     waiters_.push(r);
     return;
   }

@@ -9,6 +9,7 @@
 #include "sim/event_queue.hpp"
 #include "sim/request.hpp"
 #include "sim/station.hpp"
+#include "sim/stats.hpp"
 
 #include <vector>
 
@@ -35,8 +36,9 @@ public:
   int depth() const { return depth_; }
   int in_use() const { return in_use_; }
   std::size_t waiting() const { return waiters_.size(); }
-  std::uint64_t waits() const { return waits_; }
-  void restart_stats() { waits_ = 0; }
+  std::uint64_t waits() const { return waits_.get(); }
+  /** Requests that found no free tag, as a statistic the owning model registers (sim/stats.hpp). */
+  Counter& stat_waits() { return waits_; }
 
   const Probe<StationEvent>& probe() const override { return probe_; }
   int servers() const override { return depth_; }
@@ -53,7 +55,7 @@ private:
   EventQueue* events_      = nullptr;
   std::uint64_t issued_    = 0;
   std::uint64_t completed_ = 0;
-  std::uint64_t waits_     = 0;
+  Counter waits_;
   Probe<StationEvent> probe_;
 };
 
