@@ -227,6 +227,7 @@ void VirtioBlk::connect()
     vq->iothread->attach(*this, *device_);
     vqs_.push_back(std::move(vq));
   }
+  declare_stats();
 }
 
 void VirtioBlk::start(Simulation& sim)
@@ -288,7 +289,7 @@ void VirtioBlk::on_event(int k, Request* r)
       break;
     }
     if (vq.waiting.empty())
-      vq.stops++; // blk_mq_stop_hw_queue
+      ++vq.stops; // blk_mq_stop_hw_queue
     vq.waiting.push(r);
     break;
   }
@@ -296,10 +297,9 @@ void VirtioBlk::on_event(int k, Request* r)
     sim_->events().schedule_in(p_.kick_latency_s, this, kind(q, eventfd));
     break;
   case eventfd: // virtio_queue_host_notifier_read in the virtqueue's AioContext
-    vq.kicks_received++;
     if (vq.scheduled) {
       vq.eventfd_pending = true;
-      vq.kicks_coalesced++;
+      ++vq.kicks_coalesced;
       break;
     }
     vq.scheduled = true;
@@ -307,7 +307,7 @@ void VirtioBlk::on_event(int k, Request* r)
     break;
   case handle_vq: // virtio_blk_handle_vq: event_notifier_test_and_clear, defer_call_begin, notifications off
     vq.eventfd_pending = false;
-    vq.passes++;
+    ++vq.passes;
     vq.popped = 0;
     vq.ring.set_notification(false);
     pop_all(q);
@@ -323,7 +323,7 @@ void VirtioBlk::on_event(int k, Request* r)
       pop_all(q);
       break;
     }
-    vq.per_pass[vq.popped]++;
+    vq.per_pass.sample(static_cast<long long>(vq.popped));
     vq.iothread->engine().flush(); // defer_call_end()
     vq.scheduled = false;
     if (vq.eventfd_pending) { // kicked during the pass: the event loop runs the handler again
@@ -342,7 +342,7 @@ void VirtioBlk::on_event(int k, Request* r)
     break;
   case interrupt: // the MSI-X message: one pending interrupt per vector in the local APIC (IRR)
     if (vq.irq_pending) {
-      vq.irq_coalesced++;
+      ++vq.irq_coalesced;
       break;
     }
     vq.irq_pending = true;
@@ -350,9 +350,9 @@ void VirtioBlk::on_event(int k, Request* r)
     break;
   case irq: // vring_interrupt
     vq.irq_pending = false;
-    vq.interrupts++;
+    ++vq.interrupts;
     if (not vq.ring.more_used()) {
-      vq.spurious++; // IRQ_NONE: the buffers were taken by a previous pass
+      ++vq.spurious; // IRQ_NONE: the buffers were taken by a previous pass
       break;
     }
     vq.ring.interrupt_taken();
@@ -374,11 +374,11 @@ void VirtioBlk::on_event(int k, Request* r)
     break;
   case restart: { // blk_mq_run_hw_queue on the kworker: each waiting request through queue_rq again
     vq.run_work_pending = false;
-    vq.restarts++;
+    ++vq.restarts;
     int cpu = vq.cpus.empty() ? 0 : vq.cpus[vq.next_cpu];
     while (Request* w = vq.waiting.front()) {
       if (vq.ring.num_free() < descriptors(w)) {
-        vq.stops++; // -ENOSPC again: stopped until the next completion
+        ++vq.stops; // -ENOSPC again: stopped until the next completion
         break;
       }
       vm_->vcpu(cpu).post_next(p_.queue_rq_cpu_s, nullptr, 0);
@@ -437,7 +437,7 @@ void VirtioBlk::drain(std::size_t q)
     cpu.post(p_.complete_cpu_s, this, kind(q, completed), r);
   }
   vq.occupancy_avg.set(now(), vq.ring.in_flight());
-  vq.max_per_interrupt = std::max(vq.max_per_interrupt, n);
+  vq.max_per_interrupt.sample(static_cast<double>(n));
   cpu.post(0, this, kind(q, irq_tail));
 }
 
@@ -449,50 +449,51 @@ std::vector<QueueView> VirtioBlk::queues() const
   return out;
 }
 
-void VirtioBlk::restart_stats(double t)
+void VirtioBlk::declare_stats()
 {
-  window_start_ = t;
-  for (auto& vq : vqs_) {
-    vq->ring.restart_stats();
-    vq->occupancy_avg.restart(t);
-    vq->stops = vq->restarts = vq->passes = vq->kicks_received = vq->kicks_coalesced = 0;
-    vq->interrupts = vq->irq_coalesced = vq->spurious = vq->max_per_interrupt = 0;
-    vq->per_pass.clear();
-  }
-}
-
-void VirtioBlk::report(json& out, double t) const
-{
-  out["num_queues"]    = vqs_.size();
-  out["queue_depth"]   = depth_;
-  out["indirect_desc"] = p_.indirect_desc;
-  out["event_idx"]     = p_.event_idx;
-  json list            = json::array();
+  StatSet& st = stats();
+  st.info(
+      "/num_queues", [this] { return vqs_.size(); }, "request virtqueues the driver uses (min(num_queues, vCPUs))");
+  st.info(
+      "/queue_depth", [this] { return depth_; },
+      "blk-mq's queue depth (num_free, halved without indirect descriptors)");
+  st.info(
+      "/indirect_desc", [this] { return p_.indirect_desc; }, "VIRTIO_RING_F_INDIRECT_DESC negotiated");
+  st.info(
+      "/event_idx", [this] { return p_.event_idx; }, "VIRTIO_RING_F_EVENT_IDX negotiated");
   for (std::size_t q = 0; q < vqs_.size(); ++q) {
-    const Queue& vq = *vqs_[q];
-    json passes     = json::object();
-    for (auto [n, c] : vq.per_pass)
-      passes[std::to_string(n)] = c;
-    list.push_back({{"vq", q},
-                    {"iothread", vq.iothread->name()},
-                    {"irq_vcpu", vq.irq_vcpu},
-                    {"size", vq.ring.num()},
-                    {"mean_in_ring", vq.occupancy_avg.mean(t)},
-                    {"kicks", vq.ring.kicks()},
-                    {"kicks_suppressed", vq.ring.kicks_suppressed()},
-                    {"kicks_coalesced", vq.kicks_coalesced},
-                    {"notifications", vq.ring.notifications()},
-                    {"notifications_suppressed", vq.ring.notifications_suppressed()},
-                    {"interrupts", vq.interrupts},
-                    {"interrupts_coalesced", vq.irq_coalesced},
-                    {"spurious_interrupts", vq.spurious},
-                    {"max_used_per_interrupt", vq.max_per_interrupt},
-                    {"handler_passes", vq.passes},
-                    {"requests_per_pass", passes},
-                    {"queue_stops", vq.stops},
-                    {"queue_restarts", vq.restarts}});
+    Queue& vq      = *vqs_[q];
+    std::string vp = "/virtqueues/" + std::to_string(q) + "/";
+    st.info(
+        vp + "vq", [q] { return q; }, "virtqueue index");
+    st.info(
+        vp + "iothread", [&vq] { return vq.iothread->name(); }, "the qemu.iothread (AioContext) serving it");
+    st.info(
+        vp + "irq_vcpu", [&vq] { return vq.irq_vcpu; }, "vCPU of its MSI-X vector");
+    st.info(
+        vp + "size", [&vq] { return vq.ring.num(); }, "virtqueue entries");
+    st.add(vp + "mean_in_ring", vq.occupancy_avg, "entries",
+           "time-averaged entries published and not yet taken back from the used ring");
+    st.add(vp + "kicks", vq.ring.stat_kicks(), "kicks", "driver kicks (virtqueue_kick_prepare said notify)");
+    st.add(vp + "kicks_suppressed", vq.ring.stat_kicks_suppressed(), "kicks",
+           "kicks avail_event (or VRING_USED_F_NO_NOTIFY) suppressed");
+    st.add(vp + "kicks_coalesced", vq.kicks_coalesced, "kicks",
+           "kicks reaching the AioContext during a handler pass (one more pass follows)");
+    st.add(vp + "notifications", vq.ring.stat_notifications(), "notifications",
+           "device interrupts sent (virtio_should_notify said notify: an irqfd write)");
+    st.add(vp + "notifications_suppressed", vq.ring.stat_notifications_suppressed(), "notifications",
+           "device interrupts used_event (or VRING_AVAIL_F_NO_INTERRUPT) suppressed");
+    st.add(vp + "interrupts", vq.interrupts, "interrupts", "vring_interrupt runs on the vector's vCPU");
+    st.add(vp + "interrupts_coalesced", vq.irq_coalesced, "interrupts",
+           "MSI-X messages merged into one already pending in the local APIC");
+    st.add(vp + "spurious_interrupts", vq.spurious, "interrupts", "interrupts that found nothing used (IRQ_NONE)");
+    st.add(vp + "max_used_per_interrupt", vq.max_per_interrupt, "requests",
+           "most used buffers one virtblk_done pass took");
+    st.add(vp + "handler_passes", vq.passes, "passes", "virtio_blk_handle_vq runs on the IOThread");
+    st.add(vp + "requests_per_pass", vq.per_pass, "passes", "handler passes by requests popped");
+    st.add(vp + "queue_stops", vq.stops, "stops", "-ENOSPC: the hardware queue stopped for want of descriptors");
+    st.add(vp + "queue_restarts", vq.restarts, "runs", "kblockd runs of the restarted hardware queue");
   }
-  out["virtqueues"] = list;
 }
 
 PVSIM_REGISTER_MODEL(VirtioBlk);

@@ -47,10 +47,9 @@
 #include "models/qemu/qemu_iothread.hpp"
 #include "sim/component.hpp"
 #include "sim/params.hpp"
-#include "sim/time_average.hpp"
+#include "sim/stats.hpp"
 
 #include <cstdint>
-#include <map>
 #include <memory>
 
 namespace pvsim {
@@ -98,35 +97,46 @@ public:
   /** virtio_split_should_notify. */
   bool should_notify();
 
-  std::uint64_t kicks() const { return kicks_; }
-  std::uint64_t kicks_suppressed() const { return kicks_suppressed_; }
-  std::uint64_t notifications() const { return notifies_; }
-  std::uint64_t notifications_suppressed() const { return notifies_suppressed_; }
+  std::uint64_t kicks() const { return kicks_.get(); }
+  std::uint64_t kicks_suppressed() const { return kicks_suppressed_.get(); }
+  std::uint64_t notifications() const { return notifies_.get(); }
+  std::uint64_t notifications_suppressed() const { return notifies_suppressed_.get(); }
+  /** The four counters, as statistics the owning model registers (sim/stats.hpp). */
+  Counter& stat_kicks() { return kicks_; }
+  Counter& stat_kicks_suppressed() { return kicks_suppressed_; }
+  Counter& stat_notifications() { return notifies_; }
+  Counter& stat_notifications_suppressed() { return notifies_suppressed_; }
+  /** Zeroes the counters outside the engine's restart: virtio.net forgets the kick of its initial fill (before
+   * DRIVER_OK, no kick reaches the device). */
+  void clear_counters()
+  {
+    for (Counter* c : {&kicks_, &kicks_suppressed_, &notifies_, &notifies_suppressed_})
+      c->restart(0);
+  }
   std::uint16_t avail_event() const { return avail_event_; }
   std::uint16_t used_event() const { return used_event_; }
-  void restart_stats() { kicks_ = kicks_suppressed_ = notifies_ = notifies_suppressed_ = 0; }
 
 private:
   std::uint16_t num_;
   bool event_idx_;
   std::uint16_t num_free_;
-  std::uint16_t avail_idx_           = 0;     // avail->idx (the driver's avail_idx_shadow)
-  std::uint16_t num_added_           = 0;     // added since the last kick_prepare
-  std::uint16_t last_used_           = 0;     // driver's last_used_idx
-  std::uint16_t used_event_          = 0;     // written by the driver
-  bool no_interrupt_                 = false; // VRING_AVAIL_F_NO_INTERRUPT (without EVENT_IDX)
-  bool event_triggered_              = false;
-  std::uint16_t last_avail_          = 0;     // device's last_avail_idx
-  std::uint16_t avail_event_         = 0;     // written by the device
-  bool notification_                 = true;  // vq->notification
-  bool no_notify_                    = false; // VRING_USED_F_NO_NOTIFY (without EVENT_IDX)
-  std::uint16_t used_idx_            = 0;
-  std::uint16_t signalled_used_      = 0;
-  bool signalled_used_valid_         = false;
-  std::uint64_t kicks_               = 0;
-  std::uint64_t kicks_suppressed_    = 0;
-  std::uint64_t notifies_            = 0;
-  std::uint64_t notifies_suppressed_ = 0;
+  std::uint16_t avail_idx_      = 0;     // avail->idx (the driver's avail_idx_shadow)
+  std::uint16_t num_added_      = 0;     // added since the last kick_prepare
+  std::uint16_t last_used_      = 0;     // driver's last_used_idx
+  std::uint16_t used_event_     = 0;     // written by the driver
+  bool no_interrupt_            = false; // VRING_AVAIL_F_NO_INTERRUPT (without EVENT_IDX)
+  bool event_triggered_         = false;
+  std::uint16_t last_avail_     = 0;     // device's last_avail_idx
+  std::uint16_t avail_event_    = 0;     // written by the device
+  bool notification_            = true;  // vq->notification
+  bool no_notify_               = false; // VRING_USED_F_NO_NOTIFY (without EVENT_IDX)
+  std::uint16_t used_idx_       = 0;
+  std::uint16_t signalled_used_ = 0;
+  bool signalled_used_valid_    = false;
+  Counter kicks_;
+  Counter kicks_suppressed_;
+  Counter notifies_;
+  Counter notifies_suppressed_;
 };
 
 struct VirtioBlkParams {
@@ -163,8 +173,6 @@ public:
   VirtioBlk(std::string name, const Params& p);
   void connect() override;
   void start(Simulation& sim) override;
-  void restart_stats(double now) override;
-  void report(json& out, double now) const override;
   std::vector<QueueView> queues() const override;
   /** Without blk_mq in front, a job's request goes to the virtqueue of its vCPU (mod the queues). */
   void submit(Request* r) override;
@@ -221,18 +229,22 @@ private:
     bool scheduled       = false; // a handler pass is queued or running
     bool eventfd_pending = false; // a kick arrived during the pass
     std::uint64_t popped = 0;     // requests popped in the current pass
-    // statistics
+    // conservation (never restarted)
     std::uint64_t arrived = 0, added = 0, taken = 0;
-    std::uint64_t stops = 0, restarts = 0, passes = 0, kicks_received = 0, kicks_coalesced = 0;
-    std::uint64_t interrupts = 0, irq_coalesced = 0, spurious = 0, max_per_interrupt = 0;
-    std::map<std::uint64_t, std::uint64_t> per_pass; // requests popped per handler pass → passes
-    TimeAverage occupancy_avg;
+    // statistics (sim/stats.hpp: registered by declare_stats, restarted by the engine)
+    Counter stops, restarts, passes, kicks_coalesced;
+    Counter interrupts, irq_coalesced, spurious;
+    Maximum max_per_interrupt{true};
+    Tally per_pass; // requests popped per handler pass → passes
+    Level occupancy_avg;
     Probe<StationEvent> events;
     const Probe<StationEvent>& probe() const override { return events; }
     int servers() const override { return ring.num(); }
     Occupancy occupancy() const override { return {arrived, taken, waiting.size() + ring.in_flight()}; }
   };
   int kind(std::size_t q, Kind k) const { return static_cast<int>(q) * kinds + k; }
+  /** Registers the statistics, once the virtqueues exist (connect). */
+  void declare_stats();
   void add(std::size_t q, Request* r, int vcpu);
   void pop_all(std::size_t q);
   void drain(std::size_t q);
@@ -247,7 +259,6 @@ private:
   DriverFrame driver_;
   int depth_ = 0;
   std::vector<std::unique_ptr<Queue>> vqs_;
-  double window_start_ = 0;
 };
 
 } // namespace pvsim

@@ -146,6 +146,7 @@ void VirtioNet::connect()
     pair->worker = std::make_unique<CpuThread>(name() + ".vhost" + std::to_string(q), p_.quantum_s);
     pairs_.push_back(std::move(pair));
   }
+  declare_stats();
 }
 
 void VirtioNet::validate()
@@ -164,7 +165,7 @@ void VirtioNet::start(Simulation& sim)
     for (unsigned i = 0; i < p->rxq.num(); ++i)
       p->rxq.add(1);
     p->rxq.kick_prepare();
-    p->rxq.restart_stats();
+    p->rxq.clear_counters();
     p->rx_avail = p->rxq.num();
   }
 }
@@ -233,7 +234,7 @@ void VirtioNet::start_xmit(unsigned q, Request* r, int vcpu)
   vm_->vcpu(vcpu).post(p_.xmit_cpu_s, this, k(q, xmit_done), r);
   if (not tx_room(p)) { // netif_stop_subqueue
     p.tx_stopped = true;
-    p.tx_stops++;
+    ++p.tx_stops;
   }
 }
 
@@ -283,7 +284,7 @@ void VirtioNet::on_event(int kind, Request* r)
     break;
   case tx_irq: // skb_xmit_done: callbacks off, the Tx NAPI frees what was used
     p.tx_irq_pending = false;
-    p.txd.interrupts++;
+    ++p.txd.interrupts;
     if (not p.txq.more_used())
       break;
     p.txq.interrupt_taken();
@@ -326,7 +327,7 @@ void VirtioNet::on_event(int kind, Request* r)
     break;
   case rx_irq: // skb_recv_done -> virtqueue_napi_schedule
     p.rx_irq_pending = false;
-    p.rxd.interrupts++;
+    ++p.rxd.interrupts;
     if (not p.rxq.more_used() or p.napi_scheduled)
       break;
     p.rxq.interrupt_taken();
@@ -339,7 +340,7 @@ void VirtioNet::on_event(int kind, Request* r)
     break;
   case napi_end:
     if (p.last_work >= static_cast<std::uint64_t>(p_.napi_weight)) { // budget used up: polled again
-      p.napi_budget_hits++;
+      ++p.napi_budget_hits;
       vm_->vcpu(p.irq_vcpu).post(0, this, k(q, napi_poll));
     } else if (not p.rxq.enable_cb()) { // virtqueue_napi_complete: more came in, poll again
       p.rxq.disable_cb();
@@ -374,7 +375,7 @@ void VirtioNet::do_handle_tx(unsigned q)
 {
   Pair& p     = *pairs_[q];
   p.tx_queued = false; // the work's QUEUED bit is cleared before it runs
-  p.txd.passes++;
+  ++p.txd.passes;
   p.tx_pass_pkts = p.tx_pass_bytes = 0;
   p.txq.set_notification(false); // vhost_disable_notify
   bool exceeded = false;
@@ -399,9 +400,9 @@ void VirtioNet::do_handle_tx(unsigned q)
       break;
     p.txq.set_notification(false);
   } while (true);
-  p.txd.max_per_pass = std::max(p.txd.max_per_pass, p.tx_pass_pkts);
+  p.txd.max_per_pass.sample(static_cast<double>(p.tx_pass_pkts));
   if (exceeded)
-    p.txd.budget_hits++;
+    ++p.txd.budget_hits;
   p.tx_exceeded = exceeded;
   p.worker->post(0, this, k(q, tx_pass_end));
 }
@@ -422,7 +423,7 @@ void VirtioNet::do_handle_rx(unsigned q)
 {
   Pair& p     = *pairs_[q];
   p.rx_queued = false;
-  p.rxd.passes++;
+  ++p.rxd.passes;
   p.rx_pass_pkts = p.rx_pass_bytes = 0;
   p.rxq.set_notification(false); // vhost_disable_notify
   p.sock_polling    = false;     // vhost_net_disable_vq
@@ -432,7 +433,7 @@ void VirtioNet::do_handle_rx(unsigned q)
     if (p.rx_avail < n) { // get_rx_bufs: headcount 0; vhost_enable_notify; nothing new: wait for the refill kick
       p.rxq.set_notification(true);
       p.rx_wait_buffers = true;
-      p.rx_buffer_waits++;
+      ++p.rx_buffer_waits;
       p.rx_pass_end_why = 2;
       break;
     }
@@ -452,9 +453,9 @@ void VirtioNet::do_handle_rx(unsigned q)
     }
   }
   p.rx_posted.set(now(), p.rx_avail);
-  p.rxd.max_per_pass = std::max(p.rxd.max_per_pass, p.rx_pass_pkts);
+  p.rxd.max_per_pass.sample(static_cast<double>(p.rx_pass_pkts));
   if (p.rx_pass_end_why == 1)
-    p.rxd.budget_hits++;
+    ++p.rxd.budget_hits;
   p.worker->post(0, this, k(q, rx_pass_end));
 }
 
@@ -495,7 +496,7 @@ void VirtioNet::interrupt(unsigned q, bool rx)
   Pair& p       = *pairs_[q];
   bool& pending = rx ? p.rx_irq_pending : p.tx_irq_pending;
   if (pending) { // the vector is already pending in the local APIC: the message merges
-    (rx ? p.rxd : p.txd).irq_coalesced++;
+    ++(rx ? p.rxd : p.txd).irq_coalesced;
     return;
   }
   pending = true;
@@ -521,7 +522,7 @@ void VirtioNet::poll(unsigned q)
   Pair& p      = *pairs_[q];
   CpuThread& v = vm_->vcpu(p.irq_vcpu);
   double t     = now();
-  p.napi_polls++;
+  ++p.napi_polls;
   std::uint64_t work = 0;
   while (work < static_cast<std::uint64_t>(p_.napi_weight) and p.rxq.more_used()) {
     Request* r = p.rxd.b.pop();
@@ -529,14 +530,14 @@ void VirtioNet::poll(unsigned q)
     for (unsigned i = 0; i < n; ++i)
       p.rxq.get_buf(1);
     p.rxd.completed++;
-    p.rxd.packets++;
+    ++p.rxd.packets;
     p.rxd.bytes += r->size_bytes;
     p.rxd.buffers += n;
     p.rxd.events.emit({StationEvent::What::depart, t, r, r->stage_s});
     v.post(p_.rx_packet_cpu_s + n * p_.rx_buffer_cpu_s, this, k(q, rx_deliver), r);
     work++;
   }
-  p.napi_max  = std::max(p.napi_max, work);
+  p.napi_max.sample(static_cast<double>(work));
   p.last_work = work;
   p.rxd.ring_occupancy.set(t, p.rxd.b.size());
   refill(q);
@@ -567,7 +568,7 @@ void VirtioNet::end_io(Request* r, double)
     Pair& p = *pairs_[static_cast<std::size_t>(r->queue)];
     p.txd.held--;
     p.txd.completed++;
-    p.txd.packets++;
+    ++p.txd.packets;
     p.txd.bytes += r->size_bytes;
     p.txd.events.emit({StationEvent::What::depart, t, r, r->stage_s});
     r->end_io();
@@ -597,74 +598,107 @@ std::vector<QueueView> VirtioNet::queues() const
   return out;
 }
 
-void VirtioNet::restart_stats(double t)
+double VirtioNet::pair_bps(std::size_t q, const StatWindow& w) const
 {
-  window_start_ = t;
-  for (auto& p : pairs_) {
-    p->txq.restart_stats();
-    p->rxq.restart_stats();
-    for (Direction* d : {&p->txd, &p->rxd}) {
-      d->packets = d->bytes = d->buffers = 0;
-      d->passes = d->budget_hits = d->max_per_pass = 0;
-      d->interrupts = d->irq_coalesced = 0;
-      d->ring_occupancy.restart(t);
-    }
-    p->rx_posted.restart(t);
-    p->tx_stops = p->rx_buffer_waits = 0;
-    p->napi_polls = p->napi_budget_hits = p->napi_max = 0;
-    p->worker->restart_stats(t);
-  }
+  const Pair& p = *pairs_[q];
+  return w.per_second(8.0 * static_cast<double>(p.txd.bytes.get() + p.rxd.bytes.get()));
 }
 
-void VirtioNet::report(json& out, double t) const
+void VirtioNet::declare_stats()
 {
-  double span    = t - window_start_;
-  auto rate      = [span](double x) { return span > 0 ? x / span : 0.0; };
-  json list      = json::array();
-  double max_bps = 0, sum_bps = 0;
+  StatSet& st = stats();
+  st.info(
+      "/queue_pairs", [this] { return pairs_.size(); }, "queue pairs the driver uses (min(queues, vCPUs))");
   for (std::size_t q = 0; q < pairs_.size(); ++q) {
-    const Pair& p = *pairs_[q];
-    auto dir      = [&](const Direction& d, const Vring& v) {
-      return json{{"throughput_bps", rate(8.0 * static_cast<double>(d.bytes))},
-                  {"packets_per_s", rate(static_cast<double>(d.packets))},
-                  {"kicks", v.kicks()},
-                  {"kicks_suppressed", v.kicks_suppressed()},
-                  {"interrupts_sent", v.notifications()},
-                  {"interrupts_suppressed", v.notifications_suppressed()},
-                  {"interrupts_taken", d.interrupts},
-                  {"interrupts_coalesced", d.irq_coalesced},
-                  {"vhost_passes", d.passes},
-                  {"vhost_budget_exhausted", d.budget_hits},
-                  {"vhost_max_packets_per_pass", d.max_per_pass}};
-    };
-    json tx                       = dir(p.txd, p.txq);
-    tx["mean_descriptors_in_use"] = p.txd.ring_occupancy.mean(t);
-    tx["queue_stops"]             = p.tx_stops;
-    json rx                       = dir(p.rxd, p.rxq);
-    rx["buffers_per_packet"] =
-        p.rxd.packets ? static_cast<double>(p.rxd.buffers) / static_cast<double>(p.rxd.packets) : 0.0;
-    rx["mean_buffers_posted"]       = p.rx_posted.mean(t);
-    rx["mean_used_packets_pending"] = p.rxd.ring_occupancy.mean(t);
-    rx["vhost_waits_for_buffers"]   = p.rx_buffer_waits;
-    rx["napi_polls"]                = p.napi_polls;
-    rx["napi_budget_exhausted"]     = p.napi_budget_hits;
-    rx["napi_max_packets_per_poll"] = p.napi_max;
-    double bps                      = rate(8.0 * static_cast<double>(p.txd.bytes + p.rxd.bytes));
-    max_bps                         = std::max(max_bps, bps);
-    sum_bps += bps;
-    list.push_back({{"pair", q},
-                    {"irq_vcpu", p.irq_vcpu},
-                    {"xps_vcpus", {p.group.first, p.group.first + p.group.count - 1}},
-                    {"vhost_utilization", span > 0 ? p.worker->cpu_s() / span : 0.0},
-                    {"throughput_bps", bps},
-                    {"tx", tx},
-                    {"rx", rx}});
+    Pair& p          = *pairs_[q];
+    std::string pair = "/queues/" + std::to_string(q) + "/";
+    p.worker->track_stats(st);
+    st.info(
+        pair + "pair", [q] { return q; }, "queue pair index");
+    st.info(
+        pair + "irq_vcpu", [&p] { return p.irq_vcpu; }, "vCPU of the pair's two MSI-X vectors");
+    st.info(
+        pair + "xps_vcpus",
+        [&p] {
+          return json{p.group.first, p.group.first + p.group.count - 1};
+        },
+        "first and last vCPU of the pair's group (XPS and interrupt affinity)");
+    st.formula(
+        pair + "vhost_utilization", [&p](const StatWindow& w) { return json(w.per_second(p.worker->cpu_s())); },
+        "CPU s/s", "CPU time of the pair's vhost worker per second of the window");
+    st.formula(
+        pair + "throughput_bps", [this, q](const StatWindow& w) { return json(pair_bps(q, w)); }, "bit/s",
+        "both directions of the pair");
+    for (bool rx : {false, true}) {
+      Direction& d   = rx ? p.rxd : p.txd;
+      Vring& v       = rx ? p.rxq : p.txq;
+      std::string dp = pair + (rx ? "rx/" : "tx/");
+      st.track(d.bytes); // behind the throughputs
+      st.track(d.packets);
+      st.formula(
+          dp + "throughput_bps",
+          [&d](const StatWindow& w) { return json(w.per_second(8.0 * static_cast<double>(d.bytes.get()))); }, "bit/s",
+          rx ? "received by the guest (taken off the used ring by NAPI)" : "sent by the guest (by the link)");
+      st.formula(
+          dp + "packets_per_s",
+          [&d](const StatWindow& w) { return json(w.per_second(static_cast<double>(d.packets.get()))); }, "packets/s",
+          rx ? "packets the guest received" : "packets the guest sent");
+      st.add(dp + "kicks", v.stat_kicks(), "kicks", "guest kicks (virtqueue_kick_prepare said notify)");
+      st.add(dp + "kicks_suppressed", v.stat_kicks_suppressed(), "kicks", "kicks avail_event suppressed");
+      st.add(dp + "interrupts_sent", v.stat_notifications(), "interrupts", "vhost signals (irqfd writes)");
+      st.add(dp + "interrupts_suppressed", v.stat_notifications_suppressed(), "interrupts",
+             "vhost signals used_event suppressed");
+      st.add(dp + "interrupts_taken", d.interrupts, "interrupts", "interrupts run on the vector's vCPU");
+      st.add(dp + "interrupts_coalesced", d.irq_coalesced, "interrupts",
+             "MSI-X messages merged into one already pending in the local APIC");
+      st.add(dp + "vhost_passes", d.passes, "passes", rx ? "handle_rx passes" : "handle_tx passes");
+      st.add(dp + "vhost_budget_exhausted", d.budget_hits, "passes", "passes ended by vhost_exceeds_weight (requeued)");
+      st.add(dp + "vhost_max_packets_per_pass", d.max_per_pass, "packets", "most packets one vhost pass took");
+    }
+    st.add(pair + "tx/mean_descriptors_in_use", p.txd.ring_occupancy, "descriptors",
+           "time-averaged Tx descriptors in use (added, not yet freed by the Tx NAPI)");
+    st.add(pair + "tx/queue_stops", p.tx_stops, "stops", "netif_stop_subqueue: too few free descriptors");
+    st.track(p.rxd.buffers);
+    st.formula(
+        pair + "rx/buffers_per_packet",
+        [&p](const StatWindow&) {
+          return json(p.rxd.packets.get()
+                          ? static_cast<double>(p.rxd.buffers.get()) / static_cast<double>(p.rxd.packets.get())
+                          : 0.0);
+        },
+        "buffers", "mergeable receive buffers per packet received");
+    st.add(pair + "rx/mean_buffers_posted", p.rx_posted, "buffers",
+           "time-averaged receive buffers posted and not yet taken by vhost");
+    st.add(pair + "rx/mean_used_packets_pending", p.rxd.ring_occupancy, "packets",
+           "time-averaged packets on the used ring not yet taken by NAPI");
+    st.add(pair + "rx/vhost_waits_for_buffers", p.rx_buffer_waits, "passes",
+           "handle_rx passes that ran out of receive buffers");
+    st.add(pair + "rx/napi_polls", p.napi_polls, "polls", "virtnet_poll runs");
+    st.add(pair + "rx/napi_budget_exhausted", p.napi_budget_hits, "polls", "polls that used up napi_weight");
+    st.add(pair + "rx/napi_max_packets_per_poll", p.napi_max, "packets", "most packets one poll took");
   }
-  out["queue_pairs"]     = pairs_.size();
-  out["queues"]          = list;
-  out["throughput_bps"]  = sum_bps;
-  double mean            = pairs_.empty() ? 0.0 : sum_bps / static_cast<double>(pairs_.size());
-  out["queue_imbalance"] = mean > 0 ? max_bps / mean : 0.0;
+  st.formula(
+      "/throughput_bps",
+      [this](const StatWindow& w) {
+        double sum = 0;
+        for (std::size_t q = 0; q < pairs_.size(); ++q)
+          sum += pair_bps(q, w);
+        return json(sum);
+      },
+      "bit/s", "every pair, both directions");
+  st.formula(
+      "/queue_imbalance",
+      [this](const StatWindow& w) {
+        double max_bps = 0, sum_bps = 0;
+        for (std::size_t q = 0; q < pairs_.size(); ++q) {
+          double bps = pair_bps(q, w);
+          max_bps    = std::max(max_bps, bps);
+          sum_bps += bps;
+        }
+        double mean = pairs_.empty() ? 0.0 : sum_bps / static_cast<double>(pairs_.size());
+        return json(mean > 0 ? max_bps / mean : 0.0);
+      },
+      "ratio", "max / mean throughput across the pairs (0 without traffic)");
 }
 
 PVSIM_REGISTER_MODEL(VirtioNet);

@@ -62,7 +62,7 @@
 #include "sim/cpu_thread.hpp"
 #include "sim/params.hpp"
 #include "sim/station.hpp"
-#include "sim/time_average.hpp"
+#include "sim/stats.hpp"
 
 #include <array>
 #include <cstdint>
@@ -134,8 +134,6 @@ public:
   void connect() override;
   void validate() override;
   void start(Simulation& sim) override;
-  void restart_stats(double now) override;
-  void report(json& out, double now) const override;
   std::vector<QueueView> queues() const override;
   /** A guest packet (Op::write) from net.flow, or a remote host's packet (Op::read) that crosses the link first. */
   void submit(Request* r) override;
@@ -181,11 +179,12 @@ private:
     std::uint64_t held = 0; // tx: in start_xmit on a vCPU, or copied and on the link; rx: being copied
     RequestFifo a, b;       // tx: qdisc backlog, published on the avail ring; rx: tap queue, on the used ring
     Probe<StationEvent> events;
-    // statistics since the last restart
-    std::uint64_t packets = 0, bytes = 0, buffers = 0;
-    std::uint64_t passes = 0, budget_hits = 0, max_per_pass = 0;
-    std::uint64_t interrupts = 0, irq_coalesced = 0;
-    TimeAverage ring_occupancy;
+    // statistics (sim/stats.hpp: registered by declare_stats, restarted by the engine)
+    Counter packets, bytes, buffers;
+    Counter passes, budget_hits;
+    Maximum max_per_pass{true};
+    Counter interrupts, irq_coalesced;
+    Level ring_occupancy;
     const Probe<StationEvent>& probe() const override { return events; }
     int servers() const override { return 256; }
     Occupancy occupancy() const override { return {issued, completed, a.size() + b.size() + held}; }
@@ -201,10 +200,10 @@ private:
     int irq_vcpu = 0;
     VirtioNetCpuGroup group;
     // guest Tx
-    unsigned tx_reserved   = 0; // descriptors of packets in start_xmit
-    bool tx_stopped        = false;
-    bool tx_irq_pending    = false;
-    std::uint64_t tx_stops = 0;
+    unsigned tx_reserved = 0; // descriptors of packets in start_xmit
+    bool tx_stopped      = false;
+    bool tx_irq_pending  = false;
+    Counter tx_stops;
     // vhost Tx
     bool tx_queued             = false; // VHOST_WORK_QUEUED for handle_tx
     std::uint64_t tx_pass_pkts = 0, tx_pass_bytes = 0;
@@ -217,19 +216,25 @@ private:
     unsigned rx_avail          = 0;     // buffers posted and not yet taken by vhost
     unsigned rx_done           = 0;
     std::uint64_t rx_pass_pkts = 0, rx_pass_bytes = 0;
-    int rx_pass_end_why           = 0; // 0 empty, 1 budget, 2 buffers
-    std::uint64_t rx_buffer_waits = 0;
+    int rx_pass_end_why = 0; // 0 empty, 1 budget, 2 buffers
+    Counter rx_buffer_waits;
     // guest Rx
-    bool rx_irq_pending      = false;
-    bool napi_scheduled      = false;
-    std::uint64_t napi_polls = 0, napi_budget_hits = 0, napi_max = 0, last_work = 0;
-    TimeAverage rx_posted;
+    bool rx_irq_pending     = false;
+    bool napi_scheduled     = false;
+    std::uint64_t last_work = 0;
+    Counter napi_polls, napi_budget_hits;
+    Maximum napi_max{true};
+    Level rx_posted;
   };
   struct FlowEntry {
     std::uint32_t hash = 0;
     int queue          = -1;
   };
   int k(unsigned q, Kind kind) const { return static_cast<int>(q) * kinds + kind; }
+  /** Registers the statistics, once the pairs exist (connect). */
+  void declare_stats();
+  /** Pair q's throughput, both directions, over the window. */
+  double pair_bps(std::size_t q, const StatWindow& w) const;
   unsigned rx_buffers_of(const Request* r) const;
   bool tx_room(const Pair& p) const;
   void start_xmit(unsigned q, Request* r, int vcpu);
@@ -252,7 +257,6 @@ private:
   std::vector<std::unique_ptr<Pair>> pairs_;
   std::vector<unsigned> xps_; // vCPU → Tx queue
   std::array<FlowEntry, 1024> flows_{};
-  double window_start_ = 0;
 };
 
 } // namespace pvsim
