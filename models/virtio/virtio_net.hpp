@@ -9,9 +9,9 @@
  *   entries each (QEMU tx_queue_size / rx_queue_size), one vhost worker thread (one vhost-net fd, hence one vhost_dev
  *   and one worker, per pair) on the host's cpu.host, and one MSI-X vector per virtqueue, both of the pair on the same
  *   vCPU (virtnet_set_affinity: contiguous groups of vCPUs per pair, the vector on the group's first vCPU).
- * - Split vrings with VIRTIO_RING_F_EVENT_IDX on both sides: the Vring of virtio.blk (vring_need_event arithmetic,
- *   avail_event / used_event) is reused as is. Guest kicks (virtqueue_kick_prepare) are ioeventfd writes: a VM exit
- *   on the vCPU (kick_cpu), then vhost_poll queues the handler on the pair's worker unless it is already queued
+ * - Split vrings with VIRTIO_RING_F_EVENT_IDX on both sides: the Vring shared with virtio.blk (vring_need_event
+ * arithmetic, avail_event / used_event) is reused as is. Guest kicks (virtqueue_kick_prepare) are ioeventfd writes: a
+ * VM exit on the vCPU (kick_cpu), then vhost_poll queues the handler on the pair's worker unless it is already queued
  *   (VHOST_WORK_QUEUED). vhost signals (vhost_signal: vhost_notify, then the irqfd) only when the guest's used_event
  *   lies in what it pushed since the last signal, once per batch (vhost_net_signal_used: VHOST_NET_BATCH = 64 used
  *   entries, and at the end of a pass). An MSI-X message for a vector already pending in the local APIC merges.
@@ -57,7 +57,7 @@
 
 #include "models/host/cpu_host.hpp"
 #include "models/host/guest_vm.hpp"
-#include "models/virtio/virtio_blk.hpp"
+#include "models/virtio/vring.hpp"
 #include "sim/component.hpp"
 #include "sim/cpu_thread.hpp"
 #include "sim/params.hpp"
