@@ -27,8 +27,8 @@ namespace {
  * interrupt's own cost runs on the vCPU the vector is bound to, which fio's CPU time does not see). */
 double fixed_path_s()
 {
-  VirtioBlkParams v;
-  QemuIothreadParams t;
+  const VirtioBlkParams v    = VirtioBlk::param_table().defaults();
+  const QemuIothreadParams t = QemuIothread::param_table().defaults();
   return v.kick_latency_s + t.wakeup_cpu_s + v.request_cpu_s + t.io_submit_cpu_s + t.iocb_cpu_s + v.used_cpu_s +
          v.notify_cpu_s + v.irq_latency_s + v.irq_cpu_s + v.complete_cpu_s;
 }
@@ -142,7 +142,7 @@ void DirectionFit::fit_cpu_costs()
     } else {
       // No deeper run: the part of the iodepth-1 slat that depth removes (the kick) cannot be measured; the
       // submission keeps the model's default and the kick takes the rest.
-      submit_ = std::min(slat1, FioJobParams{}.submit_cpu_s);
+      submit_ = std::min(slat1, FioJob::param_table().defaults().submit_cpu_s);
       kick_   = slat1 - *submit_;
       p_["submit_cpu"] =
           param(*submit_, "no deeper async run: job.fio's default (capped by the iodepth-1 slat)", names(qd1_async_));
@@ -163,7 +163,7 @@ void DirectionFit::fit_cpu_costs()
       double side = median(v);
       if (not complete_) {
         // No deep run: reaping keeps the model's default, the wake-up (which depth removes) takes the rest.
-        complete_          = std::min(side, FioJobParams{}.complete_cpu_s);
+        complete_          = std::min(side, FioJob::param_table().defaults().complete_cpu_s);
         wakeup_            = side - *complete_;
         p_["complete_cpu"] = param(*complete_,
                                    "no deep run: job.fio's default (capped by cpu_per_io - slat at "
@@ -285,9 +285,9 @@ void DirectionFit::fit_bottleneck(const HostPreemption& host)
   }
   if (xsat_ and not device_bound_ and not vcpu_bound_) {
     // Saturated, the thread also loses rate x mean duration of every CPU-second to preemption.
-    VirtioBlkParams vb;
-    QemuIothreadParams it;
-    double lost       = host.rate_hz.value_or(0) * host.mean_s;
+    const VirtioBlkParams vb    = VirtioBlk::param_table().defaults();
+    const QemuIothreadParams it = QemuIothread::param_table().defaults();
+    double lost                 = host.rate_hz.value_or(0) * host.mean_s;
     request_          = std::max(vb.request_cpu_s, 1.0 / (*xsat_ * (1 + lost)) - it.iocb_cpu_s - vb.used_cpu_s);
     p_["request_cpu"] = param(*request_,
                               "1 / (X_sat (1 + preempt_rate x mean preemption)) - iocb_cpu - used_cpu: the "
@@ -304,7 +304,7 @@ void DirectionFit::fit_service()
   // Service time distribution from the iodepth-1 clat bins (their tail, less what preemption explains).
   double shift = fixed_path_s() + complete_.value_or(0) + wakeup_.value_or(0);
   if (request_)
-    shift += *request_ - VirtioBlkParams{}.request_cpu_s;
+    shift += *request_ - VirtioBlk::param_table().defaults().request_cpu_s;
   if (not tail_src_.empty() and tail_src_.front()->sync_engine)
     shift += submit_.value_or(0) + kick_.value_or(0);
   if (not bins_.empty()) {

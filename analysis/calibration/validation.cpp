@@ -10,6 +10,7 @@
 #include "analysis/readers/fio_json.hpp"
 #include "analysis/runner/process_runs.hpp"
 #include "models/virtio/virtio_blk.hpp"
+#include "models/workload/fio_job.hpp"
 #include "models/xen/blk/xen_blkfront.hpp"
 #include "sim/input_error.hpp"
 #include "sim/results.hpp"
@@ -200,18 +201,19 @@ json run_validation(const Options& opt)
     if (status[i] != 0)
       throw std::runtime_error("the simulation of " + it.trace + " failed (exit " + std::to_string(status[i]) +
                                "; scenario kept in " + it.scenario + ")");
-    json results      = read_json_file(it.outdir + "/results.json");
-    const json& job   = results["jobs"]["fio"];
-    const json& lat   = job["latency_us"];
-    const json& comps = device["scenario_fragment"]["components"];
-    VirtioBlkParams vdef;
-    double offset_s = 0;
+    json results               = read_json_file(it.outdir + "/results.json");
+    const json& job            = results["jobs"]["fio"];
+    const json& lat            = job["latency_us"];
+    const json& comps          = device["scenario_fragment"]["components"];
+    const VirtioBlkParams vdef = VirtioBlk::param_table().defaults();
+    double offset_s            = 0;
     if (not f.sync_engine) {
-      double submit = us_of(device, comps.value("fio", json::object()), "submit_cpu", 3e-6);
-      double kick   = us_of(device, comps.value("vda", json::object()), "kick_cpu", vdef.kick_cpu_s);
-      double queue_rq =
-          bun and bundle::is_xen_bundle(*bun) ? xen::XenBlkfrontParams{}.queue_rq_cpu_s : vdef.queue_rq_cpu_s;
-      offset_s = submit + queue_rq + kick * kick_share(results);
+      double submit   = us_of(device, comps.value("fio", json::object()), "submit_cpu",
+                              FioJob::param_table().defaults().submit_cpu_s);
+      double kick     = us_of(device, comps.value("vda", json::object()), "kick_cpu", vdef.kick_cpu_s);
+      double queue_rq = bun and bundle::is_xen_bundle(*bun) ? xen::XenBlkfront::param_table().defaults().queue_rq_cpu_s
+                                                            : vdef.queue_rq_cpu_s;
+      offset_s        = submit + queue_rq + kick * kick_share(results);
     }
     double off_us  = offset_s * 1e6;
     json measured  = {{"iops", f.iops},
