@@ -86,6 +86,7 @@ void XenBlkback::attach(XenBlkfront& front)
     rings_[q].kthread      = std::make_unique<CpuThread>(name() + ".ring" + std::to_string(q), p_.quantum_s);
     rings_[q].pending_free = reqs_per_ring_;
   }
+  declare_stats();
 }
 
 void XenBlkback::start(Simulation& sim)
@@ -198,24 +199,28 @@ void XenBlkback::end_io(Request* r, double)
   rings_[static_cast<std::size_t>(r->queue)].kthread->post(p_.response_cpu_s, this, r->queue * kinds + respond, r);
 }
 
-void XenBlkback::restart_stats(double now)
+void XenBlkback::declare_stats()
 {
-  for (auto& r : rings_)
-    r.kthread->restart_stats(now);
-  window_start_ = now;
-}
-
-void XenBlkback::report(json& out, double now) const
-{
-  double span  = now - window_start_;
-  json threads = json::array();
-  for (const auto& r : rings_)
-    threads.push_back({{"kthread", r.kthread->name()},
-                       {"utilization", span > 0 ? r.kthread->cpu_s() / span : 0.0},
-                       {"running_fraction", span > 0 ? r.kthread->running_s() / span : 0.0},
-                       {"batches", r.kthread->batches()}});
-  out["kthreads"]              = threads;
-  out["pending_reqs_per_ring"] = reqs_per_ring_;
+  StatSet& st = stats();
+  st.info(
+      "/pending_reqs_per_ring", [this] { return reqs_per_ring_; },
+      "pending_reqs of each ring (XEN_BLKIF_REQS_PER_PAGE per ring page): requests in flight in the backend");
+  for (std::size_t q = 0; q < rings_.size(); ++q) {
+    const CpuThread& t = *rings_[q].kthread;
+    std::string ring   = "/kthreads/" + std::to_string(q) + "/";
+    rings_[q].kthread->track_stats(st);
+    st.info(
+        ring + "kthread", [&t] { return t.name(); }, "the ring's kernel thread");
+    st.formula(
+        ring + "utilization", [&t](const StatWindow& w) { return json(w.per_second(t.cpu_s())); }, "CPUs",
+        "CPU time of the kthread per second of the window");
+    st.formula(
+        ring + "running_fraction", [&t](const StatWindow& w) { return json(w.per_second(t.running_s())); }, "fraction",
+        "fraction of the window the kthread spent executing, waiting for a core included");
+    st.formula(
+        ring + "batches", [&t](const StatWindow&) { return json(t.batches()); }, "batches",
+        "batches of work the kthread ran");
+  }
 }
 
 PVSIM_REGISTER_MODEL(XenBlkback);

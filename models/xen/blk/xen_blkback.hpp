@@ -51,8 +51,6 @@ public:
   void connect() override;
   void validate() override;
   void start(Simulation& sim) override;
-  void restart_stats(double now) override;
-  void report(json& out, double now) const override;
   bool can_complete() const override { return false; }
   /** Requests reach the backend through the shared ring, not by submit(). */
   void submit(Request* r) override;
@@ -75,6 +73,9 @@ private:
     bool out_of_reqs      = false; // stopped for want of a free pending_req
     unsigned pending_free = 0;     // free pending_reqs
   };
+  /** Registers every statistic the model reports (per ring: its kthread's utilisation and batches), once attached:
+   * the rings come from the handshake. */
+  void declare_stats();
   void schedule_io_op(unsigned q);
   void do_block_io_op(unsigned q);
 
@@ -85,7 +86,6 @@ private:
   Simulation* sim_    = nullptr;
   std::vector<Ring> rings_;
   unsigned reqs_per_ring_ = 32;
-  double window_start_    = 0;
 };
 
 } // namespace pvsim::xen
