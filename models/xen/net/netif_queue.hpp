@@ -13,7 +13,6 @@
 #include "models/xen/shared_ring.hpp"
 #include "sim/request.hpp"
 #include "sim/station.hpp"
-#include "sim/time_average.hpp"
 
 #include <cstdint>
 
@@ -57,9 +56,19 @@ struct VifDirection : public Station {
   RequestFifo a, b, c;         // tx: qdisc backlog, on the ring (unconsumed), responses published; rx: netback's
                                // rx_queue, (unused), responses published
   Probe<StationEvent> events;
-  // statistics since the last restart
-  std::uint64_t packets = 0, bytes = 0, slots = 0;
-  TimeAverage ring_occupancy;
+  // --- statistics (registered by xen.netfront, restarted and written by the engine) -------------------------------
+  Counter packets; // packets the frontend consumed from the ring
+  Counter bytes;
+  Counter slots;        // their ring slots
+  Level ring_occupancy; // tx: slots in use; rx: responses published and not yet consumed
+
+  /** The counters behind the direction's rates restart with `set` (xen.netfront's); the model reports them through
+   * formulas (throughput, packets per second, slots per packet) and registers ring_occupancy itself. */
+  void track_stats(StatSet& set)
+  {
+    for (Stat* s : {static_cast<Stat*>(&packets), static_cast<Stat*>(&bytes), static_cast<Stat*>(&slots)})
+      set.track(*s);
+  }
 
   /** The frontend consumed the `ring_slots` responses of `r` from `ring`: the packet leaves the queue. */
   void consume(SharedRing& ring, Request* r, unsigned ring_slots, double now)
@@ -67,7 +76,7 @@ struct VifDirection : public Station {
     for (unsigned i = 0; i < ring_slots; ++i)
       ring.consume_response();
     completed++;
-    packets++;
+    ++packets;
     bytes += r->size_bytes;
     slots += ring_slots;
     events.emit({StationEvent::What::depart, now, r, r->stage_s});
@@ -86,8 +95,7 @@ struct VifQueue {
   SharedRing rx{256};
   /** req_event of the Rx ring as netback sets it (req_prod + 1 when short of slots, xenvif_rx_ring_slots_available),
    * which SharedRing's final check cannot express; starts at 1 like SHARED_RING_INIT. */
-  RingIdx rx_req_event          = 1;
-  std::uint64_t rx_req_notified = 0, rx_req_suppressed = 0;
+  RingIdx rx_req_event = 1;
 
   EventChannelState fe_tx, fe_rx, be_tx, be_rx; // without split channels only fe_tx and be_tx are used
   EventChannelState& fe_port(bool rx_dir) { return split and rx_dir ? fe_rx : fe_tx; }
@@ -97,37 +105,39 @@ struct VifQueue {
 
   VifDirection txd, rxd;
   // netfront
-  bool tx_stopped                = false; // netif_tx_stop_queue()
-  unsigned tx_reserved           = 0;     // slots of packets whose xmit is running on a vCPU
-  bool napi_scheduled            = false;
-  std::uint64_t tx_stops         = 0;
-  std::uint64_t fe_upcalls       = 0;
-  std::uint64_t napi_polls       = 0;
-  std::uint64_t napi_budget_hits = 0;
-  std::uint64_t napi_max_work    = 0;
+  bool tx_stopped      = false; // netif_tx_stop_queue()
+  unsigned tx_reserved = 0;     // slots of packets whose xmit is running on a vCPU
+  bool napi_scheduled  = false;
   // netback
-  bool be_napi_scheduled       = false;
-  bool rx_thread_busy          = false;
-  bool rx_waiting_slots        = false;
-  std::uint64_t be_polls       = 0;
-  std::uint64_t be_budget_hits = 0;
-  std::uint64_t rx_batches     = 0;
-  std::uint64_t rx_slot_waits  = 0;
+  bool be_napi_scheduled = false;
+  bool rx_thread_busy    = false;
+  bool rx_waiting_slots  = false;
 
-  /** The rings' and ports' counters restart with the owning model's statistics (sim/stats.hpp). */
+  // --- statistics: netfront's and netback's, each registered by its model, restarted and written by the engine ----
+  // netfront
+  Counter rx_req_notified;     // Rx refills whose push notified netback (against rx_req_event)
+  Counter rx_req_suppressed;   // Rx refills whose notification rx_req_event suppressed
+  Counter tx_stops;            // netif_tx_stop_queue()
+  Counter fe_upcalls;          // handler runs on the queue's vCPU
+  Counter napi_polls;          // xennet_poll()
+  Counter napi_budget_hits;    // polls that used up napi_weight
+  Maximum napi_max_work{true}; // most packets one poll took
+  // netback
+  Counter be_polls;       // xenvif_poll()
+  Counter be_budget_hits; // polls that used up napi_weight
+  Counter rx_batches;     // xenvif_rx_action() passes
+  Counter rx_slot_waits;  // passes stopped short of posted Rx buffers
+
+  /** The rings', ports' and directions' counters restart with the owning model's statistics (sim/stats.hpp); the
+   * models register what they report themselves. */
   void track_stats(StatSet& set)
   {
     tx.track_stats(set);
     rx.track_stats(set);
+    txd.track_stats(set);
+    rxd.track_stats(set);
     for (EventChannelState* p : {&fe_tx, &fe_rx, &be_tx, &be_rx})
       p->track_stats(set);
-  }
-  /** End of the warm-up, for the counters both ends keep here by hand (MIGRATION, issue 12: to become Stats). */
-  void restart_window()
-  {
-    rx_req_notified = rx_req_suppressed = 0;
-    tx_stops = fe_upcalls = napi_polls = napi_budget_hits = napi_max_work = 0;
-    be_polls = be_budget_hits = rx_batches = rx_slot_waits = 0;
   }
 };
 

@@ -106,6 +106,7 @@ void XenNetback::attach(XenNetfront& front)
     threads_[q].napi     = std::make_unique<CpuThread>(base + ".napi", p_.quantum_s);
     threads_[q].guest_rx = std::make_unique<CpuThread>(base + ".guest-rx", p_.quantum_s);
   }
+  declare_stats();
 }
 
 void XenNetback::start(Simulation& sim)
@@ -193,7 +194,7 @@ void XenNetback::kick_rx(unsigned q)
 void XenNetback::do_poll(unsigned q)
 {
   VifQueue& b = front_->queue(q);
-  b.be_polls++;
+  ++b.be_polls;
   std::uint64_t work = 0;
   while (work < static_cast<std::uint64_t>(p_.napi_weight) and not b.txd.b.empty() and
          b.tx.unconsumed_requests() >= tx_slots_of(b.txd.b.front())) {
@@ -212,7 +213,7 @@ void XenNetback::do_poll(unsigned q)
 void XenNetback::do_rx_action(unsigned q)
 {
   VifQueue& b = front_->queue(q);
-  b.rx_batches++;
+  ++b.rx_batches;
   long long n = 0;
   while (n < p_.rx_batch and not b.rxd.a.empty()) {
     Request* r     = b.rxd.a.front();
@@ -220,7 +221,7 @@ void XenNetback::do_rx_action(unsigned q)
     if (b.rx.unconsumed_requests() < slots) { // short of posted buffers: req_event = req_prod + 1, sleep
       b.rx_req_event     = b.rx.req_prod() + 1;
       b.rx_waiting_slots = true;
-      b.rx_slot_waits++;
+      ++b.rx_slot_waits;
       break;
     }
     b.rxd.a.pop();
@@ -255,7 +256,7 @@ void XenNetback::on_event(int kind, Request* r)
     break;
   case poll_end:
     if (threads_[q].last_work >= static_cast<std::uint64_t>(p_.napi_weight)) {
-      b.be_budget_hits++;
+      ++b.be_budget_hits;
       threads_[q].napi->post(0, this, k(q, poll));
     } else if (b.tx.final_check_for_requests()) { // xenvif_napi_schedule_or_enable_events()
       threads_[q].napi->post(0, this, k(q, poll));
@@ -329,34 +330,44 @@ void XenNetback::end_io(Request* r, double)
   kick_rx(q);
 }
 
-void XenNetback::restart_stats(double now)
+void XenNetback::declare_stats()
 {
-  window_start_ = now;
-  for (auto& t : threads_) {
-    t.napi->restart_stats(now);
-    t.guest_rx->restart_stats(now);
-  }
-}
-
-void XenNetback::report(json& out, double now) const
-{
-  double span  = now - window_start_;
-  json threads = json::array();
+  StatSet& st = stats();
+  st.info(
+      "/hash_algorithm", [this] { return std::string(to_string(hash_)); },
+      "receive-steering hash: none (the NIC's RSS hash over the queues) or toeplitz (the mapping table)");
+  auto utilization = [](const CpuThread& t) {
+    return [&t](const StatWindow& w) { return json(w.per_second(t.cpu_s())); };
+  };
   for (std::size_t q = 0; q < threads_.size(); ++q) {
-    VifQueue& b = front_->queue(static_cast<unsigned>(q));
-    threads.push_back({{"queue", q},
-                       {"napi_utilization", span > 0 ? threads_[q].napi->cpu_s() / span : 0.0},
-                       {"guest_rx_utilization", span > 0 ? threads_[q].guest_rx->cpu_s() / span : 0.0},
-                       {"napi_polls", b.be_polls},
-                       {"napi_budget_exhausted", b.be_budget_hits},
-                       {"rx_batches", b.rx_batches},
-                       {"rx_waits_for_slots", b.rx_slot_waits},
-                       {"backend_tx_upcalls", b.be_tx.upcalls()},
-                       {"backend_rx_upcalls", b.be_rx.upcalls()},
-                       {"backend_coalesced", b.be_tx.notifications_coalesced() + b.be_rx.notifications_coalesced()}});
+    Threads& t        = threads_[q];
+    VifQueue& b       = front_->queue(static_cast<unsigned>(q));
+    std::string queue = "/queues/" + std::to_string(q) + "/";
+    t.napi->track_stats(st);
+    t.guest_rx->track_stats(st);
+    st.info(
+        queue + "queue", [q] { return q; }, "queue index");
+    st.formula(queue + "napi_utilization", utilization(*t.napi), "CPUs",
+               "CPU time of the queue's NAPI (guest Tx) per second of the window");
+    st.formula(queue + "guest_rx_utilization", utilization(*t.guest_rx), "CPUs",
+               "CPU time of the queue's guest-Rx kthread per second of the window");
+    st.add(queue + "napi_polls", b.be_polls, "polls", "xenvif_poll() calls");
+    st.add(queue + "napi_budget_exhausted", b.be_budget_hits, "polls", "polls that took napi_weight packets");
+    st.add(queue + "rx_batches", b.rx_batches, "passes", "xenvif_rx_action() passes of the guest-Rx kthread");
+    st.add(queue + "rx_waits_for_slots", b.rx_slot_waits, "passes",
+           "passes that stopped short of posted Rx buffers (req_event = req_prod + 1, sleep)");
+    // The ports' counters restart with xen.netfront's statistics (VifQueue::track_stats).
+    st.formula(
+        queue + "backend_tx_upcalls", [&b](const StatWindow&) { return json(b.be_tx.upcalls()); }, "upcalls",
+        "upcalls in dom0 on the Tx port (both directions without split channels)");
+    st.formula(
+        queue + "backend_rx_upcalls", [&b](const StatWindow&) { return json(b.be_rx.upcalls()); }, "upcalls",
+        "upcalls in dom0 on the Rx port (0 without split channels)");
+    st.formula(
+        queue + "backend_coalesced",
+        [&b](const StatWindow&) { return json(b.be_tx.notifications_coalesced() + b.be_rx.notifications_coalesced()); },
+        "notifications", "notifications to the backend ports that found them pending");
   }
-  out["queues"]         = threads;
-  out["hash_algorithm"] = std::string(to_string(hash_));
 }
 
 PVSIM_REGISTER_MODEL(XenNetback);

@@ -64,8 +64,6 @@ public:
   void connect() override;
   void validate() override;
   void start(Simulation& sim) override;
-  void restart_stats(double now) override;
-  void report(json& out, double now) const override;
   /** Packets from the remote host (Op::read) enter here and go out on the link; guest packets come off the ring. */
   void submit(Request* r) override;
   void end_io(Request* r, double enter_s) override;
@@ -98,6 +96,9 @@ private:
     std::unique_ptr<CpuThread> guest_rx;
     std::uint64_t last_work = 0;
   };
+  /** Registers every statistic the model reports (per queue: its threads' utilisation, polls, Rx passes,
+   * upcalls), once attached: the queues are the frontend's. */
+  void declare_stats();
   void handle_irq(unsigned q, bool rx_dir);
   void maybe_eoi(unsigned q, bool rx_side);
   void kick_rx(unsigned q);
@@ -113,7 +114,6 @@ private:
   std::vector<Threads> threads_;
   std::unique_ptr<RssIndirectionTable> table_;
   NetifHashAlgorithm hash_ = NetifHashAlgorithm::none;
-  double window_start_     = 0;
 };
 
 } // namespace pvsim::xen

@@ -72,9 +72,9 @@ void XenNetfront::connect()
   for (unsigned q = 0; q < negotiation_.num_queues; ++q) {
     unsigned vcpu = p_.irq_affinity == "spread" ? q % static_cast<unsigned>(vm_->vcpus()) : 0;
     queues_.push_back(std::make_unique<VifQueue>(vcpu, negotiation_.split_event_channels));
-    queues_.back()->track_stats(stats());
   }
   last_work_.assign(queues_.size(), 0);
+  declare_stats();
   back_->attach(*this);
 }
 
@@ -131,7 +131,7 @@ void XenNetfront::start_xmit(unsigned q, Request* r, int vcpu)
   vm_->vcpu(vcpu).post(p_.xmit_cpu_s + slots * p_.slot_cpu_s, this, k(q, xmit_done), r);
   if (not tx_slot_available(b)) {
     b.tx_stopped = true; // netif_tx_stop_queue()
-    b.tx_stops++;
+    ++b.tx_stops;
   }
 }
 
@@ -181,7 +181,7 @@ void XenNetfront::on_event(int kind, Request* r)
     break;
   case napi_end:
     if (last_work_[q] >= static_cast<std::uint64_t>(p_.napi_weight)) { // budget used up: NAPI polls again
-      b.napi_budget_hits++;
+      ++b.napi_budget_hits;
       irq_vcpu(b).post(0, this, k(q, napi_poll));
     } else if (b.rx.final_check_for_responses()) { // napi_complete_done(), then RING_FINAL_CHECK_FOR_RESPONSES
       irq_vcpu(b).post(0, this, k(q, napi_poll));
@@ -207,7 +207,7 @@ void XenNetfront::handle_irq(unsigned q, bool rx_dir)
   VifQueue& b  = *queues_[q];
   CpuThread& v = irq_vcpu(b);
   b.fe_port(rx_dir).begin_handling_late_eoi(); // lateeoi_ack_dynirq(): mask, clear pending
-  b.fe_upcalls++;
+  ++b.fe_upcalls;
   bool tx_side = not b.split or not rx_dir;
   bool rx_side = not b.split or rx_dir;
   if (tx_side) // xennet_tx_interrupt(): xennet_tx_buf_gc()
@@ -246,7 +246,7 @@ void XenNetfront::poll(unsigned q)
   VifQueue& b  = *queues_[q];
   CpuThread& v = irq_vcpu(b);
   double now   = sim_->events().now();
-  b.napi_polls++;
+  ++b.napi_polls;
   std::uint64_t work = 0;
   while (work < static_cast<std::uint64_t>(p_.napi_weight) and b.rx.unconsumed_responses() > 0) {
     Request* r     = b.rxd.c.pop();
@@ -256,8 +256,8 @@ void XenNetfront::poll(unsigned q)
     work++;
   }
   b.rxd.ring_occupancy.set(now, b.rx.rsp_prod_pvt() - b.rx.rsp_cons());
-  b.napi_max_work = std::max(b.napi_max_work, work);
-  last_work_[q]   = work;
+  b.napi_max_work.sample(static_cast<double>(work));
+  last_work_[q] = work;
   refill(q);
   v.post(0, this, k(q, napi_end));
 }
@@ -276,11 +276,11 @@ void XenNetfront::refill(unsigned q)
   RingIdx new_prod = b.rx.req_prod();
   v.post(n * p_.refill_slot_cpu_s, nullptr, 0);
   if (static_cast<RingIdx>(new_prod - b.rx_req_event) < static_cast<RingIdx>(new_prod - old_prod)) {
-    b.rx_req_notified++;
+    ++b.rx_req_notified;
     v.post(p_.notify_cpu_s, nullptr, 0);
     back_->notify_from_frontend(q, true);
   } else {
-    b.rx_req_suppressed++;
+    ++b.rx_req_suppressed;
   }
 }
 
@@ -294,59 +294,101 @@ std::vector<QueueView> XenNetfront::queues() const
   return out;
 }
 
-void XenNetfront::restart_stats(double now)
+void XenNetfront::declare_stats()
 {
-  window_start_ = now;
-  for (auto& b : queues_) {
-    for (VifDirection* d : {&b->txd, &b->rxd}) {
-      d->packets = d->bytes = d->slots = 0;
-      d->ring_occupancy.restart(now);
-    }
-    b->restart_window();
-  }
-}
-
-void XenNetfront::report(json& out, double now) const
-{
-  double span    = now - window_start_;
-  auto rate      = [span](double x) { return span > 0 ? x / span : 0.0; };
-  json per       = json::array();
-  double max_bps = 0, sum_bps = 0;
+  StatSet& st = stats();
+  st.info(
+      "/negotiated", [this] { return to_json(negotiation_); }, "what the XenStore handshake settled");
+  auto bps = [](const VifQueue& b, const StatWindow& w) {
+    return w.per_second(8.0 * static_cast<double>(b.txd.bytes.get() + b.rxd.bytes.get()));
+  };
   for (std::size_t q = 0; q < queues_.size(); ++q) {
-    const VifQueue& b = *queues_[q];
-    auto dir          = [&](const VifDirection& d, const SharedRing& ring, bool rx_dir) {
+    VifQueue& b       = *queues_[q];
+    std::string queue = "/queues/" + std::to_string(q) + "/";
+    b.track_stats(st);
+    st.info(
+        queue + "queue", [q] { return q; }, "queue index");
+    st.info(
+        queue + "event_channel_vcpu", [&b] { return b.fe_tx.bound_vcpu(); }, "vCPU the queue's event channels upcall");
+    st.formula(
+        queue + "throughput_bps", [&b, bps](const StatWindow& w) { return json(bps(b, w)); }, "bit/s",
+        "bits per second the frontend consumed off both rings");
+    for (bool rx_dir : {false, true}) {
+      VifDirection& d             = rx_dir ? b.rxd : b.txd;
+      SharedRing& ring            = rx_dir ? b.rx : b.tx;
       const EventChannelState& fe = rx_dir and b.split ? b.fe_rx : b.fe_tx;
-      return json{{"throughput_bps", rate(8.0 * static_cast<double>(d.bytes))},
-                  {"packets_per_s", rate(static_cast<double>(d.packets))},
-                  {"slots_per_packet", d.packets ? static_cast<double>(d.slots) / static_cast<double>(d.packets) : 0.0},
-                  {"mean_ring_occupancy", d.ring_occupancy.mean(now)},
-                  {"requests_notified", rx_dir ? b.rx_req_notified : ring.request_notifications_sent()},
-                  {"requests_suppressed", rx_dir ? b.rx_req_suppressed : ring.request_notifications_suppressed()},
-                  {"responses_notified", ring.response_notifications_sent()},
-                  {"responses_suppressed", ring.response_notifications_suppressed()},
-                  {"frontend_upcalls", fe.upcalls()},
-                  {"frontend_coalesced", fe.notifications_coalesced()},
-                  {"frontend_deferred", fe.notifications_deferred()}};
-    };
-    double bps = rate(8.0 * static_cast<double>(b.txd.bytes + b.rxd.bytes));
-    max_bps    = std::max(max_bps, bps);
-    sum_bps += bps;
-    per.push_back({{"queue", q},
-                   {"event_channel_vcpu", b.fe_tx.bound_vcpu()},
-                   {"throughput_bps", bps},
-                   {"tx", dir(b.txd, b.tx, false)},
-                   {"rx", dir(b.rxd, b.rx, true)},
-                   {"tx_queue_stops", b.tx_stops},
-                   {"upcalls", b.fe_upcalls},
-                   {"napi_polls", b.napi_polls},
-                   {"napi_budget_exhausted", b.napi_budget_hits},
-                   {"napi_max_packets_per_poll", b.napi_max_work}});
+      std::string dir             = queue + (rx_dir ? "rx/" : "tx/");
+      st.formula(
+          dir + "throughput_bps",
+          [&d](const StatWindow& w) { return json(w.per_second(8.0 * static_cast<double>(d.bytes.get()))); }, "bit/s",
+          "bits per second of the packets consumed off the ring");
+      st.formula(
+          dir + "packets_per_s",
+          [&d](const StatWindow& w) { return json(w.per_second(static_cast<double>(d.packets.get()))); }, "packets/s",
+          "packets consumed off the ring per second");
+      st.formula(
+          dir + "slots_per_packet",
+          [&d](const StatWindow&) {
+            return json(d.packets.get() ? static_cast<double>(d.slots.get()) / static_cast<double>(d.packets.get())
+                                        : 0.0);
+          },
+          "slots", "ring slots per packet consumed");
+      st.add(dir + "mean_ring_occupancy", d.ring_occupancy, "slots",
+             rx_dir ? "time-averaged responses published and not yet consumed" : "time-averaged slots in use");
+      if (rx_dir) {
+        st.add(dir + "requests_notified", b.rx_req_notified, "pushes",
+               "buffer refills that notified the backend (against the req_event netback set)");
+        st.add(dir + "requests_suppressed", b.rx_req_suppressed, "pushes",
+               "buffer refills whose notification netback's req_event suppressed");
+      } else {
+        st.add(dir + "requests_notified", ring.stat_requests_notified(), "pushes",
+               "request pushes that notified the backend (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY)");
+        st.add(dir + "requests_suppressed", ring.stat_requests_suppressed(), "pushes",
+               "request pushes whose notification req_event suppressed");
+      }
+      st.add(dir + "responses_notified", ring.stat_responses_notified(), "pushes",
+             "response pushes that notified the frontend");
+      st.add(dir + "responses_suppressed", ring.stat_responses_suppressed(), "pushes",
+             "response pushes whose notification rsp_event suppressed");
+      st.formula(
+          dir + "frontend_upcalls", [&fe](const StatWindow&) { return json(fe.upcalls()); }, "upcalls",
+          "upcalls raised on the direction's frontend port (shared by both directions without split channels)");
+      st.formula(
+          dir + "frontend_coalesced", [&fe](const StatWindow&) { return json(fe.notifications_coalesced()); },
+          "notifications", "notifications to the frontend port that found it pending");
+      st.formula(
+          dir + "frontend_deferred", [&fe](const StatWindow&) { return json(fe.notifications_deferred()); },
+          "notifications", "notifications to the frontend port that found it masked (late EOI)");
+    }
+    st.add(queue + "tx_queue_stops", b.tx_stops, "stops", "netif_tx_stop_queue(): fewer than 19 Tx slots left");
+    st.add(queue + "upcalls", b.fe_upcalls, "upcalls", "interrupt handler runs on the queue's vCPU");
+    st.add(queue + "napi_polls", b.napi_polls, "polls", "xennet_poll() calls");
+    st.add(queue + "napi_budget_exhausted", b.napi_budget_hits, "polls", "polls that took napi_weight packets");
+    st.add(queue + "napi_max_packets_per_poll", b.napi_max_work, "packets", "most packets one xennet_poll() took");
   }
-  out["negotiated"]      = to_json(negotiation_);
-  out["queues"]          = per;
-  out["throughput_bps"]  = sum_bps;
-  double mean            = queues_.empty() ? 0.0 : sum_bps / static_cast<double>(queues_.size());
-  out["queue_imbalance"] = mean > 0 ? max_bps / mean : 0.0;
+  // Over the queues: the sum of their throughputs, and the busiest one's over their mean.
+  st.formula(
+      "/throughput_bps",
+      [this, bps](const StatWindow& w) {
+        double sum = 0;
+        for (const auto& b : queues_)
+          sum += bps(*b, w);
+        return json(sum);
+      },
+      "bit/s", "bits per second over every queue, both directions");
+  st.formula(
+      "/queue_imbalance",
+      [this, bps](const StatWindow& w) {
+        double max_bps = 0, sum_bps = 0;
+        for (const auto& b : queues_) {
+          double x = bps(*b, w);
+          max_bps  = std::max(max_bps, x);
+          sum_bps += x;
+        }
+        double mean = queues_.empty() ? 0.0 : sum_bps / static_cast<double>(queues_.size());
+        return json(mean > 0 ? max_bps / mean : 0.0);
+      },
+      "ratio", "busiest queue's throughput over the queues' mean (1: balanced)");
 }
 
 PVSIM_REGISTER_MODEL(XenNetfront);

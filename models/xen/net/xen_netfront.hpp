@@ -60,8 +60,6 @@ public:
   XenNetfront(std::string name, const Params& p);
   void connect() override;
   void start(Simulation& sim) override;
-  void restart_stats(double now) override;
-  void report(json& out, double now) const override;
   std::vector<QueueView> queues() const override;
   void submit(Request* r) override;
   void on_event(int kind, Request* r) override;
@@ -89,6 +87,9 @@ private:
     rx_deliver,
     kinds = 12
   };
+  /** Registers every statistic the model reports (per queue and direction: throughput, ring occupancy,
+   * notifications, upcalls, NAPI polls; over the queues: throughput and imbalance). */
+  void declare_stats();
   void start_xmit(unsigned q, Request* r, int vcpu);
   bool tx_slot_available(const VifQueue& b) const;
   void handle_irq(unsigned q, bool rx_dir);
@@ -106,7 +107,6 @@ private:
   NetifNegotiation negotiation_;
   std::vector<std::unique_ptr<VifQueue>> queues_;
   std::vector<std::uint64_t> last_work_;
-  double window_start_ = 0;
 };
 
 } // namespace pvsim::xen
