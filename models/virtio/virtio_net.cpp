@@ -167,6 +167,7 @@ void VirtioNet::start(Simulation& sim)
     p->rxq.kick_prepare();
     p->rxq.clear_counters();
     p->rx_avail = p->rxq.num();
+    p->rx_posted.set(sim.events().now(), p->rx_avail); // the level starts at the full ring, not at 0
   }
 }
 
@@ -310,6 +311,7 @@ void VirtioNet::on_event(int kind, Request* r)
       p.rxq.push_used();
     p.rxd.held--;
     p.rxd.b.push(r);
+    p.rxd.ring_occupancy.set(t, p.rxd.b.size()); // a packet more on the used ring, until NAPI takes it
     p.rxd.events.emit({StationEvent::What::start, t, r, r->stage_s});
     p.rx_done += n;
     if (p.rx_done > static_cast<unsigned>(p_.vhost_batch))

@@ -168,3 +168,23 @@ TEST(VirtioNet, AQueueSizeThatIsNotAPowerOfTwoIsBadInput)
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("rx_queue_size"), std::string::npos) << r.output;
 }
+
+TEST(VirtioNet, AnIdleRxQueueKeepsItsWholeRingOfBuffersPosted)
+{
+  VnetSetup s; // Tx traffic only: no receive buffer is ever used, try_fill_recv's 256 stay posted all along
+  json r = run(s);
+  for (int q = 0; q < 4; ++q)
+    EXPECT_DOUBLE_EQ(pair(r, q)["rx"]["mean_buffers_posted"].get<double>(), 256.0) << "queue " << q;
+}
+
+TEST(VirtioNet, ReceivedPacketsWaitOnTheUsedRingUntilNapiTakesThem)
+{
+  VnetSetup s;
+  s.flows = {json{{"direction", "rx"}, {"streams", 4}, {"window", "256KiB"}}};
+  json r  = run(s);
+  for (int q = 0; q < 4; ++q) {
+    double pending = pair(r, q)["rx"]["mean_used_packets_pending"].get<double>();
+    EXPECT_GT(pending, 0.0) << "queue " << q << ": packets pushed by vhost wait for the interrupt and the poll";
+    EXPECT_LT(pending, 256.0) << "queue " << q;
+  }
+}
