@@ -131,7 +131,7 @@ void CpuThread::run()
         bool slice_over = since_switch_s_ >= load_->timeslice_s;
         if ((woken or slice_over) and load_->running >= load_->cores and load_->switch_cost_s > 0) {
           cost += load_->switch_cost_s;
-          load_->switches++;
+          ++load_->switches;
           since_switch_s_ = 0;
         }
         load_->running++;

@@ -46,13 +46,13 @@ struct Preemption {
  * has run a full time slice while others wait, the scheduler switches threads on a core, which costs switch_cost_s
  * of CPU (context switch, cache refill). */
 struct CoreLoad {
-  int cores              = 1;
-  int threads            = 0; // threads placed on these cores
-  int running            = 0;
-  double switch_cost_s   = 0;
-  double timeslice_s     = 3e-3;
-  double speed_factor    = 1; // the cores' speed relative to the reference core that costs are given for
-  std::uint64_t switches = 0;
+  int cores            = 1;
+  int threads          = 0; // threads placed on these cores
+  int running          = 0;
+  double switch_cost_s = 0;
+  double timeslice_s   = 3e-3;
+  double speed_factor  = 1; // the cores' speed relative to the reference core that costs are given for
+  Counter switches;         // the cores' owner (cpu.host) registers it
   Preemption preemption;
 };
 
@@ -78,19 +78,34 @@ public:
   /** Asleep: no work queued, none running, and not running the continuations of the last batch. */
   bool idle() const { return work_.empty() and not busy_ and not awake_; }
   /** Statistics since the last restart. */
-  void restart_stats(double now);
   double cpu_s() const { return cpu_s_.get(); }         // CPU time consumed (the work's cost)
   double running_s() const { return running_s_.get(); } // time spent executing, including waiting for a core
   std::uint64_t items() const { return items_.get(); }
   std::uint64_t batches() const { return batches_.get(); }
   std::uint64_t preemptions() const { return preemptions_.get(); }
   double preempted_s() const { return preempted_s_.get(); } // time the thread's work waited, its core taken away
-  /** The thread's statistics restart with `set` (the owning model's); the model reports them through formulas. */
+  /** The thread's statistics restart with `set` (its owner's, and the cpu.host's it runs on: restarting twice at the
+   * same time does no harm); the model reports them through the counters and formulas below. */
   void track_stats(StatSet& set)
   {
     for (Stat* s : std::initializer_list<Stat*>{&cpu_s_, &running_s_, &items_, &batches_, &preemptions_, &preempted_s_})
       set.track(*s);
   }
+  /** Work items run and batches taken, as statistics the owning model registers (sim/stats.hpp). */
+  Counter& stat_items() { return items_; }
+  Counter& stat_batches() { return batches_; }
+  /** Formulas over the window: CPU seconds per second (utilization), and the fraction of the window spent executing
+   * a batch, waits for a core included (running fraction). */
+  Formula::Fn utilization() const
+  {
+    return [this](const StatWindow& w) { return nlohmann::json(w.per_second(cpu_s())); };
+  }
+  Formula::Fn running_fraction() const
+  {
+    return [this](const StatWindow& w) { return nlohmann::json(w.per_second(running_s())); };
+  }
+  // MIGRATION (issue 12): for the models that still restart their threads by hand; goes with Component's hooks.
+  void restart_stats(double now);
 
 private:
   struct Work {

@@ -31,6 +31,48 @@ const ParamTable<CpuHostParams>& CpuHost::param_table()
   return t;
 }
 
+CpuHost::CpuHost(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p)
+{
+  declare_stats();
+}
+
+void CpuHost::declare_stats()
+{
+  StatSet& st = stats();
+  st.info(
+      "/cores", [this] { return p_.cores; }, "physical cores in the pool");
+  st.info(
+      "/threads", [this] { return threads_.size(); }, "threads placed on the cores (vCPUs, kthreads, IOThreads...)");
+  st.formula(
+      "/cpu_s", [this](const StatWindow&) { return json(threads_cpu_s()); }, "s",
+      "CPU time the threads consumed, in seconds of these cores");
+  st.formula(
+      "/utilization",
+      [this](const StatWindow& w) {
+        double span = w.span_s();
+        return json(span > 0 ? threads_cpu_s() / (span * static_cast<double>(p_.cores)) : 0.0);
+      },
+      "fraction", "busy fraction of the pool's cores (CPU time / (window x cores))");
+  st.add("/context_switches", load_.switches, "switches",
+         "context switches paid by threads starting work while every core was busy, or after a full time slice");
+  if (p_.preempt_rate_hz > 0) {
+    st.formula(
+        "/preemptions", [this](const StatWindow&) { return json(sum_over_threads(&CpuThread::preemptions)); },
+        "preemptions", "times a running thread lost its core to work outside the model");
+    st.formula(
+        "/preempted_s", [this](const StatWindow&) { return json(sum_over_threads(&CpuThread::preempted_s)); }, "s",
+        "time the threads' work waited, their core taken away");
+  }
+}
+
+double CpuHost::threads_cpu_s() const
+{
+  double cpu = 0;
+  for (const auto* t : threads_)
+    cpu += t->cpu_s() / p_.speed_factor;
+  return cpu;
+}
+
 void CpuHost::validate()
 {
   if (p_.preempt_rate_hz > 0 and p_.preempt_duration.mean() <= 0)
@@ -52,29 +94,7 @@ void CpuHost::run(CpuThread& thread, EventQueue& events)
   load_.threads++;
   thread.start(host_, &load_, events);
   threads_.push_back(&thread);
-}
-
-void CpuHost::report(json& out, double now) const
-{
-  double span = now - window_start_;
-  double cpu  = 0;
-  for (const auto* t : threads_)
-    cpu += t->cpu_s() / p_.speed_factor;
-  out["cores"]            = p_.cores;
-  out["threads"]          = threads_.size();
-  out["cpu_s"]            = cpu;
-  out["utilization"]      = span > 0 ? cpu / (span * static_cast<double>(p_.cores)) : 0.0;
-  out["context_switches"] = load_.switches;
-  if (p_.preempt_rate_hz > 0) {
-    std::uint64_t n = 0;
-    double lost     = 0;
-    for (const auto* t : threads_) {
-      n += t->preemptions();
-      lost += t->preempted_s();
-    }
-    out["preemptions"] = n;
-    out["preempted_s"] = lost;
-  }
+  thread.track_stats(stats());
 }
 
 CpuHost& CpuHost::from_port(const Component& owner, const std::string& port)

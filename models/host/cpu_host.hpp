@@ -36,32 +36,39 @@ public:
   using Params                           = CpuHostParams;
   static const ParamTable<Params>& param_table();
 
-  CpuHost(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p) {}
+  CpuHost(std::string name, const Params& p);
   bool accepts_requests() const override { return false; }
   void build_platform(Platform& platform) override;
   void start(Simulation&) override {}
-  void report(json& out, double now) const override;
 
   simgrid::s4u::Host* host() const { return host_; }
   int cores() const { return static_cast<int>(p_.cores); }
-  /** Starts a thread on these cores (at simulation start); its CPU time counts in the pool's utilisation. */
+  /** Starts a thread on these cores (at simulation start); its CPU time counts in the pool's utilisation, and its
+   * statistics restart with the pool's. */
   void run(CpuThread& thread, EventQueue& events);
-  void restart_stats(double now) override
-  {
-    window_start_  = now;
-    load_.switches = 0;
-  }
   void validate() override;
 
   /** The cpu.host a resource port names, or an InputError naming the port. */
   static CpuHost& from_port(const Component& owner, const std::string& port);
 
 private:
+  void declare_stats();
+  /** CPU time the threads consumed, in seconds of these cores. */
+  double threads_cpu_s() const;
+  /** The threads' summed statistic (CPU seconds, preemptions...). */
+  template <class T>
+  T sum_over_threads(T (CpuThread::*stat)() const) const
+  {
+    T sum{};
+    for (const auto* t : threads_)
+      sum += (t->*stat)();
+    return sum;
+  }
+
   Params p_;
   simgrid::s4u::Host* host_ = nullptr;
   std::vector<const CpuThread*> threads_;
   CoreLoad load_;
-  double window_start_ = 0;
 };
 
 } // namespace pvsim

@@ -28,32 +28,25 @@ GuestVm::GuestVm(std::string name, const Params& p) : Component(std::move(name),
 {
   for (long long i = 0; i < p.vcpus; ++i)
     vcpus_.push_back(std::make_unique<CpuThread>(this->name() + ".vcpu" + std::to_string(i), p.quantum_s));
+  StatSet& st = stats();
+  for (std::size_t i = 0; i < vcpus_.size(); ++i) {
+    CpuThread& v      = *vcpus_[i];
+    std::string where = "/vcpus/" + std::to_string(i) + "/";
+    v.track_stats(st);
+    st.info(
+        where + "vcpu", [&v] { return v.name(); }, "the vCPU's thread");
+    st.formula(where + "utilization", v.utilization(), "fraction", "CPU time the vCPU consumed / window");
+    st.formula(where + "running_fraction", v.running_fraction(), "fraction",
+               "fraction of the window the vCPU spent running a batch (waits for a core included)");
+    st.add(where + "work_items", v.stat_items(), "items", "work items the vCPU ran (submissions, completions, irqs)");
+    st.add(where + "batches", v.stat_batches(), "batches", "batches of work the vCPU took");
+  }
 }
 
 void GuestVm::start(Simulation& sim)
 {
   for (auto& v : vcpus_)
     host_->run(*v, sim.events());
-}
-
-void GuestVm::restart_stats(double now)
-{
-  window_start_ = now;
-  for (auto& v : vcpus_)
-    v->restart_stats(now);
-}
-
-void GuestVm::report(json& out, double now) const
-{
-  double span = now - window_start_;
-  json per    = json::array();
-  for (const auto& v : vcpus_)
-    per.push_back({{"vcpu", v->name()},
-                   {"utilization", span > 0 ? v->cpu_s() / span : 0.0},
-                   {"running_fraction", span > 0 ? v->running_s() / span : 0.0},
-                   {"work_items", v->items()},
-                   {"batches", v->batches()}});
-  out["vcpus"] = per;
 }
 
 GuestVm& GuestVm::from_port(const Component& owner, const std::string& port)

@@ -34,8 +34,6 @@ public:
   bool accepts_requests() const override { return false; }
   void connect() override { host_ = &CpuHost::from_port(*this, "pcpus"); }
   void start(Simulation& sim) override;
-  void restart_stats(double now) override;
-  void report(json& out, double now) const override;
 
   int vcpus() const { return static_cast<int>(vcpus_.size()); }
   /** The Linux version the guest runs (models/host/kernel_version.hpp). */
@@ -49,7 +47,6 @@ private:
   Params p_;
   CpuHost* host_ = nullptr;
   std::vector<std::unique_ptr<CpuThread>> vcpus_;
-  double window_start_ = 0;
 };
 
 } // namespace pvsim
