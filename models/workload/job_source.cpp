@@ -7,6 +7,8 @@ namespace pvsim {
 JobSource::JobSource(std::string name, std::string type, const IoPattern& io)
     : Component(std::move(name), std::move(type)), io_(io), gen_(io)
 {
+  stats().add("/submitted", window_submitted_, "requests", "requests the job submitted");
+  stats().add("/completed", window_completed_, "requests", "requests of the job that completed");
 }
 
 void JobSource::start(Simulation& sim)
@@ -33,6 +35,7 @@ bool JobSource::issue()
   r->submit_s = now;
   r->push_end_io(this, now);
   submitted_++;
+  ++window_submitted_;
   outstanding_++;
   target_->submit(r);
   return true;
@@ -42,6 +45,7 @@ void JobSource::end_io(Request* r, double)
 {
   double now = sim_->events().now();
   completed_++;
+  ++window_completed_;
   outstanding_--;
   done_.emit({now, r});
   sim_->pool().put(r);
@@ -51,12 +55,6 @@ void JobSource::end_io(Request* r, double)
 std::optional<Occupancy> JobSource::occupancy() const
 {
   return Occupancy{submitted_, completed_, outstanding_};
-}
-
-void JobSource::report(json& out, double) const
-{
-  out["submitted"] = submitted_;
-  out["completed"] = completed_;
 }
 
 } // namespace pvsim

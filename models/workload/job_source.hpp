@@ -22,7 +22,6 @@ public:
   void end_io(Request* r, double enter_s) override;
   std::optional<Occupancy> occupancy() const override;
   const Probe<JobEvent>* job_probe() const override { return &done_; }
-  void report(json& out, double now) const override;
 
 protected:
   /** Creates and submits one request now; false when the job has stopped (end of run or number_ios). */
@@ -38,9 +37,11 @@ private:
   IoGenerator gen_;
   int job_id_                = -1;
   Component* target_         = nullptr;
-  std::uint64_t submitted_   = 0;
+  std::uint64_t submitted_   = 0; // since the start (number_ios, conservation)
   std::uint64_t completed_   = 0;
   std::uint64_t outstanding_ = 0;
+  Counter window_submitted_; // the same, over the window (statistics)
+  Counter window_completed_;
   Probe<JobEvent> done_;
 };
 
