@@ -60,7 +60,7 @@ void AioEngine::issue(Request* r)
   double t = now();
   started_++;
   in_flight_++;
-  max_in_flight_ = std::max(max_in_flight_, in_flight_);
+  max_in_flight_.sample(static_cast<double>(in_flight_));
   in_flight_avg_.set(t, static_cast<double>(in_flight_));
   probe_.emit({StationEvent::What::start, t, r, r->stage_s});
 }
@@ -85,7 +85,7 @@ void AioEngine::on_event(int kind, Request* r)
 {
   switch (kind) {
   case reap_pass: { // qemu_laio_process_completions / luring_process_completions / thread_pool_completion_bh
-    reap_passes_++;
+    ++reap_passes_;
     std::size_t n = completions_.size();
     for (std::size_t i = 0; i < n; ++i)
       ctx_.run(p_.completion_cpu_s, this, reaped, completions_.pop());
@@ -93,8 +93,9 @@ void AioEngine::on_event(int kind, Request* r)
     break;
   }
   case reaped: // "Change counters one-by-one": in_flight--, then the request's callback
+    max_in_flight_.sample(static_cast<double>(in_flight_));
     in_flight_--;
-    reaped_++;
+    ++reaped_;
     in_flight_avg_.set(now(), static_cast<double>(in_flight_));
     ctx_.complete(r);
     break;
@@ -117,37 +118,30 @@ Occupancy AioEngine::occupancy() const
   return {arrived_, departed_, queued() + (started_ - departed_)};
 }
 
-void AioEngine::restart_stats(double now_s)
+void AioEngine::declare_stats(StatSet& set, const std::string& prefix)
 {
-  in_flight_avg_.restart(now_s);
-  max_in_flight_ = in_flight_;
-  waited_        = 0;
-  syscalls_      = 0;
-  reaped_        = 0;
-  reap_passes_   = 0;
-  batches_.clear();
-  restart_engine(now_s);
-}
-
-void AioEngine::report(json& out, double now_s) const
-{
-  double n = 0, sum = 0;
-  json b = json::object();
-  for (auto [size, count] : batches_) {
-    b[std::to_string(size)] = count;
-    n += static_cast<double>(count);
-    sum += static_cast<double>(size * count);
-  }
-  out["name"]               = name();
-  out["mean_in_flight"]     = in_flight_avg_.mean(now_s);
-  out["max_in_flight"]      = max_in_flight_;
-  out["waited"]             = waited_;
-  out["syscalls"]           = syscalls_;
-  out["batches"]            = b;
-  out["mean_batch"]         = n > 0 ? sum / n : 0.0;
-  out["reap_passes"]        = reap_passes_;
-  out["completions_reaped"] = reaped_;
-  report_engine(out);
+  set.info(
+      prefix + "name", [this] { return name(); }, "the AIO engine (aio=)");
+  set.add(prefix + "mean_in_flight", in_flight_avg_, "requests",
+          "time-averaged requests in flight (QEMU's in_flight: submitted, not reaped)");
+  set.add(prefix + "max_in_flight", max_in_flight_, "requests", "most requests in flight");
+  set.add(prefix + "waited", waited_, "requests", "requests that found the engine's limit reached and waited");
+  set.add(prefix + "syscalls", syscalls_, "calls", "submissions: io_submit, io_uring_enter calls, worker hand-offs");
+  set.add(prefix + "batches", batches_, "requests", "requests per submission -> submissions");
+  set.formula(
+      prefix + "mean_batch",
+      [this](const StatWindow&) {
+        double n = 0, sum = 0;
+        for (auto [size, count] : batches_.counts()) {
+          n += static_cast<double>(count);
+          sum += static_cast<double>(static_cast<std::uint64_t>(size) * count);
+        }
+        return json(n > 0 ? sum / n : 0.0);
+      },
+      "requests", "mean requests per submission");
+  set.add(prefix + "reap_passes", reap_passes_, "passes", "passes of the AioContext reaping completions");
+  set.add(prefix + "completions_reaped", reaped_, "requests", "completions reaped");
+  declare_engine_stats(set, prefix);
 }
 
 namespace {
@@ -197,12 +191,12 @@ protected:
       handing_off_--;
       request_list_.push(r);
       if (idle_.empty()) {
-        waited_++; // every worker is in a system call: the request waits in request_list
+        ++waited_; // every worker is in a system call: the request waits in request_list
         break;
       }
       w = idle_.back();
       idle_.pop_back();
-      wakeups_++;
+      ++wakeups_;
       ctx_.events().schedule_in(p_.worker_wakeup_s, this, kind(w, woken));
       break;
     case woken: // worker_thread(): the oldest request of request_list
@@ -216,6 +210,7 @@ protected:
       ctx_.dispatch(r);
       break;
     case returned: // THREAD_DONE, qemu_bh_schedule(completion_bh); the worker loops for more work
+      max_busy_.sample(static_cast<double>(busy_));
       busy_--;
       completion_ready(r);
       if (Request* next = request_list_.pop())
@@ -238,18 +233,14 @@ protected:
   }
 
   std::uint64_t queued() const override { return request_list_.size() + handing_off_; }
-  void restart_engine(double now_s) override
+  void declare_engine_stats(StatSet& set, const std::string& prefix) override
   {
-    wakeups_  = 0;
-    max_busy_ = busy_;
-    for (auto& w : workers_)
-      w->restart_stats(now_s);
-  }
-  void report_engine(json& out) const override
-  {
-    out["max_threads"]      = p_.max_threads;
-    out["max_busy_threads"] = max_busy_;
-    out["worker_wakeups"]   = wakeups_;
+    set.info(
+        prefix + "max_threads", [this] { return p_.max_threads; }, "most worker threads of the pool");
+    set.add(prefix + "max_busy_threads", max_busy_, "threads", "most workers holding a request at once");
+    set.add(prefix + "worker_wakeups", wakeups_, "wakeups", "idle workers woken by a hand-off");
+    for (auto& w : workers_) // their CPU time counts in the cpu.host's statistics
+      w->track_stats(set);
   }
 
 private:
@@ -258,7 +249,7 @@ private:
     issue(r);
     count_batch(1); // one preadv/pwritev per request
     busy_++;
-    max_busy_ = std::max(max_busy_, busy_);
+    max_busy_.sample(static_cast<double>(busy_));
     workers_[static_cast<std::size_t>(w)]->post(p_.worker_cpu_s / 2, this, kind(w, in_syscall), r);
   }
 
@@ -268,8 +259,8 @@ private:
   RequestFifo request_list_;
   std::uint64_t handing_off_ = 0; // in thread_pool_submit_aio, not in request_list yet
   std::uint64_t busy_        = 0; // workers holding a request
-  std::uint64_t max_busy_    = 0;
-  std::uint64_t wakeups_     = 0;
+  Maximum max_busy_{true};        // sampled on every change, before a decrease too (see max_in_flight_)
+  Counter wakeups_;
 };
 
 // --- aio=native -------------------------------------------------------------------------------------------------
@@ -296,7 +287,7 @@ protected:
   {
     pending_.push(r);
     if (in_flight() + pending_.size() > static_cast<std::uint64_t>(p_.max_events))
-      waited_++; // it cannot be submitted before completions free events
+      ++waited_; // it cannot be submitted before completions free events
     if (not blocked_ and pending_.size() >= max_batch())
       ioq_submit(); // otherwise defer_call(laio_deferred_fn) at the end of the handler pass
   }
@@ -318,11 +309,15 @@ protected:
   }
 
   std::uint64_t queued() const override { return pending_.size(); }
-  void report_engine(json& out) const override
+  void declare_engine_stats(StatSet& set, const std::string& prefix) override
   {
-    out["max_events"]    = p_.max_events;
-    out["aio_max_batch"] = p_.aio_max_batch;
-    out["pending"]       = pending_.size();
+    set.info(
+        prefix + "max_events", [this] { return p_.max_events; }, "io_setup() events: most iocbs in flight");
+    set.info(
+        prefix + "aio_max_batch", [this] { return p_.aio_max_batch; }, "pending iocbs that trigger an io_submit");
+    set.formula(
+        prefix + "pending", [this](const StatWindow&) { return json(pending_.size()); }, "requests",
+        "iocbs pending (io_q.pending) at the end of the run");
   }
 
 private:
@@ -399,7 +394,11 @@ protected:
   }
 
   std::uint64_t queued() const override { return submit_queue_.size(); }
-  void report_engine(json& out) const override { out["ring_entries"] = p_.ring_entries; }
+  void declare_engine_stats(StatSet& set, const std::string& prefix) override
+  {
+    set.info(
+        prefix + "ring_entries", [this] { return p_.ring_entries; }, "SQ ring entries: most sqes per io_uring_enter");
+  }
 
 private:
   void ioq_submit()

@@ -38,7 +38,7 @@
 #include "sim/params.hpp"
 #include "sim/request.hpp"
 #include "sim/station.hpp"
-#include "sim/time_average.hpp"
+#include "sim/stats.hpp"
 
 #include <functional>
 #include <map>
@@ -147,17 +147,19 @@ public:
   void device_done(Request* r, double submitted_s);
 
   void on_event(int kind, Request* r) override;
-  void restart_stats(double now);
-  void report(json& out, double now) const;
+  /** Registers the engine's statistics with `set` (its AioContext's) under `prefix` ("/engine/"), once the engine has
+   * started (the thread pool's workers exist from then on). */
+  void declare_stats(StatSet& set, const std::string& prefix);
 
   /** Requests QEMU counts in flight: handed to the kernel or a worker and not reaped yet. */
   std::uint64_t in_flight() const { return in_flight_; }
-  std::uint64_t max_in_flight() const { return max_in_flight_; }
+  /** Statistics of the window. */
+  std::uint64_t max_in_flight() const { return static_cast<std::uint64_t>(max_in_flight_.get()); }
   /** Requests that found the engine's limit reached and had to wait for a completion. */
-  std::uint64_t waited() const { return waited_; }
-  std::uint64_t syscalls() const { return syscalls_; }
+  std::uint64_t waited() const { return waited_.get(); }
+  std::uint64_t syscalls() const { return syscalls_.get(); }
   /** Requests per submission (io_submit, io_uring_enter, worker hand-off) → count. */
-  const std::map<std::uint64_t, std::uint64_t>& batches() const { return batches_; }
+  const std::map<long long, std::uint64_t>& batches() const { return batches_.counts(); }
 
   // Station: a request arrives at submit(), starts when issued to the kernel or a worker, departs when the device
   // completes it.
@@ -175,8 +177,8 @@ protected:
   /** Requests the engine holds before issuing them (pending, request_list, in a system call being made). */
   virtual std::uint64_t queued() const            = 0;
   virtual void engine_event(int kind, Request* r) = 0;
-  virtual void restart_engine(double /*now*/) {}
-  virtual void report_engine(json& out) const = 0;
+  /** The engine's own statistics and configuration, under `prefix`. */
+  virtual void declare_engine_stats(StatSet& set, const std::string& prefix) = 0;
 
   /** r leaves the engine's queue for the kernel or a worker: counted in flight. */
   void issue(Request* r);
@@ -184,28 +186,30 @@ protected:
   void completion_ready(Request* r);
   void count_batch(std::uint64_t n)
   {
-    batches_[n]++;
-    syscalls_++;
+    batches_.sample(static_cast<long long>(n));
+    ++syscalls_;
   }
   double now() { return ctx_.events().now(); }
 
   AioEngineParams p_;
   Context& ctx_;
-  std::uint64_t waited_ = 0;
+  Counter waited_;
 
 private:
   RequestFifo completions_; // completions not reaped yet (the io_event ring, the CQ ring, THREAD_DONE elements)
-  bool reaping_                = false;
-  std::uint64_t in_flight_     = 0;
-  std::uint64_t max_in_flight_ = 0;
-  std::uint64_t arrived_       = 0; // station counters: submitted to the engine,
-  std::uint64_t started_       = 0; // issued to the kernel or a worker,
-  std::uint64_t departed_      = 0; // completed by the device
-  std::uint64_t reaped_        = 0;
-  std::uint64_t reap_passes_   = 0;
-  std::uint64_t syscalls_      = 0;
-  std::map<std::uint64_t, std::uint64_t> batches_;
-  TimeAverage in_flight_avg_;
+  bool reaping_            = false;
+  std::uint64_t in_flight_ = 0;
+  std::uint64_t arrived_   = 0; // station counters: submitted to the engine,
+  std::uint64_t started_   = 0; // issued to the kernel or a worker,
+  std::uint64_t departed_  = 0; // completed by the device
+  // Statistics of the window. The largest in flight is sampled on every change, before a decrease too: the value
+  // in flight when the window starts counts once it changes.
+  Maximum max_in_flight_{true};
+  Counter reaped_;
+  Counter reap_passes_;
+  Counter syscalls_;
+  Tally batches_;
+  Level in_flight_avg_;
   Probe<StationEvent> probe_;
 };
 

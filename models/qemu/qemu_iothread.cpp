@@ -40,6 +40,28 @@ void QemuIothread::start(Simulation& sim)
   sim_ = &sim;
   host_->run(thread_, sim.events());
   engine_->start();
+  declare_stats();
+}
+
+void QemuIothread::declare_stats()
+{
+  StatSet& st = stats();
+  thread_.track_stats(st);
+  st.info(
+      "/disks",
+      [this] {
+        json disks = json::array();
+        for (auto& [disk, device] : disks_)
+          disks.push_back(disk->name());
+        return disks;
+      },
+      "the virtio.blk disks with virtqueues served here");
+  st.formula("/utilization", thread_.utilization(), "fraction", "CPU time the thread consumed / window");
+  st.formula("/running_fraction", thread_.running_fraction(), "fraction",
+             "fraction of the window the thread spent running a batch (waits for a core included)");
+  st.add("/wakeups", wakeups_, "wakeups", "eventfds that woke the thread asleep in ppoll (paying wakeup_cpu)");
+  st.add("/work_items", thread_.stat_items(), "items", "work items the thread ran");
+  engine_->declare_stats(st, "/engine/");
 }
 
 EventQueue& QemuIothread::events()
@@ -59,7 +81,7 @@ void QemuIothread::run(double cost_s, EventTarget* target, int kind, Request* r)
 {
   if (thread_.idle()) { // asleep in ppoll: the eventfd that brought this work wakes it up
     cost_s += p_.wakeup_cpu_s;
-    wakeups_++;
+    ++wakeups_;
   }
   thread_.post(cost_s, target, kind, r);
 }
@@ -83,30 +105,6 @@ void QemuIothread::end_io(Request* r, double enter_s)
 std::vector<QueueView> QemuIothread::queues() const
 {
   return {{name() + ".aio", engine_.get()}};
-}
-
-void QemuIothread::restart_stats(double now)
-{
-  window_start_ = now;
-  wakeups_      = 0;
-  thread_.restart_stats(now);
-  engine_->restart_stats(now);
-}
-
-void QemuIothread::report(json& out, double now) const
-{
-  double span = now - window_start_;
-  json disks  = json::array();
-  for (auto& [disk, device] : disks_)
-    disks.push_back(disk->name());
-  out["disks"]            = disks;
-  out["utilization"]      = span > 0 ? thread_.cpu_s() / span : 0.0;
-  out["running_fraction"] = span > 0 ? thread_.running_s() / span : 0.0;
-  out["wakeups"]          = wakeups_;
-  out["work_items"]       = thread_.items();
-  json engine             = json::object();
-  engine_->report(engine, now);
-  out["engine"] = engine;
 }
 
 QemuIothread& QemuIothread::from_port(const Component& owner, const std::string& port)

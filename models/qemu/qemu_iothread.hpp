@@ -43,8 +43,6 @@ public:
   bool accepts_requests() const override { return false; }
   void connect() override;
   void start(Simulation& sim) override;
-  void restart_stats(double now) override;
-  void report(json& out, double now) const override;
   std::vector<QueueView> queues() const override;
   /** The backing device completed a request this AioContext issued. */
   void end_io(Request* r, double enter_s) override;
@@ -67,14 +65,16 @@ public:
   static QemuIothread& from_port(const Component& owner, const std::string& port);
 
 private:
+  /** Once the engine has started (its pool's workers exist). */
+  void declare_stats();
+
   Params p_;
   CpuHost* host_   = nullptr;
   Simulation* sim_ = nullptr;
   CpuThread thread_;
   std::unique_ptr<AioEngine> engine_;
   std::vector<std::pair<const Component*, Component*>> disks_;
-  std::uint64_t wakeups_ = 0;
-  double window_start_   = 0;
+  Counter wakeups_;
 };
 
 } // namespace pvsim
