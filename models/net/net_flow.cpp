@@ -106,6 +106,37 @@ void NetFlow::start(Simulation& sim)
   }
   for (std::size_t s = 0; s < streams_.size(); ++s)
     sim.events().schedule_in(0, this, static_cast<int>(s) * kinds + fill);
+  declare_stats();
+}
+
+void NetFlow::declare_stats()
+{
+  StatSet& st = stats();
+  for (std::size_t s = 0; s < streams_.size(); ++s) {
+    Stream& stream    = streams_[s];
+    std::string where = "/streams/" + std::to_string(s) + "/";
+    st.track(stream.bytes);
+    st.info(
+        where + "vcpu", [&stream] { return stream.vcpu; }, "vCPU the stream's thread runs on");
+    st.formula(
+        where + "throughput_bps", [&stream](const StatWindow& w) { return json(throughput_bps(stream, w)); }, "bit/s",
+        "payload bits the stream delivered per second");
+    st.info(
+        where + "skb_hash", [&stream] { return static_cast<std::uint32_t>(stream.hashes); },
+        "the guest kernel's skb_get_hash() of the stream's packets (pvsim's stand-in)");
+    st.info(
+        where + "toeplitz_hash", [&stream] { return static_cast<std::uint32_t>(stream.hashes >> 32); },
+        "Toeplitz hash of the stream's 4-tuple under the Microsoft RSS key");
+  }
+  st.formula(
+      "/throughput_bps",
+      [this](const StatWindow& w) {
+        double total = 0;
+        for (const auto& stream : streams_)
+          total += throughput_bps(stream, w);
+        return json(total);
+      },
+      "bit/s", "payload bits all streams delivered per second");
 }
 
 void NetFlow::try_send(std::size_t s)
@@ -188,30 +219,6 @@ std::optional<Occupancy> NetFlow::occupancy() const
     o.in_flight += st.submitted - st.completed;
   }
   return o;
-}
-
-void NetFlow::restart_stats(double now)
-{
-  window_start_ = now;
-  for (auto& st : streams_)
-    st.bytes = 0;
-}
-
-void NetFlow::report(json& out, double now) const
-{
-  double span  = now - window_start_;
-  json per     = json::array();
-  double total = 0;
-  for (const auto& st : streams_) {
-    double bps = span > 0 ? 8.0 * static_cast<double>(st.bytes) / span : 0.0;
-    total += bps;
-    per.push_back({{"vcpu", st.vcpu},
-                   {"throughput_bps", bps},
-                   {"skb_hash", static_cast<std::uint32_t>(st.hashes)},
-                   {"toeplitz_hash", static_cast<std::uint32_t>(st.hashes >> 32)}});
-  }
-  out["streams"]        = per;
-  out["throughput_bps"] = total;
 }
 
 PVSIM_REGISTER_MODEL(NetFlow);

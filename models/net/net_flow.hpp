@@ -53,8 +53,6 @@ public:
   void on_event(int kind, Request* r) override;
   std::optional<Occupancy> occupancy() const override;
   const Probe<JobEvent>* job_probe() const override { return &done_; }
-  void restart_stats(double now) override;
-  void report(json& out, double now) const override;
 
   /** The two hashes a packet of this model carries (Request::offset). */
   static std::uint32_t skb_hash(const Request* r) { return static_cast<std::uint32_t>(r->offset); }
@@ -74,10 +72,17 @@ private:
     bool sending            = false; // tx: the thread is in sendmsg (one packet at a time)
     std::uint64_t submitted = 0;
     std::uint64_t completed = 0;
-    std::uint64_t bytes     = 0; // delivered since the last restart
+    Counter bytes; // delivered in the window
   };
   enum Kind { fill = 0, sent = 1, received = 2, kinds = 4 };
   void try_send(std::size_t s);
+  /** Once the streams exist (start). */
+  void declare_stats();
+  /** A stream's throughput over the window, in bit/s. */
+  static double throughput_bps(const Stream& st, const StatWindow& w)
+  {
+    return w.per_second(8.0 * static_cast<double>(st.bytes.get()));
+  }
 
   Params p_;
   GuestVm* vm_       = nullptr;
@@ -86,7 +91,6 @@ private:
   int first_job_id_  = 0;
   bool tx_           = true;
   std::vector<Stream> streams_;
-  double window_start_ = 0;
   Probe<JobEvent> done_;
 };
 

@@ -31,7 +31,40 @@ const ParamTable<NetLinkParams>& NetLink::param_table()
   return t;
 }
 
-NetLink::NetLink(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p) {}
+NetLink::NetLink(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p)
+{
+  declare_stats();
+}
+
+void NetLink::declare_stats()
+{
+  StatSet& st         = stats();
+  const char* names[] = {"egress", "ingress"};
+  for (int i = 0; i < 2; ++i) {
+    Direction& d      = dirs_[i];
+    std::string where = std::string("/") + names[i] + "/";
+    st.track(d.busy_s);
+    st.track(d.bytes);
+    st.track(d.wire);
+    st.formula(
+        where + "goodput_bps",
+        [&d](const StatWindow& w) { return json(w.per_second(8.0 * static_cast<double>(d.bytes.get()))); }, "bit/s",
+        "payload bits delivered per second");
+    st.formula(
+        where + "wire_bps",
+        [&d](const StatWindow& w) { return json(w.per_second(8.0 * static_cast<double>(d.wire.get()))); }, "bit/s",
+        "bits on the wire per second (payload, headers, preamble, inter-frame gap)");
+    st.formula(
+        where + "utilization",
+        [&d](const StatWindow& w) {
+          double busy = d.busy_s.get() + (d.on_wire ? w.now_s - std::max(d.on_wire_since, w.start_s) : 0.0);
+          return json(w.per_second(busy));
+        },
+        "fraction", "fraction of the window the line was busy serializing");
+  }
+  st.info(
+      "/line_rate_bps", [this] { return 8 * p_.rate_Bps; }, "line rate of each direction, in bit/s");
+}
 
 void NetLink::build_platform(Platform& platform)
 {
@@ -45,7 +78,8 @@ void NetLink::build_platform(Platform& platform)
 
 void NetLink::start(Simulation& sim)
 {
-  sim_ = &sim;
+  sim_            = &sim;
+  window_start_s_ = sim.warmup_s();
   if (not simgrid_)
     return;
   for (int dir = 0; dir < 2; ++dir) {
@@ -81,11 +115,9 @@ void NetLink::receiver(int dir)
     d.transit--;
     d.done++;
     double wire = wire_time(r->size_bytes, r->tag);
-    if (now >= d.window_start) {
-      d.busy_s += wire;
-      d.bytes += r->size_bytes;
-      d.wire += static_cast<std::uint64_t>(wire * p_.rate_Bps + 0.5);
-    }
+    d.busy_s += wire;
+    d.bytes += r->size_bytes;
+    d.wire += static_cast<std::uint64_t>(wire * p_.rate_Bps + 0.5);
     d.events.emit({StationEvent::What::depart, now, r, r->stage_s});
     r->end_io();
   }
@@ -132,7 +164,7 @@ void NetLink::on_event(int kind, Request* r)
   double now   = sim_->events().now();
   if (kind % kinds == serialized) {
     d.on_wire = nullptr;
-    d.busy_s += now - std::max(d.on_wire_since, d.window_start);
+    d.busy_s += now - std::max(d.on_wire_since, window_start_s_);
     d.bytes += r->size_bytes;
     d.wire += static_cast<std::uint64_t>(wire_time(r->size_bytes, r->tag) * p_.rate_Bps + 0.5);
     d.flying.push(r);
@@ -150,30 +182,6 @@ void NetLink::on_event(int kind, Request* r)
 std::vector<QueueView> NetLink::queues() const
 {
   return {{name() + ".egress", &dirs_[0]}, {name() + ".ingress", &dirs_[1]}};
-}
-
-void NetLink::restart_stats(double now)
-{
-  for (auto& d : dirs_) {
-    d.busy_s       = 0;
-    d.bytes        = 0;
-    d.wire         = 0;
-    d.window_start = now;
-  }
-}
-
-void NetLink::report(json& out, double now) const
-{
-  const char* names[] = {"egress", "ingress"};
-  for (int i = 0; i < 2; ++i) {
-    const Direction& d = dirs_[i];
-    double span        = now - d.window_start;
-    double busy        = d.busy_s + (d.on_wire ? now - std::max(d.on_wire_since, d.window_start) : 0.0);
-    out[names[i]]      = {{"goodput_bps", span > 0 ? 8.0 * static_cast<double>(d.bytes) / span : 0.0},
-                          {"wire_bps", span > 0 ? 8.0 * static_cast<double>(d.wire) / span : 0.0},
-                          {"utilization", span > 0 ? busy / span : 0.0}};
-  }
-  out["line_rate_bps"] = 8 * p_.rate_Bps;
 }
 
 PVSIM_REGISTER_MODEL(NetLink);

@@ -46,8 +46,6 @@ public:
   void submit(Request* r) override;
   void on_event(int kind, Request* r) override;
   std::vector<QueueView> queues() const override;
-  void restart_stats(double now) override;
-  void report(json& out, double now) const override;
 
   /** Time on the wire of a packet of `payload` bytes in `segments` frames. */
   double wire_time(std::uint32_t payload, int segments) const;
@@ -62,11 +60,10 @@ private:
     double on_wire_since  = 0;
     std::uint64_t issued  = 0;
     std::uint64_t done    = 0;
-    double busy_s         = 0; // line busy time since the last restart
-    double window_start   = 0;
-    std::uint64_t bytes   = 0; // payload bytes since the last restart
-    std::uint64_t wire    = 0; // wire bytes since the last restart
     std::uint64_t transit = 0; // model "simgrid": packets handed to SimGrid and not yet received
+    Sum busy_s;                // line busy time in the window (a packet on the wire at its start: its part after it)
+    Counter bytes;             // payload bytes
+    Counter wire;              // wire bytes
     Probe<StationEvent> events;
     const Probe<StationEvent>& probe() const override { return events; }
     int servers() const override { return 1; }
@@ -81,13 +78,15 @@ private:
    * near host and received by one on the far host; packets in flight share the line's bandwidth. */
   void sender(int dir);
   void receiver(int dir);
+  void declare_stats();
   bool simgrid_                 = false;
   simgrid::s4u::Host* hosts_[2] = {nullptr, nullptr}; // 0: the host's NIC, 1: the remote peer
   simgrid::s4u::SemaphorePtr ready_[2];
 
   Params p_;
-  Simulation* sim_ = nullptr;
-  Direction dirs_[2]; // 0: egress (guest to remote), 1: ingress
+  Simulation* sim_       = nullptr;
+  double window_start_s_ = 0; // the end of the warm-up: a packet on the wire then counts its time after it
+  Direction dirs_[2];         // 0: egress (guest to remote), 1: ingress
 };
 
 } // namespace pvsim
