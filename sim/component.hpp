@@ -69,9 +69,6 @@ public:
   /** The model's statistics: declared once, restarted and written by the engine. */
   StatSet& stats() { return stats_; }
   const StatSet& stats() const { return stats_; }
-  // MIGRATION (issue 12): the hand-written reset and report below go once every model declares its statistics.
-  virtual void restart_stats(double /*now*/) {}
-  virtual void report(json& /*out*/, double /*now*/) const {}
 
   // --- request path ----------------------------------------------------------------------------------------------
   /** Does this component accept requests from upstream? */

@@ -152,10 +152,4 @@ void CpuThread::run()
   }
 }
 
-void CpuThread::restart_stats(double)
-{
-  for (Stat* s : std::initializer_list<Stat*>{&cpu_s_, &running_s_, &items_, &batches_, &preemptions_, &preempted_s_})
-    s->restart(0);
-}
-
 } // namespace pvsim

@@ -104,8 +104,6 @@ public:
   {
     return [this](const StatWindow& w) { return nlohmann::json(w.per_second(running_s())); };
   }
-  // MIGRATION (issue 12): for the models that still restart their threads by hand; goes with Component's hooks.
-  void restart_stats(double now);
 
 private:
   struct Work {

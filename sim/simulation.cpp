@@ -100,10 +100,8 @@ void Simulation::on_event(int kind, Request*)
     s->restart(now);
   for (auto& [n, s] : job_stats_)
     s->restart(now);
-  for (auto& c : components_) {
-    c->restart_stats(now);
+  for (auto& c : components_)
     c->stats().restart(now);
-  }
 }
 
 json Simulation::run()
@@ -184,7 +182,6 @@ json Simulation::run()
   json details      = json::object();
   for (auto& c : components_) {
     json d = json::object();
-    c->report(d, now);
     c->stats().write(d, StatWindow{warmup_s(), now});
     if (not d.empty())
       details[c->name()] = d;

@@ -15,6 +15,7 @@
  *   Counter    events counted (uint64)                        restart: 0
  *   Sum        an accumulated quantity (double: CPU seconds)  restart: 0
  *   Maximum    the largest value seen                         restart: 0
+ *   Peak       the highest a level reached (in flight, busy)  restart: the level then (it holds at the window's start)
  *   Level      a piecewise-constant quantity (occupancy): its time average over the window; the level is kept
  *   Tally      counts by integer value (batch sizes)          restart: empty; written as {"value": count}
  *   Formula    derived at report time from other statistics and the window (utilisation = busy / window)
@@ -118,6 +119,25 @@ public:
 private:
   double v_ = 0;
   bool integer_;
+};
+
+/** The highest a level (requests in flight, busy workers) reached in the window: set() it on every change; a level
+ * that does not move during the window peaks at its value at the window's start. */
+class Peak final : public Stat {
+public:
+  void set(double level)
+  {
+    level_ = level;
+    max_   = std::max(max_, level);
+  }
+  double get() const { return max_; }
+  Kind kind() const override { return Kind::maximum; }
+  void restart(double) override { max_ = level_; }
+  nlohmann::json value(const StatWindow&) const override { return static_cast<std::uint64_t>(max_); }
+
+private:
+  double level_ = 0;
+  double max_   = 0;
 };
 
 class Level final : public Stat {

@@ -60,7 +60,7 @@ void AioEngine::issue(Request* r)
   double t = now();
   started_++;
   in_flight_++;
-  max_in_flight_.sample(static_cast<double>(in_flight_));
+  max_in_flight_.set(static_cast<double>(in_flight_));
   in_flight_avg_.set(t, static_cast<double>(in_flight_));
   probe_.emit({StationEvent::What::start, t, r, r->stage_s});
 }
@@ -93,8 +93,8 @@ void AioEngine::on_event(int kind, Request* r)
     break;
   }
   case reaped: // "Change counters one-by-one": in_flight--, then the request's callback
-    max_in_flight_.sample(static_cast<double>(in_flight_));
     in_flight_--;
+    max_in_flight_.set(static_cast<double>(in_flight_));
     ++reaped_;
     in_flight_avg_.set(now(), static_cast<double>(in_flight_));
     ctx_.complete(r);
@@ -210,8 +210,8 @@ protected:
       ctx_.dispatch(r);
       break;
     case returned: // THREAD_DONE, qemu_bh_schedule(completion_bh); the worker loops for more work
-      max_busy_.sample(static_cast<double>(busy_));
       busy_--;
+      max_busy_.set(static_cast<double>(busy_));
       completion_ready(r);
       if (Request* next = request_list_.pop())
         take(w, next);
@@ -249,7 +249,7 @@ private:
     issue(r);
     count_batch(1); // one preadv/pwritev per request
     busy_++;
-    max_busy_.sample(static_cast<double>(busy_));
+    max_busy_.set(static_cast<double>(busy_));
     workers_[static_cast<std::size_t>(w)]->post(p_.worker_cpu_s / 2, this, kind(w, in_syscall), r);
   }
 
@@ -259,7 +259,7 @@ private:
   RequestFifo request_list_;
   std::uint64_t handing_off_ = 0; // in thread_pool_submit_aio, not in request_list yet
   std::uint64_t busy_        = 0; // workers holding a request
-  Maximum max_busy_{true};        // sampled on every change, before a decrease too (see max_in_flight_)
+  Peak max_busy_;                 // set on every change of busy_
   Counter wakeups_;
 };
 

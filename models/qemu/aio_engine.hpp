@@ -202,9 +202,8 @@ private:
   std::uint64_t arrived_   = 0; // station counters: submitted to the engine,
   std::uint64_t started_   = 0; // issued to the kernel or a worker,
   std::uint64_t departed_  = 0; // completed by the device
-  // Statistics of the window. The largest in flight is sampled on every change, before a decrease too: the value
-  // in flight when the window starts counts once it changes.
-  Maximum max_in_flight_{true};
+  // Statistics of the window.
+  Peak max_in_flight_; // set on every change of in_flight_: the level at the window's start counts
   Counter reaped_;
   Counter reap_passes_;
   Counter syscalls_;

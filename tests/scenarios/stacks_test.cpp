@@ -57,7 +57,8 @@ std::vector<Stack> backings(int level, int drivers_left);
 std::vector<Stack> drivers(int level, int drivers_left)
 {
   std::vector<Stack> out;
-  std::string p = "l" + std::to_string(level) + "_";
+  std::string p = "l"; // built in steps: GCC 12 warns falsely on "l" + std::to_string() (-Wrestrict, PR 105329)
+  p += std::to_string(level) + "_";
   {
     Stack s{"device.null_blk", json::object(), p + "nullb", false};
     s.components[s.top] = device("device.null_blk");
@@ -92,7 +93,8 @@ std::vector<Stack> drivers(int level, int drivers_left)
 std::vector<Stack> backings(int level, int drivers_left)
 {
   std::vector<Stack> out;
-  std::string p = "l" + std::to_string(level) + "_";
+  std::string p = "l"; // built in steps: GCC 12 warns falsely on "l" + std::to_string() (-Wrestrict, PR 105329)
+  p += std::to_string(level) + "_";
   for (const char* type : {"device.null_blk", "device.parallel", "station.fifo"}) {
     Stack s{type, json::object(), p + "dev", false};
     s.components[s.top] = device(type);

@@ -81,3 +81,15 @@ TEST(Stats, ATrackedStatisticRestartsButIsNotWritten)
   EXPECT_EQ(busy.get(), 0.0);
   EXPECT_TRUE(out.empty());
 }
+
+TEST(Stats, APeakRestartsAtTheLevelItHoldsWhenTheWindowStarts)
+{
+  Peak in_flight;
+  in_flight.set(7);
+  in_flight.set(5);
+  in_flight.restart(1.0); // 5 in flight when the window starts
+  EXPECT_EQ(in_flight.value(StatWindow{1.0, 2.0}), 5u) << "a level that never moves peaks at its value";
+  in_flight.set(6);
+  in_flight.set(2);
+  EXPECT_EQ(in_flight.value(StatWindow{1.0, 2.0}), 6u);
+}
