@@ -22,6 +22,9 @@ class Distribution {
 public:
   enum class Kind { deterministic, exponential, lognormal, uniform, empirical_bins, empirical_atoms };
 
+  /** Always zero: what a Params struct holds before its ParamTable gives the field its default. */
+  Distribution() = default;
+
   static Distribution deterministic(double value_s);
   static Distribution exponential(double mean_s);
   static Distribution lognormal_mean_cv(double mean_s, double cv);
@@ -44,7 +47,6 @@ public:
   json to_json() const;
 
 private:
-  Distribution() = default;
   void finish_empirical();
   Kind kind_ = Kind::deterministic;
   double a_  = 0;              // value | mean | mu | min

@@ -11,8 +11,8 @@
 namespace pvsim {
 
 struct FifoStationParams {
-  long long servers    = 1;
-  Distribution service = Distribution::deterministic(0);
+  long long servers;
+  Distribution service;
   std::string next;
 };
 

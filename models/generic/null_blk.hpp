@@ -15,9 +15,9 @@
 namespace pvsim {
 
 struct NullBlkParams {
-  double completion_latency_s = 10e-6;
-  long long hw_queue_depth    = 64;
-  long long submit_queues     = 1;
+  double completion_latency_s;
+  long long hw_queue_depth;
+  long long submit_queues;
 };
 
 class NullBlk : public Component, public FifoServers::Owner, public BlockDriver {

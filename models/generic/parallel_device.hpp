@@ -12,8 +12,8 @@
 namespace pvsim {
 
 struct ParallelDeviceParams {
-  long long channels        = 1;
-  Distribution read_service = Distribution::deterministic(0);
+  long long channels;
+  Distribution read_service;
   std::optional<Distribution> write_service;
 };
 

@@ -21,12 +21,12 @@ class Host;
 namespace pvsim {
 
 struct CpuHostParams {
-  long long cores               = 1;
-  double speed_factor           = 1.0;
-  double context_switch_s       = 3e-6;
-  double timeslice_s            = 3e-3;
-  double preempt_rate_hz        = 0;
-  Distribution preempt_duration = Distribution::deterministic(3e-3);
+  long long cores;
+  double speed_factor;
+  double context_switch_s;
+  double timeslice_s;
+  double preempt_rate_hz;
+  Distribution preempt_duration;
 };
 
 class CpuHost : public Component {

@@ -17,10 +17,10 @@
 namespace pvsim {
 
 struct GuestVmParams {
-  long long vcpus = 1;
+  long long vcpus;
   std::string pcpus;
-  double quantum_s   = 20e-6;
-  std::string kernel = "6.18";
+  double quantum_s;
+  std::string kernel;
 };
 
 class GuestVm : public Component {

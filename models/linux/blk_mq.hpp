@@ -21,12 +21,12 @@ namespace pvsim {
 struct BlkMqParams {
   std::string vm;
   std::string target;
-  std::string map = "default";
+  std::string map;
   std::vector<long long> map_table;
-  bool map_clusters          = false;
-  long long numa_nodes       = 1;
-  long long threads_per_core = 1;
-  long long queue_depth      = 0;
+  bool map_clusters;
+  long long numa_nodes;
+  long long threads_per_core;
+  long long queue_depth;
 };
 
 class BlkMq : public Component, public TagSet::Owner {

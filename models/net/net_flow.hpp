@@ -24,16 +24,16 @@ namespace pvsim {
 struct NetFlowParams {
   std::string vm;
   std::string target;
-  long long streams        = 1;
-  std::string direction    = "tx";
-  double packet_size_bytes = 65536;
-  long long mss            = 1448;
-  double window_bytes      = 1 << 20;
-  double rate_Bps          = 0;
-  long long port_base      = 40000;
-  long long hash_seed      = 0;
-  double packet_cpu_s      = 3e-6;
-  double copy_Bps          = 4e9;
+  long long streams;
+  std::string direction;
+  double packet_size_bytes;
+  long long mss;
+  double window_bytes;
+  double rate_Bps;
+  long long port_base;
+  long long hash_seed;
+  double packet_cpu_s;
+  double copy_Bps;
 };
 
 class NetFlow : public Component {

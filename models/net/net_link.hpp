@@ -26,10 +26,10 @@ class Host;
 namespace pvsim {
 
 struct NetLinkParams {
-  std::string model        = "simgrid";
-  double rate_Bps          = 10e9 / 8;
-  double latency_s         = 2e-6;
-  long long frame_overhead = 90;
+  std::string model;
+  double rate_Bps;
+  double latency_s;
+  long long frame_overhead;
 };
 
 class NetLink : public Component {

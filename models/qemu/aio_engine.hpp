@@ -50,19 +50,19 @@ namespace pvsim {
 
 /** The engine's limits and costs; every engine reads the fields it has a use for. */
 struct AioEngineParams {
-  std::string aio          = "threads";
-  long long max_threads    = 64;
-  double pool_submit_cpu_s = 1.5e-6;
-  double worker_wakeup_s   = 5e-6;
-  double worker_cpu_s      = 4e-6;
-  long long max_events     = 1024;
-  long long aio_max_batch  = 32;
-  double io_submit_cpu_s   = 1.0e-6;
-  double iocb_cpu_s        = 1.0e-6;
-  long long ring_entries   = 128;
-  double io_uring_enter_s  = 0.7e-6;
-  double sqe_cpu_s         = 0.8e-6;
-  double completion_cpu_s  = 0.5e-6;
+  std::string aio;
+  long long max_threads;
+  double pool_submit_cpu_s;
+  double worker_wakeup_s;
+  double worker_cpu_s;
+  long long max_events;
+  long long aio_max_batch;
+  double io_submit_cpu_s;
+  double iocb_cpu_s;
+  long long ring_entries;
+  double io_uring_enter_s;
+  double sqe_cpu_s;
+  double completion_cpu_s;
 };
 
 /** Registered engine names ("io_uring", "native", "threads"), sorted. */

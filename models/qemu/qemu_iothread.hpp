@@ -27,8 +27,8 @@ namespace pvsim {
 
 struct QemuIothreadParams : AioEngineParams {
   std::string cpus;
-  double wakeup_cpu_s = 2e-6;
-  double quantum_s    = 20e-6;
+  double wakeup_cpu_s;
+  double quantum_s;
 };
 
 class QemuIothread : public Component, public AioEngine::Context {

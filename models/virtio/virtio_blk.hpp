@@ -60,22 +60,22 @@ struct VirtioBlkParams {
   std::string target;
   std::string iothread;
   std::vector<std::string> iothread_vq_mapping;
-  long long num_queues     = 0;
-  long long queue_size     = 256;
-  bool indirect_desc       = true;
-  bool event_idx           = true;
-  std::string irq_affinity = "managed";
+  long long num_queues;
+  long long queue_size;
+  bool indirect_desc;
+  bool event_idx;
+  std::string irq_affinity;
   std::vector<long long> irq_vcpus;
-  double queue_rq_cpu_s = 1.0e-6;
-  double kick_cpu_s     = 2.0e-6;
-  double kick_latency_s = 1.0e-6;
-  double request_cpu_s  = 1.5e-6;
-  double used_cpu_s     = 0.6e-6;
-  double notify_cpu_s   = 1.0e-6;
-  double irq_latency_s  = 2.0e-6;
-  double irq_cpu_s      = 1.5e-6;
-  double complete_cpu_s = 0.8e-6;
-  double restart_cpu_s  = 4.0e-6;
+  double queue_rq_cpu_s;
+  double kick_cpu_s;
+  double kick_latency_s;
+  double request_cpu_s;
+  double used_cpu_s;
+  double notify_cpu_s;
+  double irq_latency_s;
+  double irq_cpu_s;
+  double complete_cpu_s;
+  double restart_cpu_s;
 };
 
 class VirtioBlk : public Component, public BlockDriver {

@@ -19,16 +19,16 @@
 namespace pvsim {
 
 struct FioJobParams : IoPattern {
-  long long iodepth = 1;
-  long long numjobs = 1;
+  long long iodepth;
+  long long numjobs;
   std::string vm;
   std::string cpus_allowed;
-  double rate_iops         = 0;
-  std::string rate_process = "linear";
-  Distribution think_time  = Distribution::deterministic(0);
-  double submit_cpu_s      = 3e-6;
-  double complete_cpu_s    = 2e-6;
-  double wakeup_cpu_s      = 0;
+  double rate_iops;
+  std::string rate_process;
+  Distribution think_time;
+  double submit_cpu_s;
+  double complete_cpu_s;
+  double wakeup_cpu_s;
 };
 
 class FioJob : public Component {

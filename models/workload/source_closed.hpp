@@ -9,8 +9,8 @@
 namespace pvsim {
 
 struct ClosedSourceParams : IoPattern {
-  long long iodepth       = 1;
-  Distribution think_time = Distribution::deterministic(0);
+  long long iodepth;
+  Distribution think_time;
 };
 
 class ClosedSource : public JobSource {

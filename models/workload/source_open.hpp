@@ -9,8 +9,8 @@
 namespace pvsim {
 
 struct OpenSourceParams : IoPattern {
-  double rate_iops    = 0;
-  std::string arrival = "poisson";
+  double rate_iops;
+  std::string arrival;
 };
 
 class OpenSource : public JobSource {

@@ -26,18 +26,18 @@ class XenBlkfront;
 struct XenBlkbackParams {
   std::string cpus;
   std::string target;
-  long long max_queues            = 0;
-  long long max_ring_page_order   = 4;
-  long long max_indirect_segments = 256;
-  bool feature_persistent         = true;
-  double wakeup_cpu_s             = 2.0e-6;
-  double request_cpu_s            = 2.0e-6;
-  double persistent_segment_cpu_s = 0.2e-6;
-  double map_segment_cpu_s        = 1.5e-6;
-  double response_cpu_s           = 0.7e-6;
-  double notify_cpu_s             = 0.5e-6;
-  double evtchn_latency_s         = 2e-6;
-  double quantum_s                = 20e-6;
+  long long max_queues;
+  long long max_ring_page_order;
+  long long max_indirect_segments;
+  bool feature_persistent;
+  double wakeup_cpu_s;
+  double request_cpu_s;
+  double persistent_segment_cpu_s;
+  double map_segment_cpu_s;
+  double response_cpu_s;
+  double notify_cpu_s;
+  double evtchn_latency_s;
+  double quantum_s;
 };
 
 class XenBlkback : public Component {

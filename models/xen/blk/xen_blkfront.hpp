@@ -29,21 +29,21 @@ class XenBlkback;
 struct XenBlkfrontParams {
   std::string vm;
   std::string backend;
-  long long max_queues            = 4;
-  long long max_ring_page_order   = 0;
-  long long max_indirect_segments = 32;
-  bool feature_persistent         = true;
-  std::string irq_affinity        = "balance";
-  long long preceding_channels    = 2;
+  long long max_queues;
+  long long max_ring_page_order;
+  long long max_indirect_segments;
+  bool feature_persistent;
+  std::string irq_affinity;
+  long long preceding_channels;
   std::vector<long long> irq_vcpus;
-  double queue_rq_cpu_s   = 1.0e-6;
-  double grant_cpu_s      = 0.3e-6;
-  double copy_cpu_s       = 0.5e-6;
-  double notify_cpu_s     = 0.5e-6;
-  double irq_cpu_s        = 1.5e-6;
-  double response_cpu_s   = 0.8e-6;
-  double evtchn_latency_s = 2e-6;
-  double xenstore_step_s  = 100e-6;
+  double queue_rq_cpu_s;
+  double grant_cpu_s;
+  double copy_cpu_s;
+  double notify_cpu_s;
+  double irq_cpu_s;
+  double response_cpu_s;
+  double evtchn_latency_s;
+  double xenstore_step_s;
 };
 
 class XenBlkfront : public Component, public BlockDriver {

@@ -36,21 +36,21 @@ class XenNetfront;
 struct XenNetbackParams {
   std::string cpus;
   std::string target;
-  long long max_queues      = 0;
-  bool split_event_channels = true;
+  long long max_queues;
+  bool split_event_channels;
   std::vector<long long> mapping;
-  long long napi_weight    = 64;
-  long long rx_batch       = 64;
-  double wakeup_cpu_s      = 1.5e-6;
-  double tx_packet_cpu_s   = 4e-6;
-  double tx_slot_cpu_s     = 4.5e-6;
-  double tx_response_cpu_s = 0.2e-6;
-  double rx_packet_cpu_s   = 3e-6;
-  double rx_slot_cpu_s     = 0.3e-6;
-  double grant_copy_Bps    = 0.85e9;
-  double notify_cpu_s      = 0.5e-6;
-  double evtchn_latency_s  = 2e-6;
-  double quantum_s         = 20e-6;
+  long long napi_weight;
+  long long rx_batch;
+  double wakeup_cpu_s;
+  double tx_packet_cpu_s;
+  double tx_slot_cpu_s;
+  double tx_response_cpu_s;
+  double rx_packet_cpu_s;
+  double rx_slot_cpu_s;
+  double grant_copy_Bps;
+  double notify_cpu_s;
+  double evtchn_latency_s;
+  double quantum_s;
 };
 
 class XenNetback : public Component {

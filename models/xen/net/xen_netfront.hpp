@@ -32,21 +32,21 @@ class XenNetback;
 struct XenNetfrontParams {
   std::string vm;
   std::string backend;
-  long long max_queues     = 0;
-  bool control_ring        = false;
-  std::string irq_affinity = "spread";
-  long long napi_weight    = 64;
-  double xmit_cpu_s        = 2e-6;
-  double slot_cpu_s        = 0.15e-6;
-  double gc_packet_cpu_s   = 0.5e-6;
-  double gc_slot_cpu_s     = 0.1e-6;
-  double rx_packet_cpu_s   = 3e-6;
-  double rx_slot_cpu_s     = 0.3e-6;
-  double refill_slot_cpu_s = 0.2e-6;
-  double notify_cpu_s      = 0.5e-6;
-  double irq_cpu_s         = 1.5e-6;
-  double evtchn_latency_s  = 2e-6;
-  double xenstore_step_s   = 100e-6;
+  long long max_queues;
+  bool control_ring;
+  std::string irq_affinity;
+  long long napi_weight;
+  double xmit_cpu_s;
+  double slot_cpu_s;
+  double gc_packet_cpu_s;
+  double gc_slot_cpu_s;
+  double rx_packet_cpu_s;
+  double rx_slot_cpu_s;
+  double refill_slot_cpu_s;
+  double notify_cpu_s;
+  double irq_cpu_s;
+  double evtchn_latency_s;
+  double xenstore_step_s;
 };
 
 class XenNetfront : public Component {
