@@ -102,6 +102,8 @@ void Simulation::on_event(int kind, Request*)
     s->restart(now);
   for (auto& c : components_)
     c->stats().restart(now);
+  if (on_warmup_end_)
+    on_warmup_end_(now);
 }
 
 json Simulation::run()

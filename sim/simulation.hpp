@@ -53,10 +53,14 @@ public:
   /** Runs once SimGrid's engine exists, before the first event (the command line installs its signal handlers there:
    * SimGrid's engine installs its own). */
   void on_engine_ready(std::function<void()> fn) { on_engine_ready_ = std::move(fn); }
+  /** Runs at the end of the warm-up, right after every statistic restarted (`pvsim stats` checks there that nothing
+   * kept what the warm-up counted). */
+  void on_warmup_end(std::function<void(double now)> fn) { on_warmup_end_ = std::move(fn); }
 
 private:
   bool progress_ = false;
   std::function<void()> on_engine_ready_;
+  std::function<void(double)> on_warmup_end_;
   std::uint64_t sample_events_ = 0;
   double last_completion_s_    = 0;
   std::vector<std::pair<std::string, const Station*>> sampled_;

@@ -51,7 +51,7 @@ struct StatWindow {
 
 class Stat {
 public:
-  enum class Kind { counter, sum, maximum, level, tally, formula, info };
+  enum class Kind { counter, sum, maximum, peak, level, tally, formula, info };
   virtual ~Stat()                                         = default;
   virtual Kind kind() const                               = 0;
   virtual void restart(double now)                        = 0;
@@ -59,7 +59,7 @@ public:
   /** The kind's name, as `pvsim stats` prints it ("counter", "level"...). */
   static const char* kind_name(Kind k)
   {
-    static const char* const names[] = {"counter", "sum", "maximum", "level", "tally", "formula", "info"};
+    static const char* const names[] = {"counter", "sum", "maximum", "peak", "level", "tally", "formula", "info"};
     return names[static_cast<int>(k)];
   }
   /** Does the statistic describe the measuring window (everything but Info)? */
@@ -131,7 +131,7 @@ public:
     max_   = std::max(max_, level);
   }
   double get() const { return max_; }
-  Kind kind() const override { return Kind::maximum; }
+  Kind kind() const override { return Kind::peak; }
   void restart(double) override { max_ = level_; }
   nlohmann::json value(const StatWindow&) const override { return static_cast<std::uint64_t>(max_); }
 

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -120,10 +121,19 @@ int cmd_graph(const std::string& file, const std::string& out, const std::vector
 }
 
 /** Runs the scenario (no output files) and lists every statistic its models declare: where it is in results.json,
- * its kind, unit and meaning, and its value in this run. */
+ * its kind, unit and meaning, and its value in this run. With --json, also each statistic's value right after the
+ * warm-up restarted them all, over a nominal one-second window ("after_restart"; absent without a warm-up): zero for
+ * every count and for every formula whose inputs restart, so a formula reading something the warm-up did not restart
+ * shows there. */
 int cmd_stats(const std::string& file, const std::vector<std::string>& sets, bool as_json)
 {
   Simulation sim(load_scenario(file, sets));
+  std::map<std::pair<const Component*, const Stat*>, json> after_restart;
+  sim.on_warmup_end([&](double now) {
+    for (const auto& c : sim.components())
+      for (const auto& e : c->stats().entries())
+        after_restart[{c.get(), e.stat}] = e.stat->value(StatWindow{now, now + 1});
+  });
   json results = sim.run();
   json out     = json::array();
   for (const auto& c : sim.components())
@@ -135,6 +145,8 @@ int cmd_stats(const std::string& file, const std::vector<std::string>& sets, boo
                      {"unit", e.unit},
                      {"doc", e.doc},
                      {"value", details[json::json_pointer(e.pointer)]}});
+      if (auto it = after_restart.find({c.get(), e.stat}); it != after_restart.end())
+        out.back()["after_restart"] = it->second;
     }
   if (as_json) {
     json doc = {

@@ -315,9 +315,9 @@ protected:
         prefix + "max_events", [this] { return p_.max_events; }, "io_setup() events: most iocbs in flight");
     set.info(
         prefix + "aio_max_batch", [this] { return p_.aio_max_batch; }, "pending iocbs that trigger an io_submit");
-    set.formula(
-        prefix + "pending", [this](const StatWindow&) { return json(pending_.size()); }, "requests",
-        "iocbs pending (io_q.pending) at the end of the run");
+    set.info(
+        prefix + "pending", [this] { return json(pending_.size()); },
+        "iocbs pending (io_q.pending) at the end of the run (a state, not a count over the window)");
   }
 
 private:
