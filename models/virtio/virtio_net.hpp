@@ -232,6 +232,8 @@ private:
   };
   int k(unsigned q, Kind kind) const { return static_cast<int>(q) * kinds + kind; }
   /** Registers the statistics, once the pairs exist (connect). */
+  /** The Tx virtqueue size QEMU gives a vhost-net backend (virtio_net_max_tx_queue_size()). */
+  long long tx_queue_size_used() const;
   void declare_stats();
   /** Pair q's throughput, both directions, over the window. */
   double pair_bps(std::size_t q, const StatWindow& w) const;

@@ -188,3 +188,22 @@ TEST(VirtioNet, ReceivedPacketsWaitOnTheUsedRingUntilNapiTakesThem)
     EXPECT_LT(pending, 256.0) << "queue " << q;
   }
 }
+
+TEST(VirtioNet, WithAVhostNetBackendQemuClampsTheTxQueueTo256)
+{
+  // Two runs, so two processes (one SimGrid simulation per process): 1024 asked gives the run 256 gives.
+  auto results_with = [](long long tx_queue_size) {
+    pvsim::test::TempDir dir;
+    VnetSetup s;
+    s.nic    = {{"tx_queue_size", tx_queue_size}};
+    json doc = {{"name", "virtio-net"}, {"seed", 3}, {"duration_s", 0.004}, {"components", components(s)}};
+    auto r   = pvsim::test::run_pvsim("run -q " + dir.write("s.json", doc.dump()) + " -o " + dir.file("out"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return r.exit_code == 0 ? json::parse(pvsim::test::read_file(dir.file("out/results.json"))) : json::object();
+  };
+  json large = results_with(1024), asked256 = results_with(256);
+  ASSERT_TRUE(large.contains("components") and asked256.contains("components"));
+  EXPECT_EQ(large["components"]["vnet"]["tx_queue_size_used"], 256);
+  EXPECT_EQ(large["jobs"].dump(), asked256["jobs"].dump()) << "1024 asked, 256 used: the same run";
+  EXPECT_EQ(pair(large, 0)["tx"].dump(), pair(asked256, 0)["tx"].dump());
+}
