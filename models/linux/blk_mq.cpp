@@ -11,10 +11,12 @@ const ParamTable<BlkMqParams>& BlkMq::param_table()
     ParamTable<Params> tb(type_name);
     tb.resource("vm", &Params::vm, true, "The guest.vm whose vCPUs submit (one software context per vCPU).")
         .ref("target", &Params::target, true, "The block driver (its hardware queues and queue depth).")
-        .choice("map", &Params::map, queue_map_policy_names(), std::string("default"),
-                "CPU to hardware-queue mapping policy; default: the guest kernel's blk_mq_map_queues() (guest.vm's "
-                "kernel).",
-                "Linux blk_mq_map_queues (block/blk-mq-cpumap.c), by kernel era")
+        .choice(
+            "map", &Params::map, queue_map_policy_names(), std::string("default"),
+            "CPU to hardware-queue mapping policy; default: the driver's map_queues (virtio-blk over PCI with managed "
+            "interrupts: the vectors' affinity spread), else the guest kernel's blk_mq_map_queues() (guest.vm's "
+            "kernel).",
+            "Linux blk_mq_map_queues (block/blk-mq-cpumap.c), by kernel era")
         .integers("map_table", &Params::map_table, 0, 4095,
                   "With map \"explicit\": the hardware queue of each vCPU, in vCPU order.")
         .flag("map_clusters", &Params::map_clusters, false,
@@ -56,10 +58,11 @@ void BlkMq::validate()
     options["table"] = p_.map_table;
   if (p_.map_clusters)
     options["clusters"] = true;
-  // "default": the guest kernel's own blk_mq_map_queues() (the L2-cluster step, a later kernel's, is an option).
+  // "default": the driver's own map_queues if it has one (virtio-pci: the MSI-X vectors' affinity), else the guest
+  // kernel's blk_mq_map_queues() (the L2-cluster step, a later kernel's, is an option).
   std::string name = p_.map;
   if (name == "default" and not p_.map_clusters)
-    name = kernel_queue_map_policy(vm_->kernel());
+    name = driver_->map_queues_policy(vm_->kernel()).value_or(kernel_queue_map_policy(vm_->kernel()));
   auto policy = make_queue_map_policy(name, options, QueueMapOrigin{origin_file(), origin_pointer()});
   int nr      = driver_->nr_hw_queues();
   map_        = policy->map(topo, nr);

@@ -3,7 +3,11 @@
  * The driver completes a request with r->end_io(), as blk_mq_complete_request does. */
 #pragma once
 
+#include "models/host/kernel_version.hpp"
 #include "sim/request.hpp"
+
+#include <optional>
+#include <string>
 
 namespace pvsim {
 
@@ -16,6 +20,9 @@ public:
   virtual int queue_depth() const = 0;
   /** A request holding tag r->tag on hardware queue r->queue (blk_mq_ops.queue_rq). */
   virtual void queue_rq(Request* r) = 0;
+  /** The driver's own blk_mq_ops.map_queues under `kernel`, as a queue map policy name; nullopt when blk-mq falls
+   * back to blk_mq_map_queues() (the kernel era's map), as most drivers do. */
+  virtual std::optional<std::string> map_queues_policy(const KernelVersion& /*kernel*/) const { return std::nullopt; }
 };
 
 } // namespace pvsim

@@ -35,6 +35,12 @@ const ParamTable<VirtioBlkParams>& VirtioBlk::param_table()
         .flag("event_idx", &Params::event_idx, true,
               "VIRTIO_RING_F_EVENT_IDX: avail_event/used_event suppression (else the NO_NOTIFY/NO_INTERRUPT flags).",
               "QEMU DEFINE_VIRTIO_COMMON_FEATURES: event_idx=on")
+        .choice("transport", &Params::transport, {"pci", "mmio"}, std::string("pci"),
+                "virtio transport: pci (QEMU's virtio-blk-pci: one MSI-X vector per virtqueue with managed affinity, "
+                "and blk-mq maps CPUs to queues by that affinity) or mmio (Firecracker, QEMU's microvm: no per-queue "
+                "affinity, blk-mq falls back to the kernel's blk_mq_map_queues()).",
+                "Linux block/blk-mq-virtio.c blk_mq_virtio_map_queues(): get_vq_affinity or the fallback; "
+                "virtio_mmio_config_ops has no get_vq_affinity")
         .choice("irq_affinity", &Params::irq_affinity, {"managed", "spread", "cpu0"}, std::string("managed"),
                 "vCPU of virtqueue q's MSI-X vector: managed (Linux's managed affinity: the vCPU of q's "
                 "group_cpus_evenly() group with the fewest managed vectors, the highest on a tie), the group's first "
@@ -88,6 +94,17 @@ const ParamTable<VirtioBlkParams>& VirtioBlk::param_table()
     return tb;
   }();
   return t;
+}
+
+std::optional<std::string> VirtioBlk::map_queues_policy(const KernelVersion& kernel) const
+{
+  // virtblk_map_queues() -> blk_mq_virtio_map_queues() since ad71473d9c43 ("virtio_blk: use virtio IRQ affinity",
+  // 4.11): each queue's CPUs are its vector's managed affinity mask, spread by irq_build_affinity_masks() (renamed
+  // group_cpus_evenly() in 6.3, the same spread on one node). Without per-queue vectors (virtio-mmio) or before 4.11:
+  // blk_mq_map_queues(). pvsim's non-managed placements ("spread", "cpu0") are not affinity masks: fallback too.
+  if (p_.transport == "pci" and p_.irq_affinity == "managed" and not kernel.before(4, 11))
+    return std::string("linux-6.3");
+  return std::nullopt;
 }
 
 VirtioBlk::VirtioBlk(std::string name, const Params& p)

@@ -31,6 +31,10 @@
  *   merges into it.
  * - One MSI-X vector per virtqueue, bound to a vCPU: the first vCPU of the group group_cpus_evenly() gives the queue
  *   (the virtio0-req.N interrupts, one per queue: vCPU q when there are as many queues as vCPUs), or vCPU 0.
+ * - The CPU -> queue map (block/blk-mq-virtio.c blk_mq_virtio_map_queues(), since 4.11): over PCI with managed
+ *   vectors blk-mq takes each queue's CPUs from its vector's affinity mask (group_cpus_evenly's spread); over
+ *   virtio-mmio (Firecracker: no get_vq_affinity) and before 4.11 it falls back to the kernel's blk_mq_map_queues(),
+ *   whose map changed across kernels (models/linux/blk_mq_map_eras.cpp). `transport` chooses.
  * - Virtqueue to IOThread: `iothread` (every virtqueue there) or `iothread_vq_mapping` (QEMU 9's
  *   iothread-vq-mapping: virtqueue i on iothreads[i mod n]); one of the two is required (QEMU's main loop is one
  *   more qemu.iothread). Each request is submitted through the AIO engine of its virtqueue's AioContext to this
@@ -64,6 +68,7 @@ struct VirtioBlkParams {
   long long queue_size;
   bool indirect_desc;
   bool event_idx;
+  std::string transport;
   std::string irq_affinity;
   std::vector<long long> irq_vcpus;
   double queue_rq_cpu_s;
@@ -100,6 +105,7 @@ public:
   int nr_hw_queues() const override { return static_cast<int>(vqs_.size()); }
   int queue_depth() const override { return depth_; }
   void queue_rq(Request* r) override;
+  std::optional<std::string> map_queues_policy(const KernelVersion& kernel) const override;
 
   /** Descriptors a request takes in the vring. */
   std::uint16_t descriptors(const Request* r) const;

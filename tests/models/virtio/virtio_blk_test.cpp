@@ -335,3 +335,32 @@ TEST(VirtioBlk, QueueSizeMustBeAPowerOfTwo)
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("/components/vda/queue_size"), std::string::npos) << r.output;
 }
+
+namespace {
+/** blk-mq's cpu_list of each hardware queue, for a 4-vCPU guest running Linux `kernel` with 2 virtqueues. */
+std::vector<std::string> cpu_lists(const std::string& kernel, const std::string& transport)
+{
+  VirtioSetup s;
+  s.disk                               = {{"num_queues", 2}, {"transport", transport}};
+  json doc                             = scenario(s, 0.004);
+  doc["components"]["guest"]["kernel"] = kernel;
+  Simulation sim(scenario_from_json(doc, "virtio"));
+  json r = sim.run();
+  std::vector<std::string> out;
+  for (const auto& hw : r["components"]["blkmq"]["hw_queues"])
+    out.push_back(hw["cpu_list"].get<std::string>());
+  return out;
+}
+} // namespace
+
+TEST(VirtioBlk, OverPciBlkMqMapsCpusByTheManagedAffinityOfTheQueuesVectors)
+{
+  // Linux 6.1's blk_mq_map_queues() would give {0,2},{1,3}; blk_mq_virtio_map_queues() follows the vectors' spread.
+  EXPECT_EQ(cpu_lists("6.1", "pci"), (std::vector<std::string>{"0-1", "2-3"}));
+}
+
+TEST(VirtioBlk, OverMmioBlkMqFallsBackToTheKernelsOwnMap)
+{
+  // virtio-mmio (Firecracker) has no get_vq_affinity: blk_mq_map_queues() of 5.4-6.2 wraps CPUs over the queues.
+  EXPECT_EQ(cpu_lists("6.1", "mmio"), (std::vector<std::string>{"0,2", "1,3"}));
+}
