@@ -1,5 +1,7 @@
 #include "models/xen/xenbus_handshake.hpp"
 
+#include <algorithm>
+
 namespace pvsim::xen {
 
 XenbusHandshake::XenbusHandshake(XenStore& store, std::string frontend_path, std::string backend_path,
@@ -74,6 +76,17 @@ void XenbusHandshake::abandon(std::string error)
 {
   errors_.push_back(std::move(error));
   next_ = steps_.size();
+}
+
+std::vector<std::pair<double, std::string>> XenbusHandshake::timeline() const
+{
+  std::vector<std::pair<double, std::string>> out;
+  for (const auto& [who, sm] : {std::pair{"frontend", &frontend_state_}, std::pair{"backend", &backend_state_}})
+    for (const auto& tr : sm->history())
+      out.emplace_back(tr.time, std::string(who) + " " + sm->nodename() + ": " + std::string(to_string(tr.from)) +
+                                    " -> " + std::string(to_string(tr.to)));
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
 }
 
 } // namespace pvsim::xen

@@ -20,6 +20,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace pvsim::xen {
@@ -42,6 +43,8 @@ public:
   const std::vector<std::string>& errors() const { return errors_; }
   /** All remaining steps, at start_time, start_time + step, ... */
   void run(double start_time = 0.0, double step = 0.0);
+  /** Both ends' xenbus state transitions in time order: (time, "frontend <nodename>: Initialising -> Connected"). */
+  std::vector<std::pair<double, std::string>> timeline() const;
 
 protected:
   /** `steps`, in protocol order, act on the device whose directories are `frontend_path` and `backend_path`. Both

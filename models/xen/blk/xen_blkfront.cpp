@@ -82,13 +82,8 @@ void XenBlkfront::connect()
   if (not hs.errors().empty())
     fail("the XenStore handshake with '" + back_->name() + "' failed: " + hs.errors().front());
   negotiation_ = hs.result();
-  for (const auto& [who, sm] : {std::pair{"frontend", &hs.frontend()}, std::pair{"backend", &hs.backend()}})
-    for (const auto& tr : sm->history())
-      transitions_.emplace_back(tr.time, std::string(who) + " " + sm->nodename() + ": " +
-                                             std::string(to_string(tr.from)) + " -> " + std::string(to_string(tr.to)));
-  std::stable_sort(transitions_.begin(), transitions_.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  depth_ = blkfront_queue_depth(negotiation_.ring_page_order, negotiation_.max_indirect_segments);
+  transitions_ = hs.timeline();
+  depth_       = blkfront_queue_depth(negotiation_.ring_page_order, negotiation_.max_indirect_segments);
   if (not p_.irq_vcpus.empty() and p_.irq_vcpus.size() != negotiation_.num_queues)
     fail("lists " + std::to_string(p_.irq_vcpus.size()) + " vCPUs but " + std::to_string(negotiation_.num_queues) +
              " queues were negotiated",

@@ -69,6 +69,7 @@ void XenNetfront::connect()
   if (not hs.errors().empty())
     fail("the XenStore handshake with '" + back_->name() + "' failed: " + hs.errors().front());
   negotiation_ = hs.result();
+  transitions_ = hs.timeline();
   for (unsigned q = 0; q < negotiation_.num_queues; ++q) {
     unsigned vcpu = p_.irq_affinity == "spread" ? q % static_cast<unsigned>(vm_->vcpus()) : 0;
     queues_.push_back(std::make_unique<VifQueue>(vcpu, negotiation_.split_event_channels));

@@ -67,6 +67,9 @@ public:
   /** The backend notified queue q's Tx (rx_dir false) or Rx (true) event channel. */
   void notify_from_backend(unsigned q, bool rx_dir);
   const NetifNegotiation& negotiation() const { return negotiation_; }
+  /** The XenStore the handshake wrote (`pvsim xenstore` prints it) and both ends' state transitions. */
+  const XenStore& xenstore() const { return store_; }
+  const std::vector<std::pair<double, std::string>>& transitions() const { return transitions_; }
   VifQueue& queue(unsigned q) { return *queues_.at(q); }
   unsigned num_queues() const { return static_cast<unsigned>(queues_.size()); }
   /** xennet_select_queue(). */
@@ -105,6 +108,7 @@ private:
   Simulation* sim_  = nullptr;
   XenStore store_;
   NetifNegotiation negotiation_;
+  std::vector<std::pair<double, std::string>> transitions_;
   std::vector<std::unique_ptr<VifQueue>> queues_;
   std::vector<std::uint64_t> last_work_;
 };

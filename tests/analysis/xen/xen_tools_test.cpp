@@ -63,7 +63,7 @@ TEST(FromXenstore, ReadsTheRealSingleQueueDump)
   EXPECT_EQ(j["components"]["blkfront_d1_51712"]["max_queues"], 1);
 }
 
-TEST(FromXenstore, ReadsNetworkDevices)
+TEST(FromXenstore, ReadsNetworkDevicesAndEmitsTheirFrontendAndBackend)
 {
   auto r = run_pvsim("from-xenstore " + source_dir() + "/tests/data/xen/netfront-4q-split.txt");
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -71,6 +71,39 @@ TEST(FromXenstore, ReadsNetworkDevices)
   ASSERT_EQ(j["devices"].size(), 1u);
   EXPECT_EQ(j["devices"][0]["kind"], "vif");
   EXPECT_EQ(j["devices"][0]["num_queues"], 4);
+  EXPECT_EQ(j["components"]["netfront_d1_0"]["type"], "xen.netfront");
+  EXPECT_EQ(j["components"]["netfront_d1_0"]["max_queues"], 4);
+  EXPECT_EQ(j["components"]["netback_d1_0"]["type"], "xen.netback");
+  EXPECT_EQ(j["components"]["netback_d1_0"]["max_queues"], 4);
+  EXPECT_EQ(j["components"]["netback_d1_0"]["split_event_channels"], true);
+}
+
+TEST(XenstoreCommand, PrintsAMultiQueueVifWithItsTxAndRxRingsAndChannels)
+{
+  auto r = run_pvsim("xenstore " + source_dir() + "/scenarios/xen-vif-mq.json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("/local/domain/1/device/vif/0/multi-queue-num-queues = \"4\""), std::string::npos)
+      << r.output;
+  for (const char* key : {"tx-ring-ref", "rx-ring-ref", "event-channel-tx", "event-channel-rx"})
+    EXPECT_NE(r.output.find(std::string("/local/domain/1/device/vif/0/queue-3/") + key + " = "), std::string::npos)
+        << key;
+  EXPECT_NE(r.output.find("/local/domain/0/backend/vif/1/0/feature-split-event-channels = \"1\""), std::string::npos);
+  EXPECT_NE(r.output.find("frontend /local/domain/1/device/vif/0: Initialising -> Connected"), std::string::npos)
+      << "netfront connects from Initialising once the backend is in InitWait (xennet_connect)";
+}
+
+TEST(FromXenstore, ReadsBackTheVifTheXenstoreCommandPrinted)
+{
+  TempDir dir;
+  auto printed = run_pvsim("xenstore " + source_dir() + "/scenarios/xen-vif-mq.json");
+  ASSERT_EQ(printed.exit_code, 0);
+  auto r = run_pvsim("from-xenstore " + dir.write("tree.txt", printed.output));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  json j = json::parse(r.output);
+  ASSERT_EQ(j["devices"].size(), 1u);
+  EXPECT_EQ(j["devices"][0]["num_queues"], 4);
+  EXPECT_EQ(j["components"]["netfront_d1_0"]["max_queues"], 4);
+  EXPECT_EQ(j["components"]["netback_d1_0"]["max_queues"], 8);
 }
 
 TEST(FromXenstore, DomidKeepsOneDomain)
