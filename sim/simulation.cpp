@@ -119,6 +119,10 @@ json Simulation::run()
   const char* contexts = std::getenv("PVSIM_CONTEXTS");
   simgrid::s4u::Engine::set_config(std::string("contexts/factory:") + (contexts ? contexts : "raw"));
   simgrid::s4u::Engine::set_config("network/model:CM02"); // exact link latencies (the default LV08 scales them)
+  // Every CPU thread is an actor; its code (a work loop calling the models' handlers) needs little stack. SimGrid's
+  // default, 8 MiB per actor, makes a 4096-vCPU guest ask for 32 GiB of address space and abort under a memory limit.
+  if (contexts == nullptr) // thread contexts (sanitizers) keep SimGrid's default: ASan needs deeper stacks
+    simgrid::s4u::Engine::set_config("contexts/stack-size:" + std::to_string(actor_stack_kib));
   auto* zone = simgrid::s4u::create_full_zone("pvsim");
   zone->create_host("sim", Platform::reference_flops); // SimGrid wants a host even when no model creates one
   Platform platform(zone, seed());

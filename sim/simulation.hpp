@@ -23,6 +23,9 @@ namespace pvsim {
 
 class Simulation : public EventTarget {
 public:
+  /** Stack of each SimGrid actor (CPU threads, links' senders and receivers), KiB: SimGrid's default is 8192. */
+  static constexpr int actor_stack_kib = 256;
+
   explicit Simulation(Scenario scenario);
   ~Simulation() override;
 
