@@ -79,8 +79,9 @@ json from_xenstore(const std::string& dump_file, std::optional<unsigned> domid)
   json notes             = json::array();
   for (const auto& w : dump.warnings)
     notes.push_back("line " + std::to_string(w.line) + ": " + w.what);
-  // A device of the domain asked for (any without --domid) joins `devices`, with its kind and domain.
-  auto add_device = [&](const auto& n, const char* kind) -> std::optional<unsigned> {
+  // A device of the domain asked for (any without --domid) joins `devices`, with its kind and domain, and its notes
+  // join `notes`; its components are named after it: "d<domid>_<device id>".
+  auto add_device = [&](const auto& n, const char* kind) -> std::optional<std::string> {
     unsigned d = domid_of(n.frontend_path);
     if (domid and d != *domid)
       return std::nullopt;
@@ -88,52 +89,45 @@ json from_xenstore(const std::string& dump_file, std::optional<unsigned> domid)
     dev["kind"]  = kind;
     dev["domid"] = d;
     devices.push_back(dev);
-    return d;
-  };
-  for (const auto& n : xen::extract_all_blkif(dump.tree, xen::ExtractMode::strict, dump_file)) {
-    auto domain = add_device(n, "vbd");
-    if (not domain)
-      continue;
-    unsigned d      = *domain;
+    for (const auto& note : n.notes)
+      notes.push_back(n.frontend_path + ": " + note);
     std::string tag = std::to_string(d);
     tag.insert(0, 1, 'd');
     tag.append(1, '_');
     tag.append(n.frontend_path, n.frontend_path.rfind('/') + 1); // (built in steps: GCC 12 warns falsely otherwise)
+    return tag;
+  };
+  for (const auto& n : xen::extract_all_blkif(dump.tree, xen::ExtractMode::strict, dump_file)) {
+    auto tag = add_device(n, "vbd");
+    if (not tag)
+      continue;
     // What each end offered, as pvsim parameters (the negotiated outcome follows from them).
-    const auto& t            = dump.tree;
-    json back                = {{"type", "xen.blkback"},
-                                {"max_queues", t.read_unsigned(n.backend_path + "/multi-queue-max-queues", 1)},
-                                {"max_ring_page_order", t.read_unsigned(n.backend_path + "/max-ring-page-order", 0)},
-                                {"max_indirect_segments", t.read_unsigned(n.backend_path + "/feature-max-indirect-segments", 0)},
-                                {"feature_persistent", t.read_unsigned(n.backend_path + "/feature-persistent", 0) == 1}};
-    json front               = {{"type", "xen.blkfront"},
-                                {"max_queues", n.num_queues},
-                                {"max_ring_page_order", n.ring_page_order},
-                                {"feature_persistent", t.read_unsigned(n.frontend_path + "/feature-persistent", 0) == 1}};
-    comps["blkfront_" + tag] = front;
-    comps["blkback_" + tag]  = back;
-    for (const auto& note : n.notes)
-      notes.push_back(n.frontend_path + ": " + note);
+    const auto& t             = dump.tree;
+    json back                 = {{"type", "xen.blkback"},
+                                 {"max_queues", t.read_unsigned(n.backend_path + "/multi-queue-max-queues", 1)},
+                                 {"max_ring_page_order", t.read_unsigned(n.backend_path + "/max-ring-page-order", 0)},
+                                 {"max_indirect_segments", t.read_unsigned(n.backend_path + "/feature-max-indirect-segments", 0)},
+                                 {"feature_persistent", t.read_unsigned(n.backend_path + "/feature-persistent", 0) == 1}};
+    json front                = {{"type", "xen.blkfront"},
+                                 {"max_queues", n.num_queues},
+                                 {"max_ring_page_order", n.ring_page_order},
+                                 {"feature_persistent", t.read_unsigned(n.frontend_path + "/feature-persistent", 0) == 1}};
+    comps["blkfront_" + *tag] = front;
+    comps["blkback_" + *tag]  = back;
   }
   for (const auto& n : xen::extract_all_netif(dump.tree, xen::ExtractMode::strict, dump_file)) {
-    auto domain = add_device(n, "vif");
-    if (not domain)
+    auto tag = add_device(n, "vif");
+    if (not tag)
       continue;
-    std::string tag = std::to_string(*domain);
-    tag.insert(0, 1, 'd');
-    tag.append(1, '_');
-    tag.append(n.frontend_path, n.frontend_path.rfind('/') + 1); // (built in steps: GCC 12 warns falsely otherwise)
     const auto& t = dump.tree;
     // What each end offered (xen-netback: multi-queue-max-queues, feature-split-event-channels; xen-netfront: the
     // queues it asked for, the control ring it requested), as pvsim parameters.
-    json back                = {{"type", "xen.netback"},
-                                {"max_queues", t.read_unsigned(n.backend_path + "/multi-queue-max-queues", 1)},
-                                {"split_event_channels", t.read_unsigned(n.backend_path + "/feature-split-event-channels", 0) == 1}};
-    json front               = {{"type", "xen.netfront"}, {"max_queues", n.num_queues}, {"control_ring", n.ctrl_ring}};
-    comps["netfront_" + tag] = front;
-    comps["netback_" + tag]  = back;
-    for (const auto& note : n.notes)
-      notes.push_back(n.frontend_path + ": " + note);
+    json back                 = {{"type", "xen.netback"},
+                                 {"max_queues", t.read_unsigned(n.backend_path + "/multi-queue-max-queues", 1)},
+                                 {"split_event_channels", t.read_unsigned(n.backend_path + "/feature-split-event-channels", 0) == 1}};
+    json front                = {{"type", "xen.netfront"}, {"max_queues", n.num_queues}, {"control_ring", n.ctrl_ring}};
+    comps["netfront_" + *tag] = front;
+    comps["netback_" + *tag]  = back;
   }
   if (devices.empty())
     notes.push_back(domid ? "no vbd or vif of domain " + std::to_string(*domid) + " in the dump"
