@@ -1,11 +1,11 @@
-/* pvsim: the state one blkif queue shares between xen-blkfront and xen-blkback: the shared ring (indices and the
- * requests sitting in its slots), the responses published and not yet consumed, the two event-channel ports, and the
- * statistics of the queue (ring occupancy, notifications sent and suppressed, coalesced upcalls, backend batches).
+/* pvsim: the state one blkif queue shares between xen-blkfront and xen-blkback: the channel (the shared ring, its
+ * ring-refs and the event channel's two ports: models/xen/xen_channel.hpp), the requests sitting in the ring's slots,
+ * the responses published and not yet consumed, and the statistics of the queue (ring occupancy, notifications sent
+ * and suppressed, coalesced upcalls, backend batches).
  * It is a Station: a request holds a ring slot from the frontend's produce to its consume of the response. */
 #pragma once
 
-#include "models/xen/event_channel_state.hpp"
-#include "models/xen/shared_ring.hpp"
+#include "models/xen/xen_channel.hpp"
 #include "sim/latency_histogram.hpp"
 #include "sim/station.hpp"
 #include "sim/stats.hpp"
@@ -18,15 +18,15 @@ namespace pvsim::xen {
 
 struct BlkifQueue : public Station {
   BlkifQueue(unsigned ring_page_order, unsigned frontend_vcpu)
-      : ring(SharedRing::blkif(ring_page_order)), frontend_port(frontend_vcpu), backend_port(0)
+      : channel(SharedRing::blkif(ring_page_order), frontend_vcpu, 0)
   {
   }
 
-  SharedRing ring;
-  std::deque<Request*> requests;   // produced by the frontend, in slot order; the backend consumes from the front
-  std::deque<Request*> responses;  // produced by the backend, in slot order; the frontend consumes from the front
-  EventChannelState frontend_port; // upcalls to the frontend's vCPU (blkif_interrupt)
-  EventChannelState backend_port;  // upcalls in dom0 waking the ring's kthread (xen_blkif_be_int)
+  /** The ring, its ring-refs and the event channel: the frontend's port upcalls the domU vCPU (blkif_interrupt), the
+   * backend's wakes the ring's kthread in dom0 (xen_blkif_be_int). */
+  XenChannel channel;
+  std::deque<Request*> requests;  // produced by the frontend, in slot order; the backend consumes from the front
+  std::deque<Request*> responses; // produced by the backend, in slot order; the frontend consumes from the front
 
   // --- statistics (registered by xen.blkfront, restarted and written by the engine) -------------------------------
   Level occupancy_avg;                 // slots in use (req_prod_pvt - rsp_cons)
@@ -37,11 +37,11 @@ struct BlkifQueue : public Station {
   std::uint64_t consumed = 0;
   Probe<StationEvent> events;
 
-  void sample(double now) { occupancy_avg.set(now, static_cast<double>(ring.occupancy())); }
+  void sample(double now) { occupancy_avg.set(now, static_cast<double>(channel.ring().occupancy())); }
 
   const Probe<StationEvent>& probe() const override { return events; }
-  int servers() const override { return static_cast<int>(ring.size()); }
-  Occupancy occupancy() const override { return {produced, consumed, ring.occupancy()}; }
+  int servers() const override { return static_cast<int>(channel.ring().size()); }
+  Occupancy occupancy() const override { return {produced, consumed, channel.ring().occupancy()}; }
 };
 
 } // namespace pvsim::xen

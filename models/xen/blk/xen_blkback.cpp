@@ -125,8 +125,9 @@ void XenBlkback::do_block_io_op(unsigned q)
   rg.waiting_reqs = false;
   std::uint32_t n = 0;
   // __do_block_io_op(): every published request, while a pending_req is free and a response slot is left.
-  while (b.ring.unconsumed_requests() > 0 and not b.ring.request_cons_overflow() and rg.pending_free > 0) {
-    b.ring.consume_request();
+  while (b.channel.ring().unconsumed_requests() > 0 and not b.channel.ring().request_cons_overflow() and
+         rg.pending_free > 0) {
+    b.channel.ring().consume_request();
     Request* r = b.requests.front();
     b.requests.pop_front();
     rg.pending_free--;
@@ -147,10 +148,10 @@ void XenBlkback::on_event(int kind, Request* r)
   BlkifQueue& b = front_->queue(q);
   switch (kind % kinds) {
   case upcall: // xen_blkif_be_int: wake the kthread (a late EOI right away: the handler only sets a flag)
-    if (b.backend_port.notify()) {
-      b.backend_port.begin_handling_late_eoi();
+    if (b.channel.backend().notify()) {
+      b.channel.lateeoi_ack(XenChannel::End::backend);
       schedule_io_op(q);
-      b.backend_port.late_eoi();
+      b.channel.lateeoi(XenChannel::End::backend);
     }
     break;
   case io_op:
@@ -168,17 +169,17 @@ void XenBlkback::on_event(int kind, Request* r)
       // Out of pending_reqs: the kthread sleeps on pending_free_wq until a completion frees one (free_req).
       rg.out_of_reqs = true;
       rg.scheduled   = false;
-    } else if (b.ring.final_check_for_requests() or rg.waiting_reqs) {
+    } else if (b.channel.ring().final_check_for_requests() or rg.waiting_reqs) {
       do_block_io_op(q);
     } else {
       rg.scheduled = false;
     }
     break;
   case respond: { // make_response(): one response, RING_PUSH_RESPONSES_AND_CHECK_NOTIFY
-    b.ring.produce_response();
+    bool notify = b.channel.push_responses(1);
     b.responses.push_back(r);
     rg.pending_free++;
-    if (b.ring.push_responses_and_check_notify()) {
+    if (notify) {
       rg.kthread->post(p_.notify_cpu_s, nullptr, 0);
       front_->notify_from_backend(q);
     }

@@ -103,7 +103,9 @@ void XenBlkfront::connect()
       vcpu = q % static_cast<unsigned>(vm_->vcpus());
     }
     queues_.push_back(std::make_unique<BlkifQueue>(negotiation_.ring_page_order, vcpu));
-    slot_time_.emplace_back(queues_.back()->ring.size(), 0.0);
+    if (q < negotiation_.rings.size()) // talk_to_blkback()'s ring-ref(s) and event-channel; dom0's port is not known
+      queues_.back()->channel.set_negotiated(negotiation_.rings[q].ring_refs, negotiation_.rings[q].event_channel);
+    slot_time_.emplace_back(queues_.back()->channel.ring().size(), 0.0);
   }
   declare_stats();
   back_->attach(*this);
@@ -142,38 +144,38 @@ void XenBlkfront::on_event(int kind, Request* r)
   double now    = sim_->events().now();
   switch (kind % kinds) {
   case pushed: { // blkif_queue_rq(): fill the slot, flush_requests()
-    b.ring.produce_request();
+    bool notify = b.channel.push_requests(1);
     b.requests.push_back(r);
     b.produced++;
     slot_time_[q][static_cast<std::size_t>(r->tag)] = now;
     b.events.emit({StationEvent::What::arrive, now, r, now});
     b.events.emit({StationEvent::What::start, now, r, now});
     b.sample(now);
-    if (b.ring.push_requests_and_check_notify()) {
+    if (notify) {
       vm_->vcpu(r->cpu < 0 ? 0 : r->cpu).post_next(p_.notify_cpu_s, nullptr, 0);
       back_->notify_from_frontend(q);
     }
     break;
   }
   case upcall: // the backend's notification reaches the port bound to our vCPU
-    if (b.frontend_port.notify())
-      vm_->vcpu(static_cast<int>(b.frontend_port.bound_vcpu()))
+    if (b.channel.frontend().notify())
+      vm_->vcpu(static_cast<int>(b.channel.frontend().bound_vcpu()))
           .post(p_.irq_cpu_s, this, static_cast<int>(q) * kinds + irq);
     break;
   case irq:
-    b.frontend_port.begin_handling_late_eoi();
+    b.channel.lateeoi_ack(XenChannel::End::frontend);
     handle_irq(q);
     break;
   case completed:
     r->end_io(); // blk_mq_complete_request: the tag goes back, the job hears of it
     break;
   case irq_tail: // after the handler's responses: final check, then the late EOI
-    if (b.ring.final_check_for_responses()) {
+    if (b.channel.ring().final_check_for_responses()) {
       handle_irq(q);
       break;
     }
-    if (b.frontend_port.late_eoi())
-      vm_->vcpu(static_cast<int>(b.frontend_port.bound_vcpu()))
+    if (b.channel.lateeoi(XenChannel::End::frontend))
+      vm_->vcpu(static_cast<int>(b.channel.frontend().bound_vcpu()))
           .post(p_.irq_cpu_s, this, static_cast<int>(q) * kinds + irq);
     break;
   default:
@@ -184,12 +186,12 @@ void XenBlkfront::on_event(int kind, Request* r)
 void XenBlkfront::handle_irq(unsigned q)
 {
   BlkifQueue& b   = *queues_[q];
-  CpuThread& v    = vm_->vcpu(static_cast<int>(b.frontend_port.bound_vcpu()));
+  CpuThread& v    = vm_->vcpu(static_cast<int>(b.channel.frontend().bound_vcpu()));
   double now      = sim_->events().now();
-  std::uint32_t n = b.ring.unconsumed_responses();
+  std::uint32_t n = b.channel.ring().unconsumed_responses();
   b.responses_per_irq_max.sample(static_cast<double>(n));
   for (std::uint32_t i = 0; i < n; ++i) {
-    b.ring.consume_response(); // the slot is free again from here on
+    b.channel.ring().consume_response(); // the slot is free again from here on
     Request* r = b.responses.front();
     b.responses.pop_front();
     b.consumed++;
@@ -230,34 +232,32 @@ void XenBlkfront::declare_stats()
       return
           [&port](const StatWindow&) { return json(port.notifications_coalesced() + port.notifications_deferred()); };
     };
-    b.ring.track_stats(st);
-    b.frontend_port.track_stats(st);
-    b.backend_port.track_stats(st);
+    b.channel.track_stats(st);
     st.info(
         ring + "queue", [q] { return q; }, "queue index");
     st.info(
-        ring + "slots", [&b] { return b.ring.size(); }, "ring slots (32 x 2^ring-page-order)");
+        ring + "slots", [&b] { return b.channel.ring().size(); }, "ring slots (32 x 2^ring-page-order)");
     st.info(
-        ring + "event_channel_vcpu", [&b] { return b.frontend_port.bound_vcpu(); },
+        ring + "event_channel_vcpu", [&b] { return b.channel.frontend().bound_vcpu(); },
         "vCPU the ring's event channel upcalls");
     st.add(ring + "mean_occupancy", b.occupancy_avg, "slots", "time-averaged slots in use (req_prod_pvt - rsp_cons)");
-    st.add(ring + "requests_notified", b.ring.stat_requests_notified(), "pushes",
+    st.add(ring + "requests_notified", b.channel.ring().stat_requests_notified(), "pushes",
            "request pushes that notified the backend (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY)");
-    st.add(ring + "requests_suppressed", b.ring.stat_requests_suppressed(), "pushes",
+    st.add(ring + "requests_suppressed", b.channel.ring().stat_requests_suppressed(), "pushes",
            "request pushes whose notification req_event suppressed");
-    st.add(ring + "responses_notified", b.ring.stat_responses_notified(), "pushes",
+    st.add(ring + "responses_notified", b.channel.ring().stat_responses_notified(), "pushes",
            "response pushes that notified the frontend");
-    st.add(ring + "responses_suppressed", b.ring.stat_responses_suppressed(), "pushes",
+    st.add(ring + "responses_suppressed", b.channel.ring().stat_responses_suppressed(), "pushes",
            "response pushes whose notification rsp_event suppressed");
     st.formula(
-        ring + "frontend_upcalls", [&b](const StatWindow&) { return json(b.frontend_port.upcalls()); }, "upcalls",
+        ring + "frontend_upcalls", [&b](const StatWindow&) { return json(b.channel.frontend().upcalls()); }, "upcalls",
         "upcalls to the frontend's vCPU (blkif_interrupt)");
-    st.formula(ring + "frontend_coalesced", coalesced(b.frontend_port), "notifications",
+    st.formula(ring + "frontend_coalesced", coalesced(b.channel.frontend()), "notifications",
                "notifications to the frontend that found the port pending or masked");
     st.formula(
-        ring + "backend_upcalls", [&b](const StatWindow&) { return json(b.backend_port.upcalls()); }, "upcalls",
+        ring + "backend_upcalls", [&b](const StatWindow&) { return json(b.channel.backend().upcalls()); }, "upcalls",
         "upcalls in dom0 for the ring's kthread");
-    st.formula(ring + "backend_coalesced", coalesced(b.backend_port), "notifications",
+    st.formula(ring + "backend_coalesced", coalesced(b.channel.backend()), "notifications",
                "notifications to the backend that found the port pending or masked");
     st.add(ring + "backend_wakeups", b.backend_wakeups, "wakeups", "backend kthread woken by a notification");
     st.add(ring + "backend_batches", b.batch, "passes",

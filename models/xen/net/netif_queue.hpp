@@ -1,6 +1,7 @@
-/* pvsim: the state one netif queue shares between xen-netfront and xen-netback: a Tx and an Rx shared ring of 256
- * slots each (one page, netif.h), the packets sitting in them, the event channels (one port per direction at each
- * end, or one port shared by both directions without feature-split-event-channels), and the queue's statistics.
+/* pvsim: the state one netif queue shares between xen-netfront and xen-netback: a Tx and an Rx channel
+ * (models/xen/xen_channel.hpp), each a shared ring of 256 slots (one page, netif.h) with its ring-ref and an event
+ * channel (one per direction with feature-split-event-channels; without, both directions use the Tx channel's), the
+ * packets sitting in the rings, and the queue's statistics.
  * Packets (pvsim Requests) wait in intrusive FIFOs; a packet is in at most one of them at a time.
  * Two Stations per queue: "txN" (a packet from netfront's xmit, or the qdisc when the queue is stopped, until
  * netfront frees its slots in xennet_tx_buf_gc) and "rxN" (from netback's xenvif_start_xmit until netfront's NAPI poll
@@ -9,8 +10,7 @@
 
 #include "sim/stats.hpp"
 
-#include "models/xen/event_channel_state.hpp"
-#include "models/xen/shared_ring.hpp"
+#include "models/xen/xen_channel.hpp"
 #include "sim/request.hpp"
 #include "sim/station.hpp"
 
@@ -88,20 +88,25 @@ struct VifDirection : public Station {
 };
 
 struct VifQueue {
-  VifQueue(unsigned vcpu, bool split_channels) : split(split_channels), fe_tx(vcpu), fe_rx(vcpu), be_tx(0), be_rx(0) {}
+  VifQueue(unsigned vcpu, bool split_channels)
+      : split(split_channels), tx(SharedRing(256), vcpu, 0), rx(SharedRing(256), vcpu, 0)
+  {
+  }
 
   bool split;
-  SharedRing tx{256};
-  SharedRing rx{256};
+  /** The Tx ring ("tx-ring-ref") and the Rx ring ("rx-ring-ref") with their event channels ("event-channel-tx",
+   * "event-channel-rx"). Without split channels only the Tx channel's ports are used ("event-channel"), by both
+   * directions: see evtchn(). */
+  XenChannel tx;
+  XenChannel rx;
   /** req_event of the Rx ring as netback sets it (req_prod + 1 when short of slots, xenvif_rx_ring_slots_available),
    * which SharedRing's final check cannot express; starts at 1 like SHARED_RING_INIT. */
   RingIdx rx_req_event = 1;
 
-  EventChannelState fe_tx, fe_rx, be_tx, be_rx; // without split channels only fe_tx and be_tx are used
-  EventChannelState& fe_port(bool rx_dir) { return split and rx_dir ? fe_rx : fe_tx; }
-  EventChannelState& be_port(bool rx_dir) { return split and rx_dir ? be_rx : be_tx; }
-  bool fe_eoi_pending_tx = false, fe_eoi_pending_rx = false;
-  bool be_eoi_pending_tx = false, be_eoi_pending_rx = false;
+  /** The channel whose ports (and late-EOI state) serve direction `rx_dir`: the Rx channel's only with split
+   * channels, otherwise the Tx channel's (xen-netback's NETBK_COMMON_EOI). */
+  XenChannel& evtchn(bool rx_dir) { return split and rx_dir ? rx : tx; }
+  const XenChannel& evtchn(bool rx_dir) const { return split and rx_dir ? rx : tx; }
 
   VifDirection txd, rxd;
   // netfront
@@ -128,16 +133,14 @@ struct VifQueue {
   Counter rx_batches;     // xenvif_rx_action() passes
   Counter rx_slot_waits;  // passes stopped short of posted Rx buffers
 
-  /** The rings', ports' and directions' counters restart with the owning model's statistics (sim/stats.hpp); the
-   * models register what they report themselves. */
+  /** The channels' (rings' and ports') and directions' counters restart with the owning model's statistics
+   * (sim/stats.hpp); the models register what they report themselves. */
   void track_stats(StatSet& set)
   {
     tx.track_stats(set);
     rx.track_stats(set);
     txd.track_stats(set);
     rxd.track_stats(set);
-    for (EventChannelState* p : {&fe_tx, &fe_rx, &be_tx, &be_rx})
-      p->track_stats(set);
   }
 };
 

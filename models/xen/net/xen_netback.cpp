@@ -137,7 +137,7 @@ void XenNetback::submit(Request* r)
 void XenNetback::notify_from_frontend(unsigned q, bool rx_dir)
 {
   VifQueue& b = front_->queue(q);
-  if (b.be_port(rx_dir).notify())
+  if (b.evtchn(rx_dir).backend().notify())
     sim_->events().schedule_in(p_.evtchn_latency_s, this, k(q, rx_dir and b.split ? irq_rx : irq_tx));
 }
 
@@ -146,12 +146,8 @@ void XenNetback::handle_irq(unsigned q, bool rx_dir)
   VifQueue& b  = front_->queue(q);
   bool tx_side = not b.split or not rx_dir;
   bool rx_side = not b.split or rx_dir;
-  b.be_port(rx_dir).begin_handling_late_eoi();
-  if (b.split)
-    (rx_dir ? b.be_eoi_pending_rx : b.be_eoi_pending_tx) = true;
-  else
-    b.be_eoi_pending_tx = true;                                                 // NETBK_COMMON_EOI
-  if (tx_side and not b.be_napi_scheduled and b.tx.unconsumed_requests() > 0) { // xenvif_handle_tx_interrupt()
+  b.evtchn(rx_dir).lateeoi_ack(XenChannel::End::backend); // NETBK_{TX,RX}_EOI, or NETBK_COMMON_EOI without split
+  if (tx_side and not b.be_napi_scheduled and b.tx.ring().unconsumed_requests() > 0) { // xenvif_handle_tx_interrupt()
     b.be_napi_scheduled = true;
     threads_[q].napi->post(p_.wakeup_cpu_s, this, k(q, poll));
   }
@@ -167,11 +163,8 @@ void XenNetback::handle_irq(unsigned q, bool rx_dir)
 void XenNetback::maybe_eoi(unsigned q, bool rx_side)
 {
   VifQueue& b = front_->queue(q);
-  bool& flag  = b.split and rx_side ? b.be_eoi_pending_rx : b.be_eoi_pending_tx;
-  if (not flag)
-    return;
-  flag = false;
-  if (b.be_port(rx_side).late_eoi()) // a notification came while masked: raised now
+  // Nothing if no EOI is pending on the port; a notification that came while it was masked is raised now.
+  if (b.evtchn(rx_side).lateeoi(XenChannel::End::backend))
     sim_->events().schedule_in(0, this, k(q, rx_side and b.split ? irq_rx : irq_tx));
 }
 
@@ -181,8 +174,8 @@ void XenNetback::kick_rx(unsigned q)
   if (b.rx_thread_busy or b.rxd.a.empty())
     return;
   if (b.rx_waiting_slots) { // xenvif_rx_ring_slots_available(): still short? re-arm req_event and sleep on
-    if (b.rx.unconsumed_requests() < rx_slots_of(b.rxd.a.front())) {
-      b.rx_req_event = b.rx.req_prod() + 1;
+    if (b.rx.ring().unconsumed_requests() < rx_slots_of(b.rxd.a.front())) {
+      b.rx_req_event = b.rx.ring().req_prod() + 1;
       return;
     }
     b.rx_waiting_slots = false;
@@ -197,11 +190,11 @@ void XenNetback::do_poll(unsigned q)
   ++b.be_polls;
   std::uint64_t work = 0;
   while (work < static_cast<std::uint64_t>(p_.napi_weight) and not b.txd.b.empty() and
-         b.tx.unconsumed_requests() >= tx_slots_of(b.txd.b.front())) {
+         b.tx.ring().unconsumed_requests() >= tx_slots_of(b.txd.b.front())) {
     Request* r     = b.txd.b.pop();
     unsigned slots = tx_slots_of(r);
     for (unsigned i = 0; i < slots; ++i)
-      b.tx.consume_request();
+      b.tx.ring().consume_request();
     b.txd.held++; // in netback and on the link until its responses are made
     threads_[q].napi->post(p_.tx_packet_cpu_s + slots * p_.tx_slot_cpu_s, this, k(q, tx_send), r);
     work++;
@@ -218,15 +211,15 @@ void XenNetback::do_rx_action(unsigned q)
   while (n < p_.rx_batch and not b.rxd.a.empty()) {
     Request* r     = b.rxd.a.front();
     unsigned slots = rx_slots_of(r);
-    if (b.rx.unconsumed_requests() < slots) { // short of posted buffers: req_event = req_prod + 1, sleep
-      b.rx_req_event     = b.rx.req_prod() + 1;
+    if (b.rx.ring().unconsumed_requests() < slots) { // short of posted buffers: req_event = req_prod + 1, sleep
+      b.rx_req_event     = b.rx.ring().req_prod() + 1;
       b.rx_waiting_slots = true;
       ++b.rx_slot_waits;
       break;
     }
     b.rxd.a.pop();
     for (unsigned i = 0; i < slots; ++i)
-      b.rx.consume_request();
+      b.rx.ring().consume_request();
     b.rxd.held++;
     threads_[q].guest_rx->post(p_.rx_packet_cpu_s + slots * p_.rx_slot_cpu_s + r->size_bytes / p_.grant_copy_Bps, this,
                                k(q, rx_copied), r);
@@ -258,7 +251,7 @@ void XenNetback::on_event(int kind, Request* r)
     if (threads_[q].last_work >= static_cast<std::uint64_t>(p_.napi_weight)) {
       ++b.be_budget_hits;
       threads_[q].napi->post(0, this, k(q, poll));
-    } else if (b.tx.final_check_for_requests()) { // xenvif_napi_schedule_or_enable_events()
+    } else if (b.tx.ring().final_check_for_requests()) { // xenvif_napi_schedule_or_enable_events()
       threads_[q].napi->post(0, this, k(q, poll));
     } else {
       b.be_napi_scheduled = false;
@@ -271,11 +264,10 @@ void XenNetback::on_event(int kind, Request* r)
     break;
   case tx_respond: {
     unsigned slots = tx_slots_of(r);
-    for (unsigned i = 0; i < slots; ++i)
-      b.tx.produce_response();
+    bool notify    = b.tx.push_responses(slots);
     b.txd.held--;
     b.txd.c.push(r);
-    if (b.tx.push_responses_and_check_notify()) {
+    if (notify) {
       threads_[q].napi->post(p_.notify_cpu_s, nullptr, 0);
       front_->notify_from_backend(q, false);
     }
@@ -287,15 +279,15 @@ void XenNetback::on_event(int kind, Request* r)
   case rx_copied: {
     unsigned slots = rx_slots_of(r);
     for (unsigned i = 0; i < slots; ++i)
-      b.rx.produce_response();
+      b.rx.ring().produce_response();
     b.rxd.held--;
     b.rxd.c.push(r);
     b.rxd.events.emit({StationEvent::What::start, now, r, r->stage_s});
-    b.rxd.ring_occupancy.set(now, b.rx.rsp_prod_pvt() - b.rx.rsp_cons());
+    b.rxd.ring_occupancy.set(now, b.rx.ring().rsp_prod_pvt() - b.rx.ring().rsp_cons());
     break;
   }
   case rx_flush: // xenvif_rx_copy_flush(): one push and check per batch
-    if (b.rx.push_responses_and_check_notify()) {
+    if (b.rx.ring().push_responses_and_check_notify()) {
       threads_[q].guest_rx->post(p_.notify_cpu_s, nullptr, 0);
       front_->notify_from_backend(q, true);
     }
@@ -358,14 +350,16 @@ void XenNetback::declare_stats()
            "passes that stopped short of posted Rx buffers (req_event = req_prod + 1, sleep)");
     // The ports' counters restart with xen.netfront's statistics (VifQueue::track_stats).
     st.formula(
-        queue + "backend_tx_upcalls", [&b](const StatWindow&) { return json(b.be_tx.upcalls()); }, "upcalls",
+        queue + "backend_tx_upcalls", [&b](const StatWindow&) { return json(b.tx.backend().upcalls()); }, "upcalls",
         "upcalls in dom0 on the Tx port (both directions without split channels)");
     st.formula(
-        queue + "backend_rx_upcalls", [&b](const StatWindow&) { return json(b.be_rx.upcalls()); }, "upcalls",
+        queue + "backend_rx_upcalls", [&b](const StatWindow&) { return json(b.rx.backend().upcalls()); }, "upcalls",
         "upcalls in dom0 on the Rx port (0 without split channels)");
     st.formula(
         queue + "backend_coalesced",
-        [&b](const StatWindow&) { return json(b.be_tx.notifications_coalesced() + b.be_rx.notifications_coalesced()); },
+        [&b](const StatWindow&) {
+          return json(b.tx.backend().notifications_coalesced() + b.rx.backend().notifications_coalesced());
+        },
         "notifications", "notifications to the backend ports that found them pending");
   }
 }

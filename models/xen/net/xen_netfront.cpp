@@ -73,6 +73,11 @@ void XenNetfront::connect()
   for (unsigned q = 0; q < negotiation_.num_queues; ++q) {
     unsigned vcpu = p_.irq_affinity == "spread" ? q % static_cast<unsigned>(vm_->vcpus()) : 0;
     queues_.push_back(std::make_unique<VifQueue>(vcpu, negotiation_.split_event_channels));
+    if (q < negotiation_.queues.size()) { // talk_to_netback()'s ring-refs and event channels; dom0's ports unknown
+      const NetifQueue& nq = negotiation_.queues[q];
+      queues_.back()->tx.set_negotiated({nq.tx_ring_ref}, nq.tx_event_channel);
+      queues_.back()->rx.set_negotiated({nq.rx_ring_ref}, nq.rx_event_channel);
+    }
   }
   last_work_.assign(queues_.size(), 0);
   declare_stats();
@@ -84,10 +89,8 @@ void XenNetfront::start(Simulation& sim)
   sim_ = &sim;
   // xennet_connect(): every Rx ring starts with all its buffers posted.
   for (auto& b : queues_) {
-    for (unsigned i = 0; i < b->rx.size(); ++i)
-      b->rx.produce_request();
-    b->rx.push_requests_and_check_notify();
-    b->rx_req_event = b->rx.req_prod() + 1;
+    b->rx.push_requests(b->rx.ring().size());
+    b->rx_req_event = b->rx.ring().req_prod() + 1;
   }
 }
 
@@ -99,7 +102,7 @@ unsigned XenNetfront::select_queue(const Request* r) const
 bool XenNetfront::tx_slot_available(const VifQueue& b) const
 {
   // netfront_tx_slot_available(): room for a maximal packet.
-  return b.tx.occupancy() + b.tx_reserved < b.tx.size() - netif_nr_slots_min - 1;
+  return b.tx.ring().occupancy() + b.tx_reserved < b.tx.ring().size() - netif_nr_slots_min - 1;
 }
 
 void XenNetfront::submit(Request* r)
@@ -147,12 +150,11 @@ void XenNetfront::on_event(int kind, Request* r)
     unsigned slots = tx_slots_of(r);
     b.tx_reserved -= slots;
     b.txd.held--;
-    for (unsigned i = 0; i < slots; ++i)
-      b.tx.produce_request();
+    bool notify = b.tx.push_requests(slots);
     b.txd.b.push(r);
     b.txd.events.emit({StationEvent::What::start, now, r, r->stage_s});
-    b.txd.ring_occupancy.set(now, b.tx.occupancy());
-    if (b.tx.push_requests_and_check_notify()) {
+    b.txd.ring_occupancy.set(now, b.tx.ring().occupancy());
+    if (notify) {
       vm_->vcpu(vcpu).post(p_.notify_cpu_s, nullptr, 0);
       back_->notify_from_frontend(q, false);
     }
@@ -173,7 +175,7 @@ void XenNetfront::on_event(int kind, Request* r)
   case eoi_tx:
   case eoi_rx: {
     bool rx_dir = kind % kinds == eoi_rx;
-    if (b.fe_port(rx_dir).late_eoi())
+    if (b.evtchn(rx_dir).lateeoi(XenChannel::End::frontend))
       irq_vcpu(b).post(p_.irq_cpu_s, this, k(q, rx_dir and b.split ? hnd_rx : hnd_tx));
     break;
   }
@@ -184,7 +186,7 @@ void XenNetfront::on_event(int kind, Request* r)
     if (last_work_[q] >= static_cast<std::uint64_t>(p_.napi_weight)) { // budget used up: NAPI polls again
       ++b.napi_budget_hits;
       irq_vcpu(b).post(0, this, k(q, napi_poll));
-    } else if (b.rx.final_check_for_responses()) { // napi_complete_done(), then RING_FINAL_CHECK_FOR_RESPONSES
+    } else if (b.rx.ring().final_check_for_responses()) { // napi_complete_done(), then RING_FINAL_CHECK_FOR_RESPONSES
       irq_vcpu(b).post(0, this, k(q, napi_poll));
     } else {
       b.napi_scheduled = false;
@@ -199,7 +201,7 @@ void XenNetfront::notify_from_backend(unsigned q, bool rx_dir)
 {
   VifQueue& b = *queues_[q];
   // The pending bit is set at once (evtchn_2l_set_pending); the upcall reaches the vCPU after evtchn_latency.
-  if (b.fe_port(rx_dir).notify())
+  if (b.evtchn(rx_dir).frontend().notify())
     sim_->events().schedule_in(p_.evtchn_latency_s, this, k(q, rx_dir and b.split ? irq_rx : irq_tx));
 }
 
@@ -207,13 +209,14 @@ void XenNetfront::handle_irq(unsigned q, bool rx_dir)
 {
   VifQueue& b  = *queues_[q];
   CpuThread& v = irq_vcpu(b);
-  b.fe_port(rx_dir).begin_handling_late_eoi(); // lateeoi_ack_dynirq(): mask, clear pending
+  b.evtchn(rx_dir).lateeoi_ack(XenChannel::End::frontend); // lateeoi_ack_dynirq(): mask, clear pending
   ++b.fe_upcalls;
   bool tx_side = not b.split or not rx_dir;
   bool rx_side = not b.split or rx_dir;
   if (tx_side) // xennet_tx_interrupt(): xennet_tx_buf_gc()
     tx_buf_gc(q);
-  if (rx_side and not b.napi_scheduled and b.rx.unconsumed_responses() > 0) { // xennet_rx_interrupt(): napi_schedule
+  // xennet_rx_interrupt(): napi_schedule()
+  if (rx_side and not b.napi_scheduled and b.rx.ring().unconsumed_responses() > 0) {
     b.napi_scheduled = true;
     v.post(0, this, k(q, napi_poll));
   }
@@ -226,19 +229,19 @@ void XenNetfront::tx_buf_gc(unsigned q)
   CpuThread& v = irq_vcpu(b);
   double now   = sim_->events().now();
   do {
-    while (b.tx.unconsumed_responses() > 0) {
+    while (b.tx.ring().unconsumed_responses() > 0) {
       Request* r     = b.txd.c.pop();
       unsigned slots = tx_slots_of(r);
-      b.txd.consume(b.tx, r, slots, now);
+      b.txd.consume(b.tx.ring(), r, slots, now);
       v.post(p_.gc_packet_cpu_s + slots * p_.gc_slot_cpu_s, this, k(q, gc_done), r);
     }
-  } while (b.tx.final_check_for_responses());
-  b.txd.ring_occupancy.set(now, b.tx.occupancy());
+  } while (b.tx.ring().final_check_for_responses());
+  b.txd.ring_occupancy.set(now, b.tx.ring().occupancy());
   // xennet_maybe_wake_tx(): the qdisc sends what it held, from this CPU.
   if (b.tx_stopped and tx_slot_available(b)) {
     b.tx_stopped = false;
     while (not b.txd.a.empty() and not b.tx_stopped)
-      start_xmit(q, b.txd.a.pop(), static_cast<int>(b.fe_tx.bound_vcpu()));
+      start_xmit(q, b.txd.a.pop(), static_cast<int>(b.tx.frontend().bound_vcpu()));
   }
 }
 
@@ -249,14 +252,14 @@ void XenNetfront::poll(unsigned q)
   double now   = sim_->events().now();
   ++b.napi_polls;
   std::uint64_t work = 0;
-  while (work < static_cast<std::uint64_t>(p_.napi_weight) and b.rx.unconsumed_responses() > 0) {
+  while (work < static_cast<std::uint64_t>(p_.napi_weight) and b.rx.ring().unconsumed_responses() > 0) {
     Request* r     = b.rxd.c.pop();
     unsigned slots = rx_slots_of(r);
-    b.rxd.consume(b.rx, r, slots, now);
+    b.rxd.consume(b.rx.ring(), r, slots, now);
     v.post(p_.rx_packet_cpu_s + slots * p_.rx_slot_cpu_s, this, k(q, rx_deliver), r);
     work++;
   }
-  b.rxd.ring_occupancy.set(now, b.rx.rsp_prod_pvt() - b.rx.rsp_cons());
+  b.rxd.ring_occupancy.set(now, b.rx.ring().rsp_prod_pvt() - b.rx.ring().rsp_cons());
   b.napi_max_work.sample(static_cast<double>(work));
   last_work_[q] = work;
   refill(q);
@@ -267,14 +270,12 @@ void XenNetfront::refill(unsigned q)
 {
   VifQueue& b  = *queues_[q];
   CpuThread& v = irq_vcpu(b);
-  unsigned n   = b.rx.size() - b.rx.occupancy();
+  unsigned n   = b.rx.ring().size() - b.rx.ring().occupancy();
   if (n == 0)
     return;
-  for (unsigned i = 0; i < n; ++i)
-    b.rx.produce_request();
-  RingIdx old_prod = b.rx.req_prod();
-  b.rx.push_requests_and_check_notify(); // moves req_prod; netback's req_event is rx_req_event (see VifQueue)
-  RingIdx new_prod = b.rx.req_prod();
+  RingIdx old_prod = b.rx.ring().req_prod();
+  b.rx.push_requests(n); // moves req_prod; netback's req_event is rx_req_event (see VifQueue), not the ring's
+  RingIdx new_prod = b.rx.ring().req_prod();
   v.post(n * p_.refill_slot_cpu_s, nullptr, 0);
   if (static_cast<RingIdx>(new_prod - b.rx_req_event) < static_cast<RingIdx>(new_prod - old_prod)) {
     ++b.rx_req_notified;
@@ -310,14 +311,15 @@ void XenNetfront::declare_stats()
     st.info(
         queue + "queue", [q] { return q; }, "queue index");
     st.info(
-        queue + "event_channel_vcpu", [&b] { return b.fe_tx.bound_vcpu(); }, "vCPU the queue's event channels upcall");
+        queue + "event_channel_vcpu", [&b] { return b.tx.frontend().bound_vcpu(); },
+        "vCPU the queue's event channels upcall");
     st.formula(
         queue + "throughput_bps", [&b, bps](const StatWindow& w) { return json(bps(b, w)); }, "bit/s",
         "bits per second the frontend consumed off both rings");
     for (bool rx_dir : {false, true}) {
       VifDirection& d             = rx_dir ? b.rxd : b.txd;
-      SharedRing& ring            = rx_dir ? b.rx : b.tx;
-      const EventChannelState& fe = rx_dir and b.split ? b.fe_rx : b.fe_tx;
+      SharedRing& ring            = (rx_dir ? b.rx : b.tx).ring();
+      const EventChannelState& fe = b.evtchn(rx_dir).frontend();
       std::string dir             = queue + (rx_dir ? "rx/" : "tx/");
       st.formula(
           dir + "throughput_bps",

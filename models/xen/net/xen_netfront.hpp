@@ -99,7 +99,7 @@ private:
   void tx_buf_gc(unsigned q);
   void poll(unsigned q);
   void refill(unsigned q);
-  CpuThread& irq_vcpu(const VifQueue& b) { return vm_->vcpu(static_cast<int>(b.fe_tx.bound_vcpu())); }
+  CpuThread& irq_vcpu(const VifQueue& b) { return vm_->vcpu(static_cast<int>(b.tx.frontend().bound_vcpu())); }
   int k(unsigned q, Kind kind) const { return static_cast<int>(q) * kinds + kind; }
 
   Params p_;

@@ -2,6 +2,8 @@
  * grants, backend batching, conservation per ring. */
 #include "tests/support/cli_support.hpp"
 
+#include "models/xen/blk/xen_blkfront.hpp"
+
 using namespace pvsim;
 
 namespace {
@@ -68,6 +70,28 @@ TEST(XenBlk, RingSlotsAreThirtyTwoPerPageAndBecomeBlkMqTags)
   EXPECT_EQ(r["components"]["xvda"]["negotiated"]["ring_page_order"], 2);
   EXPECT_EQ(r["components"]["xvda"]["rings"][0]["slots"], 128);
   EXPECT_EQ(r["components"]["blkmq"]["hw_queues"][0]["nr_tags"], 128);
+}
+
+TEST(XenBlk, EachRingsChannelCarriesTheRingRefsAndEventChannelTheHandshakeWrote)
+{
+  XenSetup s;
+  s.vcpus  = 2;
+  s.front  = {{"max_ring_page_order", 1}};
+  json doc = {{"name", "xen"}, {"duration_s", 0.01}, {"components", components(s)}};
+  Simulation sim(scenario_from_json(doc, "xen")); // connect() performs the handshake; nothing runs
+  xen::XenBlkfront* front = nullptr;
+  for (const auto& c : sim.components())
+    if (c->name() == "xvda")
+      front = dynamic_cast<xen::XenBlkfront*>(c.get());
+  ASSERT_NE(front, nullptr);
+  xen::XenBlkfront& f = *front;
+  ASSERT_EQ(f.negotiation().num_queues, 2u);
+  // talk_to_blkback(): grant references from 8, event channels from 27, ring by ring; dom0's ports are unknown.
+  EXPECT_EQ(f.queue(0).channel.ring_refs(), (std::vector<unsigned>{8, 9}));
+  EXPECT_EQ(f.queue(1).channel.ring_refs(), (std::vector<unsigned>{10, 11}));
+  EXPECT_EQ(f.queue(0).channel.frontend_evtchn(), 27u);
+  EXPECT_EQ(f.queue(1).channel.frontend_evtchn(), 28u);
+  EXPECT_EQ(f.queue(1).channel.backend_evtchn(), 0u);
 }
 
 TEST(XenBlk, OneRequestAtATimeNotifiesEveryTimeBothWays)

@@ -4,6 +4,7 @@
 
 #include "models/net/net_flow.hpp"
 #include "models/xen/net/netif_steering.hpp"
+#include "models/xen/net/xen_netfront.hpp"
 
 using namespace pvsim;
 
@@ -149,6 +150,36 @@ TEST(XenNet, SplitEventChannelsKeepTheDirectionsApart)
   EXPECT_EQ(q["tx"]["frontend_upcalls"], q["tx"]["responses_notified"]);
   EXPECT_EQ(q["rx"]["frontend_upcalls"], q["rx"]["responses_notified"]);
   EXPECT_GT(q["rx"]["frontend_upcalls"].get<int>(), 10);
+}
+
+TEST(XenNet, EachQueuesChannelsCarryTheRingRefsAndEventChannelsTheHandshakeWrote)
+{
+  for (bool split : {true, false}) {
+    NetSetup s;
+    s.vcpus  = 2;
+    s.back   = {{"split_event_channels", split}};
+    json doc = {{"name", "xen-net"}, {"duration_s", 0.001}, {"components", components(s)}};
+    Simulation sim(scenario_from_json(doc, "xen-net")); // connect() performs the handshake; nothing runs
+    xen::XenNetfront* front = nullptr;
+    for (const auto& c : sim.components())
+      if (c->name() == "vif")
+        front = dynamic_cast<xen::XenNetfront*>(c.get());
+    ASSERT_NE(front, nullptr);
+    ASSERT_EQ(front->num_queues(), 2u);
+    for (unsigned q = 0; q < 2; ++q) {
+      const xen::NetifQueue& n = front->negotiation().queues.at(q);
+      xen::VifQueue& b         = front->queue(q);
+      EXPECT_EQ(b.tx.ring_refs(), std::vector<unsigned>{n.tx_ring_ref});
+      EXPECT_EQ(b.rx.ring_refs(), std::vector<unsigned>{n.rx_ring_ref});
+      EXPECT_NE(n.tx_ring_ref, n.rx_ring_ref);
+      EXPECT_EQ(b.tx.frontend_evtchn(), n.tx_event_channel);
+      EXPECT_EQ(b.rx.frontend_evtchn(), n.rx_event_channel);
+      EXPECT_NE(b.tx.frontend_evtchn(), 0u);
+      // Without split channels the Rx ring is served by the Tx channel's port ("event-channel").
+      EXPECT_EQ(b.tx.frontend_evtchn() == b.rx.frontend_evtchn(), not split);
+      EXPECT_EQ(&b.evtchn(true), split ? &b.rx : &b.tx);
+    }
+  }
 }
 
 TEST(XenNet, TxSteeringPutsEachFlowOnItsSkbHashQueue)
