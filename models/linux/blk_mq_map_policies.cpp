@@ -1,4 +1,5 @@
-/* The blk-mq queue map policies other than the kernel eras (models/linux/blk_mq_map_eras.cpp): what each one does is
+/* The blk-mq queue map policies that are not a kernel's own map (those are in models/linux/blk_mq_map_eras.cpp): one
+ * queue per core or per node, round robin, a single queue, a given table; what each one does is
  * in its summary. */
 #include "models/linux/blk_mq_map.hpp"
 #include "models/linux/group_cpus.hpp"
@@ -11,72 +12,7 @@
 
 namespace pvsim {
 
-/* ---------------------------------------------------------------------------------------------------------------
- * The policies. */
-
 namespace {
-
-class DefaultPolicy : public QueueMapPolicy {
-public:
-  static constexpr const char* policy_name = "default";
-  static constexpr const char* summary =
-      "Linux's blk_mq_map_queues(): group_cpus_evenly() by NUMA node and SMT core (L2 clusters: option clusters)";
-  static std::vector<std::string> option_keys() { return {"clusters"}; }
-
-  DefaultPolicy(const nlohmann::json& options, const QueueMapOrigin& origin)
-  {
-    if (options.contains("clusters")) {
-      const auto& v = options["clusters"];
-      if (not v.is_boolean())
-        throw InputError(origin.file, origin.at("clusters"),
-                         "expected true or false (the L2 cluster step of group_cpus_evenly), found " + v.dump());
-      clusters_ = v.get<bool>();
-    }
-  }
-
-  /* blk_mq_map_queues() (block/blk-mq-cpumap.c): queue q serves the CPUs of group q % nummasks. */
-  std::vector<int> map(const CpuTopology& topo, int nr_hw_queues) const override
-  {
-    CpuGroups g = group_cpus_evenly(topo, nr_hw_queues, clusters_);
-    std::vector<int> out(topo.cpus, 0);
-    for (int q = 0; q < nr_hw_queues; ++q)
-      for (int cpu : g.groups[q % g.nummasks])
-        out[cpu] = q;
-    return out;
-  }
-  std::string name() const override { return policy_name; }
-
-private:
-  bool clusters_ = false; // the kernels of the recorded guests (6.1, 6.18); true: the 2026 L2-cluster step
-};
-PVSIM_REGISTER_QUEUE_MAP_POLICY(DefaultPolicy);
-
-/* blk_mq_map_queues() of Linux 4.x (block/blk-mq-cpumap.c, as in 4.19, with cpu_to_queue_index() = cpu % queues;
- * some 4.x releases also sent non-present CPUs to queue 0, which cannot happen here): the first nr_queues CPUs take
- * queue cpu % nr_queues, a later CPU takes cpu % nr_queues if it is the first of its SMT siblings, else its first
- * sibling's queue. */
-class LegacyPolicy : public QueueMapPolicy {
-public:
-  static constexpr const char* policy_name = "legacy";
-  static constexpr const char* summary =
-      "Linux 4.x blk_mq_map_queues(): cpu % queues, SMT siblings follow their first sibling";
-  static std::vector<std::string> option_keys() { return {}; }
-  LegacyPolicy(const nlohmann::json&, const QueueMapOrigin&) {}
-
-  std::vector<int> map(const CpuTopology& topo, int nr_hw_queues) const override
-  {
-    topo.validate();
-    check_queues(nr_hw_queues);
-    std::vector<int> out(topo.cpus, 0);
-    for (int cpu = 0; cpu < topo.cpus; ++cpu) {
-      int first = topo.first_sibling(cpu);
-      out[cpu]  = (cpu < nr_hw_queues or first == cpu) ? cpu % nr_hw_queues : out[first];
-    }
-    return out;
-  }
-  std::string name() const override { return policy_name; }
-};
-PVSIM_REGISTER_QUEUE_MAP_POLICY(LegacyPolicy);
 
 /* One queue per physical core: cores numbered in order of their lowest CPU, core k on queue k % nr_hw_queues. */
 class PerCorePolicy : public QueueMapPolicy {
