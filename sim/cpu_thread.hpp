@@ -84,8 +84,8 @@ public:
   std::uint64_t batches() const { return batches_.get(); }
   std::uint64_t preemptions() const { return preemptions_.get(); }
   double preempted_s() const { return preempted_s_.get(); } // time the thread's work waited, its core taken away
-  /** The thread's statistics restart with `set` (its owner's, and the cpu.host's it runs on: restarting twice at the
-   * same time does no harm); the model reports them through the counters and formulas below. */
+  /** The thread's statistics restart with `set`: the cpu.host's it runs on (CpuHost::run() tracks every thread placed
+   * on it, so owners need not); the owning model reports them through the counters and formulas below. */
   void track_stats(StatSet& set)
   {
     for (Stat* s : std::initializer_list<Stat*>{&cpu_s_, &running_s_, &items_, &batches_, &preemptions_, &preempted_s_})

@@ -32,7 +32,6 @@ GuestVm::GuestVm(std::string name, const Params& p) : Component(std::move(name),
   for (std::size_t i = 0; i < vcpus_.size(); ++i) {
     CpuThread& v      = *vcpus_[i];
     std::string where = "/vcpus/" + std::to_string(i) + "/";
-    v.track_stats(st);
     st.info(
         where + "vcpu", [&v] { return v.name(); }, "the vCPU's thread");
     st.formula(where + "utilization", v.utilization(), "fraction", "CPU time the vCPU consumed / window");

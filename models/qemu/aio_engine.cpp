@@ -239,8 +239,6 @@ protected:
         prefix + "max_threads", [this] { return p_.max_threads; }, "most worker threads of the pool");
     set.add(prefix + "max_busy_threads", max_busy_, "threads", "most workers holding a request at once");
     set.add(prefix + "worker_wakeups", wakeups_, "wakeups", "idle workers woken by a hand-off");
-    for (auto& w : workers_) // their CPU time counts in the cpu.host's statistics
-      w->track_stats(set);
   }
 
 private:

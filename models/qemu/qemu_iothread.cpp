@@ -46,7 +46,6 @@ void QemuIothread::start(Simulation& sim)
 void QemuIothread::declare_stats()
 {
   StatSet& st = stats();
-  thread_.track_stats(st);
   st.info(
       "/disks",
       [this] {

@@ -507,7 +507,6 @@ void VirtioNet::declare_stats()
   for (std::size_t q = 0; q < pairs_.size(); ++q) {
     Pair& p          = *pairs_[q];
     std::string pair = "/queues/" + std::to_string(q) + "/";
-    p.worker->track_stats(st);
     st.info(
         pair + "pair", [q] { return q; }, "queue pair index");
     st.info(
@@ -518,9 +517,8 @@ void VirtioNet::declare_stats()
           return json{p.group.first, p.group.first + p.group.count - 1};
         },
         "first and last vCPU of the pair's group (XPS and interrupt affinity)");
-    st.formula(
-        pair + "vhost_utilization", [&p](const StatWindow& w) { return json(w.per_second(p.worker->cpu_s())); },
-        "CPU s/s", "CPU time of the pair's vhost worker per second of the window");
+    st.formula(pair + "vhost_utilization", p.worker->utilization(), "CPU s/s",
+               "CPU time of the pair's vhost worker per second of the window");
     st.formula(
         pair + "throughput_bps", [this, q](const StatWindow& w) { return json(pair_bps(q, w)); }, "bit/s",
         "both directions of the pair");

@@ -207,20 +207,14 @@ void XenBlkback::declare_stats()
       "/pending_reqs_per_ring", [this] { return reqs_per_ring_; },
       "pending_reqs of each ring (XEN_BLKIF_REQS_PER_PAGE per ring page): requests in flight in the backend");
   for (std::size_t q = 0; q < rings_.size(); ++q) {
-    const CpuThread& t = *rings_[q].kthread;
-    std::string ring   = "/kthreads/" + std::to_string(q) + "/";
-    rings_[q].kthread->track_stats(st);
+    CpuThread& t     = *rings_[q].kthread; // its statistics restart with the cpu.host it runs on
+    std::string ring = "/kthreads/" + std::to_string(q) + "/";
     st.info(
         ring + "kthread", [&t] { return t.name(); }, "the ring's kernel thread");
-    st.formula(
-        ring + "utilization", [&t](const StatWindow& w) { return json(w.per_second(t.cpu_s())); }, "CPUs",
-        "CPU time of the kthread per second of the window");
-    st.formula(
-        ring + "running_fraction", [&t](const StatWindow& w) { return json(w.per_second(t.running_s())); }, "fraction",
-        "fraction of the window the kthread spent executing, waiting for a core included");
-    st.formula(
-        ring + "batches", [&t](const StatWindow&) { return json(t.batches()); }, "batches",
-        "batches of work the kthread ran");
+    st.formula(ring + "utilization", t.utilization(), "CPUs", "CPU time of the kthread per second of the window");
+    st.formula(ring + "running_fraction", t.running_fraction(), "fraction",
+               "fraction of the window the kthread spent executing, waiting for a core included");
+    st.add(ring + "batches", t.stat_batches(), "batches", "batches of work the kthread ran");
   }
 }
 

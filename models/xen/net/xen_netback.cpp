@@ -328,20 +328,16 @@ void XenNetback::declare_stats()
   st.info(
       "/hash_algorithm", [this] { return std::string(to_string(hash_)); },
       "receive-steering hash: none (the NIC's RSS hash over the queues) or toeplitz (the mapping table)");
-  auto utilization = [](const CpuThread& t) {
-    return [&t](const StatWindow& w) { return json(w.per_second(t.cpu_s())); };
-  };
   for (std::size_t q = 0; q < threads_.size(); ++q) {
     Threads& t        = threads_[q];
     VifQueue& b       = front_->queue(static_cast<unsigned>(q));
     std::string queue = "/queues/" + std::to_string(q) + "/";
-    t.napi->track_stats(st);
-    t.guest_rx->track_stats(st);
+    // The threads' own statistics restart with the cpu.host they run on.
     st.info(
         queue + "queue", [q] { return q; }, "queue index");
-    st.formula(queue + "napi_utilization", utilization(*t.napi), "CPUs",
+    st.formula(queue + "napi_utilization", t.napi->utilization(), "CPUs",
                "CPU time of the queue's NAPI (guest Tx) per second of the window");
-    st.formula(queue + "guest_rx_utilization", utilization(*t.guest_rx), "CPUs",
+    st.formula(queue + "guest_rx_utilization", t.guest_rx->utilization(), "CPUs",
                "CPU time of the queue's guest-Rx kthread per second of the window");
     st.add(queue + "napi_polls", b.be_polls, "polls", "xenvif_poll() calls");
     st.add(queue + "napi_budget_exhausted", b.be_budget_hits, "polls", "polls that took napi_weight packets");
