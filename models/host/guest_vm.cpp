@@ -14,11 +14,14 @@ const ParamTable<GuestVmParams>& GuestVm::param_table()
         .quantity("quantum", Dimension::duration, &Params::quantum_s, 20e-6, 1e-9, 1,
                   "Most CPU work a vCPU takes in one batch before it acts on its results.",
                   "pvsim: 20us, below the latencies studied")
-        .version_choice("kernel", &Params::kernel, supported_kernels(), "6.18",
-                        "Linux version the guest runs (quote x.10 and x.20: as numbers they read x.1, x.2): the "
-                        "defaults that changed across kernels follow it (blk-mq's "
-                        "default map: <= 4.12 linux-2015, 4.13-5.3 legacy, 5.4-6.2 linux-6.1, >= 6.3 linux-6.3).",
-                        "6.18, the recorded Firecracker guest (../shared/traces/virtio-vm-1q, uname 6.18.44-fc)");
+        .version_choice(
+            "kernel", &Params::kernel, supported_kernels(), "6.18",
+            "Linux version the guest runs (quote x.10 and x.20: as numbers they read x.1, x.2): the "
+            "defaults that changed across kernels follow it (blk-mq's "
+            "default map: <= 4.12 linux-2015, 4.13-5.3 legacy, 5.4-6.2 linux-6.1, >= 6.3 linux-6.3; virtio-pci's "
+            "map from the IRQ affinity spread from 4.11; Xen frontends' event channels: vCPU 0 up to 5.10, "
+            "the least-loaded vCPU from 5.11).",
+            "6.18, the recorded Firecracker guest (../shared/traces/virtio-vm-1q, uname 6.18.44-fc)");
     return tb;
   }();
   return t;

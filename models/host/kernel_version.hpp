@@ -1,5 +1,6 @@
 /* pvsim: the Linux version a guest (or dom0) runs, as a scenario choice (guest.vm's "kernel"). Defaults that
- * changed across kernels read it and follow that version's source (the blk-mq default map: blk_mq_map_eras.cpp).
+ * changed across kernels read it and follow that version's source (the blk-mq default map: blk_mq_map_eras.cpp;
+ * virtio-blk's map by transport: virtio_blk.cpp; Xen frontends' event-channel placement: evtchn_placement.hpp).
  * Supported: 3.13 (blk-mq's first release) to 6.18 (the recorded Firecracker guest of ../shared/traces). */
 #pragma once
 

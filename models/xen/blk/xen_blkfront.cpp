@@ -1,6 +1,6 @@
 #include "models/xen/blk/xen_blkfront.hpp"
 
-#include "models/xen/evtchn_affinity.hpp"
+#include "models/xen/evtchn_placement.hpp"
 
 #include "models/xen/blk/segments.hpp"
 #include "models/xen/blk/xen_blkback.hpp"
@@ -27,10 +27,13 @@ const ParamTable<XenBlkfrontParams>& XenBlkfront::param_table()
                  "xen_blkfront.max_indirect_segments.", "xen-blkfront.c: max_indirect_segments = 32")
         .flag("feature_persistent", &Params::feature_persistent, true, "Offer persistent grants.",
               "xen-blkfront.c: feature_persistent = true")
-        .choice("irq_affinity", &Params::irq_affinity, {"balance", "spread", "cpu0"}, std::string("balance"),
-                "vCPU of each queue's event channel: Linux's choice (balance: the vCPU with the fewest channels, "
-                "see models/xen/evtchn_affinity.hpp), q mod vCPUs (spread) or vCPU 0. irq_vcpus overrides it.",
-                "Linux events_base.c select_target_cpu(); xen-lab-tcg: 4 queues on vCPUs 3, 0, 1, 2")
+        .choice("irq_affinity", &Params::irq_affinity, EvtchnPlacement::policies(), std::string("default"),
+                "vCPU of each queue's event channel (models/xen/evtchn_placement.hpp): default follows the domU's "
+                "kernel (vCPU 0 up to 5.10, balance from 5.11), balance (the vCPU with the fewest channels, "
+                "select_target_cpu()), cpu0, or spread (queue q on vCPU q mod vCPUs, as irqbalance places them). "
+                "irq_vcpus overrides it.",
+                "Linux events_base.c: xen_irq_init() up to 5.10, select_target_cpu() from 5.11 (88f0a9d06644); "
+                "xen-lab-tcg (6.x): 4 queues on vCPUs 3, 0, 1, 2")
         .integer("preceding_channels", &Params::preceding_channels, 2, 0, 4096,
                  "With balance: event channels the domU bound before this disk's (xenbus, console, other devices).",
                  "a PV domU's xenbus and hvc_console channels")
@@ -88,7 +91,8 @@ void XenBlkfront::connect()
     fail("lists " + std::to_string(p_.irq_vcpus.size()) + " vCPUs but " + std::to_string(negotiation_.num_queues) +
              " queues were negotiated",
          "irq_vcpus");
-  EvtchnAffinity balance(vm_->vcpus(), static_cast<int>(p_.preceding_channels));
+  EvtchnPlacement placement(p_.irq_affinity, vm_->kernel(), vm_->vcpus(), static_cast<int>(p_.preceding_channels));
+  irq_policy_ = placement.policy();
   for (unsigned q = 0; q < negotiation_.num_queues; ++q) {
     unsigned vcpu = 0;
     if (not p_.irq_vcpus.empty()) {
@@ -97,10 +101,8 @@ void XenBlkfront::connect()
                  std::to_string(vm_->vcpus()) + ")",
              "irq_vcpus");
       vcpu = static_cast<unsigned>(p_.irq_vcpus[q]);
-    } else if (p_.irq_affinity == "balance") {
-      vcpu = static_cast<unsigned>(balance.bind());
-    } else if (p_.irq_affinity == "spread") {
-      vcpu = q % static_cast<unsigned>(vm_->vcpus());
+    } else {
+      vcpu = placement.bind(q);
     }
     queues_.push_back(std::make_unique<BlkifQueue>(negotiation_.ring_page_order, vcpu));
     if (q < negotiation_.rings.size()) // talk_to_blkback()'s ring-ref(s) and event-channel; dom0's port is not known
@@ -225,6 +227,9 @@ void XenBlkfront::declare_stats()
       "/negotiated", [this] { return to_json(negotiation_); }, "what the XenStore handshake settled");
   st.info(
       "/queue_depth", [this] { return depth_; }, "tags per hardware queue blk-mq gets from the ring");
+  st.info(
+      "/irq_affinity", [this] { return irq_policy_; },
+      "event-channel placement in force (irq_affinity with default resolved by the domU's kernel)");
   for (std::size_t q = 0; q < queues_.size(); ++q) {
     BlkifQueue& b    = *queues_[q];
     std::string ring = "/rings/" + std::to_string(q) + "/";

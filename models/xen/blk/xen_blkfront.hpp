@@ -3,7 +3,8 @@
  * Models, per queue: the shared ring of 32 x 2^ring_page_order slots and its indices; blkif_queue_rq() on the
  * submitting vCPU (queue_rq_cpu, plus per segment a grant (non-persistent) or a 4 KiB copy into a persistent grant
  * for writes), then RING_PUSH_REQUESTS_AND_CHECK_NOTIFY, notifying the backend only when its req_event asks for it
- * (the notify hypercall costs notify_cpu; delivery takes evtchn_latency); the event channel bound to one vCPU with
+ * (the notify hypercall costs notify_cpu; delivery takes evtchn_latency); the event channel bound to one vCPU (by
+ * default the domU kernel's rule: models/xen/evtchn_placement.hpp) with
  * late-EOI semantics (notifications during the handler set pending and raise once at EOI: coalescing); and
  * blkif_interrupt() on that vCPU: irq_cpu per upcall, response_cpu per response (plus the copy out of a persistent
  * grant for reads), then RING_FINAL_CHECK_FOR_RESPONSES. The queue count, ring order, persistent grants and indirect
@@ -90,6 +91,7 @@ private:
   BlkifNegotiation negotiation_;
   std::vector<std::pair<double, std::string>> transitions_;
   unsigned depth_ = 32;
+  std::string irq_policy_; // irq_affinity after resolving "default" by the kernel
   std::vector<std::unique_ptr<BlkifQueue>> queues_;
   std::vector<std::vector<double>> slot_time_; // per queue, per tag: when the request took its ring slot
 };

@@ -88,8 +88,9 @@ struct VifDirection : public Station {
 };
 
 struct VifQueue {
-  VifQueue(unsigned vcpu, bool split_channels)
-      : split(split_channels), tx(SharedRing(256), vcpu, 0), rx(SharedRing(256), vcpu, 0)
+  /** The frontend's ends bound to `tx_vcpu` and `rx_vcpu` (the same vCPU without split channels). */
+  VifQueue(unsigned tx_vcpu, unsigned rx_vcpu, bool split_channels)
+      : split(split_channels), tx(SharedRing(256), tx_vcpu, 0), rx(SharedRing(256), rx_vcpu, 0)
   {
   }
 

@@ -1,6 +1,7 @@
 #include "models/xen/net/xen_netfront.hpp"
 
 #include "models/net/net_flow.hpp"
+#include "models/xen/evtchn_placement.hpp"
 #include "models/xen/net/xen_netback.hpp"
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
@@ -20,9 +21,16 @@ const ParamTable<XenNetfrontParams>& XenNetfront::param_table()
         .flag("control_ring", &Params::control_ring, false,
               "Set up the control ring and ask for the Toeplitz hash (Linux netfront does not; Windows PV drivers do).",
               "xen-netfront.c: no ctrl-ring-ref")
-        .choice("irq_affinity", &Params::irq_affinity, {"spread", "cpu0"}, std::string("spread"),
-                "vCPU of queue q's event channels: q mod vCPUs (spread, as irqbalance places them) or vCPU 0.",
-                "pvsim: irqbalance")
+        .choice("irq_affinity", &Params::irq_affinity, EvtchnPlacement::policies(), std::string("default"),
+                "vCPU of each event channel (models/xen/evtchn_placement.hpp), bound Tx then Rx per queue with split "
+                "channels: default follows the domU's kernel (vCPU 0 up to 5.10, balance from 5.11), balance (the "
+                "vCPU with the fewest channels, select_target_cpu()), cpu0, or spread (queue q's channels on vCPU "
+                "q mod vCPUs, as irqbalance places them).",
+                "Linux events_base.c: xen_irq_init() up to 5.10, select_target_cpu() from 5.11 (88f0a9d06644); "
+                "xen-netfront.c setup_netfront_split()")
+        .integer("preceding_channels", &Params::preceding_channels, 2, 0, 4096,
+                 "With balance: event channels the domU bound before this vif's (xenbus, console, other devices).",
+                 "a PV domU's xenbus and hvc_console channels")
         .integer("napi_weight", &Params::napi_weight, 64, 1, 1024, "Packets per xennet_poll() (NAPI budget).",
                  "include/linux/netdevice.h: NAPI_POLL_WEIGHT = 64")
         .quantity("xmit_cpu", Dimension::duration, &Params::xmit_cpu_s, 2e-6, 0, 1,
@@ -70,9 +78,13 @@ void XenNetfront::connect()
     fail("the XenStore handshake with '" + back_->name() + "' failed: " + hs.errors().front());
   negotiation_ = hs.result();
   transitions_ = hs.timeline();
+  // talk_to_netback() sets the queues up in order; setup_netfront_split() binds the Tx channel, then the Rx one.
+  EvtchnPlacement placement(p_.irq_affinity, vm_->kernel(), vm_->vcpus(), static_cast<int>(p_.preceding_channels));
+  irq_policy_ = placement.policy();
   for (unsigned q = 0; q < negotiation_.num_queues; ++q) {
-    unsigned vcpu = p_.irq_affinity == "spread" ? q % static_cast<unsigned>(vm_->vcpus()) : 0;
-    queues_.push_back(std::make_unique<VifQueue>(vcpu, negotiation_.split_event_channels));
+    unsigned tx_vcpu = placement.bind(q);
+    unsigned rx_vcpu = negotiation_.split_event_channels ? placement.bind(q) : tx_vcpu;
+    queues_.push_back(std::make_unique<VifQueue>(tx_vcpu, rx_vcpu, negotiation_.split_event_channels));
     if (q < negotiation_.queues.size()) { // talk_to_netback()'s ring-refs and event channels; dom0's ports unknown
       const NetifQueue& nq = negotiation_.queues[q];
       queues_.back()->tx.set_negotiated({nq.tx_ring_ref}, nq.tx_event_channel);
@@ -162,7 +174,7 @@ void XenNetfront::on_event(int kind, Request* r)
   }
   case irq_tx: // the upcall reaches the vCPU: the handler runs after what the vCPU is doing
   case irq_rx:
-    irq_vcpu(b).post(p_.irq_cpu_s, this, k(q, kind % kinds == irq_rx ? hnd_rx : hnd_tx));
+    irq_vcpu(b, kind % kinds == irq_rx).post(p_.irq_cpu_s, this, k(q, kind % kinds == irq_rx ? hnd_rx : hnd_tx));
     break;
   case hnd_tx:
   case hnd_rx:
@@ -176,7 +188,7 @@ void XenNetfront::on_event(int kind, Request* r)
   case eoi_rx: {
     bool rx_dir = kind % kinds == eoi_rx;
     if (b.evtchn(rx_dir).lateeoi(XenChannel::End::frontend))
-      irq_vcpu(b).post(p_.irq_cpu_s, this, k(q, rx_dir and b.split ? hnd_rx : hnd_tx));
+      irq_vcpu(b, rx_dir).post(p_.irq_cpu_s, this, k(q, rx_dir and b.split ? hnd_rx : hnd_tx));
     break;
   }
   case napi_poll:
@@ -185,9 +197,9 @@ void XenNetfront::on_event(int kind, Request* r)
   case napi_end:
     if (last_work_[q] >= static_cast<std::uint64_t>(p_.napi_weight)) { // budget used up: NAPI polls again
       ++b.napi_budget_hits;
-      irq_vcpu(b).post(0, this, k(q, napi_poll));
+      irq_vcpu(b, true).post(0, this, k(q, napi_poll));
     } else if (b.rx.ring().final_check_for_responses()) { // napi_complete_done(), then RING_FINAL_CHECK_FOR_RESPONSES
-      irq_vcpu(b).post(0, this, k(q, napi_poll));
+      irq_vcpu(b, true).post(0, this, k(q, napi_poll));
     } else {
       b.napi_scheduled = false;
     }
@@ -208,7 +220,7 @@ void XenNetfront::notify_from_backend(unsigned q, bool rx_dir)
 void XenNetfront::handle_irq(unsigned q, bool rx_dir)
 {
   VifQueue& b  = *queues_[q];
-  CpuThread& v = irq_vcpu(b);
+  CpuThread& v = irq_vcpu(b, rx_dir);
   b.evtchn(rx_dir).lateeoi_ack(XenChannel::End::frontend); // lateeoi_ack_dynirq(): mask, clear pending
   ++b.fe_upcalls;
   bool tx_side = not b.split or not rx_dir;
@@ -226,7 +238,7 @@ void XenNetfront::handle_irq(unsigned q, bool rx_dir)
 void XenNetfront::tx_buf_gc(unsigned q)
 {
   VifQueue& b  = *queues_[q];
-  CpuThread& v = irq_vcpu(b);
+  CpuThread& v = irq_vcpu(b, false);
   double now   = sim_->events().now();
   do {
     while (b.tx.ring().unconsumed_responses() > 0) {
@@ -248,7 +260,7 @@ void XenNetfront::tx_buf_gc(unsigned q)
 void XenNetfront::poll(unsigned q)
 {
   VifQueue& b  = *queues_[q];
-  CpuThread& v = irq_vcpu(b);
+  CpuThread& v = irq_vcpu(b, true);
   double now   = sim_->events().now();
   ++b.napi_polls;
   std::uint64_t work = 0;
@@ -269,7 +281,7 @@ void XenNetfront::poll(unsigned q)
 void XenNetfront::refill(unsigned q)
 {
   VifQueue& b  = *queues_[q];
-  CpuThread& v = irq_vcpu(b);
+  CpuThread& v = irq_vcpu(b, true);
   unsigned n   = b.rx.ring().size() - b.rx.ring().occupancy();
   if (n == 0)
     return;
@@ -301,6 +313,9 @@ void XenNetfront::declare_stats()
   StatSet& st = stats();
   st.info(
       "/negotiated", [this] { return to_json(negotiation_); }, "what the XenStore handshake settled");
+  st.info(
+      "/irq_affinity", [this] { return irq_policy_; },
+      "event-channel placement in force (irq_affinity with default resolved by the domU's kernel)");
   auto bps = [](const VifQueue& b, const StatWindow& w) {
     return w.per_second(8.0 * static_cast<double>(b.txd.bytes.get() + b.rxd.bytes.get()));
   };
@@ -310,9 +325,6 @@ void XenNetfront::declare_stats()
     b.track_stats(st);
     st.info(
         queue + "queue", [q] { return q; }, "queue index");
-    st.info(
-        queue + "event_channel_vcpu", [&b] { return b.tx.frontend().bound_vcpu(); },
-        "vCPU the queue's event channels upcall");
     st.formula(
         queue + "throughput_bps", [&b, bps](const StatWindow& w) { return json(bps(b, w)); }, "bit/s",
         "bits per second the frontend consumed off both rings");
@@ -321,6 +333,9 @@ void XenNetfront::declare_stats()
       SharedRing& ring            = (rx_dir ? b.rx : b.tx).ring();
       const EventChannelState& fe = b.evtchn(rx_dir).frontend();
       std::string dir             = queue + (rx_dir ? "rx/" : "tx/");
+      st.info(
+          dir + "event_channel_vcpu", [port = &fe] { return port->bound_vcpu(); },
+          "vCPU the direction's event channel upcalls (the Tx channel's for both without split channels)");
       st.formula(
           dir + "throughput_bps",
           [&d](const StatWindow& w) { return json(w.per_second(8.0 * static_cast<double>(d.bytes.get()))); }, "bit/s",

@@ -6,13 +6,14 @@
  * XEN_NETIF_NR_SLOTS_MIN data slots), RING_PUSH_REQUESTS_AND_CHECK_NOTIFY, and netif_tx_stop_queue() when fewer than
  * XEN_NETIF_NR_SLOTS_MIN + 1 slots are left (packets then wait in the qdisc until xennet_tx_buf_gc() frees slots and
  * wakes the queue); the event channels (split Tx/Rx ports, or one port for both directions when the backend does not
- * offer feature-split-event-channels, where both directions' notifications meet and merge in one pending bit), bound
- * to one vCPU per queue, late EOI (XSA-391); the Tx interrupt collecting completions (RING_FINAL_CHECK_FOR_RESPONSES
- * loop); the Rx interrupt scheduling NAPI, and xennet_poll() taking at most napi_weight packets per poll, refilling
- * the Rx ring to 256 posted buffers (xennet_alloc_rx_buffers: RING_PUSH_REQUESTS_AND_CHECK_NOTIFY against the req_event
- * netback set) and completing NAPI with RING_FINAL_CHECK_FOR_RESPONSES. The queue count and split channels come from
- * the XenStore handshake with the backend (NetifHandshake): min(max_queues or min(8, vCPUs), the backend's
- * multi-queue-max-queues); nothing is set twice.
+ * offer feature-split-event-channels, where both directions' notifications meet and merge in one pending bit), each
+ * bound to a vCPU by the domU kernel's rule (models/xen/evtchn_placement.hpp: vCPU 0 up to 5.10, the least-loaded
+ * vCPU from 5.11, so a queue's Tx and Rx channels may land on different vCPUs), late EOI (XSA-391); the Tx interrupt
+ * collecting completions (RING_FINAL_CHECK_FOR_RESPONSES loop); the Rx interrupt scheduling NAPI, and xennet_poll()
+ * taking at most napi_weight packets per poll, refilling the Rx ring to 256 posted buffers (xennet_alloc_rx_buffers:
+ * RING_PUSH_REQUESTS_AND_CHECK_NOTIFY against the req_event netback set) and completing NAPI with
+ * RING_FINAL_CHECK_FOR_RESPONSES. The queue count and split channels come from the XenStore handshake with the backend
+ * (NetifHandshake): min(max_queues or min(8, vCPUs), the backend's multi-queue-max-queues); nothing is set twice.
  * Leaves out: GRO and the page pool, xmit_more batching, skb linearization, the refill timer, XDP, the control ring's
  * messages (its effect, the Toeplitz hash at netback, is modelled), netfront's tx_lock contention. */
 #pragma once
@@ -35,6 +36,7 @@ struct XenNetfrontParams {
   long long max_queues;
   bool control_ring;
   std::string irq_affinity;
+  long long preceding_channels;
   long long napi_weight;
   double xmit_cpu_s;
   double slot_cpu_s;
@@ -99,7 +101,11 @@ private:
   void tx_buf_gc(unsigned q);
   void poll(unsigned q);
   void refill(unsigned q);
-  CpuThread& irq_vcpu(const VifQueue& b) { return vm_->vcpu(static_cast<int>(b.tx.frontend().bound_vcpu())); }
+  /** The vCPU direction `rx_dir`'s event channel upcalls (the Rx interrupt's is also NAPI's). */
+  CpuThread& irq_vcpu(const VifQueue& b, bool rx_dir)
+  {
+    return vm_->vcpu(static_cast<int>(b.evtchn(rx_dir).frontend().bound_vcpu()));
+  }
   int k(unsigned q, Kind kind) const { return static_cast<int>(q) * kinds + kind; }
 
   Params p_;
@@ -111,6 +117,7 @@ private:
   std::vector<std::pair<double, std::string>> transitions_;
   std::vector<std::unique_ptr<VifQueue>> queues_;
   std::vector<std::uint64_t> last_work_;
+  std::string irq_policy_; // irq_affinity after resolving "default" by the kernel
 };
 
 } // namespace pvsim::xen

@@ -273,3 +273,63 @@ TEST(XenNet, AFlowMustTargetANetworkDriver)
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("/components/flow1"), std::string::npos) << r.output;
 }
+
+namespace {
+std::pair<unsigned, unsigned> channel_vcpus(const json& r, int q)
+{
+  return {queue(r, q)["tx"]["event_channel_vcpu"].get<unsigned>(),
+          queue(r, q)["rx"]["event_channel_vcpu"].get<unsigned>()};
+}
+} // namespace
+
+TEST(XenNet, A6xDomUBindsEachSplitChannelToTheLeastLoadedVcpuTxThenRx)
+{
+  NetSetup s;
+  s.front = {{"max_queues", 2}};
+  json r  = run(s, 0.002);
+  EXPECT_EQ(r["components"]["vif"]["irq_affinity"], "balance");
+  // After xenbus (vCPU 1) and the console (vCPU 2): q0-tx 3, q0-rx 0, q1-tx 1, q1-rx 2 (setup_netfront_split()).
+  EXPECT_EQ(channel_vcpus(r, 0), std::make_pair(3u, 0u));
+  EXPECT_EQ(channel_vcpus(r, 1), std::make_pair(1u, 2u));
+}
+
+TEST(XenNet, A510DomUBindsEveryChannelToVcpuZero)
+{
+  NetSetup s;
+  s.front             = {{"max_queues", 2}};
+  s.flows             = {json{{"direction", "tx"}, {"vm", "domU"}}};
+  json c              = components(s);
+  c["domU"]["kernel"] = "5.10";
+  json doc = {{"name", "xen-net"}, {"seed", 3}, {"duration_s", 0.002}, {"warmup_s", 0.001}, {"components", c}};
+  Simulation sim(scenario_from_json(doc, "xen-net"));
+  json r = sim.run();
+  EXPECT_EQ(r["components"]["vif"]["irq_affinity"], "cpu0");
+  EXPECT_EQ(channel_vcpus(r, 0), std::make_pair(0u, 0u));
+  EXPECT_EQ(channel_vcpus(r, 1), std::make_pair(0u, 0u));
+}
+
+TEST(XenNet, WithoutSplitChannelsEachQueueBindsOneChannel)
+{
+  NetSetup s;
+  s.front = {{"max_queues", 2}};
+  s.back  = {{"split_event_channels", false}};
+  json r  = run(s, 0.002);
+  EXPECT_EQ(channel_vcpus(r, 0), std::make_pair(3u, 3u));
+  EXPECT_EQ(channel_vcpus(r, 1), std::make_pair(0u, 0u));
+}
+
+TEST(XenNet, NapiRunsOnTheRxChannelsVcpuAndTxCleanupOnTheTxChannels)
+{
+  // One queue, nothing bound before: Tx channel on vCPU 1, Rx channel on vCPU 2; the stream's reader on vCPU 0.
+  NetSetup s;
+  s.front = {{"max_queues", 1}, {"preceding_channels", 0}};
+  s.flows = {json{{"direction", "rx"}}};
+  json r  = run(s);
+  EXPECT_EQ(channel_vcpus(r, 0), std::make_pair(1u, 2u));
+  auto util = [&r](int v) {
+    return r["components"]["domU"]["vcpus"][static_cast<std::size_t>(v)]["utilization"].get<double>();
+  };
+  EXPECT_GT(util(2), 0.05);          // xennet_poll() for every received packet
+  EXPECT_LT(util(1), 0.1 * util(2)); // nothing is transmitted: the Tx interrupt has no work
+  EXPECT_LT(util(3), 0.1 * util(2));
+}
