@@ -117,6 +117,39 @@ public:
 };
 PVSIM_REGISTER_QUEUE_MAP_POLICY(Linux63Policy);
 
+/* The map a PCI driver with managed MSI-X vectors copies from its queue vectors' affinity masks
+ * (blk_mq_pci_map_queues(), blk_mq_virtio_map_queues(), later blk_mq_map_hw_queues()): pci_alloc_irq_vectors_affinity()
+ * -> irq_create_affinity_masks() (kernel/irq/affinity.c) spreads the vectors after the pre_vectors (virtio-pci's
+ * config vector) with irq_build_affinity_masks() up to 6.2 and group_cpus_evenly() from 6.3 (the same code renamed and
+ * moved to lib/group_cpus.c): by NUMA node, then core, each queue a block of consecutive CPUs with SMT siblings
+ * together. With every CPU present and no more queues than CPUs (virtio-blk and xen-blkfront cap their queues at the
+ * CPUs), the two eras give the same masks. Before 4.17 the spread did not separate present from possible CPUs, which
+ * only matters with hotplug (left out). */
+class IrqAffinityPolicy : public QueueMapPolicy {
+public:
+  static constexpr const char* policy_name = "irq-affinity";
+  static constexpr const char* summary =
+      "the managed interrupt affinity spread of the queue vectors (irq_create_affinity_masks()), as a PCI driver maps";
+  static std::vector<std::string> option_keys() { return {}; }
+  IrqAffinityPolicy(const nlohmann::json&, const QueueMapOrigin&) {}
+
+  std::vector<int> map(const CpuTopology& topo, int nr_hw_queues) const override
+  {
+    topo.validate();
+    check_queues(nr_hw_queues);
+    CpuGroups g = group_cpus_evenly(topo, nr_hw_queues, false);
+    std::vector<int> out(topo.cpus, 0);
+    // blk_mq_virtio_map_queues(): for each queue, every CPU of its vector's mask. With more queues than CPUs the
+    // later vectors' masks repeat the CPUs (irq_create_affinity_masks() wraps), so the last queue naming a CPU wins.
+    for (int q = 0; q < nr_hw_queues; ++q)
+      for (int cpu : g.groups[static_cast<std::size_t>(q % g.nummasks)])
+        out[cpu] = q;
+    return out;
+  }
+  std::string name() const override { return policy_name; }
+};
+PVSIM_REGISTER_QUEUE_MAP_POLICY(IrqAffinityPolicy);
+
 /* ---------------------------------------------------------------------------------------------------------------
  * Today's map, and the 4.x one. */
 

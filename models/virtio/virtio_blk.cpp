@@ -103,7 +103,7 @@ std::optional<std::string> VirtioBlk::map_queues_policy(const KernelVersion& ker
   // group_cpus_evenly() in 6.3, the same spread on one node). Without per-queue vectors (virtio-mmio) or before 4.11:
   // blk_mq_map_queues(). pvsim's non-managed placements ("spread", "cpu0") are not affinity masks: fallback too.
   if (p_.transport == "pci" and p_.irq_affinity == "managed" and not kernel.before(4, 11))
-    return std::string("linux-6.3");
+    return std::string("irq-affinity");
   return std::nullopt;
 }
 
