@@ -23,6 +23,8 @@
 
 namespace pvsim {
 
+class ResourceEstimate;
+
 class Simulation;
 class Platform;
 class Station;
@@ -63,6 +65,10 @@ public:
   virtual void connect() {}
   /** Cross-component checks; throw InputError (use fail()). */
   virtual void validate() {}
+  /** What the model will hold when it runs (requests it may keep in flight, its actors' stacks) and a ceiling on the
+   * requests it issues per simulated second, from its parameters and wiring; called after validate(), before start(),
+   * so a scenario that cannot fit is refused before it takes the memory (sim/resource_estimate.hpp). */
+  virtual void estimate_resources(ResourceEstimate& /*estimate*/) const {}
   /** Create actors, take services from the simulation, schedule first events; submit no request here (the
    * other components may not have started yet): sources send their first requests from an event. */
   virtual void start(Simulation& sim) = 0;

@@ -3,6 +3,7 @@
 #include "sim/stop.hpp"
 
 #include "sim/fifo_servers.hpp"
+#include "sim/input_error.hpp"
 #include "sim/platform.hpp"
 #include "sim/registry.hpp"
 #include "sim/version.hpp"
@@ -106,10 +107,57 @@ void Simulation::on_event(int kind, Request*)
     on_warmup_end_(now);
 }
 
+double Simulation::actor_stack_bytes()
+{
+  return std::getenv("PVSIM_CONTEXTS") == nullptr ? actor_stack_kib * 1024.0 : 8192 * 1024.0;
+}
+
+ResourceEstimate Simulation::estimate_resources() const
+{
+  ResourceEstimate e;
+  // The process itself (the binary, SimGrid, the scenario): measured at about 36 MiB resident on mm1.json.
+  e.add("", "the process (pvsim, SimGrid, the scenario)", 40.0 * 1024 * 1024, 64.0 * 1024 * 1024);
+  if (scenario_.params.sample_interval_s > 0) {
+    std::size_t stations = 0;
+    for (const auto& c : components_)
+      stations += c->queues().size();
+    double samples = (duration_s() - warmup_s()) / scenario_.params.sample_interval_s;
+    e.add("", "time series (sample_interval)", samples * static_cast<double>(stations + 1) * sizeof(double), 0,
+          "a longer sample_interval");
+  }
+  for (const auto& c : components_)
+    c->estimate_resources(e);
+  return e;
+}
+
+void Simulation::check_resources() const
+{
+  ResourceEstimate e = estimate_resources();
+  std::string source;
+  std::optional<double> limit  = memory_limit_bytes(max_memory_bytes_, &source);
+  std::optional<double> as_max = address_space_limit_bytes();
+  bool over_memory             = limit and e.memory_bytes() > *limit;
+  bool over_address            = as_max and e.address_bytes() > *as_max;
+  if (not over_memory and not over_address)
+    return;
+  auto top           = e.largest(1);
+  std::string what   = over_memory
+                           ? "needs about " + format_bytes(e.memory_bytes()) + " of memory, more than " +
+                               format_bytes(*limit) + " (" + source + ")"
+                           : "needs about " + format_bytes(e.address_bytes()) +
+                               " of address space, more than the limit of " + format_bytes(*as_max) + " (ulimit -v)";
+  std::string detail = e.to_text(duration_s());
+  std::string where  = top.empty() or top[0].component.empty() ? "" : "/components/" + top[0].component;
+  std::string advice = top.empty() or top[0].advice.empty() ? "" : "; to fit, lower " + top[0].advice;
+  throw InputError(scenario_.file, where,
+                   "this scenario " + what + advice + ".\n" + detail.substr(0, detail.size() - 1));
+}
+
 json Simulation::run()
 {
   if (simgrid::s4u::Engine::has_instance())
     throw std::logic_error("one simulation per process: SimGrid keeps global state");
+  check_resources();
   xbt_log_control_set("root.thresh:warning");
   int argc     = 1;
   char name[]  = "pvsim";

@@ -9,6 +9,7 @@
 #include "sim/component.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/request.hpp"
+#include "sim/resource_estimate.hpp"
 #include "sim/rng.hpp"
 #include "sim/scenario.hpp"
 #include "sim/statistics.hpp"
@@ -16,6 +17,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,8 @@ class Simulation : public EventTarget {
 public:
   /** Stack of each SimGrid actor (CPU threads, links' senders and receivers), KiB: SimGrid's default is 8192. */
   static constexpr int actor_stack_kib = 256;
+  /** The stack each actor gets in this process: actor_stack_kib, or SimGrid's 8 MiB under thread contexts. */
+  static double actor_stack_bytes();
 
   explicit Simulation(Scenario scenario);
   ~Simulation() override;
@@ -36,8 +40,16 @@ public:
   /** The fully resolved scenario: every parameter with its default, in canonical units. */
   json resolved_scenario() const;
 
-  /** Runs the simulation (once per process) and returns results.json's content. */
+  /** Runs the simulation (once per process) and returns results.json's content. Refuses first (InputError naming
+   * the component that dominates) a scenario whose estimate exceeds the memory available or the limits. */
   json run();
+
+  /** The scenario's resource estimate: every component's, plus the engine's own. */
+  ResourceEstimate estimate_resources() const;
+  /** Lowers the memory a run may take (--max-memory), below what the machine has available. */
+  void set_max_memory(std::optional<double> bytes) { max_memory_bytes_ = bytes; }
+  /** Throws InputError when the estimate exceeds the memory available, --max-memory or ulimit -v. */
+  void check_resources() const;
 
   // --- services for models (valid from start() on) ---------------------------------------------------------------
   EventQueue& events() { return *events_; }
@@ -61,6 +73,7 @@ public:
   void on_warmup_end(std::function<void(double now)> fn) { on_warmup_end_ = std::move(fn); }
 
 private:
+  std::optional<double> max_memory_bytes_;
   bool progress_ = false;
   std::function<void()> on_engine_ready_;
   std::function<void(double)> on_warmup_end_;

@@ -12,6 +12,7 @@
 #include "sim/simulation.hpp"
 #include "sim/stats.hpp"
 #include "sim/stop.hpp"
+#include "sim/units.hpp"
 #include "sim/version.hpp"
 
 #include <CLI/CLI.hpp>
@@ -66,10 +67,28 @@ private:
   sigset_t old_;
 };
 
+/** --max-memory "8GiB" -> bytes; an InputError naming the option otherwise. */
+std::optional<double> max_memory_option(const std::string& text)
+{
+  if (text.empty())
+    return std::nullopt;
+  auto bytes = parse_quantity(Dimension::size, text);
+  if (not bytes or *bytes <= 0)
+    throw InputError("", "--max-memory", "expected a size such as \"8GiB\" or \"512MiB\", got \"" + text + "\"");
+  return bytes;
+}
+
+/** Memory above which `run` says what it expects to take before it starts. */
+constexpr double large_estimate_bytes = 1024.0 * 1024 * 1024;
+
 int cmd_run(const std::string& file, const std::string& outdir, std::optional<std::uint64_t> seed,
-            const std::vector<std::string>& sets, bool quiet, bool partial)
+            const std::vector<std::string>& sets, bool quiet, bool partial, const std::string& max_memory)
 {
   Simulation sim(load_scenario(file, sets, seed));
+  sim.set_max_memory(max_memory_option(max_memory));
+  sim.check_resources();
+  if (ResourceEstimate e = sim.estimate_resources(); e.memory_bytes() > large_estimate_bytes and not quiet)
+    std::cerr << "pvsim: " << e.to_text(sim.duration_s());
   sim.show_progress(not quiet and ::isatty(STDERR_FILENO));
   sim.on_engine_ready(handle_stop_signals);
   json results = sim.run();
@@ -100,10 +119,13 @@ int cmd_run(const std::string& file, const std::string& outdir, std::optional<st
   return 0;
 }
 
-int cmd_check(const std::string& file, const std::vector<std::string>& sets)
+int cmd_check(const std::string& file, const std::vector<std::string>& sets, const std::string& max_memory)
 {
   Simulation sim(load_scenario(file, sets));
-  std::cout << file << ": ok (" << sim.components().size() << " components)\n";
+  sim.set_max_memory(max_memory_option(max_memory));
+  sim.check_resources();
+  std::cout << file << ": ok (" << sim.components().size() << " components)\n"
+            << sim.estimate_resources().to_text(sim.duration_s());
   return 0;
 }
 
@@ -185,6 +207,10 @@ int main(int argc, char** argv)
   run->add_option("--seed", seed, "Seed of every random stream (overrides the scenario's)");
   run->add_option("--set", sets, "Override a scenario value: json.path=value (repeatable)");
   run->add_flag("-q,--quiet", quiet, "Print nothing but errors");
+  std::string max_memory;
+  run->add_option("--max-memory", max_memory,
+                  "Refuse (exit 2) a scenario estimated to need more memory than this (e.g. 8GiB); always refused "
+                  "beyond the memory available or ulimit -v");
   bool partial = false;
   run->add_flag("--partial", partial,
                 "On SIGINT/SIGTERM, write the results reached so far, marked \"complete\": false (default: nothing)");
@@ -192,6 +218,7 @@ int main(int argc, char** argv)
   auto* check = app.add_subcommand("check", "Validate a scenario without running it");
   check->add_option("scenario", scenario, "Scenario file (JSON)")->required();
   check->add_option("--set", sets, "Override a scenario value: json.path=value (repeatable)");
+  check->add_option("--max-memory", max_memory, "Refuse (exit 2) a scenario estimated to need more memory than this");
 
   auto* graph = app.add_subcommand("graph", "Write the wiring graph as Graphviz DOT");
   graph->add_option("scenario", scenario, "Scenario file (JSON)")->required();
@@ -280,9 +307,9 @@ int main(int argc, char** argv)
 
   try {
     if (*run)
-      return cmd_run(scenario, outdir, seed, sets, quiet, partial);
+      return cmd_run(scenario, outdir, seed, sets, quiet, partial, max_memory);
     if (*check)
-      return cmd_check(scenario, sets);
+      return cmd_check(scenario, sets, max_memory);
     if (*graph)
       return cmd_graph(scenario, dot_out, sets);
     if (*stats)

@@ -1,4 +1,5 @@
 #include "models/host/guest_vm.hpp"
+#include "sim/resource_estimate.hpp"
 
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
@@ -43,6 +44,12 @@ GuestVm::GuestVm(std::string name, const Params& p) : Component(std::move(name),
     st.add(where + "work_items", v.stat_items(), "items", "work items the vCPU ran (submissions, completions, irqs)");
     st.add(where + "batches", v.stat_batches(), "batches", "batches of work the vCPU took");
   }
+}
+
+void GuestVm::estimate_resources(ResourceEstimate& e) const
+{
+  e.add_actors(name(), static_cast<double>(vcpus_.size()), Simulation::actor_stack_bytes(),
+               "vCPUs of '" + name() + "'");
 }
 
 void GuestVm::start(Simulation& sim)

@@ -34,6 +34,7 @@ public:
   bool accepts_requests() const override { return false; }
   void connect() override { host_ = &CpuHost::from_port(*this, "pcpus"); }
   void start(Simulation& sim) override;
+  void estimate_resources(ResourceEstimate& e) const override;
 
   int vcpus() const { return static_cast<int>(vcpus_.size()); }
   /** The Linux version the guest runs (models/host/kernel_version.hpp). */

@@ -1,4 +1,5 @@
 #include "models/net/net_link.hpp"
+#include "sim/resource_estimate.hpp"
 
 #include "sim/platform.hpp"
 #include "sim/registry.hpp"
@@ -74,6 +75,12 @@ void NetLink::build_platform(Platform& platform)
   hosts_[0] = platform.add_host(name() + ".nic", 1, 1.0);
   hosts_[1] = platform.add_host(name() + ".peer", 1, 1.0);
   platform.add_duplex_link(name(), hosts_[0], hosts_[1], p_.rate_Bps, p_.latency_s);
+}
+
+void NetLink::estimate_resources(ResourceEstimate& e) const
+{
+  if (simgrid_) // a sender and a receiver per direction
+    e.add_actors(name(), 4, Simulation::actor_stack_bytes(), "link actors of '" + name() + "'");
 }
 
 void NetLink::start(Simulation& sim)

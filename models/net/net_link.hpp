@@ -43,6 +43,7 @@ public:
   bool can_complete() const override { return true; }
   void build_platform(Platform& platform) override;
   void start(Simulation& sim) override;
+  void estimate_resources(ResourceEstimate& e) const override;
   void submit(Request* r) override;
   void on_event(int kind, Request* r) override;
   std::vector<QueueView> queues() const override;

@@ -1,4 +1,5 @@
 #include "models/workload/fio_job.hpp"
+#include "sim/resource_estimate.hpp"
 
 #include "models/linux/blk_mq_map.hpp"
 #include "sim/registry.hpp"
@@ -65,6 +66,21 @@ void FioJob::validate()
                " vCPUs (0-" + std::to_string(vm_->vcpus() - 1) + ")",
            "cpus_allowed");
   cpus_ = *cpus;
+}
+
+void FioJob::estimate_resources(ResourceEstimate& e) const
+{
+  double copies = static_cast<double>(p_.numjobs);
+  e.add_requests(name(), copies * static_cast<double>(p_.iodepth), "iodepth or numjobs of '" + name() + "'");
+  // Each copy is bounded by its rate, or by its vCPU's CPU per request; copies sharing a vCPU share that bound.
+  double per_cpu = p_.submit_cpu_s + p_.complete_cpu_s;
+  double busy    = std::min(copies, static_cast<double>(cpus_.size()));
+  if (p_.rate_iops > 0)
+    e.add_request_rate(name(), copies * p_.rate_iops);
+  else if (per_cpu > 0)
+    e.add_request_rate(name(), busy / per_cpu);
+  else
+    e.add_request_rate(name(), std::nullopt);
 }
 
 void FioJob::start(Simulation& sim)

@@ -43,6 +43,7 @@ public:
   bool accepts_requests() const override { return false; }
   void connect() override;
   void validate() override;
+  void estimate_resources(ResourceEstimate& e) const override;
   void start(Simulation& sim) override;
   void end_io(Request* r, double enter_s) override;
   void on_event(int kind, Request* r) override;

@@ -1,4 +1,5 @@
 #include "models/workload/source_closed.hpp"
+#include "sim/resource_estimate.hpp"
 
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
@@ -22,6 +23,12 @@ ClosedSource::ClosedSource(std::string name, const Params& p) : JobSource(std::m
 
 namespace {
 enum ClosedEvent { fill_queue = 0, after_think = 1 };
+}
+
+void ClosedSource::estimate_resources(ResourceEstimate& e) const
+{
+  e.add_requests(name(), static_cast<double>(p_.iodepth), "iodepth of '" + name() + "'");
+  e.add_request_rate(name(), std::nullopt); // no CPU cost: only the device below bounds it
 }
 
 void ClosedSource::start(Simulation& sim)

@@ -1,4 +1,5 @@
 #include "models/workload/source_open.hpp"
+#include "sim/resource_estimate.hpp"
 
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
@@ -24,6 +25,12 @@ OpenSource::OpenSource(std::string name, const Params& p) : JobSource(std::move(
 double OpenSource::next_gap()
 {
   return p_.arrival == "poisson" ? rng_.exponential(1.0 / p_.rate_iops) : 1.0 / p_.rate_iops;
+}
+
+void OpenSource::estimate_resources(ResourceEstimate& e) const
+{
+  // What it holds in flight depends on the stack below (rate x response time), so only its rate is known here.
+  e.add_request_rate(name(), p_.rate_iops);
 }
 
 void OpenSource::start(Simulation& sim)

@@ -22,6 +22,7 @@ public:
 
   OpenSource(std::string name, const Params& p);
   void start(Simulation& sim) override;
+  void estimate_resources(ResourceEstimate& e) const override;
   void on_event(int kind, Request* r) override;
 
 protected:
