@@ -39,7 +39,11 @@ const ParamTable<NetFlowParams>& NetFlow::param_table()
                   "pvsim estimate")
         .quantity("copy_rate", Dimension::bandwidth, &Params::copy_Bps, 4e9, 1, 1e15,
                   "Rate of the copy between user space and socket buffers on the stream's vCPU.",
-                  "pvsim estimate: copy_from_user/copy_to_user, cache-cold, ~4 GB/s");
+                  "pvsim estimate: copy_from_user/copy_to_user, cache-cold, ~4 GB/s")
+        .quantity("migrate_interval", Dimension::duration, &Params::migrate_interval_s, 0, 0, 1e6,
+                  "Every interval each stream's thread moves to the next vCPU (the scheduler's load balancing, as "
+                  "pvsim abstracts it); 0: threads never move.",
+                  "pvsim");
     return tb;
   }();
   return t;
@@ -106,6 +110,8 @@ void NetFlow::start(Simulation& sim)
   }
   for (std::size_t s = 0; s < streams_.size(); ++s)
     sim.events().schedule_in(0, this, static_cast<int>(s) * kinds + fill);
+  if (p_.migrate_interval_s > 0 and p_.migrate_interval_s < sim.duration_s() and vm_->vcpus() > 1)
+    sim.events().schedule_in(p_.migrate_interval_s, this, migrate);
   declare_stats();
 }
 
@@ -117,7 +123,9 @@ void NetFlow::declare_stats()
     std::string where = "/streams/" + std::to_string(s) + "/";
     st.track(stream.bytes);
     st.info(
-        where + "vcpu", [&stream] { return stream.vcpu; }, "vCPU the stream's thread runs on");
+        where + "vcpu", [&stream] { return stream.vcpu; }, "vCPU the stream's thread runs on (at the end)");
+    if (p_.migrate_interval_s > 0)
+      st.add(where + "migrations", stream.migrations, "moves", "times the stream's thread moved to another vCPU");
     st.formula(
         where + "throughput_bps", [&stream](const StatWindow& w) { return json(throughput_bps(stream, w)); }, "bit/s",
         "payload bits the stream delivered per second");
@@ -185,6 +193,14 @@ void NetFlow::on_event(int kind, Request* r)
     st.sending = false;
     target_->submit(r);
     try_send(s);
+    break;
+  case migrate: // every stream's thread to the next vCPU (kind carries no stream: all move at once)
+    for (auto& m : streams_) {
+      m.vcpu = (m.vcpu + 1) % vm_->vcpus();
+      ++m.migrations;
+    }
+    if (sim_->events().now() + p_.migrate_interval_s < sim_->duration_s())
+      sim_->events().schedule_in(p_.migrate_interval_s, this, migrate);
     break;
   case received: {
     st.completed++;

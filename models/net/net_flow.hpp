@@ -10,6 +10,10 @@
  * and siphash with a per-boot random key, pvsim a 32-bit integer mix of the tuple with `hash_seed`) and the Toeplitz
  * hash of the tuple under the Microsoft RSS key (high 32 bits; what a physical NIC's RSS and netback compute).
  * Direction tx: the guest sends to the remote host; rx: the remote host sends, the guest receives.
+ * Thread migration (`migrate_interval`, pvsim's abstraction of the scheduler's load balancing, not a kernel fact):
+ * every interval each stream's thread moves to the next vCPU (i mod vCPUs, then i + 1, ...). A packet already in
+ * sendmsg finishes where it started; the next one runs, and picks its Tx queue, on the new vCPU (see virtio.net's
+ * tx_select for what the socket's cached queue makes of that); for rx, the reader's copies and ACKs move.
  * Leaves out: congestion control, losses and retransmission, delayed ACKs and the ACK packets themselves (an
  * acknowledgement reopens the window at once), Nagle, receive-window autotuning. */
 #pragma once
@@ -34,6 +38,7 @@ struct NetFlowParams {
   long long hash_seed;
   double packet_cpu_s;
   double copy_Bps;
+  double migrate_interval_s;
 };
 
 class NetFlow : public Component {
@@ -72,9 +77,10 @@ private:
     bool sending            = false; // tx: the thread is in sendmsg (one packet at a time)
     std::uint64_t submitted = 0;
     std::uint64_t completed = 0;
-    Counter bytes; // delivered in the window
+    Counter bytes;      // delivered in the window
+    Counter migrations; // thread moves in the window
   };
-  enum Kind { fill = 0, sent = 1, received = 2, kinds = 4 };
+  enum Kind { fill = 0, sent = 1, received = 2, migrate = 3, kinds = 4 };
   void try_send(std::size_t s);
   /** Once the streams exist (start). */
   void declare_stats();

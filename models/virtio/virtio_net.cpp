@@ -48,9 +48,16 @@ const ParamTable<VirtioNetParams>& VirtioNet::param_table()
               "VIRTIO_RING_F_EVENT_IDX: avail_event/used_event suppression (else the NO_NOTIFY/NO_INTERRUPT flags).",
               "QEMU DEFINE_VIRTIO_COMMON_FEATURES: event_idx=on; vhost VHOST_FEATURES")
         .flag("xps", &Params::xps, true,
-              "Transmit packet steering by CPU: a packet goes out on the pair of its sending vCPU's group (else "
-              "skb_tx_hash: the flow hash reciprocal-scaled over the pairs).",
+              "Whether the driver sets XPS maps (virtnet_set_affinity: each pair's vCPU group). Without them every "
+              "pick is skb_tx_hash, as with tx_select = hash (the older spelling of it, kept).",
               "virtio_net.c virtnet_set_affinity: netif_set_xps_queue per pair")
+        .choice("tx_select", &Params::tx_select, {"xps-flow", "xps-packet", "hash"}, std::string("xps-flow"),
+                "Tx queue selection. xps-flow: the socket keeps its cached queue while it has packets in the driver "
+                "and re-picks by the sending vCPU's XPS map once it has none (ooo_okay); xps-packet: the sending "
+                "vCPU's XPS map for every packet (a packet without a full socket); hash: skb_tx_hash, the flow hash "
+                "reciprocal-scaled over the pairs, whatever the vCPU.",
+                "net/core/dev.c netdev_pick_tx (sk_tx_queue_get/set, get_xps_queue, skb_tx_hash); "
+                "net/ipv4/tcp_output.c __tcp_transmit_skb (skb->ooo_okay)")
         .choice("rx_steering", &Params::rx_steering, {"automq", "hash"}, std::string("automq"),
                 "How the tap device picks the queue of a packet for the guest: the queue the guest last sent the "
                 "flow on (tun flow table, else the hash), or the hash alone.",
@@ -191,24 +198,6 @@ unsigned VirtioNet::rx_buffers_of(const Request* r) const
   return virtio_net_rx_buffers(r->size_bytes, static_cast<std::uint32_t>(p_.rx_buffer_bytes));
 }
 
-unsigned VirtioNet::select_tx_queue(const Request* r, int vcpu) const
-{
-  if (p_.xps) // get_xps_queue(): the sending CPU's map
-    return xps_[static_cast<std::size_t>(vcpu % vm_->vcpus())];
-  return static_cast<unsigned>((static_cast<std::uint64_t>(NetFlow::skb_hash(r)) * num_pairs()) >> 32);
-}
-
-unsigned VirtioNet::select_rx_queue(const Request* r) const
-{
-  std::uint32_t h = NetFlow::skb_hash(r); // stand-in for the flow's symmetric rxhash
-  if (p_.rx_steering == "automq") {
-    const FlowEntry& e = flows_[h & (flows_.size() - 1)]; // tun_hashfn: rxhash & TUN_MASK_FLOW_ENTRIES
-    if (e.queue >= 0 and e.hash == h and static_cast<unsigned>(e.queue) < num_pairs())
-      return static_cast<unsigned>(e.queue);
-  }
-  return static_cast<unsigned>((static_cast<std::uint64_t>(h) * num_pairs()) >> 32); // reciprocal_scale
-}
-
 bool VirtioNet::tx_room(const Pair& p) const
 {
   return p.txq.num_free() >= p.tx_reserved + tx_stop_threshold;
@@ -223,7 +212,7 @@ void VirtioNet::submit(Request* r)
     return;
   }
   int vcpu   = r->cpu < 0 ? 0 : r->cpu % vm_->vcpus();
-  unsigned q = select_tx_queue(r, vcpu);
+  unsigned q = pick_tx(r, vcpu);
   r->queue   = static_cast<int>(q);
   Pair& p    = *pairs_[q];
   r->stage_s = t;
@@ -362,9 +351,10 @@ void VirtioNet::on_event(int kind, Request* r)
     }
     break;
   case rx_deliver: {
-    // The reader's ACKs for this flow leave on its vCPU's XPS queue: tun_flow_update records that queue.
+    // The reader's ACKs for this flow leave on its vCPU's XPS queue (a pure ACK finds nothing of the socket in the
+    // driver: ooo_okay): tun_flow_update records that queue.
     std::uint32_t h                 = NetFlow::skb_hash(r);
-    flows_[h & (flows_.size() - 1)] = {h, static_cast<int>(select_tx_queue(r, r->cpu < 0 ? 0 : r->cpu))};
+    flows_[h & (flows_.size() - 1)] = {h, static_cast<int>(fresh_tx_queue(r, r->cpu < 0 ? 0 : r->cpu))};
     r->end_io();
     break;
   }
@@ -458,6 +448,7 @@ void VirtioNet::end_io(Request* r, double)
   double t = now();
   if (r->op == Op::write) { // the link sent a guest packet: its flow's window comes back
     Pair& p = *pairs_[static_cast<std::size_t>(r->queue)];
+    tx_socket(r->job).in_flight--;
     p.txd.held--;
     p.txd.completed++;
     ++p.txd.packets;
@@ -501,6 +492,11 @@ void VirtioNet::declare_stats()
   StatSet& st = stats();
   st.info(
       "/queue_pairs", [this] { return pairs_.size(); }, "queue pairs the driver uses (min(queues, vCPUs))");
+  st.add("/tx_queue_repicks", tx_repicks_, "re-picks",
+         "times a stream's Tx queue changed from its previous packet's (xps-flow: the socket's cached queue re-picked "
+         "once it had nothing in the driver; xps-packet: its packets followed its thread to another vCPU's queue)");
+  st.add("/tx_packets_off_xps_queue", tx_off_xps_, "packets",
+         "packets sent on another queue than the one the sending vCPU's XPS map names");
   st.info(
       "/tx_queue_size_used", [this] { return tx_queue_size_used(); },
       "Tx virtqueue entries after QEMU's clamp for a vhost-net backend (virtio_net_max_tx_queue_size(): 256)");

@@ -15,12 +15,27 @@
  *   (VHOST_WORK_QUEUED). vhost signals (vhost_signal: vhost_notify, then the irqfd) only when the guest's used_event
  *   lies in what it pushed since the last signal, once per batch (vhost_net_signal_used: VHOST_NET_BATCH = 64 used
  *   entries, and at the end of a pass). An MSI-X message for a vector already pending in the local APIC merges.
- * - Guest Tx: the queue is chosen by XPS (virtnet_set_affinity sets XPS by the pairs' vCPU groups: the sending vCPU's
- *   pair), or skb_tx_hash() (reciprocal_scale of the flow hash) with xps off; start_xmit on the sending vCPU, one
- *   descriptor per packet (VIRTIO_F_ANY_LAYOUT / indirect descriptors: the header and the frags in one indirect
- *   table), netif_stop_subqueue when fewer than 2 + MAX_SKB_FRAGS descriptors are free (packets then wait in the
- *   qdisc until freed descriptors wake the queue). Used Tx buffers are freed by the Tx interrupt's NAPI
- *   (napi_tx, free_old_xmit_skbs) on the vector's vCPU.
+ * - Guest Tx queue selection (`tx_select`), netdev_pick_tx() in net/core/dev.c (virtio_net has no ndo_select_queue
+ *   since "virtio-net: switch to use XPS to choose txq", 3.13 as far as pvsim could tell): the socket caches its queue
+ * (sk_tx_queue_get / sk_tx_queue_set, sk_tx_queue_mapping) and keeps it unless the cache is unset, out of range (>=
+ * real_num_tx_queues) or the skb is ooo_okay; then it re-picks with get_xps_queue() (the sending CPU's XPS map:
+ * virtnet_set_affinity sets each pair's vCPU group with netif_set_xps_queue) or, without a map, skb_tx_hash()
+ * (reciprocal_scale of the flow hash over the pairs), and stores the pick (a full socket with a cached dst, as a
+ * connected TCP socket is). TCP sets skb->ooo_okay in
+ *   __tcp_transmit_skb() (net/ipv4/tcp_output.c) when the socket has nothing in the qdisc or driver
+ *   (sk_wmem_alloc_get(sk) < SKB_TRUESIZE(1) with TCP small queues; from the August 2023 net-next change, 6.6 as far
+ *   as pvsim could tell, also when tcp_rtx_queue_empty()). pvsim keeps the socket's side (the cached queue, the
+ *   stream's packets in the driver) here, per stream (Request::job): a packet is in the driver from dev_queue_xmit
+ *   until the link has sent it (its window comes back then: pvsim's ACK clock, so both conditions coincide). So a
+ *   stream whose thread moves to another vCPU (net.flow's migrate_interval) keeps its queue while it has packets in
+ *   flight and re-picks on the new vCPU's map once it drains. "xps-packet": the sending vCPU's map for every packet
+ *   (netdev_pick_tx for a packet without a full socket: forwarded or unconnected traffic), for comparison; "hash":
+ *   skb_tx_hash always (as with no XPS map; `xps: false` is kept as the older spelling of that). Counted: a stream's
+ *   queue changes (re-picks) and packets sent on another queue than the sending vCPU's XPS queue. start_xmit on the
+ *   sending vCPU, one descriptor per packet (VIRTIO_F_ANY_LAYOUT / indirect descriptors: the header and the frags in
+ *   one indirect table), netif_stop_subqueue when fewer than 2 + MAX_SKB_FRAGS descriptors are free (packets then
+ *   wait in the qdisc until freed descriptors wake the queue). Used Tx buffers are freed by the Tx interrupt's NAPI
+ *   (virtnet_poll_tx, free_old_xmit_skbs) on the vector's vCPU: napi_tx (module parameter, default on since 5.3).
  * - vhost handle_tx (zerocopy off: vhost-net's experimental_zcopytx module parameter defaults to 0): notifications off,
  * per packet vhost_get_vq_desc and tun_sendmsg, which copies the packet out of guest memory (tx_packet_cpu + bytes at
  * copy_rate), the used entry at once (the guest's buffer is free before the packet leaves the host), the packet to the
@@ -49,6 +64,12 @@
  * zerocopy and busy polling, the tun flow table's ageing (3 s) and bucket chains, tap queue drops (flows are
  * window-limited), the ACK packets themselves (as net.flow), the bridge's and the physical NIC's CPU work, page pools
  * and XDP. Tx packets count against their flow's window until the link has sent them (the ACK clock).
+ * Tx completion, checked against drivers/net/virtio_net.c (6.1): with napi_tx, start_xmit also frees used buffers
+ * (free_old_xmit_skbs before xmit_skb) on the sending vCPU and re-arms the Tx callback with
+ * virtqueue_enable_cb_delayed (3/4 of the outstanding buffers), and virtnet_poll (Rx NAPI) cleans its pair's Tx queue
+ * (virtnet_poll_cleantx); pvsim frees only in the Tx interrupt's NAPI and re-arms at last_used. Before 5.3 (napi_tx
+ * off by default; before 4.12 there is no Tx NAPI) start_xmit alone frees and orphans the skb (skb_orphan), so the
+ * socket sees nothing in flight below the qdisc (ooo_okay nearly always): neither is modelled (pvsim follows 5.3+).
  * To check against the sources (written without reading them): the vhost budgets (VHOST_NET_WEIGHT,
  * VHOST_NET_PKT_WEIGHT, VHOST_NET_BATCH), handle_rx's structure, tun_automq_select_queue, virtnet_set_affinity's
  * grouping when queue pairs are fewer than vCPUs, try_fill_recv's refill threshold, experimental_zcopytx = 0, QEMU's
@@ -78,6 +99,17 @@ constexpr unsigned virtio_net_rx_buffers(std::uint32_t bytes, std::uint32_t buff
 }
 static_assert(virtio_net_rx_buffers(65536, 4096) == 17 && virtio_net_rx_buffers(1448, 4096) == 1);
 
+/** netdev_pick_tx() for a socket's skb: the socket's cached queue (`cached`, -1 when unset) unless it is unset, out of
+ * range or the skb is ooo_okay; then `pick` (get_xps_queue, else skb_tx_hash), which the socket caches. */
+constexpr unsigned virtio_net_pick_tx(int cached, bool ooo_okay, unsigned real_num_tx_queues, unsigned pick)
+{
+  if (cached < 0 or ooo_okay or static_cast<unsigned>(cached) >= real_num_tx_queues)
+    return pick;
+  return static_cast<unsigned>(cached);
+}
+static_assert(virtio_net_pick_tx(-1, false, 4, 2) == 2 and virtio_net_pick_tx(1, false, 4, 2) == 1 and
+              virtio_net_pick_tx(1, true, 4, 2) == 2 and virtio_net_pick_tx(5, false, 4, 2) == 2);
+
 /** virtnet_set_affinity(): the vCPU group of pair q, [first, first + count), consecutive vCPUs, the first
  * (vcpus mod pairs) groups one larger. */
 struct VirtioNetCpuGroup {
@@ -95,6 +127,7 @@ struct VirtioNetParams {
   long long rx_queue_size;
   bool event_idx;
   bool xps;
+  std::string tx_select;
   std::string rx_steering;
   std::string irq_affinity;
   long long napi_weight;
@@ -142,8 +175,12 @@ public:
   void on_event(int kind, Request* r) override;
 
   unsigned num_pairs() const { return static_cast<unsigned>(pairs_.size()); }
-  /** The Tx queue the guest picks for a packet sent from `vcpu` (XPS, or skb_tx_hash without it). */
-  unsigned select_tx_queue(const Request* r, int vcpu) const;
+  /** The queue the sending vCPU's XPS map names (virtnet_set_affinity's groups). */
+  unsigned xps_queue(int vcpu) const { return xps_[static_cast<std::size_t>(vcpu % vm_->vcpus())]; }
+  /** skb_tx_hash(): the flow hash reciprocal-scaled over the pairs. */
+  unsigned hash_queue(const Request* r) const;
+  /** The queue a new pick from `vcpu` gives (get_xps_queue, or skb_tx_hash with tx_select = hash or xps off). */
+  unsigned fresh_tx_queue(const Request* r, int vcpu) const;
   /** tun_automq_select_queue() (or hash-only steering) for a packet from the link. */
   unsigned select_rx_queue(const Request* r) const;
 
@@ -230,6 +267,11 @@ private:
     std::uint32_t hash = 0;
     int queue          = -1;
   };
+  /** The sending socket's side of netdev_pick_tx, per stream (Request::job). */
+  struct TxSocket {
+    int queue               = -1; // sk_tx_queue_mapping (xps-flow), or the previous packet's queue
+    std::uint64_t in_flight = 0;  // packets in the driver: from dev_queue_xmit until the link has sent them
+  };
   int k(unsigned q, Kind kind) const { return static_cast<int>(q) * kinds + kind; }
   /** Registers the statistics, once the pairs exist (connect). */
   /** The Tx virtqueue size QEMU gives a vhost-net backend (virtio_net_max_tx_queue_size()). */
@@ -239,6 +281,9 @@ private:
   double pair_bps(std::size_t q, const StatWindow& w) const;
   unsigned rx_buffers_of(const Request* r) const;
   bool tx_room(const Pair& p) const;
+  /** netdev_pick_tx for a packet of stream r->job sent from `vcpu` (tx_select), counting the re-picks. */
+  unsigned pick_tx(const Request* r, int vcpu);
+  TxSocket& tx_socket(int job);
   void start_xmit(unsigned q, Request* r, int vcpu);
   void do_handle_tx(unsigned q);
   void tx_end_pass(unsigned q);
@@ -259,6 +304,8 @@ private:
   std::vector<std::unique_ptr<Pair>> pairs_;
   std::vector<unsigned> xps_; // vCPU → Tx queue
   std::array<FlowEntry, 1024> flows_{};
+  std::vector<TxSocket> sockets_; // by job id
+  Counter tx_repicks_, tx_off_xps_;
 };
 
 } // namespace pvsim

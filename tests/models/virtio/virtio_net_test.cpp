@@ -1,5 +1,6 @@
-/* virtio-net with vhost-net: queue pairs capped by the vCPUs, XPS Tx selection, Rx following the flow's Tx queue (tun
- * automq), event-idx suppression, vhost's per-pass budget, mergeable receive buffers, conservation per queue. One
+/* virtio-net with vhost-net: queue pairs capped by the vCPUs, XPS Tx selection (per flow with the socket cache, per
+ * packet, or by hash when the sending thread moves), Rx following the flow's Tx queue (tun automq), event-idx
+ * suppression, vhost's per-pass budget, mergeable receive buffers, conservation per queue. One
  * simulation per test. */
 #include "tests/support/cli_support.hpp"
 
@@ -206,4 +207,116 @@ TEST(VirtioNet, WithAVhostNetBackendQemuClampsTheTxQueueTo256)
   EXPECT_EQ(large["components"]["vnet"]["tx_queue_size_used"], 256);
   EXPECT_EQ(large["jobs"].dump(), asked256["jobs"].dump()) << "1024 asked, 256 used: the same run";
   EXPECT_EQ(pair(large, 0)["tx"].dump(), pair(asked256, 0)["tx"].dump());
+}
+
+// Tx queue selection (tx_select) when the sending thread moves: net.flow's migrate_interval moves every stream's
+// thread to the next vCPU; with 4 vCPUs and 4 pairs, vCPU i's XPS queue is queue i.
+
+namespace {
+/** One stream from vCPU 0 moving to the next vCPU every 1.5 ms; stats over (1 ms, 6 ms]: moves at 1.5, 3 and 4.5 ms. */
+VnetSetup migrating(const std::string& tx_select, json flow)
+{
+  VnetSetup s;
+  s.nic = {{"tx_select", tx_select}};
+  flow.update({{"direction", "tx"}, {"migrate_interval", "1.5ms"}});
+  s.flows = {flow};
+  return s;
+}
+const json backlogged = {{"window", "1MiB"}};                      // 16 packets in flight: the stream never drains
+const json drained    = {{"window", "1MiB"}, {"rate", "1Gbit/s"}}; // one 64 KiB packet per 524 us, gone in ~0.2 ms
+
+std::vector<bool> tx_queues_used(const json& r)
+{
+  std::vector<bool> used;
+  for (int q = 0; q < 4; ++q)
+    used.push_back(pair(r, q)["tx"]["throughput_bps"].get<double>() > 0);
+  return used;
+}
+} // namespace
+
+TEST(VirtioNetTxSelect, TheSocketKeepsItsCachedQueueUnlessUnsetOutOfRangeOrOooOkay)
+{
+  // netdev_pick_tx: (cached, ooo_okay, real_num_tx_queues, new pick) -> queue
+  EXPECT_EQ(virtio_net_pick_tx(-1, false, 4, 3), 3u); // nothing cached yet: the new pick
+  EXPECT_EQ(virtio_net_pick_tx(1, false, 4, 3), 1u);  // packets below TCP: keep the cache
+  EXPECT_EQ(virtio_net_pick_tx(1, true, 4, 3), 3u);   // nothing in flight: re-pick
+  EXPECT_EQ(virtio_net_pick_tx(4, false, 4, 3), 3u);  // the cache names a queue the device no longer has
+  EXPECT_EQ(virtio_net_pick_tx(3, false, 4, 3), 3u);
+}
+
+TEST(VirtioNetTxSelect, PerFlowAStreamWithPacketsInFlightKeepsItsQueueWhenItsThreadMoves)
+{
+  json r   = run(migrating("xps-flow", backlogged));
+  json vn  = r["components"]["vnet"];
+  json str = r["components"]["flow0"]["streams"][0];
+  ASSERT_EQ(str["migrations"], 3);
+  EXPECT_EQ(str["vcpu"], 3);
+  EXPECT_EQ(tx_queues_used(r), (std::vector<bool>{true, false, false, false})) << "queue 0, cached since vCPU 0";
+  EXPECT_EQ(vn["tx_queue_repicks"], 0);
+  EXPECT_GT(vn["tx_packets_off_xps_queue"].get<int>(), 0) << "sent from vCPUs 1-3 on vCPU 0's queue";
+}
+
+TEST(VirtioNetTxSelect, PerFlowAStreamThatDrainsRepicksOnItsNewVcpusQueue)
+{
+  json r  = run(migrating("xps-flow", drained));
+  json vn = r["components"]["vnet"];
+  ASSERT_EQ(r["components"]["flow0"]["streams"][0]["migrations"], 3);
+  EXPECT_EQ(vn["tx_queue_repicks"], 3) << "one re-pick after each move: the first packet from the new vCPU is ooo_okay";
+  EXPECT_EQ(vn["tx_packets_off_xps_queue"], 0);
+  EXPECT_EQ(tx_queues_used(r), (std::vector<bool>{true, true, true, true}));
+}
+
+TEST(VirtioNetTxSelect, PerPacketFollowsTheVcpuAtOnce)
+{
+  json r  = run(migrating("xps-packet", backlogged));
+  json vn = r["components"]["vnet"];
+  ASSERT_EQ(r["components"]["flow0"]["streams"][0]["migrations"], 3);
+  EXPECT_EQ(vn["tx_queue_repicks"], 3) << "packets in flight or not";
+  EXPECT_EQ(vn["tx_packets_off_xps_queue"], 0);
+  EXPECT_EQ(tx_queues_used(r), (std::vector<bool>{true, true, true, true}));
+}
+
+TEST(VirtioNetTxSelect, HashIgnoresTheVcpu)
+{
+  json r      = run(migrating("hash", drained));
+  json vn     = r["components"]["vnet"];
+  unsigned q  = by_hash(r["components"]["flow0"]["streams"][0]["skb_hash"].get<std::uint32_t>(), 4);
+  auto used   = tx_queues_used(r);
+  auto only_q = std::vector<bool>(4, false);
+  only_q[q]   = true;
+  EXPECT_EQ(used, only_q) << "skb_tx_hash: queue " << q << " from every vCPU";
+  EXPECT_EQ(vn["tx_queue_repicks"], 0);
+  EXPECT_GT(vn["tx_packets_off_xps_queue"].get<int>(), 0) << "3 of the 4 vCPUs have another XPS queue";
+}
+
+TEST(VirtioNetTxSelect, XpsOffIsTheOlderSpellingOfHash)
+{
+  VnetSetup s  = migrating("xps-flow", drained);
+  s.nic["xps"] = false;
+  json r       = run(s);
+  unsigned q   = by_hash(r["components"]["flow0"]["streams"][0]["skb_hash"].get<std::uint32_t>(), 4);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(pair(r, i)["tx"]["throughput_bps"].get<double>() > 0, static_cast<unsigned>(i) == q) << "queue " << i;
+}
+
+TEST(VirtioNetTxSelect, WithoutMigrationPerFlowAndPerPacketGiveTheSameRun)
+{
+  // Two runs, so two processes: threads that never move pick the same queue either way.
+  auto results_with = [](const std::string& tx_select) {
+    pvsim::test::TempDir dir;
+    VnetSetup s;
+    s.nic    = {{"tx_select", tx_select}};
+    s.flows  = {json{{"direction", "tx"}, {"streams", 6}, {"window", "256KiB"}},
+                json{{"direction", "rx"}, {"streams", 2}, {"port_base", 41000}}};
+    json doc = {{"name", "virtio-net"}, {"seed", 3}, {"duration_s", 0.004}, {"components", components(s)}};
+    auto r   = pvsim::test::run_pvsim("run -q " + dir.write("s.json", doc.dump()) + " -o " + dir.file("out"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return r.exit_code == 0 ? json::parse(pvsim::test::read_file(dir.file("out/results.json"))) : json::object();
+  };
+  json flow = results_with("xps-flow"), packet = results_with("xps-packet");
+  ASSERT_TRUE(flow.contains("components") and packet.contains("components"));
+  EXPECT_EQ(flow["components"]["vnet"]["tx_queue_repicks"], 0);
+  EXPECT_EQ(flow["jobs"].dump(), packet["jobs"].dump());
+  EXPECT_EQ(flow["queues"].dump(), packet["queues"].dump());
+  EXPECT_EQ(flow["components"].dump(), packet["components"].dump());
 }
