@@ -64,12 +64,16 @@
  * zerocopy and busy polling, the tun flow table's ageing (3 s) and bucket chains, tap queue drops (flows are
  * window-limited), the ACK packets themselves (as net.flow), the bridge's and the physical NIC's CPU work, page pools
  * and XDP. Tx packets count against their flow's window until the link has sent them (the ACK clock).
- * Tx completion, checked against drivers/net/virtio_net.c (6.1): with napi_tx, start_xmit also frees used buffers
- * (free_old_xmit_skbs before xmit_skb) on the sending vCPU and re-arms the Tx callback with
- * virtqueue_enable_cb_delayed (3/4 of the outstanding buffers), and virtnet_poll (Rx NAPI) cleans its pair's Tx queue
- * (virtnet_poll_cleantx); pvsim frees only in the Tx interrupt's NAPI and re-arms at last_used. Before 5.3 (napi_tx
- * off by default; before 4.12 there is no Tx NAPI) start_xmit alone frees and orphans the skb (skb_orphan), so the
- * socket sees nothing in flight below the qdisc (ooo_okay nearly always): neither is modelled (pvsim follows 5.3+).
+ * Tx completion, checked against drivers/net/virtio_net.c: with the Tx NAPI (4.12; napi_tx on by default since
+ * "virtio-net: enable napi_tx by default", 5.3), start_xmit also frees used buffers (free_old_xmit_skbs, later
+ * free_old_xmit) on the sending vCPU before xmit_skb, and since "virtio_net: disable cb aggressively" (a7766ef18b33,
+ * 5.14 as far as pvsim could tell) turns the Tx callback off there and re-arms it with virtqueue_enable_cb_delayed
+ * (an interrupt only after 3/4 of the outstanding buffers); virtnet_poll (Rx NAPI) also cleans its pair's Tx queue
+ * (virtnet_poll_cleantx). pvsim frees only in the Tx interrupt's NAPI (virtnet_poll_tx) and re-arms at last_used:
+ * more Tx interrupts and all the freeing on the vector's vCPU (needs a delayed re-arm in vring.hpp; not done). With
+ * napi_tx off (the default before 5.3) start_xmit alone frees, Tx interrupts stay off unless the queue stops, and the
+ * skb is orphaned (skb_orphan) so the socket sees nothing in flight below the qdisc (ooo_okay nearly always): not
+ * modelled, pvsim follows 5.3+.
  * To check against the sources (written without reading them): the vhost budgets (VHOST_NET_WEIGHT,
  * VHOST_NET_PKT_WEIGHT, VHOST_NET_BATCH), handle_rx's structure, tun_automq_select_queue, virtnet_set_affinity's
  * grouping when queue pairs are fewer than vCPUs, try_fill_recv's refill threshold, experimental_zcopytx = 0, QEMU's
