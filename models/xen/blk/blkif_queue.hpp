@@ -1,10 +1,12 @@
 /* pvsim: the state one blkif queue shares between xen-blkfront and xen-blkback: the channel (the shared ring, its
  * ring-refs and the event channel's two ports: models/xen/xen_channel.hpp), the requests sitting in the ring's slots,
- * the responses published and not yet consumed, and the statistics of the queue (ring occupancy, notifications sent
- * and suppressed, coalesced upcalls, backend batches).
- * It is a Station: a request holds a ring slot from the frontend's produce to its consume of the response. */
+ * the responses published and not yet consumed, the frontend's grants (its free list and, per ring slot, the grants of
+ * the request in it: models/xen/blk/blkif_grants.hpp), and the statistics of the queue (ring occupancy, notifications
+ * sent and suppressed, coalesced upcalls, backend batches). It is a Station: a request holds a ring slot from the
+ * frontend's produce to its consume of the response. */
 #pragma once
 
+#include "models/xen/blk/blkif_grants.hpp"
 #include "models/xen/xen_channel.hpp"
 #include "sim/latency_histogram.hpp"
 #include "sim/station.hpp"
@@ -25,8 +27,10 @@ struct BlkifQueue : public Station {
   /** The ring, its ring-refs and the event channel: the frontend's port upcalls the domU vCPU (blkif_interrupt), the
    * backend's wakes the ring's kthread in dom0 (xen_blkif_be_int). */
   XenChannel channel;
-  std::deque<Request*> requests;  // produced by the frontend, in slot order; the backend consumes from the front
-  std::deque<Request*> responses; // produced by the backend, in slot order; the frontend consumes from the front
+  std::deque<Request*> requests;         // produced by the frontend, in slot order; the backend consumes from the front
+  std::deque<Request*> responses;        // produced by the backend, in slot order; the frontend consumes from the front
+  BlkfrontGrantPool grants;              // the frontend's free grants (rinfo->grants)
+  std::vector<BlkifShadowGrants> shadow; // per tag: the grants of the request holding it (rinfo->shadow[id])
 
   // --- statistics (registered by xen.blkfront, restarted and written by the engine) -------------------------------
   Level occupancy_avg;                 // slots in use (req_prod_pvt - rsp_cons)

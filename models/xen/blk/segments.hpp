@@ -9,9 +9,10 @@
  * requests the block layer splits an I/O into under the queue limits blkfront sets (blkif_set_queue_limits():
  * max_segments and max_hw_sectors both from that limit), and the tag set depth (xlvbd_alloc_gendisk():
  * tag_set.queue_depth = BLK_RING_SIZE, halved only when HAS_EXTRA_REQ and no indirect descriptors).
- * Leaves out: persistent grants (which make most grants reusable, not fewer), discard and flush requests (no
- * segments), guest pages other than 4 KiB except in the HAS_EXTRA_REQ rule, scatter-gather buffers that are not
- * physically contiguous (each discontiguity costs a segment), and blkback's own request splitting into bios. */
+ * Leaves out: persistent grants (which make grants reusable, not fewer: models/xen/blk/blkif_grants.hpp), discard and
+ * flush requests (no segments), guest pages other than 4 KiB except in the HAS_EXTRA_REQ rule, scatter-gather buffers
+ * that are not physically contiguous (each discontiguity costs a segment), and blkback's own request splitting into
+ * bios. */
 #pragma once
 
 #include "models/xen/blk/blkif_negotiation.hpp"

@@ -25,6 +25,15 @@ const ParamTable<XenBlkbackParams>& XenBlkback::param_table()
                  "feature-max-indirect-segments.", "xen-blkback/common.h: MAX_INDIRECT_SEGMENTS = 256")
         .flag("feature_persistent", &Params::feature_persistent, true, "Offer persistent grants.",
               "xen-blkback/xenbus.c: feature_persistent = true")
+        .integer("max_pgrants", &Params::max_pgrants, blkback_max_persistent_grants, 0, 1 << 20,
+                 "xen_blkback.max_persistent_grants: grants each ring keeps mapped; past it, grants are mapped and "
+                 "unmapped per request.",
+                 "blkback.c: max_pgrants = 1056 (module parameter max_persistent_grants), checked in xen_blkbk_map()")
+        .flag("late_eoi", &Params::late_eoi, true,
+              "The event channel's EOI waits until the kthread's pass leaves no work (false: EOI as the handler "
+              "returns, as before the XSA-332 fix).",
+              "xenbus.c xen_blkif_map(): bind_interdomain_evtchn_to_irqhandler_lateeoi(); blkback.c "
+              "xen_blkif_schedule(): xen_irq_lateeoi() (Linux 5.10 and stable backports)")
         .quantity("wakeup_cpu", Dimension::duration, &Params::wakeup_cpu_s, 2.0e-6, 0, 1,
                   "dom0 CPU each time a notification wakes the ring's kthread (wake-up, context switches).",
                   "pvsim estimate")
@@ -85,6 +94,7 @@ void XenBlkback::attach(XenBlkfront& front)
   for (std::size_t q = 0; q < rings_.size(); ++q) {
     rings_[q].kthread      = std::make_unique<CpuThread>(name() + ".ring" + std::to_string(q), p_.quantum_s);
     rings_[q].pending_free = reqs_per_ring_;
+    rings_[q].pgrants      = PersistentGrantTree(static_cast<unsigned>(p_.max_pgrants));
   }
   declare_stats();
 }
@@ -104,6 +114,15 @@ void XenBlkback::submit(Request*)
 void XenBlkback::notify_from_frontend(unsigned q)
 {
   sim_->events().schedule_in(p_.evtchn_latency_s, this, static_cast<int>(q) * kinds + upcall);
+}
+
+void XenBlkback::be_int(unsigned q)
+{
+  BlkifQueue& b = front_->queue(q);
+  b.channel.lateeoi_ack(XenChannel::End::backend); // lateeoi_ack_dynirq(): masked for EOI_PENDING
+  schedule_io_op(q);                               // blkif_notify_work(): waiting_reqs = 1, wake_up(&ring->wq)
+  if (not p_.late_eoi)
+    b.channel.lateeoi(XenChannel::End::backend); // an EOI as the handler returns: nothing can be pending yet
 }
 
 void XenBlkback::schedule_io_op(unsigned q)
@@ -132,9 +151,9 @@ void XenBlkback::do_block_io_op(unsigned q)
     b.requests.pop_front();
     rg.pending_free--;
     n++;
-    unsigned grants = front_->grants_of(r); // each data segment and each indirect page is a grant to look up or map
-    double cost =
-        p_.request_cpu_s + grants * (front_->persistent() ? p_.persistent_segment_cpu_s : p_.map_segment_cpu_s);
+    // xen_blkbk_map(): each data segment and each indirect page is a grant to find in the tree or to map.
+    PersistentGrantTree::MapResult m = rg.pgrants.map(front_->grants_of_request(r), front_->persistent());
+    double cost = p_.request_cpu_s + m.hits * p_.persistent_segment_cpu_s + m.mapped * p_.map_segment_cpu_s;
     rg.kthread->post(cost, this, static_cast<int>(q) * kinds + dispatch, r);
   }
   b.batch.sample(n);
@@ -147,12 +166,9 @@ void XenBlkback::on_event(int kind, Request* r)
   Ring& rg      = rings_[q];
   BlkifQueue& b = front_->queue(q);
   switch (kind % kinds) {
-  case upcall: // xen_blkif_be_int: wake the kthread (a late EOI right away: the handler only sets a flag)
-    if (b.channel.backend().notify()) {
-      b.channel.lateeoi_ack(XenChannel::End::backend);
-      schedule_io_op(q);
-      b.channel.lateeoi(XenChannel::End::backend);
-    }
+  case upcall: // the frontend's notification reaches dom0's port: an upcall unless pending or masked (EOI due)
+    if (b.channel.backend().notify())
+      be_int(q);
     break;
   case io_op:
     do_block_io_op(q);
@@ -171,8 +187,13 @@ void XenBlkback::on_event(int kind, Request* r)
       rg.scheduled   = false;
     } else if (b.channel.ring().final_check_for_requests() or rg.waiting_reqs) {
       do_block_io_op(q);
+    } else if (b.channel.lateeoi(XenChannel::End::backend)) {
+      // xen_irq_lateeoi() raised a notification that came while the EOI was due: the handler acks it and sets
+      // waiting_reqs before the kthread sleeps, so it goes round once more without a wake-up.
+      b.channel.lateeoi_ack(XenChannel::End::backend);
+      do_block_io_op(q);
     } else {
-      rg.scheduled = false;
+      rg.scheduled = false; // the EOI is sent (or nothing was due); the kthread sleeps until the next upcall
     }
     break;
   case respond: { // make_response(): one response, RING_PUSH_RESPONSES_AND_CHECK_NOTIFY
@@ -215,6 +236,18 @@ void XenBlkback::declare_stats()
     st.formula(ring + "running_fraction", t.running_fraction(), "fraction",
                "fraction of the window the kthread spent executing, waiting for a core included");
     st.add(ring + "batches", t.stat_batches(), "batches", "batches of work the kthread ran");
+    PersistentGrantTree& pg = rings_[q].pgrants;
+    st.info(
+        ring + "persistent_grants", [&pg] { return pg.size(); },
+        "grants the ring keeps mapped at the end of the run (persistent_gnt_c, at most max_pgrants)");
+    st.info(
+        ring + "persistent_grants_full", [&pg] { return pg.overflowed(); },
+        "whether a grant found the tree full (vbd.overflow_max_grants)");
+    st.add(ring + "persistent_grant_hits", pg.stat_hits(), "grants",
+           "grants found in the ring's persistent tree: no map (get_persistent_gnt())");
+    st.add(ring + "grant_maps", pg.stat_maps(), "grants", "grants mapped (gnttab_map_refs()), kept or not");
+    st.add(ring + "grant_unmaps", pg.stat_unmaps(), "grants",
+           "grants mapped for one request and unmapped after it: the tree was full or persistent grants are off");
   }
 }
 

@@ -1,17 +1,33 @@
 /* pvsim model "xen.blkback": Linux xen-blkback in dom0 serving one xen.blkfront, one kernel thread per ring.
  *
- * Models, per ring: the backend's event channel (a frontend notification wakes the ring's kthread, xen_blkif_schedule,
- * at wakeup_cpu; notifications while it works only set waiting_reqs), __do_block_io_op() consuming every request
- * published (at most as many as free pending_reqs, XEN_BLKIF_REQS_PER_PAGE per ring page) with request_cpu per request
- * and, per segment, persistent_segment_cpu (a persistent grant lookup) or map_segment_cpu (grant map + unmap,
- * hypercalls and TLB flush), submitting each to the backing device, then RING_FINAL_CHECK_FOR_REQUESTS; on each
- * completion make_response() (response_cpu) and RING_PUSH_RESPONSES_AND_CHECK_NOTIFY, notifying the frontend only when
- * its rsp_event asks for it. The kthreads run on the dom0 CPUs (a cpu.host), so more rings than dom0 cores share them.
- * Leaves out: the backend's own blk-mq layer in dom0 (requests go straight to the device model), discard/flush,
- * the persistent-grant LRU purge, buffer-page pools, per-ring pinning inside the dom0 pool. */
+ * Models, per ring (drivers/block/xen-blkback/blkback.c):
+ * - the backend's event channel, bound with late EOI (xenbus.c xen_blkif_map():
+ *   bind_interdomain_evtchn_to_irqhandler_lateeoi(), since "xen/blkback: use lateeoi irq binding", XSA-332, Linux
+ *   5.10 and the stable kernels it was backported to). The handler (xen_blkif_be_int() -> blkif_notify_work()) only
+ *   sets waiting_reqs and wakes the ring's kthread, xen_blkif_schedule() (wakeup_cpu when it was asleep); the port
+ * stays masked for EOI_PENDING until the kthread, after a pass that leaves no work (do_block_io_op() returning 0),
+ * calls xen_irq_lateeoi(). A notification in between is not raised: it leaves the port pending, and the EOI raises it,
+ * so the handler sets waiting_reqs again before the kthread sleeps and it makes one more pass without being woken (a
+ *   spurious one when the final check had already taken those requests). Out of pending_reqs, the EOI waits for the
+ *   pass after a completion frees one. With late_eoi false, the handler's EOI is immediate (kernels before the fix).
+ * - __do_block_io_op() consuming every request published (at most as many as free pending_reqs,
+ *   XEN_BLKIF_REQS_PER_PAGE per ring page) with request_cpu per request, and per grant (each data segment and each
+ *   indirect page) xen_blkbk_map(): persistent_segment_cpu when the ring's tree of persistent grants has it, else
+ *   map_segment_cpu (grant map and later unmap: hypercalls, TLB flush), the grant joining the tree while it holds fewer
+ *   than max_pgrants (module parameter max_persistent_grants, 1056 per ring; models/xen/blk/blkif_grants.hpp has the
+ *   rules of both ends). Then RING_FINAL_CHECK_FOR_REQUESTS; on each completion make_response() (response_cpu) and
+ *   RING_PUSH_RESPONSES_AND_CHECK_NOTIFY, notifying the frontend only when its rsp_event asks for it.
+ * The kthreads run on the dom0 CPUs (a cpu.host), so more rings than dom0 cores share them. xen.blkback does not know
+ * dom0's kernel (no guest.vm stands for dom0), so late EOI is on by default: every maintained kernel has it.
+ * Leaves out: the backend's own blk-mq layer in dom0 (requests go straight to the device model), discard/flush, the
+ * persistent-grant purge (purge_persistent_gnt(): see blkif_grants.hpp), the unmaps' timing (charged with the map, at
+ * dispatch, not in xen_blkbk_unmap() at completion), the upcall's own cost in dom0, the lateeoi spurious-event
+ * back-off (XEN_EOI_FLAG_SPURIOUS delays only after repeated spurious events), buffer-page pools, per-ring pinning
+ * inside the dom0 pool. */
 #pragma once
 
 #include "models/host/cpu_host.hpp"
+#include "models/xen/blk/blkif_grants.hpp"
 #include "models/xen/blk/blkif_negotiation.hpp"
 #include "sim/component.hpp"
 #include "sim/cpu_thread.hpp"
@@ -30,6 +46,8 @@ struct XenBlkbackParams {
   long long max_ring_page_order;
   long long max_indirect_segments;
   bool feature_persistent;
+  long long max_pgrants;
+  bool late_eoi;
   double wakeup_cpu_s;
   double request_cpu_s;
   double persistent_segment_cpu_s;
@@ -63,6 +81,8 @@ public:
   void attach(XenBlkfront& front);
   /** The frontend pushed requests on queue q and asked for a notification. */
   void notify_from_frontend(unsigned q);
+  /** Ring q's persistent grants (what the frontend's gnttab_try_end_foreign_access() finds still mapped). */
+  const PersistentGrantTree& persistent_grants(unsigned q) const { return rings_.at(q).pgrants; }
 
 private:
   enum Kind { upcall = 0, io_op = 1, dispatch = 2, final_check = 3, respond = 4, kinds = 8 };
@@ -72,10 +92,13 @@ private:
     bool waiting_reqs     = false; // a notification came while it was busy
     bool out_of_reqs      = false; // stopped for want of a free pending_req
     unsigned pending_free = 0;     // free pending_reqs
+    PersistentGrantTree pgrants;   // persistent_gnts, persistent_gnt_c
   };
   /** Registers every statistic the model reports (per ring: its kthread's utilisation and batches), once attached:
    * the rings come from the handshake. */
   void declare_stats();
+  /** xen_blkif_be_int(), run by an upcall: the late-EOI ack, then blkif_notify_work(). */
+  void be_int(unsigned q);
   void schedule_io_op(unsigned q);
   void do_block_io_op(unsigned q);
 

@@ -43,7 +43,9 @@ const ParamTable<XenBlkfrontParams>& XenBlkfront::param_table()
         .quantity("queue_rq_cpu", Dimension::duration, &Params::queue_rq_cpu_s, 1.0e-6, 0, 1,
                   "vCPU time of blkif_queue_rq() per request, beyond the job's submit_cpu.", "pvsim estimate")
         .quantity("grant_cpu", Dimension::duration, &Params::grant_cpu_s, 0.3e-6, 0, 1,
-                  "Per segment without persistent grants: grant and end foreign access.", "pvsim estimate")
+                  "Per grant that needs a reference (every grant without persistent grants; with them, those the "
+                  "backend did not keep): claim, grant and end foreign access.",
+                  "pvsim estimate")
         .quantity("copy_cpu", Dimension::duration, &Params::copy_cpu_s, 0.5e-6, 0, 1,
                   "Per segment with persistent grants: a 4 KiB copy (writes at submission, reads at completion).",
                   "pvsim estimate: 4 KiB memcpy at ~8 GB/s")
@@ -116,6 +118,12 @@ void XenBlkfront::connect()
 void XenBlkfront::start(Simulation& sim)
 {
   sim_ = &sim;
+  // blkfront_setup_indirect(): each ring's free list of grants, and its shadow entries.
+  for (auto& b : queues_) {
+    b->grants =
+        BlkfrontGrantPool(blkfront_grants_per_ring(blkif_segment_limit(negotiation_), b->channel.ring().size()));
+    b->shadow.assign(b->channel.ring().size(), BlkifShadowGrants{});
+  }
 }
 
 unsigned XenBlkfront::segments_of(const Request* r) const
@@ -128,13 +136,20 @@ unsigned XenBlkfront::grants_of(const Request* r) const
   return blkif_request_layout_for_bytes(r->size_bytes).grants; // data pages + indirect pages (BLKIF_OP_INDIRECT)
 }
 
+const BlkifShadowGrants& XenBlkfront::grants_of_request(const Request* r) const
+{
+  return queues_.at(static_cast<std::size_t>(r->queue))->shadow.at(static_cast<std::size_t>(r->tag));
+}
+
 void XenBlkfront::queue_rq(Request* r)
 {
   unsigned segs = segments_of(r);
-  double cost   = p_.queue_rq_cpu_s;
-  if (not negotiation_.persistent_grants)
-    cost += grants_of(r) * p_.grant_cpu_s;
-  else if (r->op == Op::write)
+  BlkifQueue& b = *queues_.at(static_cast<std::size_t>(r->queue));
+  // blkif_queue_rw_req(): the request's grants from the ring's free list (persistent ones first).
+  BlkifShadowGrants& g = b.shadow.at(static_cast<std::size_t>(r->tag));
+  g                    = b.grants.take(segs, blkif_indirect_pages(segs));
+  double cost          = p_.queue_rq_cpu_s + g.fresh * p_.grant_cpu_s;
+  if (negotiation_.persistent_grants and r->op == Op::write)
     cost += segs * p_.copy_cpu_s;
   vm_->vcpu(r->cpu < 0 ? 0 : r->cpu).post_next(cost, this, r->queue * kinds + pushed, r);
 }
@@ -197,6 +212,10 @@ void XenBlkfront::handle_irq(unsigned q)
     Request* r = b.responses.front();
     b.responses.pop_front();
     b.consumed++;
+    // blkif_completion(): the grants the backend keeps go back to the head of the free list, the others to its tail.
+    const XenBlkback& back = *back_;
+    b.grants.give_back(b.shadow[static_cast<std::size_t>(r->tag)],
+                       [&back, q](GrantRef ref) { return back.persistent_grants(q).holds(ref); });
     b.events.emit({StationEvent::What::depart, now, r, slot_time_[q][static_cast<std::size_t>(r->tag)]});
     b.sample(now);
     double cost = p_.response_cpu_s;

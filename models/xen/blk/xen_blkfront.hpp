@@ -1,7 +1,7 @@
 /* pvsim model "xen.blkfront": Linux xen-blkfront in a domU, one blk-mq hardware queue per negotiated ring.
  *
  * Models, per queue: the shared ring of 32 x 2^ring_page_order slots and its indices; blkif_queue_rq() on the
- * submitting vCPU (queue_rq_cpu, plus per segment a grant (non-persistent) or a 4 KiB copy into a persistent grant
+ * submitting vCPU (queue_rq_cpu, grant_cpu per grant needing a reference, with persistent grants a 4 KiB copy
  * for writes), then RING_PUSH_REQUESTS_AND_CHECK_NOTIFY, notifying the backend only when its req_event asks for it
  * (the notify hypercall costs notify_cpu; delivery takes evtchn_latency); the event channel bound to one vCPU (by
  * default the domU kernel's rule: models/xen/evtchn_placement.hpp) with
@@ -10,6 +10,8 @@
  * grant for reads), then RING_FINAL_CHECK_FOR_RESPONSES. The queue count, ring order, persistent grants and indirect
  * segments come from the XenStore handshake with the backend (models/xen/blk/blkif_negotiation.hpp), so nothing is set
  * twice. blk-mq's tag depth is the driver's: BLK_RING_SIZE per queue.
+ * Grant references: each request takes its grants from the ring's free list, persistent ones reused last-in first-out,
+ * one without a reference claiming a new one (models/xen/blk/blkif_grants.hpp: get_free_grant(), blkif_completion()).
  * Leaves out: request splitting (blk-mq's limits make requests fit), flush/discard, grant exhaustion and
  * gnttab_free callbacks, suspend/resume, the ring lock's contention. */
 #pragma once
@@ -73,6 +75,8 @@ public:
   unsigned segments_of(const Request* r) const;
   /** Grants one request needs: its data segments, plus the indirect pages when it has more than 11 segments. */
   unsigned grants_of(const Request* r) const;
+  /** The grant references request r (on queue r->queue) carries (blkif_queue_rw_req() took them). */
+  const BlkifShadowGrants& grants_of_request(const Request* r) const;
   bool persistent() const { return negotiation_.persistent_grants; }
   const XenStore& xenstore() const { return store_; }
   const std::vector<std::pair<double, std::string>>& transitions() const { return transitions_; }

@@ -1,0 +1,76 @@
+#include "models/xen/blk/blkif_grants.hpp"
+
+namespace pvsim::xen {
+
+BlkfrontGrantPool::BlkfrontGrantPool(std::size_t entries) : free_(entries, no_ref) {}
+
+GrantRef BlkfrontGrantPool::take_one(unsigned& fresh)
+{
+  GrantRef ref = no_ref;
+  if (not free_.empty()) { // get_free_grant(): list_first_entry()
+    ref = free_.front();
+    free_.pop_front();
+  } // else: a request above the negotiated segment limit (the block layer would have split it) takes a new entry
+  if (ref == no_ref) { // get_grant(): claim a reference and grant the page
+    ref = next_ref_++;
+    ++fresh;
+  } else {
+    --persistent_free_;
+  }
+  return ref;
+}
+
+BlkifShadowGrants BlkfrontGrantPool::take(unsigned segments, unsigned indirect_pages)
+{
+  BlkifShadowGrants g;
+  g.data.reserve(segments);
+  g.indirect.reserve(indirect_pages);
+  for (unsigned i = 0; i < segments; ++i) {
+    if (indirect_pages > 0 and i % blkif_segments_per_indirect_page == 0)
+      g.indirect.push_back(take_one(g.fresh)); // the indirect page before the segments it describes
+    g.data.push_back(take_one(g.fresh));
+  }
+  return g;
+}
+
+void BlkfrontGrantPool::put(GrantRef ref, bool persistent)
+{
+  if (persistent) {
+    free_.push_front(ref); // list_add(): reused first
+    ++persistent_free_;
+  } else {
+    free_.push_back(no_ref); // foreign access ended, reference released, list_add_tail()
+  }
+}
+
+void PersistentGrantTree::map_one(GrantRef ref, bool use_persistent, MapResult& r)
+{
+  if (use_persistent and tree_.count(ref) != 0) { // get_persistent_gnt()
+    ++r.hits;
+    return;
+  }
+  ++r.mapped;
+  if (use_persistent and tree_.size() < max_) { // add_persistent_gnt()
+    tree_.insert(ref);
+    ++r.kept;
+    return;
+  }
+  if (use_persistent)
+    overflow_ = true;
+  ++r.unmapped;
+}
+
+PersistentGrantTree::MapResult PersistentGrantTree::map(const BlkifShadowGrants& g, bool use_persistent)
+{
+  MapResult r;
+  for (GrantRef ref : g.indirect) // xen_blkbk_parse_indirect() maps the indirect pages first
+    map_one(ref, use_persistent, r);
+  for (GrantRef ref : g.data)
+    map_one(ref, use_persistent, r);
+  hits_ += r.hits;
+  maps_ += r.mapped;
+  unmaps_ += r.unmapped;
+  return r;
+}
+
+} // namespace pvsim::xen
