@@ -40,9 +40,12 @@ const ParamTable<XenBlkbackParams>& XenBlkback::param_table()
         .quantity("request_cpu", Dimension::duration, &Params::request_cpu_s, 2.0e-6, 0, 1,
                   "dom0 CPU per request: parsing it off the ring, building and submitting the bio.", "pvsim estimate")
         .quantity("persistent_segment_cpu", Dimension::duration, &Params::persistent_segment_cpu_s, 0.2e-6, 0, 1,
-                  "Per segment with persistent grants: finding the grant already mapped.", "pvsim estimate")
+                  "Per grant (segment or indirect page) found in the ring's persistent tree (get_persistent_gnt()).",
+                  "pvsim estimate")
         .quantity("map_segment_cpu", Dimension::duration, &Params::map_segment_cpu_s, 1.5e-6, 0, 1,
-                  "Per segment without persistent grants: grant map and unmap hypercalls, TLB flush.", "pvsim estimate")
+                  "Per grant not in the persistent tree (every grant without persistent grants): its map and unmap "
+                  "(hypercalls, TLB flush), charged at dispatch, also for a grant the tree then keeps.",
+                  "pvsim estimate")
         .quantity("response_cpu", Dimension::duration, &Params::response_cpu_s, 0.7e-6, 0, 1,
                   "dom0 CPU per completion: end_block_io_op and make_response.", "pvsim estimate")
         .quantity("notify_cpu", Dimension::duration, &Params::notify_cpu_s, 0.5e-6, 0, 1,
