@@ -3,6 +3,8 @@
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace pvsim {
@@ -17,7 +19,16 @@ const ParamTable<QemuIothreadParams>& QemuIothread::param_table()
                   "cache refill).",
                   "pvsim estimate")
         .quantity("quantum", Dimension::duration, &Params::quantum_s, 20e-6, 1e-9, 1,
-                  "Most CPU work the thread takes in one batch before acting on it.", "pvsim: 20us");
+                  "Most CPU work the thread takes in one batch before acting on it.", "pvsim: 20us")
+        .quantity("poll_max", Dimension::duration, &Params::poll_max_s, 32768e-9, 0, 1,
+                  "poll-max-ns: longest the thread busy-polls its handlers before it blocks (0: never polls).",
+                  "QEMU iothread.c IOTHREAD_POLL_MAX_NS_DEFAULT (32768 ns on POSIX hosts), iothread_init()")
+        .integer("poll_grow", &Params::poll_grow, 0, 0, 1 << 20,
+                 "poll-grow: factor poll_ns grows by after a short block (0: 2).",
+                 "QEMU iothread.c (0 unless set); util/aio-posix.c aio_poll(): grow 0 means 2")
+        .integer("poll_shrink", &Params::poll_shrink, 0, 0, 1 << 20,
+                 "poll-shrink: divisor of poll_ns after a block longer than poll_max (0: poll_ns drops to 0).",
+                 "QEMU iothread.c (0 unless set); util/aio-posix.c aio_poll(): shrink 0 resets poll_ns");
     describe_aio_engine(tb);
     return tb;
   }();
@@ -26,7 +37,7 @@ const ParamTable<QemuIothreadParams>& QemuIothread::param_table()
 
 QemuIothread::QemuIothread(std::string name, const Params& p)
     : Component(std::move(name), type_name), p_(p), thread_(this->name(), p.quantum_s),
-      engine_(make_aio_engine(p.aio, p, *this))
+      engine_(make_aio_engine(p.aio, p, *this)), poll_max_ns_(std::llround(p.poll_max_s * 1e9))
 {
 }
 
@@ -39,6 +50,9 @@ void QemuIothread::start(Simulation& sim)
 {
   sim_ = &sim;
   host_->run(thread_, sim.events());
+  idle_         = Idle::blocked; // asleep until the first work (ctx->poll_ns starts at 0)
+  idle_since_s_ = sim.events().now();
+  poll_ns_level_.set(idle_since_s_, 0);
   engine_->start();
   declare_stats();
 }
@@ -55,10 +69,27 @@ void QemuIothread::declare_stats()
         return disks;
       },
       "the virtio.blk disks with virtqueues served here");
-  st.formula("/utilization", thread_.utilization(), "fraction", "CPU time the thread consumed / window");
+  if (poll_max_ns_ == 0)
+    st.formula("/utilization", thread_.utilization(), "fraction", "CPU time the thread consumed / window");
   st.formula("/running_fraction", thread_.running_fraction(), "fraction",
              "fraction of the window the thread spent running a batch (waits for a core included)");
   st.add("/wakeups", wakeups_, "wakeups", "eventfds that woke the thread asleep in ppoll (paying wakeup_cpu)");
+  if (poll_max_ns_ > 0) { // the utilization above is the work's; polling comes on top
+    st.formula(
+        "/utilization", [this](const StatWindow& w) { return json(w.per_second(thread_.cpu_s() + poll_cpu_s_.get())); },
+        "fraction", "CPU time the thread consumed (work and polling) / window");
+    st.add("/poll/caught", caught_, "events",
+           "work that arrived while the thread polled (picked up without a wake-up)");
+    st.add("/poll/windows", windows_, "windows", "poll windows started (the thread idle with poll_ns > 0)");
+    st.add("/poll/expired", expired_, "windows", "poll windows that ran out with nothing found (then it blocks)");
+    st.add("/poll/cpu_s", poll_cpu_s_, "s", "CPU time spent polling");
+    st.formula(
+        "/poll/utilization", [this](const StatWindow& w) { return json(w.per_second(poll_cpu_s_.get())); }, "fraction",
+        "CPU time spent polling / window");
+    st.add("/poll/mean_poll_ns", poll_ns_level_, "ns", "time-averaged poll time (ctx->poll_ns)");
+    st.formula(
+        "/poll/poll_ns", [this](const StatWindow&) { return json(poll_ns_); }, "ns", "poll time at the end");
+  }
   st.add("/work_items", thread_.stat_items(), "items", "work items the thread ran");
   engine_->declare_stats(st, "/engine/");
 }
@@ -78,11 +109,110 @@ void QemuIothread::attach(const Component& disk, Component& device)
 
 void QemuIothread::run(double cost_s, EventTarget* target, int kind, Request* r)
 {
-  if (thread_.idle()) { // asleep in ppoll: the eventfd that brought this work wakes it up
+  if (poll_max_ns_ == 0) {
+    if (thread_.idle()) { // asleep in ppoll: the eventfd that brought this work wakes it up
+      cost_s += p_.wakeup_cpu_s;
+      ++wakeups_;
+    }
+    thread_.post(cost_s, target, kind, r);
+    return;
+  }
+  double now = events().now();
+  if (idle_ == Idle::polling) { // run_poll_handlers() found it: no wake-up, aio_poll returns
+    ++caught_;
+    poll_cpu_s_ += now - idle_since_s_;
+    adjust_poll_ns(now - idle_since_s_);
+  } else if (idle_ == Idle::blocked and not rechecking_) { // asleep: the eventfd wakes it up
     cost_s += p_.wakeup_cpu_s;
     ++wakeups_;
+    adjust_poll_ns(now - idle_since_s_);
   }
-  thread_.post(cost_s, target, kind, r);
+  idle_ = Idle::busy;
+  ++outstanding_;
+  thread_.post(cost_s, this, route(target, kind), r);
+}
+
+int QemuIothread::route(EventTarget* target, int kind)
+{
+  auto [it, added] = route_ids_.try_emplace({target, kind}, static_cast<int>(routes_.size()));
+  if (added)
+    routes_.emplace_back(target, kind);
+  return it->second;
+}
+
+void QemuIothread::on_event(int kind, Request* r)
+{
+  if (kind < 0) { // a poll window's timer: stale unless it is the current window's and the thread still polls
+    if (idle_ == Idle::polling and kind == -1 - static_cast<int>(window_ & 0x3fffffff))
+      window_over();
+    return;
+  }
+  auto [target, k] = routes_[static_cast<std::size_t>(kind)];
+  --outstanding_;
+  if (target != nullptr)
+    target->on_event(k, r);
+  if (outstanding_ == 0) // the last continuation queued, and it posted nothing: the thread goes back to aio_poll
+    went_idle();
+}
+
+void QemuIothread::went_idle()
+{
+  idle_since_s_ = events().now();
+  if (poll_ns_ == 0) { // try_poll_mode(): max_ns 0, poll mode off (it may find work), then block
+    end_poll_mode();
+    if (outstanding_ == 0)
+      idle_ = Idle::blocked;
+    return;
+  }
+  if (not poll_mode_) { // poll_set_started(ctx, true): io_poll_begin on every handler
+    poll_mode_ = true;
+    for (PollHandler* h : poll_handlers_)
+      h->poll_begin();
+  }
+  idle_ = Idle::polling;
+  ++windows_;
+  ++window_;
+  events().schedule_at(idle_since_s_ + poll_s(), this, -1 - static_cast<int>(window_ & 0x3fffffff));
+}
+
+void QemuIothread::window_over()
+{
+  // run_poll_handlers() ran for poll_ns without progress: poll mode off (io_poll_end and a last check), then block.
+  ++expired_;
+  poll_cpu_s_ += events().now() - idle_since_s_;
+  idle_ = Idle::blocked;
+  end_poll_mode();
+  // If the last check found work, aio_poll did not block: block_ns = poll_ns, no adjustment.
+}
+
+void QemuIothread::end_poll_mode()
+{
+  if (not poll_mode_)
+    return;
+  poll_mode_  = false;
+  rechecking_ = true;
+  for (PollHandler* h : poll_handlers_)
+    h->poll_end();
+  rechecking_ = false;
+}
+
+void QemuIothread::adjust_poll_ns(double block_s)
+{
+  auto block_ns = static_cast<long long>(std::llround(block_s * 1e9));
+  if (block_ns <= poll_ns_)
+    return; // the sweet spot
+  if (block_ns > poll_max_ns_) {
+    set_poll_ns(p_.poll_shrink > 0 ? poll_ns_ / p_.poll_shrink : 0);
+  } else if (poll_ns_ < poll_max_ns_ and block_ns < poll_max_ns_) {
+    long long grow = p_.poll_grow > 0 ? p_.poll_grow : 2;
+    set_poll_ns(std::min(poll_ns_ > 0 ? poll_ns_ * grow : 4000, poll_max_ns_)); // 4000: POLL_NS initial 4 us
+  }
+}
+
+void QemuIothread::set_poll_ns(long long ns)
+{
+  poll_ns_ = ns;
+  poll_ns_level_.set(events().now(), static_cast<double>(ns));
 }
 
 void QemuIothread::dispatch(Request* r)

@@ -9,10 +9,30 @@
  * native or io_uring, models/qemu/aio_engine.hpp), shared by every disk attached to it: its limits (max_threads,
  * max_events) apply to all of them together. Each disk keeps its own backing device (virtio.blk's `target`); the
  * engine issues a request to the device of the disk it came from.
- * Leaves out: adaptive polling (poll-max-ns, 32 us by default for IOThreads: while polling QEMU disables virtqueue
- * notifications and the thread spins instead of sleeping; this IOThread behaves as with poll-max-ns=0), the order
- * of BHs, timers and fd handlers within one iteration, the AioContext lock, a per-drive aio= (here the engine is
- * the AioContext's: every disk attached uses the same one), the main loop's other duties (monitor, migration). */
+ * Adaptive polling (QEMU 9.2: util/aio-posix.c aio_poll(), try_poll_mode(), run_poll_handlers(), poll_set_started();
+ * iothread.c IOTHREAD_POLL_MAX_NS_DEFAULT = 32768 ns on POSIX hosts, properties poll-max-ns, poll-grow, poll-shrink,
+ * the last two 0 by default): when its work is done the thread busy-polls its handlers for up to poll_ns before it
+ * blocks. The polling burns host CPU (reported in the utilization and in poll/cpu_s). Work that arrives inside the
+ * window (a request made available in a polled virtqueue, an AIO completion, a BH) is picked up at once, without
+ * wakeup_cpu; after the window the thread blocks and the next eventfd wakes it as above. Entering poll mode calls
+ * the handlers' io_poll_begin, leaving it io_poll_end, then the handlers are checked once more
+ * (poll_set_started()); virtio.blk's are virtio_queue_host_notifier_aio_poll_begin/_end (hw/virtio/virtio.c):
+ * virtqueue notifications off while in poll mode, so the guest's kicks are suppressed (see virtio_blk.hpp). Poll
+ * mode lasts from the first window until one runs out (or poll_ns is 0), across the busy stretches between windows
+ * that caught work, as aio_poll() keeps it when run_poll_handlers() made progress. poll_ns self-tunes after each
+ * idle period from block_ns, the time from the thread going idle to the next work (poll plus sleep; aio_poll's
+ * adjustment): block_ns <= poll_ns: unchanged; block_ns > poll_max: poll_ns / poll_shrink, or 0 when poll_shrink is
+ * 0; else, while both poll_ns and block_ns are below poll_max, poll_ns * poll_grow (2 when 0), from 4000 ns when it
+ * was 0, capped at poll_max. poll_ns starts at 0 (aio_context_new), so the first idle period after start blocks.
+ * QEMU 10.0 keeps one poll time per handler (AioPolledEvent in each AioHandler, adjusted only for the handlers that
+ * had an event, the window being the largest): not followed here, one poll_ns per AioContext as in 8.x and 9.x.
+ * Leaves out: adaptive polling's adjustment at each aio_poll() of a busy stretch (here once per idle period: QEMU
+ * also adjusts when an aio_poll() finds work ready at once, block_ns about 0), the time a poll takes to notice work
+ * (0 here), the polling's hold on a core when the host has more threads than cores (its CPU is counted, not
+ * shared: the cpu.host's own utilization does not include it), POLL_IDLE_INTERVAL_NS (a handler idle for 7 s
+ * leaves the polled set), the order of BHs, timers and fd handlers within one iteration, the AioContext lock, a
+ * per-drive aio= (here the engine is the AioContext's: every disk attached uses the same one), the main loop's
+ * other duties (monitor, migration). */
 #pragma once
 
 #include "models/host/cpu_host.hpp"
@@ -21,6 +41,7 @@
 #include "sim/cpu_thread.hpp"
 #include "sim/params.hpp"
 
+#include <map>
 #include <memory>
 
 namespace pvsim {
@@ -29,10 +50,23 @@ struct QemuIothreadParams : AioEngineParams {
   std::string cpus;
   double wakeup_cpu_s;
   double quantum_s;
+  double poll_max_s;
+  long long poll_grow;
+  long long poll_shrink;
 };
 
 class QemuIothread : public Component, public AioEngine::Context {
 public:
+  /** A polled handler's io_poll_begin / io_poll_end (aio_set_event_notifier_poll): called when the AioContext enters
+   * and leaves poll mode. io_poll_end may find work (the re-check after it): it then calls run(), which costs no
+   * wake-up. While poll_mode(), the handler's owner calls run() itself as soon as work appears (io_poll). */
+  class PollHandler {
+  public:
+    virtual ~PollHandler()    = default;
+    virtual void poll_begin() = 0;
+    virtual void poll_end()   = 0;
+  };
+
   static constexpr const char* type_name = "qemu.iothread";
   static constexpr const char* summary =
       "A QEMU IOThread: one AioContext running virtqueue handlers, with one AIO engine shared by its disks.";
@@ -58,6 +92,14 @@ public:
   /** `disk` (a virtio.blk) has virtqueues served here; its requests go to `device`. Its requests enter the engine
    * with the disk's end_io frame on top, which tells dispatch() where they go. */
   void attach(const Component& disk, Component& device);
+  /** A handler polled while the thread polls (a virtqueue's host notifier). */
+  void add_poll_handler(PollHandler& h) { poll_handlers_.push_back(&h); }
+  /** Adaptive polling is on (poll_max > 0). */
+  bool polls() const { return poll_max_ns_ > 0; }
+  /** In poll mode: the handlers' io_poll_begin has been called, io_poll_end not yet. */
+  bool poll_mode() const { return poll_mode_; }
+  /** The current poll time (ctx->poll_ns), in seconds. */
+  double poll_s() const { return static_cast<double>(poll_ns_) * 1e-9; }
   AioEngine& engine() { return *engine_; }
   const CpuThread& thread() const { return thread_; }
 
@@ -67,6 +109,19 @@ public:
 private:
   /** Once the engine has started (its pool's workers exist). */
   void declare_stats();
+  // Adaptive polling (poll_max > 0): the thread's work goes through on_event() to see when the thread goes idle.
+  enum class Idle { busy, polling, blocked };
+  void on_event(int kind, Request* r) override;
+  int route(EventTarget* target, int kind);
+  /** The thread has nothing left to do: poll for poll_ns, or block. */
+  void went_idle();
+  /** The poll window ran out without work. */
+  void window_over();
+  /** Leaves poll mode (io_poll_end on every handler, which may find work). */
+  void end_poll_mode();
+  /** aio_poll's adjustment of poll_ns from the time it waited. */
+  void adjust_poll_ns(double block_s);
+  void set_poll_ns(long long ns);
 
   Params p_;
   CpuHost* host_   = nullptr;
@@ -75,6 +130,20 @@ private:
   std::unique_ptr<AioEngine> engine_;
   std::vector<std::pair<const Component*, Component*>> disks_;
   Counter wakeups_;
+  long long poll_max_ns_     = 0;
+  long long poll_ns_         = 0; // ctx->poll_ns
+  Idle idle_                 = Idle::busy;
+  bool poll_mode_            = false; // ctx->poll_started
+  bool rechecking_           = false; // in io_poll_end's re-check: work found costs no wake-up
+  double idle_since_s_       = 0;
+  std::uint32_t window_      = 0; // poll windows started (the timer of an older one is stale)
+  std::uint64_t outstanding_ = 0; // work posted to the thread, its continuation not run yet
+  std::vector<std::pair<EventTarget*, int>> routes_;
+  std::map<std::pair<EventTarget*, int>, int> route_ids_;
+  std::vector<PollHandler*> poll_handlers_;
+  Counter caught_, windows_, expired_;
+  Sum poll_cpu_s_;
+  Level poll_ns_level_;
 };
 
 } // namespace pvsim

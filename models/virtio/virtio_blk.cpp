@@ -143,7 +143,7 @@ void VirtioBlk::connect()
          "irq_vcpus");
   for (int q = 0; q < nr; ++q) {
     auto qi      = static_cast<std::size_t>(q);
-    auto vq      = std::make_unique<Queue>(size, p_.event_idx);
+    auto vq      = std::make_unique<Queue>(*this, qi, size, p_.event_idx);
     vq->iothread = iothreads[qi % iothreads.size()];
     vq->cpus     = groups[qi];
     if (not p_.irq_vcpus.empty()) {
@@ -158,6 +158,7 @@ void VirtioBlk::connect()
       vq->irq_vcpu = p_.irq_affinity == "spread" ? groups[qi].front() : 0;
     }
     vq->iothread->attach(*this, *device_);
+    vq->iothread->add_poll_handler(*vq);
     vqs_.push_back(std::move(vq));
   }
   declare_stats();
@@ -203,6 +204,37 @@ void VirtioBlk::add(std::size_t q, Request* r, int vcpu)
   vq.occupancy_avg.set(now(), vq.ring.in_flight());
   if (vq.ring.kick_prepare())
     vm_->vcpu(vcpu).post_next(p_.kick_cpu_s, this, kind(q, kicked));
+  if (vq.iothread->poll_mode())
+    poll_ready(q);
+}
+
+void VirtioBlk::poll_ready(std::size_t q)
+{
+  Queue& vq = *vqs_[q];
+  if (vq.scheduled) // a pass is queued or running: its re-check (virtio_queue_empty) pops it
+    return;
+  vq.scheduled = true;
+  ++vq.polled_passes;
+  vq.iothread->run(0, this, kind(q, handle_vq));
+}
+
+void VirtioBlk::Queue::poll_begin()
+{
+  // virtio_queue_host_notifier_aio_poll_begin: virtio_queue_set_notification(vq, 0). With EVENT_IDX avail_event
+  // stays where it was (vring_set_avail_event() returns early while notifications are off), so the guest kicks once
+  // more at most, then not until poll mode ends.
+  polled = true;
+  ring.set_notification(false);
+}
+
+void VirtioBlk::Queue::poll_end()
+{
+  // virtio_queue_host_notifier_aio_poll_end: notifications on (avail_event = avail idx); the caller polls once
+  // more for requests that raced with it.
+  polled = false;
+  ring.set_notification(true);
+  if (not ring.device_empty())
+    blk.poll_ready(index);
 }
 
 void VirtioBlk::on_event(int k, Request* r)
@@ -241,8 +273,10 @@ void VirtioBlk::on_event(int k, Request* r)
   case handle_vq: // virtio_blk_handle_vq: event_notifier_test_and_clear, defer_call_begin, notifications off
     vq.eventfd_pending = false;
     ++vq.passes;
-    vq.popped = 0;
-    vq.ring.set_notification(false);
+    vq.popped   = 0;
+    vq.suppress = not vq.polled; // suppress_notifications = virtio_queue_get_notification(vq)
+    if (vq.suppress)
+      vq.ring.set_notification(false);
     pop_all(q);
     break;
   case handled: // blk_aio_preadv/pwritev: into the AioContext's engine
@@ -250,9 +284,11 @@ void VirtioBlk::on_event(int k, Request* r)
     vq.iothread->engine().submit(r);
     break;
   case pass_tail: // notifications on (avail_event = avail idx), then the loop's re-check
-    vq.ring.set_notification(true);
+    if (vq.suppress)
+      vq.ring.set_notification(true);
     if (not vq.ring.device_empty()) {
-      vq.ring.set_notification(false);
+      if (vq.suppress)
+        vq.ring.set_notification(false);
       pop_all(q);
       break;
     }
@@ -423,6 +459,9 @@ void VirtioBlk::declare_stats()
     st.add(vp + "max_used_per_interrupt", vq.max_per_interrupt, "requests",
            "most used buffers one virtblk_done pass took");
     st.add(vp + "handler_passes", vq.passes, "passes", "virtio_blk_handle_vq runs on the IOThread");
+    if (vq.iothread->polls())
+      st.add(vp + "polled_passes", vq.polled_passes, "passes",
+             "handler passes the IOThread's poll started (requests found without a kick: poll mode)");
     st.add(vp + "requests_per_pass", vq.per_pass, "passes", "handler passes by requests popped");
     st.add(vp + "queue_stops", vq.stops, "stops", "-ENOSPC: the hardware queue stopped for want of descriptors");
     st.add(vp + "queue_restarts", vq.restarts, "runs", "kblockd runs of the restarted hardware queue");

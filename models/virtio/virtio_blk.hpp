@@ -22,7 +22,14 @@
  * - Device: virtio_blk_handle_vq on the virtqueue's IOThread: notifications off (avail_event left where it was),
  *   pop every request (request_cpu each: virtqueue_pop, virtio_blk_handle_request, blk_aio_preadv) into the
  *   AioContext's engine, notifications on (avail_event = avail idx), re-check, loop; then defer_call_end lets the
- *   engine submit what it batched. Kicks during a pass only set the eventfd: one more pass follows. Completion on the
+ *   engine submit what it batched. Kicks during a pass only set the eventfd: one more pass follows. Under the
+ *   IOThread's adaptive polling (qemu_iothread.hpp), each virtqueue is a polled handler (hw/virtio/virtio.c,
+ *   QEMU 9.2: virtio_queue_host_notifier_aio_poll_begin/_end, virtio_queue_host_notifier_aio_poll): in poll mode
+ *   its notifications are off, and with EVENT_IDX avail_event is not moved (vring_set_avail_event() returns early,
+ *   also in virtqueue_pop), so after at most one more kick the guest stops kicking; the poll sees a request as soon
+ *   as the guest publishes it and runs the handler, which then leaves the notifications alone
+ *   (virtio_blk_handle_vq: suppress_notifications = virtio_queue_get_notification(vq)). Leaving poll mode turns
+ *   them on (avail_event = avail idx) and checks the ring once more. Completion on the
  *   same IOThread (used_cpu: virtio_blk_rw_complete, virtqueue_push), then an irqfd write (notify_cpu) when
  *   virtio_should_notify says so; the MSI-X interrupt reaches the virtqueue's vCPU after irq_latency.
  * - Guest completion: vring_interrupt (irq_cpu; spurious when nothing is used) and virtblk_done: callbacks off, every
@@ -134,8 +141,13 @@ private:
     void start(Simulation&) override {}
     void end_io(Request* r, double) override { r->end_io(); }
   };
-  struct Queue : public Station {
-    Queue(std::uint16_t size, bool event_idx) : ring(size, event_idx) {}
+  struct Queue : public Station, public QemuIothread::PollHandler {
+    Queue(VirtioBlk& owner, std::size_t q, std::uint16_t size, bool event_idx)
+        : blk(owner), index(q), ring(size, event_idx)
+    {
+    }
+    VirtioBlk& blk;
+    std::size_t index;
     Vring ring;
     RequestFifo waiting;   // stopped hardware queue: requests waiting for descriptors
     RequestFifo avail;     // published, not popped by the device
@@ -151,10 +163,12 @@ private:
     bool scheduled       = false; // a handler pass is queued or running
     bool eventfd_pending = false; // a kick arrived during the pass
     std::uint64_t popped = 0;     // requests popped in the current pass
+    bool polled          = false; // the IOThread is in poll mode: notifications off (io_poll_begin)
+    bool suppress        = true;  // the current pass toggles notifications (they were on when it began)
     // conservation (never restarted)
     std::uint64_t arrived = 0, added = 0, taken = 0;
     // statistics (sim/stats.hpp: registered by declare_stats, restarted by the engine)
-    Counter stops, restarts, passes, kicks_coalesced;
+    Counter stops, restarts, passes, kicks_coalesced, polled_passes;
     Counter interrupts, irq_coalesced, spurious;
     Maximum max_per_interrupt{true};
     Tally per_pass; // requests popped per handler pass → passes
@@ -163,12 +177,16 @@ private:
     const Probe<StationEvent>& probe() const override { return events; }
     int servers() const override { return ring.num(); }
     Occupancy occupancy() const override { return {arrived, taken, waiting.size() + ring.in_flight()}; }
+    void poll_begin() override;
+    void poll_end() override;
   };
   int kind(std::size_t q, Kind k) const { return static_cast<int>(q) * kinds + k; }
   /** Registers the statistics, once the virtqueues exist (connect). */
   void declare_stats();
   void add(std::size_t q, Request* r, int vcpu);
   void pop_all(std::size_t q);
+  /** The IOThread's poll found requests in virtqueue q (virtio_queue_host_notifier_aio_poll): run the handler. */
+  void poll_ready(std::size_t q);
   void drain(std::size_t q);
   /** blk_mq_hctx_next_cpu(): the CPU of the next kblockd run of queue q. */
   int kblockd_cpu(Queue& vq);

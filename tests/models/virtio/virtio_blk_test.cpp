@@ -8,7 +8,7 @@ using namespace pvsim;
 namespace {
 struct VirtioSetup {
   int vcpus = 4, numjobs = 1, iodepth = 1, iothreads = 1, io_cores = 4;
-  json disk = json::object(), fio = json::object();
+  json disk = json::object(), fio = json::object(), iothread = json::object();
 };
 
 json components(const VirtioSetup& s)
@@ -27,8 +27,10 @@ json components(const VirtioSetup& s)
             {"blkmq", {{"type", "blk_mq"}, {"vm", "guest"}, {"target", "vda"}}},
             {"vda", disk},
             {"nullb0", {{"type", "device.null_blk"}, {"completion_latency", "10us"}, {"hw_queue_depth", 4096}}}};
-  for (int i = 0; i < s.iothreads; ++i)
+  for (int i = 0; i < s.iothreads; ++i) {
     c["iot" + std::to_string(i)] = {{"type", "qemu.iothread"}, {"cpus", "iohost"}, {"aio", "native"}};
+    c["iot" + std::to_string(i)].update(s.iothread);
+  }
   return c;
 }
 
@@ -163,12 +165,38 @@ TEST(VirtioBlk, WithIndirectDescriptorsEveryTagFitsInTheVring)
 TEST(VirtioBlk, OneRequestAtATimeKicksAndInterruptsEveryTime)
 {
   VirtioSetup s;
-  json r  = run(s);
-  auto vq = r["components"]["vda"]["virtqueues"][0];
+  s.iothread = {{"poll_max", "0s"}}; // an IOThread that does not poll: every request finds notifications on
+  json r     = run(s);
+  auto vq    = r["components"]["vda"]["virtqueues"][0];
   EXPECT_GT(vq["kicks"].get<int>(), 100);
   EXPECT_EQ(vq["kicks_suppressed"], 0);
   EXPECT_EQ(vq["notifications_suppressed"], 0);
   EXPECT_EQ(vq["kicks"], vq["handler_passes"]);
+}
+
+TEST(VirtioBlk, WhileItsIothreadPollsTheGuestStopsKickingAndThePollFindsTheRequests)
+{
+  VirtioSetup s; // one request at a time: the IOThread's idle gaps are shorter than poll_max, it stays in poll mode
+  json r       = run(s);
+  auto vq      = r["components"]["vda"]["virtqueues"][0];
+  double added = r["queues"]["vda.vq0"]["requests"].get<double>();
+  EXPECT_GT(added, 100);
+  EXPECT_LT(vq["kicks"].get<double>(), 0.01 * added);
+  EXPECT_GT(vq["kicks_suppressed"].get<double>(), 0.99 * added);
+  EXPECT_GT(vq["polled_passes"].get<double>(), 0.99 * added);
+  EXPECT_EQ(r["components"]["iot0"]["wakeups"], 0);
+}
+
+TEST(VirtioBlk, LeavingPollModeTurnsNotificationsBackOn)
+{
+  VirtioSetup s; // 40 us between requests (beyond poll_max): every window runs out, the guest kicks each request
+  s.fio        = {{"think_time", "40us"}};
+  json r       = run(s);
+  auto vq      = r["components"]["vda"]["virtqueues"][0];
+  double added = r["queues"]["vda.vq0"]["requests"].get<double>();
+  EXPECT_GT(added, 100);
+  EXPECT_GT(vq["kicks"].get<double>(), 0.99 * added);
+  EXPECT_GT(r["components"]["iot0"]["poll"]["expired"].get<double>(), 0);
 }
 
 TEST(VirtioBlk, UnderLoadEventIdxSuppressesMostKicksAndInterrupts)
