@@ -87,8 +87,8 @@ void QemuIothread::declare_stats()
         "/poll/utilization", [this](const StatWindow& w) { return json(w.per_second(poll_cpu_s_.get())); }, "fraction",
         "CPU time spent polling / window");
     st.add("/poll/mean_poll_ns", poll_ns_level_, "ns", "time-averaged poll time (ctx->poll_ns)");
-    st.formula(
-        "/poll/poll_ns", [this](const StatWindow&) { return json(poll_ns_); }, "ns", "poll time at the end");
+    st.info(
+        "/poll/poll_ns", [this] { return poll_ns_; }, "poll time (ctx->poll_ns) at the end of the run, in ns");
   }
   st.add("/work_items", thread_.stat_items(), "items", "work items the thread ran");
   engine_->declare_stats(st, "/engine/");
