@@ -20,9 +20,12 @@ const ParamTable<QemuIothreadParams>& QemuIothread::param_table()
                   "pvsim estimate")
         .quantity("quantum", Dimension::duration, &Params::quantum_s, 20e-6, 1e-9, 1,
                   "Most CPU work the thread takes in one batch before acting on it.", "pvsim: 20us")
-        .quantity("poll_max", Dimension::duration, &Params::poll_max_s, 32768e-9, 0, 1,
-                  "poll-max-ns: longest the thread busy-polls its handlers before it blocks (0: never polls).",
-                  "QEMU iothread.c IOTHREAD_POLL_MAX_NS_DEFAULT (32768 ns on POSIX hosts), iothread_init()")
+        .quantity(
+            "poll_max", Dimension::duration, &Params::poll_max_s, 32768e-9, 0, 1,
+            "poll-max-ns: longest the thread busy-polls its handlers before it blocks (0: never polls; QEMU's main "
+            "loop does not poll: set 0s for a qemu.iothread that stands for it).",
+            "QEMU iothread.c IOTHREAD_POLL_MAX_NS_DEFAULT (32768 ns on POSIX hosts); util/async.c aio_context_new(): 0 "
+            "for other AioContexts")
         .integer("poll_grow", &Params::poll_grow, 0, 0, 1 << 20,
                  "poll-grow: factor poll_ns grows by after a short block (0: 2).",
                  "QEMU iothread.c (0 unless set); util/aio-posix.c aio_poll(): grow 0 means 2")

@@ -24,6 +24,8 @@
  * adjustment): block_ns <= poll_ns: unchanged; block_ns > poll_max: poll_ns / poll_shrink, or 0 when poll_shrink is
  * 0; else, while both poll_ns and block_ns are below poll_max, poll_ns * poll_grow (2 when 0), from 4000 ns when it
  * was 0, capped at poll_max. poll_ns starts at 0 (aio_context_new), so the first idle period after start blocks.
+ * QEMU's main loop does not poll (aio_context_new() leaves poll_max_ns 0; only IOThreads get the default): a
+ * qemu.iothread standing for it needs poll_max 0s (from the sources as remembered, not re-read here).
  * QEMU 10.0 keeps one poll time per handler (AioPolledEvent in each AioHandler, adjusted only for the handlers that
  * had an event, the window being the largest): not followed here, one poll_ns per AioContext as in 8.x and 9.x.
  * Leaves out: adaptive polling's adjustment at each aio_poll() of a busy stretch (here once per idle period: QEMU
