@@ -91,6 +91,9 @@ public:
     for (Stat* s : std::initializer_list<Stat*>{&cpu_s_, &running_s_, &items_, &batches_, &preemptions_, &preempted_s_})
       set.track(*s);
   }
+  /** CPU the thread burned outside its work items, `s` seconds of it: busy polling (a QEMU IOThread's poll window).
+   * Counted in cpu_s() (and so in its cpu.host's), not in the items run; the core is not held meanwhile. */
+  void account_spin(double s) { cpu_s_ += s; }
   /** Work items run and batches taken, as statistics the owning model registers (sim/stats.hpp). */
   Counter& stat_items() { return items_; }
   Counter& stat_batches() { return batches_; }

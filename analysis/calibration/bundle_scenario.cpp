@@ -75,6 +75,8 @@ json scenario_for_bundle_run(const json& device, const Bundle& b, const Run& run
     }
     if (not b.qemu.aio.empty())
       comps["iot"]["aio"] = b.qemu.aio;
+    if (b.qemu.iothreads > 0) // a real IOThread polls (poll-max-ns 32768 by default); the main loop does not
+      comps["iot"].erase("poll_max");
     if (b.qemu.present) {
       // QEMU >= 5.0: queue-size 256 with indirect descriptors, so blk-mq's tags are the virtqueue's size.
       comps["vda"]["indirect_desc"] = true;

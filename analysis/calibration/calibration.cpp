@@ -167,22 +167,31 @@ json scenario_for_run(const json& device, const RunFacts& run, double duration_s
   json iot_cpus        = comps.value("iothread_cpus", json::object());
   iot_cpus["type"]     = "cpu.host";
   iot_cpus["cores"]    = 1;
-  json doc             = {{"name", "validate-" + run.file.substr(run.file.find_last_of('/') + 1)},
-                          {"description", "pvsim validate: the calibrated virtio-blk stack running " + run.rw + " " + run.engine +
-                                              " iodepth " + std::to_string(run.iodepth) + " numjobs " +
-                                              std::to_string(run.numjobs)},
-                          {"seed", seed},
-                          {"duration", detail::us(duration_s)},
-                          {"warmup", detail::us(warmup_s)},
-                          {"components",
-                           {{"host", host},
-                            {"iothread_cpus", iot_cpus},
-                            {"guest", {{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", "host"}}},
-                            {"fio", fio},
-                            {"blkmq", {{"type", "blk_mq"}, {"vm", "guest"}, {"target", "vda"}, {"queue_depth", tags}}},
-                            {"vda", vda},
-                            {"iot", {{"type", "qemu.iothread"}, {"cpus", "iothread_cpus"}, {"aio", "native"}}},
-                            {"disk", disk}}}};
+  // The one thread serving the virtqueue stands for the recording's device thread: Firecracker's VMM thread (an
+  // epoll loop, virtio-vm-1q) or QEMU's main loop, neither of which polls (aio_context_new() leaves poll_max_ns at 0);
+  // only a QEMU IOThread polls, and a device file may say so with iot.poll_max.
+  json iot    = comps.value("iot", json::object());
+  iot["type"] = "qemu.iothread";
+  iot["cpus"] = "iothread_cpus";
+  iot["aio"]  = iot.value("aio", std::string("native"));
+  if (not iot.contains("poll_max"))
+    iot["poll_max"] = "0s";
+  json doc = {{"name", "validate-" + run.file.substr(run.file.find_last_of('/') + 1)},
+              {"description", "pvsim validate: the calibrated virtio-blk stack running " + run.rw + " " + run.engine +
+                                  " iodepth " + std::to_string(run.iodepth) + " numjobs " +
+                                  std::to_string(run.numjobs)},
+              {"seed", seed},
+              {"duration", detail::us(duration_s)},
+              {"warmup", detail::us(warmup_s)},
+              {"components",
+               {{"host", host},
+                {"iothread_cpus", iot_cpus},
+                {"guest", {{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", "host"}}},
+                {"fio", fio},
+                {"blkmq", {{"type", "blk_mq"}, {"vm", "guest"}, {"target", "vda"}, {"queue_depth", tags}}},
+                {"vda", vda},
+                {"iot", iot},
+                {"disk", disk}}}};
   return doc;
 }
 

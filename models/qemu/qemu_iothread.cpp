@@ -72,15 +72,12 @@ void QemuIothread::declare_stats()
         return disks;
       },
       "the virtio.blk disks with virtqueues served here");
-  if (poll_max_ns_ == 0)
-    st.formula("/utilization", thread_.utilization(), "fraction", "CPU time the thread consumed / window");
+  st.formula("/utilization", thread_.utilization(), "fraction",
+             "CPU time the thread consumed (its work and its polling) / window");
   st.formula("/running_fraction", thread_.running_fraction(), "fraction",
              "fraction of the window the thread spent running a batch (waits for a core included)");
   st.add("/wakeups", wakeups_, "wakeups", "eventfds that woke the thread asleep in ppoll (paying wakeup_cpu)");
-  if (poll_max_ns_ > 0) { // the utilization above is the work's; polling comes on top
-    st.formula(
-        "/utilization", [this](const StatWindow& w) { return json(w.per_second(thread_.cpu_s() + poll_cpu_s_.get())); },
-        "fraction", "CPU time the thread consumed (work and polling) / window");
+  if (poll_max_ns_ > 0) { // the utilization above includes the polling (CpuThread::account_spin)
     st.add("/poll/caught", caught_, "events",
            "work that arrived while the thread polled (picked up without a wake-up)");
     st.add("/poll/windows", windows_, "windows", "poll windows started (the thread idle with poll_ns > 0)");
@@ -124,6 +121,7 @@ void QemuIothread::run(double cost_s, EventTarget* target, int kind, Request* r)
   if (idle_ == Idle::polling) { // run_poll_handlers() found it: no wake-up, aio_poll returns
     ++caught_;
     poll_cpu_s_ += now - idle_since_s_;
+    thread_.account_spin(now - idle_since_s_);
     adjust_poll_ns(now - idle_since_s_);
   } else if (idle_ == Idle::blocked and not rechecking_) { // asleep: the eventfd wakes it up
     cost_s += p_.wakeup_cpu_s;
@@ -183,6 +181,7 @@ void QemuIothread::window_over()
   // run_poll_handlers() ran for poll_ns without progress: poll mode off (io_poll_end and a last check), then block.
   ++expired_;
   poll_cpu_s_ += events().now() - idle_since_s_;
+  thread_.account_spin(events().now() - idle_since_s_);
   idle_ = Idle::blocked;
   end_poll_mode();
   // If the last check found work, aio_poll did not block: block_ns = poll_ns, no adjustment.
