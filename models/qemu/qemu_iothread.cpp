@@ -1,4 +1,5 @@
 #include "models/qemu/qemu_iothread.hpp"
+#include "sim/resource_estimate.hpp"
 
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
@@ -47,6 +48,13 @@ QemuIothread::QemuIothread(std::string name, const Params& p)
 void QemuIothread::connect()
 {
   host_ = &CpuHost::from_port(*this, "cpus");
+}
+
+void QemuIothread::estimate_resources(ResourceEstimate& e) const
+{
+  // The IOThread and, with aio=threads, its pool's workers (created on demand, at most max_threads).
+  double workers = p_.aio == "threads" ? static_cast<double>(p_.max_threads) : 0.0;
+  e.add_actors(name(), 1.0 + workers, Simulation::actor_stack_bytes(), "IOThread and AIO pool threads");
 }
 
 void QemuIothread::start(Simulation& sim)

@@ -79,6 +79,7 @@ public:
   bool accepts_requests() const override { return false; }
   void connect() override;
   void start(Simulation& sim) override;
+  void estimate_resources(ResourceEstimate& e) const override;
   std::vector<QueueView> queues() const override;
   /** The backing device completed a request this AioContext issued. */
   void end_io(Request* r, double enter_s) override;

@@ -3,11 +3,17 @@
  * virtio_net.cpp; the class in virtio_net.hpp. */
 #include "models/virtio/virtio_net.hpp"
 
+#include "sim/resource_estimate.hpp"
 #include "sim/simulation.hpp"
 
 #include <algorithm>
 
 namespace pvsim {
+
+void VirtioNet::estimate_resources(ResourceEstimate& e) const
+{
+  e.add_actors(name(), static_cast<double>(pairs_.size()), Simulation::actor_stack_bytes(), "vhost workers");
+}
 
 void VirtioNet::do_handle_tx(unsigned q)
 {

@@ -171,6 +171,7 @@ public:
   void connect() override;
   void validate() override;
   void start(Simulation& sim) override;
+  void estimate_resources(ResourceEstimate& e) const override;
   std::vector<QueueView> queues() const override;
   /** A guest packet (Op::write) from net.flow, or a remote host's packet (Op::read) that crosses the link first. */
   void submit(Request* r) override;

@@ -1,4 +1,5 @@
 #include "models/xen/blk/xen_blkback.hpp"
+#include "sim/resource_estimate.hpp"
 
 #include "models/xen/blk/segments.hpp"
 #include "models/xen/blk/xen_blkfront.hpp"
@@ -100,6 +101,11 @@ void XenBlkback::attach(XenBlkfront& front)
     rings_[q].pgrants      = PersistentGrantTree(static_cast<unsigned>(p_.max_pgrants));
   }
   declare_stats();
+}
+
+void XenBlkback::estimate_resources(ResourceEstimate& e) const
+{
+  e.add_actors(name(), static_cast<double>(rings_.size()), Simulation::actor_stack_bytes(), "ring kthreads");
 }
 
 void XenBlkback::start(Simulation& sim)

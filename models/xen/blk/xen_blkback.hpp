@@ -69,6 +69,7 @@ public:
   void connect() override;
   void validate() override;
   void start(Simulation& sim) override;
+  void estimate_resources(ResourceEstimate& e) const override;
   bool can_complete() const override { return false; }
   /** Requests reach the backend through the shared ring, not by submit(). */
   void submit(Request* r) override;

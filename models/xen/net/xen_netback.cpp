@@ -1,4 +1,5 @@
 #include "models/xen/net/xen_netback.hpp"
+#include "sim/resource_estimate.hpp"
 
 #include "models/net/net_flow.hpp"
 #include "models/xen/net/xen_netfront.hpp"
@@ -107,6 +108,12 @@ void XenNetback::attach(XenNetfront& front)
     threads_[q].guest_rx = std::make_unique<CpuThread>(base + ".guest-rx", p_.quantum_s);
   }
   declare_stats();
+}
+
+void XenNetback::estimate_resources(ResourceEstimate& e) const
+{
+  e.add_actors(name(), 2.0 * static_cast<double>(threads_.size()), Simulation::actor_stack_bytes(),
+               "NAPI and guest-Rx threads");
 }
 
 void XenNetback::start(Simulation& sim)

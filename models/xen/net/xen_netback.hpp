@@ -64,6 +64,7 @@ public:
   void connect() override;
   void validate() override;
   void start(Simulation& sim) override;
+  void estimate_resources(ResourceEstimate& e) const override;
   /** Packets from the remote host (Op::read) enter here and go out on the link; guest packets come off the ring. */
   void submit(Request* r) override;
   void end_io(Request* r, double enter_s) override;
