@@ -30,11 +30,15 @@ const ParamTable<XenBlkbackParams>& XenBlkback::param_table()
                  "xen_blkback.max_persistent_grants: grants each ring keeps mapped; past it, grants are mapped and "
                  "unmapped per request.",
                  "blkback.c: max_pgrants = 1056 (module parameter max_persistent_grants), checked in xen_blkbk_map()")
-        .flag("late_eoi", &Params::late_eoi, true,
-              "The event channel's EOI waits until the kthread's pass leaves no work (false: EOI as the handler "
-              "returns, as before the XSA-332 fix).",
-              "xenbus.c xen_blkif_map(): bind_interdomain_evtchn_to_irqhandler_lateeoi(); blkback.c "
-              "xen_blkif_schedule(): xen_irq_lateeoi() (Linux 5.10 and stable backports)")
+        .version_choice("kernel", &Params::kernel, supported_kernels(), "6.18",
+                        "Linux version dom0 runs (quote x.10 and x.20): late_eoi's default follows it.",
+                        "6.18, as guest.vm's default")
+        .choice("late_eoi", &Params::late_eoi, {"default", "on", "off"}, std::string("default"),
+                "The event channel's EOI waits until the kthread's pass leaves no work (on) or comes as the handler "
+                "returns (off, as before the XSA-332 fix); default: on from dom0 kernel 5.10 (older kernels got it "
+                "only through stable backports: say on for a patched one).",
+                "xenbus.c xen_blkif_map(): bind_interdomain_evtchn_to_irqhandler_lateeoi(); blkback.c "
+                "xen_blkif_schedule(): xen_irq_lateeoi() (\"xen/blkback: use lateeoi irq binding\", Linux 5.10)")
         .quantity("wakeup_cpu", Dimension::duration, &Params::wakeup_cpu_s, 2.0e-6, 0, 1,
                   "dom0 CPU each time a notification wakes the ring's kthread (wake-up, context switches).",
                   "pvsim estimate")
@@ -60,7 +64,11 @@ const ParamTable<XenBlkbackParams>& XenBlkback::param_table()
   return t;
 }
 
-XenBlkback::XenBlkback(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p) {}
+XenBlkback::XenBlkback(std::string name, const Params& p)
+    : Component(std::move(name), type_name), p_(p),
+      late_eoi_(p.late_eoi == "default" ? not parse_kernel(p.kernel).before(5, 10) : p.late_eoi == "on")
+{
+}
 
 BlkbackConfig XenBlkback::config() const
 {
@@ -130,7 +138,7 @@ void XenBlkback::be_int(unsigned q)
   BlkifQueue& b = front_->queue(q);
   b.channel.lateeoi_ack(XenChannel::End::backend); // lateeoi_ack_dynirq(): masked for EOI_PENDING
   schedule_io_op(q);                               // blkif_notify_work(): waiting_reqs = 1, wake_up(&ring->wq)
-  if (not p_.late_eoi)
+  if (not late_eoi_)
     b.channel.lateeoi(XenChannel::End::backend); // an EOI as the handler returns: nothing can be pending yet
 }
 
@@ -233,6 +241,8 @@ void XenBlkback::end_io(Request* r, double)
 void XenBlkback::declare_stats()
 {
   StatSet& st = stats();
+  st.info(
+      "/late_eoi", [this] { return late_eoi_; }, "whether the EOI waits for the kthread's pass (late_eoi resolved)");
   st.info(
       "/pending_reqs_per_ring", [this] { return reqs_per_ring_; },
       "pending_reqs of each ring (XEN_BLKIF_REQS_PER_PAGE per ring page): requests in flight in the backend");

@@ -9,7 +9,7 @@
  * calls xen_irq_lateeoi(). A notification in between is not raised: it leaves the port pending, and the EOI raises it,
  * so the handler sets waiting_reqs again before the kthread sleeps and it makes one more pass without being woken (a
  *   spurious one when the final check had already taken those requests). Out of pending_reqs, the EOI waits for the
- *   pass after a completion frees one. With late_eoi false, the handler's EOI is immediate (kernels before the fix).
+ *   pass after a completion frees one. With late_eoi "off", the handler's EOI is immediate (kernels before the fix).
  * - __do_block_io_op() consuming every request published (at most as many as free pending_reqs,
  *   XEN_BLKIF_REQS_PER_PAGE per ring page) with request_cpu per request, and per grant (each data segment and each
  *   indirect page) xen_blkbk_map(): persistent_segment_cpu when the ring's tree of persistent grants has it, else
@@ -17,8 +17,9 @@
  *   than max_pgrants (module parameter max_persistent_grants, 1056 per ring; models/xen/blk/blkif_grants.hpp has the
  *   rules of both ends). Then RING_FINAL_CHECK_FOR_REQUESTS; on each completion make_response() (response_cpu) and
  *   RING_PUSH_RESPONSES_AND_CHECK_NOTIFY, notifying the frontend only when its rsp_event asks for it.
- * The kthreads run on the dom0 CPUs (a cpu.host), so more rings than dom0 cores share them. xen.blkback does not know
- * dom0's kernel (no guest.vm stands for dom0), so late EOI is on by default: every maintained kernel has it.
+ * The kthreads run on the dom0 CPUs (a cpu.host), so more rings than dom0 cores share them. dom0's Linux version is
+ * the `kernel` parameter (dom0 is a cpu.host, not a guest.vm): late EOI by default from 5.10, the release that has it
+ * from its first version; an older dom0 patched with a stable backport of XSA-332 sets late_eoi "on".
  * Leaves out: the backend's own blk-mq layer in dom0 (requests go straight to the device model), discard/flush, the
  * persistent-grant purge (purge_persistent_gnt(): see blkif_grants.hpp), the unmaps' timing (charged with the map, at
  * dispatch, not in xen_blkbk_unmap() at completion), the upcall's own cost in dom0, the lateeoi spurious-event
@@ -27,6 +28,7 @@
 #pragma once
 
 #include "models/host/cpu_host.hpp"
+#include "models/host/kernel_version.hpp"
 #include "models/xen/blk/blkif_grants.hpp"
 #include "models/xen/blk/blkif_negotiation.hpp"
 #include "sim/component.hpp"
@@ -47,7 +49,8 @@ struct XenBlkbackParams {
   long long max_indirect_segments;
   bool feature_persistent;
   long long max_pgrants;
-  bool late_eoi;
+  std::string kernel;
+  std::string late_eoi;
   double wakeup_cpu_s;
   double request_cpu_s;
   double persistent_segment_cpu_s;
@@ -104,6 +107,7 @@ private:
   void do_block_io_op(unsigned q);
 
   Params p_;
+  bool late_eoi_; // late_eoi resolved by dom0's kernel
   CpuHost* host_      = nullptr;
   Component* device_  = nullptr;
   XenBlkfront* front_ = nullptr;

@@ -215,10 +215,12 @@ struct EoiProbe : EventTarget {
   }
 };
 
-void run_eoi_probe(bool late_eoi)
+/** `late_eoi`: what the backend is expected to do; `back`: its parameters beyond the long passes. */
+void run_eoi_probe(bool late_eoi, json back)
 {
   BackSetup s; // one request at a time, long passes
-  s.back = {{"request_cpu", "50us"}, {"late_eoi", late_eoi}};
+  s.back = {{"request_cpu", "50us"}};
+  s.back.update(back);
   Simulation sim(scenario_from_json(scenario(s), "blkback"));
   EoiProbe probe(sim, late_eoi);
   ASSERT_NE(probe.front, nullptr);
@@ -231,12 +233,22 @@ void run_eoi_probe(bool late_eoi)
 
 TEST(XenBlkbackLateEoi, ANotificationWhileTheKthreadWorksRaisesNoUpcallUntilTheEoiAndNoWakeUp)
 {
-  run_eoi_probe(true);
+  run_eoi_probe(true, {{"late_eoi", "on"}});
 }
 
 TEST(XenBlkbackLateEoi, WithAnEarlyEoiANotificationWhileTheKthreadWorksRaisesItsUpcallAtOnce)
 {
-  run_eoi_probe(false);
+  run_eoi_probe(false, {{"late_eoi", "off"}});
+}
+
+TEST(XenBlkbackLateEoi, ADom0Before510EoisAsTheHandlerReturnsByDefault)
+{
+  run_eoi_probe(false, {{"kernel", "4.19"}});
+}
+
+TEST(XenBlkbackLateEoi, ADom0From510DefersTheEoiByDefault)
+{
+  run_eoi_probe(true, {{"kernel", "5.10"}});
 }
 
 TEST(XenBlkbackLateEoi, OneRequestAtATimeTheEoiFindsNothingPending)
