@@ -46,6 +46,8 @@ public:
   std::vector<QueueView> queues() const override;
 
   const std::vector<int>& cpu_to_hctx() const { return map_; }
+  /** The driver below (its hardware queues). */
+  const BlockDriver* driver() const { return driver_; }
 
 private:
   /** Registers the statistics, once the tag sets exist (start). */

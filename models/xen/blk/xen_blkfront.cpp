@@ -2,6 +2,8 @@
 
 #include "models/xen/evtchn_placement.hpp"
 
+#include "models/linux/blk_mq.hpp"
+
 #include "models/xen/blk/segments.hpp"
 #include "models/xen/blk/xen_blkback.hpp"
 #include "sim/registry.hpp"
@@ -27,11 +29,12 @@ const ParamTable<XenBlkfrontParams>& XenBlkfront::param_table()
                  "xen_blkfront.max_indirect_segments.", "xen-blkfront.c: max_indirect_segments = 32")
         .flag("feature_persistent", &Params::feature_persistent, true, "Offer persistent grants.",
               "xen-blkfront.c: feature_persistent = true")
-        .choice("irq_affinity", &Params::irq_affinity, EvtchnPlacement::policies(), std::string("default"),
+        .choice("irq_affinity", &Params::irq_affinity, irq_policies(), std::string("default"),
                 "vCPU of each queue's event channel (models/xen/evtchn_placement.hpp): default follows the domU's "
                 "kernel (vCPU 0 up to 5.10, balance from 5.11), balance (the vCPU with the fewest channels, "
-                "select_target_cpu()), cpu0, or spread (queue q on vCPU q mod vCPUs, as irqbalance places them). "
-                "irq_vcpus overrides it.",
+                "select_target_cpu()), cpu0, spread (queue q on vCPU q mod vCPUs, as irqbalance places them), or "
+                "follow-queue (the first vCPU blk-mq maps to the queue, as managed interrupts do for virtio-pci; "
+                "no Linux kernel does it for Xen: a what-if). irq_vcpus overrides it.",
                 "Linux events_base.c: xen_irq_init() up to 5.10, select_target_cpu() from 5.11 (88f0a9d06644); "
                 "xen-lab-tcg (6.x): 4 queues on vCPUs 3, 0, 1, 2")
         .integer("preceding_channels", &Params::preceding_channels, 2, 0, 4096,
@@ -93,8 +96,11 @@ void XenBlkfront::connect()
     fail("lists " + std::to_string(p_.irq_vcpus.size()) + " vCPUs but " + std::to_string(negotiation_.num_queues) +
              " queues were negotiated",
          "irq_vcpus");
-  EvtchnPlacement placement(p_.irq_affinity, vm_->kernel(), vm_->vcpus(), static_cast<int>(p_.preceding_channels));
-  irq_policy_ = placement.policy();
+  // follow-queue needs blk-mq's map, known once every component is validated: bound at start(), vCPU 0 until then.
+  bool follow = p_.irq_affinity == "follow-queue";
+  EvtchnPlacement placement(follow ? "cpu0" : p_.irq_affinity, vm_->kernel(), vm_->vcpus(),
+                            static_cast<int>(p_.preceding_channels));
+  irq_policy_ = follow ? p_.irq_affinity : placement.policy();
   for (unsigned q = 0; q < negotiation_.num_queues; ++q) {
     unsigned vcpu = 0;
     if (not p_.irq_vcpus.empty()) {
@@ -118,11 +124,39 @@ void XenBlkfront::connect()
 void XenBlkfront::start(Simulation& sim)
 {
   sim_ = &sim;
+  if (irq_policy_ == "follow-queue" and p_.irq_vcpus.empty())
+    follow_queues(sim);
   // blkfront_setup_indirect(): each ring's free list of grants, and its shadow entries.
   for (auto& b : queues_) {
     b->grants =
         BlkfrontGrantPool(blkfront_grants_per_ring(blkif_segment_limit(negotiation_), b->channel.ring().size()));
     b->shadow.assign(b->channel.ring().size(), BlkifShadowGrants{});
+  }
+}
+
+const std::vector<std::string>& XenBlkfront::irq_policies()
+{
+  static const std::vector<std::string> names = [] {
+    auto v = EvtchnPlacement::policies();
+    v.push_back("follow-queue");
+    return v;
+  }();
+  return names;
+}
+
+void XenBlkfront::follow_queues(Simulation& sim)
+{
+  // The blk_mq above this frontend: each ring's channel on the first vCPU its hardware queue serves.
+  for (const auto& c : sim.components()) {
+    const auto* mq = dynamic_cast<const BlkMq*>(c.get());
+    if (mq == nullptr or mq->driver() != this)
+      continue;
+    const auto& map = mq->cpu_to_hctx();
+    for (unsigned q = 0; q < queues_.size(); ++q) {
+      auto first    = std::find(map.begin(), map.end(), static_cast<int>(q));
+      unsigned vcpu = first == map.end() ? 0 : static_cast<unsigned>(first - map.begin());
+      queues_[q]->channel.frontend().rebind(vcpu);
+    }
   }
 }
 

@@ -95,7 +95,10 @@ private:
   BlkifNegotiation negotiation_;
   std::vector<std::pair<double, std::string>> transitions_;
   unsigned depth_ = 32;
-  std::string irq_policy_; // irq_affinity after resolving "default" by the kernel
+  std::string irq_policy_;
+  static const std::vector<std::string>& irq_policies();
+  /** irq_affinity "follow-queue": rebinds each ring's channel to the first vCPU blk-mq maps to its queue. */
+  void follow_queues(Simulation& sim); // irq_affinity after resolving "default" by the kernel
   std::vector<std::unique_ptr<BlkifQueue>> queues_;
   std::vector<std::vector<double>> slot_time_; // per queue, per tag: when the request took its ring slot
 };

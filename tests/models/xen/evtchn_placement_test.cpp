@@ -121,3 +121,18 @@ TEST(EvtchnPlacement, BalancedChannelsShareTheCompletionWork)
   for (int v = 1; v < 4; ++v)
     EXPECT_LT(vcpu_utilization(r, 0), 1.15 * vcpu_utilization(r, v)) << "vCPU " << v;
 }
+
+TEST(EvtchnPlacement, FollowQueueBindsEachRingToTheFirstVcpuBlkMqMapsToIt)
+{
+  // 4 vCPUs, 2 rings (dom0 has 4 CPUs, max_queues 2): a 6.1 guest's map is 0,2 -> hctx 0 and 1,3 -> hctx 1, so the
+  // rings' channels go to vCPUs 0 and 1; a 6.6 guest's is 0-1 / 2-3: vCPUs 0 and 2.
+  json r = blk_run("6.1", {{"irq_affinity", "follow-queue"}, {"max_queues", 2}});
+  EXPECT_EQ(r["components"]["xvda"]["irq_affinity"], "follow-queue");
+  EXPECT_EQ(ring_vcpus(r), (std::vector<unsigned>{0, 1}));
+}
+
+TEST(EvtchnPlacement, FollowQueueFollowsTheKernelsMap)
+{
+  json r = blk_run("6.6", {{"irq_affinity", "follow-queue"}, {"max_queues", 2}});
+  EXPECT_EQ(ring_vcpus(r), (std::vector<unsigned>{0, 2}));
+}
