@@ -147,11 +147,12 @@ long long VirtioNet::tx_queue_size_used() const
 
 void VirtioNet::connect()
 {
-  vm_       = &GuestVm::from_port(*this, "vm");
-  host_     = &CpuHost::from_port(*this, "cpus");
-  link_     = port("target");
-  int vcpus = vm_->vcpus();
-  int n     = std::min(static_cast<int>(p_.queues), vcpus); // virtnet_probe: curr_queue_pairs
+  vm_            = &GuestVm::from_port(*this, "vm");
+  host_          = &CpuHost::from_port(*this, "cpus");
+  tx_disable_cb_ = not vm_->kernel().before(5, 14); // a7766ef18b33 "virtio_net: disable cb aggressively"
+  link_          = port("target");
+  int vcpus      = vm_->vcpus();
+  int n          = std::min(static_cast<int>(p_.queues), vcpus); // virtnet_probe: curr_queue_pairs
   xps_.assign(static_cast<std::size_t>(vcpus), 0);
   for (int q = 0; q < n; ++q) {
     auto pair      = std::make_unique<Pair>(static_cast<std::uint16_t>(tx_queue_size_used()),
@@ -225,28 +226,16 @@ void VirtioNet::submit(Request* r)
   start_xmit(q, r, vcpu);
 }
 
-void VirtioNet::start_xmit(unsigned q, Request* r, int vcpu)
-{
-  Pair& p = *pairs_[q];
-  p.tx_reserved++;
-  p.txd.held++;
-  r->cpu = vcpu;
-  vm_->vcpu(vcpu).post(p_.xmit_cpu_s, this, k(q, xmit_done), r);
-  if (not tx_room(p)) { // netif_stop_subqueue
-    p.tx_stopped = true;
-    ++p.tx_stops;
-  }
-}
-
 void VirtioNet::on_event(int kind, Request* r)
 {
   auto q   = static_cast<unsigned>(kind / kinds);
   Pair& p  = *pairs_[q];
   double t = now();
   switch (static_cast<Kind>(kind % kinds)) {
-  case xmit_done: // virtqueue_add_outbuf: one descriptor; virtqueue_kick_prepare
+  case xmit_done: // free_old_xmit, then virtqueue_add_outbuf: one descriptor; virtqueue_kick_prepare
     p.tx_reserved--;
     p.txd.held--;
+    free_old_xmit(q, r->cpu);
     p.txq.add(1);
     p.txd.b.push(r);
     p.txd.events.emit({StationEvent::What::start, t, r, r->stage_s});
@@ -383,20 +372,6 @@ void VirtioNet::interrupt(unsigned q, bool rx)
   }
   pending = true;
   vm_->vcpu(p.irq_vcpu).post(p_.irq_cpu_s, this, k(q, rx ? rx_irq : tx_irq));
-}
-
-void VirtioNet::tx_free(unsigned q)
-{
-  Pair& p      = *pairs_[q];
-  CpuThread& v = vm_->vcpu(p.irq_vcpu);
-  p.txq.disable_cb();
-  unsigned n = 0;
-  while (p.txq.more_used()) {
-    p.txq.get_buf(1);
-    n++;
-  }
-  p.txd.ring_occupancy.set(now(), p.txq.num() - p.txq.num_free());
-  v.post(n * p_.tx_free_cpu_s, this, k(q, tx_irq_tail));
 }
 
 void VirtioNet::poll(unsigned q)
@@ -547,6 +522,8 @@ void VirtioNet::declare_stats()
     st.add(pair + "tx/mean_descriptors_in_use", p.txd.ring_occupancy, "descriptors",
            "time-averaged Tx descriptors in use (added, not yet freed by the Tx NAPI)");
     st.add(pair + "tx/queue_stops", p.tx_stops, "stops", "netif_stop_subqueue: too few free descriptors");
+    st.add(pair + "tx/freed_in_xmit", p.tx_freed_in_xmit, "buffers",
+           "used Tx buffers start_xmit freed on the sending vCPU (free_old_xmit), not the Tx interrupt's NAPI");
     st.track(p.rxd.buffers);
     st.formula(
         pair + "rx/buffers_per_packet",

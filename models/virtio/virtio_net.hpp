@@ -34,8 +34,8 @@
  *   queue changes (re-picks) and packets sent on another queue than the sending vCPU's XPS queue. start_xmit on the
  *   sending vCPU, one descriptor per packet (VIRTIO_F_ANY_LAYOUT / indirect descriptors: the header and the frags in
  *   one indirect table), netif_stop_subqueue when fewer than 2 + MAX_SKB_FRAGS descriptors are free (packets then
- *   wait in the qdisc until freed descriptors wake the queue). Used Tx buffers are freed by the Tx interrupt's NAPI
- *   (virtnet_poll_tx, free_old_xmit_skbs) on the vector's vCPU: napi_tx (module parameter, default on since 5.3).
+ *   wait in the qdisc until freed descriptors wake the queue). Used Tx buffers are freed by the next start_xmit on the
+ *   sending vCPU and by the Tx interrupt's NAPI on the vector's vCPU (see Tx completion below).
  * - vhost handle_tx (zerocopy off: vhost-net's experimental_zcopytx module parameter defaults to 0): notifications off,
  * per packet vhost_get_vq_desc and tun_sendmsg, which copies the packet out of guest memory (tx_packet_cpu + bytes at
  * copy_rate), the used entry at once (the guest's buffer is free before the packet leaves the host), the packet to the
@@ -59,21 +59,22 @@
  * Per queue pair: throughput, packets/s, virtqueue occupancy, kicks and interrupts sent vs suppressed, vhost passes
  * and budget hits, NAPI polls; the imbalance across pairs (max / mean throughput).
  * Leaves out: the control virtqueue and its messages (the pairs are set once), RSS / hash reporting
- * (VIRTIO_NET_F_RSS), packed rings, virtqueue_enable_cb_delayed on Tx (the Tx vq re-arms at last_used), xmit_more
+ * (VIRTIO_NET_F_RSS), packed rings, xmit_more
  * batching, big-packets mode (no MRG_RXBUF), the EWMA of the mergeable buffer size (fixed rx_buffer_size), vhost
  * zerocopy and busy polling, the tun flow table's ageing (3 s) and bucket chains, tap queue drops (flows are
  * window-limited), the ACK packets themselves (as net.flow), the bridge's and the physical NIC's CPU work, page pools
  * and XDP. Tx packets count against their flow's window until the link has sent them (the ACK clock).
- * Tx completion, checked against drivers/net/virtio_net.c: with the Tx NAPI (4.12; napi_tx on by default since
- * "virtio-net: enable napi_tx by default", 5.3), start_xmit also frees used buffers (free_old_xmit_skbs, later
- * free_old_xmit) on the sending vCPU before xmit_skb, and since "virtio_net: disable cb aggressively" (a7766ef18b33,
- * 5.14 as far as pvsim could tell) turns the Tx callback off there and re-arms it with virtqueue_enable_cb_delayed
- * (an interrupt only after 3/4 of the outstanding buffers); virtnet_poll (Rx NAPI) also cleans its pair's Tx queue
- * (virtnet_poll_cleantx). pvsim frees only in the Tx interrupt's NAPI (virtnet_poll_tx) and re-arms at last_used:
- * more Tx interrupts and all the freeing on the vector's vCPU (needs a delayed re-arm in vring.hpp; not done). With
- * napi_tx off (the default before 5.3) start_xmit alone frees, Tx interrupts stay off unless the queue stops, and the
- * skb is orphaned (skb_orphan) so the socket sees nothing in flight below the qdisc (ooo_okay nearly always): not
- * modelled, pvsim follows 5.3+.
+ * Tx completion (drivers/net/virtio_net.c): with the Tx NAPI (4.12, "virtio-net: transmit napi"; napi_tx on by
+ * default since "virtio-net: enable napi_tx by default", 5.3), start_xmit first frees the used buffers
+ * (free_old_xmit_skbs, later free_old_xmit) on the sending vCPU and re-arms the Tx callback with
+ * virtqueue_enable_cb_delayed (the device interrupts only once 3/4 of the outstanding buffers are used); the Tx
+ * interrupt's NAPI (virtnet_poll_tx) frees what is left on the vector's vCPU and re-arms at last_used. Up to 5.13 the
+ * callback stays on while start_xmit frees (so a buffer freed there may still raise an interrupt that finds nothing:
+ * vring_interrupt's IRQ_NONE); from 5.14 ("virtio_net: disable cb aggressively", a7766ef18b33, posted April 2021: the
+ * release is pvsim's reading, not checked in a tagged tree) it is off while freeing and the re-arm loops while more
+ * than 3/4 are used. Left out: virtnet_poll_cleantx (the Rx NAPI also freeing its pair's Tx buffers), and napi_tx off
+ * (the default before 5.3: start_xmit alone frees, the skb is orphaned so TCP sees nothing in flight below the
+ * qdisc); pvsim follows 4.12+ with napi_tx on.
  * To check against the sources (written without reading them): the vhost budgets (VHOST_NET_WEIGHT,
  * VHOST_NET_PKT_WEIGHT, VHOST_NET_BATCH), handle_rx's structure, tun_automq_select_queue, virtnet_set_affinity's
  * grouping when queue pairs are fewer than vCPUs, try_fill_recv's refill threshold, experimental_zcopytx = 0, QEMU's
@@ -246,6 +247,7 @@ private:
     bool tx_stopped      = false;
     bool tx_irq_pending  = false;
     Counter tx_stops;
+    Counter tx_freed_in_xmit;
     // vhost Tx
     bool tx_queued             = false; // VHOST_WORK_QUEUED for handle_tx
     std::uint64_t tx_pass_pkts = 0, tx_pass_bytes = 0;
@@ -290,6 +292,9 @@ private:
   unsigned pick_tx(const Request* r, int vcpu);
   TxSocket& tx_socket(int job);
   void start_xmit(unsigned q, Request* r, int vcpu);
+  /** start_xmit's free_old_xmit on the sending vCPU and the Tx callback's delayed re-arm. */
+  void free_old_xmit(unsigned q, int vcpu);
+  bool tx_disable_cb_ = false; // the guest kernel has "virtio_net: disable cb aggressively" (5.14)
   void do_handle_tx(unsigned q);
   void tx_end_pass(unsigned q);
   void do_handle_rx(unsigned q);

@@ -50,6 +50,16 @@ bool Vring::enable_cb()
   return not more_used();
 }
 
+bool Vring::enable_cb_delayed()
+{
+  // "TODO: tune this threshold" in the kernel: bufs = 3/4 of what the driver published and has not taken back.
+  event_triggered_ = false;
+  no_interrupt_    = false;
+  auto bufs        = static_cast<std::uint16_t>(static_cast<std::uint16_t>(avail_idx_ - last_used_) * 3 / 4);
+  used_event_      = static_cast<std::uint16_t>(last_used_ + bufs);
+  return static_cast<std::uint16_t>(used_idx_ - last_used_) <= bufs;
+}
+
 void Vring::pop()
 {
   last_avail_++;

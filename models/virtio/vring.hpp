@@ -43,6 +43,9 @@ public:
   void interrupt_taken() { event_triggered_ = event_idx_; }
   void disable_cb();
   bool enable_cb();
+  /** virtqueue_enable_cb_delayed_split: callbacks back on, but the device interrupts only once 3/4 of the entries
+   * still in flight are used (used_event = last_used + 3/4 of them); false when more than that are used already. */
+  bool enable_cb_delayed();
 
   // --- device (QEMU) ------------------------------------------------------------------------------------------------
   /** virtio_queue_empty. */

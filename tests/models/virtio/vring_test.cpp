@@ -59,3 +59,40 @@ TEST(Vring, TheDeviceNotifiesOnceUntilTheDriverReenablesCallbacks)
   EXPECT_EQ(v.notifications(), 2u);
   EXPECT_EQ(v.notifications_suppressed(), 1u);
 }
+
+TEST(Vring, ADelayedCallbackWaitsForThreeQuartersOfTheOutstandingBuffers)
+{
+  // virtqueue_enable_cb_delayed_split: 8 buffers published, none taken back: bufs = 8 * 3 / 4 = 6, used_event = 6,
+  // so the device's 7th used entry is the first to interrupt.
+  Vring v(256, true);
+  for (int i = 0; i < 8; ++i) {
+    v.add(1);
+    v.pop();
+  }
+  EXPECT_TRUE(v.enable_cb_delayed());
+  EXPECT_EQ(v.used_event(), 6);
+  v.push_used();
+  EXPECT_TRUE(v.should_notify()); // the device's first check always notifies
+  for (int i = 2; i <= 6; ++i) {
+    v.push_used();
+    EXPECT_FALSE(v.should_notify()) << "used entry " << i;
+  }
+  v.push_used();
+  EXPECT_TRUE(v.should_notify()); // the 7th passes used_event
+}
+
+TEST(Vring, ADelayedCallbackFailsWhenMoreThanThreeQuartersAreUsedAlready)
+{
+  // 4 outstanding: bufs = 3; with 4 used and not taken back the re-arm reports it (start_xmit then frees again).
+  Vring v(256, true);
+  for (int i = 0; i < 4; ++i) {
+    v.add(1);
+    v.pop();
+    v.push_used();
+  }
+  EXPECT_FALSE(v.enable_cb_delayed());
+  for (int i = 0; i < 4; ++i)
+    v.get_buf(1);
+  EXPECT_TRUE(v.enable_cb_delayed()); // nothing outstanding: used_event = last_used, nothing used beyond it
+  EXPECT_EQ(v.used_event(), 4);
+}
