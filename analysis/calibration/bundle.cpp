@@ -129,6 +129,8 @@ Bundle read_bundle(const std::string& dir)
     sys.expect_object();
     if (sys.value().contains("role"))
       b.role = string_of(sys.child("role"));
+    if (sys.value().contains("kernel"))
+      b.kernel = string_of(sys.child("kernel"));
   }
 
   JsonNode devices = field(root, "devices");

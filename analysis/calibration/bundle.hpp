@@ -98,6 +98,7 @@ struct Bundle {
   std::string manifest_file;
   json manifest;
   std::string role;
+  std::string kernel; // the guest's uname -r ("6.1.0-56-amd64"), or empty
   int vcpus = 0;
   std::vector<Device> devices;
   std::vector<std::string> engines;

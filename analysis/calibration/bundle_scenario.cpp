@@ -3,8 +3,11 @@
 
 #include "analysis/calibration/bundle_structure.hpp"
 
+#include "models/host/kernel_version.hpp"
+
 #include <algorithm>
 #include <cstdio>
+#include <regex>
 
 namespace pvsim::bundle {
 
@@ -39,6 +42,35 @@ int shared_cores(const Bundle& b, int fallback, std::vector<std::string>& notes)
   return fallback;
 }
 
+} // namespace
+
+std::optional<std::string> guest_kernel_of(const Bundle& b)
+{
+  std::smatch m;
+  if (not std::regex_search(b.kernel, m, std::regex(R"(^(\d+)\.(\d+))")))
+    return std::nullopt;
+  std::string version = m[1].str() + "." + m[2].str();
+  const auto& known   = supported_kernels();
+  if (std::find(known.begin(), known.end(), version) == known.end())
+    return std::nullopt;
+  return version;
+}
+
+namespace {
+/** The recorded guest's kernel on every guest.vm, so that the defaults that follow it (blk-mq's map, event-channel
+ * placement) are the recording's. */
+void set_guest_kernel(json& comps, const Bundle& b, std::vector<std::string>& notes)
+{
+  auto version = guest_kernel_of(b);
+  if (not version) {
+    if (not b.kernel.empty())
+      note_once(notes, "the recorded kernel " + b.kernel + " is not one pvsim knows: its defaults follow 6.18");
+    return;
+  }
+  for (auto& [name, c] : comps.items())
+    if (c.value("type", std::string()) == "guest.vm")
+      c["kernel"] = *version;
+}
 } // namespace
 
 bool is_xen_bundle(const Bundle& b)
@@ -84,6 +116,7 @@ json scenario_for_bundle_run(const json& device, const Bundle& b, const Run& run
     }
     if (not irq_vcpus.empty())
       comps["vda"]["irq_vcpus"] = irq_vcpus;
+    set_guest_kernel(comps, b, notes);
     return doc;
   }
 
@@ -141,6 +174,7 @@ json scenario_for_bundle_run(const json& device, const Bundle& b, const Run& run
   doc["description"] = "pvsim validate: the calibrated Xen blkfront/blkback stack running " + facts.rw + " " +
                        facts.engine + " iodepth " + std::to_string(facts.iodepth) + " numjobs " +
                        std::to_string(facts.numjobs);
+  set_guest_kernel(comps, b, notes);
   return doc;
 }
 

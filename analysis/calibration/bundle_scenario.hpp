@@ -17,12 +17,17 @@
 #include "analysis/calibration/calibration.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace pvsim::bundle {
 
 /** True when the bundle's fio device is a Xen vbd (the Xen stack is simulated). */
+/** The recorded guest's kernel as guest.vm's "kernel" ("6.1.0-56-amd64" -> "6.1"); nullopt when the bundle does not
+ * say or pvsim does not support that version. */
+std::optional<std::string> guest_kernel_of(const Bundle& b);
+
 bool is_xen_bundle(const Bundle& b);
 
 /** The complete scenario document of one run; `guest` is guest_for_run()'s object. Notes on what was assumed are

@@ -2,6 +2,7 @@
  * on it and on the hand-made fixtures of tests/data/bundle (a QEMU guest, a Xen domU with its XenStore dump), and
  * broken manifests (exit 2 naming the JSON pointer). */
 #include "analysis/calibration/bundle.hpp"
+#include "analysis/calibration/bundle_scenario.hpp"
 #include "sim/scenario.hpp"
 #include "tests/support/json_support.hpp"
 
@@ -235,4 +236,15 @@ TEST(Bundle, NetworkRunThatIsNotIperf3IsBadInput)
   auto res = run_pvsim("validate -q --bundle " + bad);
   EXPECT_EQ(res.exit_code, 2) << res.output;
   EXPECT_NE(res.output.find("iperf3_p4.json"), std::string::npos) << res.output;
+}
+
+TEST(Bundle, TheRecordedGuestsKernelBecomesGuestVmsKernel)
+{
+  bundle::Bundle b = bundle::read_bundle(fixture("xen-q4"));
+  EXPECT_EQ(b.kernel, "6.1.0-56-amd64");
+  EXPECT_EQ(bundle::guest_kernel_of(b), std::optional<std::string>("6.1"));
+  b.kernel = "9.3.0";
+  EXPECT_EQ(bundle::guest_kernel_of(b), std::nullopt); // a version pvsim does not know: its defaults stay 6.18's
+  b.kernel = "";
+  EXPECT_EQ(bundle::guest_kernel_of(b), std::nullopt);
 }
