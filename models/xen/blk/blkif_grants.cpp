@@ -45,13 +45,16 @@ void BlkfrontGrantPool::put(GrantRef ref, bool persistent)
 
 void PersistentGrantTree::map_one(GrantRef ref, bool use_persistent, MapResult& r)
 {
-  if (use_persistent and tree_.count(ref) != 0) { // get_persistent_gnt()
+  if (use_persistent and holds(ref)) { // get_persistent_gnt()
     ++r.hits;
     return;
   }
   ++r.mapped;
-  if (use_persistent and tree_.size() < max_) { // add_persistent_gnt()
-    tree_.insert(ref);
+  if (use_persistent and count_ < max_) { // add_persistent_gnt()
+    if (ref >= held_.size())
+      held_.resize(ref + 1, false);
+    held_[ref] = true;
+    ++count_;
     ++r.kept;
     return;
   }

@@ -37,7 +37,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <set>
 #include <vector>
 
 namespace pvsim::xen {
@@ -120,9 +119,9 @@ public:
   MapResult map(const BlkifShadowGrants& g, bool use_persistent);
 
   /** Whether the backend maps `ref` persistently (what gnttab_try_end_foreign_access() finds in the frontend). */
-  bool holds(GrantRef ref) const { return tree_.count(ref) != 0; }
+  bool holds(GrantRef ref) const { return ref < held_.size() and held_[ref]; }
   /** persistent_gnt_c, and max_pgrants. */
-  std::size_t size() const { return tree_.size(); }
+  std::size_t size() const { return count_; }
   unsigned max_pgrants() const { return max_; }
   /** vbd.overflow_max_grants: a grant found the tree full. */
   bool overflowed() const { return overflow_; }
@@ -136,7 +135,10 @@ private:
   void map_one(GrantRef ref, bool use_persistent, MapResult& r);
 
   unsigned max_;
-  std::set<GrantRef> tree_;
+  // The kernel's red-black tree keyed by gref; pvsim's references are dense small integers (the frontend's pool
+  // numbers them in order), so a bitmap indexed by reference holds the same set.
+  std::vector<bool> held_;
+  std::size_t count_ = 0;
   bool overflow_ = false;
   Counter hits_, maps_, unmaps_;
 };
