@@ -59,9 +59,9 @@ json parse_json_text(const std::string& text, const std::string& file)
   }
 }
 
-json read_json_file(const std::string& path)
+json read_json_file(const std::string& path, const std::string& what)
 {
-  return parse_json_text(read_input_text(path, "scenario file", 64 * MiB), path);
+  return parse_json_text(read_input_text(path, what, 64 * MiB), path);
 }
 
 void apply_override(json& doc, const std::string& assignment)
@@ -159,7 +159,7 @@ Scenario scenario_from_json(json doc, const std::string& file)
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides,
                        std::optional<std::uint64_t> seed)
 {
-  json doc = read_json_file(path);
+  json doc = read_json_file(path, "scenario file");
   if (not doc.is_object())
     throw InputError(path, "/", "expected a scenario object, got " + JsonNode::describe(doc));
   for (const auto& o : overrides)

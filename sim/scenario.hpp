@@ -45,7 +45,7 @@ struct Scenario {
 /** Parses JSON text; a syntax error becomes an InputError naming the file, line and column. */
 json parse_json_text(const std::string& text, const std::string& file);
 /** Reads and parses a JSON file. */
-json read_json_file(const std::string& path);
+json read_json_file(const std::string& path, const std::string& what = "JSON file");
 
 /** Applies one "dotted.path=value" override (value parsed as JSON, else taken as a string). */
 void apply_override(json& doc, const std::string& assignment);

@@ -114,7 +114,7 @@ Bundle read_bundle(const std::string& dir)
     throw InputError(dir, "", "not a directory (expected a bundle written by analysis/capture/capture.sh)");
   if (not fs::is_regular_file(b.manifest_file))
     throw InputError(b.manifest_file, "", "missing: a bundle directory holds a manifest.json");
-  b.manifest = read_json_file(b.manifest_file);
+  b.manifest = read_json_file(b.manifest_file, "bundle manifest");
   JsonNode root(b.manifest, b.manifest_file, "");
   root.expect_object();
   if (string_of(field(root, "format")) != format)

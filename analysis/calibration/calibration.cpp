@@ -119,7 +119,7 @@ json calibrate(const std::vector<std::string>& trace_files)
 
 json read_device_file(const std::string& path)
 {
-  json doc = read_json_file(path);
+  json doc = read_json_file(path, "device file");
   if (not doc.is_object() or not doc.contains("format") or doc["format"] != device_format)
     throw InputError(path, "/format",
                      std::string("expected \"") + device_format + "\" (a file written by pvsim calibrate)");

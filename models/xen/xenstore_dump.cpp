@@ -1,5 +1,7 @@
 #include "models/xen/xenstore_dump.hpp"
 
+#include "sim/input_file.hpp"
+
 #include "models/xen/xenstore_node.hpp"
 #include "models/xen/xenstore_path.hpp"
 #include "sim/input_error.hpp"
@@ -416,14 +418,16 @@ XenStoreDump parse_xenstore_ls_f(std::string_view text)
 
 XenStoreDump read_xenstore_ls_f_file(const std::string& file_name)
 {
-  std::ifstream in(file_name, std::ios::binary);
-  if (not in)
-    throw InputError(file_name, "", "cannot open the xenstore-ls dump");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad())
-    throw InputError(file_name, "", "cannot read the xenstore-ls dump");
-  return parse_xenstore_ls_f(buffer.str());
+  // Whole-file reading refuses a missing, special, binary or oversized file (sim/input_file.hpp); a real dump of
+  // even a large host is a few MiB.
+  XenStoreDump dump = parse_xenstore_ls_f(read_input_text(file_name, "xenstore-ls dump", 64 * MiB));
+  if (dump.roots.empty()) {
+    std::string why = dump.warnings.empty()
+                          ? "the file is empty"
+                          : "line " + std::to_string(dump.warnings.front().line) + ": " + dump.warnings.front().what;
+    throw InputError(file_name, "", "not a `xenstore-ls -f` dump (no line of the form /path = \"value\"): " + why);
+  }
+  return dump;
 }
 
 } // namespace pvsim::xen
