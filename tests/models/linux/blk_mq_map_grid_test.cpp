@@ -93,3 +93,25 @@ TEST(BlkMqMapGrid, IrqAffinity)
   check_grid(
       "irq-affinity", [](int cpu, int n, int q, bool) { return block_of(cpu, n, q); }, true);
 }
+
+// The policies no kernel has, on the same grid (one NUMA node): round-robin cpu % q; per-node, on one node, the
+// node's CPUs round robin over its queues, so cpu % q too; per-core the core's index % q, siblings together; single 0.
+TEST(BlkMqMapGrid, RoundRobin)
+{
+  check_grid("round-robin", [](int cpu, int, int q, bool) { return cpu % q; });
+}
+
+TEST(BlkMqMapGrid, PerNodeOnOneNode)
+{
+  check_grid("per-node", [](int cpu, int, int q, bool) { return cpu % q; });
+}
+
+TEST(BlkMqMapGrid, PerCore)
+{
+  check_grid("per-core", [](int cpu, int, int q, bool smt) { return (smt ? cpu / 2 : cpu) % q; });
+}
+
+TEST(BlkMqMapGrid, Single)
+{
+  check_grid("single", [](int, int, int, bool) { return 0; });
+}
