@@ -30,6 +30,18 @@ namespace pvsim {
 
 namespace {
 
+/* blk_mq_map_queues() from 6.3 and a PCI driver's map from its vectors' masks: queue q serves the CPUs of group
+ * q % nummasks of group_cpus_evenly() (with more queues than masks the later queues take the CPUs again). */
+std::vector<int> map_by_groups(const CpuTopology& topo, int nr_hw_queues, bool clusters)
+{
+  CpuGroups g = group_cpus_evenly(topo, nr_hw_queues, clusters);
+  std::vector<int> out(topo.cpus, 0);
+  for (int q = 0; q < nr_hw_queues; ++q)
+    for (int cpu : g.groups[static_cast<std::size_t>(q % g.nummasks)])
+      out[cpu] = q;
+  return out;
+}
+
 class Linux2015Policy : public QueueMapPolicy {
 public:
   static constexpr const char* policy_name = "linux-2015";
@@ -106,12 +118,7 @@ public:
   {
     topo.validate();
     check_queues(nr_hw_queues);
-    CpuGroups g = group_cpus_evenly(topo, nr_hw_queues, false);
-    std::vector<int> out(topo.cpus, 0);
-    for (int q = 0; q < nr_hw_queues; ++q)
-      for (int cpu : g.groups[static_cast<std::size_t>(q % g.nummasks)])
-        out[cpu] = q;
-    return out;
+    return map_by_groups(topo, nr_hw_queues, false);
   }
   std::string name() const override { return policy_name; }
 };
@@ -137,14 +144,9 @@ public:
   {
     topo.validate();
     check_queues(nr_hw_queues);
-    CpuGroups g = group_cpus_evenly(topo, nr_hw_queues, false);
-    std::vector<int> out(topo.cpus, 0);
     // blk_mq_virtio_map_queues(): for each queue, every CPU of its vector's mask. With more queues than CPUs the
     // later vectors' masks repeat the CPUs (irq_create_affinity_masks() wraps), so the last queue naming a CPU wins.
-    for (int q = 0; q < nr_hw_queues; ++q)
-      for (int cpu : g.groups[static_cast<std::size_t>(q % g.nummasks)])
-        out[cpu] = q;
-    return out;
+    return map_by_groups(topo, nr_hw_queues, false);
   }
   std::string name() const override { return policy_name; }
 };
@@ -174,12 +176,7 @@ public:
   /* blk_mq_map_queues() (block/blk-mq-cpumap.c): queue q serves the CPUs of group q % nummasks. */
   std::vector<int> map(const CpuTopology& topo, int nr_hw_queues) const override
   {
-    CpuGroups g = group_cpus_evenly(topo, nr_hw_queues, clusters_);
-    std::vector<int> out(topo.cpus, 0);
-    for (int q = 0; q < nr_hw_queues; ++q)
-      for (int cpu : g.groups[q % g.nummasks])
-        out[cpu] = q;
-    return out;
+    return map_by_groups(topo, nr_hw_queues, clusters_);
   }
   std::string name() const override { return policy_name; }
 
