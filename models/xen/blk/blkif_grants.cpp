@@ -23,14 +23,20 @@ GrantRef BlkfrontGrantPool::take_one(unsigned& fresh)
 BlkifShadowGrants BlkfrontGrantPool::take(unsigned segments, unsigned indirect_pages)
 {
   BlkifShadowGrants g;
-  g.data.reserve(segments);
-  g.indirect.reserve(indirect_pages);
+  take_into(segments, indirect_pages, g);
+  return g;
+}
+
+void BlkfrontGrantPool::take_into(unsigned segments, unsigned indirect_pages, BlkifShadowGrants& g)
+{
+  g.data.clear();
+  g.indirect.clear();
+  g.fresh = 0;
   for (unsigned i = 0; i < segments; ++i) {
     if (indirect_pages > 0 and i % blkif_segments_per_indirect_page == 0)
       g.indirect.push_back(take_one(g.fresh)); // the indirect page before the segments it describes
     g.data.push_back(take_one(g.fresh));
   }
-  return g;
 }
 
 void BlkfrontGrantPool::put(GrantRef ref, bool persistent)

@@ -74,6 +74,8 @@ public:
    * its grant, then up to 512 segments' (blkif_setup_rw_req_grant()). blkfront sizes the list so that a full ring
    * of requests within the negotiated segment limit never empties it; past the end, new entries are made. */
   BlkifShadowGrants take(unsigned segments, unsigned indirect_pages);
+  /** The same into `g` (a ring slot's shadow entry), reusing its vectors' storage: no allocation per request. */
+  void take_into(unsigned segments, unsigned indirect_pages, BlkifShadowGrants& g);
   /** blkif_completion(): gives back a finished request's grants, data then indirect, each at the head when
    * `still_mapped(ref)` (the backend keeps it persistently), otherwise without its reference at the tail. */
   template <class StillMapped>
@@ -139,7 +141,7 @@ private:
   // numbers them in order), so a bitmap indexed by reference holds the same set.
   std::vector<bool> held_;
   std::size_t count_ = 0;
-  bool overflow_ = false;
+  bool overflow_     = false;
   Counter hits_, maps_, unmaps_;
 };
 

@@ -165,11 +165,6 @@ unsigned XenBlkfront::segments_of(const Request* r) const
   return blkif_segments(r->size_bytes);
 }
 
-unsigned XenBlkfront::grants_of(const Request* r) const
-{
-  return blkif_request_layout_for_bytes(r->size_bytes).grants; // data pages + indirect pages (BLKIF_OP_INDIRECT)
-}
-
 const BlkifShadowGrants& XenBlkfront::grants_of_request(const Request* r) const
 {
   return queues_.at(static_cast<std::size_t>(r->queue))->shadow.at(static_cast<std::size_t>(r->tag));
@@ -181,8 +176,8 @@ void XenBlkfront::queue_rq(Request* r)
   BlkifQueue& b = *queues_.at(static_cast<std::size_t>(r->queue));
   // blkif_queue_rw_req(): the request's grants from the ring's free list (persistent ones first).
   BlkifShadowGrants& g = b.shadow.at(static_cast<std::size_t>(r->tag));
-  g                    = b.grants.take(segs, blkif_indirect_pages(segs));
-  double cost          = p_.queue_rq_cpu_s + g.fresh * p_.grant_cpu_s;
+  b.grants.take_into(segs, blkif_indirect_pages(segs), g);
+  double cost = p_.queue_rq_cpu_s + g.fresh * p_.grant_cpu_s;
   if (negotiation_.persistent_grants and r->op == Op::write)
     cost += segs * p_.copy_cpu_s;
   vm_->vcpu(r->cpu < 0 ? 0 : r->cpu).post_next(cost, this, r->queue * kinds + pushed, r);

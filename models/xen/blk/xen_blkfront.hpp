@@ -73,8 +73,6 @@ public:
   const BlkifNegotiation& negotiation() const { return negotiation_; }
   BlkifQueue& queue(unsigned q) { return *queues_.at(q); }
   unsigned segments_of(const Request* r) const;
-  /** Grants one request needs: its data segments, plus the indirect pages when it has more than 11 segments. */
-  unsigned grants_of(const Request* r) const;
   /** The grant references request r (on queue r->queue) carries (blkif_queue_rw_req() took them). */
   const BlkifShadowGrants& grants_of_request(const Request* r) const;
   bool persistent() const { return negotiation_.persistent_grants; }
