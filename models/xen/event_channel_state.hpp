@@ -32,6 +32,8 @@ public:
 
   bool pending() const { return pending_; }
   bool masked() const { return mask_reasons_ != 0; }
+  /** Masked for EOI_PENDING: a late-EOI ack was made and its EOI not sent yet. */
+  bool eoi_pending() const { return (mask_reasons_ & eoi_pending_mask) != 0; }
   /** The vCPU that gets this port's upcalls (notify_vcpu_id). */
   unsigned bound_vcpu() const { return bound_vcpu_; }
 

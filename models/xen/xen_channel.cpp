@@ -33,16 +33,11 @@ bool XenChannel::push_responses(unsigned n)
 void XenChannel::lateeoi_ack(End end)
 {
   port(end).begin_handling_late_eoi();
-  (end == End::frontend ? frontend_eoi_pending_ : backend_eoi_pending_) = true;
 }
 
 bool XenChannel::lateeoi(End end)
 {
-  bool& due = end == End::frontend ? frontend_eoi_pending_ : backend_eoi_pending_;
-  if (not due)
-    return false;
-  due = false;
-  return port(end).late_eoi();
+  return port(end).late_eoi(); // a no-op returning false when no EOI is due (the reason is not held)
 }
 
 void XenChannel::track_stats(StatSet& set)

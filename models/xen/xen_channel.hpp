@@ -68,11 +68,11 @@ public:
   bool push_responses(unsigned n = 1);
 
   // ---- Late EOI (bind_*_to_irqhandler_lateeoi()) ----
-  /** lateeoi_ack_dynirq() before `end`'s handler runs: masks the port for EOI_PENDING, clears pending, and records
-   * that an EOI is due. */
+  /** lateeoi_ack_dynirq() before `end`'s handler runs: masks the port for EOI_PENDING (an EOI is due from then on)
+   * and clears pending. */
   void lateeoi_ack(End end);
   /** Whether `end` acked an upcall and has not sent its EOI yet. */
-  bool lateeoi_pending(End end) const { return end == End::frontend ? frontend_eoi_pending_ : backend_eoi_pending_; }
+  bool lateeoi_pending(End end) const { return port(end).eoi_pending(); }
   /** xen_irq_lateeoi() for `end` if an EOI is due (nothing otherwise): unmasks the port; true iff that raised an
    * upcall (a notification arrived while the EOI was pending). */
   bool lateeoi(End end);
@@ -86,10 +86,8 @@ private:
   EventChannelState frontend_;
   EventChannelState backend_;
   std::vector<unsigned> ring_refs_;
-  unsigned frontend_evtchn_  = 0;
-  unsigned backend_evtchn_   = 0;
-  bool frontend_eoi_pending_ = false;
-  bool backend_eoi_pending_  = false;
+  unsigned frontend_evtchn_ = 0;
+  unsigned backend_evtchn_  = 0;
 };
 
 } // namespace pvsim::xen
