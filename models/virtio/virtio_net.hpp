@@ -294,6 +294,8 @@ private:
   void start_xmit(unsigned q, Request* r, int vcpu);
   /** start_xmit's free_old_xmit on the sending vCPU and the Tx callback's delayed re-arm. */
   void free_old_xmit(unsigned q, int vcpu);
+  /** Takes every used Tx buffer back (virtqueue_get_buf); returns how many. */
+  unsigned reap_tx(Pair& p);
   bool tx_disable_cb_ = false; // the guest kernel has "virtio_net: disable cb aggressively" (5.14)
   void do_handle_tx(unsigned q);
   void tx_end_pass(unsigned q);

@@ -53,7 +53,7 @@ unsigned VirtioNet::select_rx_queue(const Request* r) const
     if (e.queue >= 0 and e.hash == h and static_cast<unsigned>(e.queue) < num_pairs())
       return static_cast<unsigned>(e.queue);
   }
-  return static_cast<unsigned>((static_cast<std::uint64_t>(h) * num_pairs()) >> 32); // reciprocal_scale
+  return hash_queue(r); // reciprocal_scale
 }
 
 } // namespace pvsim

@@ -32,30 +32,34 @@ void VirtioNet::free_old_xmit(unsigned q, int vcpu)
   do {
     if (tx_disable_cb_)
       p.txq.disable_cb();
-    for (; p.txq.more_used(); ++n)
-      p.txq.get_buf(1);
+    n += reap_tx(p);
   } while (tx_disable_cb_ and not p.txq.enable_cb_delayed());
   if (not tx_disable_cb_)
     p.txq.enable_cb_delayed();
   if (n == 0)
     return;
   p.tx_freed_in_xmit += n;
-  p.txd.ring_occupancy.set(now(), p.txq.num() - p.txq.num_free());
   vm_->vcpu(vcpu).post(n * p_.tx_free_cpu_s, nullptr, 0);
 }
 
 void VirtioNet::tx_free(unsigned q)
 {
-  Pair& p      = *pairs_[q];
-  CpuThread& v = vm_->vcpu(p.irq_vcpu);
+  // The Tx NAPI (virtnet_poll_tx): callbacks off, free what was used, on the vector's vCPU.
+  Pair& p = *pairs_[q];
   p.txq.disable_cb();
+  unsigned n = reap_tx(p);
+  vm_->vcpu(p.irq_vcpu).post(n * p_.tx_free_cpu_s, this, k(q, tx_irq_tail));
+}
+
+unsigned VirtioNet::reap_tx(Pair& p)
+{
+  // free_old_xmit(): virtqueue_get_buf until nothing is used, one descriptor per packet.
   unsigned n = 0;
-  while (p.txq.more_used()) {
+  for (; p.txq.more_used(); ++n)
     p.txq.get_buf(1);
-    n++;
-  }
-  p.txd.ring_occupancy.set(now(), p.txq.num() - p.txq.num_free());
-  v.post(n * p_.tx_free_cpu_s, this, k(q, tx_irq_tail));
+  if (n > 0)
+    p.txd.ring_occupancy.set(now(), p.txq.num() - p.txq.num_free());
+  return n;
 }
 
 } // namespace pvsim
