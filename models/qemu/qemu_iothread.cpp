@@ -128,8 +128,7 @@ void QemuIothread::run(double cost_s, EventTarget* target, int kind, Request* r)
   double now = events().now();
   if (idle_ == Idle::polling) { // run_poll_handlers() found it: no wake-up, aio_poll returns
     ++caught_;
-    poll_cpu_s_ += now - idle_since_s_;
-    thread_.account_spin(now - idle_since_s_);
+    account_poll();
     adjust_poll_ns(now - idle_since_s_);
   } else if (idle_ == Idle::blocked and not rechecking_) { // asleep: the eventfd wakes it up
     cost_s += p_.wakeup_cpu_s;
@@ -188,8 +187,7 @@ void QemuIothread::window_over()
 {
   // run_poll_handlers() ran for poll_ns without progress: poll mode off (io_poll_end and a last check), then block.
   ++expired_;
-  poll_cpu_s_ += events().now() - idle_since_s_;
-  thread_.account_spin(events().now() - idle_since_s_);
+  account_poll();
   idle_ = Idle::blocked;
   end_poll_mode();
   // If the last check found work, aio_poll did not block: block_ns = poll_ns, no adjustment.
@@ -217,6 +215,13 @@ void QemuIothread::adjust_poll_ns(double block_s)
     long long grow = p_.poll_grow > 0 ? p_.poll_grow : 2;
     set_poll_ns(std::min(poll_ns_ > 0 ? poll_ns_ * grow : 4000, poll_max_ns_)); // 4000: POLL_NS initial 4 us
   }
+}
+
+void QemuIothread::account_poll()
+{
+  double polled = events().now() - idle_since_s_;
+  poll_cpu_s_ += polled;
+  thread_.account_spin(polled);
 }
 
 void QemuIothread::set_poll_ns(long long ns)

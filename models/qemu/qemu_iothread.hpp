@@ -30,11 +30,11 @@
  * had an event, the window being the largest): not followed here, one poll_ns per AioContext as in 8.x and 9.x.
  * Leaves out: adaptive polling's adjustment at each aio_poll() of a busy stretch (here once per idle period: QEMU
  * also adjusts when an aio_poll() finds work ready at once, block_ns about 0), the time a poll takes to notice work
- * (0 here), the polling's hold on a core when the host has more threads than cores (its CPU is counted, not
- * shared: the cpu.host's own utilization does not include it), POLL_IDLE_INTERVAL_NS (a handler idle for 7 s
- * leaves the polled set), the order of BHs, timers and fd handlers within one iteration, the AioContext lock, a
- * per-drive aio= (here the engine is the AioContext's: every disk attached uses the same one), the main loop's
- * other duties (monitor, migration). */
+ * (0 here), the polling's hold on a core when the host has more threads than cores (its CPU is counted in the
+ * thread's and its cpu.host's, CpuThread::account_spin(), but the core is not held meanwhile), POLL_IDLE_INTERVAL_NS (a
+ * handler idle for 7 s leaves the polled set), the order of BHs, timers and fd handlers within one iteration, the
+ * AioContext lock, a per-drive aio= (here the engine is the AioContext's: every disk attached uses the same one), the
+ * main loop's other duties (monitor, migration). */
 #pragma once
 
 #include "models/host/cpu_host.hpp"
@@ -125,6 +125,8 @@ private:
   /** aio_poll's adjustment of poll_ns from the time it waited. */
   void adjust_poll_ns(double block_s);
   void set_poll_ns(long long ns);
+  /** The thread polled from idle_since_s_ to now: its CPU (poll/cpu_s, and the thread's and its host's). */
+  void account_poll();
 
   Params p_;
   CpuHost* host_   = nullptr;
