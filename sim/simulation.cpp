@@ -130,7 +130,7 @@ ResourceEstimate Simulation::estimate_resources() const
   return e;
 }
 
-void Simulation::check_resources() const
+ResourceEstimate Simulation::check_resources() const
 {
   ResourceEstimate e = estimate_resources();
   std::string source;
@@ -139,7 +139,7 @@ void Simulation::check_resources() const
   bool over_memory             = limit and e.memory_bytes() > *limit;
   bool over_address            = as_max and e.address_bytes() > *as_max;
   if (not over_memory and not over_address)
-    return;
+    return e;
   auto top           = e.largest(1);
   std::string what   = over_memory
                            ? "needs about " + format_bytes(e.memory_bytes()) + " of memory, more than " +

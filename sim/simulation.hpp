@@ -48,8 +48,8 @@ public:
   ResourceEstimate estimate_resources() const;
   /** Lowers the memory a run may take (--max-memory), below what the machine has available. */
   void set_max_memory(std::optional<double> bytes) { max_memory_bytes_ = bytes; }
-  /** Throws InputError when the estimate exceeds the memory available, --max-memory or ulimit -v. */
-  void check_resources() const;
+  /** The estimate, after throwing InputError when it exceeds the memory available, --max-memory or ulimit -v. */
+  ResourceEstimate check_resources() const;
 
   // --- services for models (valid from start() on) ---------------------------------------------------------------
   EventQueue& events() { return *events_; }

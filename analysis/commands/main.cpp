@@ -86,8 +86,7 @@ int cmd_run(const std::string& file, const std::string& outdir, std::optional<st
 {
   Simulation sim(load_scenario(file, sets, seed));
   sim.set_max_memory(max_memory_option(max_memory));
-  sim.check_resources();
-  if (ResourceEstimate e = sim.estimate_resources(); e.memory_bytes() > large_estimate_bytes and not quiet)
+  if (ResourceEstimate e = sim.check_resources(); e.memory_bytes() > large_estimate_bytes and not quiet)
     std::cerr << "pvsim: " << e.to_text(sim.duration_s());
   sim.show_progress(not quiet and ::isatty(STDERR_FILENO));
   sim.on_engine_ready(handle_stop_signals);
@@ -123,9 +122,8 @@ int cmd_check(const std::string& file, const std::vector<std::string>& sets, con
 {
   Simulation sim(load_scenario(file, sets));
   sim.set_max_memory(max_memory_option(max_memory));
-  sim.check_resources();
-  std::cout << file << ": ok (" << sim.components().size() << " components)\n"
-            << sim.estimate_resources().to_text(sim.duration_s());
+  ResourceEstimate e = sim.check_resources();
+  std::cout << file << ": ok (" << sim.components().size() << " components)\n" << e.to_text(sim.duration_s());
   return 0;
 }
 
