@@ -5,6 +5,7 @@
 
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Exec.hpp>
 #include <simgrid/s4u/Host.hpp>
 
 namespace pvsim {
@@ -17,24 +18,40 @@ void CpuThread::start(simgrid::s4u::Host* host, CoreLoad* load, EventQueue& even
     preempt_rng_  = Rng(load_->preemption.seed, name_ + "/preemption");
     preempt_in_s_ = preempt_rng_.exponential(1.0 / load_->preemption.rate_hz);
   }
-  wake_ = simgrid::s4u::Semaphore::create(0);
+  wake_    = simgrid::s4u::Semaphore::create(0);
+  granted_ = simgrid::s4u::Semaphore::create(0);
   // Not a daemon: SimGrid ends a simulation when only daemons are left, and these threads may be all there is. The
   // run stops at the scenario's duration with the threads waiting for work (Simulation ends them).
   simgrid::s4u::Actor::create(name_, host, [this] { run(); });
 }
 
+void CpuThread::enqueue(Work w, bool next)
+{
+  if (next and in_continuations_)
+    work_.insert(work_.begin() + static_cast<std::ptrdiff_t>(next_inserts_++), w);
+  else
+    work_.push_back(w);
+  schedule();
+}
+
 void CpuThread::post(double cost_s, EventTarget* target, int kind, Request* r)
 {
-  work_.push_back(Work{cost_s, target, r, kind});
-  schedule();
+  enqueue(Work{cost_s, target, r, kind}, false);
 }
 
 void CpuThread::post_next(double cost_s, EventTarget* target, int kind, Request* r)
 {
-  if (not in_continuations_)
-    return post(cost_s, target, kind, r);
-  work_.insert(work_.begin() + static_cast<std::ptrdiff_t>(next_inserts_++), Work{cost_s, target, r, kind});
-  schedule();
+  enqueue(Work{cost_s, target, r, kind}, true);
+}
+
+void CpuThread::post_locked(SpinLock& lock, double cost_s, EventTarget* target, int kind, Request* r)
+{
+  enqueue(Work{cost_s, target, r, kind, &lock}, false);
+}
+
+void CpuThread::post_next_locked(SpinLock& lock, double cost_s, EventTarget* target, int kind, Request* r)
+{
+  enqueue(Work{cost_s, target, r, kind, &lock}, true);
 }
 
 void CpuThread::schedule()
@@ -56,7 +73,10 @@ double CpuThread::take_batch()
 {
   double cost = 0;
   batch_.clear();
-  while (not work_.empty() and (batch_.empty() or cost + work_.front().cost_s <= quantum_s_)) {
+  // A batch is all under one lock, or under none: the lock is taken when it starts, let go when it ends.
+  batch_lock_ = work_.empty() ? nullptr : work_.front().lock;
+  while (not work_.empty() and work_.front().lock == batch_lock_ and
+         (batch_.empty() or cost + work_.front().cost_s <= quantum_s_)) {
     cost += work_.front().cost_s;
     batch_.push_back(work_.front());
     work_.pop_front();
@@ -93,15 +113,60 @@ void CpuThread::finish_batch(double cost, double t0)
     if (w.target != nullptr)
       w.target->on_event(w.kind, w.r);
   in_continuations_ = false;
+  release_lock_if_done();
+}
+
+void CpuThread::release_lock_if_done()
+{
+  // The critical section ends with the last of its run of work (a continuation may have posted more under it).
+  if (holding_ == nullptr or (not work_.empty() and work_.front().lock == holding_))
+    return;
+  SpinLock* l = holding_;
+  holding_    = nullptr;
+  l->release(events_->now());
+}
+
+bool CpuThread::take_lock(double now, double* cost_s)
+{
+  *cost_s = 0;
+  if (batch_lock_ == nullptr or holding_ == batch_lock_)
+    return true;
+  if (not batch_lock_->acquire(this, now, cost_s))
+    return false;
+  holding_ = batch_lock_;
+  return true;
+}
+
+void CpuThread::lock_granted(double handoff_s)
+{
+  holding_ = batch_lock_;
+  if (mode_ == Mode::direct) {
+    // Spun since the batch was taken; the handover still to come is spinning too.
+    run_direct_batch(events_->now() - batch_t0_ + handoff_s);
+    return;
+  }
+  handoff_s_ = handoff_s;
+  granted_->release();
 }
 
 void CpuThread::start_direct_batch()
 {
-  busy_        = true;
-  batch_cost_  = take_batch();
-  batch_t0_    = events_->now();
+  busy_       = true;
+  batch_cost_ = take_batch();
+  batch_t0_   = events_->now();
+  double acquire_s;
+  if (take_lock(batch_t0_, &acquire_s))
+    run_direct_batch(acquire_s);
+  // else: spinning, busy; lock_granted() goes on
+}
+
+void CpuThread::run_direct_batch(double extra_s)
+{
+  // extra_s: time spent on the lock (spinning, handovers, the lock word's transfer): CPU burned, not work done.
   double speed = load_ != nullptr ? load_->speed_factor : 1.0;
-  events_->schedule_in(batch_cost_ / speed + preempted_during(batch_cost_), this, 0);
+  double done  = events_->now() - batch_t0_; // spun already
+  cpu_s_ += extra_s * speed;
+  events_->schedule_in(extra_s - done + batch_cost_ / speed + preempted_during(batch_cost_), this, 0);
 }
 
 void CpuThread::on_event(int, Request*)
@@ -127,6 +192,21 @@ void CpuThread::run()
       }
       double cost = take_batch();
       double t0   = simgrid::s4u::Engine::get_clock();
+      double lock_s; // the lock word's transfer; spinning first when another thread holds the lock
+      if (not take_lock(t0, &lock_s)) {
+        // Spinning takes the thread's share of the cores until the lock is handed over: an Exec runs while the
+        // actor waits for the handover, then is cancelled (it would run for days).
+        auto spin = simgrid::s4u::this_actor::exec_init(1e6 * Platform::reference_flops);
+        spin->start();
+        granted_->acquire();
+        spin->cancel();
+        account_spin(simgrid::s4u::Engine::get_clock() - t0);
+        lock_s = handoff_s_;
+      }
+      if (lock_s > 0) {
+        account_spin(lock_s);
+        simgrid::s4u::this_actor::sleep_for(lock_s);
+      }
       if (load_ != nullptr) {
         bool slice_over = since_switch_s_ >= load_->timeslice_s;
         if ((woken or slice_over) and load_->running >= load_->cores and load_->switch_cost_s > 0) {

@@ -12,15 +12,26 @@
  * running a whole time slice there, costs a context switch (CoreLoad). Preemption by work outside the model
  * (Preemption): a running thread loses its core at a rate per second of CPU time it runs (memoryless: exponential CPU
  * time between losses) and gets it back after a drawn duration; the work it was running, and everything queued behind
- * it, waits that long. A thread that sleeps is never preempted. */
+ * it, waits that long. A thread that sleeps is never preempted.
+ * Spinlocks (sim/spin_lock.hpp): work posted with a lock is a critical section. A batch never mixes work under a lock
+ * with other work, so the lock is taken when its first item starts and let go when the last of a run of items under
+ * it ends (a continuation that posts more work under the same lock with post_next keeps holding it: the notify
+ * hypercall inside blkfront's ring_lock). A thread that finds the lock held spins: its work waits, its CPU is
+ * burned (counted in cpu_s), and in direct mode nothing else runs on it meanwhile (spinning with interrupts off).
+ * In actor mode (more threads than cores) a spinning thread takes its share of the cores like running work, so
+ * spinners slow the lock's holder down (processor sharing: the fluid view of time slices).
+ * Leaves out: a holder descheduled for a whole time slice while the waiters spin (lock-holder preemption proper);
+ * sharing the cores evenly spreads that loss over time instead. */
 #pragma once
 
 #include "sim/stats.hpp"
 
+#include "sim/cache_line.hpp"
 #include "sim/distribution.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/request.hpp"
 #include "sim/rng.hpp"
+#include "sim/spin_lock.hpp"
 #include "sim/time_average.hpp"
 
 #include <simgrid/s4u/Semaphore.hpp>
@@ -56,7 +67,7 @@ struct CoreLoad {
   Preemption preemption;
 };
 
-class CpuThread : public EventTarget {
+class CpuThread : public EventTarget, public LockWaiter {
 public:
   CpuThread(std::string name, double quantum_s) : name_(std::move(name)), quantum_s_(quantum_s) {}
   CpuThread(const CpuThread&)            = delete;
@@ -73,6 +84,15 @@ public:
    * queued, in the order posted; posted from anywhere else, it is an ordinary post. Without it, a job that reaps a
    * batch of completions would submit the whole batch before the driver added the first request to its ring. */
   void post_next(double cost_s, EventTarget* target, int kind, Request* r = nullptr);
+  /** post() and post_next() for work that runs holding `lock` (see the header). */
+  void post_locked(SpinLock& lock, double cost_s, EventTarget* target, int kind, Request* r = nullptr);
+  void post_next_locked(SpinLock& lock, double cost_s, EventTarget* target, int kind, Request* r = nullptr);
+
+  /** The core the thread's work runs on, for cache-line and lock-word transfers (cpu.host places its threads). */
+  void set_place(CorePlace p) { place_ = p; }
+  CorePlace place() const override { return place_; }
+  /** The lock the thread holds between batches of one critical section (nullptr: none). */
+  const SpinLock* holding() const { return holding_; }
 
   std::size_t pending() const { return work_.size(); }
   /** Asleep: no work queued, none running, and not running the continuations of the last batch. */
@@ -114,7 +134,15 @@ private:
     EventTarget* target;
     Request* r;
     int kind;
+    SpinLock* lock = nullptr;
   };
+  void enqueue(Work w, bool next);
+  /** Takes the batch's lock unless already held: true when held (cost_s: the acquisition's transfer), false when
+   * the thread now spins for it (lock_granted() goes on). */
+  bool take_lock(double now, double* cost_s);
+  void lock_granted(double handoff_s) override;
+  void release_lock_if_done();
+  void run_direct_batch(double extra_s);
   void run();
   double take_batch();
   void start_direct_batch();
@@ -144,6 +172,11 @@ private:
   bool in_continuations_    = false; // running the continuations of a finished batch
   std::size_t next_inserts_ = 0;     // where their next post_next() goes (the front of work_, in posting order)
   bool awake_               = false;
+  CorePlace place_;
+  SpinLock* batch_lock_ = nullptr; // the lock the batch taken runs under
+  SpinLock* holding_    = nullptr;
+  simgrid::s4u::SemaphorePtr granted_; // actor mode: the lock was handed over
+  double handoff_s_ = 0;
   bool wake_pending_        = false;
   Sum cpu_s_;
   Sum running_s_;

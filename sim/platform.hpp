@@ -23,6 +23,13 @@ public:
   /** The run's seed, for physical resources that draw random numbers (a host's preemptions). */
   std::uint64_t seed() const { return seed_; }
   simgrid::s4u::Host* add_host(const std::string& name, int cores, double speed_factor);
+  /** Numbers `n` cores machine-wide (for cache-line transfers between pools): returns the first one's number. */
+  int number_cores(int n)
+  {
+    int first = cores_numbered_;
+    cores_numbered_ += n;
+    return first;
+  }
   /** A full-duplex link between two hosts (one SimGrid link per direction), for models that move data over
    * SimGrid's network model (CM02, set by the engine: exact latencies). */
   void add_duplex_link(const std::string& name, simgrid::s4u::Host* a, simgrid::s4u::Host* b, double bandwidth_Bps,
@@ -31,6 +38,7 @@ public:
 private:
   simgrid::s4u::NetZone* zone_;
   std::uint64_t seed_;
+  int cores_numbered_ = 0;
 };
 
 } // namespace pvsim

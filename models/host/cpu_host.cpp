@@ -10,6 +10,16 @@ const ParamTable<CpuHostParams>& CpuHost::param_table()
   static const ParamTable<Params> t = [] {
     ParamTable<Params> tb(type_name);
     tb.integer("cores", &Params::cores, 1, 1, 4096, "Physical cores in the pool.", "one core")
+        .integer("sockets", &Params::sockets, 1, 1, 64,
+                 "Sockets the pool's cores are split over (evenly, in order): a line moves between sockets at "
+                 "line_transfer_remote.",
+                 "one socket")
+        .quantity("line_transfer", Dimension::duration, &Params::line_transfer_s, 45e-9, 0, 1e-3,
+                  "Moving a written cache line to another core of the same socket (0: lines move for free).",
+                  "nviennot/core-to-core-latency: Xeon E5-2695 v4 44 ns, 8275CL 47 ns")
+        .quantity("line_transfer_remote", Dimension::duration, &Params::line_transfer_remote_s, 120e-9, 0, 1e-3,
+                  "Moving a written cache line to a core of another socket.",
+                  "nviennot/core-to-core-latency: Xeon E5-2695 v4 118 ns, 8275CL 134 ns")
         .number("speed_factor", &Params::speed_factor, 1.0, 1e-3, 1e3,
                 "Speed relative to the reference core that the models' CPU costs are given for.",
                 "1: costs are times on these cores")
@@ -75,6 +85,10 @@ double CpuHost::threads_cpu_s() const
 
 void CpuHost::validate()
 {
+  if (p_.sockets > p_.cores)
+    fail("has " + std::to_string(p_.sockets) + " sockets for " + std::to_string(p_.cores) +
+             " cores: at most one socket per core",
+         "sockets");
   if (p_.preempt_rate_hz > 0 and p_.preempt_duration.mean() <= 0)
     fail("preempt_duration must be longer than 0 when preempt_rate is set", "preempt_duration");
 }
@@ -82,6 +96,7 @@ void CpuHost::validate()
 void CpuHost::build_platform(Platform& platform)
 {
   host_               = platform.add_host(name(), static_cast<int>(p_.cores), p_.speed_factor);
+  first_core_         = platform.number_cores(static_cast<int>(p_.cores));
   load_.cores         = static_cast<int>(p_.cores);
   load_.switch_cost_s = p_.context_switch_s;
   load_.timeslice_s   = p_.timeslice_s;
@@ -91,6 +106,8 @@ void CpuHost::build_platform(Platform& platform)
 
 void CpuHost::run(CpuThread& thread, EventQueue& events)
 {
+  int core = static_cast<int>(threads_.size() % static_cast<std::size_t>(p_.cores));
+  thread.set_place({first_core_ + core, static_cast<int>(core * p_.sockets / p_.cores)});
   load_.threads++;
   thread.start(host_, &load_, events);
   threads_.push_back(&thread);

@@ -6,8 +6,13 @@
  * hypervisor below a nested guest, a noisy neighbour): a running thread loses its core at `preempt_rate` per second
  * of its CPU time and waits `preempt_duration` for it, with whatever it was doing. That is what puts a few-millisecond
  * tail on every request that is in flight when the thread serving it is preempted, at any depth.
- * Leaves out: per-core pinning inside the pool (make several pools), SMT, caches, the hypervisor scheduler's time
- * slices (sharing is ideal processor sharing), preemption of a sleeping thread's wake-up. */
+ * Caches: the pool's cores are split evenly over `sockets`; a cache line written on one core and then on another
+ * moves between them at line_transfer (same socket) or line_transfer_remote (sim/cache_line.hpp), which is what
+ * lock words and ring indices cost when several threads write them. Threads are placed on the cores in the order
+ * they start (the k-th on core k mod cores), and socket s of one pool is socket s of the others.
+ * Leaves out: per-core pinning inside the pool beyond that order (make several pools), SMT, cache capacity, the
+ * hypervisor scheduler's time slices (sharing is ideal processor sharing), preemption of a sleeping thread's
+ * wake-up. */
 #pragma once
 
 #include "sim/component.hpp"
@@ -22,6 +27,9 @@ namespace pvsim {
 
 struct CpuHostParams {
   long long cores;
+  long long sockets;
+  double line_transfer_s;
+  double line_transfer_remote_s;
   double speed_factor;
   double context_switch_s;
   double timeslice_s;
@@ -43,6 +51,8 @@ public:
 
   simgrid::s4u::Host* host() const { return host_; }
   int cores() const { return static_cast<int>(p_.cores); }
+  /** What moving a written cache line between two of the machine's cores costs. */
+  LineCost line_cost() const { return {p_.line_transfer_s, p_.line_transfer_remote_s}; }
   /** Starts a thread on these cores (at simulation start); its CPU time counts in the pool's utilisation, and its
    * statistics restart with the pool's. */
   void run(CpuThread& thread, EventQueue& events);
@@ -67,6 +77,7 @@ private:
 
   Params p_;
   simgrid::s4u::Host* host_ = nullptr;
+  int first_core_           = 0; // machine-wide number of the pool's first core
   std::vector<const CpuThread*> threads_;
   CoreLoad load_;
 };

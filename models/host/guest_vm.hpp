@@ -40,6 +40,8 @@ public:
   /** The Linux version the guest runs (models/host/kernel_version.hpp). */
   KernelVersion kernel() const { return parse_kernel(p_.kernel); }
   CpuThread& vcpu(int i) { return *vcpus_.at(static_cast<std::size_t>(i)); }
+  /** The physical cores the vCPUs run on (known once the scenario is wired, whatever the order of connect()). */
+  const CpuHost& pcpus() const { return CpuHost::from_port(*this, "pcpus"); }
 
   /** The guest.vm a resource port names, or an InputError naming the port. */
   static GuestVm& from_port(const Component& owner, const std::string& port);

@@ -6,6 +6,8 @@
  * frontend's produce to its consume of the response. */
 #pragma once
 
+#include "sim/cache_line.hpp"
+
 #include "models/xen/blk/blkif_grants.hpp"
 #include "models/xen/xen_channel.hpp"
 #include "sim/latency_histogram.hpp"
@@ -31,6 +33,7 @@ struct BlkifQueue : public Station {
   std::deque<Request*> responses;        // produced by the backend, in slot order; the frontend consumes from the front
   BlkfrontGrantPool grants;              // the frontend's free grants (rinfo->grants)
   std::vector<BlkifShadowGrants> shadow; // per tag: the grants of the request holding it (rinfo->shadow[id])
+  CacheLine sring_line;                  // struct blkif_sring's header: req_prod, req_event, rsp_prod, rsp_event
 
   // --- statistics (registered by xen.blkfront, restarted and written by the engine) -------------------------------
   Level occupancy_avg;                 // slots in use (req_prod_pvt - rsp_cons)

@@ -174,7 +174,9 @@ void XenBlkback::do_block_io_op(unsigned q)
     rg.kthread->post(cost, this, static_cast<int>(q) * kinds + dispatch, r);
   }
   b.batch.sample(n);
-  rg.kthread->post(0, this, static_cast<int>(q) * kinds + final_check);
+  // RING_FINAL_CHECK_FOR_REQUESTS writes req_event: the ring header's line comes to the kthread's core.
+  rg.kthread->post(b.sring_line.write(rg.kthread->place(), host_->line_cost()), this,
+                   static_cast<int>(q) * kinds + final_check);
 }
 
 void XenBlkback::on_event(int kind, Request* r)
@@ -235,7 +237,10 @@ void XenBlkback::on_event(int kind, Request* r)
 
 void XenBlkback::end_io(Request* r, double)
 {
-  rings_[static_cast<std::size_t>(r->queue)].kthread->post(p_.response_cpu_s, this, r->queue * kinds + respond, r);
+  CpuThread& t = *rings_[static_cast<std::size_t>(r->queue)].kthread;
+  // make_response() writes rsp_prod (the ring header's line) under blk_ring_lock, which only this kthread takes.
+  double line = front_->queue(static_cast<unsigned>(r->queue)).sring_line.write(t.place(), host_->line_cost());
+  t.post(p_.response_cpu_s + line, this, r->queue * kinds + respond, r);
 }
 
 void XenBlkback::declare_stats()

@@ -37,6 +37,11 @@ const ParamTable<XenBlkfrontParams>& XenBlkfront::param_table()
                 "no Linux kernel does it for Xen: a what-if). irq_vcpus overrides it.",
                 "Linux events_base.c: xen_irq_init() up to 5.10, select_target_cpu() from 5.11 (88f0a9d06644); "
                 "xen-lab-tcg (6.x): 4 queues on vCPUs 3, 0, 1, 2")
+        .choice("ring_lock", &Params::ring_lock, {"default", "ticket", "qspinlock", "off"}, std::string("default"),
+                "Each ring's ring_lock (sim/spin_lock.hpp): default follows the domU's kernel (ticket up to 4.1, "
+                "qspinlock from 4.2); off leaves the lock out, to see what it costs.",
+                "xen-blkfront.c: blkif_queue_rq() and blkif_interrupt() take rinfo->ring_lock; x86 queued "
+                "spinlocks from Linux 4.2")
         .integer("preceding_channels", &Params::preceding_channels, 2, 0, 4096,
                  "With balance: event channels the domU bound before this disk's (xenbus, console, other devices).",
                  "a PV domU's xenbus and hvc_console channels")
@@ -117,8 +122,25 @@ void XenBlkfront::connect()
       queues_.back()->channel.set_negotiated(negotiation_.rings[q].ring_refs, negotiation_.rings[q].event_channel);
     slot_time_.emplace_back(queues_.back()->channel.ring().size(), 0.0);
   }
+  ring_lock_kind_ = p_.ring_lock;
+  if (ring_lock_kind_ == "default")
+    ring_lock_kind_ = vm_->kernel().before(4, 2) ? "ticket" : "qspinlock";
+  line_cost_ = vm_->pcpus().line_cost();
+  if (ring_lock_kind_ != "off")
+    for (unsigned q = 0; q < negotiation_.num_queues; ++q)
+      ring_locks_.push_back(std::make_unique<SpinLock>(name() + ".ring" + std::to_string(q) + ".ring_lock",
+                                                       SpinLock::kind_of(ring_lock_kind_), line_cost_));
   declare_stats();
   back_->attach(*this);
+}
+
+void XenBlkfront::post_ring(CpuThread& v, unsigned q, bool next, double cost, int kind, Request* r)
+{
+  SpinLock* lock = ring_lock(q);
+  if (lock == nullptr)
+    next ? v.post_next(cost, this, kind, r) : v.post(cost, this, kind, r);
+  else
+    next ? v.post_next_locked(*lock, cost, this, kind, r) : v.post_locked(*lock, cost, this, kind, r);
 }
 
 void XenBlkfront::start(Simulation& sim)
@@ -180,7 +202,9 @@ void XenBlkfront::queue_rq(Request* r)
   double cost = p_.queue_rq_cpu_s + g.fresh * p_.grant_cpu_s;
   if (negotiation_.persistent_grants and r->op == Op::write)
     cost += segs * p_.copy_cpu_s;
-  vm_->vcpu(r->cpu < 0 ? 0 : r->cpu).post_next(cost, this, r->queue * kinds + pushed, r);
+  CpuThread& v = vm_->vcpu(r->cpu < 0 ? 0 : r->cpu);
+  cost += b.sring_line.write(v.place(), line_cost_); // req_prod
+  post_ring(v, static_cast<unsigned>(r->queue), true, cost, r->queue * kinds + pushed, r);
 }
 
 void XenBlkfront::on_event(int kind, Request* r)
@@ -197,8 +221,12 @@ void XenBlkfront::on_event(int kind, Request* r)
     b.events.emit({StationEvent::What::arrive, now, r, now});
     b.events.emit({StationEvent::What::start, now, r, now});
     b.sample(now);
-    if (notify) {
-      vm_->vcpu(r->cpu < 0 ? 0 : r->cpu).post_next(p_.notify_cpu_s, nullptr, 0);
+    if (notify) { // notify_remote_via_irq() inside the ring lock, as flush_requests() does
+      CpuThread& v = vm_->vcpu(r->cpu < 0 ? 0 : r->cpu);
+      if (SpinLock* lock = ring_lock(q); lock != nullptr)
+        v.post_next_locked(*lock, p_.notify_cpu_s, nullptr, 0);
+      else
+        v.post_next(p_.notify_cpu_s, nullptr, 0);
       back_->notify_from_frontend(q);
     }
     break;
@@ -250,9 +278,10 @@ void XenBlkfront::handle_irq(unsigned q)
     double cost = p_.response_cpu_s;
     if (negotiation_.persistent_grants and r->op == Op::read)
       cost += segments_of(r) * p_.copy_cpu_s;
-    v.post(cost, this, static_cast<int>(q) * kinds + completed, r);
+    post_ring(v, q, true, cost, static_cast<int>(q) * kinds + completed, r);
   }
-  v.post(0, this, static_cast<int>(q) * kinds + irq_tail);
+  // RING_FINAL_CHECK_FOR_RESPONSES writes rsp_event: the ring header comes to this vCPU.
+  post_ring(v, q, true, b.sring_line.write(v.place(), line_cost_), static_cast<int>(q) * kinds + irq_tail);
 }
 
 void XenBlkfront::notify_from_backend(unsigned q)
@@ -275,6 +304,9 @@ void XenBlkfront::declare_stats()
       "/negotiated", [this] { return to_json(negotiation_); }, "what the XenStore handshake settled");
   st.info(
       "/queue_depth", [this] { return depth_; }, "tags per hardware queue blk-mq gets from the ring");
+  st.info(
+      "/ring_lock", [this] { return ring_lock_kind_; },
+      "each ring's ring_lock (ticket, qspinlock, off), with default resolved by the domU's kernel");
   st.info(
       "/irq_affinity", [this] { return irq_policy_; },
       "event-channel placement in force (irq_affinity with default resolved by the domU's kernel)");
@@ -317,6 +349,10 @@ void XenBlkfront::declare_stats()
            "backend passes over the ring (__do_block_io_op) by requests consumed");
     st.add(ring + "max_responses_per_interrupt", b.responses_per_irq_max, "responses",
            "most responses one blkif_interrupt consumed");
+    st.add(ring + "header_line_transfers", b.sring_line.stat_transfers(), "transfers",
+           "moves of the ring header's cache line (req_prod...rsp_event) between the cores writing it");
+    if (SpinLock* lock = ring_lock(static_cast<unsigned>(q)); lock != nullptr)
+      lock->track_stats(st, ring + "ring_lock");
   }
 }
 

@@ -12,8 +12,18 @@
  * twice. blk-mq's tag depth is the driver's: BLK_RING_SIZE per queue.
  * Grant references: each request takes its grants from the ring's free list, persistent ones reused last-in first-out,
  * one without a reference claiming a new one (models/xen/blk/blkif_grants.hpp: get_free_grant(), blkif_completion()).
+ * The ring lock (rinfo->ring_lock, a spinlock per ring: negotiate_mq(); sim/spin_lock.hpp): blkif_queue_rq() holds
+ * it with interrupts off from the ring-full check to flush_requests() and the notify hypercall, which is inside it;
+ * blkif_interrupt() holds it over every response it consumes and the final check, and lets it go before the late
+ * EOI. So every vCPU that blk-mq maps to a ring and the vCPU taking its interrupt contend on it: a vCPU spinning
+ * there does nothing else. Ticket lock up to Linux 4.1, qspinlock from 4.2 (x86's switch to queued spinlocks,
+ * "locking/qspinlock, x86: Enable x86-64 to use queued spinlocks"), by the domU's kernel; `ring_lock: off` removes
+ * it. The ring's header (req_prod, req_event, rsp_prod, rsp_event share one cache line: struct blkif_sring) moves
+ * between the cores that write it (sim/cache_line.hpp): submitting vCPUs, the interrupt vCPU and the backend's
+ * kthread.
  * Leaves out: request splitting (blk-mq's limits make requests fit), flush/discard, grant exhaustion and
- * gnttab_free callbacks, suspend/resume, the ring lock's contention. */
+ * gnttab_free callbacks, suspend/resume, the legacy (pre-blk-mq, Linux < 4.3) driver's per-device io_lock that the
+ * block layer also held for request allocation and the elevator. */
 #pragma once
 
 #include "models/host/guest_vm.hpp"
@@ -37,6 +47,7 @@ struct XenBlkfrontParams {
   long long max_indirect_segments;
   bool feature_persistent;
   std::string irq_affinity;
+  std::string ring_lock;
   long long preceding_channels;
   std::vector<long long> irq_vcpus;
   double queue_rq_cpu_s;
@@ -72,6 +83,10 @@ public:
 
   const BlkifNegotiation& negotiation() const { return negotiation_; }
   BlkifQueue& queue(unsigned q) { return *queues_.at(q); }
+  /** Queue q's ring_lock (nullptr with ring_lock off). */
+  SpinLock* ring_lock(unsigned q) { return ring_locks_.empty() ? nullptr : ring_locks_.at(q).get(); }
+  /** The ring lock in force ("ticket", "qspinlock" or "off"), with default resolved by the domU's kernel. */
+  const std::string& ring_lock_kind() const { return ring_lock_kind_; }
   unsigned segments_of(const Request* r) const;
   /** The grant references request r (on queue r->queue) carries (blkif_queue_rw_req() took them). */
   const BlkifShadowGrants& grants_of_request(const Request* r) const;
@@ -98,6 +113,11 @@ private:
   /** irq_affinity "follow-queue": rebinds each ring's channel to the first vCPU blk-mq maps to its queue. */
   void follow_queues(Simulation& sim); // irq_affinity after resolving "default" by the kernel
   std::vector<std::unique_ptr<BlkifQueue>> queues_;
+  std::string ring_lock_kind_;
+  std::vector<std::unique_ptr<SpinLock>> ring_locks_; // per queue, empty with ring_lock off
+  LineCost line_cost_;
+  /** Posts work to `v` under queue q's ring lock (if any), next in line when `next`. */
+  void post_ring(CpuThread& v, unsigned q, bool next, double cost, int kind, Request* r = nullptr);
   std::vector<std::vector<double>> slot_time_; // per queue, per tag: when the request took its ring slot
 };
 

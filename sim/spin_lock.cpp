@@ -1,0 +1,75 @@
+#include "sim/spin_lock.hpp"
+
+#include <stdexcept>
+
+namespace pvsim {
+
+const std::vector<std::string>& SpinLock::kind_names()
+{
+  static const std::vector<std::string> names{"ticket", "qspinlock"};
+  return names;
+}
+
+SpinLock::Kind SpinLock::kind_of(const std::string& name)
+{
+  if (name == "ticket")
+    return Kind::ticket;
+  if (name == "qspinlock")
+    return Kind::qspinlock;
+  throw std::invalid_argument("unknown spinlock kind '" + name + "'");
+}
+
+bool SpinLock::acquire(LockWaiter* who, double now, double* cost_s)
+{
+  if (holder_ == nullptr) {
+    ++acquisitions_;
+    holder_       = who;
+    held_since_s_ = now;
+    *cost_s       = word_.write(who->place(), cost_);
+    return true;
+  }
+  ++contended_;
+  waiting_.push_back({who, now});
+  max_waiters_.sample(static_cast<double>(waiting_.size()));
+  *cost_s = 0;
+  return false;
+}
+
+void SpinLock::release(double now)
+{
+  hold_s_ += now - held_since_s_;
+  if (waiting_.empty()) {
+    holder_ = nullptr;
+    return;
+  }
+  Waiting next      = waiting_.front();
+  std::size_t spins = waiting_.size(); // the waiters spinning when the word changes
+  waiting_.pop_front();
+  // The next owner fetches the line from the releaser: one transfer. A ticket lock's release is seen by every
+  // spinning waiter, and their re-reads are served one after the other; the next owner is among them, on average
+  // in the middle: (spins + 1) / 2 transfers (Boyd-Wickizer et al.: the handoff grows linearly with the waiters).
+  double one     = word_.write(next.who->place(), cost_);
+  double handoff = kind_ == Kind::ticket ? one * static_cast<double>(spins + 1) / 2 : one;
+  if (kind_ == Kind::ticket and spins > 1 and one > 0)
+    word_.stat_transfers() += spins - 1;
+  ++acquisitions_;
+  holder_       = next.who;
+  held_since_s_ = now + handoff;
+  wait_s_ += now + handoff - next.since_s;
+  next.who->lock_granted(handoff);
+}
+
+void SpinLock::track_stats(StatSet& set, const std::string& prefix)
+{
+  set.add(prefix + "/acquisitions", acquisitions_, "acquisitions", "times the lock was taken (a waiter counts once it holds it)");
+  set.add(prefix + "/contended", contended_, "acquisitions", "acquisitions that found the lock held and spun");
+  set.add(prefix + "/wait_s", wait_s_, "s", "CPU time spent spinning for the lock, handovers included");
+  set.add(prefix + "/hold_s", hold_s_, "s", "time the lock was held");
+  set.add(prefix + "/line_transfers", word_.stat_transfers(), "transfers",
+          "lock-word cache-line transfers between cores (acquisitions from another core, ticket handovers)");
+  set.add(prefix + "/max_waiters", max_waiters_, "threads", "most threads spinning at once");
+  set.info(
+      prefix + "/kind", [this] { return kind_names()[static_cast<std::size_t>(kind_)]; }, "spinlock implementation");
+}
+
+} // namespace pvsim

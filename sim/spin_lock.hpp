@@ -1,0 +1,93 @@
+/* pvsim: a kernel spinlock taken by CpuThreads (blkfront's ring_lock, blkback's blk_ring_lock, a hypervisor lock).
+ *
+ * A thread takes the lock for a run of its work items (CpuThread::post_locked: the critical section) and releases it
+ * when that run ends. A thread that finds the lock held spins, burning its CPU, in arrival order: both locks Linux
+ * has used on x86 are fair. Handing the lock over costs cache-line transfers of the lock word, which is what makes a
+ * contended lock slower than its hold times alone:
+ *  - ticket: every waiter spins on the one lock word (arch/x86 ticket locks up to Linux 4.1, Xen from 4.6:
+ *    e10784ac42 "use ticket locks for spin locks"). Each release invalidates the line in every spinning waiter's
+ *    cache and they all fetch it again, one after the other, the next owner among them (on average in the middle): the
+ *    handover takes (k + 1) / 2 transfers with k waiters spinning. That is the linear handoff of Boyd-Wickizer,
+ *    Kaashoek, Morris and Zeldovich, "Non-scalable locks are dangerous" (Linux Symposium 2012), whose Markov model
+ *    shows throughput falling, not flattening, as cores are added past the knee: with N threads always wanting the
+ *    lock (N - 1 spinning at each release), 1 / (hold + N / 2 x transfer).
+ *  - qspinlock: the MCS queue lock compressed into a word (kernel/locking/qspinlock.c, x86 from Linux 4.2): a waiter
+ *    spins on its own node, the releaser hands over with one transfer whatever the queue: saturation at
+ *    1 / (hold + transfer), flat past it.
+ * An acquisition that finds the lock free pays a transfer when another core held it last (the word bounces between
+ * the cores that take it). Statistics: acquisitions, the contended ones, time spent spinning (handovers included),
+ * time held, lock-word transfers and the most waiters at once.
+ * Leaves out: paravirtual spinlocks' blocking after SPIN_THRESHOLD spins (arch/x86/xen/spinlock.c: a waiter polls an
+ * event channel after 2^15 spins: waits here are microseconds, far below it, unless a holder is preempted), spinning
+ * with interrupts enabled (a spinning vCPU takes no interrupt here: irqsave, as blkfront does), reader-writer locks. */
+#pragma once
+
+#include "sim/cache_line.hpp"
+#include "sim/stats.hpp"
+
+#include <deque>
+#include <string>
+#include <vector>
+
+namespace pvsim {
+
+/** What a spinlock hands over to: a thread spinning on it. */
+class LockWaiter {
+public:
+  virtual ~LockWaiter() = default;
+  virtual CorePlace place() const = 0;
+  /** The lock is this waiter's from now, after a handover of `handoff_s` (lock-word transfers) more spinning. */
+  virtual void lock_granted(double handoff_s) = 0;
+};
+
+class SpinLock {
+public:
+  enum class Kind { ticket, qspinlock };
+  static const std::vector<std::string>& kind_names(); // "ticket", "qspinlock"
+  static Kind kind_of(const std::string& name);
+
+  SpinLock(std::string name, Kind kind, LineCost cost) : name_(std::move(name)), kind_(kind), cost_(cost) {}
+  SpinLock(const SpinLock&)            = delete;
+  SpinLock& operator=(const SpinLock&) = delete;
+
+  const std::string& name() const { return name_; }
+  Kind kind() const { return kind_; }
+  bool held() const { return holder_ != nullptr; }
+  const LockWaiter* holder() const { return holder_; }
+  std::size_t waiters() const { return waiting_.size(); }
+
+  /** `who` asks for the lock at `now`. Free: it holds it, true, and *cost_s is what the acquisition costs (a transfer
+   * of the lock word when another core held it last). Held: `who` spins behind the waiters already there, false, and
+   * who->lock_granted() is called when its turn comes. */
+  bool acquire(LockWaiter* who, double now, double* cost_s);
+  /** The holder lets go at `now`: the first waiter (if any) gets the lock. */
+  void release(double now);
+
+  /** Statistics, for the owning model to register (sim/stats.hpp). */
+  void track_stats(StatSet& set, const std::string& prefix);
+  std::uint64_t acquisitions() const { return acquisitions_.get(); }
+  std::uint64_t contended() const { return contended_.get(); }
+  double wait_s() const { return wait_s_.get(); }
+  double hold_s() const { return hold_s_.get(); }
+  std::uint64_t transfers() const { return word_.transfers(); }
+
+private:
+  struct Waiting {
+    LockWaiter* who;
+    double since_s;
+  };
+  std::string name_;
+  Kind kind_;
+  LineCost cost_;
+  LockWaiter* holder_ = nullptr;
+  double held_since_s_ = 0;
+  std::deque<Waiting> waiting_;
+  CacheLine word_; // the lock word
+  Counter acquisitions_;
+  Counter contended_;
+  Sum wait_s_;
+  Sum hold_s_;
+  Maximum max_waiters_;
+};
+
+} // namespace pvsim
