@@ -19,8 +19,8 @@ namespace pvsim {
 
 /** Where a thread's work runs, for the cost of moving a line to it: a machine-wide core number and its socket. */
 struct CorePlace {
-  int core   = -1; // -1: not placed (never pays a transfer)
-  int socket = 0;
+  int core                                = -1; // -1: not placed (never pays a transfer)
+  int socket                              = 0;
   bool operator==(const CorePlace&) const = default;
 };
 

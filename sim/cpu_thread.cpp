@@ -109,9 +109,12 @@ void CpuThread::finish_batch(double cost, double t0)
   ++batches_;
   in_continuations_ = true;
   next_inserts_     = 0;
+  CpuThread* outer  = current_;
+  current_          = this;
   for (const Work& w : batch_)
     if (w.target != nullptr)
       w.target->on_event(w.kind, w.r);
+  current_          = outer;
   in_continuations_ = false;
   release_lock_if_done();
 }

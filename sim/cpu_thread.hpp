@@ -91,6 +91,9 @@ public:
   /** The core the thread's work runs on, for cache-line and lock-word transfers (cpu.host places its threads). */
   void set_place(CorePlace p) { place_ = p; }
   CorePlace place() const override { return place_; }
+  /** The thread whose finished work's continuations are running now (nullptr outside them): the CPU a model's
+   * reaction runs on, like the kernel's `current` (the vCPU freeing a tag is the one that wakes its waiter). */
+  static CpuThread* current() { return current_; }
   /** The lock the thread holds between batches of one critical section (nullptr: none). */
   const SpinLock* holding() const { return holding_; }
 
@@ -173,11 +176,12 @@ private:
   std::size_t next_inserts_ = 0;     // where their next post_next() goes (the front of work_, in posting order)
   bool awake_               = false;
   CorePlace place_;
-  SpinLock* batch_lock_ = nullptr; // the lock the batch taken runs under
-  SpinLock* holding_    = nullptr;
+  static inline CpuThread* current_ = nullptr;
+  SpinLock* batch_lock_             = nullptr; // the lock the batch taken runs under
+  SpinLock* holding_                = nullptr;
   simgrid::s4u::SemaphorePtr granted_; // actor mode: the lock was handed over
-  double handoff_s_ = 0;
-  bool wake_pending_        = false;
+  double handoff_s_  = 0;
+  bool wake_pending_ = false;
   Sum cpu_s_;
   Sum running_s_;
   Counter items_;

@@ -34,6 +34,59 @@ std::string num(const json& v)
 }
 } // namespace
 
+namespace {
+/** A spinlock's statistics (sim/spin_lock.cpp track_stats). */
+bool is_lock(const json& j)
+{
+  return j.is_object() and j.contains("acquisitions") and j.contains("contended") and j.contains("wait_s") and
+         j.contains("hold_s");
+}
+
+void gather(const json& j, const std::string& where, json& locks, std::uint64_t& transfers)
+{
+  if (not j.is_object())
+    return;
+  if (is_lock(j)) {
+    auto acq = j["acquisitions"].get<std::uint64_t>();
+    locks.push_back({{"lock", where},
+                     {"kind", j.value("kind", std::string())},
+                     {"acquisitions", acq},
+                     {"contended", j["contended"]},
+                     {"wait_s", j["wait_s"]},
+                     {"hold_s", j["hold_s"]},
+                     {"wait_per_acquisition_us", acq > 0 ? j["wait_s"].get<double>() / acq * 1e6 : 0.0}});
+  }
+  for (auto& [k, v] : j.items()) {
+    if (k.size() >= 14 and k.compare(k.size() - 14, 14, "line_transfers") == 0 and v.is_number_unsigned())
+      transfers += v.get<std::uint64_t>();
+    else if (v.is_object())
+      gather(v, where + "/" + k, locks, transfers);
+    else if (v.is_array())
+      for (std::size_t i = 0; i < v.size(); ++i)
+        gather(v[i], where + "/" + k + "/" + std::to_string(i), locks, transfers);
+  }
+}
+} // namespace
+
+json contention_of(const json& components)
+{
+  json locks = json::array();
+  json lines = json::object();
+  for (auto& [name, c] : components.items()) {
+    std::uint64_t transfers = 0;
+    gather(c, name, locks, transfers);
+    if (transfers > 0)
+      lines[name] = transfers;
+  }
+  if (locks.empty() and lines.empty())
+    return json::object();
+  json pools = json::object();
+  for (auto& [name, c] : components.items())
+    if (c.is_object() and c.contains("context_switches"))
+      pools[name] = {{"context_switches", c["context_switches"]}, {"preemptions", c.value("preemptions", json(0))}};
+  return {{"locks", locks}, {"line_transfers", lines}, {"cpu", pools}};
+}
+
 std::string summary_table(const json& results)
 {
   std::ostringstream out;
@@ -42,6 +95,9 @@ std::string summary_table(const json& results)
     w = std::max(w, n.size() + 2);
   for (auto& [n, q] : results["queues"].items())
     w = std::max(w, n.size() + 2);
+  if (results.contains("contention") and results["contention"].contains("locks"))
+    for (const json& l : results["contention"]["locks"])
+      w = std::max(w, l["lock"].get<std::string>().size() + 2);
   auto header = [&](const std::string& first, const std::string& extra) {
     out << pad(first, w, true) << pad("IOPS", 12) << pad("MB/s", 10) << pad("mean us", 11) << pad("p50 us", 11)
         << pad("p99 us", 11) << pad("p99.9 us", 11) << extra << "\n";
@@ -65,6 +121,29 @@ std::string summary_table(const json& results)
     row(n, q, q["response_us"]);
     out << pad(fmt(q["mean_queue_length"].get<double>(), 2), 11) << pad(fmt(q["utilization"].get<double>(), 3), 7)
         << "\n";
+  }
+  if (results.contains("contention") and not results["contention"].empty()) {
+    const json& c = results["contention"];
+    out << "\n"
+        << pad("lock", w, true) << pad("kind", 11) << pad("taken", 10) << pad("contended", 11) << pad("spin us/acq", 13)
+        << pad("held %", 9) << "\n";
+    double window = results["window_s"].get<double>();
+    for (const json& l : c["locks"]) {
+      auto acq = l["acquisitions"].get<std::uint64_t>();
+      double contended =
+          acq > 0 ? static_cast<double>(l["contended"].get<std::uint64_t>()) / static_cast<double>(acq) : 0;
+      out << pad(l["lock"].get<std::string>(), w, true) << pad(l["kind"].get<std::string>(), 11)
+          << pad(std::to_string(acq), 10) << pad(fmt(100 * contended, 1) + " %", 11)
+          << pad(fmt(l["wait_per_acquisition_us"].get<double>(), 3), 13)
+          << pad(fmt(window > 0 ? 100 * l["hold_s"].get<double>() / window : 0, 1), 9) << "\n";
+    }
+    out << "cache-line transfers:";
+    for (auto& [n, t] : c["line_transfers"].items())
+      out << " " << n << " " << t.dump();
+    out << "\ncontext switches:";
+    for (auto& [n, p] : c["cpu"].items())
+      out << " " << n << " " << p["context_switches"].dump() << " (preemptions " << p["preemptions"].dump() << ")";
+    out << "\n";
   }
   out << "\nconservation (issued = completed + in flight): "
       << (results["conservation"]["ok"].get<bool>() ? "ok" : "VIOLATED") << "\n";

@@ -20,6 +20,10 @@ public:
 
 /** The per-job and per-queue table printed after a run (IOPS, MB/s, latencies in µs). */
 std::string summary_table(const json& results);
+/** What contended in a run, gathered from the components' statistics (empty when no model has a lock or a shared
+ * cache line): every spinlock (acquisitions, contended, spin time, hold time), cache-line transfers by component,
+ * and the CPU pools' context switches and preemptions. */
+json contention_of(const json& components);
 
 /** jobs.csv and queues.csv contents. */
 std::string jobs_csv(const json& results);

@@ -6,6 +6,7 @@
 #include "sim/input_error.hpp"
 #include "sim/platform.hpp"
 #include "sim/registry.hpp"
+#include "sim/results.hpp"
 #include "sim/version.hpp"
 
 #include <simgrid/s4u/Actor.hpp>
@@ -241,6 +242,8 @@ json Simulation::run()
       details[c->name()] = d;
   }
   results["components"] = details;
+  if (json c = contention_of(details); not c.empty())
+    results["contention"] = c;
   results["engine"] = {{"events", events_->events_run() - progress_events_ - sample_events_ - (warmup_s() > 0 ? 1 : 0)},
                        {"pending_events", events_->pending()},
                        {"requests_allocated", pool_.allocated()}};

@@ -61,7 +61,8 @@ void SpinLock::release(double now)
 
 void SpinLock::track_stats(StatSet& set, const std::string& prefix)
 {
-  set.add(prefix + "/acquisitions", acquisitions_, "acquisitions", "times the lock was taken (a waiter counts once it holds it)");
+  set.add(prefix + "/acquisitions", acquisitions_, "acquisitions",
+          "times the lock was taken (a waiter counts once it holds it)");
   set.add(prefix + "/contended", contended_, "acquisitions", "acquisitions that found the lock held and spun");
   set.add(prefix + "/wait_s", wait_s_, "s", "CPU time spent spinning for the lock, handovers included");
   set.add(prefix + "/hold_s", hold_s_, "s", "time the lock was held");

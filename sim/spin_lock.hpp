@@ -34,7 +34,7 @@ namespace pvsim {
 /** What a spinlock hands over to: a thread spinning on it. */
 class LockWaiter {
 public:
-  virtual ~LockWaiter() = default;
+  virtual ~LockWaiter()           = default;
   virtual CorePlace place() const = 0;
   /** The lock is this waiter's from now, after a handover of `handoff_s` (lock-word transfers) more spinning. */
   virtual void lock_granted(double handoff_s) = 0;
@@ -79,7 +79,7 @@ private:
   std::string name_;
   Kind kind_;
   LineCost cost_;
-  LockWaiter* holder_ = nullptr;
+  LockWaiter* holder_  = nullptr;
   double held_since_s_ = 0;
   std::deque<Waiting> waiting_;
   CacheLine word_; // the lock word

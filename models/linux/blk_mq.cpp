@@ -3,6 +3,8 @@
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
 
+#include <algorithm>
+
 namespace pvsim {
 
 const ParamTable<BlkMqParams>& BlkMq::param_table()
@@ -26,7 +28,13 @@ const ParamTable<BlkMqParams>& BlkMq::param_table()
                  "one node")
         .integer("threads_per_core", &Params::threads_per_core, 1, 1, 8, "SMT threads per core in the guest.", "no SMT")
         .integer("queue_depth", &Params::queue_depth, 0, 0, 1 << 16,
-                 "Tags per hardware queue (0: the driver's queue depth).", "the driver's tag_set.queue_depth");
+                 "Tags per hardware queue (0: the driver's queue depth).", "the driver's tag_set.queue_depth")
+        .quantity("tag_sleep_cpu", Dimension::duration, &Params::tag_sleep_cpu_s, 3e-6, 0, 1,
+                  "CPU of the submitter's vCPU each time it sleeps for a tag: switched out (io_schedule) and back in.",
+                  "pvsim estimate: two context switches of ~1.5 us (lmbench lat_ctx on 2015 Xeons)")
+        .quantity("tag_wake_cpu", Dimension::duration, &Params::tag_wake_cpu_s, 1.5e-6, 0, 1,
+                  "CPU of the vCPU whose completion frees the tag and wakes a sleeper on another vCPU.",
+                  "pvsim estimate: try_to_wake_up and a reschedule IPI (xen_send_IPI_one: an event-channel send)");
     return tb;
   }();
   return t;
@@ -76,6 +84,9 @@ void BlkMq::start(Simulation& sim)
     hctx_.back()->attach(sim.events());
   }
   dispatched_ = std::vector<Counter>(hctx_.size());
+  for (auto& h : hctx_) // sbq_calc_wake_batch(): depth / SBQ_WAIT_QUEUES (8), between 1 and SBQ_WAKE_BATCH (8)
+    wake_batch_.push_back(std::clamp(h->depth() / 8, 1, 8));
+  waited_since_wake_.assign(hctx_.size(), 0);
   declare_stats();
 }
 
@@ -86,8 +97,20 @@ void BlkMq::submit(Request* r)
   hctx_[static_cast<std::size_t>(r->queue)]->get(r);
 }
 
-void BlkMq::tag_granted(Request* r, int hctx)
+void BlkMq::tag_granted(Request* r, int hctx, bool waited)
 {
+  // The submitter slept in blk_mq_get_tag(); sbitmap wakes sleepers once per wake_batch tags freed, and the woken
+  // task takes the tags freed meanwhile without sleeping again: one sleep and one wake-up per wake_batch waits.
+  if (waited and ++waited_since_wake_[static_cast<std::size_t>(hctx)] >= wake_batch_[static_cast<std::size_t>(hctx)]) {
+    waited_since_wake_[static_cast<std::size_t>(hctx)] = 0;
+    CpuThread& sleeper                                 = vm_->vcpu(r->cpu < 0 ? 0 : r->cpu % vm_->vcpus());
+    CpuThread* waker                                   = CpuThread::current();
+    if (waker != nullptr and waker != &sleeper and p_.tag_wake_cpu_s > 0)
+      waker->post(p_.tag_wake_cpu_s, nullptr, 0); // after the completion path it is on (a ring lock, say)
+    if (p_.tag_sleep_cpu_s > 0)
+      sleeper.post_next(p_.tag_sleep_cpu_s, nullptr, 0); // before it goes on into the driver
+    ++tag_wakeups_;
+  }
   r->queue = hctx;
   r->push_end_io(this, r->stage_s);
   ++dispatched_[static_cast<std::size_t>(hctx)];
@@ -113,6 +136,8 @@ void BlkMq::declare_stats()
   StatSet& st = stats();
   st.info(
       "/map", [this] { return p_.map; }, "CPU to hardware-queue mapping policy (as set in the scenario)");
+  st.add("/tag_wakeups", tag_wakeups_, "wakeups",
+         "sleeps for a tag ended by a wake-up (one per wake_batch requests that waited)");
   auto cpus = cpus_of_queue(map_, static_cast<int>(hctx_.size()));
   for (std::size_t q = 0; q < hctx_.size(); ++q) {
     TagSet& tags   = *hctx_[q];

@@ -4,7 +4,17 @@
  * hardware queue has a tag set as deep as the driver's queue depth (ring slots, virtqueue size, device tags): a
  * request that finds no free tag waits for one, and the waits are counted. A request keeps its tag until the driver
  * completes it. The number of hardware queues is the driver's (after negotiation, for paravirtual drivers).
- * Leaves out: I/O schedulers (the scheduler is "none"), merging and plugging, requeues, polling queues. */
+ * A submitter that finds no tag sleeps (blk_mq_get_tag(): sbitmap_prepare_to_wait, io_schedule) and completions
+ * wake it once wake_batch tags are freed (lib/sbitmap.c: sbitmap_queue_wake_up; sbq_calc_wake_batch(): depth / 8
+ * between 1 and 8, so 4 for a Xen ring's 32 tags, 8 from 64 tags); it then takes those tags without sleeping again.
+ * So every wake_batch requests that waited cost one sleep on the sleeper's vCPU (tag_sleep_cpu: switched out and back
+ * in, before it goes on into the driver) and one wake-up on the vCPU whose completion freed the last tag
+ * (tag_wake_cpu: try_to_wake_up and the reschedule IPI, an event-channel hypercall in a Xen guest), when it is
+ * another vCPU. The more jobs share a hardware queue's tags past exhaustion, the more of that CPU each request costs.
+ * Leaves out: I/O schedulers (the scheduler is "none"), merging and plugging, requeues, polling queues, the delay of
+ * wake batches (a waiting request gets the first freed tag here; only the CPU of sleeping follows wake_batch), which
+ * sleeper a batch wakes (the cost goes to the vCPU of the request that completes the batch), the tag words' cache
+ * lines. */
 #pragma once
 
 #include "models/host/guest_vm.hpp"
@@ -27,6 +37,8 @@ struct BlkMqParams {
   long long numa_nodes;
   long long threads_per_core;
   long long queue_depth;
+  double tag_sleep_cpu_s;
+  double tag_wake_cpu_s;
 };
 
 class BlkMq : public Component, public TagSet::Owner {
@@ -42,7 +54,7 @@ public:
   void start(Simulation& sim) override;
   void submit(Request* r) override;
   void end_io(Request* r, double enter_s) override;
-  void tag_granted(Request* r, int hctx) override;
+  void tag_granted(Request* r, int hctx, bool waited) override;
   std::vector<QueueView> queues() const override;
 
   const std::vector<int>& cpu_to_hctx() const { return map_; }
@@ -58,6 +70,9 @@ private:
   BlockDriver* driver_ = nullptr;
   std::vector<int> map_;
   std::vector<std::unique_ptr<TagSet>> hctx_;
+  Counter tag_wakeups_;         // submitters woken after sleeping for a tag
+  std::vector<int> wake_batch_; // per hardware queue: tags freed per wake-up (sbitmap's wake_batch)
+  std::vector<int> waited_since_wake_;
   std::vector<Counter> dispatched_; // per hardware queue; sized once in start(), before its counters are registered
 };
 

@@ -21,16 +21,16 @@ void TagSet::get(Request* r)
     waiters_.push(r);
     return;
   }
-  grant(r);
+  grant(r, false);
 }
 
-void TagSet::grant(Request* r)
+void TagSet::grant(Request* r, bool waited)
 {
   r->tag = free_.back();
   free_.pop_back();
   in_use_++;
   probe_.emit({StationEvent::What::start, events_->now(), r, r->stage_s});
-  owner_.tag_granted(r, index_);
+  owner_.tag_granted(r, index_, waited);
 }
 
 void TagSet::put(Request* r, double arrived_s)
@@ -43,7 +43,7 @@ void TagSet::put(Request* r, double arrived_s)
   completed_++;
   probe_.emit({StationEvent::What::depart, events_->now(), r, arrived_s});
   if (Request* w = waiters_.pop())
-    grant(w);
+    grant(w, true);
 }
 
 Occupancy TagSet::occupancy() const

@@ -20,8 +20,8 @@ public:
   class Owner {
   public:
     virtual ~Owner() = default;
-    /** `r` got tag r->tag (immediately or after waiting). */
-    virtual void tag_granted(Request* r, int set_index) = 0;
+    /** `r` got tag r->tag, at once or (waited) when a completion freed one. */
+    virtual void tag_granted(Request* r, int set_index, bool waited) = 0;
   };
 
   TagSet(Owner& owner, int set_index, int depth);
@@ -45,7 +45,7 @@ public:
   Occupancy occupancy() const override;
 
 private:
-  void grant(Request* r);
+  void grant(Request* r, bool waited);
   Owner& owner_;
   int index_;
   int depth_;

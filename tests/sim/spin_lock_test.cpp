@@ -36,16 +36,16 @@ simgrid::s4u::Host* make_host(int cores)
 }
 
 struct LockLoop {
-  int threads           = 4;
-  int cores             = 4;  // threads > cores: actor mode
-  int sockets           = 1;  // threads split evenly over them
-  double think_s        = 0;  // mean
-  double hold_s         = 1e-6;
-  bool exponential      = false; // think and hold drawn exponential (else deterministic)
-  SpinLock::Kind kind   = SpinLock::Kind::qspinlock;
-  LineCost cost         = {0, 0};
-  double duration_s     = 0.05;
-  bool second_item      = false; // the critical section goes on in a second item its continuation posts (h/2 each)
+  int threads         = 4;
+  int cores           = 4; // threads > cores: actor mode
+  int sockets         = 1; // threads split evenly over them
+  double think_s      = 0; // mean
+  double hold_s       = 1e-6;
+  bool exponential    = false; // think and hold drawn exponential (else deterministic)
+  SpinLock::Kind kind = SpinLock::Kind::qspinlock;
+  LineCost cost       = {0, 0};
+  double duration_s   = 0.05;
+  bool second_item    = false; // the critical section goes on in a second item its continuation posts (h/2 each)
 };
 
 struct Outcome {
@@ -54,22 +54,22 @@ struct Outcome {
   std::uint64_t acquisitions;
   std::uint64_t contended;
   std::uint64_t transfers;
-  double cpu_s;      // all threads
-  double work_s;     // think + hold posted and run
+  double cpu_s;  // all threads
+  double work_s; // think + hold posted and run
   double wait_s;
   std::uint64_t overlaps; // a holder found the lock's critical section already running: must stay 0
 };
 
 struct Worker : EventTarget {
   enum { thought = 0, held = 1, held_more = 2 };
-  CpuThread* thread = nullptr;
-  SpinLock* lock    = nullptr;
-  const LockLoop* s    = nullptr;
-  std::mt19937_64* rng = nullptr;
-  EventQueue* q     = nullptr;
-  double* last_end  = nullptr; // when the last critical section ended (any thread)
+  CpuThread* thread       = nullptr;
+  SpinLock* lock          = nullptr;
+  const LockLoop* s       = nullptr;
+  std::mt19937_64* rng    = nullptr;
+  EventQueue* q           = nullptr;
+  double* last_end        = nullptr; // when the last critical section ended (any thread)
   std::uint64_t* overlaps = nullptr;
-  double* work_s    = nullptr;
+  double* work_s          = nullptr;
   double draw(double mean)
   {
     if (not s->exponential or mean == 0)
@@ -132,18 +132,19 @@ Outcome run(const LockLoop& s)
   std::vector<std::unique_ptr<CpuThread>> threads;
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < s.threads; ++i) {
-    threads.push_back(std::make_unique<CpuThread>("t" + std::to_string(i), 20e-6));
+    std::string name = std::to_string(i); // the thread's name: its number
+    threads.push_back(std::make_unique<CpuThread>(name, 20e-6));
     threads.back()->set_place({i, i * s.sockets / s.threads});
     threads.back()->start(host, &load, q);
-    auto w    = std::make_unique<Worker>();
-    w->thread = threads.back().get();
-    w->lock   = &lock;
-    w->s      = &s;
-    w->rng    = &rng;
+    auto w      = std::make_unique<Worker>();
+    w->thread   = threads.back().get();
+    w->lock     = &lock;
+    w->s        = &s;
+    w->rng      = &rng;
     w->q        = &q;
     w->last_end = &last_end;
     w->overlaps = &overlaps;
-    w->work_s = &work_s;
+    w->work_s   = &work_s;
     workers.push_back(std::move(w));
   }
   for (auto& w : workers)

@@ -20,6 +20,12 @@ json guest(int vcpus, const json& blkmq_extra, const json& fio_extra, const json
           {"nullb0", nb}};
 }
 
+void expect_close_abs_rel(const char* what, double simulated, double expected, double rel)
+{
+  std::printf("[check] %s: expected %.6g simulated %.6g tolerance ±%.0f%%\n", what, expected, simulated, rel * 100);
+  EXPECT_NEAR(simulated, expected, rel * expected) << what;
+}
+
 json run(const json& components)
 {
   json doc = {{"name", "mq"}, {"seed", 3}, {"duration_s", 0.02}, {"warmup_s", 0.002}, {"components", components}};
@@ -56,12 +62,41 @@ TEST(BlkMq, WithEnoughTagsNoRequestWaits)
 
 TEST(BlkMq, ARequestWithoutAFreeTagWaitsAndTheWaitIsCounted)
 {
-  json few = run(guest(4, json::object(), json::object(), {{"hw_queue_depth", 4}, {"completion_latency", "100us"}}));
+  // The wait alone: no CPU for sleeping and waking (next test).
+  json few = run(guest(4, {{"tag_sleep_cpu", "0us"}, {"tag_wake_cpu", "0us"}}, json::object(),
+                       {{"hw_queue_depth", 4}, {"completion_latency", "100us"}}));
   for (auto& h : few["components"]["blkmq"]["hw_queues"])
     EXPECT_GT(h["tag_waits"].get<int>(), 0);
   // 8 requests per vCPU on 4 tags of a 100 us device: a request waits about one device time for its tag.
   EXPECT_NEAR(few["queues"]["blkmq.hctx0"]["mean_wait_us"].get<double>(), 100.0, 10.0);
   EXPECT_NEAR(few["queues"]["blkmq.hctx0"]["utilization"].get<double>(), 1.0, 0.01);
+}
+
+TEST(BlkMq, ASubmitterThatSleptForATagPaysTheSleepOnItsVcpu)
+{
+  // 8 requests per vCPU on 4 tags: most requests wait for a tag; the submitter sleeps once per wake_batch of them
+  // (1 for 4 tags). The vCPUs' CPU is each request's submit and complete (1 us each) plus 20 us per sleep (null_blk
+  // completes from no vCPU: nobody pays a wake-up).
+  json r = run(
+      guest(4, {{"tag_sleep_cpu", "20us"}}, json::object(), {{"hw_queue_depth", 4}, {"completion_latency", "100us"}}));
+  double window    = r["window_s"].get<double>();
+  double completed = r["jobs"]["fio"]["iops"].get<double>() * window;
+  auto wakeups     = r["components"]["blkmq"]["tag_wakeups"].get<double>();
+  EXPECT_GT(wakeups, completed / 2);
+  expect_close_abs_rel("vCPU CPU = 2 us per request + 20 us per sleep", r["components"]["host"]["cpu_s"].get<double>(),
+                       completed * 2e-6 + wakeups * 20e-6, 0.02);
+}
+
+TEST(BlkMq, SubmittersSleepOncePerWakeBatchOfTagsWaitedFor)
+{
+  // 64 tags per hardware queue: sbitmap's wake_batch is 8, so 8 requests that waited cost one sleep.
+  json r       = run(guest(4, json::object(), {{"iodepth", 128}, {"submit_cpu", "0.1us"}, {"complete_cpu", "0.1us"}},
+                           {{"hw_queue_depth", 64}, {"completion_latency", "100us"}}));
+  double waits = 0;
+  for (auto& h : r["components"]["blkmq"]["hw_queues"])
+    waits += h["tag_waits"].get<double>();
+  ASSERT_GT(waits, 1000);
+  EXPECT_NEAR(r["components"]["blkmq"]["tag_wakeups"].get<double>(), waits / 8, 4);
 }
 
 TEST(BlkMq, ASingleQueueMapSendsEveryCpuToQueueZero)

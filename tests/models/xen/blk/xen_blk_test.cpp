@@ -3,42 +3,10 @@
 #include "tests/support/cli_support.hpp"
 
 #include "models/xen/blk/xen_blkfront.hpp"
+#include "tests/models/xen/blk/xen_blk_setup.hpp"
 
 using namespace pvsim;
-
-namespace {
-struct XenSetup {
-  int vcpus = 4, dom0_cores = 2, numjobs = 1, iodepth = 1;
-  json front = json::object(), back = json::object();
-};
-
-json components(const XenSetup& s)
-{
-  json front = {{"type", "xen.blkfront"}, {"vm", "domU"}, {"backend", "vbd"}};
-  front.update(s.front);
-  json back = {{"type", "xen.blkback"}, {"cpus", "dom0"}, {"target", "nullb0"}};
-  back.update(s.back);
-  return {{"host", {{"type", "cpu.host"}, {"cores", s.vcpus}}},
-          {"dom0", {{"type", "cpu.host"}, {"cores", s.dom0_cores}}},
-          {"domU", {{"type", "guest.vm"}, {"vcpus", s.vcpus}, {"pcpus", "host"}}},
-          {"fio",
-           {{"type", "job.fio"}, {"vm", "domU"}, {"numjobs", s.numjobs}, {"iodepth", s.iodepth}, {"target", "blkmq"}}},
-          {"blkmq", {{"type", "blk_mq"}, {"vm", "domU"}, {"target", "xvda"}}},
-          {"xvda", front},
-          {"vbd", back},
-          {"nullb0", {{"type", "device.null_blk"}, {"completion_latency", "10us"}, {"hw_queue_depth", 1024}}}};
-}
-
-json run(const XenSetup& s, double duration = 0.02)
-{
-  json doc = {
-      {"name", "xen"}, {"seed", 3}, {"duration_s", duration}, {"warmup_s", 0.002}, {"components", components(s)}};
-  Simulation sim(scenario_from_json(doc, "xen"));
-  json r = sim.run();
-  require_conservation(r);
-  return r;
-}
-} // namespace
+using namespace pvsim::test;
 
 TEST(XenBlk, QueuesAreTheMinimumOfFrontendMaxBackendMaxAndVcpus)
 {
