@@ -25,7 +25,9 @@ bool SpinLock::acquire(LockWaiter* who, double now, double* cost_s)
     ++acquisitions_;
     holder_       = who;
     held_since_s_ = now;
-    *cost_s       = word_.write(who->place(), cost_);
+    double one    = word_.write(who->place(), cost_);
+    *cost_s       = one * static_cast<double>(1 + data_lines_);
+    data_transfers_ += one > 0 ? data_lines_ : 0;
     return true;
   }
   ++contended_;
@@ -52,11 +54,14 @@ void SpinLock::release(double now)
   double handoff = kind_ == Kind::ticket ? one * static_cast<double>(spins + 1) / 2 : one;
   if (kind_ == Kind::ticket and spins > 1 and one > 0)
     word_.stat_transfers() += spins - 1;
+  // The data the lock protects was last written on the releaser's core: the new holder fetches it as it goes.
+  double data = one * static_cast<double>(data_lines_);
+  data_transfers_ += one > 0 ? data_lines_ : 0;
   ++acquisitions_;
   holder_       = next.who;
   held_since_s_ = now + handoff;
   wait_s_ += now + handoff - next.since_s;
-  next.who->lock_granted(handoff);
+  next.who->lock_granted(handoff + data);
 }
 
 void SpinLock::track_stats(StatSet& set, const std::string& prefix)
@@ -69,6 +74,9 @@ void SpinLock::track_stats(StatSet& set, const std::string& prefix)
   set.add(prefix + "/line_transfers", word_.stat_transfers(), "transfers",
           "lock-word cache-line transfers between cores (acquisitions from another core, ticket handovers)");
   set.add(prefix + "/max_waiters", max_waiters_, "threads", "most threads spinning at once");
+  if (data_lines_ > 0)
+    set.add(prefix + "/data_line_transfers", data_transfers_, "transfers",
+            "cache lines of the protected data fetched by a holder from the previous holder's core");
   set.info(
       prefix + "/kind", [this] { return kind_names()[static_cast<std::size_t>(kind_)]; }, "spinlock implementation");
 }

@@ -15,11 +15,13 @@
  *    spins on its own node, the releaser hands over with one transfer whatever the queue: saturation at
  *    1 / (hold + transfer), flat past it.
  * An acquisition that finds the lock free pays a transfer when another core held it last (the word bounces between
- * the cores that take it). Statistics: acquisitions, the contended ones, time spent spinning (handovers included),
- * time held, lock-word transfers and the most waiters at once.
- * Leaves out: paravirtual spinlocks' blocking after SPIN_THRESHOLD spins (arch/x86/xen/spinlock.c: a waiter polls an
- * event channel after 2^15 spins: waits here are microseconds, far below it, unless a holder is preempted), spinning
- * with interrupts enabled (a spinning vCPU takes no interrupt here: irqsave, as blkfront does), reader-writer locks. */
+ * the cores that take it). The data the lock protects moves with it: a critical section on another core than the
+ * last one fetches each of the `data_lines` lines it writes (the cost grows with the number of cores taking the lock:
+ * the same core taking it again finds them in its cache). Statistics: acquisitions, the contended ones, time spent
+ * spinning (handovers included), time held, lock-word transfers and the most waiters at once. Leaves out: paravirtual
+ * spinlocks' blocking after SPIN_THRESHOLD spins (arch/x86/xen/spinlock.c: a waiter polls an event channel after 2^15
+ * spins: waits here are microseconds, far below it, unless a holder is preempted), spinning with interrupts enabled (a
+ * spinning vCPU takes no interrupt here: irqsave, as blkfront does), reader-writer locks. */
 #pragma once
 
 #include "sim/cache_line.hpp"
@@ -46,7 +48,12 @@ public:
   static const std::vector<std::string>& kind_names(); // "ticket", "qspinlock"
   static Kind kind_of(const std::string& name);
 
-  SpinLock(std::string name, Kind kind, LineCost cost) : name_(std::move(name)), kind_(kind), cost_(cost) {}
+  /** `data_lines`: cache lines of the data the lock protects that a critical section writes (fields, ring slots, list
+   * heads): a holder on another core than the last one fetches them too, so the hold grows by that many transfers. */
+  SpinLock(std::string name, Kind kind, LineCost cost, int data_lines = 0)
+      : name_(std::move(name)), kind_(kind), cost_(cost), data_lines_(data_lines)
+  {
+  }
   SpinLock(const SpinLock&)            = delete;
   SpinLock& operator=(const SpinLock&) = delete;
 
@@ -70,6 +77,7 @@ public:
   double wait_s() const { return wait_s_.get(); }
   double hold_s() const { return hold_s_.get(); }
   std::uint64_t transfers() const { return word_.transfers(); }
+  std::uint64_t data_transfers() const { return data_transfers_.get(); }
 
 private:
   struct Waiting {
@@ -82,7 +90,9 @@ private:
   LockWaiter* holder_  = nullptr;
   double held_since_s_ = 0;
   std::deque<Waiting> waiting_;
+  int data_lines_;
   CacheLine word_; // the lock word
+  Counter data_transfers_;
   Counter acquisitions_;
   Counter contended_;
   Sum wait_s_;

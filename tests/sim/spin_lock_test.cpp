@@ -44,6 +44,7 @@ struct LockLoop {
   bool exponential    = false; // think and hold drawn exponential (else deterministic)
   SpinLock::Kind kind = SpinLock::Kind::qspinlock;
   LineCost cost       = {0, 0};
+  int data_lines      = 0;
   double duration_s   = 0.05;
   bool second_item    = false; // the critical section goes on in a second item its continuation posts (h/2 each)
 };
@@ -122,7 +123,7 @@ Outcome run(const LockLoop& s)
   CoreLoad load;
   load.cores   = s.cores;
   load.threads = s.threads;
-  SpinLock lock("lock", s.kind, s.cost);
+  SpinLock lock("lock", s.kind, s.cost, s.data_lines);
   StatSet stats;
   lock.track_stats(stats, "/lock");
   std::mt19937_64 rng(42);
@@ -250,12 +251,26 @@ TEST(SpinLock, TwoAlternatingThreadsMoveTheLockWordOncePerAcquisition)
   expect_close("alternating 2 threads", o.acquisitions_per_s, 1 / (1e-6 + 45e-9), 0.005);
 }
 
+TEST(SpinLock, TheProtectedDataFollowsTheLockFromCoreToCore)
+{
+  LockLoop s;
+  s.threads    = 2;
+  s.cores      = 2;
+  s.cost       = {45e-9, 120e-9};
+  s.data_lines = 4;
+  s.duration_s = 0.01;
+  Outcome o    = run(s);
+  // Each handover moves the lock word and the 4 lines the critical section writes: 1 / (h + 5 c).
+  expect_close("alternating 2 threads, 4 data lines", o.acquisitions_per_s, 1 / (1e-6 + 5 * 45e-9), 0.005);
+}
+
 TEST(SpinLock, AThreadTakingItsOwnLockAgainPaysNoTransfer)
 {
   LockLoop s;
   s.threads    = 1;
   s.cores      = 1;
   s.think_s    = 1e-6;
+  s.data_lines = 4;
   s.cost       = {45e-9, 120e-9};
   s.duration_s = 0.001;
   Outcome o    = run(s);

@@ -42,6 +42,11 @@ const ParamTable<XenBlkfrontParams>& XenBlkfront::param_table()
                 "qspinlock from 4.2); off leaves the lock out, to see what it costs.",
                 "xen-blkfront.c: blkif_queue_rq() and blkif_interrupt() take rinfo->ring_lock; x86 queued "
                 "spinlocks from Linux 4.2")
+        .integer("ring_lock_lines", &Params::ring_lock_lines, 6, 0, 1024,
+                 "Cache lines a ring_lock critical section writes besides the lock word: a holder on another core "
+                 "than the last fetches them (sim/spin_lock.hpp).",
+                 "pvsim estimate from what blkif_queue_rq() writes under the lock: the rinfo fields (req_prod_pvt, "
+                 "shadow_free), the 112-byte request slot (2 lines), the shadow entry (2), a grant list entry")
         .integer("preceding_channels", &Params::preceding_channels, 2, 0, 4096,
                  "With balance: event channels the domU bound before this disk's (xenbus, console, other devices).",
                  "a PV domU's xenbus and hvc_console channels")
@@ -129,7 +134,8 @@ void XenBlkfront::connect()
   if (ring_lock_kind_ != "off")
     for (unsigned q = 0; q < negotiation_.num_queues; ++q)
       ring_locks_.push_back(std::make_unique<SpinLock>(name() + ".ring" + std::to_string(q) + ".ring_lock",
-                                                       SpinLock::kind_of(ring_lock_kind_), line_cost_));
+                                                       SpinLock::kind_of(ring_lock_kind_), line_cost_,
+                                                       static_cast<int>(p_.ring_lock_lines)));
   declare_stats();
   back_->attach(*this);
 }
@@ -275,7 +281,8 @@ void XenBlkfront::handle_irq(unsigned q)
                        [&back, q](GrantRef ref) { return back.persistent_grants(q).holds(ref); });
     b.events.emit({StationEvent::What::depart, now, r, slot_time_[q][static_cast<std::size_t>(r->tag)]});
     b.sample(now);
-    double cost = p_.response_cpu_s;
+    // The request's shadow entry (struct blk_shadow, two lines) was written on the submitting vCPU.
+    double cost = p_.response_cpu_s + 2 * line_cost_.between(vm_->vcpu(r->cpu < 0 ? 0 : r->cpu).place(), v.place());
     if (negotiation_.persistent_grants and r->op == Op::read)
       cost += segments_of(r) * p_.copy_cpu_s;
     post_ring(v, q, true, cost, static_cast<int>(q) * kinds + completed, r);

@@ -20,7 +20,9 @@
  * "locking/qspinlock, x86: Enable x86-64 to use queued spinlocks"), by the domU's kernel; `ring_lock: off` removes
  * it. The ring's header (req_prod, req_event, rsp_prod, rsp_event share one cache line: struct blkif_sring) moves
  * between the cores that write it (sim/cache_line.hpp): submitting vCPUs, the interrupt vCPU and the backend's
- * kthread.
+ * kthread. The lock's critical sections write ring_lock_lines lines of ring state, which follow the lock from core
+ * to core, and a response's shadow entry (two lines) comes from the vCPU that submitted it to the one taking the
+ * interrupt.
  * Leaves out: request splitting (blk-mq's limits make requests fit), flush/discard, grant exhaustion and
  * gnttab_free callbacks, suspend/resume, the legacy (pre-blk-mq, Linux < 4.3) driver's per-device io_lock that the
  * block layer also held for request allocation and the elevator. */
@@ -48,6 +50,7 @@ struct XenBlkfrontParams {
   bool feature_persistent;
   std::string irq_affinity;
   std::string ring_lock;
+  long long ring_lock_lines;
   long long preceding_channels;
   std::vector<long long> irq_vcpus;
   double queue_rq_cpu_s;
