@@ -131,6 +131,22 @@ TEST(Sweep, RunsOneProcessPerPointAndWritesCsvAndPlot)
   EXPECT_EQ(read_file(dir.file("sweep/sweep.png")).substr(1, 3), "PNG");
 }
 
+TEST(Sweep, FixedSettingsApplyToEveryPointAndContentionIsReported)
+{
+  TempDir dir;
+  auto r = run_command("/usr/bin/python3 " + source_dir() + "/analysis/sweep.py " + source_dir() +
+                       "/scenarios/xen-blk-mq.json --axis components.fio.numjobs=4,8 --set components.xvda.max_queues=1" +
+                       " --reference " + source_dir() + "/analysis/published/xen_blkfront_mq_2015.csv --pvsim " +
+                       pvsim_binary() + " -j 2 -o " + dir.file("sweep"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // One ring for every point: its lock is contended, so the runs spin.
+  json point = json::parse(read_file(dir.file("sweep/points/numjobs-8/results.json")));
+  EXPECT_EQ(point["components"]["xvda"]["rings"].size(), 1u);
+  std::string csv = read_file(dir.file("sweep/sweep.csv"));
+  EXPECT_NE(csv.find("lock_spin_us_per_request,busiest_lock_held"), std::string::npos) << csv;
+  EXPECT_EQ(read_file(dir.file("sweep/sweep.png")).substr(1, 3), "PNG");
+}
+
 TEST(Sweep, AFailingPointStopsTheSweepWithItsMessage)
 {
   TempDir dir;
