@@ -3,6 +3,7 @@
 #include "sim/platform.hpp"
 #include "sim/stop.hpp"
 
+#include <algorithm>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Exec.hpp>
@@ -126,7 +127,10 @@ void CpuThread::release_lock_if_done()
     return;
   SpinLock* l = holding_;
   holding_    = nullptr;
-  l->release(events_->now());
+  if (double kick = l->release(events_->now()); kick > 0) { // the releaser wakes a blocked waiter: next on this thread
+    work_.push_front(Work{kick, nullptr, nullptr, 0});
+    schedule();
+  }
 }
 
 bool CpuThread::take_lock(double now, double* cost_s)
@@ -140,15 +144,15 @@ bool CpuThread::take_lock(double now, double* cost_s)
   return true;
 }
 
-void CpuThread::lock_granted(double handoff_s)
+void CpuThread::lock_granted(double delay_s, double burned_s)
 {
   holding_ = batch_lock_;
   if (mode_ == Mode::direct) {
-    // Spun since the batch was taken; the handover still to come is spinning too.
-    run_direct_batch(events_->now() - batch_t0_ + handoff_s);
+    run_direct_batch(delay_s, burned_s);
     return;
   }
-  handoff_s_ = handoff_s;
+  handoff_s_ = delay_s;
+  burned_s_  = burned_s;
   granted_->release();
 }
 
@@ -159,17 +163,16 @@ void CpuThread::start_direct_batch()
   batch_t0_   = events_->now();
   double acquire_s;
   if (take_lock(batch_t0_, &acquire_s))
-    run_direct_batch(acquire_s);
+    run_direct_batch(acquire_s, acquire_s);
   // else: spinning, busy; lock_granted() goes on
 }
 
-void CpuThread::run_direct_batch(double extra_s)
+void CpuThread::run_direct_batch(double delay_s, double burned_s)
 {
-  // extra_s: time spent on the lock (spinning, handovers, the lock word's transfer): CPU burned, not work done.
+  // Time on the lock (spinning, handovers, transfers) is CPU burned, not work done: it is not scaled by speed.
   double speed = load_ != nullptr ? load_->speed_factor : 1.0;
-  double done  = events_->now() - batch_t0_; // spun already
-  cpu_s_ += extra_s * speed;
-  events_->schedule_in(extra_s - done + batch_cost_ / speed + preempted_during(batch_cost_), this, 0);
+  cpu_s_ += burned_s * speed;
+  events_->schedule_in(delay_s + batch_cost_ / speed + preempted_during(batch_cost_), this, 0);
 }
 
 void CpuThread::on_event(int, Request*)
@@ -196,20 +199,22 @@ void CpuThread::run()
       double cost = take_batch();
       double t0   = simgrid::s4u::Engine::get_clock();
       double lock_s; // the lock word's transfer; spinning first when another thread holds the lock
-      if (not take_lock(t0, &lock_s)) {
-        // Spinning takes the thread's share of the cores until the lock is handed over: an Exec runs while the
-        // actor waits for the handover, then is cancelled (it would run for days).
-        auto spin = simgrid::s4u::this_actor::exec_init(1e6 * Platform::reference_flops);
+      if (take_lock(t0, &lock_s)) {
+        account_spin(lock_s);
+      } else {
+        // Spinning takes the thread's share of the cores until the lock is handed over (or, with paravirtual
+        // spinlocks, until the waiter blocks its vCPU): an Exec runs while the actor waits, then is cancelled.
+        double limit = std::min(batch_lock_->spin_limit_s(), 1e6);
+        auto spin    = simgrid::s4u::this_actor::exec_init(limit * simgrid::s4u::this_actor::get_host()->get_speed());
         spin->start();
         granted_->acquire();
-        spin->cancel();
-        account_spin(simgrid::s4u::Engine::get_clock() - t0);
+        if (not spin->test())
+          spin->cancel();
+        account_spin(burned_s_);
         lock_s = handoff_s_;
       }
-      if (lock_s > 0) {
-        account_spin(lock_s);
+      if (lock_s > 0)
         simgrid::s4u::this_actor::sleep_for(lock_s);
-      }
       if (load_ != nullptr) {
         bool slice_over = since_switch_s_ >= load_->timeslice_s;
         if ((woken or slice_over) and load_->running >= load_->cores and load_->switch_cost_s > 0) {

@@ -143,9 +143,10 @@ private:
   /** Takes the batch's lock unless already held: true when held (cost_s: the acquisition's transfer), false when
    * the thread now spins for it (lock_granted() goes on). */
   bool take_lock(double now, double* cost_s);
-  void lock_granted(double handoff_s) override;
+  void lock_granted(double delay_s, double burned_s) override;
   void release_lock_if_done();
-  void run_direct_batch(double extra_s);
+  /** Direct mode: the batch's work starts `delay_s` from now; `burned_s` of CPU went to the lock first. */
+  void run_direct_batch(double delay_s, double burned_s);
   void run();
   double take_batch();
   void start_direct_batch();
@@ -180,7 +181,8 @@ private:
   SpinLock* batch_lock_             = nullptr; // the lock the batch taken runs under
   SpinLock* holding_                = nullptr;
   simgrid::s4u::SemaphorePtr granted_; // actor mode: the lock was handed over
-  double handoff_s_  = 0;
+  double handoff_s_  = 0; // actor mode: the handover's delay and the CPU the wait burned, from lock_granted()
+  double burned_s_   = 0;
   bool wake_pending_ = false;
   Sum cpu_s_;
   Sum running_s_;

@@ -37,12 +37,12 @@ bool SpinLock::acquire(LockWaiter* who, double now, double* cost_s)
   return false;
 }
 
-void SpinLock::release(double now)
+double SpinLock::release(double now)
 {
   hold_s_ += now - held_since_s_;
   if (waiting_.empty()) {
     holder_ = nullptr;
-    return;
+    return 0;
   }
   Waiting next      = waiting_.front();
   std::size_t spins = waiting_.size(); // the waiters spinning when the word changes
@@ -57,11 +57,21 @@ void SpinLock::release(double now)
   // The data the lock protects was last written on the releaser's core: the new holder fetches it as it goes.
   double data = one * static_cast<double>(data_lines_);
   data_transfers_ += one > 0 ? data_lines_ : 0;
+  // A paravirtual waiter that spun past the threshold is blocked: the releaser kicks it, and the lock waits for its
+  // vCPU to run again. It burned CPU only while it spun.
+  double waited = now - next.since_s;
+  bool blocked  = pv_.enabled and waited > pv_.spin_threshold_s;
+  double delay  = handoff + data + (blocked ? pv_.wake_s : 0);
+  double burned = (blocked ? pv_.spin_threshold_s : waited) + handoff + data;
+  double kick   = blocked ? pv_.kick_s : 0;
+  if (blocked)
+    ++kicks_;
   ++acquisitions_;
   holder_       = next.who;
-  held_since_s_ = now + handoff;
-  wait_s_ += now + handoff - next.since_s;
-  next.who->lock_granted(handoff + data);
+  held_since_s_ = now + delay;
+  wait_s_ += now + delay - next.since_s;
+  next.who->lock_granted(delay, burned);
+  return kick;
 }
 
 void SpinLock::track_stats(StatSet& set, const std::string& prefix)
@@ -74,6 +84,9 @@ void SpinLock::track_stats(StatSet& set, const std::string& prefix)
   set.add(prefix + "/line_transfers", word_.stat_transfers(), "transfers",
           "lock-word cache-line transfers between cores (acquisitions from another core, ticket handovers)");
   set.add(prefix + "/max_waiters", max_waiters_, "threads", "most threads spinning at once");
+  if (pv_.enabled)
+    set.add(prefix + "/pv_kicks", kicks_, "kicks",
+            "waiters that had blocked their vCPU (paravirtual spinlock) and were kicked at their turn");
   if (data_lines_ > 0)
     set.add(prefix + "/data_line_transfers", data_transfers_, "transfers",
             "cache lines of the protected data fetched by a holder from the previous holder's core");

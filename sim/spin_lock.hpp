@@ -38,8 +38,22 @@ class LockWaiter {
 public:
   virtual ~LockWaiter()           = default;
   virtual CorePlace place() const = 0;
-  /** The lock is this waiter's from now, after a handover of `handoff_s` (lock-word transfers) more spinning. */
-  virtual void lock_granted(double handoff_s) = 0;
+  /** The lock is this waiter's: it holds it `delay_s` from now (the handover: lock-word and data transfers, and the
+   * wake-up of a blocked vCPU), having burned `burned_s` of CPU in the whole wait (spinning, transfers). */
+  virtual void lock_granted(double delay_s, double burned_s) = 0;
+};
+
+/** Paravirtual spinlocks, a guest kernel's on Xen or KVM: a waiter that has spun spin_threshold_s blocks its vCPU
+ * (arch/x86/xen/spinlock.c: xen_qlock_wait() polls an event channel, SCHEDOP_poll, after SPIN_THRESHOLD (1 << 15)
+ * spins; the pv ticket locks of Linux 3.12-4.1 the same way) instead of spinning on. The releaser kicks it (kick_s of
+ * its CPU: xen_qlock_kick(), an event-channel send), and the waiter holds the lock only once its vCPU runs again,
+ * wake_s later: the lock is idle meanwhile, which is why a contended lock gets slower still once waits pass the
+ * threshold. */
+struct PvSpin {
+  bool enabled            = false;
+  double spin_threshold_s = 0;
+  double kick_s           = 0;
+  double wake_s           = 0;
 };
 
 class SpinLock {
@@ -67,8 +81,12 @@ public:
    * of the lock word when another core held it last). Held: `who` spins behind the waiters already there, false, and
    * who->lock_granted() is called when its turn comes. */
   bool acquire(LockWaiter* who, double now, double* cost_s);
-  /** The holder lets go at `now`: the first waiter (if any) gets the lock. */
-  void release(double now);
+  /** The holder lets go at `now`: the first waiter (if any) gets the lock. Returns the CPU the releaser spends
+   * after letting go: the kick of a blocked waiter (paravirtual spinlocks), else 0. */
+  double release(double now);
+  void set_paravirt(const PvSpin& pv) { pv_ = pv; }
+  /** How long a waiter spins before it blocks (paravirtual), else forever. */
+  double spin_limit_s() const { return pv_.enabled ? pv_.spin_threshold_s : 1e300; }
 
   /** Statistics, for the owning model to register (sim/stats.hpp). */
   void track_stats(StatSet& set, const std::string& prefix);
@@ -91,6 +109,8 @@ private:
   double held_since_s_ = 0;
   std::deque<Waiting> waiting_;
   int data_lines_;
+  PvSpin pv_;
+  Counter kicks_;  // waiters found blocked at their turn (paravirtual)
   CacheLine word_; // the lock word
   Counter data_transfers_;
   Counter acquisitions_;

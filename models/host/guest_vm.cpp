@@ -22,7 +22,22 @@ const ParamTable<GuestVmParams>& GuestVm::param_table()
             "default map: <= 4.12 linux-2015, 4.13-5.3 legacy, 5.4-6.2 linux-6.1, >= 6.3 linux-6.3; virtio-pci's "
             "map from the IRQ affinity spread from 4.11; Xen frontends' event channels: vCPU 0 up to 5.10, "
             "the least-loaded vCPU from 5.11).",
-            "6.18, the recorded Firecracker guest (../shared/traces/virtio-vm-1q, uname 6.18.44-fc)");
+            "6.18, the recorded Firecracker guest (../shared/traces/virtio-vm-1q, uname 6.18.44-fc)")
+        .flag("pv_spinlocks", &Params::pv_spinlocks, true,
+              "Paravirtual spinlocks (sim/spin_lock.hpp PvSpin): a waiter blocks its vCPU after spinning "
+              "pv_spin_threshold and is kicked at its turn. Linux turns them on in Xen and KVM guests of more than "
+              "one vCPU (off with nopvspin).",
+              "arch/x86/xen/spinlock.c: xen_init_spinlocks(); arch/x86/kernel/kvm.c: kvm_spinlock_init()")
+        .quantity("pv_spin_threshold", Dimension::duration, &Params::pv_spin_threshold_s, 130e-6, 0, 1,
+                  "How long a waiter spins before it blocks: SPIN_THRESHOLD (1 << 15) spins of a load and a PAUSE.",
+                  "kernel/locking/qspinlock_paravirt.h and the pv ticket locks: SPIN_THRESHOLD = 1 << 15; ~10 cycles "
+                  "a spin at 2.5 GHz (PAUSE before Skylake; ~140 cycles from Skylake-SP make it ~2 ms)")
+        .quantity("pv_kick_cpu", Dimension::duration, &Params::pv_kick_cpu_s, 0.5e-6, 0, 1,
+                  "CPU of the releaser to kick a blocked waiter (xen_qlock_kick(): an event-channel send).",
+                  "as xen.blkfront's notify_cpu: the same EVTCHNOP_send hypercall")
+        .quantity("pv_wake_latency", Dimension::duration, &Params::pv_wake_latency_s, 5e-6, 0, 1,
+                  "From the kick to the blocked vCPU running again (the hypervisor wakes and schedules it).",
+                  "pvsim estimate: an IPI to the idle pCPU and a vCPU context switch");
     return tb;
   }();
   return t;

@@ -21,6 +21,10 @@ struct GuestVmParams {
   std::string pcpus;
   double quantum_s;
   std::string kernel;
+  bool pv_spinlocks;
+  double pv_spin_threshold_s;
+  double pv_kick_cpu_s;
+  double pv_wake_latency_s;
 };
 
 class GuestVm : public Component {
@@ -40,6 +44,11 @@ public:
   /** The Linux version the guest runs (models/host/kernel_version.hpp). */
   KernelVersion kernel() const { return parse_kernel(p_.kernel); }
   CpuThread& vcpu(int i) { return *vcpus_.at(static_cast<std::size_t>(i)); }
+  /** The guest kernel's paravirtual spinlocks, for the locks of its drivers (on with more than one vCPU). */
+  PvSpin pv_spin() const
+  {
+    return {p_.pv_spinlocks and p_.vcpus > 1, p_.pv_spin_threshold_s, p_.pv_kick_cpu_s, p_.pv_wake_latency_s};
+  }
   /** The physical cores the vCPUs run on (known once the scenario is wired, whatever the order of connect()). */
   const CpuHost& pcpus() const { return CpuHost::from_port(*this, "pcpus"); }
 

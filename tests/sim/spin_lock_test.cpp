@@ -45,8 +45,9 @@ struct LockLoop {
   SpinLock::Kind kind = SpinLock::Kind::qspinlock;
   LineCost cost       = {0, 0};
   int data_lines      = 0;
-  double duration_s   = 0.05;
-  bool second_item    = false; // the critical section goes on in a second item its continuation posts (h/2 each)
+  PvSpin pv;
+  double duration_s = 0.05;
+  bool second_item  = false; // the critical section goes on in a second item its continuation posts (h/2 each)
 };
 
 struct Outcome {
@@ -124,6 +125,7 @@ Outcome run(const LockLoop& s)
   load.cores   = s.cores;
   load.threads = s.threads;
   SpinLock lock("lock", s.kind, s.cost, s.data_lines);
+  lock.set_paravirt(s.pv);
   StatSet stats;
   lock.track_stats(stats, "/lock");
   std::mt19937_64 rng(42);
@@ -262,6 +264,20 @@ TEST(SpinLock, TheProtectedDataFollowsTheLockFromCoreToCore)
   Outcome o    = run(s);
   // Each handover moves the lock word and the 4 lines the critical section writes: 1 / (h + 5 c).
   expect_close("alternating 2 threads, 4 data lines", o.acquisitions_per_s, 1 / (1e-6 + 5 * 45e-9), 0.005);
+}
+
+TEST(SpinLock, AParavirtualWaiterPastTheThresholdLeavesTheLockIdleUntilItsVcpuRuns)
+{
+  // 4 threads always wanting the lock: each waits 3 holds, far past a 0.5 us threshold, so every handover goes to a
+  // blocked vCPU: the lock is idle for the 5 us wake-up, 1 / (h + c + wake); the releaser's 1 us kick comes after it
+  // lets go, off the lock's path.
+  LockLoop s;
+  s.threads    = 4;
+  s.cost       = {45e-9, 120e-9};
+  s.pv         = PvSpin{true, 0.5e-6, 1e-6, 5e-6};
+  s.duration_s = 0.01;
+  Outcome o    = run(s);
+  expect_close("paravirtual handovers", o.acquisitions_per_s, 1 / (1e-6 + 45e-9 + 5e-6), 0.01);
 }
 
 TEST(SpinLock, AThreadTakingItsOwnLockAgainPaysNoTransfer)

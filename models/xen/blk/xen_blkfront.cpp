@@ -47,6 +47,22 @@ const ParamTable<XenBlkfrontParams>& XenBlkfront::param_table()
                  "than the last fetches them (sim/spin_lock.hpp).",
                  "pvsim estimate from what blkif_queue_rq() writes under the lock: the rinfo fields (req_prod_pvt, "
                  "shadow_free), the 112-byte request slot (2 lines), the shadow entry (2), a grant list entry")
+        .choice("driver", &Params::driver, {"blk-mq", "legacy"}, std::string("blk-mq"),
+                "blk-mq (Linux 4.3 on: a ring per hardware queue) or legacy (up to 4.2: one ring behind the request "
+                "queue and its io_lock; see the header). Not chosen by the guest's kernel: multi-queue studies on "
+                "4.0-4.2 guests ran the blk-mq patches.",
+                "xen-blkfront.c: blk-mq from 907c3eb18e0b (Linux 4.3)")
+        .integer("nr_requests", &Params::nr_requests, 128, 4, 1 << 16,
+                 "With driver legacy: requests the request queue holds (blk_mq's tags stand for them).",
+                 "include/linux/blkdev.h: BLKDEV_MAX_RQ = 128")
+        .quantity("elevator_cpu", Dimension::duration, &Params::elevator_cpu_s, 1e-6, 0, 1,
+                  "With driver legacy: per request, the block layer's work under io_lock on the submitting vCPU "
+                  "(blk_queue_bio: merge attempt, get_request, elevator insert, __blk_run_queue).",
+                  "pvsim estimate")
+        .quantity("end_request_cpu", Dimension::duration, &Params::end_request_cpu_s, 1e-6, 0, 1,
+                  "With driver legacy: per response, __blk_end_request_all() under io_lock (bio and direct I/O "
+                  "completion, the waiter's wake-up).",
+                  "pvsim estimate")
         .integer("preceding_channels", &Params::preceding_channels, 2, 0, 4096,
                  "With balance: event channels the domU bound before this disk's (xenbus, console, other devices).",
                  "a PV domU's xenbus and hvc_console channels")
@@ -89,8 +105,9 @@ void XenBlkfront::connect()
   if (back_ == nullptr)
     fail("'backend' must name a xen.blkback component", "backend");
   // The XenStore handshake decides the queues, the ring order, persistent grants and indirect segments.
+  legacy_ = p_.driver == "legacy";
   BlkfrontConfig front;
-  front.max_queues            = static_cast<unsigned>(p_.max_queues);
+  front.max_queues            = legacy_ ? 1u : static_cast<unsigned>(p_.max_queues); // the legacy driver has one ring
   front.online_cpus           = static_cast<unsigned>(vm_->vcpus());
   front.max_ring_page_order   = static_cast<unsigned>(p_.max_ring_page_order);
   front.max_indirect_segments = static_cast<unsigned>(p_.max_indirect_segments);
@@ -127,6 +144,10 @@ void XenBlkfront::connect()
       queues_.back()->channel.set_negotiated(negotiation_.rings[q].ring_refs, negotiation_.rings[q].event_channel);
     slot_time_.emplace_back(queues_.back()->channel.ring().size(), 0.0);
   }
+  if (legacy_) // get_id_from_freelist(): the ring's shadow ids, apart from the request queue's
+    for (int id = static_cast<int>(queues_[0]->channel.ring().size()) - 1; id >= 0; --id)
+      free_ids_.push_back(id);
+  legacy_tag_.assign(legacy_ ? queues_[0]->channel.ring().size() : 0, -1);
   ring_lock_kind_ = p_.ring_lock;
   if (ring_lock_kind_ == "default")
     ring_lock_kind_ = vm_->kernel().before(4, 2) ? "ticket" : "qspinlock";
@@ -136,6 +157,8 @@ void XenBlkfront::connect()
       ring_locks_.push_back(std::make_unique<SpinLock>(name() + ".ring" + std::to_string(q) + ".ring_lock",
                                                        SpinLock::kind_of(ring_lock_kind_), line_cost_,
                                                        static_cast<int>(p_.ring_lock_lines)));
+  for (auto& lock : ring_locks_)
+    lock->set_paravirt(vm_->pv_spin());
   declare_stats();
   back_->attach(*this);
 }
@@ -200,6 +223,28 @@ const BlkifShadowGrants& XenBlkfront::grants_of_request(const Request* r) const
 
 void XenBlkfront::queue_rq(Request* r)
 {
+  CpuThread& v = vm_->vcpu(r->cpu < 0 ? 0 : r->cpu);
+  if (legacy_) { // blk_queue_bio() under io_lock on the submitter, then its __blk_run_queue() runs do_blkif_request()
+    post_ring(v, 0, true, p_.elevator_cpu_s, queued, r);
+    return;
+  }
+  queue_request(r, v, true);
+}
+
+void XenBlkfront::legacy_request_fn(CpuThread& v)
+{
+  while (not legacy_queue_.empty() and not free_ids_.empty()) {
+    Request* r = legacy_queue_.pop();
+    int id     = free_ids_.back();
+    free_ids_.pop_back();
+    legacy_tag_[static_cast<std::size_t>(id)] = r->tag; // blk_mq's tag, back at completion
+    r->tag                                    = id;
+    queue_request(r, v, true);
+  }
+}
+
+void XenBlkfront::queue_request(Request* r, CpuThread& v, bool next)
+{
   unsigned segs = segments_of(r);
   BlkifQueue& b = *queues_.at(static_cast<std::size_t>(r->queue));
   // blkif_queue_rw_req(): the request's grants from the ring's free list (persistent ones first).
@@ -208,9 +253,8 @@ void XenBlkfront::queue_rq(Request* r)
   double cost = p_.queue_rq_cpu_s + g.fresh * p_.grant_cpu_s;
   if (negotiation_.persistent_grants and r->op == Op::write)
     cost += segs * p_.copy_cpu_s;
-  CpuThread& v = vm_->vcpu(r->cpu < 0 ? 0 : r->cpu);
   cost += b.sring_line.write(v.place(), line_cost_); // req_prod
-  post_ring(v, static_cast<unsigned>(r->queue), true, cost, r->queue * kinds + pushed, r);
+  post_ring(v, static_cast<unsigned>(r->queue), next, cost, r->queue * kinds + pushed, r);
 }
 
 void XenBlkfront::on_event(int kind, Request* r)
@@ -249,11 +293,21 @@ void XenBlkfront::on_event(int kind, Request* r)
   case completed:
     r->end_io(); // blk_mq_complete_request: the tag goes back, the job hears of it
     break;
+  case queued: { // the request is in the queue; the request_fn sends what the ring takes, the rest waits
+    CpuThread& v = vm_->vcpu(r->cpu < 0 ? 0 : r->cpu);
+    if (free_ids_.empty())
+      ++legacy_waited_;
+    legacy_queue_.push(r);
+    legacy_request_fn(v);
+    break;
+  }
   case irq_tail: // after the handler's responses: final check, then the late EOI
     if (b.channel.ring().final_check_for_responses()) {
       handle_irq(q);
       break;
     }
+    if (legacy_) // kick_pending_request_queues(): the requests that waited, from this vCPU, still under io_lock
+      legacy_request_fn(vm_->vcpu(static_cast<int>(b.channel.frontend().bound_vcpu())));
     if (b.channel.lateeoi(XenChannel::End::frontend))
       vm_->vcpu(static_cast<int>(b.channel.frontend().bound_vcpu()))
           .post(p_.irq_cpu_s, this, static_cast<int>(q) * kinds + irq);
@@ -285,6 +339,12 @@ void XenBlkfront::handle_irq(unsigned q)
     double cost = p_.response_cpu_s + 2 * line_cost_.between(vm_->vcpu(r->cpu < 0 ? 0 : r->cpu).place(), v.place());
     if (negotiation_.persistent_grants and r->op == Op::read)
       cost += segments_of(r) * p_.copy_cpu_s;
+    if (legacy_) { // add_id_to_freelist(); __blk_end_request_all() under io_lock
+      int id = r->tag;
+      r->tag = legacy_tag_[static_cast<std::size_t>(id)];
+      free_ids_.push_back(id);
+      cost += p_.end_request_cpu_s;
+    }
     post_ring(v, q, true, cost, static_cast<int>(q) * kinds + completed, r);
   }
   // RING_FINAL_CHECK_FOR_RESPONSES writes rsp_event: the ring header comes to this vCPU.
@@ -311,6 +371,11 @@ void XenBlkfront::declare_stats()
       "/negotiated", [this] { return to_json(negotiation_); }, "what the XenStore handshake settled");
   st.info(
       "/queue_depth", [this] { return depth_; }, "tags per hardware queue blk-mq gets from the ring");
+  st.info(
+      "/driver", [this] { return p_.driver; }, "blk-mq, or legacy (the request_fn driver of Linux up to 4.2)");
+  if (legacy_)
+    st.add("/requests_waited_for_ring", legacy_waited_, "requests",
+           "legacy: requests that found the ring full and waited in the request queue for the interrupt to send them");
   st.info(
       "/ring_lock", [this] { return ring_lock_kind_; },
       "each ring's ring_lock (ticket, qspinlock, off), with default resolved by the domU's kernel");

@@ -23,9 +23,17 @@
  * kthread. The lock's critical sections write ring_lock_lines lines of ring state, which follow the lock from core
  * to core, and a response's shadow entry (two lines) comes from the vCPU that submitted it to the one taking the
  * interrupt.
+ * driver "legacy": xen-blkfront before blk-mq (Linux up to 4.2: blk_init_queue(do_blkif_request, &info->io_lock), read
+ * in the 3.x driver), still the driver of 3.10-based guests. One ring, and one lock, io_lock, which is also the
+ * request queue's lock, so it covers more than the ring: the block layer's request allocation and elevator insert
+ * on the submitting vCPU (elevator_cpu), the request_fn do_blkif_request() filling the ring, flush_requests() and the
+ * notify, and in blkif_interrupt() each response's blkif_completion() and __blk_end_request_all() (end_request_cpu:
+ * the bio and the direct I/O's completion), then kick_pending_request_queues(), which runs do_blkif_request() again
+ * on the interrupt's vCPU for the requests that found the ring full. The queue holds nr_requests requests
+ * (BLKDEV_MAX_RQ, 128), blk_mq standing in for the request allocation: the requests beyond the ring's slots wait in
+ * the queue, under the lock, for the interrupt to dispatch them.
  * Leaves out: request splitting (blk-mq's limits make requests fit), flush/discard, grant exhaustion and
- * gnttab_free callbacks, suspend/resume, the legacy (pre-blk-mq, Linux < 4.3) driver's per-device io_lock that the
- * block layer also held for request allocation and the elevator. */
+ * gnttab_free callbacks, suspend/resume, the legacy driver's elevator (noop: requests in arrival order) and merging. */
 #pragma once
 
 #include "models/host/guest_vm.hpp"
@@ -51,6 +59,10 @@ struct XenBlkfrontParams {
   std::string irq_affinity;
   std::string ring_lock;
   long long ring_lock_lines;
+  std::string driver;
+  long long nr_requests;
+  double elevator_cpu_s;
+  double end_request_cpu_s;
   long long preceding_channels;
   std::vector<long long> irq_vcpus;
   double queue_rq_cpu_s;
@@ -77,7 +89,7 @@ public:
 
   // BlockDriver
   int nr_hw_queues() const override { return static_cast<int>(queues_.size()); }
-  int queue_depth() const override { return static_cast<int>(depth_); }
+  int queue_depth() const override { return legacy_ ? static_cast<int>(p_.nr_requests) : static_cast<int>(depth_); }
   void queue_rq(Request* r) override;
 
   void on_event(int kind, Request* r) override;
@@ -100,8 +112,13 @@ public:
 private:
   /** Registers every statistic the model reports (per ring: occupancy, notifications, upcalls, batches). */
   void declare_stats();
-  enum Kind { pushed = 0, upcall = 1, irq = 2, completed = 3, irq_tail = 4, kinds = 8 };
+  enum Kind { pushed = 0, upcall = 1, irq = 2, completed = 3, irq_tail = 4, queued = 5, kinds = 8 };
   void handle_irq(unsigned q);
+  /** blkif_queue_request(): r (its tag its ring slot's id) takes its grants and fills its slot on `v`, under the ring
+   * lock, next in line when `next`. */
+  void queue_request(Request* r, CpuThread& v, bool next);
+  /** Legacy do_blkif_request() on `v`, holding io_lock: the waiting requests into the ring while slots are free. */
+  void legacy_request_fn(CpuThread& v);
 
   Params p_;
   GuestVm* vm_      = nullptr;
@@ -122,6 +139,12 @@ private:
   /** Posts work to `v` under queue q's ring lock (if any), next in line when `next`. */
   void post_ring(CpuThread& v, unsigned q, bool next, double cost, int kind, Request* r = nullptr);
   std::vector<std::vector<double>> slot_time_; // per queue, per tag: when the request took its ring slot
+  // driver "legacy": the request queue in front of ring 0, the slots' free ids and the blk_mq tag each id stands for
+  bool legacy_ = false;
+  RequestFifo legacy_queue_;
+  std::vector<int> free_ids_;
+  std::vector<int> legacy_tag_;
+  Counter legacy_waited_; // requests that found the ring full and waited in the queue
 };
 
 } // namespace pvsim::xen
