@@ -17,6 +17,17 @@
  *   than max_pgrants (module parameter max_persistent_grants, 1056 per ring; models/xen/blk/blkif_grants.hpp has the
  *   rules of both ends). Then RING_FINAL_CHECK_FOR_REQUESTS; on each completion make_response() (response_cpu) and
  *   RING_PUSH_RESPONSES_AND_CHECK_NOTIFY, notifying the frontend only when its rsp_event asks for it.
+ * The hypervisor's grant table lock (models/xen/blk/grant_table_lock.hpp, xen/common/grant_table.c): each grant
+ * mapped (and later unmapped) goes through Xen's __gnttab_map_grant_ref() and __gnttab_unmap_common(), one op at a
+ * time inside the one hypercall of a request's batch, each op taking the guest domain's locks by itself. With the
+ * `xen` parameter at 4.5 (and earlier) that is an exclusive spinlock shared by every kthread serving any ring of the
+ * guest: each grant holds it for gnttab_lock_hold of its map_segment_cpu, one acquisition per grant for its map and
+ * its unmap ops together (the unmap is charged with the map, see below). At 4.6, a rwlock whose read_lock() each op
+ * does: no exclusion, but one access to its word per map op and per unmap op, the word moving between the kthreads'
+ * cores. From 4.7 (the default) a per-CPU rwlock: nothing shared, nothing modelled. The lock is per guest domain: the
+ * first xen.blkback in component order whose frontend runs in the guest.vm owns it and reports it under
+ * /grant_table_lock (only when there is one); `grant_lock: off` removes it. With persistent grants in steady state no
+ * grant is mapped, so nothing takes it.
  * The kthreads run on the dom0 CPUs (a cpu.host), so more rings than dom0 cores share them. dom0's Linux version is
  * the `kernel` parameter (dom0 is a cpu.host, not a guest.vm): late EOI by default from 5.10, the release that has it
  * from its first version; an older dom0 patched with a stable backport of XSA-332 sets late_eoi "on".
@@ -24,13 +35,18 @@
  * persistent-grant purge (purge_persistent_gnt(): see blkif_grants.hpp), the unmaps' timing (charged with the map, at
  * dispatch, not in xen_blkbk_unmap() at completion), the upcall's own cost in dom0, the lateeoi spurious-event
  * back-off (XEN_EOI_FLAG_SPURIOUS delays only after repeated spurious events), buffer-page pools, per-ring pinning
- * inside the dom0 pool. */
+ * inside the dom0 pool, the TLB flush of the unmaps (gnttab_unmap_grant_ref(): gnttab_flush_tlb() of dom0's dirty
+ * CPU mask, an IPI to each of them, once per GNTTAB_UNMAP_BATCH_SIZE = 32 ops: its cost is a flat part of
+ * map_segment_cpu, not one that grows with dom0's CPUs), dom0's own grant table lock (shared by the backends of every
+ * guest, see grant_table_lock.hpp), and netback's grant copies (GNTTABOP_copy, which takes the same locks: only
+ * blkback's maps are modelled). */
 #pragma once
 
 #include "models/host/cpu_host.hpp"
 #include "models/host/kernel_version.hpp"
 #include "models/xen/blk/blkif_grants.hpp"
 #include "models/xen/blk/blkif_negotiation.hpp"
+#include "models/xen/blk/grant_table_lock.hpp"
 #include "sim/component.hpp"
 #include "sim/cpu_thread.hpp"
 #include "sim/params.hpp"
@@ -51,6 +67,9 @@ struct XenBlkbackParams {
   long long max_pgrants;
   std::string kernel;
   std::string late_eoi;
+  std::string xen;
+  std::string grant_lock;
+  double gnttab_lock_hold_s;
   double wakeup_cpu_s;
   double request_cpu_s;
   double persistent_segment_cpu_s;
@@ -87,6 +106,8 @@ public:
   void notify_from_frontend(unsigned q);
   /** Ring q's persistent grants (what the frontend's gnttab_try_end_foreign_access() finds still mapped). */
   const PersistentGrantTree& persistent_grants(unsigned q) const { return rings_.at(q).pgrants; }
+  /** The grant-table lock this backend's map ops take (nullptr: none, as from Xen 4.7 or with grant_lock off). */
+  const GrantTableLock* grant_table_lock() const { return gnttab_; }
 
 private:
   enum Kind { upcall = 0, io_op = 1, dispatch = 2, final_check = 3, respond = 4, kinds = 8 };
@@ -105,6 +126,10 @@ private:
   void be_int(unsigned q);
   void schedule_io_op(unsigned q);
   void do_block_io_op(unsigned q);
+  /** The guest domain the frontend runs in (its guest.vm). */
+  const Component* guest() const;
+  /** At start: the lock of the guest's grant table, owned by the guest's first xen.blkback in component order. */
+  void share_grant_table_lock(Simulation& sim);
 
   Params p_;
   bool late_eoi_; // late_eoi resolved by dom0's kernel
@@ -112,6 +137,9 @@ private:
   Component* device_  = nullptr;
   XenBlkfront* front_ = nullptr;
   Simulation* sim_    = nullptr;
+  GrantTableLock::Mechanism gnttab_mechanism_;
+  std::unique_ptr<GrantTableLock> own_gnttab_; // the guest's lock, when this backend is its first
+  GrantTableLock* gnttab_ = nullptr;           // the lock the kthreads take (nullptr: none)
   std::vector<Ring> rings_;
   unsigned reqs_per_ring_ = 32;
 };
