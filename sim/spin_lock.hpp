@@ -18,10 +18,14 @@
  * the cores that take it). The data the lock protects moves with it: a critical section on another core than the
  * last one fetches each of the `data_lines` lines it writes (the cost grows with the number of cores taking the lock:
  * the same core taking it again finds them in its cache). Statistics: acquisitions, the contended ones, time spent
- * spinning (handovers included), time held, lock-word transfers and the most waiters at once. Leaves out: paravirtual
- * spinlocks' blocking after SPIN_THRESHOLD spins (arch/x86/xen/spinlock.c: a waiter polls an event channel after 2^15
- * spins: waits here are microseconds, far below it, unless a holder is preempted), spinning with interrupts enabled (a
- * spinning vCPU takes no interrupt here: irqsave, as blkfront does), reader-writer locks. */
+ * spinning (handovers included), time held, lock-word transfers and the most waiters at once.
+ * Paravirtual spinlocks (PvSpin below): a waiter past the threshold blocks its vCPU and must be kicked and woken.
+ * Lock-holder preemption: a holder whose core is taken away (cpu.host's preempt_rate: outside work, the hypervisor
+ * below) keeps the lock meanwhile and its waiters spin on through it (CpuThread stretches the batch it is running).
+ * Leaves out: a holder descheduled by the other threads of an overcommitted pool for a whole time slice (the pool
+ * shares its cores fluidly: the holder runs slower, not in slices), spinning with interrupts enabled (a spinning vCPU
+ * takes no interrupt here: irqsave, as blkfront does), the paravirtual qspinlock's lock stealing by running spinners
+ * while the queue's head is woken, reader-writer locks. */
 #pragma once
 
 #include "sim/cache_line.hpp"

@@ -46,6 +46,7 @@ struct LockLoop {
   LineCost cost       = {0, 0};
   int data_lines      = 0;
   PvSpin pv;
+  Preemption preemption; // of the threads' cores by outside work
   double duration_s = 0.05;
   bool second_item  = false; // the critical section goes on in a second item its continuation posts (h/2 each)
 };
@@ -122,8 +123,9 @@ Outcome run(const LockLoop& s)
   auto* host = make_host(s.cores);
   EventQueue q;
   CoreLoad load;
-  load.cores   = s.cores;
-  load.threads = s.threads;
+  load.cores      = s.cores;
+  load.threads    = s.threads;
+  load.preemption = s.preemption;
   SpinLock lock("lock", s.kind, s.cost, s.data_lines);
   lock.set_paravirt(s.pv);
   StatSet stats;
@@ -278,6 +280,19 @@ TEST(SpinLock, AParavirtualWaiterPastTheThresholdLeavesTheLockIdleUntilItsVcpuRu
   s.duration_s = 0.01;
   Outcome o    = run(s);
   expect_close("paravirtual handovers", o.acquisitions_per_s, 1 / (1e-6 + 45e-9 + 5e-6), 0.01);
+}
+
+TEST(SpinLock, AHolderPreemptedInsideItsCriticalSectionKeepsTheLockWhileOffItsCore)
+{
+  // Lock-holder preemption: 4 threads always wanting the lock; a running thread loses its core 1000 times per second
+  // of CPU for 100 us. Only the holder runs (the others spin, which is not CPU work the preemption draws on here), so
+  // each hold of h is stretched by h x 1000/s x 100 us on average, and the waiters spin through it: 1 / (h (1 + 0.1)).
+  LockLoop s;
+  s.threads    = 4;
+  s.preemption = Preemption{1000, Distribution::deterministic(100e-6), 5};
+  s.duration_s = 1;
+  Outcome o    = run(s);
+  expect_close("preempted holders", o.acquisitions_per_s, 1 / (1e-6 * 1.1), 0.02);
 }
 
 TEST(SpinLock, AThreadTakingItsOwnLockAgainPaysNoTransfer)
