@@ -167,8 +167,13 @@ json scenario_for_bundle_run(const json& device, const Bundle& b, const Run& run
   for (const char* key : {"preempt_rate", "preempt_duration"}) // the calibrated preemption of the host's threads
     if (comps["host"].contains(key))
       host[key] = comps["host"][key];
+  // blk-mq in the domU, with the calibrated stack's tag sleep costs (folded into the fitted CPU: calibration.cpp).
+  json mq = {{"type", "blk_mq"}, {"vm", "domU"}, {"target", "xvda"}};
+  for (const char* key : {"tag_sleep_cpu", "tag_wake_cpu"})
+    if (comps.contains("blkmq") and comps["blkmq"].contains(key))
+      mq[key] = comps["blkmq"][key];
   comps              = {{"host", host},  {"domU", {{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", "host"}}},
-                        {"fio", fio},    {"blkmq", {{"type", "blk_mq"}, {"vm", "domU"}, {"target", "xvda"}}},
+                        {"fio", fio},    {"blkmq", mq},
                         {"xvda", front}, {"vbd", back},
                         {"disk", disk}};
   doc["description"] = "pvsim validate: the calibrated Xen blkfront/blkback stack running " + facts.rw + " " +
