@@ -13,6 +13,35 @@ std::string default_scenario()
 }
 } // namespace
 
+TEST(Cli, RunPrintsEveryLockOfTheRunWithItsContention)
+{
+  TempDir dir;
+  auto r = run_pvsim("run " + source_dir() + "/scenarios/xen-blk-legacy.json --set components.fio.numjobs=8 -o " +
+                     dir.file("out"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("spin us/acq"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("xvda/rings/0/ring_lock"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("cache-line transfers: xvda"), std::string::npos) << r.output;
+  json res = json::parse(read_file(dir.file("out/results.json")));
+  json lock;
+  for (const json& l : res["contention"]["locks"])
+    if (l["lock"] == "xvda/rings/0/ring_lock")
+      lock = l;
+  ASSERT_TRUE(lock.is_object()) << res["contention"].dump();
+  EXPECT_EQ(lock["kind"], "ticket"); // the domU runs Linux 4.0
+  EXPECT_GT(lock["contended"].get<double>(), 0);
+  EXPECT_GT(lock["wait_per_acquisition_us"].get<double>(), 0);
+}
+
+TEST(Cli, ARunWithoutLocksPrintsNoLockTable)
+{
+  TempDir dir;
+  auto r = run_pvsim("run " + default_scenario() + " -o " + dir.file("out"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("spin us/acq"), std::string::npos) << r.output;
+  EXPECT_FALSE(json::parse(read_file(dir.file("out/results.json"))).contains("contention"));
+}
+
 TEST(Cli, RunPrintsASummaryAndWritesResultsAndCsv)
 {
   TempDir dir;
