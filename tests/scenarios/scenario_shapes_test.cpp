@@ -44,8 +44,8 @@ double xen_blk_legacy(int jobs)
 }
 } // namespace
 
-// Fitted on this row: the job's and the backend's CPU (xen-blk-mq's calibration, on 1 and 4 jobs), elevator_cpu (4
-// jobs) and pv_wake_latency (16 jobs): only 8 jobs is a prediction.
+// Fitted on this row: the job's CPU (xen-blk-mq's calibration, on 1 job), elevator_cpu (4 jobs) and pv_wake_latency
+// (16 jobs); the backend's CPU comes from the v3 series' single ring. 8 jobs is the prediction.
 TEST(XenBlkLegacyShape, EveryPublishedPointWithinFifteenPercent)
 {
   expect_within("legacy, 1 job (fitted: job CPU)", xen_blk_legacy(1), 57000, 0.15);
