@@ -14,7 +14,10 @@
  * Leaves out: I/O schedulers (the scheduler is "none"), merging and plugging, requeues, polling queues, the delay of
  * wake batches (a waiting request gets the first freed tag here; only the CPU of sleeping follows wake_batch), which
  * sleeper a batch wakes (the cost goes to the vCPU of the request that completes the batch), the tag words' cache
- * lines. */
+ * lines, and the software-queue and dispatch locks: ctx->lock (per CPU, taken by the dispatching CPU in
+ * flush_busy_ctxs() of 4.x kernels) and hctx->lock (only around the hctx->dispatch list of requests a driver sent
+ * back busy), held for list splices of tens of nanoseconds; the driver's own lock (xen-blkfront's ring_lock) is where
+ * a hardware queue's submitters meet. */
 #pragma once
 
 #include "models/host/guest_vm.hpp"

@@ -39,7 +39,9 @@
  * CPU mask, an IPI to each of them, once per GNTTAB_UNMAP_BATCH_SIZE = 32 ops: its cost is a flat part of
  * map_segment_cpu, not one that grows with dom0's CPUs), dom0's own grant table lock (shared by the backends of every
  * guest, see grant_table_lock.hpp), and netback's grant copies (GNTTABOP_copy, which takes the same locks: only
- * blkback's maps are modelled). */
+ * blkback's maps are modelled). The ring's locks (blk_ring_lock in make_response(), pending_free_lock) are not
+ * modelled as locks: here completions run on the ring's kthread, their only taker, so they are never contended (with
+ * null_blk's softirq completion on the submitting CPU, the real backend's are rarely). */
 #pragma once
 
 #include "models/host/cpu_host.hpp"
