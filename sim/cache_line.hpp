@@ -49,7 +49,6 @@ public:
     owner_ = who;
     return t;
   }
-  CorePlace owner() const { return owner_; }
   Counter& stat_transfers() { return transfers_; }
   std::uint64_t transfers() const { return transfers_.get(); }
 

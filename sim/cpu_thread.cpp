@@ -45,14 +45,14 @@ void CpuThread::post_next(double cost_s, EventTarget* target, int kind, Request*
   enqueue(Work{cost_s, target, r, kind}, true);
 }
 
-void CpuThread::post_locked(SpinLock& lock, double cost_s, EventTarget* target, int kind, Request* r)
+void CpuThread::post_locked(SpinLock* lock, double cost_s, EventTarget* target, int kind, Request* r)
 {
-  enqueue(Work{cost_s, target, r, kind, &lock}, false);
+  enqueue(Work{cost_s, target, r, kind, lock}, false);
 }
 
-void CpuThread::post_next_locked(SpinLock& lock, double cost_s, EventTarget* target, int kind, Request* r)
+void CpuThread::post_next_locked(SpinLock* lock, double cost_s, EventTarget* target, int kind, Request* r)
 {
-  enqueue(Work{cost_s, target, r, kind, &lock}, true);
+  enqueue(Work{cost_s, target, r, kind, lock}, true);
 }
 
 void CpuThread::schedule()

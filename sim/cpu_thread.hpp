@@ -84,9 +84,10 @@ public:
    * queued, in the order posted; posted from anywhere else, it is an ordinary post. Without it, a job that reaps a
    * batch of completions would submit the whole batch before the driver added the first request to its ring. */
   void post_next(double cost_s, EventTarget* target, int kind, Request* r = nullptr);
-  /** post() and post_next() for work that runs holding `lock` (see the header). */
-  void post_locked(SpinLock& lock, double cost_s, EventTarget* target, int kind, Request* r = nullptr);
-  void post_next_locked(SpinLock& lock, double cost_s, EventTarget* target, int kind, Request* r = nullptr);
+  /** post() and post_next() for work that runs holding `lock` (see the header); a null lock is no lock, so a model
+   * whose lock can be switched off posts the same way either way. */
+  void post_locked(SpinLock* lock, double cost_s, EventTarget* target, int kind, Request* r = nullptr);
+  void post_next_locked(SpinLock* lock, double cost_s, EventTarget* target, int kind, Request* r = nullptr);
 
   /** The core the thread's work runs on, for cache-line and lock-word transfers (cpu.host places its threads). */
   void set_place(CorePlace p) { place_ = p; }
@@ -94,8 +95,6 @@ public:
   /** The thread whose finished work's continuations are running now (nullptr outside them): the CPU a model's
    * reaction runs on, like the kernel's `current` (the vCPU freeing a tag is the one that wakes its waiter). */
   static CpuThread* current() { return current_; }
-  /** The lock the thread holds between batches of one critical section (nullptr: none). */
-  const SpinLock* holding() const { return holding_; }
 
   std::size_t pending() const { return work_.size(); }
   /** Asleep: no work queued, none running, and not running the continuations of the last batch. */

@@ -25,9 +25,8 @@ bool SpinLock::acquire(LockWaiter* who, double now, double* cost_s)
     ++acquisitions_;
     holder_       = who;
     held_since_s_ = now;
-    double one    = word_.write(who->place(), cost_);
+    double one    = come_to(who->place());
     *cost_s       = one * static_cast<double>(1 + data_lines_);
-    data_transfers_ += one > 0 ? data_lines_ : 0;
     return true;
   }
   ++contended_;
@@ -35,6 +34,16 @@ bool SpinLock::acquire(LockWaiter* who, double now, double* cost_s)
   max_waiters_.sample(static_cast<double>(waiting_.size()));
   *cost_s = 0;
   return false;
+}
+
+double SpinLock::come_to(CorePlace to)
+{
+  // The data the lock protects was last written on the previous holder's core: the new holder fetches it with the
+  // lock word (one transfer each, none from the same core).
+  double one = word_.write(to, cost_);
+  if (one > 0)
+    data_transfers_ += static_cast<std::uint64_t>(data_lines_);
+  return one;
 }
 
 double SpinLock::release(double now)
@@ -50,13 +59,11 @@ double SpinLock::release(double now)
   // The next owner fetches the line from the releaser: one transfer. A ticket lock's release is seen by every
   // spinning waiter, and their re-reads are served one after the other; the next owner is among them, on average
   // in the middle: (spins + 1) / 2 transfers (Boyd-Wickizer et al.: the handoff grows linearly with the waiters).
-  double one     = word_.write(next.who->place(), cost_);
+  double one     = come_to(next.who->place());
   double handoff = kind_ == Kind::ticket ? one * static_cast<double>(spins + 1) / 2 : one;
   if (kind_ == Kind::ticket and spins > 1 and one > 0)
     word_.stat_transfers() += spins - 1;
-  // The data the lock protects was last written on the releaser's core: the new holder fetches it as it goes.
   double data = one * static_cast<double>(data_lines_);
-  data_transfers_ += one > 0 ? data_lines_ : 0;
   // A paravirtual waiter that spun past the threshold is blocked: the releaser kicks it, and the lock waits for its
   // vCPU to run again. It burned CPU only while it spun.
   double waited = now - next.since_s;

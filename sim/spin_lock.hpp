@@ -76,10 +76,6 @@ public:
   SpinLock& operator=(const SpinLock&) = delete;
 
   const std::string& name() const { return name_; }
-  Kind kind() const { return kind_; }
-  bool held() const { return holder_ != nullptr; }
-  const LockWaiter* holder() const { return holder_; }
-  std::size_t waiters() const { return waiting_.size(); }
 
   /** `who` asks for the lock at `now`. Free: it holds it, true, and *cost_s is what the acquisition costs (a transfer
    * of the lock word when another core held it last). Held: `who` spins behind the waiters already there, false, and
@@ -97,11 +93,12 @@ public:
   std::uint64_t acquisitions() const { return acquisitions_.get(); }
   std::uint64_t contended() const { return contended_.get(); }
   double wait_s() const { return wait_s_.get(); }
-  double hold_s() const { return hold_s_.get(); }
   std::uint64_t transfers() const { return word_.transfers(); }
-  std::uint64_t data_transfers() const { return data_transfers_.get(); }
 
 private:
+  /** The lock word and the protected data come to the core `to`: returns one line's transfer (0 from the same core)
+   * and counts the data lines moved. */
+  double come_to(CorePlace to);
   struct Waiting {
     LockWaiter* who;
     double since_s;

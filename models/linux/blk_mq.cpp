@@ -3,8 +3,6 @@
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
 
-#include <algorithm>
-
 namespace pvsim {
 
 const ParamTable<BlkMqParams>& BlkMq::param_table()
@@ -84,9 +82,6 @@ void BlkMq::start(Simulation& sim)
     hctx_.back()->attach(sim.events());
   }
   dispatched_ = std::vector<Counter>(hctx_.size());
-  for (auto& h : hctx_) // sbq_calc_wake_batch(): depth / SBQ_WAIT_QUEUES (8), between 1 and SBQ_WAKE_BATCH (8)
-    wake_batch_.push_back(std::clamp(h->depth() / 8, 1, 8));
-  waited_since_wake_.assign(hctx_.size(), 0);
   declare_stats();
 }
 
@@ -97,14 +92,11 @@ void BlkMq::submit(Request* r)
   hctx_[static_cast<std::size_t>(r->queue)]->get(r);
 }
 
-void BlkMq::tag_granted(Request* r, int hctx, bool waited)
+void BlkMq::tag_granted(Request* r, int hctx, bool woken)
 {
-  // The submitter slept in blk_mq_get_tag(); sbitmap wakes sleepers once per wake_batch tags freed, and the woken
-  // task takes the tags freed meanwhile without sleeping again: one sleep and one wake-up per wake_batch waits.
-  if (waited and ++waited_since_wake_[static_cast<std::size_t>(hctx)] >= wake_batch_[static_cast<std::size_t>(hctx)]) {
-    waited_since_wake_[static_cast<std::size_t>(hctx)] = 0;
-    CpuThread& sleeper                                 = vm_->vcpu(r->cpu < 0 ? 0 : r->cpu % vm_->vcpus());
-    CpuThread* waker                                   = CpuThread::current();
+  if (woken) { // the submitter slept in blk_mq_get_tag(): the completion that freed the tag wakes it
+    CpuThread& sleeper = vm_->vcpu(r->cpu < 0 ? 0 : r->cpu % vm_->vcpus());
+    CpuThread* waker   = CpuThread::current();
     if (waker != nullptr and waker != &sleeper and p_.tag_wake_cpu_s > 0)
       waker->post(p_.tag_wake_cpu_s, nullptr, 0); // after the completion path it is on (a ring lock, say)
     if (p_.tag_sleep_cpu_s > 0)

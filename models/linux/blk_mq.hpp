@@ -57,7 +57,7 @@ public:
   void start(Simulation& sim) override;
   void submit(Request* r) override;
   void end_io(Request* r, double enter_s) override;
-  void tag_granted(Request* r, int hctx, bool waited) override;
+  void tag_granted(Request* r, int hctx, bool woken) override;
   std::vector<QueueView> queues() const override;
 
   const std::vector<int>& cpu_to_hctx() const { return map_; }
@@ -73,9 +73,7 @@ private:
   BlockDriver* driver_ = nullptr;
   std::vector<int> map_;
   std::vector<std::unique_ptr<TagSet>> hctx_;
-  Counter tag_wakeups_;         // submitters woken after sleeping for a tag
-  std::vector<int> wake_batch_; // per hardware queue: tags freed per wake-up (sbitmap's wake_batch)
-  std::vector<int> waited_since_wake_;
+  Counter tag_wakeups_;             // submitters woken after sleeping for a tag
   std::vector<Counter> dispatched_; // per hardware queue; sized once in start(), before its counters are registered
 };
 

@@ -4,7 +4,8 @@
 
 namespace pvsim {
 
-TagSet::TagSet(Owner& owner, int set_index, int depth) : owner_(owner), index_(set_index), depth_(depth)
+TagSet::TagSet(Owner& owner, int set_index, int depth)
+    : owner_(owner), index_(set_index), depth_(depth), wake_batch_(wake_batch_of(depth))
 {
   for (int t = depth - 1; t >= 0; --t)
     free_.push_back(t);
@@ -30,7 +31,12 @@ void TagSet::grant(Request* r, bool waited)
   free_.pop_back();
   in_use_++;
   probe_.emit({StationEvent::What::start, events_->now(), r, r->stage_s});
-  owner_.tag_granted(r, index_, waited);
+  // sbitmap wakes a sleeping submitter once per wake_batch tags freed, and the woken task takes the tags freed
+  // meanwhile without sleeping again: one sleep ends per wake_batch requests that waited.
+  bool woken = waited and ++waited_since_wake_ >= wake_batch_;
+  if (woken)
+    waited_since_wake_ = 0;
+  owner_.tag_granted(r, index_, woken);
 }
 
 void TagSet::put(Request* r, double arrived_s)

@@ -99,12 +99,12 @@ struct Worker : EventTarget {
     case thought: {
       double h = draw(s->hold_s);
       *work_s += h;
-      thread->post_next_locked(*lock, s->second_item ? h / 2 : h, this, held);
+      thread->post_next_locked(lock, s->second_item ? h / 2 : h, this, held);
       break;
     }
     case held:
       if (s->second_item) {
-        thread->post_next_locked(*lock, s->hold_s / 2, this, held_more);
+        thread->post_next_locked(lock, s->hold_s / 2, this, held_more);
         break;
       }
       section_ended();

@@ -56,7 +56,7 @@ void GrantTableLock::post_dispatch(CpuThread& t, double lead_s, const Persistent
   for (unsigned i = 0; i < ops; ++i) {
     bool last = i + 1 == ops;
     t.post((i == 0 ? lead_s : 0) + outside_s, nullptr, 0);
-    t.post_locked(lock_, inside, last ? target : nullptr, last ? kind : 0, last ? r : nullptr);
+    t.post_locked(&lock_, inside, last ? target : nullptr, last ? kind : 0, last ? r : nullptr);
   }
 }
 

@@ -58,11 +58,8 @@ public:
   GrantTableLock(const GrantTableLock&)            = delete;
   GrantTableLock& operator=(const GrantTableLock&) = delete;
 
-  Mechanism mechanism() const { return mechanism_; }
-  SpinLock& lock() { return lock_; }
   /** The backends whose kthreads take it (names, in component order). */
   void add_backend(const std::string& name) { backends_.push_back(name); }
-  const std::vector<std::string>& backends() const { return backends_; }
 
   /** Posts on `t` the dispatch of a request: `lead_s` of CPU (parsing it, its persistent grants), then the map (and
    * unmap) ops of the `m.mapped` grants it maps, `op_s` of CPU per grant in all, of which `hold_s` holds the spinlock

@@ -163,13 +163,14 @@ void XenBlkfront::connect()
   back_->attach(*this);
 }
 
-void XenBlkfront::post_ring(CpuThread& v, unsigned q, bool next, double cost, int kind, Request* r)
+CpuThread& XenBlkfront::submitter(const Request* r)
 {
-  SpinLock* lock = ring_lock(q);
-  if (lock == nullptr)
-    next ? v.post_next(cost, this, kind, r) : v.post(cost, this, kind, r);
-  else
-    next ? v.post_next_locked(*lock, cost, this, kind, r) : v.post_locked(*lock, cost, this, kind, r);
+  return vm_->vcpu(r->cpu < 0 ? 0 : r->cpu);
+}
+
+CpuThread& XenBlkfront::irq_vcpu(unsigned q)
+{
+  return vm_->vcpu(static_cast<int>(queues_[q]->channel.frontend().bound_vcpu()));
 }
 
 void XenBlkfront::start(Simulation& sim)
@@ -223,12 +224,12 @@ const BlkifShadowGrants& XenBlkfront::grants_of_request(const Request* r) const
 
 void XenBlkfront::queue_rq(Request* r)
 {
-  CpuThread& v = vm_->vcpu(r->cpu < 0 ? 0 : r->cpu);
+  CpuThread& v = submitter(r);
   if (legacy_) { // blk_queue_bio() under io_lock on the submitter, then its __blk_run_queue() runs do_blkif_request()
-    post_ring(v, 0, true, p_.elevator_cpu_s, queued, r);
+    v.post_next_locked(ring_lock(0), p_.elevator_cpu_s, this, queued, r);
     return;
   }
-  queue_request(r, v, true);
+  queue_request(r, v);
 }
 
 void XenBlkfront::legacy_request_fn(CpuThread& v)
@@ -239,11 +240,11 @@ void XenBlkfront::legacy_request_fn(CpuThread& v)
     free_ids_.pop_back();
     legacy_tag_[static_cast<std::size_t>(id)] = r->tag; // blk_mq's tag, back at completion
     r->tag                                    = id;
-    queue_request(r, v, true);
+    queue_request(r, v);
   }
 }
 
-void XenBlkfront::queue_request(Request* r, CpuThread& v, bool next)
+void XenBlkfront::queue_request(Request* r, CpuThread& v)
 {
   unsigned segs = segments_of(r);
   BlkifQueue& b = *queues_.at(static_cast<std::size_t>(r->queue));
@@ -254,7 +255,7 @@ void XenBlkfront::queue_request(Request* r, CpuThread& v, bool next)
   if (negotiation_.persistent_grants and r->op == Op::write)
     cost += segs * p_.copy_cpu_s;
   cost += b.sring_line.write(v.place(), line_cost_); // req_prod
-  post_ring(v, static_cast<unsigned>(r->queue), next, cost, r->queue * kinds + pushed, r);
+  v.post_next_locked(ring_lock(static_cast<unsigned>(r->queue)), cost, this, r->queue * kinds + pushed, r);
 }
 
 void XenBlkfront::on_event(int kind, Request* r)
@@ -272,19 +273,14 @@ void XenBlkfront::on_event(int kind, Request* r)
     b.events.emit({StationEvent::What::start, now, r, now});
     b.sample(now);
     if (notify) { // notify_remote_via_irq() inside the ring lock, as flush_requests() does
-      CpuThread& v = vm_->vcpu(r->cpu < 0 ? 0 : r->cpu);
-      if (SpinLock* lock = ring_lock(q); lock != nullptr)
-        v.post_next_locked(*lock, p_.notify_cpu_s, nullptr, 0);
-      else
-        v.post_next(p_.notify_cpu_s, nullptr, 0);
+      submitter(r).post_next_locked(ring_lock(q), p_.notify_cpu_s, nullptr, 0);
       back_->notify_from_frontend(q);
     }
     break;
   }
   case upcall: // the backend's notification reaches the port bound to our vCPU
     if (b.channel.frontend().notify())
-      vm_->vcpu(static_cast<int>(b.channel.frontend().bound_vcpu()))
-          .post(p_.irq_cpu_s, this, static_cast<int>(q) * kinds + irq);
+      irq_vcpu(q).post(p_.irq_cpu_s, this, static_cast<int>(q) * kinds + irq);
     break;
   case irq:
     b.channel.lateeoi_ack(XenChannel::End::frontend);
@@ -294,11 +290,10 @@ void XenBlkfront::on_event(int kind, Request* r)
     r->end_io(); // blk_mq_complete_request: the tag goes back, the job hears of it
     break;
   case queued: { // the request is in the queue; the request_fn sends what the ring takes, the rest waits
-    CpuThread& v = vm_->vcpu(r->cpu < 0 ? 0 : r->cpu);
     if (free_ids_.empty())
       ++legacy_waited_;
     legacy_queue_.push(r);
-    legacy_request_fn(v);
+    legacy_request_fn(submitter(r));
     break;
   }
   case irq_tail: // after the handler's responses: final check, then the late EOI
@@ -307,10 +302,9 @@ void XenBlkfront::on_event(int kind, Request* r)
       break;
     }
     if (legacy_) // kick_pending_request_queues(): the requests that waited, from this vCPU, still under io_lock
-      legacy_request_fn(vm_->vcpu(static_cast<int>(b.channel.frontend().bound_vcpu())));
+      legacy_request_fn(irq_vcpu(q));
     if (b.channel.lateeoi(XenChannel::End::frontend))
-      vm_->vcpu(static_cast<int>(b.channel.frontend().bound_vcpu()))
-          .post(p_.irq_cpu_s, this, static_cast<int>(q) * kinds + irq);
+      irq_vcpu(q).post(p_.irq_cpu_s, this, static_cast<int>(q) * kinds + irq);
     break;
   default:
     break;
@@ -320,7 +314,7 @@ void XenBlkfront::on_event(int kind, Request* r)
 void XenBlkfront::handle_irq(unsigned q)
 {
   BlkifQueue& b   = *queues_[q];
-  CpuThread& v    = vm_->vcpu(static_cast<int>(b.channel.frontend().bound_vcpu()));
+  CpuThread& v    = irq_vcpu(q);
   double now      = sim_->events().now();
   std::uint32_t n = b.channel.ring().unconsumed_responses();
   b.responses_per_irq_max.sample(static_cast<double>(n));
@@ -336,7 +330,7 @@ void XenBlkfront::handle_irq(unsigned q)
     b.events.emit({StationEvent::What::depart, now, r, slot_time_[q][static_cast<std::size_t>(r->tag)]});
     b.sample(now);
     // The request's shadow entry (struct blk_shadow, two lines) was written on the submitting vCPU.
-    double cost = p_.response_cpu_s + 2 * line_cost_.between(vm_->vcpu(r->cpu < 0 ? 0 : r->cpu).place(), v.place());
+    double cost = p_.response_cpu_s + 2 * line_cost_.between(submitter(r).place(), v.place());
     if (negotiation_.persistent_grants and r->op == Op::read)
       cost += segments_of(r) * p_.copy_cpu_s;
     if (legacy_) { // add_id_to_freelist(); __blk_end_request_all() under io_lock
@@ -345,10 +339,11 @@ void XenBlkfront::handle_irq(unsigned q)
       free_ids_.push_back(id);
       cost += p_.end_request_cpu_s;
     }
-    post_ring(v, q, true, cost, static_cast<int>(q) * kinds + completed, r);
+    v.post_next_locked(ring_lock(q), cost, this, static_cast<int>(q) * kinds + completed, r);
   }
   // RING_FINAL_CHECK_FOR_RESPONSES writes rsp_event: the ring header comes to this vCPU.
-  post_ring(v, q, true, b.sring_line.write(v.place(), line_cost_), static_cast<int>(q) * kinds + irq_tail);
+  v.post_next_locked(ring_lock(q), b.sring_line.write(v.place(), line_cost_), this,
+                     static_cast<int>(q) * kinds + irq_tail);
 }
 
 void XenBlkfront::notify_from_backend(unsigned q)

@@ -100,8 +100,6 @@ public:
   BlkifQueue& queue(unsigned q) { return *queues_.at(q); }
   /** Queue q's ring_lock (nullptr with ring_lock off). */
   SpinLock* ring_lock(unsigned q) { return ring_locks_.empty() ? nullptr : ring_locks_.at(q).get(); }
-  /** The ring lock in force ("ticket", "qspinlock" or "off"), with default resolved by the domU's kernel. */
-  const std::string& ring_lock_kind() const { return ring_lock_kind_; }
   unsigned segments_of(const Request* r) const;
   /** The grant references request r (on queue r->queue) carries (blkif_queue_rw_req() took them). */
   const BlkifShadowGrants& grants_of_request(const Request* r) const;
@@ -115,8 +113,8 @@ private:
   enum Kind { pushed = 0, upcall = 1, irq = 2, completed = 3, irq_tail = 4, queued = 5, kinds = 8 };
   void handle_irq(unsigned q);
   /** blkif_queue_request(): r (its tag its ring slot's id) takes its grants and fills its slot on `v`, under the ring
-   * lock, next in line when `next`. */
-  void queue_request(Request* r, CpuThread& v, bool next);
+   * lock, next in line. */
+  void queue_request(Request* r, CpuThread& v);
   /** Legacy do_blkif_request() on `v`, holding io_lock: the waiting requests into the ring while slots are free. */
   void legacy_request_fn(CpuThread& v);
 
@@ -136,8 +134,9 @@ private:
   std::string ring_lock_kind_;
   std::vector<std::unique_ptr<SpinLock>> ring_locks_; // per queue, empty with ring_lock off
   LineCost line_cost_;
-  /** Posts work to `v` under queue q's ring lock (if any), next in line when `next`. */
-  void post_ring(CpuThread& v, unsigned q, bool next, double cost, int kind, Request* r = nullptr);
+  /** The vCPU that submitted r, and the one queue q's event channel upcalls. */
+  CpuThread& submitter(const Request* r);
+  CpuThread& irq_vcpu(unsigned q);
   std::vector<std::vector<double>> slot_time_; // per queue, per tag: when the request took its ring slot
   // driver "legacy": the request queue in front of ring 0, the slots' free ids and the blk_mq tag each id stands for
   bool legacy_ = false;
