@@ -110,6 +110,15 @@ public:
     }
     return r;
   }
+  /** Back to the front (a request taken and put back, as Firecracker's undo_pop). */
+  void push_front(Request* r)
+  {
+    r->next = head_;
+    head_   = r;
+    if (not tail_)
+      tail_ = r;
+    size_++;
+  }
   Request* front() const { return head_; }
   bool empty() const { return head_ == nullptr; }
   std::size_t size() const { return size_; }

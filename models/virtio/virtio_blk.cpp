@@ -22,6 +22,10 @@ const ParamTable<VirtioBlkParams>& VirtioBlk::param_table()
         .resource_list("iothread_vq_mapping", &Params::iothread_vq_mapping,
                        "qemu.iothreads serving the virtqueues: virtqueue i on the (i mod n)-th (QEMU 9's "
                        "iothread-vq-mapping without explicit vqs). Exclusive with 'iothread'.")
+        .resource("vmm", &Params::vmm, false,
+                  "A VMM that serves the virtqueues with its own device code instead of QEMU's handlers on an "
+                  "IOThread (firecracker.vmm). Exclusive with 'iothread' and 'iothread_vq_mapping'; request_cpu, "
+                  "used_cpu and notify_cpu are then not used (the VMM has its own costs).")
         .integer("num_queues", &Params::num_queues, 0, 0, 1024,
                  "Request virtqueues the device offers (num-queues; 0: one per vCPU). The driver uses at most one "
                  "per vCPU.",
@@ -80,16 +84,24 @@ const ParamTable<VirtioBlkParams>& VirtioBlk::param_table()
         .quantity("complete_cpu", Dimension::duration, &Params::complete_cpu_s, 0.8e-6, 0, 1,
                   "vCPU time per completion in virtblk_done: virtqueue_get_buf, blk_mq_complete_request.",
                   "pvsim estimate")
+        .quantity("irq_ack_cpu", Dimension::duration, &Params::irq_ack_cpu_s, 8.0e-6, 0, 1,
+                  "vCPU time per interrupt over virtio-mmio beyond irq_cpu: vm_interrupt reads INTERRUPT_STATUS and "
+                  "writes INTERRUPT_ACK, two MMIO exits served in the VMM's userspace (transport mmio only; MSI-X "
+                  "needs neither).",
+                  "Linux drivers/virtio/virtio_mmio.c vm_interrupt(); Firecracker transport/mmio.rs MmioTransport "
+                  "read()/write() of 0x60/0x64; pvsim estimate: two exits to userspace, about 4 us each")
         .check([](const Params& p, const JsonNode& obj) {
           if ((p.queue_size & (p.queue_size - 1)) != 0)
             obj.child("queue_size")
                 .fail("queue-size must be a power of two (virtio_blk_device_realize), got " +
                       std::to_string(p.queue_size));
-          if (not p.iothread.empty() and not p.iothread_vq_mapping.empty())
-            obj.fail("'iothread' and 'iothread_vq_mapping' cannot both be set (virtio_blk_device_realize)");
-          if (p.iothread.empty() and p.iothread_vq_mapping.empty())
-            obj.fail("virtio.blk needs the AioContext that serves its virtqueues: set 'iothread' or "
-                     "'iothread_vq_mapping' (QEMU's main loop is one more qemu.iothread)");
+          int servers =
+              (p.iothread.empty() ? 0 : 1) + (p.iothread_vq_mapping.empty() ? 0 : 1) + (p.vmm.empty() ? 0 : 1);
+          if (servers > 1)
+            obj.fail("set only one of 'iothread', 'iothread_vq_mapping' (QEMU, virtio_blk_device_realize) and 'vmm'");
+          if (servers == 0)
+            obj.fail("virtio.blk needs what serves its virtqueues: 'iothread' or 'iothread_vq_mapping' (a QEMU "
+                     "AioContext; QEMU's main loop is one more qemu.iothread) or 'vmm' (firecracker.vmm)");
         });
     return tb;
   }();
@@ -121,6 +133,13 @@ void VirtioBlk::connect()
     iothreads.push_back(&QemuIothread::from_port(*this, "iothread"));
   for (std::size_t i = 0; i < p_.iothread_vq_mapping.size(); ++i)
     iothreads.push_back(&QemuIothread::from_port(*this, "iothread_vq_mapping/" + std::to_string(i)));
+  VirtioBlkBackend* vmm = nullptr;
+  if (not p_.vmm.empty()) {
+    vmm = dynamic_cast<VirtioBlkBackend*>(port("vmm"));
+    if (vmm == nullptr)
+      fail("'" + port("vmm")->name() + "' (" + port("vmm")->type() + ") is not a VMM with its own virtio-blk device",
+           "vmm");
+  }
 
   // init_vq: num_vqs = min(num_queues, nr_cpu_ids), no poll queues.
   int vcpus   = vm_->vcpus();
@@ -144,7 +163,8 @@ void VirtioBlk::connect()
   for (int q = 0; q < nr; ++q) {
     auto qi      = static_cast<std::size_t>(q);
     auto vq      = std::make_unique<Queue>(*this, qi, size, p_.event_idx);
-    vq->iothread = iothreads[qi % iothreads.size()];
+    vq->iothread = vmm ? nullptr : iothreads[qi % iothreads.size()];
+    vq->vmm      = vmm;
     vq->cpus     = groups[qi];
     if (not p_.irq_vcpus.empty()) {
       if (p_.irq_vcpus[qi] >= vcpus)
@@ -157,8 +177,12 @@ void VirtioBlk::connect()
     } else {
       vq->irq_vcpu = p_.irq_affinity == "spread" ? groups[qi].front() : 0;
     }
-    vq->iothread->attach(*this, *device_);
-    vq->iothread->add_poll_handler(*vq);
+    if (vmm) {
+      vmm->attach(*this, qi, *device_);
+    } else {
+      vq->iothread->attach(*this, *device_);
+      vq->iothread->add_poll_handler(*vq);
+    }
     vqs_.push_back(std::move(vq));
   }
   declare_stats();
@@ -204,7 +228,7 @@ void VirtioBlk::add(std::size_t q, Request* r, int vcpu)
   vq.occupancy_avg.set(now(), vq.ring.in_flight());
   if (vq.ring.kick_prepare())
     vm_->vcpu(vcpu).post_next(p_.kick_cpu_s, this, kind(q, kicked));
-  if (vq.iothread->poll_mode())
+  if (vq.iothread and vq.iothread->poll_mode())
     poll_ready(q);
 }
 
@@ -262,6 +286,10 @@ void VirtioBlk::on_event(int k, Request* r)
     sim_->events().schedule_in(p_.kick_latency_s, this, kind(q, eventfd));
     break;
   case eventfd: // virtio_queue_host_notifier_read in the virtqueue's AioContext
+    if (vq.vmm) {
+      vq.vmm->notified(*this, q);
+      break;
+    }
     if (vq.scheduled) {
       vq.eventfd_pending = true;
       ++vq.kicks_coalesced;
@@ -315,7 +343,7 @@ void VirtioBlk::on_event(int k, Request* r)
       break;
     }
     vq.irq_pending = true;
-    vm_->vcpu(vq.irq_vcpu).post(p_.irq_cpu_s, this, kind(q, irq));
+    vm_->vcpu(vq.irq_vcpu).post(p_.irq_cpu_s + (p_.transport == "mmio" ? p_.irq_ack_cpu_s : 0.0), this, kind(q, irq));
     break;
   case irq: // vring_interrupt
     vq.irq_pending = false;
@@ -384,6 +412,63 @@ void VirtioBlk::pop_all(std::size_t q)
   vq.iothread->run(0, this, kind(q, pass_tail));
 }
 
+Request* VirtioBlk::device_pop(std::size_t q)
+{
+  Queue& vq = *vqs_[q];
+  if (vq.ring.device_empty())
+    return nullptr;
+  vq.ring.pop();
+  return vq.avail.pop();
+}
+
+void VirtioBlk::device_undo_pop(std::size_t q, Request* r)
+{
+  Queue& vq = *vqs_[q];
+  vq.ring.undo_pop();
+  vq.avail.push_front(r);
+}
+
+void VirtioBlk::device_disable_notification(std::size_t q)
+{
+  vqs_[q]->ring.set_notification(false);
+}
+
+bool VirtioBlk::device_enable_notification(std::size_t q)
+{
+  Queue& vq = *vqs_[q];
+  vq.ring.set_notification(true);
+  return vq.ring.device_empty();
+}
+
+void VirtioBlk::device_add_used(std::size_t q, Request* r)
+{
+  vqs_[q]->written.push(r);
+}
+
+bool VirtioBlk::device_publish_used(std::size_t q)
+{
+  Queue& vq = *vqs_[q];
+  if (vq.written.empty())
+    return false;
+  while (Request* r = vq.written.pop()) {
+    vq.ring.push_used();
+    vq.used_list.push(r);
+  }
+  return vq.ring.should_notify();
+}
+
+void VirtioBlk::device_interrupt(std::size_t q)
+{
+  sim_->events().schedule_in(p_.irq_latency_s, this, kind(q, interrupt));
+}
+
+void VirtioBlk::device_pass(std::size_t q, std::uint64_t popped)
+{
+  Queue& vq = *vqs_[q];
+  ++vq.passes;
+  vq.per_pass.sample(static_cast<long long>(popped));
+}
+
 void VirtioBlk::end_io(Request* r, double)
 {
   vqs_[static_cast<std::size_t>(r->queue)]->iothread->run(p_.used_cpu_s, this,
@@ -435,8 +520,9 @@ void VirtioBlk::declare_stats()
     std::string vp = "/virtqueues/" + std::to_string(q) + "/";
     st.info(
         vp + "vq", [q] { return q; }, "virtqueue index");
-    st.info(
-        vp + "iothread", [&vq] { return vq.iothread->name(); }, "the qemu.iothread (AioContext) serving it");
+    if (vq.iothread)
+      st.info(
+          vp + "iothread", [&vq] { return vq.iothread->name(); }, "the qemu.iothread (AioContext) serving it");
     st.info(
         vp + "irq_vcpu", [&vq] { return vq.irq_vcpu; }, "vCPU of its MSI-X vector");
     st.info(
@@ -458,8 +544,10 @@ void VirtioBlk::declare_stats()
     st.add(vp + "spurious_interrupts", vq.spurious, "interrupts", "interrupts that found nothing used (IRQ_NONE)");
     st.add(vp + "max_used_per_interrupt", vq.max_per_interrupt, "requests",
            "most used buffers one virtblk_done pass took");
-    st.add(vp + "handler_passes", vq.passes, "passes", "virtio_blk_handle_vq runs on the IOThread");
-    if (vq.iothread->polls())
+    st.add(vp + "handler_passes", vq.passes, "passes",
+           vq.vmm ? "passes of the VMM's queue handler (Firecracker's process_queue)"
+                  : "virtio_blk_handle_vq runs on the IOThread");
+    if (vq.iothread and vq.iothread->polls())
       st.add(vp + "polled_passes", vq.polled_passes, "passes",
              "handler passes the IOThread's poll started (requests found without a kick: poll mode)");
     st.add(vp + "requests_per_pass", vq.per_pass, "passes", "handler passes by requests popped");

@@ -19,7 +19,9 @@
  *   one pending run at a time). That kworker wakes up and runs the queue (restart_cpu), passing each waiting request
  *   through queue_rq again (queue_rq_cpu) until the ring is full again. A kick is an ioeventfd write: a VM exit on
  *   the vCPU (kick_cpu), then the eventfd reaches the virtqueue's AioContext after kick_latency.
- * - Device: virtio_blk_handle_vq on the virtqueue's IOThread: notifications off (avail_event left where it was),
+ * - Device, unless `vmm` names a VMM with its own device code (Firecracker: firecracker.vmm, through
+ *   virtio_blk_backend.hpp; then the VMM pops, serves and interrupts, and request_cpu, used_cpu and notify_cpu here
+ *   are not used): virtio_blk_handle_vq on the virtqueue's IOThread: notifications off (avail_event left where it was),
  *   pop every request (request_cpu each: virtqueue_pop, virtio_blk_handle_request, blk_aio_preadv) into the
  *   AioContext's engine, notifications on (avail_event = avail idx), re-check, loop; then defer_call_end lets the
  *   engine submit what it batched. Kicks during a pass only set the eventfd: one more pass follows. Under the
@@ -56,6 +58,7 @@
 #include "models/host/guest_vm.hpp"
 #include "models/linux/block_driver.hpp"
 #include "models/qemu/qemu_iothread.hpp"
+#include "models/virtio/virtio_blk_backend.hpp"
 #include "models/virtio/vring.hpp"
 #include "sim/component.hpp"
 #include "sim/params.hpp"
@@ -71,6 +74,7 @@ struct VirtioBlkParams {
   std::string target;
   std::string iothread;
   std::vector<std::string> iothread_vq_mapping;
+  std::string vmm;
   long long num_queues;
   long long queue_size;
   bool indirect_desc;
@@ -88,6 +92,7 @@ struct VirtioBlkParams {
   double irq_cpu_s;
   double complete_cpu_s;
   double restart_cpu_s;
+  double irq_ack_cpu_s;
 };
 
 class VirtioBlk : public Component, public BlockDriver {
@@ -116,6 +121,24 @@ public:
 
   /** Descriptors a request takes in the vring. */
   std::uint16_t descriptors(const Request* r) const;
+
+  // --- the device half, for a VMM serving the virtqueues itself (`vmm`, virtio_blk_backend.hpp) -------------------
+  /** Pops the next available request of virtqueue q, or nullptr when the avail ring is empty. */
+  Request* device_pop(std::size_t q);
+  /** The request last popped goes back to the front of the avail ring (Firecracker's undo_pop). */
+  void device_undo_pop(std::size_t q, Request* r);
+  /** Notifications off for a pass: with EVENT_IDX, avail_event stays where it was while popping. */
+  void device_disable_notification(std::size_t q);
+  /** avail_event = avail idx, then the re-check: true when the avail ring is empty (the pass may end). */
+  bool device_enable_notification(std::size_t q);
+  /** A used element written for r (not yet visible to the driver: used.idx not advanced). */
+  void device_add_used(std::size_t q, Request* r);
+  /** used.idx advanced over every element written; true when the driver must be interrupted (used_event). */
+  bool device_publish_used(std::size_t q);
+  /** The irqfd of virtqueue q was written now: the interrupt reaches its vCPU after irq_latency. */
+  void device_interrupt(std::size_t q);
+  /** Handler passes and requests per pass, counted by the backend. */
+  void device_pass(std::size_t q, std::uint64_t popped);
 
 private:
   enum Kind {
@@ -153,7 +176,9 @@ private:
     RequestFifo avail;     // published, not popped by the device
     RequestFifo used_list; // pushed to the used ring, not yet taken by the driver
     QemuIothread* iothread = nullptr;
-    int irq_vcpu           = 0;
+    VirtioBlkBackend* vmm  = nullptr; // or a VMM's own device code serves it
+    RequestFifo written;              // used elements written, used.idx not advanced yet (vmm)
+    int irq_vcpu = 0;
     std::vector<int> cpus;         // the hctx's CPUs (kblockd runs its work on them in turn)
     std::size_t next_cpu  = 0;     // hctx->next_cpu (index into cpus)
     int next_cpu_batch    = 8;     // hctx->next_cpu_batch: runs left on next_cpu

@@ -52,6 +52,8 @@ public:
   bool device_empty() const { return last_avail_ == avail_idx_; }
   /** virtqueue_pop: last_avail_idx++ (and avail_event follows it while notifications are on). */
   void pop();
+  /** Firecracker's Queue::undo_pop: the entry last popped goes back (next_avail--), as if never taken. */
+  void undo_pop() { last_avail_--; }
   /** virtio_queue_set_notification. */
   void set_notification(bool enable);
   /** virtqueue_push + flush: used->idx++. */

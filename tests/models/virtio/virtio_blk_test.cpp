@@ -345,7 +345,7 @@ TEST(VirtioBlk, IothreadAndIothreadVqMappingAreExclusive)
                   {"iothread", "iot0"},
                   {"iothread_vq_mapping", {"iot0"}}});
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("cannot both be set"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("set only one of"), std::string::npos) << r.output;
 }
 
 TEST(VirtioBlk, AnIothreadMustBeAQemuIothread)
