@@ -3,11 +3,13 @@
 #include "analysis/calibration/calibration.hpp"
 
 #include "analysis/calibration/direction_fit.hpp"
+#include "analysis/calibration/validation.hpp"
 #include "sim/input_error.hpp"
 #include "sim/scenario.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 
 namespace pvsim::calibration {
@@ -17,9 +19,50 @@ namespace {
 constexpr int device_format_version = 1;
 constexpr const char* device_format = "pvsim-device-calibration";
 
+void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs);
+
+struct StackChoice {
+  bool firecracker = false;
+  json why         = json::array();
+};
+
+/** The guest's description beside a trace (the capture's device.txt or a lab's guest-info.txt). */
+std::string guest_description_of(const std::string& trace)
+{
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(trace).parent_path();
+  for (const fs::path& d : {dir, dir.parent_path()})
+    for (const char* name : {"device.txt", "guest-info.txt"})
+      if (fs::exists(d / name))
+        return (d / name).string();
+  return "";
+}
+
+StackChoice choose_stack(const std::vector<std::string>& traces)
+{
+  StackChoice c;
+  std::string desc;
+  for (const auto& t : traces)
+    if (desc = guest_description_of(t); not desc.empty())
+      break;
+  if (desc.empty()) {
+    c.why.push_back("no guest description (device.txt, guest-info.txt) beside the traces: QEMU's stack, the default");
+    return c;
+  }
+  std::ifstream in(desc);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.find("-fc") != std::string::npos or text.find("irecracker") != std::string::npos) {
+    c.firecracker = true;
+    c.why.push_back(desc + ": the guest kernel is a Firecracker build (uname '-fc')");
+  } else {
+    c.why.push_back(desc + ": no sign of Firecracker: QEMU's stack");
+  }
+  return c;
+}
+
 } // namespace
 
-json calibrate(const std::vector<std::string>& trace_files)
+json calibrate(const std::vector<std::string>& trace_files, const std::string& stack_choice)
 {
   if (trace_files.empty())
     throw InputError("", "--trace", "no trace given (expected one or more fio json+ result files)");
@@ -49,6 +92,19 @@ json calibrate(const std::vector<std::string>& trace_files)
   json params     = json::object();
   json baselines  = json::object();
 
+  // Which stack: the VMM the traces came from, from the guest's description beside them.
+  StackChoice choice;
+  if (stack_choice == "auto") {
+    choice = choose_stack(trace_files);
+  } else if (stack_choice == "qemu" or stack_choice == "firecracker") {
+    choice.firecracker = stack_choice == "firecracker";
+    choice.why.push_back("chosen by the caller (--stack " + stack_choice + ")");
+  } else {
+    throw InputError("", "--stack", "expected auto, qemu or firecracker, got '" + stack_choice + "'");
+  }
+  doc["stack"]        = {{"vmm", choice.firecracker ? "firecracker" : "qemu"}, {"why", choice.why}};
+  detail::Stack stack = choice.firecracker ? detail::Stack::firecracker : detail::Stack::qemu;
+
   detail::HostPreemption preemption;
   for (const std::string dir : {"read", "write"}) {
     std::vector<const RunFacts*> d;
@@ -59,11 +115,12 @@ json calibrate(const std::vector<std::string>& trace_files)
       not_fitted.push_back(dir + ": no run with " + dir + "s");
       continue;
     }
-    detail::DirectionFit fit(dir, std::move(d), not_fitted);
+    detail::DirectionFit fit(dir, std::move(d), not_fitted, stack);
     fit.fit_cpu_costs();
     fit.fit_preemption(preemption);
     fit.fit_bottleneck(preemption);
     fit.fit_service();
+    fit.fit_vmm();
     fit.fit_channels_and_baselines(baselines);
     params[dir] = fit.params();
   }
@@ -100,13 +157,29 @@ json calibrate(const std::vector<std::string>& trace_files)
   if (auto c = cost("wakeup_cpu")) // kblockd's kworker waking to run a restarted queue: this guest's wake-up cost
     vda["restart_cpu"] = *c;
   json frag = {{"fio", fio}, {"vda", vda}, {"disk", dev}};
+  if (choice.firecracker) {
+    // The latency beyond the modelled CPU is the VMM's wake-up; the host's page cache serves every request (the
+    // backing device stands for misses only).
+    json fc = {{"type", "firecracker.vmm"}};
+    if (auto c = cost("sync_io_cpu"))
+      fc["sync_io_cpu"] = *c;
+    if (dev.contains("read_service"))
+      fc["wakeup_latency"] = dev["read_service"];
+    vda.erase("request_cpu");
+    frag["vda"]  = vda;
+    frag["fc"]   = fc;
+    frag["disk"] = {{"type", "device.parallel"},
+                    {"channels", doc["guest"]["tags"]},
+                    {"read_service", "100us"},
+                    {"write_service", "100us"}};
+  }
   if (preemption.rate_hz) {
     doc["preemption"] = preemption.doc;
     // Every host thread of the stack (the vCPUs, the virtqueue's thread) is preempted alike.
-    json cpus             = {{"preempt_rate", std::to_string(*preemption.rate_hz) + "Hz"},
-                             {"preempt_duration", preemption.doc["duration"]}};
-    frag["host"]          = cpus;
-    frag["iothread_cpus"] = cpus;
+    json cpus    = {{"preempt_rate", std::to_string(*preemption.rate_hz) + "Hz"},
+                    {"preempt_duration", preemption.doc["duration"]}};
+    frag["host"] = cpus;
+    frag[choice.firecracker ? "vmm_cpus" : "iothread_cpus"] = cpus;
   } else {
     not_fitted.push_back("preemption: no rare iodepth-1 latency tail (10 or more latencies above " +
                          std::to_string(static_cast<int>(detail::tail_over_median)) + "x the median, at most " +
@@ -114,8 +187,76 @@ json calibrate(const std::vector<std::string>& trace_files)
   }
   doc["not_fitted"]        = not_fitted; // after the preemption's note (it was copied before, and lost)
   doc["scenario_fragment"] = {{"components", frag}};
+  if (choice.firecracker)
+    refine_vmm_cost(doc, runs);
   return doc;
 }
+
+namespace {
+
+/** The pvsim binary that can run a scenario: this process when it is pvsim (the CLI), else none. */
+std::string simulator_exe()
+{
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (not ec and self.filename() == "pvsim") ? self.string() : std::string();
+}
+
+void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs)
+{
+  // The closed form of DirectionFit::fit_vmm() takes the guest's and the VMM's turns as strictly alternating; in the
+  // model they overlap in part (the job submits on one vCPU while the interrupt runs on the other, passes split).
+  // So the VMM's CPU per request is refined with the model itself: simulate the saturated run, and move
+  // sync_io_cpu by the difference of the measured and simulated time per request (1/X), three times.
+  json& read = doc["parameters"]["read"];
+  if (not read.contains("sync_io_cpu"))
+    return;
+  std::string exe = simulator_exe();
+  if (exe.empty()) {
+    read["sync_io_cpu"]["refined"] = "no: not run from the pvsim binary (the closed form stands)";
+    return;
+  }
+  std::string from    = read["sync_io_cpu"]["from"][0].get<std::string>();
+  const RunFacts* top = nullptr;
+  for (const auto& r : runs)
+    if (r.direction == "read" and r.file.substr(r.file.find_last_of('/') + 1) == from)
+      top = &r;
+  if (top == nullptr)
+    return;
+  namespace fs = std::filesystem;
+  char tmpl[]  = "/tmp/pvsim-calibrate-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr)
+    return;
+  fs::path dir(tmpl);
+  double io_s = read["sync_io_cpu"]["value_us"].get<double>() * 1e-6;
+  json steps  = json::array();
+  for (int round = 0; round < 3; ++round) {
+    doc["scenario_fragment"]["components"]["fc"]["sync_io_cpu"] = detail::us(io_s);
+    json sc                                                     = scenario_for_run(doc, *top, 0.5, 0.05, 1);
+    std::string file = (dir / ("round" + std::to_string(round) + ".json")).string();
+    std::string out  = (dir / ("out" + std::to_string(round))).string();
+    std::ofstream(file) << sc.dump();
+    auto rc = validation::run_simulations(exe, {file}, {out}, 1);
+    if (rc.empty() or rc[0] != 0)
+      break;
+    std::ifstream in(out + "/results.json");
+    json res = json::parse(in);
+    double x = res["jobs"]["fio"]["iops"].get<double>();
+    steps.push_back({{"sync_io_cpu_us", io_s * 1e6}, {"simulated_iops", x}});
+    if (x <= 0)
+      break;
+    io_s = std::max(0.1e-6, io_s + (1.0 / top->iops - 1.0 / x) * top->numjobs);
+  }
+  fs::remove_all(dir);
+  doc["scenario_fragment"]["components"]["fc"]["sync_io_cpu"] = detail::us(io_s);
+  read["sync_io_cpu"]["value_us"]                             = io_s * 1e6;
+  read["sync_io_cpu"]["refined"] = {{"how", "simulated the saturated run; sync_io_cpu += 1/X_measured - "
+                                            "1/X_simulated (per job), three rounds"},
+                                    {"target_iops", top->iops},
+                                    {"rounds", steps}};
+}
+
+} // namespace
 
 json read_device_file(const std::string& path)
 {
@@ -164,7 +305,8 @@ json scenario_for_run(const json& device, const RunFacts& run, double duration_s
   json host            = comps.value("host", json::object());
   host["type"]         = "cpu.host";
   host["cores"]        = vcpus;
-  json iot_cpus        = comps.value("iothread_cpus", json::object());
+  bool firecracker     = device.contains("stack") and device["stack"].value("vmm", "") == "firecracker";
+  json iot_cpus        = comps.value(firecracker ? "vmm_cpus" : "iothread_cpus", json::object());
   iot_cpus["type"]     = "cpu.host";
   iot_cpus["cores"]    = 1;
   // The one thread serving the virtqueue stands for the recording's device thread: Firecracker's VMM thread (an
@@ -176,6 +318,13 @@ json scenario_for_run(const json& device, const RunFacts& run, double duration_s
   iot["aio"]  = iot.value("aio", std::string("native"));
   if (not iot.contains("poll_max"))
     iot["poll_max"] = "0s";
+  if (firecracker) { // Firecracker's VMM thread serves the virtqueue (queue 256, no indirect descriptors, EVENT_IDX)
+    iot         = comps.value("fc", json::object());
+    iot["type"] = "firecracker.vmm";
+    iot["cpus"] = "vmm_cpus";
+    vda.erase("iothread");
+    vda["vmm"] = "fc";
+  }
   // The guest's CPU per request is fitted from fio's measured CPU, which holds what sleeping for tags cost in the
   // recorded runs: blk_mq's own tag sleep and wake-up costs would count it twice (a device file may set them).
   json blkmq = comps.value("blkmq", json::object());
@@ -193,12 +342,12 @@ json scenario_for_run(const json& device, const RunFacts& run, double duration_s
               {"warmup", detail::us(warmup_s)},
               {"components",
                {{"host", host},
-                {"iothread_cpus", iot_cpus},
+                {firecracker ? "vmm_cpus" : "iothread_cpus", iot_cpus},
                 {"guest", {{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", "host"}}},
                 {"fio", fio},
                 {"blkmq", blkmq},
                 {"vda", vda},
-                {"iot", iot},
+                {firecracker ? "fc" : "iot", iot},
                 {"disk", disk}}}};
   return doc;
 }

@@ -53,8 +53,10 @@
 
 namespace pvsim::calibration {
 
-/** Fits every parameter from the runs; returns the device.json document. Throws InputError when no run has I/O. */
-json calibrate(const std::vector<std::string>& trace_files);
+/** Fits every parameter from the runs; returns the device.json document. Throws InputError when no run has I/O.
+ * `stack`: "auto" (the VMM the guest description beside the traces points to, device.json "stack" says why),
+ * "qemu" or "firecracker". */
+json calibrate(const std::vector<std::string>& trace_files, const std::string& stack = "auto");
 
 /** Reads a device.json written by calibrate, checking its format and version (InputError otherwise). */
 json read_device_file(const std::string& path);

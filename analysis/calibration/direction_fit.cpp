@@ -2,6 +2,7 @@
 #include "analysis/calibration/direction_fit.hpp"
 
 #include "analysis/calibration/validation.hpp"
+#include "models/firecracker/firecracker_vmm.hpp"
 #include "models/qemu/qemu_iothread.hpp"
 #include "models/virtio/virtio_blk.hpp"
 #include "models/workload/fio_job.hpp"
@@ -87,8 +88,8 @@ double r1_of(const std::vector<const RunFacts*>& qd1)
 
 } // namespace
 
-DirectionFit::DirectionFit(std::string dir, std::vector<const RunFacts*> runs, json& not_fitted)
-    : dir_(std::move(dir)), all_(std::move(runs)), not_fitted_(not_fitted)
+DirectionFit::DirectionFit(std::string dir, std::vector<const RunFacts*> runs, json& not_fitted, Stack stack)
+    : dir_(std::move(dir)), stack_(stack), all_(std::move(runs)), not_fitted_(not_fitted)
 {
   for (auto* r : all_) {
     if (r->in_flight() == 1)
@@ -283,6 +284,12 @@ void DirectionFit::fit_bottleneck(const HostPreemption& host)
                                       "(one thread), min(N / R1, X_sat) (a device of X_sat x S channels) and "
                                       "min(N / R1, numjobs / (submit_cpu + complete_cpu)) (the jobs' vCPUs)"}};
   }
+  if (stack_ == Stack::firecracker) {
+    if (not xsat_)
+      not_fitted_.push_back(dir_ + ".sync_io_cpu: needs a run with >= 8 requests in flight (the VMM thread's CPU per "
+                                   "request is then firecracker.vmm's default, from the source's syscalls)");
+    return; // the VMM thread's cost comes from fit_vmm(), with the latency it needs
+  }
   if (xsat_ and not device_bound_ and not vcpu_bound_) {
     // Saturated, the thread also loses rate x mean duration of every CPU-second to preemption.
     const VirtioBlkParams vb    = VirtioBlk::param_table().defaults();
@@ -299,30 +306,54 @@ void DirectionFit::fit_bottleneck(const HostPreemption& host)
   }
 }
 
+double DirectionFit::fixed_path() const
+{
+  if (stack_ == Stack::qemu) {
+    double shift = fixed_path_s();
+    if (request_)
+      shift += *request_ - VirtioBlk::param_table().defaults().request_cpu_s;
+    return shift;
+  }
+  // Firecracker, Sync engine on page-cache hits: the kick's eventfd, the VMM's wake-up CPU, the handler, the
+  // request's work and I/O, the irqfd write, the interrupt's delivery and the driver's completion.
+  const VirtioBlkParams v      = VirtioBlk::param_table().defaults();
+  const FirecrackerVmmParams f = FirecrackerVmm::param_table().defaults();
+  return v.kick_latency_s + f.wakeup_cpu_s + f.event_cpu_s + f.request_cpu_s + vmm_io_.value_or(f.sync_io_cpu_s) +
+         f.notify_cpu_s + v.irq_latency_s + v.irq_cpu_s + v.complete_cpu_s;
+}
+
+void DirectionFit::service_from_bins(double shift, const char* what)
+{
+  std::map<double, double> atoms;
+  for (auto& [b, c] : bins_) {
+    double s = std::max(1e-6, static_cast<double>(b) * 1e-9 - shift);
+    double w = static_cast<double>(c) * (static_cast<double>(b) > tail_from_ns_ ? tail_keep_ : 1.0);
+    if (w > 0)
+      atoms[std::round(s * 1e7) / 1e7] += w;
+  }
+  EmpiricalUs e = empirical_us(atoms);
+  service_mean_ = e.mean_s;
+  p_["service"] = {{"value", {{"dist", "empirical"}, {"values_us", e.values}, {"counts", e.counts}}},
+                   {"mean_us", *service_mean_ * 1e6},
+                   {"shift_us", shift * 1e6},
+                   {"models", what},
+                   {"estimated", "iodepth-1 clat bins (merged) minus the model's fixed completion path; the tail "
+                                 "that preemption explains is left out"},
+                   {"from", names(tail_src_)}};
+}
+
 void DirectionFit::fit_service()
 {
   // Service time distribution from the iodepth-1 clat bins (their tail, less what preemption explains).
-  double shift = fixed_path_s() + complete_.value_or(0) + wakeup_.value_or(0);
-  if (request_)
-    shift += *request_ - VirtioBlk::param_table().defaults().request_cpu_s;
+  double shift = fixed_path() + complete_.value_or(0) + wakeup_.value_or(0);
   if (not tail_src_.empty() and tail_src_.front()->sync_engine)
     shift += submit_.value_or(0) + kick_.value_or(0);
+  const char* what = stack_ == Stack::qemu ? "the backing device's service (device.parallel)"
+                                           : "the VMM thread's wake-up latency (firecracker.vmm wakeup_latency): "
+                                             "what the host adds between a kick and the interrupt beyond the "
+                                             "modelled CPU";
   if (not bins_.empty()) {
-    std::map<double, double> atoms;
-    for (auto& [b, c] : bins_) {
-      double s = std::max(1e-6, static_cast<double>(b) * 1e-9 - shift);
-      double w = static_cast<double>(c) * (static_cast<double>(b) > tail_from_ns_ ? tail_keep_ : 1.0);
-      if (w > 0)
-        atoms[std::round(s * 1e7) / 1e7] += w;
-    }
-    EmpiricalUs e = empirical_us(atoms);
-    service_mean_ = e.mean_s;
-    p_["service"] = {{"value", {{"dist", "empirical"}, {"values_us", e.values}, {"counts", e.counts}}},
-                     {"mean_us", *service_mean_ * 1e6},
-                     {"shift_us", shift * 1e6},
-                     {"estimated", "iodepth-1 clat bins (merged) minus the model's fixed completion path; the tail "
-                                   "that preemption explains is left out"},
-                     {"from", names(tail_src_)}};
+    service_from_bins(shift, what);
   } else if (not tail_src_.empty()) {
     service_mean_ = median(values_of(
         tail_src_, [&](const RunFacts& r) { return std::max(1e-6, r.clat_mean_s - shift); }, every));
@@ -378,6 +409,49 @@ void DirectionFit::fit_channels_and_baselines(json& baselines)
                       qd1_, [](const RunFacts& r) { return r.clat_mean_s; }, every)) *
                   1e6;
   baselines[dir_] = b;
+}
+
+} // namespace pvsim::calibration::detail
+
+namespace pvsim::calibration::detail {
+
+void DirectionFit::fit_vmm()
+{
+  // Firecracker since v1.13 completes a whole pass at once (used.idx and one interrupt per pass), so at depth the
+  // VMM thread and the guest take turns: the VMM serves the N requests in the ring while the guest waits, then the
+  // guest completes and resubmits them while the VMM sleeps. One cycle of one job at N in flight (N at most the
+  // requests the ring holds) is
+  //   T = N (s + g) + L,  g = the guest's CPU per request (the job's submit and completion, queue_rq, the driver's
+  //   completion), L = once per cycle: the kick, the VMM's wake-up (latency and CPU), the irqfd, the interrupt, the
+  //   job's wake-up;
+  // and X = N / T gives s, the VMM thread's CPU per request (request_cpu + sync_io_cpu): the saturated run's.
+  if (stack_ != Stack::firecracker or not xsat_ or sat_.empty() or not service_mean_)
+    return;
+  const RunFacts* top = sat_.front();
+  for (auto* r : sat_)
+    if (r->iops > top->iops)
+      top = r;
+  const VirtioBlkParams v      = VirtioBlk::param_table().defaults();
+  const FirecrackerVmmParams f = FirecrackerVmm::param_table().defaults();
+  double ring_requests         = 256.0 / 3.0; // 256 descriptors, 3 per 4 KiB request without indirect ones
+  double n                     = std::min<double>(top->iodepth, ring_requests);
+  double g                     = submit_.value_or(0) + complete_.value_or(0) + v.queue_rq_cpu_s + v.complete_cpu_s;
+  for (int round = 0; round < 3; ++round) { // the latency left at iodepth 1 depends on s: iterate
+    double lat = kick_.value_or(0) + v.kick_latency_s + *service_mean_ + f.wakeup_cpu_s + f.event_cpu_s +
+                 f.notify_cpu_s + v.irq_latency_s + v.irq_cpu_s + wakeup_.value_or(0);
+    double s     = 1.0 / (*xsat_ / top->numjobs) - g - lat / n;
+    vmm_io_      = std::max(0.1e-6, s - f.request_cpu_s);
+    double shift = fixed_path() + complete_.value_or(0) + wakeup_.value_or(0);
+    if (not tail_src_.empty() and tail_src_.front()->sync_engine)
+      shift += submit_.value_or(0) + kick_.value_or(0);
+    if (not bins_.empty())
+      service_from_bins(shift, "the VMM thread's wake-up latency (firecracker.vmm wakeup_latency)");
+  }
+  p_["sync_io_cpu"] = param(*vmm_io_,
+                            "1/X_sat - g - L/N - request_cpu: the pass ping-pong of Firecracker >= 1.13 at the "
+                            "saturated run (N = min(iodepth, 85 requests in the ring), g the guest's CPU per "
+                            "request, L the once-per-cycle latencies and CPU)",
+                            names({top}));
 }
 
 } // namespace pvsim::calibration::detail

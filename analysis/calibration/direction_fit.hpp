@@ -31,10 +31,15 @@ struct HostPreemption {
 /** "12.5us": a duration as a scenario writes it. */
 std::string us(double s);
 
+/** The stack the device file describes: QEMU (virtio.blk's handlers on a qemu.iothread, the latency beyond the
+ * modelled CPU in the backing device) or Firecracker (virtio.blk served by firecracker.vmm, Sync engine on the host's
+ * page cache: the latency beyond the modelled CPU in the VMM thread's wake-up). */
+enum class Stack { qemu, firecracker };
+
 class DirectionFit {
 public:
   /** `runs`: this direction's runs (not empty); notes on what cannot be fitted go to `not_fitted`. */
-  DirectionFit(std::string dir, std::vector<const RunFacts*> runs, json& not_fitted);
+  DirectionFit(std::string dir, std::vector<const RunFacts*> runs, json& not_fitted, Stack stack = Stack::qemu);
 
   /** submit_cpu, complete_cpu, kick_cpu, wakeup_cpu from slat and fio's CPU per I/O. */
   void fit_cpu_costs();
@@ -49,19 +54,27 @@ public:
   /** Little's law's channels (when the device is the bottleneck) and the baselines (R1, S, Z, c, Xmax), if an
    * iodepth-1 run allows them. */
   void fit_channels_and_baselines(json& baselines);
+  /** Firecracker: the VMM thread's CPU per request from the saturated runs (the pass ping-pong, see the .cpp), and
+   * the latency distribution again with it; call after fit_service. */
+  void fit_vmm();
 
   /** The direction's entry of device.json's "parameters". */
   const json& params() const { return p_; }
 
 private:
+  /** The modelled path between the end of io_submit and the reaping at iodepth 1, besides the job's fitted costs. */
+  double fixed_path() const;
+  void service_from_bins(double shift, const char* what);
+
   std::string dir_;
+  Stack stack_;
   std::vector<const RunFacts*> all_, qd1_, qd1_async_, async_;
   std::vector<const RunFacts*> tail_src_; // the iodepth-1 runs whose latencies are merged (async ones preferred)
   std::vector<const RunFacts*> sat_;      // the runs X_sat is taken from
   json& not_fitted_;
   json p_;
 
-  std::optional<double> submit_, kick_, complete_, wakeup_, request_, xsat_, service_mean_;
+  std::optional<double> submit_, kick_, complete_, wakeup_, request_, xsat_, service_mean_, vmm_io_;
   std::map<std::int64_t, std::uint64_t> bins_; // merged iodepth-1 clat bins (ns -> count)
   double tail_keep_    = 1;                    // the share of the tail bins left in the service distribution
   double tail_from_ns_ = 0;

@@ -1,6 +1,7 @@
 /* pvsim calibrate: the fitted parameters on the real virtio-vm-1q traces, and bad inputs. */
 #include "analysis/calibration/calibration.hpp"
 #include "analysis/readers/fio_json.hpp"
+#include "sim/input_error.hpp"
 #include "sim/scenario.hpp"
 #include "tests/support/cli_support.hpp"
 
@@ -24,7 +25,7 @@ TEST(Calibration, Qd1ServiceTimeAndCpuPerIo)
   std::vector<std::string> files;
   for (auto& n : qd1_reads)
     files.push_back(trace(n));
-  json dev       = calibration::calibrate(files);
+  json dev       = calibration::calibrate(files, "qemu");
   const json& rd = dev["parameters"]["read"];
   // The service time plus the fixed path removed from it gives back the qd1 clat: 50-80 us over these runs.
   double service = rd["service"]["mean_us"].get<double>();
@@ -61,7 +62,8 @@ TEST(Calibration, Qd1ServiceTimeAndCpuPerIo)
 TEST(Calibration, DeepRunsGiveTheIothreadsCostPerRequestAndWritesTheirOwnService)
 {
   json dev       = calibration::calibrate({trace("randread_libaio_qd1_nj1_f1"), trace("randread_libaio_qd64_nj1_f1"),
-                                           trace("randread_libaio_qd16_nj1_f1"), trace("randwrite_libaio_qd1_nj1_f1")});
+                                           trace("randread_libaio_qd16_nj1_f1"), trace("randwrite_libaio_qd1_nj1_f1")},
+                                          "qemu");
   const json& rd = dev["parameters"]["read"];
   ASSERT_TRUE(rd.contains("request_cpu"));
   // The virtqueue's thread saturated at the qd64 run: its time per request (request + iocb + used), stretched by the
@@ -88,7 +90,7 @@ TEST(Calibration, DeepRunsGiveTheIothreadsCostPerRequestAndWritesTheirOwnService
 TEST(Calibration, TheIodepth1TailBecomesTheHostsPreemption)
 {
   // randread_libaio_qd1_nj1_f1: 0.086 % of its latencies above 1 ms, none between ~0.4 ms and the 1-10 ms tail.
-  json dev      = calibration::calibrate({trace("randread_libaio_qd1_nj1_f1")});
+  json dev      = calibration::calibrate({trace("randread_libaio_qd1_nj1_f1")}, "qemu");
   const json& p = dev["preemption"];
   const json& t = dev["parameters"]["read"]["tail"];
   // The tail starts at 10x the median (51 us) and holds the latencies preemption explains.
@@ -104,6 +106,51 @@ TEST(Calibration, TheIodepth1TailBecomesTheHostsPreemption)
   const json& comps = dev["scenario_fragment"]["components"];
   EXPECT_EQ(comps["host"], comps["iothread_cpus"]);
   EXPECT_TRUE(comps["host"].contains("preempt_rate"));
+}
+
+TEST(Calibration, TheVirtioVm1qTracesGetTheFirecrackerStackAndSayWhy)
+{
+  json dev = calibration::calibrate({trace("randread_libaio_qd1_nj1_f1"), trace("randread_libaio_qd64_nj1_f1")});
+  EXPECT_EQ(dev["stack"]["vmm"], "firecracker");
+  EXPECT_NE(dev["stack"]["why"].dump().find("device.txt"), std::string::npos) << dev["stack"].dump();
+  const json& comps = dev["scenario_fragment"]["components"];
+  ASSERT_TRUE(comps.contains("fc"));
+  EXPECT_EQ(comps["fc"]["wakeup_latency"]["dist"], "empirical"); // the latency beyond the modelled CPU
+  EXPECT_FALSE(comps["vda"].contains("request_cpu"));            // the VMM's, not QEMU's handler
+  EXPECT_EQ(comps["host"], comps["vmm_cpus"]);                   // preempted alike
+  // The VMM thread's CPU per request comes from the saturated qd64 run.
+  const json& io = dev["parameters"]["read"]["sync_io_cpu"];
+  EXPECT_EQ(io["from"][0], "randread_libaio_qd64_nj1_f1.json");
+  EXPECT_GT(io["value_us"].get<double>(), 0.1);
+  EXPECT_LT(io["value_us"].get<double>(), 9.2); // below 1 / X_sat
+  auto facts = calibration::run_facts(readers::read_fio_json(trace("randread_libaio_qd64_nj1_f1")));
+  json scen  = calibration::scenario_for_run(dev, facts.front(), 0.05, 0.01, 1);
+  EXPECT_EQ(scen["components"]["vda"]["vmm"], "fc");
+  EXPECT_EQ(scen["components"]["fc"]["type"], "firecracker.vmm");
+  TempDir dir;
+  auto res = run_pvsim("check " + dir.write("s.json", scen.dump()));
+  EXPECT_EQ(res.exit_code, 0) << res.output;
+}
+
+TEST(Calibration, TheCliRefinesTheVmmCostBySimulatingTheSaturatedRun)
+{
+  TempDir dir;
+  std::string out = dir.file("dev.json");
+  auto res        = run_pvsim("calibrate --trace " + trace("randread_libaio_qd1_nj1_f1") + " --trace " +
+                              trace("randread_libaio_qd64_nj1_f1") + " -o " + out);
+  ASSERT_EQ(res.exit_code, 0) << res.output;
+  json dev            = json::parse(read_file(out));
+  const json& refined = dev["parameters"]["read"]["sync_io_cpu"]["refined"];
+  ASSERT_TRUE(refined.contains("rounds")) << refined.dump();
+  double target = refined["target_iops"].get<double>();
+  double last   = refined["rounds"].back()["simulated_iops"].get<double>();
+  std::printf("simulated %.0f IOPS after refinement, measured %.0f (tolerance 5 %%)\n", last, target);
+  EXPECT_NEAR(last, target, 0.05 * target);
+}
+
+TEST(Calibration, AnUnknownStackIsRefused)
+{
+  EXPECT_THROW(calibration::calibrate({trace("randread_libaio_qd1_nj1_f1")}, "kvmtool"), InputError);
 }
 
 TEST(Calibration, ATailOfMoreThanOnePercentStaysInTheService)
