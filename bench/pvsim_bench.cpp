@@ -10,10 +10,11 @@
  *
  * The whole Xen block stack is measured too: scenarios/xen-blk-mq.json with 4 queues and 8 jobs (vCPUs paying CPU
  * per I/O, blk-mq tags, shared rings with notification suppression, event channels, backend kthreads, null_blk),
- * run for at least N requests.
+ * run for at least N requests. And the Firecracker stack: scenarios/firecracker-blk.json (a 2-vCPU microVM at iodepth
+ * 64, the VMM thread's passes, preemption of the host's threads).
  *
  * Usage: pvsim_bench [--requests N] [--long-requests M]      prints one JSON object
- *        pvsim_bench --child sim|reference|xen --requests N  (internal) */
+ *        pvsim_bench --child sim|reference|xen|firecracker --requests N  (internal) */
 #include "sim/rng.hpp"
 #include "sim/scenario.hpp"
 #include "sim/simulation.hpp"
@@ -86,6 +87,18 @@ Measure run_xen(long long requests)
   std::vector<std::string> sets{"components.xvda.max_queues=4", "components.fio.numjobs=8",
                                 "duration=" + std::to_string(requests / 380000.0 + 0.02) + "s", "warmup=10ms"};
   Simulation sim(load_scenario(std::string(PVSIM_SOURCE_DIR) + "/scenarios/xen-blk-mq.json", sets));
+  double t0 = wall();
+  json r    = sim.run();
+  double t1 = wall();
+  require_conservation(r);
+  return {r["components"]["fio"]["completed"].get<long long>(), t1 - t0};
+}
+
+/** firecracker-blk.json, long enough for `requests` requests (it runs at ~112k simulated IOPS). */
+Measure run_firecracker(long long requests)
+{
+  std::vector<std::string> sets{"duration=" + std::to_string(requests / 105000.0 + 0.02) + "s", "warmup=10ms"};
+  Simulation sim(load_scenario(std::string(PVSIM_SOURCE_DIR) + "/scenarios/firecracker-blk.json", sets));
   double t0 = wall();
   json r    = sim.run();
   double t1 = wall();
@@ -217,7 +230,10 @@ int main(int argc, char** argv)
   }
   try {
     if (not child.empty()) {
-      Measure m = child == "sim" ? run_sim(requests) : child == "xen" ? run_xen(requests) : run_reference(requests);
+      Measure m = child == "sim"           ? run_sim(requests)
+                  : child == "xen"         ? run_xen(requests)
+                  : child == "firecracker" ? run_firecracker(requests)
+                                           : run_reference(requests);
       std::printf("{\"requests\": %lld, \"seconds\": %.6f}\n", m.requests, m.seconds);
       return 0;
     }
@@ -229,6 +245,8 @@ int main(int argc, char** argv)
     ChildResult lng = spawn("/proc/self/exe", "sim", long_requests);
     std::fprintf(stderr, "[bench] xen-blk-mq.json, 4 queues, 8 jobs, %lld requests...\n", requests);
     ChildResult xen = spawn("/proc/self/exe", "xen", requests);
+    std::fprintf(stderr, "[bench] firecracker-blk.json, %lld requests...\n", requests);
+    ChildResult fc  = spawn("/proc/self/exe", "firecracker", requests);
     double sim_rate = static_cast<double>(sim.requests) / sim.seconds;
     double ref_rate = static_cast<double>(ref.requests) / ref.seconds;
     json out        = {
@@ -243,11 +261,16 @@ int main(int argc, char** argv)
                {"peak_rss_kib",
                 {{std::to_string(sim.requests), sim.max_rss_kib}, {std::to_string(lng.requests), lng.max_rss_kib}}},
                {"long_run_requests_per_s", static_cast<double>(lng.requests) / lng.seconds},
-        {"xen_blk_mq_4q",
-         {{"requests", xen.requests},
-          {"seconds", xen.seconds},
-          {"sim_requests_per_s", static_cast<double>(xen.requests) / xen.seconds},
-          {"peak_rss_kib", xen.max_rss_kib}}},
+               {"xen_blk_mq_4q",
+                {{"requests", xen.requests},
+                 {"seconds", xen.seconds},
+                 {"sim_requests_per_s", static_cast<double>(xen.requests) / xen.seconds},
+                 {"peak_rss_kib", xen.max_rss_kib}}},
+               {"firecracker_blk",
+                {{"requests", fc.requests},
+                 {"seconds", fc.seconds},
+                 {"sim_requests_per_s", static_cast<double>(fc.requests) / fc.seconds},
+                 {"peak_rss_kib", fc.max_rss_kib}}},
     };
     std::printf("%s\n", out.dump(2).c_str());
   } catch (const std::exception& e) {
