@@ -17,9 +17,10 @@ namespace pvsim::validation {
  * "coverage" when runs carry an "interval") to full["summary"]. */
 void add_accuracy(json& full, const RepeatNoise& noise);
 
-/** The side-by-side block of some runs' rows: {"runs": n, "models": {"pvsim": {"median_abs_error_pct": {...},
- * "worst_iops": {"error_pct", "trace"}}, "bound_interpolation": ..., "mva": ...}, "pvsim_beats_bound": {"iops",
- * "clat_mean_us", "worst_iops"}}. */
+/** The side-by-side block of some runs' rows, on those the bound interpolation predicts (the others, whose direction
+ * had no calibration run, listed in "left_out"): {"runs": n, "left_out": [...], "models": {"pvsim":
+ * {"median_abs_error_pct": {...}, "worst_iops": {"error_pct", "trace"}}, "bound_interpolation": ..., "mva": ...},
+ * "pvsim_beats_bound": {"iops", "clat_mean_us", "worst_iops"}}. */
 json side_by_side(const json& runs);
 
 } // namespace pvsim::validation

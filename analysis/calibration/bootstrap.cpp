@@ -16,10 +16,16 @@ namespace {
 
 constexpr int max_redraws = 20;
 
-/** How many things a calibration could not fit (its "not_fitted" notes). */
-std::size_t unfitted_count(const json& device)
+/** True when every "not_fitted" note of `device` is also one of `reference`: the resample fits all the whole set
+ * fits. */
+bool fits_as_much(const json& device, const json& reference)
 {
-  return device.contains("not_fitted") ? device["not_fitted"].size() : 0;
+  const json none = json::array();
+  const json& ref = reference.contains("not_fitted") ? reference["not_fitted"] : none;
+  for (const auto& n : device.value("not_fitted", none))
+    if (std::find(ref.begin(), ref.end(), n) == ref.end())
+      return false;
+  return true;
 }
 
 } // namespace
@@ -36,7 +42,6 @@ std::vector<Resample> bootstrap_calibrations(const std::vector<std::string>& fil
     runs_of[config_keys[i]].push_back(files[i]);
   }
   std::sort(keys.begin(), keys.end());
-  std::size_t reference_unfitted = unfitted_count(fitted_reference);
   std::vector<Resample> out;
   for (int b = 0; b < resamples; ++b) {
     Resample r;
@@ -53,7 +58,7 @@ std::vector<Resample> bootstrap_calibrations(const std::vector<std::string>& fil
       }
       r.device  = calibrate(r.files);
       r.redrawn = attempt;
-      if (unfitted_count(r.device) <= reference_unfitted)
+      if (fits_as_much(r.device, fitted_reference))
         break;
     }
     out.push_back(std::move(r));

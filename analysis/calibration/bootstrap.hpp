@@ -6,9 +6,10 @@
  * fit). Configurations, not runs, are the unit: repeats of one configuration are not independent evidence about the
  * model, and the noise between them is inside each configuration's runs anyway. Resample b draws from a
  * std::mt19937_64 seeded with b + 1 (index = draw mod count), so the resamples are the same on every machine. A
- * resample whose calibration leaves unfitted something the whole set fits (e.g. it drew no iodepth-1 run, so the
- * service time would be the model's default) is redrawn, from seed b + 1 + B x attempt, up to 20 times; then it is
- * kept as drawn, and "redrawn" says so. */
+ * resample whose calibration leaves unfitted something the whole set fits (a "not_fitted" note the whole set's
+ * calibration does not have: e.g. it drew no iodepth-1 run, so the service time would stand on the shallowest run;
+ * or no write run, so the writes would use the reads' parameters) is redrawn, from seed b + 1 + B x attempt, up to 20
+ * times; then it is kept as drawn, and "redrawn" says so. */
 #pragma once
 
 #include "sim/json_node.hpp"
@@ -30,7 +31,8 @@ struct Resample {
 };
 
 /** B resamples of the runs `files` (their configuration keys in `config_keys`, same order), each calibrated.
- * `fitted_reference` is the calibration of all the runs (its "not_fitted" list is what a resample may leave out).
+ * `fitted_reference` is the calibration of all the runs: a resample with a "not_fitted" note it does not have is
+ * redrawn.
  * `on_done(b)` is called after each calibration (progress). */
 std::vector<Resample> bootstrap_calibrations(const std::vector<std::string>& files,
                                              const std::vector<std::string>& config_keys, int resamples,

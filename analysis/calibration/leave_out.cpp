@@ -83,7 +83,7 @@ std::vector<std::pair<RunConfig, std::vector<std::size_t>>> configurations(const
 /** Fold i of n: held out, the runs of the configurations dealt to it; calibrated on the others. */
 Fold fold_of(const std::vector<RunConfig>& runs, const std::vector<bool>& held, std::string name)
 {
-  Fold f{std::move(name), {}, {}};
+  Fold f{std::move(name), {}, {}, {}};
   for (std::size_t i = 0; i < runs.size(); ++i)
     (held[i] ? f.held_out : f.calibration).push_back(i);
   return f;
@@ -103,6 +103,9 @@ std::vector<Fold> hold_out_folds(const std::vector<RunConfig>& runs, const std::
   for (std::size_t i = 0; i < runs.size(); ++i)
     held[i] = std::any_of(exprs.begin(), exprs.end(), [&](const HoldOut& h) { return h.matches(runs[i]); });
   Fold f = fold_of(runs, held, name);
+  for (const auto& h : exprs)
+    if (std::none_of(runs.begin(), runs.end(), [&](const RunConfig& r) { return h.matches(r); }))
+      f.notes.push_back(h.text() + " matches no run: it holds out nothing");
   if (f.held_out.empty())
     throw InputError("", "--hold-out",
                      "no run matches " + name + ": the held-out set is empty (" + std::to_string(runs.size()) +

@@ -53,6 +53,7 @@ struct Fold {
   std::string name;
   std::vector<std::size_t> calibration;
   std::vector<std::size_t> held_out;
+  std::vector<std::string> notes; // e.g. a --hold-out expression no run matches
 };
 
 /** The keys --hold-out accepts. */

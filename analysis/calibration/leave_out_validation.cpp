@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -100,7 +101,11 @@ json run_leave_out(const Options& opt)
     }
     if (progress)
       std::cerr << "\rvalidate: calibrating fold " << k + 1 << "/" << folds.size() << std::flush;
-    devices.push_back(calibration::calibrate(files));
+    try {
+      devices.push_back(calibration::calibrate(files));
+    } catch (const InputError& e) {
+      throw InputError(e.file(), e.where(), e.detail() + " (calibrating " + folds[k].name + ")");
+    }
     resamples.emplace_back();
     if (opt.interval >= 2)
       resamples.back() = calibration::bootstrap_calibrations(files, keys, opt.interval, devices.back(), [&](int b) {
@@ -123,8 +128,9 @@ json run_leave_out(const Options& opt)
         const json& device = b < 0 ? devices[k] : resamples[k][b].device;
         std::uint64_t seed = b < 0 ? opt.seed : opt.seed + 1 + static_cast<std::uint64_t>(b);
         json scen          = calibration::scenario_for_run(device, facts[i], opt.duration_s, opt.warmup_s, seed);
-        std::string name   = "f" + std::to_string(k) + "_r" + std::to_string(i) + "_b" + std::to_string(b + 1);
-        sims.push_back({k, i, b, (tmp / (name + ".json")).string(), (tmp / name).string()});
+        char name[64];
+        std::snprintf(name, sizeof name, "f%zu_r%zu_b%d", k, i, b + 1);
+        sims.push_back({k, i, b, (tmp / (std::string(name) + ".json")).string(), (tmp / name).string()});
         std::ofstream(sims.back().scenario) << scen.dump(2) << "\n";
       }
   std::vector<std::string> files, outs;
@@ -183,6 +189,8 @@ json run_leave_out(const Options& opt)
               {"calibration", cal},
               {"held_out", held},
               {"not_fitted", devices[k].value("not_fitted", json::array())}};
+    if (not folds[k].notes.empty())
+      f["notes"] = folds[k].notes;
     if (not resamples[k].empty()) {
       int redrawn = 0;
       for (const auto& r : resamples[k])

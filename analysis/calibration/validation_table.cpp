@@ -60,8 +60,14 @@ std::string interval_cell(const json& r, const char* k, int prec)
 void side_by_side_markdown(std::ostringstream& o, const json& s)
 {
   const json& sb = s["side_by_side"];
-  o << "\n## Side by side on the same " << sb["runs"] << " runs\n\n"
-    << "| model | median IOPS err % | median clat mean err % | median p99 err % | worst IOPS err % | worst run |\n"
+  o << "\n## Side by side on the same " << sb["runs"] << " runs\n\n";
+  if (not sb["left_out"].empty()) {
+    o << "Left out (no baseline: no calibration run of their direction):";
+    for (const auto& t : sb["left_out"])
+      o << " " << t.get<std::string>();
+    o << ".\n\n";
+  }
+  o << "| model | median IOPS err % | median clat mean err % | median p99 err % | worst IOPS err % | worst run |\n"
     << "|---|---|---|---|---|---|\n";
   for (const char* m : {"pvsim", "bound_interpolation", "mva"}) {
     if (not sb["models"].contains(m))
@@ -123,6 +129,8 @@ void folds_markdown(std::ostringstream& o, const json& full)
     o << ")";
     if (f.contains("bootstrap"))
       o << "; " << f["bootstrap"]["resamples"] << " bootstrap resamples (" << f["bootstrap"]["redrawn"] << " redrawn)";
+    for (const auto& n : f.value("notes", json::array()))
+      o << "; **" << n.get<std::string>() << "**";
     if (not f["not_fitted"].empty())
       o << "; not fitted: " << f["not_fitted"].size() << " item(s)";
   }

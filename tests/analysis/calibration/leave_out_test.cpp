@@ -108,6 +108,12 @@ TEST(LeaveOut, HoldOutFoldOrsExpressionsAndRefusesEmptySides)
   EXPECT_EQ(folds[0].name, "numjobs>1 or engine=io_uring");
   EXPECT_EQ(folds[0].held_out, (std::vector<std::size_t>{1, 2}));
   EXPECT_EQ(folds[0].calibration, (std::vector<std::size_t>{0, 3}));
+  EXPECT_TRUE(folds[0].notes.empty());
+  // An expression that matches nothing holds out nothing, and the fold says so.
+  auto partly = hold_out_folds(runs, {"numjobs>4", "engine=io_uring"});
+  EXPECT_EQ(partly[0].held_out, (std::vector<std::size_t>{1}));
+  ASSERT_EQ(partly[0].notes.size(), 1u);
+  EXPECT_NE(partly[0].notes[0].find("numjobs>4 matches no run"), std::string::npos);
   try {
     hold_out_folds(runs, {"numjobs>4"});
     ADD_FAILURE() << "an empty held-out set was accepted";
