@@ -147,7 +147,8 @@ json run_leave_out(const Options& opt)
     const Sim& sim = sims[s];
     std::size_t i  = sim.run;
     if (sim.resample < 0) {
-      json results    = simulation_results(status[s], configs[i].file, sim.scenario, sim.outdir, "");
+      json results    = simulation_results(status[s], configs[i].file, sim.scenario, sim.outdir,
+                                           "(the calibration of " + folds[sim.fold].name + ")");
       rows[i]         = compare_run(devices[sim.fold], configs[i], facts[i], results, false);
       rows[i]["fold"] = folds[sim.fold].name;
     } else if (status[s] == 0) {
@@ -163,7 +164,9 @@ json run_leave_out(const Options& opt)
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (rows[i].is_null())
       continue; // a calibration run of the only fold
-    if (opt.interval >= 2) {
+    if (opt.interval >= 2 and iops_samples[i].empty()) {
+      rows[i]["interval_failed"] = failed[i]; // every resample's scenario was rejected: no interval
+    } else if (opt.interval >= 2) {
       double lo = quantile(iops_samples[i], 0.1), hi = quantile(iops_samples[i], 0.9);
       double clo = quantile(clat_samples[i], 0.1), chi = quantile(clat_samples[i], 0.9);
       double mi = rows[i]["measured"]["iops"].get<double>(), mc = rows[i]["measured"]["clat_mean_us"].get<double>();

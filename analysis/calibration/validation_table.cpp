@@ -1,6 +1,7 @@
 /* pvsim: the report.md table of `pvsim validate` (see validation.hpp). */
 #include "analysis/calibration/validation_table.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -52,6 +53,8 @@ std::string outside_cell(const json& r)
 
 std::string interval_cell(const json& r, const char* k, int prec)
 {
+  if (not r.contains("interval"))
+    return "-";
   const json& i = r["interval"];
   return "[" + fmt(i[k][0].get<double>(), prec) + ", " + fmt(i[k][1].get<double>(), prec) + "]" +
          (i["inside"][k].get<bool>() ? "" : " out");
@@ -146,7 +149,8 @@ std::string markdown(const json& full)
   std::ostringstream o;
   std::string mode = full.value("mode", std::string("in-sample"));
   bool leave_out   = full.contains("folds");
-  bool intervals   = not full["runs"].empty() and full["runs"][0].contains("interval");
+  bool intervals =
+      std::any_of(full["runs"].begin(), full["runs"].end(), [](const json& r) { return r.contains("interval"); });
   o << "# pvsim validation (" << mode << ")\n\n";
   if (leave_out)
     o << "Each fold calibrated on its calibration runs only and predicted its held-out runs (see Folds).";
@@ -200,11 +204,14 @@ std::string markdown(const json& full)
   if (s.contains("noise"))
     noise_markdown(o, s);
   if (s.contains("coverage"))
-    o << "\n## Intervals\n\nBootstrap 10th-90th percentile intervals over " << full["runs"][0]["interval"]["resamples"]
-      << " recalibrations per fold: coverage (share of the " << s["coverage"]["runs"]
-      << " measurements inside their interval; about 80 % if the intervals were honest) IOPS "
+    o << "\n## Intervals\n\nBootstrap 10th-90th percentile intervals over the recalibrations of each fold: coverage "
+         "(share of the "
+      << s["coverage"]["runs"]
+      << " measurements inside their interval; about 80 % if the intervals held every source of error) IOPS "
       << fmt(s["coverage"]["iops"].get<double>() * 100, 0) << " %, clat mean "
-      << fmt(s["coverage"]["clat_mean_us"].get<double>() * 100, 0) << " %.\n";
+      << fmt(s["coverage"]["clat_mean_us"].get<double>() * 100, 0)
+      << " %. They hold the spread of the fitted parameters (over the calibration runs) and of the simulation seed, "
+         "not the run-to-run noise of the measurement predicted (see Noise of repeats) nor the model's own bias.\n";
   folds_markdown(o, full);
   bundle_markdown(o, full);
   return o.str();
