@@ -1,9 +1,13 @@
 #!/usr/bin/python3
 """Plots of `pvsim validate`: predicted vs measured IOPS and clat mean over iodepth and numjobs (with the MVA and
-bound-interpolation baselines), and clat CDF overlays (fio's percentiles vs pvsim's quantiles), one per trace.
+bound-interpolation baselines), clat CDF overlays (fio's percentiles vs pvsim's quantiles), one per trace, each run's
+IOPS error against the repeat noise of its configuration (the band is +-2 x its IOPS coefficient of variation: a
+point outside it is "outside noise"), and, with --interval, the predicted 10th-90th percentile intervals around the
+measurements.
 
 usage: validation_report.py REPORT_DIR/validation.json REPORT_DIR
-Writes iops.png, latency.png, cdf.png into REPORT_DIR and appends a "Plots" section to REPORT_DIR/report.md."""
+Writes iops.png, latency.png, cdf.png, errors.png (and intervals.png) into REPORT_DIR and appends a "Plots" section
+to REPORT_DIR/report.md."""
 import json
 import os
 import sys
@@ -64,9 +68,72 @@ def main():
     fig.savefig(os.path.join(out, "cdf.png"), dpi=110)
     plt.close(fig)
 
+    plots = ["iops.png", "latency.png", "cdf.png", errors_plot(doc, out)]
+    if any("interval" in r for r in runs):
+        plots.append(intervals_plot(doc, out))
+
     with open(os.path.join(out, "report.md"), "a") as f:
-        f.write("\n## Plots\n\n![IOPS](iops.png)\n\n![clat mean](latency.png)\n\n![clat CDF](cdf.png)\n")
-    print(f"plots: {out}/iops.png, latency.png, cdf.png")
+        f.write("\n## Plots\n\n" + "\n\n".join(f"![{p[:-4]}]({p})" for p in plots) + "\n")
+    print(f"plots: {out}/" + ", ".join(plots))
+
+
+def errors_plot(doc, out):
+    """Each run's IOPS error (pvsim and the bound formula) with the +-2 x noise band of its configuration."""
+    runs = doc["runs"]
+    x = list(range(len(runs)))
+    fig, ax = plt.subplots(figsize=(max(8, 0.35 * len(runs)), 5))
+    band = [2 * r["noise"]["iops_cv_pct"] if r.get("noise") else None for r in runs]
+    for i, b in zip(x, band):
+        if b is not None:
+            ax.fill_between([i - 0.4, i + 0.4], [-b, -b], [b, b], color="0.85", lw=0)
+    ax.plot([], [], "s", color="0.85", label="+-2 x repeat noise (IOPS CV)")
+    err = [r["error_pct"]["iops"] for r in runs]
+    outside = [bool(r.get("outside_noise")) for r in runs]
+    ax.plot([i for i, o in zip(x, outside) if not o], [e for e, o in zip(err, outside) if not o], "o", color="C0",
+            label="pvsim, inside noise")
+    ax.plot([i for i, o in zip(x, outside) if o], [e for e, o in zip(err, outside) if o], "o", color="C3",
+            label="pvsim, outside noise")
+    bi = [(i, r["baselines"]["bound_interpolation"]["error_pct"]["iops"]) for i, r in zip(x, runs)
+          if "bound_interpolation" in r.get("baselines", {})]
+    if bi:
+        ax.plot([p[0] for p in bi], [p[1] for p in bi], "x", color="C1", label="bound interpolation")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_xticks(x)
+    ax.set_xticklabels([r["trace"].removesuffix(".json") for r in runs], rotation=75, fontsize=6)
+    ax.set_ylabel("IOPS error %")
+    ax.set_title(doc.get("mode", "in-sample"), fontsize=9)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "errors.png"), dpi=110)
+    plt.close(fig)
+    return "errors.png"
+
+
+def intervals_plot(doc, out):
+    """Measured IOPS and clat mean against pvsim's prediction and its bootstrap 10-90 % interval, run by run."""
+    runs = [r for r in doc["runs"] if "interval" in r]
+    x = list(range(len(runs)))
+    fig, axes = plt.subplots(2, 1, figsize=(max(8, 0.35 * len(runs)), 8), sharex=True)
+    for ax, key, label in ((axes[0], "iops", "IOPS"), (axes[1], "clat_mean_us", "clat mean (us)")):
+        pred = [r["predicted"][key] for r in runs]
+        lo = [max(0.0, p - r["interval"][key][0]) for p, r in zip(pred, runs)]
+        hi = [max(0.0, r["interval"][key][1] - p) for p, r in zip(pred, runs)]
+        ax.errorbar(x, pred, yerr=[lo, hi], fmt="x", color="C0", capsize=3, label="pvsim, 10-90 % interval")
+        ax.plot(x, [r["measured"][key] for r in runs], "o", color="C3", mfc="none", label="measured")
+        ax.set_ylabel(label)
+        ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[1].set_xticks(x)
+    axes[1].set_xticklabels([r["trace"].removesuffix(".json") for r in runs], rotation=75, fontsize=6)
+    cov = doc["summary"].get("coverage", {})
+    axes[0].set_title(f"{doc.get('mode', '')}: coverage IOPS {cov.get('iops', 0) * 100:.0f} %, clat mean "
+                      f"{cov.get('clat_mean_us', 0) * 100:.0f} %", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "intervals.png"), dpi=110)
+    plt.close(fig)
+    return "intervals.png"
 
 
 if __name__ == "__main__":

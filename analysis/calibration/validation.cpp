@@ -1,12 +1,16 @@
 /* pvsim: `pvsim validate` (see validation.hpp). */
 #include "analysis/calibration/validation.hpp"
 
+#include "analysis/calibration/accuracy.hpp"
 #include "analysis/calibration/analytic.hpp"
 #include "analysis/calibration/bundle.hpp"
 #include "analysis/calibration/bundle_scenario.hpp"
 #include "analysis/calibration/bundle_structure.hpp"
 #include "analysis/calibration/calibration.hpp"
+#include "analysis/calibration/leave_out_validation.hpp"
 #include "analysis/calibration/net_validation.hpp"
+#include "analysis/calibration/noise.hpp"
+#include "analysis/calibration/validation_table.hpp"
 #include "analysis/readers/fio_json.hpp"
 #include "analysis/runner/process_runs.hpp"
 #include "models/virtio/virtio_blk.hpp"
@@ -29,6 +33,7 @@
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -96,16 +101,169 @@ double error_pct(double predicted, double measured)
 }
 
 std::vector<int> run_simulations(const std::string& pvsim_exe, const std::vector<std::string>& scenario_files,
-                                 const std::vector<std::string>& out_dirs, int parallel)
+                                 const std::vector<std::string>& out_dirs, int parallel, bool progress)
 {
   std::vector<std::vector<std::string>> args;
   for (std::size_t i = 0; i < scenario_files.size(); ++i)
     args.push_back({"run", scenario_files[i], "-o", out_dirs[i], "-q"});
-  return run_processes(ProcessRuns{pvsim_exe, parallel, "validate", false}, args);
+  return run_processes(ProcessRuns{pvsim_exe, parallel, "validate", progress and ::isatty(STDERR_FILENO)}, args);
+}
+
+json simulation_results(int status, const std::string& trace, const std::string& scenario, const std::string& outdir,
+                        const std::string& device_file)
+{
+  if (status == 2)
+    throw InputError(device_file, "/scenario_fragment",
+                     "the scenario built for " + trace + " is rejected (see the message above; kept in " + scenario +
+                         ")");
+  if (status != 0)
+    throw std::runtime_error("the simulation of " + trace + " failed (exit " + std::to_string(status) +
+                             "; scenario kept in " + scenario + ")");
+  return read_json_file(outdir + "/results.json");
+}
+
+json predicted_of(const json& device, const calibration::RunFacts& f, const json& results, bool xen_frontend)
+{
+  const json& job            = results["jobs"]["fio"];
+  const json& lat            = job["latency_us"];
+  const json& comps          = device["scenario_fragment"]["components"];
+  const VirtioBlkParams vdef = VirtioBlk::param_table().defaults();
+  double offset_s            = 0;
+  if (not f.sync_engine) {
+    double submit =
+        us_of(device, comps.value("fio", json::object()), "submit_cpu", FioJob::param_table().defaults().submit_cpu_s);
+    double kick     = us_of(device, comps.value("vda", json::object()), "kick_cpu", vdef.kick_cpu_s);
+    double queue_rq = xen_frontend ? xen::XenBlkfront::param_table().defaults().queue_rq_cpu_s : vdef.queue_rq_cpu_s;
+    offset_s        = submit + queue_rq + kick * kick_share(results);
+  }
+  double off_us = offset_s * 1e6;
+  json cdf      = json::array();
+  for (auto [k, q] : std::vector<std::pair<std::string, double>>{
+           {"min", 0.0}, {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p99.9", 0.999}, {"max", 1.0}})
+    if (lat.contains(k))
+      cdf.push_back({std::max(0.0, lat[k].get<double>() - off_us), q});
+  return {{"iops", job["iops"].get<double>()},
+          {"clat_mean_us", std::max(0.0, lat["mean"].get<double>() - off_us)},
+          {"clat_p50_us", std::max(0.0, lat["p50"].get<double>() - off_us)},
+          {"clat_p99_us", std::max(0.0, lat["p99"].get<double>() - off_us)},
+          {"cdf", cdf}};
+}
+
+json compare_run(const json& device, const RunConfig& config, const calibration::RunFacts& f, const json& results,
+                 bool xen_frontend)
+{
+  json measured      = {{"iops", f.iops},
+                        {"clat_mean_us", f.clat_mean_s * 1e6},
+                        {"clat_p50_us", f.clat_p50_s * 1e6},
+                        {"clat_p99_us", f.clat_p99_s * 1e6}};
+  json predicted     = predicted_of(device, f, results, xen_frontend);
+  json cdf_predicted = predicted["cdf"];
+  predicted.erase("cdf");
+  json error;
+  for (const auto& k : keys)
+    error[k] = error_pct(predicted[k].get<double>(), measured[k].get<double>());
+  // Baselines of this direction.
+  json base = json::object();
+  int n     = f.in_flight();
+  if (device.contains("baselines") and device["baselines"].contains(f.direction)) {
+    const json& b  = device["baselines"][f.direction];
+    double r1      = b["r1_us"].get<double>() * 1e-6;
+    double outside = r1 - b.value("clat1_us", r1 * 1e6) * 1e-6; // the part of the qd1 cycle outside clat
+    auto entry     = [&](double x) {
+      double clat = std::max(0.0, n / x - outside) * 1e6;
+      return json{
+          {"iops", x},
+          {"clat_mean_us", clat},
+          {"error_pct", {{"iops", error_pct(x, f.iops)}, {"clat_mean_us", error_pct(clat, f.clat_mean_s * 1e6)}}}};
+    };
+    double xmax = b.contains("xmax_iops") ? b["xmax_iops"].get<double>() : std::numeric_limits<double>::infinity();
+    base["bound_interpolation"] = entry(analytic::bound_interpolation(n, r1, xmax));
+    if (b.contains("service_us") and b.contains("think_us")) {
+      int c       = b.contains("channels") ? b["channels"].get<int>() : device["guest"]["tags"].get<int>();
+      auto r      = analytic::closed_mva(n, b["think_us"].get<double>() * 1e-6, 1e6 / b["service_us"].get<double>(), c);
+      base["mva"] = entry(r.throughput);
+    }
+  }
+  json cdf_measured = json::array();
+  for (auto& [p, v] : f.clat_percentiles_s)
+    cdf_measured.push_back({v * 1e6, p / 100.0});
+  return {{"trace", base_name(config.file)},
+          {"config", config.key()},
+          {"tag", config.tag},
+          {"measured", measured},
+          {"predicted", predicted},
+          {"error_pct", error},
+          {"rw", f.rw},
+          {"engine", f.engine},
+          {"iodepth", f.iodepth},
+          {"numjobs", f.numjobs},
+          {"files", config.files},
+          {"bs", config.bs},
+          {"baselines", base},
+          {"cdf", {{"measured", cdf_measured}, {"predicted", cdf_predicted}}}};
+}
+
+json summarize_runs(const json& runs)
+{
+  json summary;
+  for (const auto& k : keys) {
+    std::vector<double> v;
+    for (const auto& r : runs)
+      v.push_back(r["error_pct"][k].get<double>());
+    summary["median_abs_error_pct"][k] = median_abs(v);
+  }
+  for (const std::string b : {"mva", "bound_interpolation"})
+    for (const std::string k : {"iops", "clat_mean_us"}) {
+      std::vector<double> v;
+      for (auto& r : runs)
+        if (r["baselines"].contains(b))
+          v.push_back(r["baselines"][b]["error_pct"][k].get<double>());
+      if (not v.empty())
+        summary["baselines"][b]["median_abs_error_pct"][k] = median_abs(v);
+    }
+  return summary;
+}
+
+namespace {
+
+/** "in-sample" when every run validated was among the device file's calibration runs ("sources"). */
+std::string in_sample_mode(const json& device, const std::vector<std::string>& traces)
+{
+  auto same = [](const std::string& a, const std::string& b) {
+    std::error_code ec;
+    if (fs::exists(a, ec) and fs::exists(b, ec))
+      return fs::equivalent(a, b, ec);
+    return base_name(a) == base_name(b);
+  };
+  std::size_t seen = 0;
+  for (const auto& t : traces)
+    if (device.contains("sources") and
+        std::any_of(device["sources"].begin(), device["sources"].end(),
+                    [&](const json& s) { return s.is_string() and same(s.get<std::string>(), t); }))
+      ++seen;
+  if (seen == traces.size())
+    return "in-sample";
+  if (seen == 0)
+    return "device file calibrated on other runs (none of these is among its sources)";
+  return "in-sample for " + std::to_string(seen) + " of " + std::to_string(traces.size()) +
+         " runs (the device file's sources)";
+}
+
+} // namespace
+
+bool leave_out_mode(const Options& opt)
+{
+  return not opt.hold_out.empty() or opt.kfold != 0 or not opt.leave_out.empty();
 }
 
 json run_validation(const Options& opt)
 {
+  if (leave_out_mode(opt))
+    return run_leave_out(opt);
+  if (opt.interval != 0)
+    throw InputError("", "--interval",
+                     "needs a leave-out (--hold-out, --kfold or --leave-out config): its intervals come from "
+                     "recalibrating each fold's calibration runs");
   json device;
   std::vector<std::string> traces = opt.traces;
   std::optional<bundle::Bundle> bun;
@@ -128,7 +286,9 @@ json run_validation(const Options& opt)
 
   } else {
     if (opt.device_file.empty())
-      throw InputError("", "--device", "required (a device.json from pvsim calibrate), unless --bundle DIR is given");
+      throw InputError("", "--device",
+                       "required (a device.json from pvsim calibrate), unless --bundle DIR or a leave-out (--hold-out, "
+                       "--kfold, --leave-out config: calibrated from the runs themselves) is given");
     device = calibration::read_device_file(opt.device_file);
   }
   if (traces.empty())
@@ -136,13 +296,15 @@ json run_validation(const Options& opt)
   struct Item {
     std::string trace;
     calibration::RunFacts facts;
+    RunConfig config;
     std::string scenario, outdir;
     json guest;
   };
   std::vector<Item> items;
   for (std::size_t i = 0; i < traces.size(); ++i) {
     const auto& t = traces[i];
-    auto facts    = calibration::run_facts(readers::read_fio_json(t));
+    auto result   = readers::read_fio_json(t);
+    auto facts    = calibration::run_facts(result);
     // The main direction: reads for read and mixed workloads, else writes.
     json guest = device["guest"];
     if (bun) {
@@ -155,7 +317,7 @@ json run_validation(const Options& opt)
       for (auto& n : notes)
         bundle_notes.push_back(n);
     }
-    items.push_back({t, facts.front(), "", "", guest});
+    items.push_back({t, facts.front(), run_config(t, facts.front(), result.jobs.front().nrfiles()), "", "", guest});
   }
   std::vector<std::string> scenario_notes;
   char tmpl[] = "/tmp/pvsim-validate-XXXXXX";
@@ -188,105 +350,29 @@ json run_validation(const Options& opt)
     files.push_back(it.scenario);
     outs.push_back(it.outdir);
   }
-  std::vector<int> status = run_simulations(opt.pvsim_exe, files, outs, opt.parallel);
+  std::vector<int> status = run_simulations(opt.pvsim_exe, files, outs, opt.parallel, not opt.quiet);
   json runs               = json::array();
-  std::map<std::string, std::vector<double>> errs;
+  bool xen                = bun and bundle::is_xen_bundle(*bun);
   for (std::size_t i = 0; i < items.size(); ++i) {
     const auto& it = items[i];
-    const auto& f  = it.facts;
-    if (status[i] == 2)
-      throw InputError(opt.device_file, "/scenario_fragment",
-                       "the scenario built for " + it.trace + " is rejected (see the message above; kept in " +
-                           it.scenario + ")");
-    if (status[i] != 0)
-      throw std::runtime_error("the simulation of " + it.trace + " failed (exit " + std::to_string(status[i]) +
-                               "; scenario kept in " + it.scenario + ")");
-    json results               = read_json_file(it.outdir + "/results.json");
-    const json& job            = results["jobs"]["fio"];
-    const json& lat            = job["latency_us"];
-    const json& comps          = device["scenario_fragment"]["components"];
-    const VirtioBlkParams vdef = VirtioBlk::param_table().defaults();
-    double offset_s            = 0;
-    if (not f.sync_engine) {
-      double submit   = us_of(device, comps.value("fio", json::object()), "submit_cpu",
-                              FioJob::param_table().defaults().submit_cpu_s);
-      double kick     = us_of(device, comps.value("vda", json::object()), "kick_cpu", vdef.kick_cpu_s);
-      double queue_rq = bun and bundle::is_xen_bundle(*bun) ? xen::XenBlkfront::param_table().defaults().queue_rq_cpu_s
-                                                            : vdef.queue_rq_cpu_s;
-      offset_s        = submit + queue_rq + kick * kick_share(results);
-    }
-    double off_us  = offset_s * 1e6;
-    json measured  = {{"iops", f.iops},
-                      {"clat_mean_us", f.clat_mean_s * 1e6},
-                      {"clat_p50_us", f.clat_p50_s * 1e6},
-                      {"clat_p99_us", f.clat_p99_s * 1e6}};
-    json predicted = {{"iops", job["iops"].get<double>()},
-                      {"clat_mean_us", std::max(0.0, lat["mean"].get<double>() - off_us)},
-                      {"clat_p50_us", std::max(0.0, lat["p50"].get<double>() - off_us)},
-                      {"clat_p99_us", std::max(0.0, lat["p99"].get<double>() - off_us)}};
-    json error;
-    for (const auto& k : keys) {
-      error[k] = error_pct(predicted[k].get<double>(), measured[k].get<double>());
-      errs[k].push_back(error[k].get<double>());
-    }
-    // Baselines of this direction.
-    json base = json::object();
-    int n     = f.in_flight();
-    if (device.contains("baselines") and device["baselines"].contains(f.direction)) {
-      const json& b  = device["baselines"][f.direction];
-      double r1      = b["r1_us"].get<double>() * 1e-6;
-      double outside = r1 - b.value("clat1_us", r1 * 1e6) * 1e-6; // the part of the qd1 cycle outside clat
-      auto entry     = [&](double x) {
-        double clat = std::max(0.0, n / x - outside) * 1e6;
-        return json{
-            {"iops", x},
-            {"clat_mean_us", clat},
-            {"error_pct", {{"iops", error_pct(x, f.iops)}, {"clat_mean_us", error_pct(clat, f.clat_mean_s * 1e6)}}}};
-      };
-      double xmax = b.contains("xmax_iops") ? b["xmax_iops"].get<double>() : std::numeric_limits<double>::infinity();
-      base["bound_interpolation"] = entry(analytic::bound_interpolation(n, r1, xmax));
-      if (b.contains("service_us") and b.contains("think_us")) {
-        int c  = b.contains("channels") ? b["channels"].get<int>() : device["guest"]["tags"].get<int>();
-        auto r = analytic::closed_mva(n, b["think_us"].get<double>() * 1e-6, 1e6 / b["service_us"].get<double>(), c);
-        base["mva"] = entry(r.throughput);
-      }
-    }
-    json cdf_measured = json::array(), cdf_predicted = json::array();
-    for (auto& [p, v] : f.clat_percentiles_s)
-      cdf_measured.push_back({v * 1e6, p / 100.0});
-    for (auto [k, q] : std::vector<std::pair<std::string, double>>{
-             {"min", 0.0}, {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p99.9", 0.999}, {"max", 1.0}})
-      if (lat.contains(k))
-        cdf_predicted.push_back({std::max(0.0, lat[k].get<double>() - off_us), q});
-    runs.push_back({{"trace", base_name(it.trace)},
-                    {"measured", measured},
-                    {"predicted", predicted},
-                    {"error_pct", error},
-                    {"rw", f.rw},
-                    {"engine", f.engine},
-                    {"iodepth", f.iodepth},
-                    {"numjobs", f.numjobs},
-                    {"baselines", base},
-                    {"guest", it.guest},
-                    {"cdf", {{"measured", cdf_measured}, {"predicted", cdf_predicted}}}});
+    json results   = simulation_results(status[i], it.trace, it.scenario, it.outdir, opt.device_file);
+    runs.push_back(compare_run(device, it.config, it.facts, results, xen));
+    runs.back()["guest"] = it.guest;
   }
-  json summary;
-  for (const auto& k : keys)
-    summary["median_abs_error_pct"][k] = median_abs(errs[k]);
-  for (const std::string b : {"mva", "bound_interpolation"})
-    for (const std::string k : {"iops", "clat_mean_us"}) {
-      std::vector<double> v;
-      for (auto& r : runs)
-        if (r["baselines"].contains(b))
-          v.push_back(r["baselines"][b]["error_pct"][k].get<double>());
-      if (not v.empty())
-        summary["baselines"][b]["median_abs_error_pct"][k] = median_abs(v);
-    }
   std::error_code ec;
   fs::remove_all(tmp, ec);
   json full = {{"device", opt.device_file.empty() ? "(calibrated from the bundle)" : opt.device_file},
+               {"mode", in_sample_mode(device, traces)},
                {"runs", runs},
-               {"summary", summary}};
+               {"summary", summarize_runs(runs)}};
+  std::vector<RunConfig> configs;
+  std::vector<double> iops, clat;
+  for (const auto& it : items) {
+    configs.push_back(it.config);
+    iops.push_back(it.facts.iops);
+    clat.push_back(it.facts.clat_mean_s);
+  }
+  add_accuracy(full, RepeatNoise(configs, iops, clat));
   if (bun) {
     json b = bundle::check_structure(*bun);
     for (const auto& n : scenario_notes)
@@ -308,6 +394,20 @@ json public_view(const json& full)
                     {"predicted", r["predicted"]},
                     {"error_pct", r["error_pct"]}});
   json view = {{"runs", runs}, {"summary", {{"median_abs_error_pct", full["summary"]["median_abs_error_pct"]}}}};
+  if (full.contains("mode"))
+    view["summary"]["mode"] = full["mode"];
+  if (full.contains("folds")) { // a leave-out: which runs trained which prediction, and the noise and intervals
+    view["mode"]  = full["mode"];
+    view["folds"] = full["folds"];
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      for (const char* k : {"fold", "noise", "outside_noise", "interval"})
+        if (full["runs"][i].contains(k))
+          runs[i][k] = full["runs"][i][k];
+    view["runs"] = runs;
+    for (const char* k : {"outside_noise", "side_by_side", "coverage"})
+      if (full["summary"].contains(k))
+        view["summary"][k] = full["summary"][k];
+  }
   if (full.contains("net_runs")) {
     view["net_runs"] = full["net_runs"];
     view["fit"]      = full["fit"];
@@ -324,86 +424,6 @@ std::string fmt(double v, int prec = 1)
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", prec, v);
   return buf;
-}
-
-void bundle_markdown(std::ostringstream& o, const json& full);
-
-std::string net_markdown(const json& full)
-{
-  std::ostringstream o;
-  const json& fit = full["fit"];
-  o << "# pvsim validation (network lab)\n\n"
-    << full["device"].get<std::string>() << ". Host speed_factor " << fit["speed_factor"] << ": "
-    << fit["how"].get<std::string>() << ".\n\n";
-  o << "| trace | streams | Gbit/s meas | Gbit/s pvsim | err % |\n|---|---|---|---|---|\n";
-  for (const auto& r : full["net_runs"])
-    o << "| " << r["trace"].get<std::string>() << (r["fitted_on"].get<bool>() ? " (fit)" : "") << " | " << r["streams"]
-      << " | " << fmt(r["measured"]["gbps"].get<double>(), 3) << " | " << fmt(r["predicted"]["gbps"].get<double>(), 3)
-      << " | " << fmt(r["error_pct"]["gbps"].get<double>()) << " |\n";
-  o << "\nMedian |error| over the predicted runs: "
-    << fmt(full["summary"]["median_abs_error_pct"]["gbps"].get<double>()) << " %\n";
-  bundle_markdown(o, full);
-  return o.str();
-}
-
-std::string markdown(const json& full)
-{
-  if (full.contains("net_runs"))
-    return net_markdown(full);
-  std::ostringstream o;
-  o << "# pvsim validation\n\nDevice file: `" << full["device"].get<std::string>()
-    << "`. Errors are (predicted - measured) / measured. Baselines: MVA with c servers, bound interpolation.\n\n";
-  o << "| trace | rw | engine | qd | jobs | IOPS meas | IOPS pvsim | err % | MVA err % | BI err % | clat mean meas us "
-       "| pvsim us | err % | MVA err % | BI err % | p50 err % | p99 meas us | p99 pvsim us | p99 err % |\n";
-  o << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
-  auto berr = [](const json& r, const char* b, const char* k) {
-    return r["baselines"].contains(b) ? fmt(r["baselines"][b]["error_pct"][k].get<double>()) : std::string("-");
-  };
-  for (const auto& r : full["runs"]) {
-    const json &m = r["measured"], &p = r["predicted"], &e = r["error_pct"];
-    o << "| " << r["trace"].get<std::string>() << " | " << r["rw"].get<std::string>() << " | "
-      << r["engine"].get<std::string>() << " | " << r["iodepth"] << " | " << r["numjobs"] << " | "
-      << fmt(m["iops"].get<double>(), 0) << " | " << fmt(p["iops"].get<double>(), 0) << " | "
-      << fmt(e["iops"].get<double>()) << " | " << berr(r, "mva", "iops") << " | "
-      << berr(r, "bound_interpolation", "iops") << " | " << fmt(m["clat_mean_us"].get<double>()) << " | "
-      << fmt(p["clat_mean_us"].get<double>()) << " | " << fmt(e["clat_mean_us"].get<double>()) << " | "
-      << berr(r, "mva", "clat_mean_us") << " | " << berr(r, "bound_interpolation", "clat_mean_us") << " | "
-      << fmt(e["clat_p50_us"].get<double>()) << " | " << fmt(m["clat_p99_us"].get<double>()) << " | "
-      << fmt(p["clat_p99_us"].get<double>()) << " | " << fmt(e["clat_p99_us"].get<double>()) << " |\n";
-  }
-  const json& s = full["summary"];
-  o << "\n## Median |error| %\n\n| model | IOPS | clat mean | clat p50 | clat p99 |\n|---|---|---|---|---|\n";
-  const json& m = s["median_abs_error_pct"];
-  o << "| pvsim | " << fmt(m["iops"].get<double>()) << " | " << fmt(m["clat_mean_us"].get<double>()) << " | "
-    << fmt(m["clat_p50_us"].get<double>()) << " | " << fmt(m["clat_p99_us"].get<double>()) << " |\n";
-  if (s.contains("baselines"))
-    for (auto& [b, v] : s["baselines"].items())
-      o << "| " << b << " | " << fmt(v["median_abs_error_pct"].value("iops", 0.0)) << " | "
-        << fmt(v["median_abs_error_pct"].value("clat_mean_us", 0.0)) << " | - | - |\n";
-  bundle_markdown(o, full);
-  return o.str();
-}
-
-void bundle_markdown(std::ostringstream& o, const json& full)
-{
-  if (full.contains("bundle")) {
-    const json& b = full["bundle"];
-    o << "\n## Bundle\n\n`" << b["manifest"].get<std::string>() << "`: role " << b["role"].get<std::string>() << ", "
-      << b["vcpus"] << " vCPUs";
-    for (const auto& d : b["devices"])
-      o << "; " << d["name"].get<std::string>() << ": " << d["hw_queues"] << " hardware queue(s)";
-    o << ".\n";
-    if (not b["checks"].empty()) {
-      o << "\n| device | check | expected | observed | ok |\n|---|---|---|---|---|\n";
-      for (const auto& c : b["checks"])
-        o << "| " << c["device"].get<std::string>() << " | " << c["check"].get<std::string>() << " | " << c["expected"]
-          << " | " << c["observed"] << " | " << (c["ok"].get<bool>() ? "yes" : "**MISMATCH**") << " |\n";
-      o << "\nStructure mismatches: " << b["mismatches"] << "\n";
-    }
-    for (const auto& n : b["notes"])
-      o << "\n- " << n.get<std::string>();
-    o << "\n";
-  }
 }
 
 } // namespace

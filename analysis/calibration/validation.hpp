@@ -1,21 +1,39 @@
-/* pvsim: `pvsim validate`: runs the calibrated virtio-blk stack (a device.json from `pvsim calibrate`) on the
- * configuration of each given fio json+ result (rw, ioengine, iodepth, numjobs, bs; the guest of the device file),
- * one `pvsim run` child process per trace (SimGrid allows one simulation per process), and compares IOPS and clat
- * mean/p50/p99 with what fio measured. fio's clat starts after the submission: the prediction is the model's lat
- * minus the submission path (submit_cpu, queue_rq_cpu and kick_cpu times the share of requests that kicked) for
- * async engines, the model's lat for sync ones.
- * Baselines, fitted on the same calibration runs (see calibration.hpp): exact MVA of N = iodepth × numjobs requests
+/* pvsim: `pvsim validate`: runs the calibrated virtio-blk stack on the configuration of each given fio json+ result
+ * (rw, ioengine, iodepth, numjobs, bs; the guest of the device file), one `pvsim run` child process per simulation
+ * (SimGrid allows one simulation per process), and compares IOPS and clat mean/p50/p99 with what fio measured. fio's
+ * clat starts after the submission: the prediction is the model's lat minus the submission path (submit_cpu,
+ * queue_rq_cpu and kick_cpu times the share of requests that kicked) for async engines, the model's lat for sync ones.
+ *
+ * Modes (the report's title and validation.json's "mode" say which):
+ * - in-sample (--device FILE, the default when a device file is given): every run is simulated with that file. When
+ *   the runs are the ones it was calibrated on (its "sources"), the figures are in-sample: the runs scored are the
+ *   runs fitted, and say little about runs never seen.
+ * - leave-out (no --device; leave_out_validation.hpp): each prediction comes from a calibration that did not see
+ *   the run. --hold-out EXPR (repeatable, OR-ed; hold_out.hpp) predicts the runs matching any EXPR from the others;
+ *   --kfold K deals the sorted configurations to K folds round-robin (a configuration's repeats and reruns stay in
+ *   one fold); --leave-out config predicts each configuration from all the others. Every fold's calibration set is
+ *   listed ("folds"). A leave-out with --device is refused: a leave-out calibrates itself.
+ * - bundle (--bundle DIR, see bundle.hpp): the traces are the bundle's fio runs, each run's guest (vCPUs, hardware
+ *   queues, tags) comes from the bundle instead of the device file, the device file is fitted from the bundle's runs
+ *   when none is given (in-sample), and the outputs gain a "bundle" object: the machine, the structure checks (Xen:
+ *   XenStore vs /sys/block) and notes.
+ * In every mode (accuracy.hpp): each run's error next to the repeat noise of its configuration (noise.hpp: IOPS and
+ * clat-mean coefficient of variation over its runs, or the pooled one of all configurations with repeats), runs
+ * whose |IOPS error| exceeds 2 x that noise flagged "outside noise", and pvsim side by side with the baselines on
+ * the same runs (median |error| of IOPS, clat mean, p99; the worst |IOPS error|; whether pvsim beats the bound
+ * formula on each). With --interval B (leave-out only), a bootstrap of each fold's calibration set (bootstrap.hpp)
+ * gives each run a 10th-90th percentile interval of predicted IOPS and clat mean, and the summary their coverage.
+ * Baselines, fitted on the same calibration runs (see calibration.hpp): exact MVA of N = iodepth x numjobs requests
  * cycling between a delay Z and c servers of mean service S (analytic::closed_mva), and the bound interpolation
- * X(N) = N / (R1 + (N − 1) / Xmax); their clat mean is N / X minus the part of the iodepth-1 cycle outside clat.
- * Outputs: the JSON asked with --json ({"runs": [...], "summary": {"median_abs_error_pct": ...}}), and in the report
- * directory report.md (the table, baselines included), validation.json (everything, for the plots) and the plots of
- * analysis/validation_report.py. Errors are (predicted − measured) / measured × 100.
- * With a bundle (--bundle DIR, see bundle.hpp), the traces are the bundle's fio runs, each run's guest (vCPUs, hardware
- * queues, tags) comes from the bundle instead of the device file, the device file is fitted from the bundle's runs
- * when none is given, and the outputs gain a "bundle" object: the machine, the structure checks (Xen: XenStore vs
- * /sys/block) and notes. */
+ * X(N) = N / (R1 + (N - 1) / Xmax); their clat mean is N / X minus the part of the iodepth-1 cycle outside clat.
+ * Outputs: the JSON asked with --json ({"runs": [...], "summary": {"median_abs_error_pct": ..., "mode"}}; a
+ * leave-out adds "mode", "folds" and each run's "fold", "noise", "outside_noise", "interval"), and in the report
+ * directory report.md (the table, baselines, noise, folds), validation.json (everything, for the plots) and the
+ * plots of analysis/validation_report.py. Errors are (predicted - measured) / measured x 100. */
 #pragma once
 
+#include "analysis/calibration/leave_out.hpp"
+#include "analysis/calibration/run_facts.hpp"
 #include "sim/json_node.hpp"
 
 #include <optional>
@@ -39,7 +57,15 @@ struct Options {
   std::string pvsim_exe = "/proc/self/exe"; // the binary whose `run` subcommand simulates one configuration
   std::string report_script;                // empty: analysis/validation_report.py of the source tree
   bool quiet = false;
+  // Leave-out (at most one of the three; none with device_file or bundle_dir).
+  std::vector<std::string> hold_out; // --hold-out EXPR: held out, the runs matching any
+  int kfold = 0;                     // --kfold K (0: off)
+  std::string leave_out;             // --leave-out config
+  int interval = 0;                  // --interval B: bootstrap resamples per fold (0: no intervals)
 };
+
+/** True when a leave-out option is given. */
+bool leave_out_mode(const Options& opt);
 
 /** Median of |values|; 0 for none. */
 double median_abs(std::vector<double> values);
@@ -47,9 +73,22 @@ double median_abs(std::vector<double> values);
 double error_pct(double predicted, double measured);
 
 /** Runs `pvsim_exe run SCENARIO -o OUT -q` for each scenario file (SimGrid allows one simulation per process),
- * `parallel` at a time; returns each child's exit status (128 when it did not exit normally). */
+ * `parallel` at a time; returns each child's exit status (128 when it did not exit normally). With `progress`, a
+ * "validate: done/total" line on stderr when it is a terminal. */
 std::vector<int> run_simulations(const std::string& pvsim_exe, const std::vector<std::string>& scenario_files,
-                                 const std::vector<std::string>& out_dirs, int parallel);
+                                 const std::vector<std::string>& out_dirs, int parallel, bool progress = false);
+/** The results.json of a finished simulation; InputError (exit 2 of the child: the scenario was rejected, naming
+ * `device_file`) or runtime_error (any other failure) otherwise. */
+json simulation_results(int status, const std::string& trace, const std::string& scenario, const std::string& outdir,
+                        const std::string& device_file);
+/** What the model predicts for fio's figures of a run: {"iops", "clat_mean_us", "clat_p50_us", "clat_p99_us",
+ * "cdf"} from the simulation's results.json (clat = the model's lat less the submission path, see above). */
+json predicted_of(const json& device, const calibration::RunFacts& facts, const json& results, bool xen_frontend);
+/** One run's row: configuration, measured, predicted, error_pct, baselines (from `device`), CDF points. */
+json compare_run(const json& device, const RunConfig& config, const calibration::RunFacts& facts, const json& results,
+                 bool xen_frontend);
+/** The summary of rows: median |error| per metric, and per baseline. */
+json summarize_runs(const json& runs);
 
 /** Runs the validation; returns the full document ("runs" with baselines and CDF points, "summary", "table"). */
 json run_validation(const Options& opt);

@@ -1,4 +1,5 @@
 /* pvsim command line. Exit codes: 0 ok, 2 bad input (scenario, options), 1 internal failure. */
+#include "analysis/calibration/bootstrap.hpp"
 #include "analysis/calibration/calibration.hpp"
 #include "analysis/calibration/validation.hpp"
 #include "analysis/regress/regress.hpp"
@@ -254,13 +255,23 @@ int main(int argc, char** argv)
                                                     "channels, guest CPU costs) from fio json+ results");
   calibrate->add_option("--trace", cal_traces, "fio json+ result (repeatable)")->required();
   calibrate->add_option("-o,--output", cal_out, "device.json to write (- for stdout)")->required();
+  int cal_bootstrap = 0;
+  calibrate->add_option(
+      "--bootstrap", cal_bootstrap,
+      "Also store B bootstrap recalibrations (configurations resampled with replacement, fixed seeds) "
+      "as the \"uncertainty\" block: each resample's fitted parameters (B >= 2; default: none)");
+  bool cal_quiet = false;
+  calibrate->add_flag("-q,--quiet", cal_quiet, "Print nothing but errors (no bootstrap progress)");
 
   validation::Options val;
-  auto* validate = app.add_subcommand("validate", "Simulate each fio run with a calibrated device file and compare "
-                                                  "IOPS and clat with the measurements (and the baselines)");
+  auto* validate = app.add_subcommand(
+      "validate", "Simulate each fio run and compare IOPS and clat with the measurements, the repeat noise and the "
+                  "baselines: with a calibrated device file (in-sample if it was fitted on these runs), or leaving "
+                  "runs out of the calibration (--hold-out, --kfold, --leave-out config)");
   validate->add_option("--device", val.device_file,
-                       "device.json written by pvsim calibrate (required without --bundle; with it, default: "
-                       "calibrated from the bundle)");
+                       "device.json written by pvsim calibrate: every run simulated with it (in-sample when these "
+                       "runs calibrated it). Required unless --bundle or a leave-out option is given; refused with a "
+                       "leave-out (a leave-out calibrates itself)");
   validate->add_option("--trace", val.traces, "fio json+ result to reproduce (repeatable; not with --bundle)");
   validate->add_option("--bundle", val.bundle_dir,
                        "Capture bundle (analysis/capture/capture.sh): its fio runs are the traces, its vCPUs, "
@@ -276,7 +287,21 @@ int main(int argc, char** argv)
   validate->add_option("-j,--parallel", val.parallel, "Simulations run at once")->capture_default_str();
   validate->add_option("--report-script", val.report_script,
                        "Plotting script (default: analysis/validation_report.py)");
-  validate->add_flag("-q,--quiet", val.quiet, "Print nothing but errors");
+  validate->add_option("--hold-out", val.hold_out,
+                       "Leave-out: predict the runs matching EXPR from a calibration on the others; EXPR is key=value, "
+                       "key!=value, key>value or key<value over rw, engine, iodepth, numjobs, files, bs, direction, "
+                       "tag (the file name's part after the configuration: rep1, quiet...); repeatable, OR-ed");
+  validate->add_option("--kfold", val.kfold,
+                       "Leave-out: deal the configurations (sorted; repeats together) to K folds round-robin, and "
+                       "predict each fold from a calibration on the others");
+  validate->add_option("--leave-out", val.leave_out,
+                       "Leave-out: 'config' predicts each configuration (all its repeats) from a calibration on all "
+                       "the others");
+  validate->add_option("--interval", val.interval,
+                       "With a leave-out: B bootstrap recalibrations per fold (configurations resampled, fixed seeds), "
+                       "each held-out run simulated under each: its 10th-90th percentile interval of IOPS and clat "
+                       "mean, and their coverage (B >= 2; B + 1 simulations per run; default: none)");
+  validate->add_flag("-q,--quiet", val.quiet, "Print nothing but errors (no progress)");
 
   regress::Options reg;
   reg.parallel  = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -330,7 +355,11 @@ int main(int argc, char** argv)
       return 0;
     }
     if (*calibrate) {
-      std::string text = calibration::calibrate(cal_traces).dump(2) + "\n";
+      json device = calibration::calibrate(cal_traces);
+      if (cal_bootstrap != 0)
+        device["uncertainty"] = calibration::bootstrap_uncertainty(cal_traces, cal_bootstrap, device,
+                                                                   not cal_quiet and ::isatty(STDERR_FILENO));
+      std::string text = device.dump(2) + "\n";
       if (cal_out == "-")
         std::cout << text;
       else

@@ -1,0 +1,112 @@
+/* pvsim: accuracy summary of a validation (see accuracy.hpp). */
+#include "analysis/calibration/accuracy.hpp"
+
+#include "analysis/calibration/validation.hpp"
+
+#include <cmath>
+
+namespace pvsim::validation {
+
+namespace {
+
+/** The signed error of largest magnitude, and its run. */
+json worst(const json& runs, const std::function<const json*(const json&)>& error_of)
+{
+  json w = nullptr;
+  for (const auto& r : runs) {
+    const json* e = error_of(r);
+    if (e == nullptr)
+      continue;
+    if (w.is_null() or std::abs(e->get<double>()) > std::abs(w["error_pct"].get<double>()))
+      w = {{"error_pct", *e}, {"trace", r["trace"]}};
+  }
+  return w;
+}
+
+} // namespace
+
+json side_by_side(const json& all_runs)
+{
+  // The runs every model predicts: a baseline needs a calibration run of the run's direction (a write held out from
+  // a read-only calibration set has none), pvsim predicts it anyway.
+  json runs = json::array(), left_out = json::array();
+  for (const auto& r : all_runs)
+    (r["baselines"].contains("bound_interpolation") ? runs : left_out).push_back(r);
+  for (auto& r : left_out)
+    r = r["trace"];
+  json models;
+  json p = json::object();
+  for (const char* k : {"iops", "clat_mean_us", "clat_p99_us"}) {
+    std::vector<double> v;
+    for (const auto& r : runs)
+      v.push_back(r["error_pct"][k].get<double>());
+    p["median_abs_error_pct"][k] = median_abs(v);
+  }
+  p["worst_iops"] = worst(runs, [](const json& r) { return &r["error_pct"]["iops"]; });
+  models["pvsim"] = p;
+  for (const std::string b : {"bound_interpolation", "mva"}) {
+    json m = json::object();
+    for (const char* k : {"iops", "clat_mean_us"}) {
+      std::vector<double> v;
+      for (const auto& r : runs)
+        if (r["baselines"].contains(b))
+          v.push_back(r["baselines"][b]["error_pct"][k].get<double>());
+      if (v.size() == runs.size() and not v.empty())
+        m["median_abs_error_pct"][k] = median_abs(v);
+    }
+    if (m.empty())
+      continue; // a baseline missing on some run is not compared on different runs
+    m["worst_iops"] = worst(runs, [&](const json& r) -> const json* {
+      return r["baselines"].contains(b) ? &r["baselines"][b]["error_pct"]["iops"] : nullptr;
+    });
+    models[b]       = m;
+  }
+  json out = {{"runs", runs.size()}, {"left_out", left_out}, {"models", models}};
+  if (models.contains("bound_interpolation")) {
+    const json &pm = models["pvsim"], &bm = models["bound_interpolation"];
+    json beats;
+    for (const char* k : {"iops", "clat_mean_us"})
+      beats[k] = pm["median_abs_error_pct"][k].get<double>() < bm["median_abs_error_pct"][k].get<double>();
+    beats["worst_iops"] =
+        std::abs(pm["worst_iops"]["error_pct"].get<double>()) < std::abs(bm["worst_iops"]["error_pct"].get<double>());
+    out["pvsim_beats_bound"] = beats;
+  }
+  return out;
+}
+
+void add_accuracy(json& full, const RepeatNoise& noise)
+{
+  int outside = 0, judged = 0;
+  int covered_iops = 0, covered_clat = 0, intervals = 0;
+  for (auto& r : full["runs"]) {
+    auto band = noise.band(r["config"].get<std::string>());
+    if (band) {
+      bool out           = RepeatNoise::outside(r["error_pct"]["iops"].get<double>(), *band);
+      r["noise"]         = {{"iops_cv_pct", band->iops_cv * 100},
+                            {"clat_mean_cv_pct", band->clat_mean_cv * 100},
+                            {"source", band->source},
+                            {"runs", band->runs}};
+      r["outside_noise"] = out;
+      ++judged;
+      outside += out ? 1 : 0;
+    } else {
+      r["noise"]         = nullptr;
+      r["outside_noise"] = nullptr;
+    }
+    if (r.contains("interval")) {
+      ++intervals;
+      covered_iops += r["interval"]["inside"]["iops"].get<bool>() ? 1 : 0;
+      covered_clat += r["interval"]["inside"]["clat_mean_us"].get<bool>() ? 1 : 0;
+    }
+  }
+  json& s            = full["summary"];
+  s["noise"]         = noise.to_json();
+  s["outside_noise"] = {{"runs", outside}, {"judged", judged}, {"of", full["runs"].size()}};
+  s["side_by_side"]  = side_by_side(full["runs"]);
+  if (intervals > 0)
+    s["coverage"] = {{"runs", intervals},
+                     {"iops", static_cast<double>(covered_iops) / intervals},
+                     {"clat_mean_us", static_cast<double>(covered_clat) / intervals}};
+}
+
+} // namespace pvsim::validation
