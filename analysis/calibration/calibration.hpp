@@ -1,5 +1,7 @@
 /* pvsim: `pvsim calibrate`: fits the parameters of the virtio-blk stack model (job.fio → blk_mq → virtio.blk →
- * qemu.iothread → device.parallel on a guest.vm) from fio json+ results of real runs, and writes them as a versioned
+ * qemu.iothread → device.parallel on a guest.vm, or, when the guest description beside the traces shows a
+ * Firecracker guest, virtio.blk served by firecracker.vmm: device.json "stack" says which and why) from fio json+
+ * results of real runs, and writes them as a versioned
  * JSON file ("device.json") with the scenario fragment they imply. Any mix of rw, engines, depths and job counts is
  * accepted; each run gives what it can, and what nothing could fit is listed under "not_fitted".
  *
@@ -38,6 +40,13 @@
  *   leaves out the tail preemption explains, and request_cpu divides 1 / X_sat by (1 + rate × mean duration).
  * - Baselines (mva, bound interpolation): R1 = 1 / (IOPS per thread at iodepth 1), S = mean service, Z = R1 − S
  *   (think time of MVA), c = round(X_sat × S) (Little's law: MVA's own servers), Xmax = X_sat.
+ * The Firecracker stack differs in two places: the latency the model's CPU costs do not explain becomes the VMM
+ * thread's wakeup_latency (the host's page cache serves the requests: no device time), and the VMM thread's CPU per
+ * request (request_cpu + sync_io_cpu) comes from the saturated run through the pass ping-pong of Firecracker >= 1.13
+ * (one cycle of N requests = N (VMM + guest CPU per request) + the once-per-cycle latencies: direction_fit.cpp
+ * fit_vmm), then, when calibrate runs from the pvsim binary, is refined by simulating that run three times
+ * (sync_io_cpu += 1/X_measured - 1/X_simulated). Without a run of 8 or more in flight it keeps the source-based
+ * default.
  * The guest (vCPUs, hardware queues, tags) is not in fio's output: it is written as "assumed" (2 vCPUs, 1 queue,
  * 128 tags, the virtio-vm-1q traces' machine) and can be edited in the file. */
 #pragma once
