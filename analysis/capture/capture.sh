@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # pvsim capture: runs a small fio matrix on a real host or guest and writes a bundle directory (manifest.json, fio
-# json+ results, the device's blk-mq layout, CPU topology, /proc/interrupts, XenStore / QEMU facts) that
+# json+ results, the device's blk-mq layout, CPU topology, /proc/interrupts, XenStore / QEMU facts, and device.txt:
+# the guest description `pvsim detect` reads to tell the VMM) that
 # `pvsim validate --bundle DIR` reads. See README.md beside this script for the manifest format.
 set -euo pipefail
 
@@ -211,6 +212,86 @@ if [[ -n $dev ]]; then
   [[ -r /sys/block/$dev/size ]] && cat "/sys/block/$dev/size" >"$d/size_sectors"
 fi
 
+# ---- the guest description: device.txt in "== section" blocks (the format of ../shared/traces/virtio-vm-1q/
+# device.txt), what `pvsim detect` reads to tell the VMM (analysis/readers/guest_facts.hpp): kernel, vCPUs, the
+# device's queue attributes, blk-mq layout and negotiated virtio features, every block and virtio device's driver
+# and sysfs path (the bus: PCI or virtio-mmio), DMI, the kernel command line, ACPI table OEM IDs, /proc/interrupts.
+first_line() { head -n 1 "$1" 2>/dev/null || true; }
+# acpi_field FILE OFFSET LENGTH: an ACPI table header field (OEM ID at 10, 6 bytes; OEM table ID at 16, 8 bytes).
+acpi_field() { dd if="$1" bs=1 skip="$2" count="$3" 2>/dev/null | tr -d '\000' | sed 's/ *$//'; }
+guest_description() {
+  echo "== uname"
+  uname -a
+  echo "== nproc"
+  nproc
+  if [[ -n $dev ]]; then
+    echo "== queue attrs $dev"
+    for f in /sys/block/"$dev"/queue/*; do
+      [[ -f $f && -r $f ]] && printf '%s: %s\n' "$(basename "$f")" "$(first_line "$f")"
+    done
+    echo "== mq $dev"
+    for q in /sys/block/"$dev"/mq/*; do
+      [[ -d $q ]] || continue
+      printf '%s cpu_list=%s nr_tags=%s nr_reserved_tags=%s\n' "$q" "$(first_line "$q/cpu_list")" \
+        "$(first_line "$q/nr_tags")" "$(first_line "$q/nr_reserved_tags")"
+    done
+    if [[ -r /sys/block/$dev/device/features ]]; then
+      echo "== virtio features $dev"
+      first_line "/sys/block/$dev/device/features"
+    fi
+  fi
+  echo "== block devices"
+  for b in /sys/block/*; do
+    [[ -e $b/device ]] || continue
+    drv=""
+    [[ -e $b/device/driver ]] && drv=$(basename "$(readlink -f "$b/device/driver")")
+    echo "$(basename "$b") driver=$drv path=$(readlink -f "$b/device")"
+  done
+  echo "== virtio devices"
+  for v in /sys/bus/virtio/devices/*; do
+    [[ -e $v ]] || continue
+    drv=""
+    [[ -e $v/driver ]] && drv=$(basename "$(readlink -f "$v/driver")")
+    echo "$(basename "$v") device=$(first_line "$v/device") driver=$drv path=$(readlink -f "$v")" \
+      "features=$(first_line "$v/features")"
+  done
+  echo "== dmi"
+  if [[ -d /sys/class/dmi/id ]]; then
+    for k in sys_vendor product_name; do
+      [[ -r /sys/class/dmi/id/$k ]] && echo "$k: $(first_line "/sys/class/dmi/id/$k")"
+    done
+  else
+    echo none
+  fi
+  echo "== cmdline"
+  first_line /proc/cmdline
+  echo "== acpi tables"
+  if [[ -d /sys/firmware/acpi/tables ]]; then
+    for t in /sys/firmware/acpi/tables/*; do
+      [[ -f $t ]] || continue
+      if [[ -r $t ]]; then
+        echo "$(basename "$t"): oem_id=$(acpi_field "$t" 10 6) oem_table_id=$(acpi_field "$t" 16 8)"
+      else
+        echo "$(basename "$t") (not readable: needs root)"
+      fi
+    done
+  else
+    echo none
+  fi
+  echo "== interrupts"
+  cat /proc/interrupts
+  if command -v lscpu >/dev/null; then
+    echo "== lscpu"
+    lscpu
+  fi
+  return 0
+}
+if guest_description >"$out/device.txt" 2>"$out/logs/device_txt.log"; then
+  got guest_description device.txt
+else
+  missed guest_description "writing device.txt failed (see logs/device_txt.log)"
+fi
+
 # ---- Xen: the vbd/vif keys of XenStore
 if [[ -n $xenstore_file ]]; then
   mkdir -p "$out/xen"
@@ -406,6 +487,8 @@ m = {
 }
 if read("xen/xenstore-ls-f.txt") is not None:
     m["xenstore"] = {"file": "xen/xenstore-ls-f.txt"}
+if read("device.txt") is not None:
+    m["guest_facts"] = {"file": "device.txt"}
 if read("qemu/cmdline.txt") is not None:
     m["qemu"] = {"cmdline_file": "qemu/cmdline.txt"}
 with open(os.path.join(out, "manifest.json.tmp"), "w") as fh:

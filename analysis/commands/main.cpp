@@ -2,6 +2,7 @@
 #include "analysis/calibration/bootstrap.hpp"
 #include "analysis/calibration/calibration.hpp"
 #include "analysis/calibration/validation.hpp"
+#include "analysis/calibration/vmm_detect.hpp"
 #include "analysis/regress/regress.hpp"
 #include "analysis/xen/xen_tools.hpp"
 #include "sim/component.hpp"
@@ -321,6 +322,13 @@ int main(int argc, char** argv)
   regress->add_flag("--all", reg.all, "Print unchanged metrics too");
   regress->add_flag("-q,--quiet", reg.quiet, "Print nothing but errors");
 
+  std::string detect_path;
+  bool detect_json = false;
+  auto* detect     = app.add_subcommand("detect", "Tell which VMM (and transport) a trace, trace directory or bundle "
+                                                      "was measured under, with the evidence");
+  detect->add_option("path", detect_path, "fio json+ trace, trace directory or capture bundle")->required();
+  detect->add_flag("--json", detect_json, "Print the guess as JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -374,6 +382,8 @@ int main(int argc, char** argv)
       std::cout << models_documentation();
       return 0;
     }
+    if (*detect)
+      return calibration::detect_command(detect_path, detect_json);
   } catch (const InputError& e) {
     std::cerr << "pvsim: error: " << e.what() << "\n";
     return 2;
