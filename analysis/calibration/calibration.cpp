@@ -4,6 +4,7 @@
 
 #include "analysis/calibration/direction_fit.hpp"
 #include "analysis/calibration/validation.hpp"
+#include "analysis/calibration/vmm_detect.hpp"
 #include "sim/input_error.hpp"
 #include "sim/scenario.hpp"
 
@@ -26,37 +27,31 @@ struct StackChoice {
   json why         = json::array();
 };
 
-/** The guest's description beside a trace (the capture's device.txt or a lab's guest-info.txt). */
-std::string guest_description_of(const std::string& trace)
-{
-  namespace fs = std::filesystem;
-  fs::path dir = fs::path(trace).parent_path();
-  for (const fs::path& d : {dir, dir.parent_path()})
-    for (const char* name : {"device.txt", "guest-info.txt"})
-      if (fs::exists(d / name))
-        return (d / name).string();
-  return "";
-}
-
+/** Which VMM the traces came from (vmm_detect.hpp: the guest description beside them); the first trace that has one
+ * decides. Firecracker gets its stack; QEMU, Xen (whose own stack `validate --bundle` builds) and unknown get QEMU's
+ * virtio-blk stack, which is what calibrate fits for them. */
 StackChoice choose_stack(const std::vector<std::string>& traces)
 {
   StackChoice c;
-  std::string desc;
-  for (const auto& t : traces)
-    if (desc = guest_description_of(t); not desc.empty())
-      break;
-  if (desc.empty()) {
-    c.why.push_back("no guest description (device.txt, guest-info.txt) beside the traces: QEMU's stack, the default");
+  for (const auto& t : traces) {
+    VmmGuess g = detect_vmm_at(t);
+    if (g.vmm == "unknown" and g.evidence.empty())
+      continue;
+    c.firecracker = g.vmm == "firecracker";
+    c.why.push_back(g.summary);
+    for (const auto& e : g.evidence)
+      if (e.weight > 0)
+        c.why.push_back(e.fact + " (" + e.source + ")");
+    if (not c.firecracker)
+      c.why.push_back(g.vmm == "xen"
+                          ? "a Xen guest: calibrate fits the virtio-blk stack; validate --bundle builds the Xen "
+                            "one"
+                          : "QEMU's virtio-blk stack");
+    c.why.push_back("chosen: " + std::string(c.firecracker ? "firecracker.vmm" : "qemu.iothread") +
+                    " serves the virtqueue");
     return c;
   }
-  std::ifstream in(desc);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.find("-fc") != std::string::npos or text.find("irecracker") != std::string::npos) {
-    c.firecracker = true;
-    c.why.push_back(desc + ": the guest kernel is a Firecracker build (uname '-fc')");
-  } else {
-    c.why.push_back(desc + ": no sign of Firecracker: QEMU's stack");
-  }
+  c.why.push_back("no guest description (device.txt, guest-info.txt) beside the traces: QEMU's stack, the default");
   return c;
 }
 

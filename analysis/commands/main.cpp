@@ -252,8 +252,9 @@ int main(int argc, char** argv)
 
   std::vector<std::string> cal_traces;
   std::string cal_out;
-  auto* calibrate = app.add_subcommand("calibrate", "Fit the virtio-blk stack's parameters (device service time, "
-                                                    "channels, guest CPU costs) from fio json+ results");
+  auto* calibrate = app.add_subcommand("calibrate", "Fit the virtio-blk stack's parameters (guest CPU costs, the "
+                                                    "virtqueue thread's cost, latency, preemption) from fio json+ "
+                                                    "results, for the VMM the traces came from");
   calibrate->add_option("--trace", cal_traces, "fio json+ result (repeatable)")->required();
   calibrate->add_option("-o,--output", cal_out, "device.json to write (- for stdout)")->required();
   int cal_bootstrap = 0;
@@ -261,6 +262,13 @@ int main(int argc, char** argv)
       "--bootstrap", cal_bootstrap,
       "Also store B bootstrap recalibrations (configurations resampled with replacement, fixed seeds) "
       "as the \"uncertainty\" block: each resample's fitted parameters (B >= 2; default: none)");
+  std::string cal_stack = "auto";
+  calibrate
+      ->add_option("--stack", cal_stack,
+                   "Stack to fit: auto (the VMM the guest description beside the traces shows: pvsim detect), qemu "
+                   "or firecracker")
+      ->check(CLI::IsMember({"auto", "qemu", "firecracker"}))
+      ->capture_default_str();
   bool cal_quiet = false;
   calibrate->add_flag("-q,--quiet", cal_quiet, "Print nothing but errors (no bootstrap progress)");
 
@@ -363,7 +371,7 @@ int main(int argc, char** argv)
       return 0;
     }
     if (*calibrate) {
-      json device = calibration::calibrate(cal_traces);
+      json device = calibration::calibrate(cal_traces, cal_stack);
       if (cal_bootstrap != 0)
         device["uncertainty"] = calibration::bootstrap_uncertainty(cal_traces, cal_bootstrap, device,
                                                                    not cal_quiet and ::isatty(STDERR_FILENO));
