@@ -1,6 +1,7 @@
 /* pvsim command line. Exit codes: 0 ok, 2 bad input (scenario, options), 1 internal failure. */
 #include "analysis/calibration/bootstrap.hpp"
 #include "analysis/calibration/calibration.hpp"
+#include "analysis/calibration/prediction.hpp"
 #include "analysis/calibration/validation.hpp"
 #include "analysis/calibration/vmm_detect.hpp"
 #include "analysis/regress/regress.hpp"
@@ -337,6 +338,29 @@ int main(int argc, char** argv)
   detect->add_option("path", detect_path, "fio json+ trace, trace directory or capture bundle")->required();
   detect->add_flag("--json", detect_json, "Print the guess as JSON");
 
+  prediction::Options pred;
+  auto* predict = app.add_subcommand("predict", "Predict a fio configuration no trace measured with a calibrated "
+                                                "device file, with an interval from its bootstrap parameter sets");
+  predict
+      ->add_option("--device", pred.device_file,
+                   "device.json written by pvsim calibrate (--bootstrap B for "
+                   "an interval)")
+      ->required();
+  predict->add_option("--rw", pred.rw, "fio rw")
+      ->check(CLI::IsMember({"read", "write", "randread", "randwrite"}))
+      ->capture_default_str();
+  predict->add_option("--ioengine", pred.engine, "fio ioengine (libaio, io_uring, psync...)")->capture_default_str();
+  predict->add_option("--iodepth", pred.iodepth, "fio iodepth")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  predict->add_option("--numjobs", pred.numjobs, "fio numjobs")->check(CLI::Range(1, 4096))->capture_default_str();
+  predict->add_option("--bs", pred.bs, "Block size in bytes")->check(CLI::Range(512, 1 << 26))->capture_default_str();
+  predict->add_option("--duration", pred.duration_s, "Simulated seconds per run")->capture_default_str();
+  predict->add_option("--seed", pred.seed, "Seed of the fitted parameters' run (set b runs seed + b)")
+      ->capture_default_str();
+  predict->add_option("--sets", pred.max_sets, "Parameter sets to simulate at most (0: all)")->capture_default_str();
+  predict->add_option("-j,--parallel", pred.parallel, "pvsim processes at once")->capture_default_str();
+  predict->add_option("--json", pred.json_out, "Write the prediction as JSON");
+  predict->add_flag("-q,--quiet", pred.quiet, "Print nothing but errors");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -392,6 +416,8 @@ int main(int argc, char** argv)
     }
     if (*detect)
       return calibration::detect_command(detect_path, detect_json);
+    if (*predict)
+      return prediction::predict_command(pred);
   } catch (const InputError& e) {
     std::cerr << "pvsim: error: " << e.what() << "\n";
     return 2;

@@ -1,0 +1,121 @@
+#include "analysis/calibration/prediction.hpp"
+
+#include "analysis/calibration/calibration.hpp"
+#include "analysis/calibration/leave_out_validation.hpp"
+#include "analysis/calibration/validation.hpp"
+#include "sim/input_error.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace pvsim::prediction {
+
+namespace fs = std::filesystem;
+
+namespace {
+json read_results(const std::string& dir)
+{
+  std::ifstream in(dir + "/results.json");
+  return json::parse(in);
+}
+} // namespace
+
+json predict(const Options& opt)
+{
+  json device = calibration::read_device_file(opt.device_file);
+  if (opt.iodepth < 1 or opt.numjobs < 1)
+    throw InputError("", opt.iodepth < 1 ? "--iodepth" : "--numjobs", "expected 1 or more");
+  calibration::RunFacts run;
+  run.file        = "predict";
+  run.rw          = opt.rw;
+  run.engine      = opt.engine;
+  run.sync_engine = calibration::is_sync_engine(opt.engine);
+  run.iodepth     = run.sync_engine ? 1 : opt.iodepth;
+  run.numjobs     = opt.numjobs;
+  run.bs          = opt.bs;
+  run.direction   = opt.rw.find("write") != std::string::npos ? "write" : "read";
+
+  // The fitted parameters, then each bootstrap parameter set in place of them.
+  std::vector<json> devices{device};
+  if (device.contains("uncertainty"))
+    for (const auto& set : device["uncertainty"]["parameter sets"]) {
+      if (opt.max_sets > 0 and static_cast<int>(devices.size()) > opt.max_sets)
+        break;
+      json d                 = device;
+      d["scenario_fragment"] = set["scenario_fragment"];
+      devices.push_back(d);
+    }
+  char tmpl[] = "/tmp/pvsim-predict-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr)
+    throw std::runtime_error("cannot create a temporary directory");
+  fs::path tmp(tmpl);
+  std::vector<std::string> files, outs;
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    json sc = calibration::scenario_for_run(devices[i], run, opt.duration_s, opt.warmup_s, opt.seed + i);
+    files.push_back((tmp / ("s" + std::to_string(i) + ".json")).string());
+    outs.push_back((tmp / ("o" + std::to_string(i))).string());
+    std::ofstream(files.back()) << sc.dump();
+  }
+  std::vector<int> status = validation::run_simulations(opt.pvsim_exe, files, outs, opt.parallel);
+  if (status.empty() or status[0] != 0)
+    throw std::runtime_error("the simulation of the fitted parameters failed (scenario kept in " + tmp.string() + ")");
+  json out = {
+      {"device", opt.device_file},
+      {"configuration",
+       {{"rw", run.rw}, {"engine", run.engine}, {"iodepth", run.iodepth}, {"numjobs", run.numjobs}, {"bs", run.bs}}},
+      {"stack", device.contains("stack") ? device["stack"]["vmm"] : json("qemu")},
+      {"predicted", validation::predicted_of(device, run, read_results(outs[0]), false)}};
+  out["predicted"].erase("cdf");
+  std::vector<double> iops, clat;
+  for (std::size_t i = 1; i < devices.size(); ++i) {
+    if (status[i] != 0)
+      continue;
+    json p = validation::predicted_of(devices[i], run, read_results(outs[i]), false);
+    iops.push_back(p["iops"].get<double>());
+    clat.push_back(p["clat_mean_us"].get<double>());
+  }
+  if (not iops.empty())
+    out["interval"] = {{"sets", iops.size()},
+                       {"iops", {validation::quantile(iops, 0.1), validation::quantile(iops, 0.9)}},
+                       {"clat_mean_us", {validation::quantile(clat, 0.1), validation::quantile(clat, 0.9)}},
+                       {"holds", "10th-90th percentiles over the bootstrap parameter sets and their seeds; not the "
+                                 "run-to-run noise of a real host"}};
+  else
+    out["interval"] = nullptr;
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  return out;
+}
+
+int predict_command(const Options& opt)
+{
+  json out = predict(opt);
+  if (not opt.json_out.empty()) {
+    std::ofstream f(opt.json_out);
+    if (not f)
+      throw std::runtime_error("cannot write " + opt.json_out);
+    f << out.dump(2) << "\n";
+  }
+  if (not opt.quiet) {
+    const json& p = out["predicted"];
+    std::printf("%s %s iodepth %d numjobs %d bs %llu on the %s stack of %s\n", opt.rw.c_str(), opt.engine.c_str(),
+                out["configuration"]["iodepth"].get<int>(), opt.numjobs, static_cast<unsigned long long>(opt.bs),
+                out["stack"].get<std::string>().c_str(), opt.device_file.c_str());
+    std::printf("  IOPS %.0f, clat mean %.1f us, p50 %.1f us, p99 %.1f us\n", p["iops"].get<double>(),
+                p["clat_mean_us"].get<double>(), p["clat_p50_us"].get<double>(), p["clat_p99_us"].get<double>());
+    if (out["interval"].is_null()) {
+      std::printf("  no interval: the device file has no bootstrap parameter sets (pvsim calibrate --bootstrap B)\n");
+    } else {
+      const json& iv = out["interval"];
+      std::printf("  10-90 %% over %d parameter sets: IOPS %.0f-%.0f, clat mean %.1f-%.1f us (parameters and seeds "
+                  "only: a real host adds its run-to-run noise)\n",
+                  iv["sets"].get<int>(), iv["iops"][0].get<double>(), iv["iops"][1].get<double>(),
+                  iv["clat_mean_us"][0].get<double>(), iv["clat_mean_us"][1].get<double>());
+    }
+  }
+  return 0;
+}
+
+} // namespace pvsim::prediction
