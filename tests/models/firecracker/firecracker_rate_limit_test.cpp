@@ -52,6 +52,15 @@ TEST(FirecrackerRateLimit, TheBandwidthBucketServesItsBytesPerRefillTime)
   expect_requests(r, "requests with 16 x 4 KiB per 100 ms");
 }
 
+TEST(FirecrackerRateLimit, ARefillFasterThanTheTimerStillWaitsForTheTimer)
+{
+  // REFILL_TIMER_DURATION is 100 ms whatever the refill time: a bucket refilled in 20 ms is full long before the
+  // timer fires, and the tokens of the other 80 ms are lost (the refill stops at the size). Still 16 per ~100 ms,
+  // not 16 per 20 ms.
+  json r = limited({{"ops_size", size}, {"ops_refill_time", "20ms"}});
+  expect_requests(r, "requests with 16 ops per 20 ms");
+}
+
 TEST(FirecrackerRateLimit, TheOneTimeBurstComesOnTopOfTheBucket)
 {
   // 100 ops of burst, spent first, never refilled: then the same cycles as without it (the burst is gone within the

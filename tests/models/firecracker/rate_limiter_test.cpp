@@ -150,3 +150,15 @@ TEST(RateLimiter, RequestsWithoutDataTakeOnlyAnOp)
     ASSERT_FALSE(refused(rl, 0, 0, &arm));
   EXPECT_FALSE(rl.blocked());
 }
+
+TEST(RateLimiter, AnOverConsumptionOfLessThanAMillisecondArmsNoTimerAndStaysBlocked)
+{
+  // One byte beyond a full 4095-byte bucket refilled in 100 ms: ratio x 100 ms = 0.02 ms, truncated to 0. Firecracker
+  // arms its timerfd with a zero it_value, which disarms it (timerfd_settime(2)), and timer_active stays true: the
+  // drive is never served again. The model does the same (no timer, blocked); a run with such a bucket stalls.
+  RateLimiter rl(TokenBucket(4095, 0, 100 * ms), none());
+  std::uint64_t arm = 1;
+  EXPECT_FALSE(refused(rl, 4096, 0, &arm));
+  EXPECT_EQ(arm, 0u);
+  EXPECT_TRUE(rl.blocked());
+}
