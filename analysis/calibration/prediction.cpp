@@ -5,6 +5,7 @@
 #include "analysis/calibration/validation.hpp"
 #include "sim/input_error.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -27,6 +28,9 @@ json predict(const Options& opt)
   json device = calibration::read_device_file(opt.device_file);
   if (opt.iodepth < 1 or opt.numjobs < 1)
     throw InputError("", opt.iodepth < 1 ? "--iodepth" : "--numjobs", "expected 1 or more");
+  if (not(opt.duration_s > 0))
+    throw InputError("", "--duration", "expected a positive number of simulated seconds");
+  double warmup = std::min(opt.warmup_s, opt.duration_s / 10); // a short run keeps most of its time measured
   calibration::RunFacts run;
   run.file        = "predict";
   run.rw          = opt.rw;
@@ -53,7 +57,7 @@ json predict(const Options& opt)
   fs::path tmp(tmpl);
   std::vector<std::string> files, outs;
   for (std::size_t i = 0; i < devices.size(); ++i) {
-    json sc = calibration::scenario_for_run(devices[i], run, opt.duration_s, opt.warmup_s, opt.seed + i);
+    json sc = calibration::scenario_for_run(devices[i], run, opt.duration_s + warmup, warmup, opt.seed + i);
     files.push_back((tmp / ("s" + std::to_string(i) + ".json")).string());
     outs.push_back((tmp / ("o" + std::to_string(i))).string());
     std::ofstream(files.back()) << sc.dump();

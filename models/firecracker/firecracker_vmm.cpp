@@ -77,7 +77,17 @@ const ParamTable<FirecrackerVmmParams>& FirecrackerVmm::param_table()
                  "API field rate_limiter.ops.one_time_burst")
         .quantity("ops_refill_time", Dimension::duration, &Params::ops_refill_time_s, 0.0, 0, 3600,
                   "Time for the ops bucket to refill from empty (0: no ops limit).",
-                  "API field rate_limiter.ops.refill_time (ms)");
+                  "API field rate_limiter.ops.refill_time (ms)")
+        .check([](const Params& p, const JsonNode& obj) {
+          // The API takes whole milliseconds (refill_time: u64 ms); a sub-millisecond bucket would arm a 0 ms timer.
+          for (auto [key, refill] :
+               {std::pair{"bw_refill_time", p.bw_refill_time_s}, {"ops_refill_time", p.ops_refill_time_s}})
+            if (refill != 0 and (refill < 1e-3 or std::abs(refill * 1e3 - std::round(refill * 1e3)) > 1e-9))
+              obj.child(key).fail(std::string(key) +
+                                  " must be 0 or a whole number of milliseconds (Firecracker's "
+                                  "refill_time is in ms), got " +
+                                  std::to_string(refill * 1e3) + " ms");
+        });
     return tb;
   }();
   return t;
@@ -210,10 +220,13 @@ void FirecrackerVmm::dispatch_next()
   post(c, d, s == Source::queue ? run_queue : s == Source::completion ? run_completion : run_timer);
 }
 
-void FirecrackerVmm::post(double cost_s, std::size_t d, Kind k, Request* r)
+void FirecrackerVmm::post(double cost_s, std::size_t d, Kind k, Request* r, bool next)
 {
   ++steps_;
-  thread_.post(cost_s, this, kind(d, k), r);
+  if (next) // the rest of the code path that is running: before the requests popped earlier in the pass
+    thread_.post_next(cost_s, this, kind(d, k), r);
+  else
+    thread_.post(cost_s, this, kind(d, k), r);
 }
 
 void FirecrackerVmm::step_done()
@@ -278,7 +291,6 @@ void FirecrackerVmm::process_queue(std::size_t d)
     bool hit = is_hit();
     ++(hit ? dr.hits : dr.misses);
     if (not hit) { // Sync: the thread blocks in the syscall until the device is done
-      dr.blocked = true;
       dr.posted_cost_s += p_.request_cpu_s;
       post(p_.request_cpu_s, d, miss_issue, r);
       return;
@@ -320,8 +332,8 @@ void FirecrackerVmm::add_used(std::size_t d, Request* r)
 void FirecrackerVmm::publish(std::size_t d)
 {
   Drive& dr = *drives_[d];
-  if (dr.disk->device_publish_used(dr.q))
-    post(p_.notify_cpu_s, d, notified_irq);
+  if (dr.disk->device_publish_used(dr.q)) // prepare_kick, then the irqfd write at once (version 1.0: before the
+    post(p_.notify_cpu_s, d, notified_irq, nullptr, true); // next request's I/O)
 }
 
 void FirecrackerVmm::end_io(Request* r, double)
@@ -335,9 +347,9 @@ void FirecrackerVmm::end_io(Request* r, double)
     ready(d, Source::completion);
     return;
   }
-  dr.blocked = false; // the syscall returns: its copy, then the request is done
+  // The syscall returns: the thread, asleep in it, wakes up (wakeup_cpu), copies, and the request is done.
   --steps_;
-  post(p_.sync_io_cpu_s, d, served, r);
+  post(p_.wakeup_cpu_s + p_.sync_io_cpu_s, d, served, r);
 }
 
 void FirecrackerVmm::on_event(int k, Request* r)

@@ -18,7 +18,7 @@
  *   after every request (version "1.0"). Either way vring_need_event() over used_event.
  * - Sync engine (default, block/virtio/io/sync_io.rs SyncFileEngine): the I/O is done on the thread, blocking
  *   (seek then read_exact_volatile / write_all_volatile): sync_io_cpu per request served by the host page cache;
- *   a miss blocks the thread (and every device on it) for the backing device's time.
+ *   a miss blocks the thread (and every device on it) for the backing device's time, then costs a wake-up.
  * - Async engine (io/async_io.rs AsyncFileEngine, io_uring/mod.rs): an io_uring of io_uring_entries (128,
  *   block/virtio/mod.rs IO_URING_NUM_ENTRIES) submission entries and twice as many completion entries; push() fails
  *   (ProcessingResult::Throttled: undo_pop, is_io_engine_throttled) when the submission queue is full or as many ops
@@ -136,7 +136,6 @@ private:
     std::uint64_t posted = 0; // requests whose work is on the thread
     double posted_cost_s = 0; // their CPU, to date the rate-limit checks
     bool used_any        = false;
-    bool blocked         = false; // Sync: the thread waits for a miss
     bool stopped         = false; // the pass ends once its posted work is done (limiter, full io_uring)
     RequestFifo reaping;          // Async: CQEs taken by the running completion handler
     // Async
@@ -158,7 +157,7 @@ private:
   void next_handler();
   /** Work of the running handler posted to the thread / done; the handler ends when it has said so (finishing_)
    * and nothing of it is left on the thread. */
-  void post(double cost_s, std::size_t d, Kind k, Request* r = nullptr);
+  void post(double cost_s, std::size_t d, Kind k, Request* r = nullptr, bool next = false);
   void step_done();
   void begin_pass(std::size_t d);
   /** process_queue's loop from where it stands: pop, check, post the work; ends the pass when nothing is left. */

@@ -26,9 +26,9 @@ void TokenBucket::auto_replenish(std::uint64_t now_ns)
   }
   // delta < refill_time and processed_capacity <= size: the products stay far below 2^64 for real buckets (a
   // size of 1e9 bytes over 1 s: about 1e18 at worst); unsigned __int128 keeps it exact anyway.
-  auto tokens =
-      static_cast<std::uint64_t>(static_cast<unsigned __int128>(delta) * processed_capacity_ / processed_refill_time_);
-  auto used   = static_cast<unsigned __int128>(tokens) * processed_refill_time_;
+  __extension__ using u128 = unsigned __int128;
+  auto tokens = static_cast<std::uint64_t>(static_cast<u128>(delta) * processed_capacity_ / processed_refill_time_);
+  auto used   = static_cast<u128>(tokens) * processed_refill_time_;
   auto adjust = static_cast<std::uint64_t>(used / processed_capacity_) + (used % processed_capacity_ != 0 ? 1 : 0);
   last_update_ns_ += adjust;
   budget_ = std::min(budget_ + tokens, size_);

@@ -1,0 +1,51 @@
+/* pvsim predict: a configuration no trace measured, from a calibrated device file, with the interval of its bootstrap
+ * parameter sets; bad inputs. */
+#include "tests/support/cli_support.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace pvsim;
+using namespace pvsim::test;
+
+namespace {
+std::string trace(const std::string& name)
+{
+  return " --trace " + std::string(PVSIM_SHARED_DIR) + "/traces/virtio-vm-1q/fio/" + name + ".json";
+}
+} // namespace
+
+TEST(Predict, AnUnmeasuredConfigurationGetsAPredictionAndABootstrapInterval)
+{
+  TempDir dir;
+  auto cal = run_pvsim("calibrate -q --bootstrap 4" + trace("randread_libaio_qd1_nj1_f1") +
+                       trace("randread_libaio_qd1_nj1_f1_rep1") + trace("randread_libaio_qd16_nj1_f1") +
+                       trace("randread_libaio_qd64_nj1_f1") + " -o " + dir.file("d.json"));
+  ASSERT_EQ(cal.exit_code, 0) << cal.output;
+  auto res = run_pvsim("predict -q --device " + dir.file("d.json") +
+                       " --iodepth 32 --numjobs 2 --duration 0.2 --json " + dir.file("p.json"));
+  ASSERT_EQ(res.exit_code, 0) << res.output;
+  json p = read_json_file(dir.file("p.json"));
+  EXPECT_EQ(p["stack"], "firecracker");
+  EXPECT_EQ(p["configuration"]["numjobs"], 2);
+  double iops = p["predicted"]["iops"].get<double>();
+  EXPECT_GT(iops, 30000);
+  ASSERT_TRUE(p["interval"].is_object()) << p.dump();
+  EXPECT_EQ(p["interval"]["sets"], 4);
+  EXPECT_LE(p["interval"]["iops"][0].get<double>(), p["interval"]["iops"][1].get<double>());
+}
+
+TEST(Predict, ADeviceFileWithoutParameterSetsHasNoInterval)
+{
+  TempDir dir;
+  auto cal = run_pvsim("calibrate" + trace("randread_libaio_qd1_nj1_f1") + " -o " + dir.file("d.json"));
+  ASSERT_EQ(cal.exit_code, 0) << cal.output;
+  auto res = run_pvsim("predict --device " + dir.file("d.json") + " --iodepth 4 --duration 0.1");
+  ASSERT_EQ(res.exit_code, 0) << res.output;
+  EXPECT_NE(res.output.find("no interval"), std::string::npos) << res.output;
+}
+
+TEST(Predict, AMissingDeviceFileIsExit2)
+{
+  auto res = run_pvsim("predict --device /nonexistent/d.json --iodepth 4");
+  EXPECT_EQ(res.exit_code, 2) << res.output;
+}
