@@ -27,7 +27,7 @@ public:
   struct Band {
     double iops_cv      = 0;
     double clat_mean_cv = 0;
-    std::string source; // "configuration" or "pooled"
+    std::string source; // "configuration", "pooled", or "pooled floor" (2 runs, below the pooled CV)
     int runs = 0;       // the runs the CVs come from (all configurations' for the pooled one)
   };
 
@@ -35,7 +35,8 @@ public:
   RepeatNoise(const std::vector<RunConfig>& runs, const std::vector<double>& iops,
               const std::vector<double>& clat_mean);
 
-  /** The configuration's own noise when it has repeats, else the pooled one; nullopt when no configuration has. */
+  /** The configuration's own noise when it has repeats (at least the pooled one when it has only two: a CV of one
+   * degree of freedom), else the pooled one; nullopt when no configuration has repeats. */
   std::optional<Band> band(const std::string& config_key) const;
   /** |IOPS error %| > 2 x the IOPS CV. */
   static bool outside(double iops_error_pct, const Band& band);

@@ -40,8 +40,9 @@ std::string noise_cell(const json& r)
 {
   if (not r.contains("noise") or r["noise"].is_null())
     return "-";
-  return fmt(r["noise"]["iops_cv_pct"].get<double>()) +
-         (r["noise"]["source"].get<std::string>() == "pooled" ? " (pooled)" : "");
+  return fmt(r["noise"]["iops_cv_pct"].get<double>()) + (r["noise"]["source"].get<std::string>() == "configuration"
+                                                             ? ""
+                                                             : " (" + r["noise"]["source"].get<std::string>() + ")");
 }
 
 std::string outside_cell(const json& r)

@@ -70,3 +70,19 @@ TEST(RepeatNoise, OutsideIsMoreThanTwiceTheIopsNoise)
   EXPECT_TRUE(RepeatNoise::outside(20.1, band));
   EXPECT_TRUE(RepeatNoise::outside(-25, band));
 }
+
+TEST(RepeatNoise, TwoNearIdenticalRunsAreJudgedAgainstAtLeastThePooledNoise)
+{
+  // psync at iodepth 1 on virtio-vm-1q: two runs 0.1 % apart. One degree of freedom says little: the pooled CV of the
+  // configurations with repeats is the floor, or a 4 % error would count as far outside the noise.
+  std::vector<RunConfig> runs{cfg(1), cfg(1, "rep1"), cfg(1, "rep2"), cfg(16), cfg(16, "quiet")};
+  std::vector<double> iops{90, 100, 110, 1000, 1001};
+  std::vector<double> clat{45, 50, 55, 160, 160};
+  RepeatNoise noise(runs, iops, clat);
+  auto qd16 = noise.band(cfg(16).key());
+  ASSERT_TRUE(qd16);
+  EXPECT_EQ(qd16->source, "pooled floor");
+  double pooled = std::sqrt((2 * 0.01 + 1 * std::pow(std::sqrt(0.5) / 1000.5, 2)) / 3);
+  EXPECT_NEAR(qd16->iops_cv, pooled, 1e-12);
+  EXPECT_FALSE(RepeatNoise::outside(4.0, *qd16)); // 4 % < 2 x 8.2 %
+}
