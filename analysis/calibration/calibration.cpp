@@ -5,6 +5,7 @@
 #include "analysis/calibration/direction_fit.hpp"
 #include "analysis/calibration/validation.hpp"
 #include "analysis/calibration/vmm_detect.hpp"
+#include "analysis/runner/process_runs.hpp"
 #include "sim/input_error.hpp"
 #include "sim/scenario.hpp"
 
@@ -219,10 +220,12 @@ void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs)
   if (top == nullptr)
     return;
   namespace fs = std::filesystem;
-  char tmpl[]  = "/tmp/pvsim-calibrate-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr)
-    return;
-  fs::path dir(tmpl);
+  fs::path dir;
+  try {
+    dir = make_temp_dir("pvsim-calibrate");
+  } catch (const std::runtime_error&) {
+    return; // the closed form stands
+  }
   double io_s = read["sync_io_cpu"]["value_us"].get<double>() * 1e-6;
   json steps  = json::array();
   for (int round = 0; round < 3; ++round) {
@@ -234,9 +237,7 @@ void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs)
     auto rc = validation::run_simulations(exe, {file}, {out}, 1);
     if (rc.empty() or rc[0] != 0)
       break;
-    std::ifstream in(out + "/results.json");
-    json res = json::parse(in);
-    double x = res["jobs"]["fio"]["iops"].get<double>();
+    double x = read_json_file(out + "/results.json")["jobs"]["fio"]["iops"].get<double>();
     steps.push_back({{"sync_io_cpu_us", io_s * 1e6}, {"simulated_iops", x}});
     if (x <= 0)
       break;

@@ -322,8 +322,12 @@ double DirectionFit::fixed_path() const
          f.notify_cpu_s + v.irq_latency_s + v.irq_cpu_s + v.complete_cpu_s;
 }
 
-void DirectionFit::service_from_bins(double shift, const char* what)
+void DirectionFit::service_from_bins(double shift)
 {
+  const char* what = stack_ == Stack::qemu ? "the backing device's service (device.parallel)"
+                                           : "the VMM thread's wake-up latency (firecracker.vmm wakeup_latency): "
+                                             "what the host adds between a kick and the interrupt beyond the "
+                                             "modelled CPU";
   std::map<double, double> atoms;
   for (auto& [b, c] : bins_) {
     double s = std::max(1e-6, static_cast<double>(b) * 1e-9 - shift);
@@ -342,18 +346,20 @@ void DirectionFit::service_from_bins(double shift, const char* what)
                    {"from", names(tail_src_)}};
 }
 
+double DirectionFit::completion_shift() const
+{
+  double shift = fixed_path() + complete_.value_or(0) + wakeup_.value_or(0);
+  if (not tail_src_.empty() and tail_src_.front()->sync_engine) // fio's clat of a sync engine holds the submission
+    shift += submit_.value_or(0) + kick_.value_or(0);
+  return shift;
+}
+
 void DirectionFit::fit_service()
 {
   // Service time distribution from the iodepth-1 clat bins (their tail, less what preemption explains).
-  double shift = fixed_path() + complete_.value_or(0) + wakeup_.value_or(0);
-  if (not tail_src_.empty() and tail_src_.front()->sync_engine)
-    shift += submit_.value_or(0) + kick_.value_or(0);
-  const char* what = stack_ == Stack::qemu ? "the backing device's service (device.parallel)"
-                                           : "the VMM thread's wake-up latency (firecracker.vmm wakeup_latency): "
-                                             "what the host adds between a kick and the interrupt beyond the "
-                                             "modelled CPU";
+  double shift = completion_shift();
   if (not bins_.empty()) {
-    service_from_bins(shift, what);
+    service_from_bins(shift);
   } else if (not tail_src_.empty()) {
     service_mean_ = median(values_of(
         tail_src_, [&](const RunFacts& r) { return std::max(1e-6, r.clat_mean_s - shift); }, every));
@@ -439,13 +445,10 @@ void DirectionFit::fit_vmm()
   for (int round = 0; round < 3; ++round) { // the latency left at iodepth 1 depends on s: iterate
     double lat = kick_.value_or(0) + v.kick_latency_s + *service_mean_ + f.wakeup_cpu_s + f.event_cpu_s +
                  f.notify_cpu_s + v.irq_latency_s + v.irq_cpu_s + wakeup_.value_or(0);
-    double s     = 1.0 / (*xsat_ / top->numjobs) - g - lat / n;
-    vmm_io_      = std::max(0.1e-6, s - f.request_cpu_s);
-    double shift = fixed_path() + complete_.value_or(0) + wakeup_.value_or(0);
-    if (not tail_src_.empty() and tail_src_.front()->sync_engine)
-      shift += submit_.value_or(0) + kick_.value_or(0);
+    double s = 1.0 / (*xsat_ / top->numjobs) - g - lat / n;
+    vmm_io_  = std::max(0.1e-6, s - f.request_cpu_s);
     if (not bins_.empty())
-      service_from_bins(shift, "the VMM thread's wake-up latency (firecracker.vmm wakeup_latency)");
+      service_from_bins(completion_shift());
   }
   p_["sync_io_cpu"] = param(*vmm_io_,
                             "1/X_sat - g - L/N - request_cpu: the pass ping-pong of Firecracker >= 1.13 at the "

@@ -64,7 +64,10 @@ public:
 private:
   /** The modelled path between the end of io_submit and the reaping at iodepth 1, besides the job's fitted costs. */
   double fixed_path() const;
-  void service_from_bins(double shift, const char* what);
+  /** fixed_path() plus the job's fitted costs on the way back (and its submission for a sync engine's clat). */
+  double completion_shift() const;
+  /** The service distribution (QEMU: the device's; Firecracker: the VMM's wake-up latency) from the merged bins. */
+  void service_from_bins(double shift);
 
   std::string dir_;
   Stack stack_;

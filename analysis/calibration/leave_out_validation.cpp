@@ -7,6 +7,7 @@
 #include "analysis/calibration/leave_out.hpp"
 #include "analysis/calibration/noise.hpp"
 #include "analysis/readers/fio_json.hpp"
+#include "analysis/runner/process_runs.hpp"
 #include "sim/input_error.hpp"
 #include "sim/results.hpp"
 #include "sim/scenario.hpp"
@@ -117,10 +118,7 @@ json run_leave_out(const Options& opt)
   if (progress)
     std::cerr << "\n";
 
-  char tmpl[] = "/tmp/pvsim-validate-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr)
-    throw std::runtime_error("cannot create a temporary directory");
-  fs::path tmp(tmpl);
+  fs::path tmp(make_temp_dir("pvsim-validate"));
   std::vector<Sim> sims;
   for (std::size_t k = 0; k < folds.size(); ++k)
     for (std::size_t i : folds[k].held_out)

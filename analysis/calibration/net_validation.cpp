@@ -3,6 +3,7 @@
 
 #include "analysis/calibration/bundle_structure.hpp"
 #include "analysis/calibration/validation.hpp"
+#include "analysis/runner/process_runs.hpp"
 #include "sim/input_error.hpp"
 #include "sim/scenario.hpp"
 
@@ -93,10 +94,7 @@ json run_net_validation(const bundle::Bundle& b, const Options& opt)
   std::vector<double> measured;
   for (const auto& r : b.net_runs)
     measured.push_back(iperf3_gbps(r.file));
-  char tmpl[] = "/tmp/pvsim-validate-net-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr)
-    throw std::runtime_error("cannot create a temporary directory");
-  fs::path tmp(tmpl);
+  fs::path tmp(make_temp_dir("pvsim-validate-net"));
   double duration = std::max(opt.duration_s, 0.05);
   // Fit the host's speed on the run with the fewest streams.
   std::size_t ref = 0;

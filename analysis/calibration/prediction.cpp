@@ -3,7 +3,9 @@
 #include "analysis/calibration/calibration.hpp"
 #include "analysis/calibration/leave_out_validation.hpp"
 #include "analysis/calibration/validation.hpp"
+#include "analysis/runner/process_runs.hpp"
 #include "sim/input_error.hpp"
+#include "sim/scenario.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -14,14 +16,6 @@
 namespace pvsim::prediction {
 
 namespace fs = std::filesystem;
-
-namespace {
-json read_results(const std::string& dir)
-{
-  std::ifstream in(dir + "/results.json");
-  return json::parse(in);
-}
-} // namespace
 
 json predict(const Options& opt)
 {
@@ -51,10 +45,7 @@ json predict(const Options& opt)
       d["scenario_fragment"] = set["scenario_fragment"];
       devices.push_back(d);
     }
-  char tmpl[] = "/tmp/pvsim-predict-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr)
-    throw std::runtime_error("cannot create a temporary directory");
-  fs::path tmp(tmpl);
+  fs::path tmp(make_temp_dir("pvsim-predict"));
   std::vector<std::string> files, outs;
   for (std::size_t i = 0; i < devices.size(); ++i) {
     json sc = calibration::scenario_for_run(devices[i], run, opt.duration_s + warmup, warmup, opt.seed + i);
@@ -63,20 +54,19 @@ json predict(const Options& opt)
     std::ofstream(files.back()) << sc.dump();
   }
   std::vector<int> status = validation::run_simulations(opt.pvsim_exe, files, outs, opt.parallel);
-  if (status.empty() or status[0] != 0)
-    throw std::runtime_error("the simulation of the fitted parameters failed (scenario kept in " + tmp.string() + ")");
-  json out = {
-      {"device", opt.device_file},
-      {"configuration",
-       {{"rw", run.rw}, {"engine", run.engine}, {"iodepth", run.iodepth}, {"numjobs", run.numjobs}, {"bs", run.bs}}},
-      {"stack", device.contains("stack") ? device["stack"]["vmm"] : json("qemu")},
-      {"predicted", validation::predicted_of(device, run, read_results(outs[0]), false)}};
+  json fitted = validation::simulation_results(status.at(0), "the configuration", files[0], outs[0], opt.device_file);
+  json out    = {
+         {"device", opt.device_file},
+         {"configuration",
+          {{"rw", run.rw}, {"engine", run.engine}, {"iodepth", run.iodepth}, {"numjobs", run.numjobs}, {"bs", run.bs}}},
+         {"stack", device.contains("stack") ? device["stack"]["vmm"] : json("qemu")},
+         {"predicted", validation::predicted_of(device, run, fitted, false)}};
   out["predicted"].erase("cdf");
   std::vector<double> iops, clat;
   for (std::size_t i = 1; i < devices.size(); ++i) {
     if (status[i] != 0)
       continue;
-    json p = validation::predicted_of(devices[i], run, read_results(outs[i]), false);
+    json p = validation::predicted_of(devices[i], run, read_json_file(outs[i] + "/results.json"), false);
     iops.push_back(p["iops"].get<double>());
     clat.push_back(p["clat_mean_us"].get<double>());
   }

@@ -320,10 +320,7 @@ json run_validation(const Options& opt)
     items.push_back({t, facts.front(), run_config(t, facts.front(), result.jobs.front().nrfiles()), "", "", guest});
   }
   std::vector<std::string> scenario_notes;
-  char tmpl[] = "/tmp/pvsim-validate-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr)
-    throw std::runtime_error("cannot create a temporary directory");
-  fs::path tmp(tmpl);
+  fs::path tmp(make_temp_dir("pvsim-validate"));
   for (std::size_t i = 0; i < items.size(); ++i) {
     json run_device     = device;
     run_device["guest"] = items[i].guest;

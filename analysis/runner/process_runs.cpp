@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
 #include <map>
@@ -78,6 +79,14 @@ std::string first_error_line(const std::string& log)
       return line;
   }
   return first;
+}
+
+std::string make_temp_dir(const std::string& prefix)
+{
+  std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr)
+    throw std::runtime_error("cannot create a temporary directory");
+  return tmpl;
 }
 
 } // namespace pvsim

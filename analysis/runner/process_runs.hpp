@@ -21,6 +21,10 @@ struct ProcessRuns {
 std::vector<int> run_processes(const ProcessRuns& how, const std::vector<std::vector<std::string>>& args,
                                const std::vector<std::string>& logs = {});
 
+/** A new private directory /tmp/<prefix>-XXXXXX for the runs' scenarios and outputs (mkdtemp); throws
+ * std::runtime_error when it cannot be made. */
+std::string make_temp_dir(const std::string& prefix);
+
 /** The first line of a run's log that says "error" (or its first line), for a one-line failure report. */
 std::string first_error_line(const std::string& log);
 
