@@ -62,3 +62,20 @@ TEST(FirecrackerInput, AnIoEngineIsSyncOrAsyncAsFirecrackerSpellsThem)
   EXPECT_NE(o.find("/components/fc/io_engine"), std::string::npos) << o;
   EXPECT_NE(o.find("Sync, Async"), std::string::npos) << o;
 }
+
+TEST(FirecrackerInput, ARefillTimeIsAWholeNumberOfMilliseconds)
+{
+  // Firecracker's API takes refill_time in ms; a sub-millisecond bucket would arm a 0 ms timer and never resume.
+  for (const char* t : {"500us", "1.5ms"}) {
+    FcStack s;
+    s.fc   = {{"bw_size", "64KiB"}, {"bw_refill_time", t}};
+    auto o = rejected(s);
+    EXPECT_NE(o.find("/components/fc/bw_refill_time"), std::string::npos) << o;
+    EXPECT_NE(o.find("whole number of milliseconds"), std::string::npos) << o;
+  }
+  FcStack ok;
+  ok.fc = {{"ops_size", 100}, {"ops_refill_time", "100ms"}};
+  pvsim::test::TempDir dir;
+  auto r = pvsim::test::run_pvsim("check " + dir.write("ok.json", fctest::scenario(ok).dump()));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
