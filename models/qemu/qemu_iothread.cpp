@@ -115,6 +115,11 @@ void QemuIothread::attach(const Component& disk, Component& device)
   disks_.emplace_back(&disk, &device);
 }
 
+void QemuIothread::detach(const Component& disk)
+{
+  std::erase_if(disks_, [&disk](const auto& d) { return d.first == &disk; });
+}
+
 void QemuIothread::run(double cost_s, EventTarget* target, int kind, Request* r)
 {
   if (poll_max_ns_ == 0) {

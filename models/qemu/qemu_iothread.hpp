@@ -95,6 +95,12 @@ public:
   /** `disk` (a virtio.blk) has virtqueues served here; its requests go to `device`. Its requests enter the engine
    * with the disk's end_io frame on top, which tells dispatch() where they go. */
   void attach(const Component& disk, Component& device);
+  /** `disk` leaves this AioContext (device_del, or its iothread changed): called once none of its requests is in the
+   * engine any more (the disk drained first). Attach and detach may be called while the simulation runs (hot-plug);
+   * the engine's sizing policy sees the number of disks attached. */
+  void detach(const Component& disk);
+  /** Disks attached now. */
+  std::size_t disks() const { return disks_.size(); }
   /** A handler polled while the thread polls (a virtqueue's host notifier). */
   void add_poll_handler(PollHandler& h) { poll_handlers_.push_back(&h); }
   /** Adaptive polling is on (poll_max > 0). */
