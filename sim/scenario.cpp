@@ -3,7 +3,9 @@
 #include "sim/input_file.hpp"
 #include "sim/params.hpp"
 #include "sim/registry.hpp"
+#include "sim/scenario_groups.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -126,6 +128,7 @@ Scenario scenario_from_json(json doc, const std::string& file)
   sc.document = std::move(doc);
   JsonNode root(sc.document, file, "");
   root.expect_object();
+  expand_groups(sc.document, file, sc.origins);
   sc.params = scenario_table().parse(root, {"components", "$schema"});
   if (not sc.document.contains("components"))
     root.fail("missing 'components' (an object of named components, each with a \"type\")");
@@ -162,11 +165,33 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   json doc = read_json_file(path, "scenario file");
   if (not doc.is_object())
     throw InputError(path, "/", "expected a scenario object, got " + JsonNode::describe(doc));
-  for (const auto& o : overrides)
-    apply_override(doc, o);
+  // An override of a component that a group makes waits until the groups are expanded (with the overrides of the
+  // groups themselves, e.g. their count, applied).
+  auto made_by_group = [&doc](const std::string& o) {
+    if (o.rfind("components.", 0) != 0 or not doc.contains("groups"))
+      return false;
+    std::string rest = o.substr(std::string("components.").size());
+    std::string name = rest.substr(0, std::min(rest.find('.'), rest.find('=')));
+    return not(doc.contains("components") and doc["components"].is_object() and doc["components"].contains(name));
+  };
+  std::vector<std::string> after_groups;
+  for (const auto& o : overrides) {
+    if (made_by_group(o))
+      after_groups.push_back(o);
+    else
+      apply_override(doc, o);
+  }
+  std::map<std::string, std::string> origins;
+  if (not after_groups.empty()) {
+    expand_groups(doc, path, origins);
+    for (const auto& o : after_groups)
+      apply_override(doc, o);
+  }
   if (seed)
     doc["seed"] = *seed;
-  return scenario_from_json(std::move(doc), path);
+  Scenario sc = scenario_from_json(std::move(doc), path);
+  sc.origins.merge(origins);
+  return sc;
 }
 
 } // namespace pvsim

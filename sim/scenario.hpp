@@ -2,14 +2,18 @@
  *
  * A scenario is a JSON object:
  *   { "name": "...", "description": "...", "seed": 1, "duration": "2s", "warmup": "100ms",
- *     "components": { "<name>": { "type": "<model type>", <the model's parameters> }, ... } }
+ *     "components": { "<name>": { "type": "<model type>", <the model's parameters> }, ... },
+ *     "groups": { "<group>": { "count": N, "components": { "<name with {i}>": {...}, ... } } } }
+ * (groups: sim/scenario_groups.hpp; they are expanded into "components" before anything else is read)
  * `--set a.b.c=value` overrides are applied to the JSON before anything is read, so they are checked exactly like
- * the file (and recorded in the resolved scenario). */
+ * the file (and recorded in the resolved scenario); one naming a component that a group makes
+ * (`components.vd3.x=...`) is applied after the groups are expanded. */
 #pragma once
 
 #include "sim/json_node.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,10 +39,13 @@ struct Scenario {
   std::string file;
   json document; // after --set overrides
   ScenarioParams params;
-  std::vector<ComponentDecl> components; // in the file's (sorted) key order
+  std::vector<ComponentDecl> components;      // in the file's (sorted) key order
+  std::map<std::string, std::string> origins; // component made by a group -> its template's JSON pointer
   JsonNode component_node(const std::string& name) const
   {
-    return JsonNode(document.at("components").at(name), file, "/components/" + pointer_token(name));
+    auto o = origins.find(name);
+    return JsonNode(document.at("components").at(name), file,
+                    o != origins.end() ? o->second : "/components/" + pointer_token(name));
   }
 };
 

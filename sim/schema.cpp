@@ -76,7 +76,21 @@ json scenario_schema()
                         {{"type", "object"},
                          {"minProperties", 1},
                          {"description", "Named components; each one's \"type\" selects its model."},
-                         {"additionalProperties", {{"$ref", "#/$defs/component"}}}}}};
+                         {"additionalProperties", {{"$ref", "#/$defs/component"}}}}},
+                       {"groups",
+                        {{"type", "object"},
+                         {"description", "Groups of components made `count` times: \"{i}\" in a name or a string "
+                                                "becomes the copy's index, \"{n}\" the count (--set groups.G.count=N)."},
+                         {"additionalProperties",
+                          {{"type", "object"},
+                           {"required", {"count", "components"}},
+                           {"additionalProperties", false},
+                           {"properties",
+                            {{"count", {{"type", "integer"}, {"minimum", 1}, {"maximum", 4096}}},
+                             {"components",
+                              {{"type", "object"},
+                               {"minProperties", 1},
+                               {"additionalProperties", {{"$ref", "#/$defs/component"}}}}}}}}}}}};
   props.update(duration_props("duration", "Simulated time"));
   props.update(duration_props("warmup", "Warm-up excluded from statistics"));
   json duration_required = json::array();

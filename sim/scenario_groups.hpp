@@ -1,0 +1,27 @@
+/* pvsim: component groups, the scenario's way of saying "N copies of this set of components" (N disks with their
+ * jobs and devices, N guests on a host), so that a count is one --set away: `--set groups.disk.count=16`.
+ *
+ *   "groups": {"disk": {"count": 4, "components": {"fio{i}": {..., "target": "vd{i}"}, "vd{i}": {...}}}}
+ *
+ * Each group is expanded into `count` copies before the components are read: in each component's name and in every
+ * string inside it (keys excepted), "{i}" becomes the copy's index (0 to count-1) and "{n}" the count. The copies join
+ * "components"; a name made twice (a name without "{i}" in a group of several, or one already in "components") is an
+ * error naming both places. Errors in a copy's parameters name the template's JSON path in the file. */
+#pragma once
+
+#include "sim/json_node.hpp"
+
+#include <map>
+#include <string>
+
+namespace pvsim {
+
+/** Expands doc["groups"] (if any) into doc["components"] and removes "groups". `origins` receives, for every
+ * component made from a template, the JSON pointer of the template ("/groups/disk/components/vd{i}"). Throws
+ * InputError naming `file` and the JSON path for a malformed group. */
+void expand_groups(json& doc, const std::string& file, std::map<std::string, std::string>& origins);
+
+/** "{i}" -> index, "{n}" -> count in `text`. */
+std::string substitute_group_index(const std::string& text, long long index, long long count);
+
+} // namespace pvsim
