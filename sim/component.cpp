@@ -24,7 +24,9 @@ Component* Component::port(const std::string& port_name) const
 
 void Component::fail(const std::string& what, const std::string& key) const
 {
-  throw InputError(origin_file_, origin_pointer_ + (key.empty() ? "" : "/" + pointer_token(key)), what);
+  bool copy = origin_pointer_.rfind("/groups/", 0) == 0; // made by a group: the path is its template's
+  throw InputError(origin_file_, origin_pointer_ + (key.empty() ? "" : "/" + pointer_token(key)),
+                   copy ? what + " (in its copy '" + name() + "')" : what);
 }
 
 } // namespace pvsim

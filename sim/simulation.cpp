@@ -36,7 +36,13 @@ Simulation::Simulation(Scenario scenario) : scenario_(std::move(scenario))
   const auto& reg = Registry::builtin();
   for (const auto& decl : scenario_.components) {
     const ModelInfo* info = reg.find(decl.type);
-    components_.push_back(info->build(decl.name, scenario_.component_node(decl.name)));
+    try {
+      components_.push_back(info->build(decl.name, scenario_.component_node(decl.name)));
+    } catch (const InputError& e) { // the template's path is shared by every copy: say which copy it was
+      if (not scenario_.origins.contains(decl.name))
+        throw;
+      throw InputError(e.file(), e.where(), e.detail() + " (in its copy '" + decl.name + "')");
+    }
   }
   wiring_ = std::make_unique<Wiring>(components_, scenario_.file);
   for (auto& c : components_)

@@ -121,9 +121,13 @@ int cmd_run(const std::string& file, const std::string& outdir, std::optional<st
   return 0;
 }
 
-int cmd_check(const std::string& file, const std::vector<std::string>& sets, const std::string& max_memory)
+int cmd_check(const std::string& file, const std::vector<std::string>& sets, const std::string& max_memory, bool expand)
 {
   Simulation sim(load_scenario(file, sets));
+  if (expand) { // the scenario as it runs: groups made into components, --set applied (itself a valid scenario)
+    std::cout << sim.scenario().document.dump(2) << "\n";
+    return 0;
+  }
   sim.set_max_memory(max_memory_option(max_memory));
   ResourceEstimate e = sim.check_resources();
   std::cout << file << ": ok (" << sim.components().size() << " components)\n" << e.to_text(sim.duration_s());
@@ -220,6 +224,10 @@ int main(int argc, char** argv)
   check->add_option("scenario", scenario, "Scenario file (JSON)")->required();
   check->add_option("--set", sets, "Override a scenario value: json.path=value (repeatable)");
   check->add_option("--max-memory", max_memory, "Refuse (exit 2) a scenario estimated to need more memory than this");
+  bool expand = false;
+  check->add_flag("--expand", expand,
+                  "Print the scenario as it runs (groups expanded into components, --set applied) instead of the "
+                  "estimate");
 
   auto* graph = app.add_subcommand("graph", "Write the wiring graph as Graphviz DOT");
   graph->add_option("scenario", scenario, "Scenario file (JSON)")->required();
@@ -372,7 +380,7 @@ int main(int argc, char** argv)
     if (*run)
       return cmd_run(scenario, outdir, seed, sets, quiet, partial, max_memory);
     if (*check)
-      return cmd_check(scenario, sets, max_memory);
+      return cmd_check(scenario, sets, max_memory, expand);
     if (*graph)
       return cmd_graph(scenario, dot_out, sets);
     if (*stats)

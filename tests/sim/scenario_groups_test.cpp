@@ -93,6 +93,7 @@ TEST(ScenarioGroups, ErrorsInACopyNameTheTemplatesPath)
   auto r                                                    = run_pvsim("run " + file + " -o " + dir.file("out"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("/groups/disk/components/dev{i}/channels"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("in its copy 'dev0'"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir.file("out")));
 }
 
@@ -109,4 +110,17 @@ TEST(ScenarioGroups, SetChangesTheCountAndThenACopy)
   double iops0 = res["jobs"]["job0"]["iops"].get<double>(), iops3 = res["jobs"]["job3"]["iops"].get<double>();
   std::cout << "job0 " << iops0 << " IOPS, job3 " << iops3 << " IOPS (expected 2x, +-1%)\n";
   EXPECT_NEAR(iops3 / iops0, 2.0, 0.02);
+}
+
+TEST(ScenarioGroups, CheckExpandPrintsARunnableScenarioWithTheCopies)
+{
+  TempDir dir;
+  std::string file = dir.write("s.json", disks_group(2).dump());
+  auto r           = run_pvsim("check " + file + " --expand --set groups.disk.count=3");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  json expanded = json::parse(r.output);
+  EXPECT_FALSE(expanded.contains("groups"));
+  EXPECT_TRUE(expanded["components"].contains("dev2"));
+  std::string again = dir.write("expanded.json", expanded.dump());
+  EXPECT_EQ(run_pvsim("check " + again).exit_code, 0);
 }
