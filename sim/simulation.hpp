@@ -71,12 +71,16 @@ public:
   /** Runs at the end of the warm-up, right after every statistic restarted (`pvsim stats` checks there that nothing
    * kept what the warm-up counted). */
   void on_warmup_end(std::function<void(double now)> fn) { on_warmup_end_ = std::move(fn); }
+  /** Runs once every model has started and the statistics are connected, before the first event: where other
+   * collectors (the trace writer) connect to the models' probes. */
+  void on_models_started(std::function<void()> fn) { on_models_started_ = std::move(fn); }
 
 private:
   std::optional<double> max_memory_bytes_;
   bool progress_ = false;
   std::function<void()> on_engine_ready_;
   std::function<void(double)> on_warmup_end_;
+  std::function<void()> on_models_started_;
   std::uint64_t sample_events_ = 0;
   double last_completion_s_    = 0;
   std::vector<std::pair<std::string, const Station*>> sampled_;

@@ -15,6 +15,7 @@
 #include "sim/simulation.hpp"
 #include "sim/stats.hpp"
 #include "sim/stop.hpp"
+#include "sim/trace_writer.hpp"
 #include "sim/units.hpp"
 #include "sim/version.hpp"
 
@@ -84,11 +85,61 @@ std::optional<double> max_memory_option(const std::string& text)
 /** Memory above which `run` says what it expects to take before it starts. */
 constexpr double large_estimate_bytes = 1024.0 * 1024 * 1024;
 
+/** `pvsim run --trace FILE [--trace-window A..B] [--trace-sample N]`. */
+struct TraceRequest {
+  std::string file;
+  std::string window;
+  std::uint64_t sample = 1;
+};
+
+/** The window "10ms..12ms" in seconds; by default the 2 ms after the warm-up (a trace of tens of MB at most for the
+ * shipped scenarios). An InputError naming the option otherwise. */
+std::pair<double, double> trace_window(const std::string& text, const Simulation& sim)
+{
+  if (text.empty())
+    return {sim.warmup_s(), std::min(sim.duration_s(), sim.warmup_s() + 2e-3)};
+  auto dots = text.find("..");
+  std::optional<double> from, to;
+  if (dots != std::string::npos) {
+    from = parse_quantity(Dimension::duration, text.substr(0, dots));
+    to   = parse_quantity(Dimension::duration, text.substr(dots + 2));
+  }
+  if (not from or not to or *from < 0 or *to <= *from)
+    throw InputError("", "--trace-window",
+                     "expected FROM..TO with times and FROM < TO, e.g. \"10ms..12ms\", got \"" + text + "\"");
+  return {*from, *to};
+}
+
+/** Writes the trace beside its final name, then renames it: a failed run leaves no partial file. */
+void write_trace(const std::string& path, const json& trace)
+{
+  std::string staging = path + ".pvsim-staging-" + std::to_string(::getpid());
+  {
+    std::ofstream out(staging);
+    out << trace.dump() << "\n";
+    if (not out)
+      throw OutputError("cannot write the trace " + path);
+  }
+  if (std::rename(staging.c_str(), path.c_str()) != 0) {
+    std::remove(staging.c_str());
+    throw OutputError("cannot write the trace " + path);
+  }
+}
+
 int cmd_run(const std::string& file, const std::string& outdir, std::optional<std::uint64_t> seed,
-            const std::vector<std::string>& sets, bool quiet, bool partial, const std::string& max_memory)
+            const std::vector<std::string>& sets, bool quiet, bool partial, const std::string& max_memory,
+            const TraceRequest& trace_request)
 {
   Simulation sim(load_scenario(file, sets, seed));
   sim.set_max_memory(max_memory_option(max_memory));
+  std::unique_ptr<TraceWriter> tracer;
+  if (not trace_request.file.empty()) {
+    auto [from, to] = trace_window(trace_request.window, sim);
+    tracer          = std::make_unique<TraceWriter>(sim, TraceOptions{from, to, trace_request.sample});
+    sim.on_models_started([&tracer] { tracer->connect(); });
+  } else if (not trace_request.window.empty() or trace_request.sample != 1) {
+    throw InputError("", "--trace-window/--trace-sample", "given without --trace FILE");
+  }
   if (ResourceEstimate e = sim.check_resources(); e.memory_bytes() > large_estimate_bytes and not quiet)
     std::cerr << "pvsim: " << e.to_text(sim.duration_s());
   sim.show_progress(not quiet and ::isatty(STDERR_FILENO));
@@ -114,9 +165,13 @@ int cmd_run(const std::string& file, const std::string& outdir, std::optional<st
   {
     SignalsHeld held;
     write_outputs(outdir, results);
+    if (tracer)
+      write_trace(trace_request.file, tracer->finish(results["simulated_time_s"].get<double>()));
   }
   if (not quiet)
     std::cout << "results: " << outdir << "/results.json, jobs.csv, queues.csv\n";
+  if (tracer and not quiet)
+    std::cout << "trace: " << trace_request.file << " (open it in https://ui.perfetto.dev or chrome://tracing)\n";
   require_conservation(results);
   return 0;
 }
@@ -216,6 +271,13 @@ int main(int argc, char** argv)
   run->add_option("--max-memory", max_memory,
                   "Refuse (exit 2) a scenario estimated to need more memory than this (e.g. 8GiB); always refused "
                   "beyond the memory available or ulimit -v");
+  TraceRequest trace_request;
+  run->add_option("--trace", trace_request.file,
+                  "Write a Chrome/Perfetto trace of the requests (ui.perfetto.dev, chrome://tracing) to this file");
+  run->add_option("--trace-window", trace_request.window,
+                  "Requests submitted in FROM..TO are traced (default: the 2 ms after the warm-up), e.g. 10ms..12ms");
+  run->add_option("--trace-sample", trace_request.sample, "Trace every Nth request (default 1: all in the window)")
+      ->check(CLI::Range(1, 1000000));
   bool partial = false;
   run->add_flag("--partial", partial,
                 "On SIGINT/SIGTERM, write the results reached so far, marked \"complete\": false (default: nothing)");
@@ -378,7 +440,7 @@ int main(int argc, char** argv)
 
   try {
     if (*run)
-      return cmd_run(scenario, outdir, seed, sets, quiet, partial, max_memory);
+      return cmd_run(scenario, outdir, seed, sets, quiet, partial, max_memory, trace_request);
     if (*check)
       return cmd_check(scenario, sets, max_memory, expand);
     if (*graph)

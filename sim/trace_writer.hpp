@@ -1,0 +1,86 @@
+/* pvsim: a Chrome/Perfetto trace of a run (`pvsim run --trace FILE`), to watch requests travel through the stack in
+ * ui.perfetto.dev or chrome://tracing (the JSON "Trace Event Format": traceEvents with ph X, C, M, s/t/f; times in
+ * microseconds).
+ *
+ * What it shows, from the typed events the models already emit (a collector: no model changes):
+ * - a process per guest (the components whose `vm` names it) and one for the host (the rest: VMM and backend
+ *   threads, AIO engines, devices), named with metadata events;
+ * - for every queueing place a model exposes (blk-mq hardware queues and tags, rings and their slots, virtqueues,
+ *   event channels, backend queues, AIO engines, devices: Component::queues()), a slice per request while it waits
+ *   ("wait") and while it is served ("service"), on lanes of that place's tracks (one lane per request held at once,
+ *   so slices on a track never overlap);
+ * - a slice per request on its job's track, from submission to completion;
+ * - flow arrows joining one request's slices in time order, from its job's slice to its last stage (each flow event
+ *   lies inside the slice it binds to, on the same track);
+ * - a counter per place: the requests it holds (ring occupancy, tags in use, the AIO engine's queue), every request
+ *   counted, sampled or not.
+ * Limits, so a trace stays openable: a time window (requests submitted in it, followed until they complete, and the
+ * counters within it) and a sample rate (every Nth request). Left out: the CPU work on each vCPU and backend thread
+ * (CpuThread emits no events), ring indices (req_prod, rsp_prod) and batch sizes as counters (the models report
+ * them as statistics only). */
+#pragma once
+
+#include "sim/json_node.hpp"
+#include "sim/statistics.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pvsim {
+
+class Simulation;
+
+struct TraceOptions {
+  double from_s              = 0;
+  double to_s                = 0;
+  std::uint64_t sample_every = 1; // requests whose id is a multiple of this are traced
+};
+
+class TraceWriter {
+public:
+  TraceWriter(const Simulation& sim, TraceOptions options);
+  ~TraceWriter();
+  TraceWriter(const TraceWriter&)            = delete;
+  TraceWriter& operator=(const TraceWriter&) = delete;
+
+  /** Connects to every place's and job's probe (once the models have started). */
+  void connect();
+  /** The trace document: requests not completed yet are closed at `now`. */
+  json finish(double now);
+
+private:
+  struct Slice {
+    int pid, tid;
+    double ts_s, end_s;
+    std::string name, cat;
+  };
+  /** A set of tracks where slices emitted in order of their end never overlap (first lane free at the start). */
+  struct Lanes {
+    int pid   = 0;
+    int order = 0; // tracks sort by place, then lane
+    std::string label;
+    std::vector<std::pair<int, double>> lanes; // tid, end of its last slice
+  };
+  struct Place;
+  int lane(Lanes& l, double start_s, double end_s);
+  int pid_of(const std::string& component);
+  bool traced(const Request* r) const;
+  void slice(std::uint64_t id, Lanes& l, double start_s, double end_s, const std::string& name, const std::string& cat);
+  void counter(Place& p, double t);
+  void close(std::uint64_t id, double now);
+
+  const Simulation& sim_;
+  TraceOptions o_;
+  json events_ = json::array();
+  std::map<std::string, int> pids_;
+  int next_tid_   = 1;
+  int next_order_ = 1;
+  std::vector<std::unique_ptr<Place>> places_;
+  std::vector<std::unique_ptr<Lanes>> jobs_;
+  std::map<std::uint64_t, std::vector<Slice>> open_; // traced requests not completed: their slices so far
+};
+
+} // namespace pvsim
