@@ -17,6 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 
 def cdf_points(hist):
@@ -102,6 +103,8 @@ def plot_per_queue(results, path):
             rings.append((f"{comp}.ring{r['queue']}", r))
         for h in rep.get("hw_queues", []):
             hctx.append((f"{comp}.hctx{h['hctx']}", h))
+    if not any(h.get("tag_waits", 0) for _, h in hctx):
+        hctx = []  # no request waited for a tag: no empty panel (said in the printout)
         if isinstance(rep.get("engine"), dict) and "mean_in_flight" in rep["engine"]:
             engines.append((comp, rep["engine"]))
     if not rings and not hctx and not engines:
@@ -122,19 +125,28 @@ def plot_per_queue(results, path):
         ax.set_xticks([x + 0.4 - width / 2 for x in range(len(names))])
         ax.set_xticklabels(names, rotation=30, ha="right", fontsize=7)
         ax.set_yscale("log")
-        ax.set_title("Notifications per ring (whole run)")
+        ax.set_ylabel("notifications (log scale)")
+        ax.set_title("Notifications sent and suppressed per ring (whole run)")
         ax.legend(fontsize=7)
         ax = axes[i]
         i += 1
-        for name, r in rings:
-            sizes = sorted((int(n), c) for n, c in r.get("backend_batches", {}).items())
-            if sizes:
-                ax.plot([n for n, _ in sizes], [c for _, c in sizes], marker="o", markersize=3,
-                        label=f"{name} (mean occupancy {r['mean_occupancy']:.1f}/{r['slots']})")
-        ax.set_xlabel("requests consumed per backend pass")
-        ax.set_ylabel("passes")
-        ax.set_title("Backend batches")
-        ax.legend(fontsize=7)
+        batches = [(name, r, sorted((int(n), c) for n, c in r.get("backend_batches", {}).items())) for name, r in rings]
+        batches = [(name, r, sizes) for name, r, sizes in batches if sizes]
+        largest = max([sizes[-1][0] for _, _, sizes in batches], default=1)
+        width = 0.8 / max(1, len(batches))
+        for k, (name, r, sizes) in enumerate(batches):
+            label = f"{name} (mean occupancy {r['mean_occupancy']:.1f}/{r['slots']} slots)"
+            if largest <= 16:  # a histogram as bars side by side, one per ring at each batch size
+                ax.bar([n - 0.4 + width * (k + 0.5) for n, _ in sizes], [c for _, c in sizes], width, label=label)
+            else:  # many sizes: one outline per ring
+                ax.hist([n for n, _ in sizes], bins=[n - 0.5 for n in range(1, largest + 2)],
+                        weights=[c for _, c in sizes], histtype="step", linewidth=1.2, label=label)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.set_xlabel("requests consumed per backend pass (batch size)")
+        ax.set_ylabel("backend passes")
+        ax.set_title("Backend batch sizes: bigger batches, fewer notifications")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
         ax.grid(True, alpha=0.3)
     if engines:
         ax = axes[i]
@@ -147,7 +159,8 @@ def plot_per_queue(results, path):
             ax.annotate(f"waited {e.get('waited', 0)}", (x, 0), ha="center", va="bottom", fontsize=7, color="white")
         ax.set_xticks(list(xs))
         ax.set_xticklabels(names, rotation=30, ha="right", fontsize=7)
-        ax.set_title("AIO engine occupancy (requests that waited)")
+        ax.set_ylabel("requests in flight in the engine")
+        ax.set_title("AIO engine: in flight (waited = found its queue full)")
         ax.legend(fontsize=7)
     if hctx:
         ax = axes[i]
@@ -155,11 +168,12 @@ def plot_per_queue(results, path):
         ax.bar(range(len(names)), [h["tag_waits"] for _, h in hctx], color="tab:red")
         ax.set_xticks(range(len(names)))
         ax.set_xticklabels([f"{n}\ncpus {h['cpu_list']}" for n, h in hctx], rotation=30, ha="right", fontsize=7)
-        ax.set_title("Tag waits per hardware queue")
+        ax.set_ylabel("requests that waited for a tag")
+        ax.set_title("Tag exhaustion: waits per hardware queue")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
-    return True
+    return [ax.get_title() for ax in axes]
 
 
 def main(argv):
@@ -187,9 +201,12 @@ def main(argv):
     if plot_time_series(results, occupancy):
         written.append(occupancy)
     per_queue = os.path.join(outdir, "per_queue.png")
-    if plot_per_queue(results, per_queue):
+    panels = plot_per_queue(results, per_queue)
+    if panels:
         written.append(per_queue)
     print("plots: " + ", ".join(written))
+    if panels:
+        print("per_queue.png panels: " + "; ".join(panels))
     return 0
 
 

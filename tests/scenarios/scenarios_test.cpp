@@ -118,6 +118,25 @@ TEST(Plot, TurnsResultsIntoPngs)
   }
 }
 
+TEST(PlotRun, DrawsNoEmptyPanelAndBatchSizesAsAHistogram)
+{
+  TempDir dir;
+  ASSERT_EQ(run_pvsim("run -q " + source_dir() + "/scenarios/xen-blk-mq.json --set duration=15ms -o " + dir.file("out"))
+                .exit_code,
+            0);
+  auto r = run_command("/usr/bin/python3 " + source_dir() + "/analysis/plot_run.py " + dir.file("out/results.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  json res        = json::parse(read_file(dir.file("out/results.json")));
+  long long waits = 0;
+  for (auto& [name, c] : res["components"].items())
+    if (c.is_object() and c.contains("hw_queues"))
+      for (auto& h : c["hw_queues"])
+        waits += h.value("tag_waits", 0LL);
+  EXPECT_NE(r.output.find("Backend batch sizes"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("Tag exhaustion") != std::string::npos, waits > 0)
+      << waits << " tag waits; the tag panel is drawn only when some request waited: " << r.output;
+}
+
 TEST(Sweep, RunsOneProcessPerPointAndWritesCsvAndPlot)
 {
   TempDir dir;
@@ -134,10 +153,11 @@ TEST(Sweep, RunsOneProcessPerPointAndWritesCsvAndPlot)
 TEST(Sweep, FixedSettingsApplyToEveryPointAndContentionIsReported)
 {
   TempDir dir;
-  auto r = run_command("/usr/bin/python3 " + source_dir() + "/analysis/sweep.py " + source_dir() +
-                       "/scenarios/xen-blk-mq.json --axis components.fio.numjobs=4,8 --set components.xvda.max_queues=1" +
-                       " --reference " + source_dir() + "/analysis/published/xen_blkfront_mq_2015.csv --pvsim " +
-                       pvsim_binary() + " -j 2 -o " + dir.file("sweep"));
+  auto r =
+      run_command("/usr/bin/python3 " + source_dir() + "/analysis/sweep.py " + source_dir() +
+                  "/scenarios/xen-blk-mq.json --axis components.fio.numjobs=4,8 --set components.xvda.max_queues=1" +
+                  " --reference " + source_dir() + "/analysis/published/xen_blkfront_mq_2015.csv --pvsim " +
+                  pvsim_binary() + " -j 2 -o " + dir.file("sweep"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   // One ring for every point: its lock is contended, so the runs spin.
   json point = json::parse(read_file(dir.file("sweep/points/numjobs-8/results.json")));
