@@ -60,17 +60,15 @@ def plot_iops(results, path):
         values = [v["iops"] / 1000.0 for _, v in items]
         bars = ax.bar(range(len(names)), values, color="tab:blue" if ax is axes[0] else "tab:orange")
         ax.set_xticks(range(len(names)))
+        if ax is axes[1]:  # the queue's utilization (busy servers / servers) under its name
+            names = [f"{n} (util {q['utilization']:.2f})" for n, q in items]
         ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
         ax.set_ylabel("kIOPS")
         ax.set_title(title)
         ax.grid(True, axis="y", alpha=0.3)
         for b, v in zip(bars, values):
             ax.annotate(f"{v:.1f}", (b.get_x() + b.get_width() / 2, v), ha="center", va="bottom", fontsize=7)
-        if ax is axes[1]:
-            for i, (_, q) in enumerate(items):
-                ax.annotate(f"util {q['utilization']:.2f}", (i, 0), ha="center", va="bottom", fontsize=7,
-                            color="white")
-    fig.suptitle(results["scenario"].get("name") or "scenario")
+    fig.suptitle(f"Throughput per job and per queue — {results['scenario'].get('name') or 'scenario'}")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -118,6 +118,20 @@ TEST(Plot, TurnsResultsIntoPngs)
   }
 }
 
+TEST(DefaultScenario, FourRingsBeatOneRingForTheSameGuest)
+{
+  // The README's first command runs scenarios/default.json: its point is the difference between the two guests.
+  TempDir dir;
+  ASSERT_EQ(run_pvsim("run -q " + source_dir() + "/scenarios/default.json -o " + dir.file("out")).exit_code, 0);
+  json res    = json::parse(read_file(dir.file("out/results.json")));
+  double one  = res["jobs"]["one_fio"]["iops"].get<double>();
+  double four = res["jobs"]["four_fio"]["iops"].get<double>();
+  std::cout << "one ring " << one << " IOPS, four rings " << four << " IOPS (expected four > 1.5 x one)\n";
+  EXPECT_GT(four, 1.5 * one);
+  EXPECT_LT(res["jobs"]["four_fio"]["latency_us"]["p99"].get<double>(),
+            res["jobs"]["one_fio"]["latency_us"]["p99"].get<double>());
+}
+
 TEST(PlotRun, DrawsNoEmptyPanelAndBatchSizesAsAHistogram)
 {
   TempDir dir;

@@ -7,9 +7,10 @@ using namespace pvsim::test;
 using nlohmann::json;
 
 namespace {
+/** The command line's tests run the small generic scenario (two jobs on an SSD-like device). */
 std::string default_scenario()
 {
-  return source_dir() + "/scenarios/default.json";
+  return source_dir() + "/scenarios/ssd-two-jobs.json";
 }
 } // namespace
 
