@@ -4,6 +4,7 @@
 #include "analysis/calibration/prediction.hpp"
 #include "analysis/calibration/validation.hpp"
 #include "analysis/calibration/vmm_detect.hpp"
+#include "analysis/commands/explain.hpp"
 #include "analysis/regress/regress.hpp"
 #include "analysis/xen/xen_tools.hpp"
 #include "sim/component.hpp"
@@ -308,6 +309,16 @@ int main(int argc, char** argv)
   stats->add_option("--set", sets, "Override a scenario value: json.path=value (repeatable)");
   stats->add_flag("--json", stats_json, "Print the list as JSON");
 
+  auto* explain = app.add_subcommand("explain", "Follow one request through the scenario's stack and tell its path "
+                                                "and where its time went, in sentences with the simulated numbers");
+  explain->add_option("scenario", scenario, "Scenario file (JSON)")->required();
+  explain->add_option("--set", sets, "Override a scenario value: json.path=value (repeatable)");
+  ExplainOptions explain_opts;
+  explain
+      ->add_option("--request", explain_opts.request,
+                   "The request's id (default: the first submitted after the warm-up)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 62));
+
   auto* xenstore = app.add_subcommand(
       "xenstore", "Print the XenStore tree the scenario's Xen devices negotiate (as xenstore-ls -f) and the state "
                   "transitions with their simulated times");
@@ -447,6 +458,11 @@ int main(int argc, char** argv)
       return cmd_graph(scenario, dot_out, sets);
     if (*stats)
       return cmd_stats(scenario, sets, stats_json);
+    if (*explain) {
+      Simulation sim(load_scenario(scenario, sets));
+      std::cout << explain_request(sim, explain_opts);
+      return 0;
+    }
     if (*schema) {
       std::string text = scenario_schema().dump(2) + "\n";
       if (schema_out == "-")

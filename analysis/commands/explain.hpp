@@ -1,0 +1,28 @@
+/* pvsim explain: one request's journey through a scenario's stack, told in sentences with the simulated numbers.
+ *
+ * It runs the scenario (writing nothing), follows one request (the first submitted after the warm-up, or
+ * `--request N`) through every queueing place the models expose (Component::queues(): blk-mq hardware queues and
+ * their tags, rings and their slots, virtqueues, event channels, backend queues, AIO engines, devices), and prints:
+ * who submitted it (job, vCPU), each place in order with the model that owns it, the hardware queue and tag the
+ * request held there, how long it waited and how long it stayed; then where the time went, each instant counted
+ * once in the innermost place the request was in (the rest is CPU work, notifications and interrupts between
+ * places), a table that adds up to the request's latency.
+ * Left out (the models do not emit these per request yet): whether a notification was sent or suppressed, the event
+ * channel's vCPU, grant persistence, the CPU work on each vCPU and backend thread. */
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace pvsim {
+
+class Simulation;
+
+struct ExplainOptions {
+  std::uint64_t request = 0; // the request's id; 0: the first submitted after the warm-up
+};
+
+/** Runs `sim` and returns the narration; InputError when the request was never submitted or never completed. */
+std::string explain_request(Simulation& sim, const ExplainOptions& options);
+
+} // namespace pvsim
