@@ -7,6 +7,8 @@
  * request held there, how long it waited and how long it stayed; then where the time went, each instant counted
  * once in the innermost place the request was in (the rest is CPU work, notifications and interrupts between
  * places), a table that adds up to the request's latency.
+ * `--summary` averages that table over every request completed after the warm-up (the per-stage breakdown that
+ * analysis/latency_breakdown.py draws as stacked bars per configuration).
  * Left out (the models do not emit these per request yet): whether a notification was sent or suppressed, the event
  * channel's vCPU, grant persistence, the CPU work on each vCPU and backend thread. */
 #pragma once
@@ -19,7 +21,9 @@ namespace pvsim {
 class Simulation;
 
 struct ExplainOptions {
-  std::uint64_t request = 0; // the request's id; 0: the first submitted after the warm-up
+  std::uint64_t request = 0;     // the request's id; 0: the first submitted after the warm-up
+  bool summary          = false; // instead: where the time of every request after the warm-up went, on average
+  bool json             = false; // the summary as JSON (analysis/latency_breakdown.py reads it)
 };
 
 /** Runs `sim` and returns the narration; InputError when the request was never submitted or never completed. */

@@ -318,6 +318,9 @@ int main(int argc, char** argv)
       ->add_option("--request", explain_opts.request,
                    "The request's id (default: the first submitted after the warm-up)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 62));
+  explain->add_flag("--summary", explain_opts.summary,
+                    "Instead of one request: where the time of every request after the warm-up went, on average");
+  explain->add_flag("--json", explain_opts.json, "Print the result as JSON");
 
   auto* xenstore = app.add_subcommand(
       "xenstore", "Print the XenStore tree the scenario's Xen devices negotiate (as xenstore-ls -f) and the state "

@@ -54,3 +54,32 @@ TEST(Explain, ARequestNeverSubmittedIsRefused)
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("never submitted"), std::string::npos) << r.output;
 }
+
+TEST(Explain, SummaryAveragesTheBreakdownOverEveryRequest)
+{
+  auto r = explain("xen-blk-mq.json", "--set duration=15ms --summary --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto doc   = nlohmann::json::parse(r.output);
+  double sum = 0;
+  for (const auto& s : doc["stages"])
+    sum += s["mean_us"].get<double>();
+  std::cout << doc["requests"] << " requests, mean latency " << doc["mean_latency_us"] << " us, stages add up to "
+            << sum << " us (expected equal, +-0.1 %)\n";
+  EXPECT_GT(doc["requests"].get<long long>(), 1000);
+  EXPECT_NEAR(sum, doc["mean_latency_us"].get<double>(), 1e-3 * sum);
+}
+
+TEST(Explain, LatencyBreakdownPlotsOneStackedBarPerConfiguration)
+{
+  TempDir dir;
+  auto r = run_command("/usr/bin/python3 " + source_dir() + "/analysis/latency_breakdown.py " + source_dir() +
+                       "/scenarios/xen-blk-mq.json --pvsim " + pvsim_binary() +
+                       " --config 1ring=components.xvda.max_queues=1,duration=15ms"
+                       " --config 4rings=components.xvda.max_queues=4,duration=15ms -o " +
+                       dir.file("bd"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string csv = read_file(dir.file("bd/breakdown.csv"));
+  EXPECT_NE(csv.find("1ring,blkmq.hctx (waiting)"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("4rings,xvda.ring"), std::string::npos) << csv;
+  EXPECT_EQ(read_file(dir.file("bd/breakdown.png")).substr(1, 3), "PNG");
+}
