@@ -93,6 +93,9 @@ std::string summary_table(const json& results)
   std::size_t w = 12;
   for (auto& [n, j] : results["jobs"].items())
     w = std::max(w, n.size() + 2);
+  if (results.contains("guests"))
+    for (auto& [n, g] : results["guests"]["per_guest"].items())
+      w = std::max(w, n.size() + 2);
   for (auto& [n, q] : results["queues"].items())
     w = std::max(w, n.size() + 2);
   if (results.contains("contention") and results["contention"].contains("locks"))
@@ -116,6 +119,15 @@ std::string summary_table(const json& results)
     out << "\n";
   }
   out << "\n";
+  if (results.contains("guests") and results["guests"]["per_guest"].size() > 1) {
+    header("guest", "");
+    for (auto& [n, g] : results["guests"]["per_guest"].items()) {
+      row(n, g, g["latency_us"]);
+      out << "\n";
+    }
+    out << "fairness across guests (Jain's index of their IOPS): "
+        << fmt(results["guests"]["fairness_jain_iops"].get<double>(), 3) << "\n\n";
+  }
   header("queue", pad("queue len", 11) + pad("util", 7));
   for (auto& [n, q] : results["queues"].items()) {
     row(n, q, q["response_us"]);

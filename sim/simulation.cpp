@@ -9,6 +9,8 @@
 #include "sim/results.hpp"
 #include "sim/version.hpp"
 
+#include <map>
+
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/NetZone.hpp>
@@ -52,6 +54,45 @@ Simulation::Simulation(Scenario scenario) : scenario_(std::move(scenario))
 }
 
 Simulation::~Simulation() = default;
+
+json Simulation::guest_reports(double now) const
+{
+  // Jobs name their guest in "vm" (job.fio, the network's flows): a guest's report merges its jobs'.
+  struct Guest {
+    std::vector<std::string> jobs;
+    LatencyHistogram latencies;
+    std::uint64_t bytes = 0;
+    double span_s       = 0;
+  };
+  std::map<std::string, Guest> guests;
+  for (const auto& [name, stats] : job_stats_) {
+    const Component* c = nullptr;
+    for (const auto& comp : components_)
+      if (comp->name() == name)
+        c = comp.get();
+    if (c == nullptr or not c->resolved_params().contains("vm") or not c->resolved_params()["vm"].is_string())
+      continue;
+    Guest& g = guests[c->resolved_params()["vm"].get<std::string>()];
+    g.jobs.push_back(name);
+    g.latencies.merge(stats->latencies());
+    g.bytes += stats->bytes();
+    g.span_s = now - stats->window_start_s();
+  }
+  if (guests.empty())
+    return json::object();
+  json out = json::object();
+  std::vector<double> iops;
+  for (const auto& [vm, g] : guests) {
+    double rate = g.span_s > 0 ? static_cast<double>(g.latencies.count()) / g.span_s : 0.0;
+    iops.push_back(rate);
+    out[vm] = {{"jobs", g.jobs},
+               {"requests", g.latencies.count()},
+               {"iops", rate},
+               {"MBps", g.span_s > 0 ? static_cast<double>(g.bytes) / g.span_s / 1e6 : 0.0},
+               {"latency_us", latency_summary_us(g.latencies)}};
+  }
+  return {{"per_guest", out}, {"fairness_jain_iops", jain_index(iops)}};
+}
 
 json Simulation::resolved_scenario() const
 {
@@ -238,7 +279,9 @@ json Simulation::run()
   for (auto& [n, s] : job_stats_)
     jobs[n] = s->report(now);
   results["jobs"] = jobs;
-  json queues     = json::object();
+  if (json guests = guest_reports(now); not guests.empty())
+    results["guests"] = guests;
+  json queues = json::object();
   for (auto& [n, s] : queue_stats_)
     queues[n] = s->report(now);
   results["queues"] = queues;

@@ -89,6 +89,9 @@ private:
   std::uint64_t progress_events_ = 0;
   double wall_start_             = 0;
   json conservation() const;
+  /** results.json's "guests": per guest (the jobs naming it in "vm") IOPS, MB/s and latency over its jobs, and
+   * Jain's fairness index of the guests' IOPS; empty when no job names a guest. */
+  json guest_reports(double now) const;
   Scenario scenario_;
   std::vector<std::unique_ptr<Component>> components_;
   std::unique_ptr<Wiring> wiring_;

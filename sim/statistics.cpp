@@ -118,6 +118,16 @@ nlohmann::json JobStats::report(double now) const
   return out;
 }
 
+double jain_index(const std::vector<double>& x)
+{
+  double s = 0, s2 = 0;
+  for (double v : x) {
+    s += v;
+    s2 += v * v;
+  }
+  return s2 > 0 ? s * s / (static_cast<double>(x.size()) * s2) : 1.0;
+}
+
 double median(std::vector<double> x)
 {
   if (x.empty())

@@ -55,6 +55,10 @@ public:
   explicit JobStats(const Probe<JobEvent>& probe);
   void restart(double now);
   nlohmann::json report(double now) const;
+  /** The window's latencies and bytes (a guest's report merges its jobs'). */
+  const LatencyHistogram& latencies() const { return all_; }
+  std::uint64_t bytes() const { return bytes_; }
+  double window_start_s() const { return window_start_; }
 
 private:
   void on_event(const JobEvent& ev);
@@ -62,6 +66,10 @@ private:
   std::uint64_t bytes_ = 0;
   double window_start_ = 0;
 };
+
+/** Jain's fairness index of non-negative values, (Σx)² / (n Σx²): 1 when all are equal, 1/n when one gets
+ * everything (1 for an empty or all-zero set). */
+double jain_index(const std::vector<double>& x);
 
 /** The median of `x` (the mean of the two middle values for an even count; 0 for none). */
 double median(std::vector<double> x);

@@ -1,5 +1,7 @@
 #include "analysis/regress/metrics.hpp"
 
+#include "sim/statistics.hpp"
+
 #include <map>
 
 namespace pvsim::regress {
@@ -8,12 +10,7 @@ using nlohmann::json;
 
 double jain_index(const std::vector<double>& x)
 {
-  double s = 0, s2 = 0;
-  for (double v : x) {
-    s += v;
-    s2 += v * v;
-  }
-  return s2 > 0 ? s * s / (static_cast<double>(x.size()) * s2) : 1.0;
+  return pvsim::jain_index(x); // one definition, in the statistics (results.json's guests use it too)
 }
 
 namespace {
