@@ -77,6 +77,17 @@ PVSIM_REGISTER_DRAIN_POLICY(DepthCap);
 PVSIM_REGISTER_DRAIN_POLICY(DrainDeadline);
 } // namespace
 
+DrainPolicyParams DrainPolicyParams::defaults()
+{
+  DrainPolicyParams p;
+  p.lead_s         = 1.0;
+  p.cap            = 8;
+  p.budget_s       = 0.1;
+  p.gap_estimate_s = 1e-4;
+  p.window         = 64;
+  return p;
+}
+
 double drain_time(std::uint64_t in_flight, std::uint64_t parallel, double service_s)
 {
   if (parallel == 0)

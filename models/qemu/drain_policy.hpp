@@ -34,11 +34,13 @@ namespace pvsim {
 
 /** The policies' parameters; every policy reads the fields it has a use for. */
 struct DrainPolicyParams {
-  double lead_s         = 1.0;  // depth-cap, deadline: how long before the planned stop the rule applies
-  std::uint64_t cap     = 8;    // depth-cap: most requests in flight
-  double budget_s       = 0.1;  // deadline: the drain time allowed (a share of downtime-limit)
-  double gap_estimate_s = 1e-4; // deadline: estimate of the time between completions until `window` are seen
-  std::uint64_t window  = 64;   // deadline: completions the estimate averages over
+  double lead_s;         // depth-cap, deadline: how long before the planned stop the rule applies
+  std::uint64_t cap;     // depth-cap: most requests in flight
+  double budget_s;       // deadline: the drain time allowed (a share of downtime-limit)
+  double gap_estimate_s; // deadline: estimate of the time between completions until `window` are seen
+  std::uint64_t window;  // deadline: completions the estimate averages over
+  /** The defaults (the future qemu.migration ParamTable takes them over; here, once). */
+  static DrainPolicyParams defaults();
 };
 
 class DrainPolicy {

@@ -6,6 +6,21 @@
 
 namespace pvsim {
 
+PrecopyParams PrecopyParams::defaults()
+{
+  PrecopyParams p;
+  p.ram_bytes          = 4.0 * (1ull << 30);
+  p.bandwidth          = 128.0 * (1 << 20);
+  p.downtime_limit_s   = 0.3;
+  p.dirty_rate         = 0;
+  p.working_set_bytes  = 256.0 * (1 << 20);
+  p.io_read_rate       = 0;
+  p.io_buffer_bytes    = 0;
+  p.max_iterations     = 30;
+  p.device_state_bytes = 1 << 20;
+  return p;
+}
+
 double dirtied_bytes(const PrecopyParams& p, double seconds)
 {
   double background = std::min(p.dirty_rate * seconds, p.working_set_bytes);

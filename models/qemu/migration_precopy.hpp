@@ -26,15 +26,17 @@
 namespace pvsim {
 
 struct PrecopyParams {
-  double ram_bytes          = 4.0 * (1ull << 30); // guest RAM sent by the first iteration
-  double bandwidth          = 128.0 * (1 << 20);  // bytes/s (MAX_THROTTLE)
-  double downtime_limit_s   = 0.3;                // DEFAULT_MIGRATE_SET_DOWNTIME
-  double dirty_rate         = 0;                  // bytes/s of background dirtying
-  double working_set_bytes  = 256.0 * (1 << 20);  // writable working set the background dirtying is confined to
-  double io_read_rate       = 0;                  // bytes/s the guest reads from its disks (DMA into guest RAM)
-  double io_buffer_bytes    = 0;                  // the guest's I/O buffers (fio: numjobs x iodepth x bs)
-  int max_iterations        = 30;
-  double device_state_bytes = 1 << 20; // device state sent during the downtime
+  double ram_bytes;         // guest RAM sent by the first iteration
+  double bandwidth;         // bytes/s (MAX_THROTTLE)
+  double downtime_limit_s;  // DEFAULT_MIGRATE_SET_DOWNTIME
+  double dirty_rate;        // bytes/s of background dirtying
+  double working_set_bytes; // writable working set the background dirtying is confined to
+  double io_read_rate;      // bytes/s the guest reads from its disks (DMA into guest RAM)
+  double io_buffer_bytes;   // the guest's I/O buffers (fio: numjobs x iodepth x bs)
+  int max_iterations;
+  double device_state_bytes; // device state sent during the downtime
+  /** The defaults (QEMU's where it has one: MAX_THROTTLE, DEFAULT_MIGRATE_SET_DOWNTIME), here once. */
+  static PrecopyParams defaults();
 };
 
 struct PrecopyResult {

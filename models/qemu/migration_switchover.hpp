@@ -21,16 +21,16 @@
 namespace pvsim {
 
 struct SwitchoverSetup {
-  std::uint64_t depth    = 32;
-  std::uint64_t parallel = 1;
-  double service_s       = 1e-3;
-  double jitter          = 0;
-  std::uint64_t seed     = 1;
-  double stop_s          = 1.0;
-  double transfer_s      = 0.05;
-  double end_s           = 2.0;
-  std::string policy     = "none";
-  DrainPolicyParams policy_params;
+  std::uint64_t depth             = 32;
+  std::uint64_t parallel          = 1;
+  double service_s                = 1e-3;
+  double jitter                   = 0;
+  std::uint64_t seed              = 1;
+  double stop_s                   = 1.0;
+  double transfer_s               = 0.05;
+  double end_s                    = 2.0;
+  std::string policy              = "none";
+  DrainPolicyParams policy_params = DrainPolicyParams::defaults();
 };
 
 struct SwitchoverResult {

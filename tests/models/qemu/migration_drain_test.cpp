@@ -108,7 +108,7 @@ TEST(MigrationDrain, VcpusArePausedDuringTheDowntime)
 TEST(MigrationDrain, UnknownPolicyIsRejectedNamingTheKnownOnes)
 {
   try {
-    make_drain_policy("fifo", {});
+    make_drain_policy("fifo", DrainPolicyParams::defaults());
     FAIL() << "no exception";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("deadline, depth-cap, none"), std::string::npos) << e.what();
@@ -117,7 +117,7 @@ TEST(MigrationDrain, UnknownPolicyIsRejectedNamingTheKnownOnes)
 
 TEST(MigrationPrecopy, ConvergesWhenTheDirtyRateIsBelowTheBandwidth)
 {
-  PrecopyParams p;
+  PrecopyParams p     = PrecopyParams::defaults();
   p.ram_bytes         = 1e9;
   p.bandwidth         = 1e8;
   p.dirty_rate        = 5e7; // half the bandwidth: pending halves per iteration
@@ -131,7 +131,7 @@ TEST(MigrationPrecopy, ConvergesWhenTheDirtyRateIsBelowTheBandwidth)
 
 TEST(MigrationPrecopy, DoesNotConvergeWhenTheGuestDirtiesFasterThanTheLink)
 {
-  PrecopyParams p;
+  PrecopyParams p     = PrecopyParams::defaults();
   p.ram_bytes         = 1e9;
   p.bandwidth         = 1e8;
   p.dirty_rate        = 2e8;
@@ -145,7 +145,7 @@ TEST(MigrationPrecopy, DoesNotConvergeWhenTheGuestDirtiesFasterThanTheLink)
 
 TEST(MigrationPrecopy, DiskReadsDirtyAtMostTheGuestsIoBuffers)
 {
-  PrecopyParams p;
+  PrecopyParams p   = PrecopyParams::defaults();
   p.io_read_rate    = 1e9;
   p.io_buffer_bytes = 4 * 32 * 4096;
   EXPECT_DOUBLE_EQ(dirtied_bytes(p, 10), 4 * 32 * 4096);
