@@ -1,0 +1,131 @@
+/* pvsim: the drain-policy registry and the three policies (see drain_policy.hpp for the control rules). */
+#include "models/qemu/drain_policy.hpp"
+
+#include <cmath>
+#include <deque>
+#include <map>
+#include <stdexcept>
+
+namespace pvsim {
+namespace {
+std::map<std::string, DrainPolicyInfo>& policy_registry()
+{
+  static std::map<std::string, DrainPolicyInfo> registry;
+  return registry;
+}
+
+class NoDrainLimit : public DrainPolicy {
+public:
+  static constexpr const char* policy_name = "none";
+  static constexpr const char* summary     = "QEMU as it is: every request admitted, the stop drains them all.";
+  static constexpr const char* param_names = "";
+  using DrainPolicy::DrainPolicy;
+  const char* name() const override { return policy_name; }
+
+protected:
+  bool admit_near_stop(std::uint64_t) const override { return true; }
+};
+
+class DepthCap : public DrainPolicy {
+public:
+  static constexpr const char* policy_name = "depth-cap";
+  static constexpr const char* summary =
+      "From `lead` before the planned stop, at most `cap` requests in flight: the drain lasts at most ceil(cap/p) s.";
+  static constexpr const char* param_names = "lead, cap";
+  using DrainPolicy::DrainPolicy;
+  const char* name() const override { return policy_name; }
+
+protected:
+  bool admit_near_stop(std::uint64_t in_flight) const override { return in_flight < p_.cap; }
+};
+
+class DrainDeadline : public DrainPolicy {
+public:
+  static constexpr const char* policy_name = "deadline";
+  static constexpr const char* summary =
+      "From `lead` before the planned stop, admits while (in_flight+1) x the learnt time between completions fits in "
+      "`budget`.";
+  static constexpr const char* param_names = "lead, budget, gap_estimate, window";
+  explicit DrainDeadline(const DrainPolicyParams& p) : DrainPolicy(p), gap_s_(p.gap_estimate_s) {}
+  const char* name() const override { return policy_name; }
+  void completed(double now_s, std::uint64_t in_flight) override
+  {
+    if (not busy_)
+      times_.clear(); // a gap that starts with the device idle measures the guest, not the device
+    times_.push_back(now_s);
+    if (times_.size() > p_.window) {
+      times_.pop_front();
+      gap_s_ = (times_.back() - times_.front()) / static_cast<double>(p_.window - 1 > 0 ? p_.window - 1 : 1);
+    }
+    busy_ = in_flight > 0;
+  }
+
+protected:
+  bool admit_near_stop(std::uint64_t in_flight) const override
+  {
+    return static_cast<double>(in_flight + 1) * gap_s_ <= p_.budget_s;
+  }
+
+private:
+  double gap_s_;
+  std::deque<double> times_;
+  bool busy_ = false;
+};
+
+PVSIM_REGISTER_DRAIN_POLICY(NoDrainLimit);
+PVSIM_REGISTER_DRAIN_POLICY(DepthCap);
+PVSIM_REGISTER_DRAIN_POLICY(DrainDeadline);
+} // namespace
+
+DrainPolicyParams DrainPolicyParams::defaults()
+{
+  DrainPolicyParams p;
+  p.lead_s         = 1.0;
+  p.cap            = 8;
+  p.budget_s       = 0.1;
+  p.gap_estimate_s = 1e-4;
+  p.window         = 64;
+  return p;
+}
+
+double drain_time(std::uint64_t in_flight, std::uint64_t parallel, double service_s)
+{
+  if (parallel == 0)
+    throw std::invalid_argument("drain_time: parallel must be at least 1");
+  return static_cast<double>((in_flight + parallel - 1) / parallel) * service_s;
+}
+
+void register_drain_policy(DrainPolicyInfo info)
+{
+  std::string name = info.name;
+  if (not policy_registry().emplace(name, std::move(info)).second)
+    throw std::logic_error("drain policy '" + name + "' registered twice");
+}
+
+std::vector<std::string> drain_policy_names()
+{
+  std::vector<std::string> names;
+  for (const auto& [name, info] : policy_registry())
+    names.push_back(name);
+  return names;
+}
+
+const DrainPolicyInfo* drain_policy_info(const std::string& name)
+{
+  auto it = policy_registry().find(name);
+  return it == policy_registry().end() ? nullptr : &it->second;
+}
+
+std::unique_ptr<DrainPolicy> make_drain_policy(const std::string& name, const DrainPolicyParams& p)
+{
+  const DrainPolicyInfo* info = drain_policy_info(name);
+  if (info == nullptr) {
+    std::string known;
+    for (const auto& n : drain_policy_names())
+      known += (known.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("unknown drain policy '" + name + "' (expected one of: " + known + ")");
+  }
+  return info->make(p);
+}
+
+} // namespace pvsim
