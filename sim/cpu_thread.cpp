@@ -8,6 +8,7 @@
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Exec.hpp>
 #include <simgrid/s4u/Host.hpp>
+#include <stdexcept>
 
 namespace pvsim {
 
@@ -59,6 +60,8 @@ void CpuThread::schedule()
 {
   if (mode_ == Mode::undecided)
     mode_ = (load_ != nullptr and load_->threads <= load_->cores) ? Mode::direct : Mode::actor;
+  if (holds_ > 0)
+    return; // release_hold() schedules again
   if (mode_ == Mode::direct) {
     if (not busy_)
       start_direct_batch();
@@ -179,8 +182,16 @@ void CpuThread::on_event(int, Request*)
 {
   finish_batch(batch_cost_, batch_t0_); // continuations that post here only queue: busy_ is still set
   busy_ = false;
-  if (not work_.empty())
+  if (not work_.empty() and holds_ == 0)
     start_direct_batch();
+}
+
+void CpuThread::release_hold()
+{
+  if (holds_ == 0)
+    throw std::logic_error("CpuThread " + name_ + ": release_hold() without hold()");
+  if (--holds_ == 0 and not work_.empty() and mode_ != Mode::undecided)
+    schedule();
 }
 
 void CpuThread::run()
@@ -191,7 +202,7 @@ void CpuThread::run()
     awake_        = true;
     events_->thread_awake();
     bool woken = true;
-    while (not work_.empty()) {
+    while (not work_.empty() and holds_ == 0) {
       if (stop_requested()) { // the run is being stopped (sim/stop.hpp): drop the rest
         work_.clear();
         break;

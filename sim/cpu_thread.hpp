@@ -96,6 +96,13 @@ public:
    * reaction runs on, like the kernel's `current` (the vCPU freeing a tag is the one that wakes its waiter). */
   static CpuThread* current() { return current_; }
 
+  /** Stops the thread from taking new work: what is queued, and what is posted meanwhile, waits until release_hold();
+   * a batch already running finishes (its continuations run). A vCPU stopped by vm_stop(), a thread blocked in a
+   * system call (io_submit waiting for a host request tag). Holds nest: the thread runs again when every hold is let
+   * go. A held thread burns no CPU. */
+  void hold() { ++holds_; }
+  void release_hold();
+  bool held() const { return holds_ > 0; }
   std::size_t pending() const { return work_.size(); }
   /** Asleep: no work queued, none running, and not running the continuations of the last batch. */
   bool idle() const { return work_.empty() and not busy_ and not awake_; }
@@ -183,6 +190,7 @@ private:
   double handoff_s_  = 0; // actor mode: the handover's delay and the CPU the wait burned, from lock_granted()
   double burned_s_   = 0;
   bool wake_pending_ = false;
+  int holds_         = 0;
   Sum cpu_s_;
   Sum running_s_;
   Counter items_;

@@ -119,3 +119,60 @@ TEST(CpuThread, PreemptionDrawsAreTheSameForTheSameSeedAndName)
   EXPECT_EQ(a.preemptions(), b.preemptions());
   EXPECT_DOUBLE_EQ(a.preempted_s(), 1e-4 * static_cast<double>(a.preemptions()));
 }
+
+namespace {
+/** Holds `t` from the start, releases it at 50 us; three 10 us items posted at 0 and one more at 20 us (while held).
+ * Returns when each ran. `threads` > cores puts the thread in actor mode. */
+std::vector<std::pair<int, double>> run_held(int threads)
+{
+  auto* host = make_engine();
+  EventQueue q;
+  CoreLoad load;
+  load.cores   = 1;
+  load.threads = threads;
+  CpuThread t("vcpu0", 5e-6);
+  t.start(host, &load, q);
+  Path p;
+  p.thread = &t;
+  p.q      = &q;
+  p.next   = false;
+  struct Timer : EventTarget {
+    CpuThread* t;
+    Path* p;
+    void on_event(int kind, Request*) override
+    {
+      if (kind == 0)
+        t->post(10e-6, p, 200); // posted while held: waits too
+      else
+        t->release_hold();
+    }
+  } timer;
+  timer.t = &t;
+  timer.p = &p;
+  t.hold();
+  for (int k = 1; k <= 3; ++k)
+    t.post(10e-6, &p, k);
+  q.schedule_in(20e-6, &timer, 0);
+  q.schedule_in(50e-6, &timer, 1);
+  run_and_end(1.0);
+  EXPECT_FALSE(t.held());
+  EXPECT_EQ(t.pending(), 0u);
+  return p.ran;
+}
+} // namespace
+
+TEST(CpuThread, HeldThreadRunsNothingUntilReleasedThenRunsItsWorkInOrder)
+{
+  auto ran = run_held(1);
+  ASSERT_FALSE(ran.empty());
+  EXPECT_NEAR(ran.front().second, 60e-6, 1e-12); // the first item starts at the release, 50 us, and takes 10 us
+  EXPECT_EQ(kinds_of(ran), (std::vector<int>{1, 2, 3, 200, 101, 102, 103, 300}));
+}
+
+TEST(CpuThread, HeldThreadInActorModeRunsNothingUntilReleased)
+{
+  auto ran = run_held(2); // more threads than cores: the thread is an actor
+  ASSERT_FALSE(ran.empty());
+  EXPECT_GE(ran.front().second, 60e-6 - 1e-9);
+  EXPECT_EQ(ran.size(), 8u);
+}
