@@ -15,6 +15,8 @@ if [[ ${PVSIM_SLURM_INNER:-} != 1 ]]; then
   for tool in unshare munged mungekey slurmctld slurmd sbatch sinfo; do
     command -v "$tool" >/dev/null || { echo "SKIPPED: $tool missing (apt-get install slurm-wlm munge)"; exit 77; }
   done
+  unshare --mount --propagation private true 2>/dev/null ||
+    { echo "SKIPPED: unshare --mount is not permitted here (a container without CAP_SYS_ADMIN?)"; exit 77; }
   exec env PVSIM_SLURM_INNER=1 unshare --mount --propagation private bash "$0" "$@"
 fi
 
