@@ -41,7 +41,8 @@ def finished_points(out):
     d = os.path.join(out, "points")
     if not os.path.isdir(d):
         return set()
-    return {p for p in os.listdir(d) if os.path.isfile(os.path.join(d, p, "results.json"))}
+    return {p for p in os.listdir(d)
+            if ".running-" not in p and os.path.isfile(os.path.join(d, p, "results.json"))}  # not a staging folder
 
 
 def write_sweep(tmp, doc):
