@@ -42,6 +42,7 @@ import difflib
 import itertools
 import json
 import math
+import shlex
 import os
 import shutil
 import socket
@@ -365,17 +366,22 @@ def run_slurm(plan, out, todo, backend):
                 f"#SBATCH --output={sdir}/task-%a.out\n"
                 "#SBATCH --ntasks=1\n"
                 f"#SBATCH --chdir={sdir}\n"
-                f"exec {sys.executable} {os.path.abspath(__file__)} point {os.path.abspath(out)} --todo {todo_file} "
-                f"--chunk {backend['chunk']} --task \"$SLURM_ARRAY_TASK_ID\"\n")
+                f"exec {shlex.join([sys.executable, os.path.abspath(__file__), 'point', os.path.abspath(out)])} "
+                f"--todo {shlex.quote(todo_file)} --chunk {backend['chunk']} --task \"$SLURM_ARRAY_TASK_ID\"\n")
     cmd = [exe, "--parsable", "--wait"] + backend["sbatch_args"] + [script]
     print(f"[sweep] sbatch: {tasks} array tasks of {backend['chunk']} point(s)", file=sys.stderr, flush=True)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    job = ""
     try:
+        job = proc.stdout.readline().strip().split(";")[0]  # --parsable prints the id when submitted
+        if job:
+            print(f"[sweep] Slurm job {job} submitted; waiting for it (squeue -j {job})", file=sys.stderr, flush=True)
         stdout, stderr = proc.communicate()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the array goes with the sweep; the same command resumes it
+        if job:
+            subprocess.run(["scancel", job])
         proc.terminate()
         raise
-    job = stdout.strip().split(";")[0]
     if not job:
         raise RuntimeError(f"sbatch failed (exit {proc.returncode}): {stderr.strip()}")
     print(f"[sweep] Slurm job {job} finished", file=sys.stderr, flush=True)

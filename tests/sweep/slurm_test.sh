@@ -115,6 +115,13 @@ if ! cmp "$out/slurm/sweep.csv" "$out/local/sweep.csv"; then
   echo "FAILED: the slurm sweep's CSV differs from the local one's"; diff "$out/slurm/sweep.csv" "$out/local/sweep.csv" | head
   fail=1
 fi
+# Resumed on Slurm: a lost point (its folder gone) is the only one the second array runs.
+rm -rf "$out/slurm/points/0007"
+resumed=$("$pvsim" sweep "$src/sweeps/mm1-20.json" --backend slurm --chunk 3 -o "$out/slurm" 2>&1) || true
+if ! grep -q "(19 already finished, 1 to run)" <<<"$resumed" || ! grep -q "1 array tasks" <<<"$resumed"; then
+  echo "FAILED: the resumed slurm sweep should run one point in one task:"; echo "$resumed"; fail=1
+fi
+if ! cmp "$out/slurm/sweep.csv" "$out/local/sweep.csv"; then echo "FAILED: the resumed sweep's CSV differs"; fail=1; fi
 if [[ $fail != 0 ]]; then tail -n 20 "$work"/log/* || true; exit 1; fi
 echo "== slurm and local sweeps wrote the same sweep.csv ($(($(wc -l <"$out/local/sweep.csv") - 1)) points, $tasks array tasks)"
 echo "1 passed, 0 failed"
