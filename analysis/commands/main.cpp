@@ -6,6 +6,7 @@
 #include "analysis/calibration/vmm_detect.hpp"
 #include "analysis/commands/explain.hpp"
 #include "analysis/commands/policies_doc.hpp"
+#include "analysis/commands/sweep_command.hpp"
 #include "analysis/regress/regress.hpp"
 #include "analysis/xen/xen_tools.hpp"
 #include "sim/component.hpp"
@@ -446,6 +447,19 @@ int main(int argc, char** argv)
   predict->add_option("--json", pred.json_out, "Write the prediction as JSON");
   predict->add_flag("-q,--quiet", pred.quiet, "Print nothing but errors");
 
+  SweepOptions sweep_opts;
+  auto* sweep = app.add_subcommand("sweep", "Run a scenario at every point of a sweep file (parameters x seeds) on "
+                                            "this machine, with GNU parallel or as a Slurm job array; resume an "
+                                            "interrupted sweep; gather one CSV and a plot");
+  sweep->add_option("sweepfile", sweep_opts.file, "Sweep file (JSON; README \"Sweeps on your cluster\")")->required();
+  sweep->add_option("-o,--output", sweep_opts.output, "Result folder (default: out/<sweep file name>)");
+  sweep->add_option("--backend", sweep_opts.backend, "Overrides the sweep file's backend")
+      ->check(CLI::IsMember({"local", "parallel", "slurm"}));
+  sweep->add_option("-j,--jobs", sweep_opts.jobs, "Points at once (local, parallel)")->check(CLI::Range(1, 1 << 20));
+  sweep->add_option("--chunk", sweep_opts.chunk, "Points per Slurm array task")->check(CLI::Range(1, 1 << 20));
+  sweep->add_option("--sshloginfile", sweep_opts.sshloginfile,
+                    "parallel: run the points on the machines this file lists (GNU parallel's --sshloginfile)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -508,6 +522,8 @@ int main(int argc, char** argv)
       return calibration::detect_command(detect_path, detect_json);
     if (*predict)
       return prediction::predict_command(pred);
+    if (*sweep)
+      return sweep_command(sweep_opts);
   } catch (const InputError& e) {
     std::cerr << "pvsim: error: " << e.what() << "\n";
     return 2;
