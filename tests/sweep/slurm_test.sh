@@ -101,9 +101,9 @@ echo "== one-node Slurm up: $(sinfo -h -o '%P %D %T %c')"
 
 out=$work/out
 set +e
-"$pvsim" sweep "$src/sweeps/mm1-20.json" --backend slurm --chunk 3 -o "$out/slurm"
+"$pvsim" sweep "$src/scenarios/sweeps/mm1-20.json" --backend slurm --chunk 3 -o "$out/slurm"
 rc_slurm=$?
-"$pvsim" sweep "$src/sweeps/mm1-20.json" --backend local -j 2 -o "$out/local" 2>/dev/null
+"$pvsim" sweep "$src/scenarios/sweeps/mm1-20.json" --backend local -j 2 -o "$out/local" 2>/dev/null
 rc_local=$?
 set -e
 fail=0
@@ -117,7 +117,7 @@ if ! cmp "$out/slurm/sweep.csv" "$out/local/sweep.csv"; then
 fi
 # Resumed on Slurm: a lost point (its folder gone) is the only one the second array runs.
 rm -rf "$out/slurm/points/0007"
-resumed=$("$pvsim" sweep "$src/sweeps/mm1-20.json" --backend slurm --chunk 3 -o "$out/slurm" 2>&1) || true
+resumed=$("$pvsim" sweep "$src/scenarios/sweeps/mm1-20.json" --backend slurm --chunk 3 -o "$out/slurm" 2>&1) || true
 if ! grep -q "(19 already finished, 1 to run)" <<<"$resumed" || ! grep -q "1 array tasks" <<<"$resumed"; then
   echo "FAILED: the resumed slurm sweep should run one point in one task:"; echo "$resumed"; fail=1
 fi

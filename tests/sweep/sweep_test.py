@@ -2,7 +2,7 @@
 """`pvsim sweep`, run as users run it (processes, files), one behaviour per ctest (tests/CMakeLists.txt).
 
 Usage: /usr/bin/python3 tests/sweep/sweep_test.py PVSIM_BINARY TEST_NAME
-Exit 0 passed, 1 failed, 77 skipped (with the reason). The 20-point sweep is sweeps/mm1-20.json (0.1 s runs).
+Exit 0 passed, 1 failed, 77 skipped (with the reason). The 20-point sweep is scenarios/sweeps/mm1-20.json (0.1 s runs).
 """
 import json
 import os
@@ -14,7 +14,7 @@ import tempfile
 import time
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SWEEP20 = os.path.join(SRC, "sweeps", "mm1-20.json")
+SWEEP20 = os.path.join(SRC, "scenarios", "sweeps", "mm1-20.json")
 
 
 class Skip(Exception):
