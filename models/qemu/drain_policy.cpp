@@ -19,6 +19,8 @@ public:
   static constexpr const char* policy_name = "none";
   static constexpr const char* summary     = "QEMU as it is: every request admitted, the stop drains them all.";
   static constexpr const char* param_names = "";
+  static constexpr const char* source =
+      "QEMU block/io.c bdrv_drain_all_begin() (from system/cpus.c do_vm_stop): waits for every request in flight";
   using DrainPolicy::DrainPolicy;
   const char* name() const override { return policy_name; }
 
@@ -32,6 +34,9 @@ public:
   static constexpr const char* summary =
       "From `lead` before the planned stop, at most `cap` requests in flight: the drain lasts at most ceil(cap/p) s.";
   static constexpr const char* param_names = "lead, cap";
+  static constexpr const char* source =
+      "pvsim, after QEMU's internship proposal 'AIO Queue Sizing and Bounded Migration Latency' (2020: submit one "
+      "request at a time as the switchover approaches, i.e. cap 1); not in QEMU";
   using DrainPolicy::DrainPolicy;
   const char* name() const override { return policy_name; }
 
@@ -46,6 +51,8 @@ public:
       "From `lead` before the planned stop, admits while (in_flight+1) x the learnt time between completions fits in "
       "`budget`.";
   static constexpr const char* param_names = "lead, budget, gap_estimate, window";
+  static constexpr const char* source =
+      "pvsim proposal (issue 19): a drain-time budget from the device's measured completion gaps; not in QEMU";
   explicit DrainDeadline(const DrainPolicyParams& p) : DrainPolicy(p), gap_s_(p.gap_estimate_s) {}
   const char* name() const override { return policy_name; }
   void completed(double now_s, std::uint64_t in_flight) override
