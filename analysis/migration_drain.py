@@ -89,17 +89,19 @@ def plot(rows, latencies, iodepths, policies, path):
                 ys += [r["downtime_ms"] for r in pts]
                 probs.append(sum(r["over_limit"] for r in pts) / len(pts) if pts else 0)
             top.scatter(xs, ys, s=12, color=colors[pol], alpha=0.7, label=pol if c == 0 else None)
-            bottom.bar([i + (k - (len(policies) - 1) / 2) * width for i in range(len(iodepths))], probs,
-                       width=width, color=colors[pol], label=pol if c == 0 else None)
+            bar_x = [i + (k - (len(policies) - 1) / 2) * width for i in range(len(iodepths))]
+            bottom.bar(bar_x, probs, width=width, color=colors[pol], label=pol if c == 0 else None)
+            for x, pr in zip(bar_x, probs):
+                bottom.text(x, pr + 0.02, f"{pr:.1f}", ha="center", va="bottom", fontsize=6, color=colors[pol])
         limit = rows[0]["limit_ms"]
         top.axhline(limit, color="black", linestyle="--", linewidth=1)
         top.set_title(f"image {lat}")
-        top.set_yscale("log")
+        top.set_ylim(0, 1.08 * max(limit, max(r["downtime_ms"] for r in rows)))
         for ax in (top, bottom):
             ax.set_xticks(range(len(iodepths)))
             ax.set_xticklabels(iodepths)
             ax.set_xlabel("iodepth per job (2 jobs)")
-        bottom.set_ylim(0, 1.05)
+        bottom.set_ylim(0, 1.15)
     axes[0][0].set_ylabel("downtime (ms); dashed: downtime-limit")
     axes[1][0].set_ylabel("P(downtime > limit)")
     axes[0][0].legend(title="drain policy", fontsize=8)

@@ -17,13 +17,13 @@ constexpr double service_s = 0.010;
 constexpr int channels     = 4;
 constexpr double gib       = 1024.0 * 1024 * 1024;
 
-struct Setup {
+struct MigrationSetup {
   int iodepth     = 32;
   json migration  = json::object();
   double duration = 0.5;
 };
 
-json scenario(const Setup& s)
+json scenario(const MigrationSetup& s)
 {
   json mig = {{"type", "qemu.migration"},  {"vm", "guest"},        {"disks", {"vda"}},    {"start", "20ms"},
               {"ram_bytes", 0.1855 * gib}, // the stop at 205.5 ms: mid-way through a 10 ms service round
@@ -48,7 +48,7 @@ json scenario(const Setup& s)
 }
 
 /** Runs the scenario; the migration's results. */
-json run(const Setup& s)
+json run(const MigrationSetup& s)
 {
   Simulation sim(scenario_from_json(scenario(s), "migration"));
   json r = sim.run();
@@ -72,7 +72,7 @@ TEST(QemuMigrationDrain, WithoutAPolicyTheDrainTakesTheRoundsOfEveryRequestInFli
   // 64 requests on 4 channels of 10 ms: all 64 in QEMU at the stop (a closed loop on a saturated device). The channels
   // started together at ~0 and serve in rounds of 10 ms, so at the stop (205.5 ms) the round in service has run
   // 5.5 ms: the drain is ceil(d/p) x s less that, within the stack's microseconds.
-  Setup s;
+  MigrationSetup s;
   json m           = only_migration(run(s));
   auto d           = m["in_flight_at_stop"].get<std::uint64_t>();
   double run       = std::fmod(m["stop_s"].get<double>(), service_s);
@@ -90,7 +90,7 @@ TEST(QemuMigrationDrain, WithoutAPolicyTheDrainTakesTheRoundsOfEveryRequestInFli
 
 TEST(QemuMigrationDrain, DepthCapKeepsInFlightAtTheStopUnderTheCapAndBoundsTheDrain)
 {
-  Setup s;
+  MigrationSetup s;
   s.migration  = {{"policy", "depth-cap"}, {"cap", 8}, {"lead", "180ms"}};
   json m       = only_migration(run(s));
   auto d       = m["in_flight_at_stop"].get<std::uint64_t>();
@@ -106,7 +106,7 @@ TEST(QemuMigrationDrain, DepthCapKeepsInFlightAtTheStopUnderTheCapAndBoundsTheDr
 
 TEST(QemuMigrationDrain, DeadlineKeepsTheDrainWithinItsBudget)
 {
-  Setup s;
+  MigrationSetup s;
   s.migration = {{"policy", "deadline"}, {"budget", "25ms"}, {"lead", "180ms"}, {"window", 9}};
   json m      = only_migration(run(s));
   // 9 completions in rounds of 4 span two rounds: the measured gap is s / p = 2.5 ms, so at most 10 in flight (10 x
@@ -120,7 +120,7 @@ TEST(QemuMigrationDrain, DeadlineKeepsTheDrainWithinItsBudget)
 
 TEST(QemuMigration, EveryRequestIsKeptAcrossThePause)
 {
-  Setup s;
+  MigrationSetup s;
   s.migration    = {{"policy", "depth-cap"}, {"cap", 4}, {"lead", "180ms"}};
   json mig       = run(s);
   json m         = only_migration(mig);
@@ -142,7 +142,7 @@ TEST(QemuMigration, EveryRequestIsKeptAcrossThePause)
 TEST(QemuMigration, AMisspeltPolicyIsAnInputErrorNamingItsPath)
 {
   pvsim::test::TempDir dir;
-  Setup s;
+  MigrationSetup s;
   s.migration = {{"policy", "depth-capp"}};
   auto f      = dir.write("s.json", scenario(s).dump());
   auto r      = pvsim::test::run_pvsim("run -q " + f + " -o " + dir.file("out"));
@@ -156,7 +156,7 @@ TEST(QemuMigration, TheGuestRunsNothingWhileStopped)
 {
   // The drain completes 64 requests during the downtime: their interrupts wait on the held vCPUs. Once the vCPUs
   // have left the batch they were running at the stop, the guest neither takes a completion nor submits.
-  Setup s;
+  MigrationSetup s;
   json m = only_migration(run(s));
   std::cout << m["in_flight_at_stop"] << " requests completed in a downtime of " << m["downtime_s"].get<double>() * 1e3
             << " ms; vCPUs paused " << m["vcpus_paused_after_s"].get<double>() * 1e6 << " us after the stop; guest "
