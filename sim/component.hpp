@@ -11,6 +11,9 @@
  * an end_io frame for with end_io(). */
 #pragma once
 
+#include <limits>
+#include <utility>
+
 #include "sim/event_queue.hpp"
 #include "sim/json_node.hpp"
 #include "sim/request.hpp"
@@ -92,6 +95,9 @@ public:
   virtual std::optional<Occupancy> occupancy() const { return std::nullopt; }
   /** The queueing stations inside this component. */
   virtual std::vector<QueueView> queues() const { return {}; }
+  /** When the component exists in the system (hot-plug: device_add at the first, device_del at the second time,
+   * in simulated seconds; infinity: never removed). Jobs check that their path is there while they run. */
+  virtual std::pair<double, double> plugged() const { return {0.0, std::numeric_limits<double>::infinity()}; }
   /** Jobs publish their completions here. */
   virtual const Probe<JobEvent>* job_probe() const { return nullptr; }
 

@@ -5,6 +5,7 @@
 #include "analysis/calibration/validation.hpp"
 #include "analysis/calibration/vmm_detect.hpp"
 #include "analysis/commands/explain.hpp"
+#include "analysis/commands/policies_doc.hpp"
 #include "analysis/regress/regress.hpp"
 #include "analysis/xen/xen_tools.hpp"
 #include "sim/component.hpp"
@@ -500,7 +501,7 @@ int main(int argc, char** argv)
     if (*regress)
       return regress::regress_command(reg);
     if (*models) {
-      std::cout << models_documentation();
+      std::cout << models_documentation() << policies_documentation();
       return 0;
     }
     if (*detect)

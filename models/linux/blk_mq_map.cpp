@@ -1,6 +1,7 @@
 #include "models/linux/blk_mq_map.hpp"
 
 #include "sim/input_error.hpp"
+#include "sim/named_registry.hpp"
 
 #include <algorithm>
 #include <map>
@@ -27,9 +28,9 @@ namespace {
 /* ---------------------------------------------------------------------------------------------------------------
  * The registry: name -> factory, filled by the registrars below before main(). */
 
-std::map<std::string, QueueMapPolicyInfo>& policy_registry()
+NamedRegistry<QueueMapPolicyInfo>& policy_registry()
 {
-  static std::map<std::string, QueueMapPolicyInfo> registry;
+  static NamedRegistry<QueueMapPolicyInfo> registry("queue map policy");
   return registry;
 }
 
@@ -37,41 +38,27 @@ std::map<std::string, QueueMapPolicyInfo>& policy_registry()
 
 void register_queue_map_policy(QueueMapPolicyInfo info)
 {
-  std::string name = info.name;
-  if (not policy_registry().emplace(name, std::move(info)).second)
-    throw std::logic_error("queue map policy '" + name + "' registered twice");
+  policy_registry().add(std::move(info));
 }
 
 std::vector<std::string> queue_map_policy_names()
 {
-  std::vector<std::string> names;
-  for (const auto& [name, info] : policy_registry())
-    names.push_back(name);
-  return names;
+  return policy_registry().names();
 }
 
 std::string queue_map_policy_summary(const std::string& name)
 {
-  auto it = policy_registry().find(name);
-  return it == policy_registry().end() ? std::string() : it->second.summary;
+  const QueueMapPolicyInfo* info = policy_registry().find(name);
+  return info == nullptr ? std::string() : info->summary;
 }
 
 std::unique_ptr<QueueMapPolicy> make_queue_map_policy(const std::string& name, const nlohmann::json& options,
                                                       const QueueMapOrigin& origin)
 {
-  auto it = policy_registry().find(name);
-  if (it == policy_registry().end()) {
-    std::string known;
-    for (const auto& n : queue_map_policy_names()) {
-      if (not known.empty())
-        known += ", ";
-      known += n;
-    }
-    throw InputError(origin.file, origin.where,
-                     "unknown queue map policy '" + name + "'" + did_you_mean(name, queue_map_policy_names()) +
-                         "; known policies: " + known);
-  }
-  const QueueMapPolicyInfo& info = it->second;
+  const QueueMapPolicyInfo* found = policy_registry().find(name);
+  if (found == nullptr)
+    throw InputError(origin.file, origin.where, policy_registry().unknown(name));
+  const QueueMapPolicyInfo& info = *found;
   nlohmann::json opts            = options.is_null() ? nlohmann::json::object() : options;
   if (not opts.is_object())
     throw InputError(origin.file, origin.where,

@@ -51,6 +51,7 @@ namespace pvsim {
 /** The engine's limits and costs; every engine reads the fields it has a use for. */
 struct AioEngineParams {
   std::string aio;
+  std::string qemu_version;
   long long max_threads;
   double pool_submit_cpu_s;
   double worker_wakeup_s;
@@ -75,6 +76,10 @@ void describe_aio_engine(ParamTable<P>& t)
   t.choice("aio", &P::aio, aio_engine_names(), std::string("threads"),
            "AIO engine of this AioContext, as QEMU's aio= (every disk attached here uses it and shares its queue).",
            "QEMU block/file-posix.c raw_open_common(): aio=threads unless aio=native or io_uring is given")
+      .version_choice("qemu_version", &P::qemu_version, {"4.2", "5.0", "6.1", "9.2"}, "9.2",
+                      "QEMU release whose defaults apply where max_events or aio_max_batch is 0 (MAX_EVENTS 128 before "
+                      "5.0, 1024 since; no aio-max-batch before 6.1, 32 since).",
+                      "pvsim follows 9.2 (the IOThread polling model's version)")
       .integer("max_threads", &P::max_threads, 64, 1, 1 << 16,
                "aio=threads: most worker threads of the AioContext's pool (the IOThread's thread-pool-max).",
                "include/block/thread-pool.h THREAD_POOL_MAX_THREADS_DEFAULT = 64")
@@ -89,13 +94,16 @@ void describe_aio_engine(ParamTable<P>& t)
                 "aio=threads: host CPU of a worker per request: the preadv/pwritev system call through the host "
                 "kernel (half before the I/O, half after) and the completion BH's eventfd write.",
                 "pvsim estimate")
-      .integer("max_events", &P::max_events, 1024, 1, 1 << 20,
-               "aio=native: io_setup() events, the most iocbs in flight per AioContext (beyond: io_q.pending).",
-               "block/linux-aio.c MAX_EVENTS = 1024 (laio_init, ioq_submit)")
-      .integer("aio_max_batch", &P::aio_max_batch, 32, 1, 1 << 20,
+      .integer("max_events", &P::max_events, 0, 0, 1 << 20,
+               "aio=native: io_setup() events, the most iocbs in flight per AioContext (beyond: io_q.pending); 0: "
+               "qemu_version's MAX_EVENTS.",
+               "block/linux-aio.c MAX_EVENTS (laio_init, ioq_submit): 128 before QEMU 5.0, 1024 since")
+      .integer("aio_max_batch", &P::aio_max_batch, 0, 0, 1 << 20,
                "aio=native: pending iocbs that trigger an io_submit during a batched handler pass (the IOThread's "
-               "aio-max-batch; QEMU's 0 means this default).",
-               "block/linux-aio.c DEFAULT_MAX_BATCH = 32 (laio_max_batch)")
+               "aio-max-batch); 0: qemu_version's default (32 since 6.1; before, a batch grew until in_flight + "
+               "in_queue reached MAX_EVENTS or the handler pass ended).",
+               "QEMU 6.1 block/linux-aio.c DEFAULT_MAX_BATCH = 32 (laio_max_batch); before 6.1 laio_do_submit() "
+               "submitted a plugged queue only at in_flight + in_queue >= MAX_EVENTS")
       .quantity("io_submit_cpu", Dimension::duration, &P::io_submit_cpu_s, 1.0e-6, 0, 1,
                 "aio=native: AioContext CPU per io_submit() system call (entry, exit, context lookup).",
                 "pvsim estimate")
@@ -151,6 +159,30 @@ public:
    * started (the thread pool's workers exist from then on). */
   void declare_stats(StatSet& set, const std::string& prefix);
 
+  /** The queue length a sizing policy sets (aio_sizing.hpp): native max_events, threads max_threads, io_uring
+   * ring_entries. set_length() may be called while the simulation runs. */
+  virtual long long length() const          = 0;
+  virtual void set_length(long long length) = 0;
+  /** The longest length the engine supports when a policy gives no max_length. */
+  virtual long long bound() const = 0;
+  /** The workers a pool needs for the longest length it may be given (called before start()). */
+  virtual void reserve(long long /*length*/) {}
+  /** Host kernel memory the queue of `length` takes (the io_setup ring, the io_uring rings, the workers' kernel
+   * stacks), on a host of `cpus` CPUs. */
+  virtual double kernel_memory_bytes(long long length, int cpus) const = 0;
+  /** Whether a request finding its host device's request queue full blocks the AioContext's thread (io_submit
+   * sleeping in blk_mq_get_tag) rather than one worker (preadv) or an io-wq punt (io_uring). */
+  virtual bool submit_blocks() const { return false; }
+  /** Requests that found the engine's limit reached, since the start (not reset with the window). */
+  std::uint64_t waited_total() const { return waited_total_; }
+  /** The most requests in flight since the last call (the sizing policy's interval). */
+  std::uint64_t take_interval_peak()
+  {
+    std::uint64_t p = interval_peak_;
+    interval_peak_  = in_flight_;
+    return p;
+  }
+
   /** Requests QEMU counts in flight: handed to the kernel or a worker and not reaped yet. */
   std::uint64_t in_flight() const { return in_flight_; }
   /** Statistics of the window. */
@@ -184,16 +216,26 @@ protected:
   void issue(Request* r);
   /** A completion is ready to be reaped by the AioContext (io_event, cqe, THREAD_DONE). */
   void completion_ready(Request* r);
+  /** Completions posted and not reaped yet (in the io_event ring, the CQ ring). */
+  std::size_t unreaped() const { return completions_.size(); }
   void count_batch(std::uint64_t n)
   {
     batches_.sample(static_cast<long long>(n));
     ++syscalls_;
   }
   double now() { return ctx_.events().now(); }
+  /** A request found the engine's limit reached. */
+  void note_waited()
+  {
+    ++waited_;
+    ++waited_total_;
+  }
 
   AioEngineParams p_;
   Context& ctx_;
   Counter waited_;
+  std::uint64_t waited_total_  = 0;
+  std::uint64_t interval_peak_ = 0;
 
 private:
   RequestFifo completions_; // completions not reaped yet (the io_event ring, the CQ ring, THREAD_DONE elements)

@@ -1,16 +1,17 @@
 /* pvsim: the drain-policy registry and the three policies (see drain_policy.hpp for the control rules). */
 #include "models/qemu/drain_policy.hpp"
 
+#include "sim/named_registry.hpp"
+
 #include <cmath>
 #include <deque>
-#include <map>
 #include <stdexcept>
 
 namespace pvsim {
 namespace {
-std::map<std::string, DrainPolicyInfo>& policy_registry()
+NamedRegistry<DrainPolicyInfo>& policy_registry()
 {
-  static std::map<std::string, DrainPolicyInfo> registry;
+  static NamedRegistry<DrainPolicyInfo> registry("drain policy");
   return registry;
 }
 
@@ -104,35 +105,22 @@ double drain_time(std::uint64_t in_flight, std::uint64_t parallel, double servic
 
 void register_drain_policy(DrainPolicyInfo info)
 {
-  std::string name = info.name;
-  if (not policy_registry().emplace(name, std::move(info)).second)
-    throw std::logic_error("drain policy '" + name + "' registered twice");
+  policy_registry().add(std::move(info));
 }
 
 std::vector<std::string> drain_policy_names()
 {
-  std::vector<std::string> names;
-  for (const auto& [name, info] : policy_registry())
-    names.push_back(name);
-  return names;
+  return policy_registry().names();
 }
 
 const DrainPolicyInfo* drain_policy_info(const std::string& name)
 {
-  auto it = policy_registry().find(name);
-  return it == policy_registry().end() ? nullptr : &it->second;
+  return policy_registry().find(name);
 }
 
 std::unique_ptr<DrainPolicy> make_drain_policy(const std::string& name, const DrainPolicyParams& p)
 {
-  const DrainPolicyInfo* info = drain_policy_info(name);
-  if (info == nullptr) {
-    std::string known;
-    for (const auto& n : drain_policy_names())
-      known += (known.empty() ? "" : ", ") + n;
-    throw std::invalid_argument("unknown drain policy '" + name + "' (expected one of: " + known + ")");
-  }
-  return info->make(p);
+  return policy_registry().get(name).make(p);
 }
 
 } // namespace pvsim

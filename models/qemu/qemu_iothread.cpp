@@ -34,15 +34,41 @@ const ParamTable<QemuIothreadParams>& QemuIothread::param_table()
                  "poll-shrink: divisor of poll_ns after a block longer than poll_max (0: poll_ns drops to 0).",
                  "QEMU iothread.c (0 unless set); util/aio-posix.c aio_poll(): shrink 0 resets poll_ns");
     describe_aio_engine(tb);
+    describe_aio_sizing(tb);
+    tb.integer("host_nr_requests", &Params::host_nr_requests, 256, 0, 1 << 20,
+               "Requests each backing device's host request queue takes (sysfs queue/nr_requests); beyond, a request "
+               "sleeps for a tag: inside io_submit with aio=native (the AioContext's thread blocks), in a worker or an "
+               "io-wq punt otherwise. 0: no limit.",
+               "Linux 5.x-6.15 block/blk-mq-sched.c blk_mq_init_sched(): 2 x min(queue depth, BLKDEV_DEFAULT_RQ 128) "
+               "= 256 under mq-deadline (SATA/SCSI disks' default scheduler)");
     return tb;
   }();
   return t;
 }
 
-QemuIothread::QemuIothread(std::string name, const Params& p)
-    : Component(std::move(name), type_name), p_(p), thread_(this->name(), p.quantum_s),
-      engine_(make_aio_engine(p.aio, p, *this)), poll_max_ns_(std::llround(p.poll_max_s * 1e9))
+namespace {
+/** The QEMU version's defaults where max_events or aio_max_batch is 0. */
+QemuIothreadParams with_version_defaults(QemuIothreadParams p)
 {
+  bool before_5_0 = p.qemu_version == "4.2";
+  bool before_6_1 = before_5_0 or p.qemu_version == "5.0";
+  if (p.max_events == 0)
+    p.max_events = before_5_0 ? 128 : 1024;
+  if (p.aio_max_batch == 0) // before 6.1 no batch limit: laio_max_batch() then gives the events left
+    p.aio_max_batch = before_6_1 ? (1LL << 40) : 32;
+  return p;
+}
+} // namespace
+
+QemuIothread::QemuIothread(std::string name, const Params& p)
+    : Component(std::move(name), type_name), p_(with_version_defaults(p)), thread_(this->name(), p.quantum_s),
+      engine_(make_aio_engine(p.aio, p_, *this)), sizing_(make_aio_sizing(p.sizing, p)),
+      poll_max_ns_(std::llround(p.poll_max_s * 1e9))
+{
+  sizing_timer_.self = this;
+  upper_             = p_.max_length > 0 ? p_.max_length : engine_->bound();
+  if (p_.sizing != "fixed")
+    engine_->reserve(upper_);
 }
 
 void QemuIothread::connect()
@@ -53,7 +79,9 @@ void QemuIothread::connect()
 void QemuIothread::estimate_resources(ResourceEstimate& e) const
 {
   // The IOThread and, with aio=threads, its pool's workers (created on demand, at most max_threads).
-  double workers = p_.aio == "threads" ? static_cast<double>(p_.max_threads) : 0.0;
+  double workers = p_.aio == "threads"
+                       ? static_cast<double>(p_.sizing == "fixed" ? p_.max_threads : std::max(p_.max_threads, upper_))
+                       : 0.0;
   e.add_actors(name(), 1.0 + workers, Simulation::actor_stack_bytes(), "IOThread and AIO pool threads");
 }
 
@@ -65,7 +93,64 @@ void QemuIothread::start(Simulation& sim)
   idle_since_s_ = sim.events().now();
   poll_ns_level_.set(idle_since_s_, 0);
   engine_->start();
+  resize(AioSizing::Why::start, disks_.size());
+  if (sizing_->periodic())
+    sim.events().schedule_in(p_.sizing_interval_s, &sizing_timer_, 0);
   declare_stats();
+}
+
+SizingView QemuIothread::sizing_view() const
+{
+  SizingView v;
+  v.fixed_length = p_.aio == "native" ? p_.max_events : p_.aio == "threads" ? p_.max_threads : p_.ring_entries;
+  v.length       = engine_->length();
+  v.lower        = std::min(p_.min_length, upper_);
+  v.upper        = upper_;
+  v.disks        = disks_.size();
+  for (const Disk& d : disks_)
+    v.disks_capacity += d.capacity;
+  return v;
+}
+
+void QemuIothread::resize(AioSizing::Why why, std::size_t disks_before)
+{
+  SizingView v   = sizing_view();
+  v.disks_before = disks_before;
+  long long l =
+      why == AioSizing::Why::start and p_.sizing == "fixed" ? v.fixed_length : clamp_length(sizing_->length(v, why), v);
+  bool first = why == AioSizing::Why::start;
+  if (l != engine_->length() or first) {
+    if (not first) {
+      ++resizes_;
+      run(p_.resize_cpu_s, nullptr, 0); // a new io context for new submissions, the old one drains
+    }
+    engine_->set_length(l);
+    length_level_.set(events().now(), static_cast<double>(engine_->length()));
+    length_peak_.set(static_cast<double>(engine_->length()));
+  }
+}
+
+void QemuIothread::sizing_tick()
+{
+  SizingView v     = sizing_view();
+  double cpu       = thread_.cpu_s();
+  double used      = cpu >= cpu_seen_s_ ? cpu - cpu_seen_s_ : cpu; // the window restarted (warm-up's end)
+  cpu_seen_s_      = cpu;
+  v.busy_fraction  = used / p_.sizing_interval_s;
+  v.waited         = engine_->waited_total() - waited_seen_;
+  waited_seen_     = engine_->waited_total();
+  v.host_full      = host_full_total_ - host_full_seen_;
+  host_full_seen_  = host_full_total_;
+  v.peak_in_flight = engine_->take_interval_peak();
+  long long l      = clamp_length(sizing_->length(v, AioSizing::Why::interval), v);
+  if (l != engine_->length()) {
+    ++resizes_;
+    run(p_.resize_cpu_s, nullptr, 0);
+    engine_->set_length(l);
+    length_level_.set(events().now(), static_cast<double>(l));
+    length_peak_.set(static_cast<double>(l));
+  }
+  events().schedule_in(p_.sizing_interval_s, &sizing_timer_, 0);
 }
 
 void QemuIothread::declare_stats()
@@ -75,8 +160,8 @@ void QemuIothread::declare_stats()
       "/disks",
       [this] {
         json disks = json::array();
-        for (auto& [disk, device] : disks_)
-          disks.push_back(disk->name());
+        for (const Disk& d : disks_)
+          disks.push_back(d.disk->name());
         return disks;
       },
       "the virtio.blk disks with virtqueues served here");
@@ -99,6 +184,24 @@ void QemuIothread::declare_stats()
         "/poll/poll_ns", [this] { return poll_ns_; }, "poll time (ctx->poll_ns) at the end of the run, in ns");
   }
   st.add("/work_items", thread_.stat_items(), "items", "work items the thread ran");
+  st.info(
+      "/sizing/policy", [this] { return p_.sizing; }, "the engine queue's sizing policy");
+  st.add("/sizing/mean_length", length_level_, "requests", "time-averaged queue length of the engine");
+  st.add("/sizing/max_length", length_peak_, "requests", "longest queue length of the engine");
+  st.info(
+      "/sizing/length", [this] { return engine_->length(); }, "queue length at the end of the run");
+  st.add("/sizing/resizes", resizes_, "changes", "changes of the queue length");
+  st.info(
+      "/sizing/kernel_memory_bytes",
+      [this] { return json(engine_->kernel_memory_bytes(engine_->length(), host_->cores())); },
+      "host kernel memory of the engine's queue at the end of the run, in bytes (ring pages or worker stacks)");
+  st.add("/host_queue/full", host_full_, "requests",
+         "requests that found their device's host request queue full (host_nr_requests) and slept for a tag");
+  st.add("/host_queue/blocked_s", blocked_s_, "s",
+         "time the AioContext's thread slept inside io_submit for a tag (aio=native)");
+  st.formula(
+      "/host_queue/blocked_fraction", [this](const StatWindow& w) { return json(w.per_second(blocked_s_.get())); },
+      "fraction", "share of the window the AioContext's thread slept in io_submit");
   engine_->declare_stats(st, "/engine/");
 }
 
@@ -107,17 +210,38 @@ EventQueue& QemuIothread::events()
   return sim_->events();
 }
 
-void QemuIothread::attach(const Component& disk, Component& device)
+QemuIothread::Disk* QemuIothread::find_disk(const Component* disk)
 {
-  for (auto& [d, dev] : disks_)
-    if (d == &disk)
-      return;
-  disks_.emplace_back(&disk, &device);
+  for (Disk& d : disks_)
+    if (d.disk == disk)
+      return &d;
+  return nullptr;
+}
+
+void QemuIothread::attach(const Component& disk, Component& device, long long capacity)
+{
+  if (Disk* d = find_disk(&disk)) {
+    d->capacity += capacity;
+    return;
+  }
+  std::size_t dev = devices_.size();
+  for (std::size_t i = 0; i < devices_.size(); ++i)
+    if (devices_[i].component == &device)
+      dev = i;
+  if (dev == devices_.size())
+    devices_.push_back(Device{&device});
+  std::size_t before = disks_.size();
+  disks_.push_back(Disk{&disk, dev, capacity});
+  if (sim_ != nullptr) // hot-plugged while the simulation runs: the policy reacts
+    resize(AioSizing::Why::attach, before);
 }
 
 void QemuIothread::detach(const Component& disk)
 {
-  std::erase_if(disks_, [&disk](const auto& d) { return d.first == &disk; });
+  std::size_t before = disks_.size();
+  std::erase_if(disks_, [&disk](const Disk& d) { return d.disk == &disk; });
+  if (sim_ != nullptr and disks_.size() != before)
+    resize(AioSizing::Why::detach, before);
 }
 
 void QemuIothread::run(double cost_s, EventTarget* target, int kind, Request* r)
@@ -237,17 +361,62 @@ void QemuIothread::set_poll_ns(long long ns)
 
 void QemuIothread::dispatch(Request* r)
 {
-  for (auto& [disk, device] : disks_)
-    if (disk == r->top().component) {
-      r->push_end_io(this, r->stage_s); // r->stage_s: when the request entered the engine
-      device->submit(r);
+  Disk* disk = find_disk(r->top().component);
+  if (disk == nullptr)
+    throw std::logic_error("qemu.iothread '" + name() + "': a request of a disk that is not attached here");
+  Device& d = devices_[disk->device];
+  bool full = p_.host_nr_requests > 0 and d.in_flight >= static_cast<std::uint64_t>(p_.host_nr_requests);
+  if (engine_->submit_blocks()) {
+    if (full or not submit_wait_.empty()) { // io_submit sleeps in blk_mq_get_tag; the iocbs after it wait behind
+      if (full) {
+        ++host_full_;
+        ++host_full_total_;
+      }
+      if (submit_wait_.empty()) {
+        thread_.hold();
+        blocked_since_s_ = events().now();
+      }
+      submit_wait_.push(r);
       return;
     }
-  throw std::logic_error("qemu.iothread '" + name() + "': a request of a disk that is not attached here");
+  } else if (full) { // a worker sleeps in preadv, or io_uring punts the request to an io-wq worker that sleeps
+    ++host_full_;
+    ++host_full_total_;
+    d.waiting.push(r);
+    return;
+  }
+  issue_to_device(d, r);
+}
+
+void QemuIothread::issue_to_device(Device& d, Request* r)
+{
+  ++d.in_flight;
+  r->push_end_io(this, r->stage_s); // r->stage_s: when the request entered the engine
+  d.component->submit(r);
 }
 
 void QemuIothread::end_io(Request* r, double enter_s)
 {
+  Disk* disk = find_disk(r->top().component);
+  if (disk != nullptr) { // the host request completed: its tag is free
+    Device& d = devices_[disk->device];
+    --d.in_flight;
+    if (Request* next = d.waiting.pop()) {
+      issue_to_device(d, next);
+    } else if (not submit_wait_.empty()) { // io_submit goes on while the iocbs at its head find tags
+      while (Request* head = submit_wait_.front()) {
+        Device& hd = devices_[find_disk(head->top().component)->device];
+        if (hd.in_flight >= static_cast<std::uint64_t>(p_.host_nr_requests))
+          break;
+        submit_wait_.pop();
+        issue_to_device(hd, head);
+      }
+      if (submit_wait_.empty()) {
+        blocked_s_ += events().now() - blocked_since_s_;
+        thread_.release_hold();
+      }
+    }
+  }
   engine_->device_done(r, enter_s);
 }
 

@@ -8,7 +8,17 @@
  * of their requests into its AIO engine and the completion callbacks. One AIO engine per AioContext (aio=threads,
  * native or io_uring, models/qemu/aio_engine.hpp), shared by every disk attached to it: its limits (max_threads,
  * max_events) apply to all of them together. Each disk keeps its own backing device (virtio.blk's `target`); the
- * engine issues a request to the device of the disk it came from.
+ * engine issues a request to the device of the disk it came from. The engine's queue length is set by a sizing
+ * policy (`sizing`: fixed, per-disk, adaptive; models/qemu/aio_sizing.hpp) at start, when a disk is attached or
+ * detached (hot-plug) and, for adaptive, every sizing_interval.
+ * The host's request queue of each backing device (host_nr_requests, sysfs queue/nr_requests: block/blk-mq-sched.c
+ * blk_mq_init_sched(), Linux 5.x to 6.15: 2 x min(the hardware queue depth, BLKDEV_DEFAULT_RQ 128) = 256 under an I/O
+ * scheduler, the driver's tag depth without one): a request that finds it full sleeps for a tag
+ * (blk_mq_get_tag() without BLK_MQ_REQ_NOWAIT). With aio=native that sleep is inside io_submit(), on the AioContext's
+ * thread: the thread is held (it reaps no completion, pops no virtqueue, for every disk attached) until the device
+ * completes one request, and the iocbs after it in the call wait behind it; this is where a longer engine queue
+ * makes things worse. With aio=threads a worker sleeps in preadv; with aio=io_uring the nowait issue fails with
+ * -EAGAIN and the request is punted to an io-wq worker that sleeps: neither holds the AioContext.
  * Adaptive polling (QEMU 9.2: util/aio-posix.c aio_poll(), try_poll_mode(), run_poll_handlers(), poll_set_started();
  * iothread.c IOTHREAD_POLL_MAX_NS_DEFAULT = 32768 ns on POSIX hosts, properties poll-max-ns, poll-grow, poll-shrink,
  * the last two 0 by default): when its work is done the thread busy-polls its handlers for up to poll_ns before it
@@ -39,6 +49,7 @@
 
 #include "models/host/cpu_host.hpp"
 #include "models/qemu/aio_engine.hpp"
+#include "models/qemu/aio_sizing.hpp"
 #include "sim/component.hpp"
 #include "sim/cpu_thread.hpp"
 #include "sim/params.hpp"
@@ -48,8 +59,9 @@
 
 namespace pvsim {
 
-struct QemuIothreadParams : AioEngineParams {
+struct QemuIothreadParams : AioEngineParams, AioSizingParams {
   std::string cpus;
+  long long host_nr_requests;
   double wakeup_cpu_s;
   double quantum_s;
   double poll_max_s;
@@ -92,15 +104,18 @@ public:
   void dispatch(Request* r) override;
   void complete(Request* r) override { r->end_io(); }
 
-  /** `disk` (a virtio.blk) has virtqueues served here; its requests go to `device`. Its requests enter the engine
-   * with the disk's end_io frame on top, which tells dispatch() where they go. */
-  void attach(const Component& disk, Component& device);
+  /** `disk` (a virtio.blk) has a virtqueue served here, of `capacity` requests (its descriptors as blk-mq's tags see
+   * them; called once per virtqueue, the capacities add up); its requests go to `device`. Its requests enter the
+   * engine with the disk's end_io frame on top, which tells dispatch() where they go. */
+  void attach(const Component& disk, Component& device, long long capacity);
   /** `disk` leaves this AioContext (device_del, or its iothread changed): called once none of its requests is in the
    * engine any more (the disk drained first). Attach and detach may be called while the simulation runs (hot-plug);
    * the engine's sizing policy sees the number of disks attached. */
   void detach(const Component& disk);
   /** Disks attached now. */
   std::size_t disks() const { return disks_.size(); }
+  /** The AIO engine's queue length now (its sizing policy's choice). */
+  long long queue_length() const { return engine_->length(); }
   /** A handler polled while the thread polls (a virtqueue's host notifier). */
   void add_poll_handler(PollHandler& h) { poll_handlers_.push_back(&h); }
   /** Adaptive polling is on (poll_max > 0). */
@@ -116,8 +131,31 @@ public:
   static QemuIothread& from_port(const Component& owner, const std::string& port);
 
 private:
+  struct Disk {
+    const Component* disk;
+    std::size_t device; // index in devices_
+    long long capacity;
+  };
+  /** A backing device as the host kernel sees it: its request queue of host_nr_requests (blk-mq's sched or driver
+   * tags of the hctx the AioContext's CPU maps to). */
+  struct Device {
+    Component* component;
+    std::uint64_t in_flight = 0;
+    RequestFifo waiting; // requests sleeping for a tag (a worker in preadv, an io-wq punt)
+  };
   /** Once the engine has started (its pool's workers exist). */
   void declare_stats();
+  Disk* find_disk(const Component* disk);
+  /** The sizing policy decides again; its length goes to the engine. */
+  void resize(AioSizing::Why why, std::size_t disks_before);
+  SizingView sizing_view() const;
+  void sizing_tick();
+  /** Issues r to its device now (a free tag). */
+  void issue_to_device(Device& d, Request* r);
+  struct SizingTimer : EventTarget {
+    QemuIothread* self = nullptr;
+    void on_event(int, Request*) override { self->sizing_tick(); }
+  };
   // Adaptive polling (poll_max > 0): the thread's work goes through on_event() to see when the thread goes idle.
   enum class Idle { busy, polling, blocked };
   void on_event(int kind, Request* r) override;
@@ -139,7 +177,20 @@ private:
   Simulation* sim_ = nullptr;
   CpuThread thread_;
   std::unique_ptr<AioEngine> engine_;
-  std::vector<std::pair<const Component*, Component*>> disks_;
+  std::vector<Disk> disks_;
+  std::vector<Device> devices_;
+  std::unique_ptr<AioSizing> sizing_;
+  SizingTimer sizing_timer_;
+  long long upper_ = 1; // the longest length the policy may set
+  // The host request queues: io_submit blocked on a full one (aio=native: the iocbs after it wait too).
+  RequestFifo submit_wait_;
+  double blocked_since_s_        = 0;
+  std::uint64_t host_full_total_ = 0, host_full_seen_ = 0, waited_seen_ = 0;
+  double cpu_seen_s_ = 0;
+  Counter host_full_, resizes_;
+  Sum blocked_s_;
+  Level length_level_;
+  Peak length_peak_;
   Counter wakeups_;
   long long poll_max_ns_     = 0;
   long long poll_ns_         = 0; // ctx->poll_ns

@@ -10,16 +10,15 @@
 namespace pvsim {
 
 namespace {
-/** The `policy` field's documentation: every registered drain policy with its parameters and source. */
+/** The `policy` field's documentation: the registered drain policies (`pvsim models` lists each one's rule,
+ * parameters and source among the choices inside the models). */
 std::string policy_doc()
 {
-  std::string doc = "Drain policy gating the disks' device handlers before the stop (models/qemu/drain_policy.hpp):";
-  for (const auto& n : drain_policy_names()) {
-    const DrainPolicyInfo* info = drain_policy_info(n);
-    doc += " '" + n + "': " + info->summary + " Parameters: " + (info->params.empty() ? "none" : info->params) +
-           ". Source: " + info->source + ".";
-  }
-  return doc;
+  std::string names;
+  for (const auto& n : drain_policy_names())
+    names += (names.empty() ? "" : ", ") + n;
+  return "Drain policy gating the disks' device handlers from `lead` before the planned stop (" + names +
+         "; models/qemu/drain_policy.hpp, and the choices listed at the end of `pvsim models`).";
 }
 
 /** The time between two vm_stop checks of whether every vCPU has left the batch it was running. */

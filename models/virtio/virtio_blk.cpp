@@ -6,6 +6,7 @@
 #include "sim/simulation.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace pvsim {
 
@@ -90,6 +91,13 @@ const ParamTable<VirtioBlkParams>& VirtioBlk::param_table()
                   "needs neither).",
                   "Linux drivers/virtio/virtio_mmio.c vm_interrupt(); Firecracker transport/mmio.rs MmioTransport "
                   "read()/write() of 0x60/0x64; pvsim estimate: two exits to userspace, about 4 us each")
+        .quantity("plug_at", Dimension::duration, &Params::plug_at_s, 0.0, 0, 1e6,
+                  "Hot-plug: when the disk is added (device_add with iothread=); its AioContexts get it then.",
+                  "0: present from the start (cold-plugged)")
+        .quantity("unplug_at", Dimension::duration, &Params::unplug_at_s, 0.0, 0, 1e6,
+                  "Hot-unplug: when the disk is removed (device_del); it leaves its AioContexts once its rings are "
+                  "empty (0: never).",
+                  "0: never removed")
         .check([](const Params& p, const JsonNode& obj) {
           if ((p.queue_size & (p.queue_size - 1)) != 0)
             obj.child("queue_size")
@@ -102,6 +110,11 @@ const ParamTable<VirtioBlkParams>& VirtioBlk::param_table()
           if (servers == 0)
             obj.fail("virtio.blk needs what serves its virtqueues: 'iothread' or 'iothread_vq_mapping' (a QEMU "
                      "AioContext; QEMU's main loop is one more qemu.iothread) or 'vmm' (firecracker.vmm)");
+          if (p.unplug_at_s > 0 and p.unplug_at_s <= p.plug_at_s)
+            obj.child("unplug_at").fail("expected a time after plug_at");
+          if ((p.plug_at_s > 0 or p.unplug_at_s > 0) and not p.vmm.empty())
+            obj.child(p.plug_at_s > 0 ? "plug_at" : "unplug_at")
+                .fail("hot-plug is modelled for disks on QEMU IOThreads, not with 'vmm'");
         });
     return tb;
   }();
@@ -180,7 +193,8 @@ void VirtioBlk::connect()
     if (vmm) {
       vmm->attach(*this, qi, *device_);
     } else {
-      vq->iothread->attach(*this, *device_);
+      if (p_.plug_at_s == 0)
+        vq->iothread->attach(*this, *device_, depth_);
       vq->iothread->add_poll_handler(*vq);
     }
     vqs_.push_back(std::move(vq));
@@ -190,7 +204,41 @@ void VirtioBlk::connect()
 
 void VirtioBlk::start(Simulation& sim)
 {
-  sim_ = &sim;
+  sim_          = &sim;
+  hotplug_.self = this;
+  if (p_.plug_at_s > 0)
+    sim.events().schedule_in(p_.plug_at_s, &hotplug_, 0);
+  if (p_.unplug_at_s > 0)
+    sim.events().schedule_in(p_.unplug_at_s, &hotplug_, 1);
+}
+
+std::pair<double, double> VirtioBlk::plugged() const
+{
+  return {p_.plug_at_s, p_.unplug_at_s > 0 ? p_.unplug_at_s : std::numeric_limits<double>::infinity()};
+}
+
+void VirtioBlk::plug()
+{
+  for (auto& vq : vqs_)
+    if (vq->iothread != nullptr)
+      vq->iothread->attach(*this, *device_, depth_);
+}
+
+void VirtioBlk::begin_unplug()
+{
+  unplugging_ = true;
+  maybe_detach();
+}
+
+void VirtioBlk::maybe_detach()
+{
+  for (auto& vq : vqs_)
+    if (vq->ring.in_flight() > 0)
+      return;
+  unplugging_ = false;
+  for (auto& vq : vqs_)
+    if (vq->iothread != nullptr)
+      vq->iothread->detach(*this);
 }
 
 double VirtioBlk::now() const
@@ -544,6 +592,8 @@ void VirtioBlk::drain(std::size_t q)
   }
   vq.occupancy_avg.set(now(), vq.ring.in_flight());
   vq.max_per_interrupt.sample(static_cast<double>(n));
+  if (unplugging_)
+    maybe_detach();
   cpu.post(0, this, kind(q, irq_tail));
 }
 

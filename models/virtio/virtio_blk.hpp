@@ -52,6 +52,8 @@
  *   admits it; what it does not admit stays in the avail ring, and the handler runs again when the gate reopens (a
  *   completion, gate_changed()). Not a QEMU mechanism: the hook of pvsim's bounded-drain policies and of vm_stop's
  *   dataplane stop (virtio_blk_data_plane_stop: no handler runs while the VM is stopped).
+ * - Hot-plug (plug_at, unplug_at: device_add / device_del with iothread=): the disk joins its AioContexts at plug_at
+ *   (their sizing policy reacts) and leaves them at unplug_at once its rings are empty.
  * Leaves out: poll queues and polled completion, packed rings, VIRTIO_F_NOTIFY_ON_EMPTY (legacy, not negotiated by
  * Linux), virtqueue_enable_cb_delayed (used by virtio-net, not virtio-blk), blk-mq batching (bd->last, queue_rqs:
  * every request is kicked as the last of its batch), request merging and splitting, flush/discard/write-zeroes,
@@ -114,6 +116,8 @@ struct VirtioBlkParams {
   double complete_cpu_s;
   double restart_cpu_s;
   double irq_ack_cpu_s;
+  double plug_at_s;
+  double unplug_at_s;
 };
 
 class VirtioBlk : public Component, public BlockDriver {
@@ -139,6 +143,8 @@ public:
   int queue_depth() const override { return depth_; }
   void queue_rq(Request* r) override;
   std::optional<std::string> map_queues_policy(const KernelVersion& kernel) const override;
+  /** Hot-plug: [plug_at, unplug_at), infinity when never unplugged. */
+  std::pair<double, double> plugged() const override;
 
   // --- the admission gate (VirtioBlkGate) --------------------------------------------------------------------------
   /** Installs the gate (one per disk; nullptr removes it). Only for virtqueues served by QEMU's handlers. */
@@ -265,6 +271,17 @@ private:
   std::vector<std::unique_ptr<Queue>> vqs_;
   VirtioBlkGate* gate_   = nullptr;
   std::uint64_t in_qemu_ = 0;
+  /** device_add at plug_at: the virtqueues' AioContexts get the disk; device_del at unplug_at: they let it go once
+   * every request of its virtqueues has completed (the guest's jobs have stopped, checked at validation). */
+  struct Hotplug : EventTarget {
+    VirtioBlk* self = nullptr;
+    void on_event(int kind, Request*) override { kind == 0 ? self->plug() : self->begin_unplug(); }
+  } hotplug_;
+  bool unplugging_ = false;
+  void plug();
+  void begin_unplug();
+  /** Detaches from the AioContexts once nothing is in the rings. */
+  void maybe_detach();
 };
 
 } // namespace pvsim

@@ -5,6 +5,10 @@
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
 
+#include <cmath>
+#include <limits>
+#include <sstream>
+
 namespace pvsim {
 
 const ParamTable<FioJobParams>& FioJob::param_table()
@@ -35,7 +39,11 @@ const ParamTable<FioJobParams>& FioJob::param_table()
                   "or reaped pending): schedule out and back in, the wake-up. Every I/O pays it at iodepth 1, few do "
                   "at depth.",
                   "0 (folded into complete_cpu); pvsim calibrate fits it: fio's CPU per I/O at iodepth 1 minus slat "
-                  "and complete_cpu");
+                  "and complete_cpu")
+        .quantity("startdelay", Dimension::duration, &Params::startdelay_s, 0.0, 0, 1e6,
+                  "Time from the start of the run to the job's first submission.", "fio startdelay=0")
+        .quantity("runtime", Dimension::duration, &Params::runtime_s, 0.0, 0, 1e6,
+                  "How long the job submits after startdelay (0: until the end of the run).", "fio runtime=0");
     describe_io_pattern(tb);
     return tb;
   }();
@@ -52,6 +60,23 @@ void FioJob::connect()
 
 void FioJob::validate()
 {
+  double from = p_.startdelay_s;
+  double to   = p_.runtime_s > 0 ? p_.startdelay_s + p_.runtime_s : std::numeric_limits<double>::infinity();
+  int hops    = 0;
+  for (const Component* c = target_; c != nullptr and hops < 64; c = c->port("target"), ++hops) {
+    auto [plug, unplug] = c->plugged();
+    if (from < plug or to > unplug) {
+      auto when = [](double t) {
+        std::ostringstream o;
+        o << t << " s";
+        return std::isinf(t) ? std::string("the end of the run") : o.str();
+      };
+      fail("runs from " + when(from) + " to " + when(to) + " but its path goes through '" + c->name() +
+               "', plugged from " + when(plug) + " to " + when(unplug) +
+               ": set startdelay and runtime so that the job runs while it is plugged",
+           plug > from ? "startdelay" : "runtime");
+    }
+  }
   if (p_.cpus_allowed.empty()) {
     for (int c = 0; c < vm_->vcpus(); ++c)
       cpus_.push_back(c);
@@ -98,7 +123,7 @@ void FioJob::start(Simulation& sim)
     threads_.push_back(std::move(th));
   }
   for (std::size_t t = 0; t < threads_.size(); ++t)
-    sim.events().schedule_in(0, this, static_cast<int>(t) * kinds + (p_.rate_iops > 0 ? arrival : fill));
+    sim.events().schedule_in(p_.startdelay_s, this, static_cast<int>(t) * kinds + (p_.rate_iops > 0 ? arrival : fill));
   declare_stats();
 }
 
@@ -136,7 +161,8 @@ bool FioJob::issue(std::size_t t)
 {
   Thread& th = threads_[t];
   double now = sim_->events().now();
-  if (now >= sim_->duration_s() or (p_.number_ios > 0 and th.submitted >= static_cast<std::uint64_t>(p_.number_ios)))
+  if (now >= sim_->duration_s() or (p_.number_ios > 0 and th.submitted >= static_cast<std::uint64_t>(p_.number_ios)) or
+      (p_.runtime_s > 0 and now >= p_.startdelay_s + p_.runtime_s))
     return false;
   Request* r = sim_->pool().get();
   th.gen.fill(r, th.rng);

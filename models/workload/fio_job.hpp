@@ -5,6 +5,8 @@
  * the block layer and the driver's queue_rq up to the doorbell) and every completion `complete_cpu` (reaping with
  * io_getevents, fio's accounting), so jobs compete with each other and with the interrupts bound to their vCPU.
  * The latency reported is fio's lat: from the start of the submission to the reaping of the completion.
+ * startdelay and runtime (fio's options) bound when the job submits: a job on a hot-plugged disk runs while the disk is
+ * plugged (checked at validation along the job's `target` chain, Component::plugged()).
  * Leaves out: fio's iodepth_batch/iodepth_low (submission one by one), cpus_allowed_policy=shared migrations (jobs
  * stay on the vCPU they were placed on, as with cpus_allowed_policy=split), verify, file layout. */
 #pragma once
@@ -29,6 +31,8 @@ struct FioJobParams : IoPattern {
   double submit_cpu_s;
   double complete_cpu_s;
   double wakeup_cpu_s;
+  double startdelay_s;
+  double runtime_s;
 };
 
 class FioJob : public Component {

@@ -166,7 +166,7 @@ TEST(CpuThread, HeldThreadRunsNothingUntilReleasedThenRunsItsWorkInOrder)
   auto ran = run_held(1);
   ASSERT_FALSE(ran.empty());
   EXPECT_NEAR(ran.front().second, 60e-6, 1e-12); // the first item starts at the release, 50 us, and takes 10 us
-  EXPECT_EQ(kinds_of(ran), (std::vector<int>{1, 2, 3, 200, 101, 102, 103, 300}));
+  EXPECT_EQ(kinds_of(ran), (std::vector<int>{1, 2, 3, 200, 101, 102, 103}));
 }
 
 TEST(CpuThread, HeldThreadInActorModeRunsNothingUntilReleased)
@@ -174,5 +174,5 @@ TEST(CpuThread, HeldThreadInActorModeRunsNothingUntilReleased)
   auto ran = run_held(2); // more threads than cores: the thread is an actor
   ASSERT_FALSE(ran.empty());
   EXPECT_GE(ran.front().second, 60e-6 - 1e-9);
-  EXPECT_EQ(ran.size(), 8u);
+  EXPECT_EQ(ran.size(), 7u);
 }

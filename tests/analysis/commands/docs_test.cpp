@@ -17,9 +17,12 @@ std::set<std::string> registered_types()
   std::set<std::string> out;
   std::istringstream in(r.output);
   std::string line;
-  while (std::getline(in, line))
+  while (std::getline(in, line)) {
+    if (line.rfind("Choices inside the models", 0) == 0) // the policies' section follows the models
+      break;
     if (not line.empty() and line[0] != ' ')
       out.insert(line.substr(0, line.find(':')));
+  }
   return out;
 }
 
@@ -60,4 +63,14 @@ TEST(ModelTypes, TheReadmeTableListsExactlyTheRegisteredModels)
     EXPECT_TRUE(readme.count(t)) << t << " is registered but missing from README.md's model table";
   for (const auto& t : readme)
     EXPECT_TRUE(registered.count(t)) << t << " is in README.md's model table but no model registers it";
+}
+
+TEST(ModelTypes, PvsimModelsListsEveryAioSizingAndDrainPolicyWithWhatItReads)
+{
+  auto r = run_pvsim("models");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* line : {"    fixed: ", "    per-disk: ", "    adaptive: ", "    none: ", "    depth-cap: ",
+                           "    deadline: ", "    native: ", "    io_uring: "})
+    EXPECT_NE(r.output.find(line), std::string::npos) << line << "missing from `pvsim models`";
+  EXPECT_NE(r.output.find("[reads: sizing_interval, sizing_step"), std::string::npos);
 }

@@ -168,7 +168,8 @@ TEST(AioEngine, IoUringSubmitsAtMostRingEntriesPerEnterButDoesNotCapInFlight)
   json e     = engine(run(s));
   EXPECT_EQ(largest_batch(e), 8);
   EXPECT_GT(e["max_in_flight"].get<int>(), 8);
-  EXPECT_EQ(e["waited"], 0);
+  // Nothing waits to be submitted; what waits is completions beyond the CQ ring's 16 (the kernel's overflow list).
+  EXPECT_EQ(e["waited"], e["cq_overflows"]);
 }
 
 TEST(AioEngine, DisksOfOneAioContextShareItsQueue)
