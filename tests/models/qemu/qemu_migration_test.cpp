@@ -167,3 +167,25 @@ TEST(QemuMigration, TheGuestRunsNothingWhileStopped)
   // after the resume the guest takes them: the destination completes requests
   EXPECT_GT(m["completed_destination"].get<std::uint64_t>(), 0u);
 }
+
+TEST(QemuMigration, CountMigrationsFollowEachOtherEveryApartOrAtOnce)
+{
+  // Two migrations 250 ms apart: the first resumes at ~361 ms, after its 154 ms drain, so the second starts then (its
+  // planned start, 270 ms, has passed); each one stops the guest, drains and resumes, and no request is lost.
+  MigrationSetup s;
+  s.migration = {{"count", 2}, {"every", "250ms"}};
+  s.duration  = 0.8;
+  json mig    = run(s);
+  ASSERT_EQ(mig["migrations"].size(), 2u) << mig.dump(1);
+  json first = mig["migrations"][0], second = mig["migrations"][1];
+  std::cout << "migration 0: " << first["start_s"] << " .. " << first["resume_s"]
+            << " s; migration 1: " << second["start_s"] << " .. " << second["resume_s"] << " s\n";
+  EXPECT_EQ(first["state"], "done");
+  EXPECT_EQ(second["state"], "done");
+  EXPECT_GT(first["resume_s"].get<double>(), 0.27);
+  EXPECT_DOUBLE_EQ(second["start_s"].get<double>(), first["resume_s"].get<double>());
+  EXPECT_EQ(second["guest_events_in_downtime"], 0u);
+  EXPECT_TRUE(mig["accounting"]["ok"].get<bool>());
+  // the first's destination phase is the second's source phase, up to the second's resume
+  EXPECT_EQ(first["completed_destination"], second["completed_source"]);
+}
