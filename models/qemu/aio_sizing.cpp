@@ -50,8 +50,8 @@ class AdaptiveSizing final : public AioSizing {
 public:
   static constexpr const char* policy_name = "adaptive";
   static constexpr const char* summary =
-      "AIMD on the queue length: + step x disks while requests wait for it, x decrease when the host queues "
-      "overflow or capacity stays unused.";
+      "AIMD on the queue length: + step x disks while requests wait for it, x decrease when io_submit slept on a "
+      "full host queue (aio=native) or capacity stays unused.";
   static constexpr const char* params =
       "sizing_interval, sizing_step, sizing_decrease, min_length, max_length, resize_cpu";
   using AioSizing::AioSizing;
@@ -70,7 +70,7 @@ public:
     case Why::interval:
       break;
     }
-    if (v.host_full > 0)
+    if (v.submit_blocks and v.host_full > 0)
       return scaled(v.length, p_.sizing_decrease);
     if (v.waited > 0 and v.busy_fraction < busy_limit)
       return v.length + p_.sizing_step * static_cast<long long>(std::max<std::size_t>(v.disks, 1));

@@ -16,15 +16,20 @@
  *   (2021) left for later; a pvsim proposal, not a QEMU mechanism.
  * - "adaptive": additive increase, multiplicative decrease of the length, once per `sizing_interval`, from what the
  *   AioContext measured over it:
- *     host queue overflowed (requests found their host device's request queue full: nr_requests)  -> L = L * decrease
- *     else requests waited for the engine's limit, and the thread was busy < 95 % of the interval  -> L = L + step *
- * disks else nothing waited and the peak in flight stayed below L / 2 (capacity unused)              -> L = L *
- * decrease and L scales with the number of disks when one is attached or detached (L * new / old). It starts at the
- * fixed length. Why it is stable: L moves only on congestion signals, by a bounded step up and a factor < 1 down,
- * within [min_length, cap]: the classic AIMD loop (Chiu and Jain, 1989, for one shared bottleneck) whose length saws
- * around the largest value that does not overflow the host queues (amplitude (1 - decrease) of it), and which stops
- *   growing when nothing waits (the guests' own depth is reached) or when the AioContext's thread is the bottleneck
- *   (a longer queue then only adds latency). A pvsim proposal.
+ *     aio=native and a request found its host request queue full      -> L = L * decrease
+ *     else requests waited for the engine's limit, thread busy < 95 %  -> L = L + step * disks
+ *     else nothing waited and the peak in flight stayed below L / 2   -> L = max(L * decrease, 2 * peak)
+ *   and L scales with the number of disks when one is attached or detached (L * new / old). It starts at the fixed
+ *   length. Only aio=native shrinks on host-queue overflow: there the sleep holds the AioContext (every disk
+ *   stalls); with threads a worker sleeps and with io_uring an io-wq worker does, which costs a thread but stalls no
+ *   other disk. Why it is stable: L moves only on congestion signals, by a bounded step up and a fixed factor < 1
+ *   down, within [min_length, cap]: the AIMD loop of Chiu and Jain (1989) for one shared bottleneck, sawing below the
+ *   largest length that does not overflow the host queues (by at most 1 - decrease of it); it stops growing when
+ *   nothing waits (the guests' own depth is reached) or when the AioContext's thread is the bottleneck (a longer
+ *   queue then only adds latency). A decrease proportional to the share of the interval spent asleep (DCTCP's) was
+ *   tried: that share is large as soon as the queue overflows, so it cut deeper and did worse at every disk count.
+ *   For io_uring the length is the SQ ring, which bounds batches, not what is in flight: it grows on CQ overflows and
+ *   shrinks when unused. A pvsim proposal.
  * Each change of length costs resize_cpu on the AioContext (a new io_setup / io_uring_queue_init context for new
  * submissions while the old one drains, or thread_pool_update_params()).
  * Leaves out: several AioContexts sharing a host device's request queue (each counts its own requests), the host-wide
@@ -62,10 +67,12 @@ struct SizingView {
   std::size_t disks_before = 0; // on attach/detach: disks attached before the change
   long long disks_capacity = 0; // sum over the attached disks of what each can have in flight (its descriptors)
   // Over the last interval (adaptive):
-  std::uint64_t waited         = 0; // requests that found the engine's limit reached
-  std::uint64_t host_full      = 0; // requests that found their host device's request queue full
-  std::uint64_t peak_in_flight = 0; // most requests in flight in the engine
-  double busy_fraction         = 0; // the AioContext thread's CPU / interval
+  std::uint64_t waited         = 0;     // requests that found the engine's limit reached
+  std::uint64_t host_full      = 0;     // requests that found their host device's request queue full
+  std::uint64_t peak_in_flight = 0;     // most requests in flight in the engine
+  double busy_fraction         = 0;     // the AioContext thread's CPU / interval
+  double blocked_fraction      = 0;     // the share of the interval its thread slept in io_submit for a host tag
+  bool submit_blocks           = false; // the engine sleeps in the AioContext on a full host queue (aio=native)
 };
 
 class AioSizing {
@@ -124,8 +131,10 @@ void describe_aio_sizing(ParamTable<P>& t)
       .integer("sizing_step", &P::sizing_step, 16, 1, 1 << 16,
                "sizing=adaptive: additive increase per period, per disk attached.", "pvsim choice")
       .number("sizing_decrease", &P::sizing_decrease, 0.75, 0.05, 0.99,
-              "sizing=adaptive: multiplicative decrease on congestion of the host queues or unused capacity.",
-              "pvsim choice (TCP Reno's 0.5 saws too deep for a queue that overflows gradually)")
+              "sizing=adaptive: the factor of the length after an interval in which io_submit slept on a full host "
+              "queue (aio=native), or in which capacity stayed unused.",
+              "pvsim choice: TCP Reno's 0.5 saws too far below the host queues; 0.75 did better on "
+              "qemu-aio-sizing.json at every disk count than a decrease proportional to the time asleep (DCTCP-like)")
       .quantity("resize_cpu", Dimension::duration, &P::resize_cpu_s, 20e-6, 0, 1,
                 "sizing=per-disk, adaptive: AioContext CPU per change of the queue length (io_setup of a new "
                 "context, io_uring_queue_init, thread_pool_update_params).",

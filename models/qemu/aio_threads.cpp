@@ -30,7 +30,7 @@ public:
     while (wake-- > 0 and not idle_.empty() and active() < limit_)
       wake_one();
   }
-  long long bound() const override { return 256; }
+  long long bound() const override { return 4096; }
   void reserve(long long length) override { created_ = std::max(created_, length); }
   /** Each worker: a kernel stack (THREAD_SIZE 16 KiB on x86-64) and its task_struct and friends (about 8 KiB,
    * unverified estimate). */

@@ -132,17 +132,21 @@ void QemuIothread::resize(AioSizing::Why why, std::size_t disks_before)
 
 void QemuIothread::sizing_tick()
 {
-  SizingView v     = sizing_view();
-  double cpu       = thread_.cpu_s();
-  double used      = cpu >= cpu_seen_s_ ? cpu - cpu_seen_s_ : cpu; // the window restarted (warm-up's end)
-  cpu_seen_s_      = cpu;
-  v.busy_fraction  = used / p_.sizing_interval_s;
-  v.waited         = engine_->waited_total() - waited_seen_;
-  waited_seen_     = engine_->waited_total();
-  v.host_full      = host_full_total_ - host_full_seen_;
-  host_full_seen_  = host_full_total_;
-  v.peak_in_flight = engine_->take_interval_peak();
-  long long l      = clamp_length(sizing_->length(v, AioSizing::Why::interval), v);
+  SizingView v       = sizing_view();
+  double cpu         = thread_.cpu_s();
+  double used        = cpu >= cpu_seen_s_ ? cpu - cpu_seen_s_ : cpu; // the window restarted (warm-up's end)
+  cpu_seen_s_        = cpu;
+  v.busy_fraction    = used / p_.sizing_interval_s;
+  v.waited           = engine_->waited_total() - waited_seen_;
+  waited_seen_       = engine_->waited_total();
+  v.host_full        = host_full_total_ - host_full_seen_;
+  host_full_seen_    = host_full_total_;
+  v.peak_in_flight   = engine_->take_interval_peak();
+  v.submit_blocks    = engine_->submit_blocks();
+  double blocked     = blocked_s_total_ + (submit_wait_.empty() ? 0.0 : events().now() - blocked_since_s_);
+  v.blocked_fraction = std::min(1.0, (blocked - blocked_seen_s_) / p_.sizing_interval_s);
+  blocked_seen_s_    = blocked;
+  long long l        = clamp_length(sizing_->length(v, AioSizing::Why::interval), v);
   if (l != engine_->length()) {
     ++resizes_;
     run(p_.resize_cpu_s, nullptr, 0);
@@ -413,6 +417,7 @@ void QemuIothread::end_io(Request* r, double enter_s)
       }
       if (submit_wait_.empty()) {
         blocked_s_ += events().now() - blocked_since_s_;
+        blocked_s_total_ += events().now() - blocked_since_s_;
         thread_.release_hold();
       }
     }

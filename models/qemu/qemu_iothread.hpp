@@ -186,7 +186,7 @@ private:
   RequestFifo submit_wait_;
   double blocked_since_s_        = 0;
   std::uint64_t host_full_total_ = 0, host_full_seen_ = 0, waited_seen_ = 0;
-  double cpu_seen_s_ = 0;
+  double cpu_seen_s_ = 0, blocked_s_total_ = 0, blocked_seen_s_ = 0;
   Counter host_full_, resizes_;
   Sum blocked_s_;
   Level length_level_;
