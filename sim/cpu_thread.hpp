@@ -103,6 +103,8 @@ public:
   void hold() { ++holds_; }
   void release_hold();
   bool held() const { return holds_ > 0; }
+  /** Executing a batch (or its continuations) now: a held thread that is not running has stopped (pause_all_vcpus). */
+  bool running() const { return busy_ or awake_; }
   std::size_t pending() const { return work_.size(); }
   /** Asleep: no work queued, none running, and not running the continuations of the last batch. */
   bool idle() const { return work_.empty() and not busy_ and not awake_; }

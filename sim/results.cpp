@@ -157,6 +157,15 @@ std::string summary_table(const json& results)
       out << " " << n << " " << p["context_switches"].dump() << " (preemptions " << p["preemptions"].dump() << ")";
     out << "\n";
   }
+  // Lines a model asks to show (its statistic "summary_lines": a qemu.migration's downtimes).
+  bool first_line = true;
+  if (results.contains("components"))
+    for (auto& [n, c] : results["components"].items())
+      if (c.is_object() and c.contains("summary_lines"))
+        for (const json& l : c["summary_lines"]) {
+          out << (first_line ? "\n" : "") << n << ": " << l.get<std::string>() << "\n";
+          first_line = false;
+        }
   out << "\nconservation (issued = completed + in flight): "
       << (results["conservation"]["ok"].get<bool>() ? "ok" : "VIOLATED") << "\n";
   return out.str();

@@ -21,10 +21,11 @@ std::string policies_documentation()
     const AioSizingInfo* info = aio_sizing_info(n);
     out << "    " << n << ": " << info->summary << " [reads: " << info->params << "]\n";
   }
-  out << "\nmigration drain policies (models/qemu/drain_policy.hpp):\n";
+  out << "\nqemu.migration policy= (migration drain policies, models/qemu/drain_policy.hpp):\n";
   for (const auto& n : drain_policy_names()) {
     const DrainPolicyInfo* info = drain_policy_info(n);
-    out << "    " << n << ": " << info->summary << " [reads: " << info->params << "]\n";
+    out << "    " << n << ": " << info->summary << " [reads: " << (info->params.empty() ? "nothing" : info->params)
+        << "; source: " << info->source << "]\n";
   }
   out << "\nblk_mq queue_map= (CPU to hardware queue maps, models/linux/blk_mq_map.hpp):\n";
   for (const auto& n : queue_map_policy_names())

@@ -69,6 +69,7 @@ struct DrainPolicyInfo {
   std::string name;
   std::string summary;
   std::string params; // the parameters it reads, for `pvsim models`
+  std::string source; // where the rule comes from (QEMU code, a proposal, pvsim)
   std::function<std::unique_ptr<DrainPolicy>(const DrainPolicyParams&)> make;
 };
 
@@ -83,7 +84,7 @@ template <class P>
 struct DrainPolicyRegistrar {
   DrainPolicyRegistrar()
   {
-    register_drain_policy({P::policy_name, P::summary, P::param_names, [](const DrainPolicyParams& p) {
+    register_drain_policy({P::policy_name, P::summary, P::param_names, P::source, [](const DrainPolicyParams& p) {
                              return std::unique_ptr<DrainPolicy>(std::make_unique<P>(p));
                            }});
   }
@@ -91,6 +92,6 @@ struct DrainPolicyRegistrar {
 
 } // namespace pvsim
 
-/** Registers policy class P (static constexpr const char* policy_name, summary, param_names; P(const
+/** Registers policy class P (static constexpr const char* policy_name, summary, param_names, source; P(const
  * DrainPolicyParams&)) from its own .cpp. */
 #define PVSIM_REGISTER_DRAIN_POLICY(P) static const ::pvsim::DrainPolicyRegistrar<P> pvsim_drain_policy_registrar_##P

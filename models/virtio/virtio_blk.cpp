@@ -320,6 +320,8 @@ void VirtioBlk::on_event(int k, Request* r)
     r->push_end_io(&driver_, t);
     vq.arrived++;
     vq.events.emit({StationEvent::What::arrive, t, r, t});
+    if (gate_ != nullptr)
+      gate_->submitted(*this, *r);
     int vcpu = r->cpu < 0 ? 0 : r->cpu % vm_->vcpus();
     if (vq.waiting.empty() and vq.ring.num_free() >= descriptors(r)) {
       add(q, r, vcpu);
@@ -362,7 +364,7 @@ void VirtioBlk::on_event(int k, Request* r)
   case pass_tail: // notifications on (avail_event = avail idx), then the loop's re-check
     if (vq.suppress)
       vq.ring.set_notification(true);
-    if (not vq.ring.device_empty()) {
+    if (can_pop(q)) {
       if (vq.suppress)
         vq.ring.set_notification(false);
       pop_all(q);
@@ -371,7 +373,8 @@ void VirtioBlk::on_event(int k, Request* r)
     vq.per_pass.sample(static_cast<long long>(vq.popped));
     vq.iothread->engine().flush(); // defer_call_end()
     vq.scheduled = false;
-    if (vq.eventfd_pending) { // kicked during the pass: the event loop runs the handler again
+    vq.gated     = not vq.ring.device_empty(); // the gate held these back: gate_changed() runs the handler again
+    if (vq.eventfd_pending) {                  // kicked during the pass: the event loop runs the handler again
       vq.scheduled = true;
       vq.iothread->run(0, this, kind(q, handle_vq));
     }
@@ -381,6 +384,11 @@ void VirtioBlk::on_event(int k, Request* r)
     vq.used_list.push(r);
     if (vq.ring.should_notify())
       vq.iothread->run(p_.notify_cpu_s, this, kind(q, irqfd));
+    --in_qemu_;
+    if (gate_ != nullptr) {
+      gate_->completed(*this, *r, in_qemu_);
+      gate_changed();
+    }
     break;
   case irqfd:
     sim_->events().schedule_in(p_.irq_latency_s, this, kind(q, interrupt));
@@ -404,6 +412,8 @@ void VirtioBlk::on_event(int k, Request* r)
     drain(q);
     break;
   case completed:
+    if (gate_ != nullptr)
+      gate_->delivered(*this, *r);
     r->end_io(); // the driver frame: blk_mq_complete_request, the tag goes back, the job hears of it
     break;
   case irq_tail: // while (!virtqueue_enable_cb(vq)); then blk_mq_start_stopped_hw_queues
@@ -452,12 +462,54 @@ void VirtioBlk::pop_all(std::size_t q)
   // One turn of the do { } while (!virtio_queue_empty(vq)) loop: every request published so far is popped and
   // handled before anything else runs on the IOThread.
   Queue& vq = *vqs_[q];
-  while (not vq.ring.device_empty()) {
+  while (can_pop(q)) {
     vq.ring.pop();
     vq.popped++;
+    ++in_qemu_;
     vq.iothread->run(p_.request_cpu_s, this, kind(q, handled), vq.avail.pop());
   }
   vq.iothread->run(0, this, kind(q, pass_tail));
+}
+
+bool VirtioBlk::can_pop(std::size_t q) const
+{
+  return not vqs_[q]->ring.device_empty() and (gate_ == nullptr or gate_->admit(*this, in_qemu_));
+}
+
+void VirtioBlk::gate_changed()
+{
+  for (std::size_t q = 0; q < vqs_.size(); ++q) {
+    Queue& vq = *vqs_[q];
+    if (not vq.gated or vq.scheduled or vq.iothread == nullptr or not can_pop(q))
+      continue;
+    vq.gated     = false;
+    vq.scheduled = true;
+    vq.iothread->run(0, this, kind(q, handle_vq));
+  }
+}
+
+std::uint64_t VirtioBlk::in_avail() const
+{
+  std::uint64_t n = 0;
+  for (const auto& vq : vqs_)
+    n += vq->avail.size();
+  return n;
+}
+
+std::uint64_t VirtioBlk::in_driver() const
+{
+  std::uint64_t n = 0;
+  for (const auto& vq : vqs_)
+    n += vq->waiting.size();
+  return n;
+}
+
+std::uint64_t VirtioBlk::in_used() const
+{
+  std::uint64_t n = 0;
+  for (const auto& vq : vqs_)
+    n += vq->used_list.size();
+  return n;
 }
 
 Request* VirtioBlk::device_pop(std::size_t q)

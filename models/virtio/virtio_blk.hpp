@@ -48,6 +48,10 @@
  *   iothread-vq-mapping: virtqueue i on iothreads[i mod n]); one of the two is required (QEMU's main loop is one
  *   more qemu.iothread). Each request is submitted through the AIO engine of its virtqueue's AioContext to this
  *   disk's backing device (`target`).
+ * - An admission gate (VirtioBlkGate, installed by a qemu.migration): the handler pops a request only while the gate
+ *   admits it; what it does not admit stays in the avail ring, and the handler runs again when the gate reopens (a
+ *   completion, gate_changed()). Not a QEMU mechanism: the hook of pvsim's bounded-drain policies and of vm_stop's
+ *   dataplane stop (virtio_blk_data_plane_stop: no handler runs while the VM is stopped).
  * - Hot-plug (plug_at, unplug_at: device_add / device_del with iothread=): the disk joins its AioContexts at plug_at
  *   (their sizing policy reacts) and leaves them at unplug_at once its rings are empty.
  * Leaves out: poll queues and polled completion, packed rings, VIRTIO_F_NOTIFY_ON_EMPTY (legacy, not negotiated by
@@ -70,6 +74,23 @@
 #include <memory>
 
 namespace pvsim {
+
+class VirtioBlk;
+
+/** Decides whether the device may pop one more request of a disk now, and hears of the disk's requests (see the
+ * header: installed by qemu.migration). `in_qemu`: popped by the device and not yet completed (in the engine or the
+ * backing device). */
+class VirtioBlkGate {
+public:
+  virtual ~VirtioBlkGate()                                         = default;
+  virtual bool admit(const VirtioBlk& disk, std::uint64_t in_qemu) = 0;
+  /** The guest queued a request (virtio_queue_rq, on its vCPU). */
+  virtual void submitted(const VirtioBlk& disk, const Request& r) = 0;
+  /** The device completed a request (virtio_blk_req_complete, on the IOThread); `in_qemu` after it. */
+  virtual void completed(const VirtioBlk& disk, const Request& r, std::uint64_t in_qemu) = 0;
+  /** The guest took the completion (virtblk_done: blk_mq_complete_request, on its vCPU). */
+  virtual void delivered(const VirtioBlk& disk, const Request& r) = 0;
+};
 
 struct VirtioBlkParams {
   std::string vm;
@@ -124,6 +145,21 @@ public:
   std::optional<std::string> map_queues_policy(const KernelVersion& kernel) const override;
   /** Hot-plug: [plug_at, unplug_at), infinity when never unplugged. */
   std::pair<double, double> plugged() const override;
+
+  // --- the admission gate (VirtioBlkGate) --------------------------------------------------------------------------
+  /** Installs the gate (one per disk; nullptr removes it). Only for virtqueues served by QEMU's handlers. */
+  void set_gate(VirtioBlkGate* gate) { gate_ = gate; }
+  bool served_by_vmm() const { return not vqs_.empty() and vqs_.front()->vmm != nullptr; }
+  /** The gate may admit more now: the handler runs again on every virtqueue whose requests it held back. */
+  void gate_changed();
+  /** Requests popped by the device and not completed (in the IOThread, the AIO engine or the backing device). */
+  std::uint64_t in_qemu() const { return in_qemu_; }
+  /** Requests published in the avail ring and not popped. */
+  std::uint64_t in_avail() const;
+  /** Requests in the guest's stopped hardware queues (waiting for descriptors). */
+  std::uint64_t in_driver() const;
+  /** Requests in the used ring, not yet taken by the guest. */
+  std::uint64_t in_used() const;
 
   /** Descriptors a request takes in the vring. */
   std::uint16_t descriptors(const Request* r) const;
@@ -196,6 +232,7 @@ private:
     std::uint64_t popped = 0;     // requests popped in the current pass
     bool polled          = false; // the IOThread is in poll mode: notifications off (io_poll_begin)
     bool suppress        = true;  // the current pass toggles notifications (they were on when it began)
+    bool gated           = false; // a pass ended with requests the gate held back in the avail ring
     // conservation (never restarted)
     std::uint64_t arrived = 0, added = 0, taken = 0;
     // statistics (sim/stats.hpp: registered by declare_stats, restarted by the engine)
@@ -216,6 +253,8 @@ private:
   void declare_stats();
   void add(std::size_t q, Request* r, int vcpu);
   void pop_all(std::size_t q);
+  /** The avail ring holds a request the gate lets the handler pop. */
+  bool can_pop(std::size_t q) const;
   /** The IOThread's poll found requests in virtqueue q (virtio_queue_host_notifier_aio_poll): run the handler. */
   void poll_ready(std::size_t q);
   void drain(std::size_t q);
@@ -230,6 +269,8 @@ private:
   DriverFrame driver_;
   int depth_ = 0;
   std::vector<std::unique_ptr<Queue>> vqs_;
+  VirtioBlkGate* gate_   = nullptr;
+  std::uint64_t in_qemu_ = 0;
   /** device_add at plug_at: the virtqueues' AioContexts get the disk; device_del at unplug_at: they let it go once
    * every request of its virtqueues has completed (the guest's jobs have stopped, checked at validation). */
   struct Hotplug : EventTarget {
