@@ -53,7 +53,7 @@ std::map<std::string, json> components_of(const std::string& text)
 
 } // namespace
 
-TEST(FioWorkload, TwoSectionsRunAsThreeJobsUnderTheirFioNames)
+TEST(FioJobFileRun, TwoSectionsRunAsThreeJobsUnderTheirFioNames)
 {
   TempDir dir;
   std::string jobfile = source_dir() + "/scenarios/fio/mix-and-reader.fio"; // the README's example
@@ -73,7 +73,7 @@ TEST(FioWorkload, TwoSectionsRunAsThreeJobsUnderTheirFioNames)
   EXPECT_EQ(fio.jobs[2].bs_bytes(), 65536u) << "job options are written as fio writes them";
 }
 
-TEST(FioWorkload, AScenarioNamesItsJobFileRelativeToItself)
+TEST(FioJobFileRun, AScenarioNamesItsJobFileRelativeToItself)
 {
   TempDir dir;
   dir.write("mix.fio", mix_and_reader);
@@ -91,7 +91,7 @@ TEST(FioWorkload, AScenarioNamesItsJobFileRelativeToItself)
   EXPECT_EQ(expanded["components"]["seq-reader"]["cpus_allowed"], "10");
 }
 
-TEST(FioWorkload, VerifyIsRefusedWithTheLineAndNothingWritten)
+TEST(FioJobFileRun, VerifyIsRefusedWithTheLineAndNothingWritten)
 {
   TempDir dir;
   std::string jobfile = dir.write("verify.fio", "[global]\ndirect=1\n\n[w]\nrw=randwrite\nverify=crc32c\n");
@@ -104,7 +104,7 @@ TEST(FioWorkload, VerifyIsRefusedWithTheLineAndNothingWritten)
   EXPECT_FALSE(std::filesystem::exists(dir.file("out")));
 }
 
-TEST(FioWorkload, ZonemodeIsRefusedWithTheLineAndNothingWritten)
+TEST(FioJobFileRun, ZonemodeIsRefusedWithTheLineAndNothingWritten)
 {
   TempDir dir;
   std::string jobfile = dir.write("zoned.fio", "[global]\nzonemode=zbd\n\n[w]\nrw=write\ndirect=1\n");
@@ -115,7 +115,7 @@ TEST(FioWorkload, ZonemodeIsRefusedWithTheLineAndNothingWritten)
   EXPECT_FALSE(std::filesystem::exists(dir.file("out")));
 }
 
-TEST(FioWorkload, GlobalOptionsAreInheritedAndUnitsParsedAsFioParsesThem)
+TEST(FioJobFileRun, GlobalOptionsAreInheritedAndUnitsParsedAsFioParsesThem)
 {
   auto c = components_of("[global]\nbs=64k\nsize=1m\nthinktime=50\nstartdelay=250ms\ndirect=1\n"
                          "[a]\nrw=randread\n"
@@ -131,7 +131,7 @@ TEST(FioWorkload, GlobalOptionsAreInheritedAndUnitsParsedAsFioParsesThem)
   EXPECT_DOUBLE_EQ(c["b"]["runtime_s"].get<double>(), 2.5) << "ramp_time is lead-in time added to runtime";
 }
 
-TEST(FioWorkload, SynchronousEnginesKeepOneIoInFlightAndRatesBecomeIops)
+TEST(FioJobFileRun, SynchronousEnginesKeepOneIoInFlightAndRatesBecomeIops)
 {
   auto c = components_of("[s]\nioengine=psync\niodepth=32\ndirect=1\n"
                          "[r]\nioengine=libaio\niodepth=4\nbs=8k\nrate=8m\ndirect=1\n");
@@ -140,7 +140,7 @@ TEST(FioWorkload, SynchronousEnginesKeepOneIoInFlightAndRatesBecomeIops)
   EXPECT_DOUBLE_EQ(c["r"]["rate_iops"].get<double>(), 1024.0) << "8 MiB/s of 8 KiB I/Os";
 }
 
-TEST(FioWorkload, OptionsThatChangeTimingWithoutAModelAreRefused)
+TEST(FioJobFileRun, OptionsThatChangeTimingWithoutAModelAreRefused)
 {
   for (const char* text : {"[j]\niodepth_batch_submit=8\n", "[j]\nbssplit=4k/50:64k/50\n", "[j]\ndirect=0\n",
                            "[j]\nrate_iops=100\nrw=randrw\n", "[j]\nioengine=mmap\n", "[j]\nrw=trim\n"}) {
@@ -153,7 +153,7 @@ TEST(FioWorkload, OptionsThatChangeTimingWithoutAModelAreRefused)
   }
 }
 
-TEST(FioWorkload, FioJsonReadsBackWithTheIopsAndLatenciesOfResultsJson)
+TEST(FioJobFileRun, FioJsonReadsBackWithTheIopsAndLatenciesOfResultsJson)
 {
   TempDir dir;
   std::string jobfile = dir.write("mix.fio", mix_and_reader);
@@ -185,7 +185,7 @@ TEST(FioWorkload, FioJsonReadsBackWithTheIopsAndLatenciesOfResultsJson)
   EXPECT_GE(slat.min_ns, 10e3 - 1) << "slat includes the template's submit_cpu (10 us)";
 }
 
-TEST(FioWorkload, GroupReportingMergesTheCopiesIntoOneEntry)
+TEST(FioJobFileRun, GroupReportingMergesTheCopiesIntoOneEntry)
 {
   TempDir dir;
   std::string jobfile =
