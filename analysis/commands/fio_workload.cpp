@@ -27,6 +27,8 @@ const std::set<std::string>& modelled_options()
                                           "rwmixread",
                                           "rwmixwrite",
                                           "bs",
+                                          "bssplit",
+                                          "bsrange",
                                           "iodepth",
                                           "numjobs",
                                           "ioengine",
@@ -237,6 +239,82 @@ void spread_over_vcpus(json& made, const std::vector<std::string>& names, const 
   }
 }
 
+/** The one value of a per-direction option ("read,write") that a job of these directions uses; refused when a
+ * mixed job gives its directions different values. */
+std::string one_direction(const FioOption& o, bool reads, bool writes, const std::string& file)
+{
+  auto parts = readers::split_fio_directions(o.value);
+  if (reads and writes and parts[0] != parts[1])
+    refuse(file, o, "different values for reads and writes are not modelled: a job.fio has one block size mix");
+  return parts[reads ? 0 : 1];
+}
+
+/** bsrange and bssplit (fio HOWTO): sizes between two bounds, or sizes with their percentages; bs becomes the
+ * smallest size (fio's minimum block size, which aligns the offsets). */
+double block_sizes(const FioOptions& opt, const std::string& file, bool reads, bool writes, json& c, double bs_bytes)
+{
+  const FioOption* range = find(opt, "bsrange");
+  const FioOption* split = find(opt, "bssplit");
+  if (range and split)
+    refuse(file, *range, "give bsrange or bssplit, not both (" + split->where + ")");
+  const unsigned kb_base = readers::fio_kb_base(opt, file);
+  if (range) {
+    std::string v = one_direction(*range, reads, writes, file);
+    auto dash     = v.find('-');
+    if (dash == std::string::npos)
+      throw InputError(file, range->where, "bsrange: expected MIN-MAX such as 4k-64k, found '" + v + "'");
+    auto lo = readers::parse_fio_size(v.substr(0, dash), kb_base, file, range->where);
+    auto hi = readers::parse_fio_size(v.substr(dash + 1), kb_base, file, range->where);
+    if (lo < 512 or hi < lo)
+      throw InputError(file, range->where, "bsrange: expected 512 <= MIN <= MAX, found '" + v + "'");
+    set_quantity(c, "bs", "bytes", static_cast<double>(lo));
+    if (hi > lo)
+      c["bsrange_max_bytes"] = static_cast<double>(hi);
+    auto steps = static_cast<double>(hi / lo);
+    return static_cast<double>(lo) * (1 + steps) / 2; // the mean of lo, 2 lo, ... steps lo
+  }
+  if (split) {
+    std::string v = one_direction(*split, reads, writes, file);
+    std::vector<long long> sizes, shares;
+    std::vector<std::size_t> unset;
+    long long given = 0;
+    std::stringstream in(v);
+    std::string entry;
+    while (std::getline(in, entry, ':')) {
+      auto slash = entry.find('/');
+      auto size  = readers::parse_fio_size(entry.substr(0, slash), kb_base, file, split->where);
+      if (size < 512)
+        throw InputError(file, split->where, "bssplit: block sizes below 512 bytes are not modelled");
+      sizes.push_back(static_cast<long long>(size));
+      if (slash == std::string::npos or slash + 1 == entry.size()) {
+        unset.push_back(shares.size());
+        shares.push_back(0);
+      } else {
+        shares.push_back(readers::parse_fio_int(entry.substr(slash + 1), 0, 100, file, split->where));
+        given += shares.back();
+      }
+    }
+    if (sizes.empty() or given > 100 or (unset.empty() and given != 100))
+      throw InputError(file, split->where,
+                       "bssplit: expected SIZE/PERCENT entries separated by ':' whose percentages add up to 100 "
+                       "(entries without one share the rest), found '" +
+                           v + "'");
+    // fio gives the entries without a percentage equal parts of the rest; the last one takes the rounding.
+    long long rest = 100 - given;
+    for (std::size_t i = 0; i < unset.size(); ++i)
+      shares[unset[i]] = rest / static_cast<long long>(unset.size()) +
+                         (i + 1 == unset.size() ? rest % static_cast<long long>(unset.size()) : 0);
+    set_quantity(c, "bs", "bytes", static_cast<double>(*std::min_element(sizes.begin(), sizes.end())));
+    c["bssplit_bytes"]   = sizes;
+    c["bssplit_percent"] = shares;
+    double mean          = 0;
+    for (std::size_t i = 0; i < sizes.size(); ++i)
+      mean += static_cast<double>(sizes[i]) * static_cast<double>(shares[i]) / 100;
+    return mean;
+  }
+  return bs_bytes;
+}
+
 } // namespace
 
 const std::vector<double>& fio_default_percentiles()
@@ -265,8 +343,10 @@ json fio_section_to_component(const FioJobSection& job, const std::string& file,
   for (const char* k :
        {"rw", "rwmixread", "number_ios", "iodepth", "numjobs", "rate_iops", "rate_process", "think_time", "job_file"})
     c.erase(k);
-  for (const char* k : {"bs", "size", "startdelay", "runtime"})
+  for (const char* k : {"bs", "size", "startdelay", "runtime", "bsrange_max"})
     erase_quantity(c, k);
+  c.erase("bssplit_bytes");
+  c.erase("bssplit_percent");
 
   std::string rw = readers::fio_rw(opt, file);
   if (const FioOption* o = find(opt, "rw"); o and o->value.find(':') != std::string::npos)
@@ -287,10 +367,11 @@ json fio_section_to_component(const FioJobSection& job, const std::string& file,
     refuse(file, *find(opt, "bs"),
            "different read and write block sizes (" + std::to_string(bs[0]) + ", " + std::to_string(bs[1]) +
                ") are not modelled: a job.fio has one block size");
-  const double bs_bytes = static_cast<double>(reads ? bs[0] : bs[1]);
+  double bs_bytes = static_cast<double>(reads ? bs[0] : bs[1]);
   if (bs_bytes < 512)
     refuse(file, *find(opt, "bs"), "block sizes below 512 bytes are not modelled");
   set_quantity(c, "bs", "bytes", bs_bytes);
+  bs_bytes = block_sizes(opt, file, reads, writes, c, bs_bytes); // from here: the mean size
 
   // The engine: asynchronous ones keep iodepth in flight, synchronous ones one.
   static const std::set<std::string> async_engines = {"libaio", "io_uring", "posixaio"};

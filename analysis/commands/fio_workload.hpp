@@ -18,7 +18,9 @@
  * - rate (bytes/s) becomes rate_iops = rate / bs; rate_iops as is; a mixed job with a rate is refused (fio caps each
  *   direction on its own).
  * - direct=1 is what pvsim simulates; direct=0/buffered=1 is refused (no page cache); absent, a note says so.
- * Options that change timing and that job.fio does not model (verify, zonemode, fsync, bssplit, iodepth_batch...)
+ * - bsrange and bssplit become job.fio's bsrange_max / bssplit_bytes and bssplit_percent (one mix for reads and
+ *   writes; a mixed job giving each direction its own is refused), bs their smallest size; size / mean size I/Os.
+ * Options that change timing and that job.fio does not model (verify, zonemode, fsync, iodepth_batch > 1...)
  * are refused with the file, the line, the option and the list of supported options. Options that do not change
  * timing in pvsim (name, filename, offsets and their distribution, logs...) are accepted with a note.
  * Left out: include files, stonewall/wait_for sequencing (refused past the first job), per-job ramp_time, trims. */

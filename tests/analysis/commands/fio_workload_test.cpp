@@ -140,9 +140,20 @@ TEST(FioJobFileRun, SynchronousEnginesKeepOneIoInFlightAndRatesBecomeIops)
   EXPECT_DOUBLE_EQ(c["r"]["rate_iops"].get<double>(), 1024.0) << "8 MiB/s of 8 KiB I/Os";
 }
 
+TEST(FioJobFileRun, BssplitAndBsrangeBecomeTheJobsBlockSizeMix)
+{
+  auto c = components_of("[s]\nbssplit=4k/10:64k/50:32k\nsize=1m\n[r]\nbsrange=4k-16k\n");
+  EXPECT_EQ(c["s"]["bssplit_bytes"], json({4096, 65536, 32768}));
+  EXPECT_EQ(c["s"]["bssplit_percent"], json({10, 50, 40})) << "an entry without a percentage takes the rest";
+  EXPECT_EQ(c["s"]["bs_bytes"], 4096.0) << "bs becomes the smallest size (fio's minimum block size)";
+  EXPECT_EQ(c["s"]["number_ios"], 23) << "size=1m over a mean of 0.1*4k + 0.5*64k + 0.4*32k = 45.2 KiB: 22.7 I/Os";
+  EXPECT_EQ(c["r"]["bs_bytes"], 4096.0);
+  EXPECT_EQ(c["r"]["bsrange_max_bytes"], 16384.0);
+}
+
 TEST(FioJobFileRun, OptionsThatChangeTimingWithoutAModelAreRefused)
 {
-  for (const char* text : {"[j]\niodepth_batch_submit=8\n", "[j]\nbssplit=4k/50:64k/50\n", "[j]\ndirect=0\n",
+  for (const char* text : {"[j]\niodepth_batch_submit=8\n", "[j]\nfsync=1\n", "[j]\ndirect=0\n",
                            "[j]\nrate_iops=100\nrw=randrw\n", "[j]\nioengine=mmap\n", "[j]\nrw=trim\n"}) {
     try {
       components_of(text);
