@@ -1,6 +1,7 @@
 /* pvsim: fio's I/O pattern, shared by every job model: rw (read, write, randread, randwrite, rw/readwrite, randrw
- * with rwmixread), bs, bsrange (fio HOWTO "bsrange": sizes drawn between bs and bsrange_max; here uniformly among the
- * multiples of bs, fio's default blockalign being the minimum size), bssplit (fio HOWTO "bssplit": sizes with their
+ * with rwmixread), bs, bsrange (fio HOWTO "bsrange": sizes drawn between bs and bsrange_max; fio's io_u.c
+ * get_next_buflen draws minbs + maxbs * u, aligned down to minbs and capped at maxbs: uniform among the multiples of
+ * bs when bsrange_max is one), bssplit (fio HOWTO "bssplit": sizes with their
  * percentages, one list for reads and writes alike), size (the file the offsets fall in), number_ios; and the
  * generator that fills requests.
  * Leaves out: per-direction bsrange/bssplit, zones, verify, file creation; offsets matter only to models that look at
