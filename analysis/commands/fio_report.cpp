@@ -99,11 +99,13 @@ json FioReport::latency_json(const Latency& l, const std::vector<double>& percen
                                {"mean", mean_ns},
                                {"stddev", std::sqrt(var)},
                                {"N", h.count()}};
-  json pct                  = json::object();
+  if (h.count() == 0) // fio prints no percentiles and no bins for a direction without I/O
+    return out;
+  json pct = json::object();
   for (double p : percentiles) {
     char key[32];
     std::snprintf(key, sizeof key, "%f", p);
-    pct[key] = h.count() ? std::llround(h.quantile_s(p / 100) * 1e9) : 0;
+    pct[key] = std::llround(h.quantile_s(p / 100) * 1e9);
   }
   out["percentile"] = pct;
   if (plus_) {

@@ -5,7 +5,8 @@
  * with group_reporting one entry per reporting group, named after its first job, job_runtime summed over the
  * copies), each with jobname, groupid, error, "job options" and read / write / trim: io_bytes, io_kbytes, bw_bytes,
  * bw (KiB/s), iops, runtime (ms), total_ios, and slat_ns / clat_ns / lat_ns with min, max, mean, stddev, N and
- * percentile (fio's default list or percentile_list); json+ adds each latency's "bins" (bucket value in ns -> count).
+ * percentile (fio's default list or percentile_list; as fio with lat_percentiles and slat_percentiles set, for all
+ * three) and, for json+, "bins" (bucket value in ns -> count); a direction without I/O has neither, as in fio.
  * What pvsim measures: the window after the warm-up (fio's ramp_time); slat from the start of a submission to the
  * request leaving the job for its target (the submission CPU and any wait for the vCPU), clat from there to the
  * completion being reaped, lat = slat + clat (the latency of results.json). Latencies come from pvsim's histograms

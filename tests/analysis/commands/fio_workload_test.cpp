@@ -211,3 +211,30 @@ TEST(FioJobFileRun, GroupReportingMergesTheCopiesIntoOneEntry)
   EXPECT_EQ(fio.jobs[0].aggregated_threads, 4) << "job_runtime sums the four copies' runtimes, as fio's";
   expect_close("group IOPS", fio.jobs[0].read.iops, res["jobs"]["g"]["iops"].get<double>(), 1e-9);
 }
+
+TEST(FioJobFileRun, FiosOwnJsonPlusToolReadsAndValidatesFioJson)
+{
+  const std::string tool = "/usr/bin/fio_jsonplus_clat2csv"; // fio's tools/, in Debian's fio package (.ci/setup)
+  if (not std::filesystem::exists(tool))
+    GTEST_SKIP() << tool << " is not installed (Debian package fio)";
+  TempDir dir;
+  auto r = run_pvsim("run " + xen_blk_mq() + " --fio " + source_dir() +
+                     "/scenarios/fio/mix-and-reader.fio --output-format=json+ -q -o " + dir.file("out"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto made = run_command("/usr/bin/python3 " + tool + " " + dir.file("out/fio.json") + " " + dir.file("clat.csv"));
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  auto checked =
+      run_command("/usr/bin/python3 " + tool + " --validate " + dir.file("out/fio.json") + " " + dir.file("clat.csv"));
+  ASSERT_EQ(checked.exit_code, 0) << checked.output;
+  EXPECT_NE(checked.output.find("clat_job2.csv validated"), std::string::npos) << checked.output;
+  EXPECT_NE(read_file(dir.file("clat_job2.csv")).find("read_clat_ns_percentile"), std::string::npos);
+}
+
+TEST(FioJobFileRun, TheSameSeedWritesTheSameFioJson)
+{
+  TempDir dir;
+  std::string args = " --fio " + source_dir() + "/scenarios/fio/mix-and-reader.fio --output-format=json+ -q -o ";
+  ASSERT_EQ(run_pvsim("run " + xen_blk_mq() + args + dir.file("a")).exit_code, 0);
+  ASSERT_EQ(run_pvsim("run " + xen_blk_mq() + args + dir.file("b")).exit_code, 0);
+  EXPECT_EQ(read_file(dir.file("a/fio.json")), read_file(dir.file("b/fio.json")));
+}
