@@ -235,7 +235,8 @@ void write_file_atomically(const std::string& path, const std::string& content)
   }
 }
 
-void write_outputs(const std::string& outdir, const json& results)
+void write_outputs(const std::string& outdir, const json& results,
+                   const std::map<std::string, std::string>& extra_files)
 {
   fs::path dir(outdir);
   fs::path parent  = dir.has_parent_path() ? dir.parent_path() : fs::path(".");
@@ -247,6 +248,8 @@ void write_outputs(const std::string& outdir, const json& results)
     write_plain(staging / "results.json", results.dump(2) + "\n", dir / "results.json");
     write_plain(staging / "jobs.csv", jobs_csv(results), dir / "jobs.csv");
     write_plain(staging / "queues.csv", queues_csv(results), dir / "queues.csv");
+    for (const auto& [name, content] : extra_files)
+      write_plain(staging / name, content, dir / name);
     if (not fs::exists(dir)) {
       fs::rename(staging, dir); // the whole folder appears at once
       return;

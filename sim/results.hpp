@@ -6,6 +6,7 @@
 
 #include "sim/json_node.hpp"
 
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -29,8 +30,10 @@ json contention_of(const json& components);
 std::string jobs_csv(const json& results);
 std::string queues_csv(const json& results);
 
-/** Writes results.json, jobs.csv and queues.csv into `outdir` (created if needed), atomically per file set. */
-void write_outputs(const std::string& outdir, const json& results);
+/** Writes results.json, jobs.csv and queues.csv, and `extra_files` (name -> content, e.g. fio.json), into `outdir`
+ * (created if needed), atomically per file set. */
+void write_outputs(const std::string& outdir, const json& results,
+                   const std::map<std::string, std::string>& extra_files = {});
 
 /** Writes one file through a temporary sibling and a rename (used for single-file outputs such as DOT). */
 void write_file_atomically(const std::string& path, const std::string& content);

@@ -5,6 +5,8 @@
 #include "analysis/calibration/validation.hpp"
 #include "analysis/calibration/vmm_detect.hpp"
 #include "analysis/commands/explain.hpp"
+#include "analysis/commands/fio_report.hpp"
+#include "analysis/commands/fio_workload.hpp"
 #include "analysis/commands/policies_doc.hpp"
 #include "analysis/commands/sweep_command.hpp"
 #include "analysis/regress/regress.hpp"
@@ -74,6 +76,33 @@ private:
   sigset_t old_;
 };
 
+/** `--fio JOBFILE [--fio-template NAME]`, and what the expansion made of it. */
+struct FioRequest {
+  std::string job_file;
+  std::string template_name;
+  std::string output_format = "normal"; // normal (no fio.json), json, json+
+  FioWorkload workload;
+};
+
+/** Loads the scenario and expands its fio job files (the scenario's job_file keys and --fio); the notes on options
+ * accepted but ignored go to stderr unless `quiet`. */
+Scenario load(const std::string& file, const std::vector<std::string>& sets, std::optional<std::uint64_t> seed,
+              FioRequest& fio, bool quiet)
+{
+  Scenario sc  = load_scenario(file, sets, seed);
+  fio.workload = expand_fio_job_files(sc, fio.job_file, fio.template_name);
+  if (not quiet)
+    for (const auto& n : fio.workload.notes)
+      std::cerr << "pvsim: note: " << n << "\n";
+  return sc;
+}
+
+Scenario load(const std::string& file, const std::vector<std::string>& sets)
+{
+  FioRequest none;
+  return load(file, sets, std::nullopt, none, true);
+}
+
 /** --max-memory "8GiB" -> bytes; an InputError naming the option otherwise. */
 std::optional<double> max_memory_option(const std::string& text)
 {
@@ -129,20 +158,38 @@ void write_trace(const std::string& path, const json& trace)
   }
 }
 
+/** fio.json when --output-format asked for it. */
+std::map<std::string, std::string> fio_files(const FioReport* report, const json& results)
+{
+  if (report == nullptr)
+    return {};
+  return {{"fio.json", report->text(results)}};
+}
+
 int cmd_run(const std::string& file, const std::string& outdir, std::optional<std::uint64_t> seed,
             const std::vector<std::string>& sets, bool quiet, bool partial, const std::string& max_memory,
-            const TraceRequest& trace_request)
+            const TraceRequest& trace_request, FioRequest& fio)
 {
-  Simulation sim(load_scenario(file, sets, seed));
+  Simulation sim(load(file, sets, seed, fio, quiet));
   sim.set_max_memory(max_memory_option(max_memory));
   std::unique_ptr<TraceWriter> tracer;
   if (not trace_request.file.empty()) {
     auto [from, to] = trace_window(trace_request.window, sim);
     tracer          = std::make_unique<TraceWriter>(sim, TraceOptions{from, to, trace_request.sample});
-    sim.on_models_started([&tracer] { tracer->connect(); });
   } else if (not trace_request.window.empty() or trace_request.sample != 1) {
     throw InputError("", "--trace-window/--trace-sample", "given without --trace FILE");
   }
+  std::unique_ptr<FioReport> fio_report;
+  if (fio.output_format != "normal") {
+    fio_report = std::make_unique<FioReport>(sim, fio.workload, fio.output_format == "json+");
+    sim.on_warmup_end([&fio_report](double now) { fio_report->restart(now); });
+  }
+  sim.on_models_started([&tracer, &fio_report] {
+    if (tracer)
+      tracer->connect();
+    if (fio_report)
+      fio_report->connect();
+  });
   if (ResourceEstimate e = sim.check_resources(); e.memory_bytes() > large_estimate_bytes and not quiet)
     std::cerr << "pvsim: " << e.to_text(sim.duration_s());
   sim.show_progress(not quiet and ::isatty(STDERR_FILENO));
@@ -154,7 +201,7 @@ int cmd_run(const std::string& file, const std::string& outdir, std::optional<st
               << sim.duration_s() << " s; ";
     if (partial) {
       SignalsHeld held;
-      write_outputs(outdir, results);
+      write_outputs(outdir, results, fio_files(fio_report.get(), results));
       std::cerr << "incomplete results (\"complete\": false) in " << outdir << "\n";
     } else {
       std::cerr << "nothing written (--partial writes what was reached)\n";
@@ -167,21 +214,23 @@ int cmd_run(const std::string& file, const std::string& outdir, std::optional<st
     std::cout << summary_table(results);
   {
     SignalsHeld held;
-    write_outputs(outdir, results);
+    write_outputs(outdir, results, fio_files(fio_report.get(), results));
     if (tracer)
       write_trace(trace_request.file, tracer->finish(results["simulated_time_s"].get<double>()));
   }
   if (not quiet)
-    std::cout << "results: " << outdir << "/results.json, jobs.csv, queues.csv\n";
+    std::cout << "results: " << outdir << "/results.json, jobs.csv, queues.csv" << (fio_report ? ", fio.json" : "")
+              << "\n";
   if (tracer and not quiet)
     std::cout << "trace: " << trace_request.file << " (open it in https://ui.perfetto.dev or chrome://tracing)\n";
   require_conservation(results);
   return 0;
 }
 
-int cmd_check(const std::string& file, const std::vector<std::string>& sets, const std::string& max_memory, bool expand)
+int cmd_check(const std::string& file, const std::vector<std::string>& sets, const std::string& max_memory, bool expand,
+              FioRequest& fio)
 {
-  Simulation sim(load_scenario(file, sets));
+  Simulation sim(load(file, sets, std::nullopt, fio, false));
   if (expand) { // the scenario as it runs: groups made into components, --set applied (itself a valid scenario)
     std::cout << sim.scenario().document.dump(2) << "\n";
     return 0;
@@ -194,7 +243,7 @@ int cmd_check(const std::string& file, const std::vector<std::string>& sets, con
 
 int cmd_graph(const std::string& file, const std::string& out, const std::vector<std::string>& sets)
 {
-  Simulation sim(load_scenario(file, sets));
+  Simulation sim(load(file, sets));
   std::ostringstream dot;
   std::string title = sim.scenario().params.name.empty() ? file : sim.scenario().params.name;
   sim.wiring().write_dot(dot, title);
@@ -212,7 +261,7 @@ int cmd_graph(const std::string& file, const std::string& out, const std::vector
  * shows there. */
 int cmd_stats(const std::string& file, const std::vector<std::string>& sets, bool as_json)
 {
-  Simulation sim(load_scenario(file, sets));
+  Simulation sim(load(file, sets));
   std::map<std::pair<const Component*, const Stat*>, json> after_restart;
   sim.on_warmup_end([&](double now) {
     for (const auto& c : sim.components())
@@ -281,6 +330,16 @@ int main(int argc, char** argv)
                   "Requests submitted in FROM..TO are traced (default: the 2 ms after the warm-up), e.g. 10ms..12ms");
   run->add_option("--trace-sample", trace_request.sample, "Trace every Nth request (default 1: all in the window)")
       ->check(CLI::Range(1, 1000000));
+  FioRequest fio;
+  run->add_option("--fio", fio.job_file,
+                  "A fio job file as the workload: its jobs replace the scenario's job.fio, which gives them the "
+                  "guest, the target and the CPU costs (README 'Your fio job file as the workload')");
+  run->add_option("--fio-template", fio.template_name,
+                  "With --fio: the job.fio component the jobs replace, when the scenario has several");
+  run->add_option("--output-format", fio.output_format,
+                  "Also write fio.json as fio 3.x writes --output-format=json (json+: with latency bins)")
+      ->check(CLI::IsMember({"normal", "json", "json+"}))
+      ->capture_default_str();
   bool partial = false;
   run->add_flag("--partial", partial,
                 "On SIGINT/SIGTERM, write the results reached so far, marked \"complete\": false (default: nothing)");
@@ -289,6 +348,8 @@ int main(int argc, char** argv)
   check->add_option("scenario", scenario, "Scenario file (JSON)")->required();
   check->add_option("--set", sets, "Override a scenario value: json.path=value (repeatable)");
   check->add_option("--max-memory", max_memory, "Refuse (exit 2) a scenario estimated to need more memory than this");
+  check->add_option("--fio", fio.job_file, "A fio job file as the workload (as pvsim run --fio)");
+  check->add_option("--fio-template", fio.template_name, "With --fio: the job.fio component the jobs replace");
   bool expand = false;
   check->add_flag("--expand", expand,
                   "Print the scenario as it runs (groups expanded into components, --set applied) instead of the "
@@ -469,15 +530,15 @@ int main(int argc, char** argv)
 
   try {
     if (*run)
-      return cmd_run(scenario, outdir, seed, sets, quiet, partial, max_memory, trace_request);
+      return cmd_run(scenario, outdir, seed, sets, quiet, partial, max_memory, trace_request, fio);
     if (*check)
-      return cmd_check(scenario, sets, max_memory, expand);
+      return cmd_check(scenario, sets, max_memory, expand, fio);
     if (*graph)
       return cmd_graph(scenario, dot_out, sets);
     if (*stats)
       return cmd_stats(scenario, sets, stats_json);
     if (*explain) {
-      Simulation sim(load_scenario(scenario, sets));
+      Simulation sim(load(scenario, sets));
       std::cout << explain_request(sim, explain_opts);
       return 0;
     }
@@ -490,7 +551,7 @@ int main(int argc, char** argv)
       return 0;
     }
     if (*xenstore) {
-      Simulation sim(load_scenario(scenario, sets));
+      Simulation sim(load(scenario, sets));
       std::cout << xenstore_report(sim);
       return 0;
     }

@@ -43,7 +43,11 @@ const ParamTable<FioJobParams>& FioJob::param_table()
         .quantity("startdelay", Dimension::duration, &Params::startdelay_s, 0.0, 0, 1e6,
                   "Time from the start of the run to the job's first submission.", "fio startdelay=0")
         .quantity("runtime", Dimension::duration, &Params::runtime_s, 0.0, 0, 1e6,
-                  "How long the job submits after startdelay (0: until the end of the run).", "fio runtime=0");
+                  "How long the job submits after startdelay (0: until the end of the run).", "fio runtime=0")
+        .text("job_file", &Params::job_file, "",
+              "A fio job file whose job sections replace this component before the run (relative to the scenario "
+              "file); this component is their template: vm, target, the CPU costs and cpus_allowed. Read by the pvsim "
+              "command (pvsim run --fio FILE sets it); README 'Your fio job file as the workload'.");
     describe_io_pattern(tb);
     return tb;
   }();
@@ -60,6 +64,9 @@ void FioJob::connect()
 
 void FioJob::validate()
 {
+  if (not p_.job_file.empty())
+    fail("job_file '" + p_.job_file + "' was not expanded into its jobs: the pvsim command does it before the run",
+         "job_file");
   double from = p_.startdelay_s;
   double to   = p_.runtime_s > 0 ? p_.startdelay_s + p_.runtime_s : std::numeric_limits<double>::infinity();
   int hops    = 0;
@@ -190,6 +197,7 @@ void FioJob::on_event(int kind, Request* r)
     break;
   case submitted:
     th.cpu_work--;
+    submitted_.emit({sim_->events().now(), r});
     target_->submit(r);
     break;
   case reaped: {

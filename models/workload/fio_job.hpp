@@ -7,6 +7,8 @@
  * The latency reported is fio's lat: from the start of the submission to the reaping of the completion.
  * startdelay and runtime (fio's options) bound when the job submits: a job on a hot-plugged disk runs while the disk is
  * plugged (checked at validation along the job's `target` chain, Component::plugged()).
+ * job_file names a fio job file whose jobs replace this component before the run (the pvsim command does it,
+ * analysis/commands/fio_workload.hpp); a job_file left here is an error.
  * Leaves out: fio's iodepth_batch/iodepth_low (submission one by one), cpus_allowed_policy=shared migrations (jobs
  * stay on the vCPU they were placed on, as with cpus_allowed_policy=split), verify, file layout. */
 #pragma once
@@ -33,6 +35,7 @@ struct FioJobParams : IoPattern {
   double wakeup_cpu_s;
   double startdelay_s;
   double runtime_s;
+  std::string job_file;
 };
 
 class FioJob : public Component {
@@ -53,6 +56,11 @@ public:
   void on_event(int kind, Request* r) override;
   std::optional<Occupancy> occupancy() const override;
   const Probe<JobEvent>* job_probe() const override { return &done_; }
+  /** Emitted when a request leaves the job for its target (its submission CPU done): fio's slat ends there. */
+  const Probe<JobEvent>& submitted_probe() const { return submitted_; }
+  /** Request::job of copy 0 (copy i has first_job_id() + i), valid once started. */
+  int first_job_id() const { return first_job_id_; }
+  long long copies() const { return p_.numjobs; }
 
 private:
   struct Thread {
@@ -89,6 +97,7 @@ private:
   Simulation* sim_   = nullptr;
   int first_job_id_  = 0;
   Probe<JobEvent> done_;
+  Probe<JobEvent> submitted_;
 };
 
 } // namespace pvsim
