@@ -26,6 +26,8 @@
 
 namespace pvsim {
 
+class CpuThread;
+
 class ResourceEstimate;
 
 class Simulation;
@@ -98,6 +100,8 @@ public:
   /** When the component exists in the system (hot-plug: device_add at the first, device_del at the second time,
    * in simulated seconds; infinity: never removed). Jobs check that their path is there while they run. */
   virtual std::pair<double, double> plugged() const { return {0.0, std::numeric_limits<double>::infinity()}; }
+  /** The threads whose cores this component provides (cpu.host: every vCPU, kthread, IOThread placed on it). */
+  virtual std::vector<const CpuThread*> cpu_threads() const { return {}; }
   /** Jobs publish their completions here. */
   virtual const Probe<JobEvent>* job_probe() const { return nullptr; }
 

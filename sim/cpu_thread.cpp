@@ -109,6 +109,8 @@ void CpuThread::finish_batch(double cost, double t0)
 {
   running_s_ += events_->now() - t0;
   cpu_s_ += cost;
+  if (batch_probe_.connected())
+    batch_probe_.emit({t0, events_->now(), cost, batch_.size()});
   items_ += batch_.size();
   ++batches_;
   in_continuations_ = true;

@@ -29,6 +29,7 @@
 #include "sim/cache_line.hpp"
 #include "sim/distribution.hpp"
 #include "sim/event_queue.hpp"
+#include "sim/probe.hpp"
 #include "sim/request.hpp"
 #include "sim/rng.hpp"
 #include "sim/spin_lock.hpp"
@@ -44,6 +45,14 @@ class Host;
 }
 
 namespace pvsim {
+
+/** A batch of work a thread ran: from its start (the core taken, or the lock) to its end, its CPU cost and items. */
+struct CpuBatchEvent {
+  double start_s;
+  double end_s;
+  double cost_s;
+  std::size_t items;
+};
 
 /** The host's cores taken away from its threads by work the model does not simulate (the host's other tasks, a
  * hypervisor below, a noisy neighbour): rate_hz per second of a thread's CPU time, each loss lasting `duration`. */
@@ -125,6 +134,8 @@ public:
   /** CPU the thread burned outside its work items, `s` seconds of it: busy polling (a QEMU IOThread's poll window).
    * Counted in cpu_s() (and so in its cpu.host's), not in the items run; the core is not held meanwhile. */
   void account_spin(double s) { cpu_s_ += s; }
+  /** Every batch the thread runs (a collector: the trace's CPU tracks). */
+  const Probe<CpuBatchEvent>& batch_probe() const { return batch_probe_; }
   /** Work items run and batches taken, as statistics the owning model registers (sim/stats.hpp). */
   Counter& stat_items() { return items_; }
   Counter& stat_batches() { return batches_; }
@@ -193,6 +204,7 @@ private:
   double burned_s_   = 0;
   bool wake_pending_ = false;
   int holds_         = 0;
+  Probe<CpuBatchEvent> batch_probe_;
   Sum cpu_s_;
   Sum running_s_;
   Counter items_;

@@ -1,5 +1,6 @@
 #include "sim/trace_writer.hpp"
 
+#include "sim/cpu_thread.hpp"
 #include "sim/simulation.hpp"
 
 #include <algorithm>
@@ -61,9 +62,44 @@ int TraceWriter::pid_of(const std::string& component)
   return pid;
 }
 
+void TraceWriter::connect_cpus(const Component& host, const std::vector<const CpuThread*>& threads)
+{
+  int pid = static_cast<int>(pids_.size()) + 1;
+  pids_.emplace("cpus " + host.name(), pid);
+  events_.push_back({{"ph", "M"},
+                     {"name", "process_name"},
+                     {"pid", pid},
+                     {"tid", 0},
+                     {"args", {{"name", "CPU work on " + host.name()}}}});
+  events_.push_back(
+      {{"ph", "M"}, {"name", "process_sort_index"}, {"pid", pid}, {"tid", 0}, {"args", {{"sort_index", 2000 + pid}}}});
+  int order = 0;
+  for (const CpuThread* t : threads) {
+    int tid = next_tid_++;
+    events_.push_back(
+        {{"ph", "M"}, {"name", "thread_name"}, {"pid", pid}, {"tid", tid}, {"args", {{"name", t->name()}}}});
+    events_.push_back(
+        {{"ph", "M"}, {"name", "thread_sort_index"}, {"pid", pid}, {"tid", tid}, {"args", {{"sort_index", ++order}}}});
+    t->batch_probe().connect([this, pid, tid](const CpuBatchEvent& ev) {
+      if (ev.start_s < o_.from_s or ev.start_s >= o_.to_s)
+        return;
+      events_.push_back({{"ph", "X"},
+                         {"name", "run"},
+                         {"cat", "cpu"},
+                         {"pid", pid},
+                         {"tid", tid},
+                         {"ts", us(ev.start_s)},
+                         {"dur", static_cast<double>(std::max(0LL, ns(ev.end_s) - ns(ev.start_s))) / 1e3},
+                         {"args", {{"items", ev.items}, {"cpu_us", ev.cost_s * 1e6}}}});
+    });
+  }
+}
+
 void TraceWriter::connect()
 {
   for (const auto& c : sim_.components()) {
+    if (auto threads = c->cpu_threads(); not threads.empty())
+      connect_cpus(*c, threads);
     for (const auto& q : c->queues()) {
       auto p           = std::make_unique<Place>();
       p->name          = q.name;

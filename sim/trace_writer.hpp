@@ -13,11 +13,13 @@
  * - flow arrows joining one request's slices in time order, from its job's slice to its last stage (each flow event
  *   lies inside the slice it binds to, on the same track);
  * - a counter per place: the requests it holds (ring occupancy, tags in use, the AIO engine's queue), every request
- *   counted, sampled or not.
+ *   counted, sampled or not;
+ * - a process per cpu.host ("CPU work on ...") with a track per thread placed on it (vCPUs, backend kthreads,
+ *   IOThreads, pool workers): a "run" slice per batch of work the thread ran (CpuThread's batch probe: its items and
+ *   CPU time in the args), so one sees which vCPU or backend thread is busy when requests queue.
  * Limits, so a trace stays openable: a time window (requests submitted in it, followed until they complete, and the
- * counters within it) and a sample rate (every Nth request). Left out: the CPU work on each vCPU and backend thread
- * (CpuThread emits no events), ring indices (req_prod, rsp_prod) and batch sizes as counters (the models report
- * them as statistics only). */
+ * counters within it) and a sample rate (every Nth request). Left out: ring indices (req_prod, rsp_prod) and batch
+ * sizes as counters (the models report them as statistics only). */
 #pragma once
 
 #include "sim/json_node.hpp"
@@ -31,6 +33,8 @@
 
 namespace pvsim {
 
+class Component;
+class CpuThread;
 class Simulation;
 
 struct TraceOptions {
@@ -67,6 +71,7 @@ private:
   struct Place;
   int lane(Lanes& l, double start_s, double end_s);
   int pid_of(const std::string& component);
+  void connect_cpus(const Component& host, const std::vector<const CpuThread*>& threads);
   bool traced(const Request* r) const;
   void slice(std::uint64_t id, Lanes& l, double start_s, double end_s, const std::string& name, const std::string& cat);
   void counter(Place& p, double t);

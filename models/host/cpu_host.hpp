@@ -65,6 +65,7 @@ private:
   void declare_stats();
   /** CPU time the threads consumed, in seconds of these cores. */
   double threads_cpu_s() const;
+  std::vector<const CpuThread*> cpu_threads() const override { return threads_; }
   /** The threads' summed statistic (CPU seconds, preemptions...). */
   template <class T>
   T sum_over_threads(T (CpuThread::*stat)() const) const

@@ -209,3 +209,25 @@ TEST(Trace, ABadWindowIsRefusedAndNothingIsWritten)
   EXPECT_FALSE(std::filesystem::exists(dir.file("t.json")));
   EXPECT_FALSE(std::filesystem::exists(dir.file("out")));
 }
+
+TEST(Trace, EachThreadOnACpuHostHasATrackOfTheBatchesItRan)
+{
+  TempDir dir;
+  json doc   = traced_run("xen-blk-mq.json", "--set duration=15ms", dir);
+  auto names = track_names(doc);
+  for (std::string thread : {"domU.vcpu0", "vbd.ring0"})
+    EXPECT_TRUE(names.contains(thread)) << "no CPU track " << thread;
+  std::size_t runs = 0;
+  double cpu_us = 0, busy_us = 0;
+  for (const json& e : doc["traceEvents"])
+    if (e["ph"] == "X" and e.value("cat", "") == "cpu") {
+      ++runs;
+      cpu_us += e["args"]["cpu_us"].get<double>();
+      busy_us += e["dur"].get<double>();
+      EXPECT_GE(e["args"]["items"].get<int>(), 1);
+    }
+  EXPECT_GT(runs, 100u);
+  // A batch's slice lasts at least its CPU (more when it waited for a lock or a core).
+  EXPECT_GE(busy_us, 0.99 * cpu_us);
+  EXPECT_TRUE(trace_violations(doc).empty());
+}
