@@ -27,6 +27,7 @@ public:
   static constexpr const char* params      = "max_events, max_threads or ring_entries (per engine)";
   using AioSizing::AioSizing;
   const char* name() const override { return policy_name; }
+  bool bounded() const override { return false; }
   long long length(const SizingView& v, Why) override { return v.fixed_length; }
 };
 

@@ -71,7 +71,6 @@ struct SizingView {
   std::uint64_t host_full      = 0;     // requests that found their host device's request queue full
   std::uint64_t peak_in_flight = 0;     // most requests in flight in the engine
   double busy_fraction         = 0;     // the AioContext thread's CPU / interval
-  double blocked_fraction      = 0;     // the share of the interval its thread slept in io_submit for a host tag
   bool submit_blocks           = false; // the engine sleeps in the AioContext on a full host queue (aio=native)
 };
 
@@ -85,6 +84,9 @@ public:
   virtual long long length(const SizingView& v, Why why) = 0;
   /** Called every sizing_interval (adaptive). */
   virtual bool periodic() const { return false; }
+  /** The length is kept within [min_length, cap] (and the pool made large enough for the cap); fixed takes QEMU's
+   * configured length as it is. */
+  virtual bool bounded() const { return true; }
 
 protected:
   AioSizingParams p_;

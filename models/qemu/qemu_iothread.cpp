@@ -66,8 +66,9 @@ QemuIothread::QemuIothread(std::string name, const Params& p)
       poll_max_ns_(std::llround(p.poll_max_s * 1e9))
 {
   sizing_timer_.self = this;
+  fixed_length_      = engine_->length(); // the engine's configured length, before any policy sets one
   upper_             = p_.max_length > 0 ? p_.max_length : engine_->bound();
-  if (p_.sizing != "fixed")
+  if (sizing_->bounded())
     engine_->reserve(upper_);
 }
 
@@ -80,7 +81,7 @@ void QemuIothread::estimate_resources(ResourceEstimate& e) const
 {
   // The IOThread and, with aio=threads, its pool's workers (created on demand, at most max_threads).
   double workers = p_.aio == "threads"
-                       ? static_cast<double>(p_.sizing == "fixed" ? p_.max_threads : std::max(p_.max_threads, upper_))
+                       ? static_cast<double>(sizing_->bounded() ? std::max(p_.max_threads, upper_) : p_.max_threads)
                        : 0.0;
   e.add_actors(name(), 1.0 + workers, Simulation::actor_stack_bytes(), "IOThread and AIO pool threads");
 }
@@ -102,7 +103,7 @@ void QemuIothread::start(Simulation& sim)
 SizingView QemuIothread::sizing_view() const
 {
   SizingView v;
-  v.fixed_length = p_.aio == "native" ? p_.max_events : p_.aio == "threads" ? p_.max_threads : p_.ring_entries;
+  v.fixed_length = fixed_length_;
   v.length       = engine_->length();
   v.lower        = std::min(p_.min_length, upper_);
   v.upper        = upper_;
@@ -116,44 +117,37 @@ void QemuIothread::resize(AioSizing::Why why, std::size_t disks_before)
 {
   SizingView v   = sizing_view();
   v.disks_before = disks_before;
-  long long l =
-      why == AioSizing::Why::start and p_.sizing == "fixed" ? v.fixed_length : clamp_length(sizing_->length(v, why), v);
-  bool first = why == AioSizing::Why::start;
-  if (l != engine_->length() or first) {
-    if (not first) {
-      ++resizes_;
-      run(p_.resize_cpu_s, nullptr, 0); // a new io context for new submissions, the old one drains
-    }
-    engine_->set_length(l);
-    length_level_.set(events().now(), static_cast<double>(engine_->length()));
-    length_peak_.set(static_cast<double>(engine_->length()));
+  set_queue_length(sizing_->length(v, why), v, why == AioSizing::Why::start);
+}
+
+void QemuIothread::set_queue_length(long long length, const SizingView& v, bool first)
+{
+  long long l = sizing_->bounded() ? clamp_length(length, v) : length;
+  if (l == engine_->length() and not first)
+    return;
+  if (not first) {
+    ++resizes_;
+    run(p_.resize_cpu_s, nullptr, 0); // a new io context for new submissions, the old one drains
   }
+  engine_->set_length(l);
+  length_level_.set(events().now(), static_cast<double>(engine_->length()));
+  length_peak_.set(static_cast<double>(engine_->length()));
 }
 
 void QemuIothread::sizing_tick()
 {
-  SizingView v       = sizing_view();
-  double cpu         = thread_.cpu_s();
-  double used        = cpu >= cpu_seen_s_ ? cpu - cpu_seen_s_ : cpu; // the window restarted (warm-up's end)
-  cpu_seen_s_        = cpu;
-  v.busy_fraction    = used / p_.sizing_interval_s;
-  v.waited           = engine_->waited_total() - waited_seen_;
-  waited_seen_       = engine_->waited_total();
-  v.host_full        = host_full_total_ - host_full_seen_;
-  host_full_seen_    = host_full_total_;
-  v.peak_in_flight   = engine_->take_interval_peak();
-  v.submit_blocks    = engine_->submit_blocks();
-  double blocked     = blocked_s_total_ + (submit_wait_.empty() ? 0.0 : events().now() - blocked_since_s_);
-  v.blocked_fraction = std::min(1.0, (blocked - blocked_seen_s_) / p_.sizing_interval_s);
-  blocked_seen_s_    = blocked;
-  long long l        = clamp_length(sizing_->length(v, AioSizing::Why::interval), v);
-  if (l != engine_->length()) {
-    ++resizes_;
-    run(p_.resize_cpu_s, nullptr, 0);
-    engine_->set_length(l);
-    length_level_.set(events().now(), static_cast<double>(l));
-    length_peak_.set(static_cast<double>(l));
-  }
+  SizingView v     = sizing_view();
+  double cpu       = thread_.cpu_s();
+  double used      = cpu >= cpu_seen_s_ ? cpu - cpu_seen_s_ : cpu; // the window restarted (warm-up's end)
+  cpu_seen_s_      = cpu;
+  v.busy_fraction  = used / p_.sizing_interval_s;
+  v.waited         = engine_->waited_total() - waited_seen_;
+  waited_seen_     = engine_->waited_total();
+  v.host_full      = host_full_total_ - host_full_seen_;
+  host_full_seen_  = host_full_total_;
+  v.peak_in_flight = engine_->take_interval_peak();
+  v.submit_blocks  = engine_->submit_blocks();
+  set_queue_length(sizing_->length(v, AioSizing::Why::interval), v, false);
   events().schedule_in(p_.sizing_interval_s, &sizing_timer_, 0);
 }
 
@@ -417,7 +411,6 @@ void QemuIothread::end_io(Request* r, double enter_s)
       }
       if (submit_wait_.empty()) {
         blocked_s_ += events().now() - blocked_since_s_;
-        blocked_s_total_ += events().now() - blocked_since_s_;
         thread_.release_hold();
       }
     }

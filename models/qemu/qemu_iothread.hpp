@@ -148,6 +148,8 @@ private:
   Disk* find_disk(const Component* disk);
   /** The sizing policy decides again; its length goes to the engine. */
   void resize(AioSizing::Why why, std::size_t disks_before);
+  /** Gives the engine `length` (kept within the policy's bounds); a change after the start costs resize_cpu. */
+  void set_queue_length(long long length, const SizingView& v, bool first);
   SizingView sizing_view() const;
   void sizing_tick();
   /** Issues r to its device now (a free tag). */
@@ -181,12 +183,13 @@ private:
   std::vector<Device> devices_;
   std::unique_ptr<AioSizing> sizing_;
   SizingTimer sizing_timer_;
-  long long upper_ = 1; // the longest length the policy may set
+  long long fixed_length_ = 1; // the engine's configured length (max_events, max_threads, ring_entries)
+  long long upper_        = 1; // the longest length the policy may set
   // The host request queues: io_submit blocked on a full one (aio=native: the iocbs after it wait too).
   RequestFifo submit_wait_;
   double blocked_since_s_        = 0;
   std::uint64_t host_full_total_ = 0, host_full_seen_ = 0, waited_seen_ = 0;
-  double cpu_seen_s_ = 0, blocked_s_total_ = 0, blocked_seen_s_ = 0;
+  double cpu_seen_s_ = 0;
   Counter host_full_, resizes_;
   Sum blocked_s_;
   Level length_level_;
