@@ -13,18 +13,15 @@ length, the share of time io_submit slept, the queue's kernel memory) and OUTDIR
 Exit 2 on bad arguments, 1 when a point fails.
 """
 import argparse
-import concurrent.futures
 import csv
-import json
 import os
-import subprocess
 import sys
-import time
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from pvsim_points import run_points, run_pvsim  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIO = os.path.join(HERE, "..", "scenarios", "qemu-aio-sizing.json")
@@ -42,14 +39,8 @@ def run_point(pvsim, outdir, engine, policy, disks, seed, deep):
             f"seed={seed}"]
     if deep:
         sets += ["groups.disk.components.fio{i}.iodepth=512", "groups.disk.components.vd{i}.queue_size=512"]
-    cmd = [pvsim, "run", "-q", SCENARIO, "-o", outdir]
-    for s in sets:
-        cmd += ["--set", s]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        return None, proc.stdout + proc.stderr
-    with open(os.path.join(outdir, "results.json")) as f:
-        return json.load(f), ""
+    results, err = run_pvsim(pvsim, SCENARIO, outdir, sets)
+    return (summarize(results) if results is not None else None), err
 
 
 def jain(values):
@@ -89,24 +80,11 @@ def main(argv):
         return 2
     os.makedirs(os.path.join(args.out, "points"), exist_ok=True)
     points = [(e, p, d, s) for e in engines for p in policies for d in args.disks for s in args.seeds]
-    done, failed, t0 = 0, 0, time.time()
-    runs = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {}
-        for e, p, d, s in points:
-            outdir = os.path.join(args.out, "points", f"{e}-{p}-{d}-s{s}")
-            futures[pool.submit(run_point, args.pvsim, outdir, e, p, d, s, args.deep)] = (e, p, d, s)
-        for fut in concurrent.futures.as_completed(futures):
-            key = futures[fut]
-            res, err = fut.result()
-            done += 1
-            if res is None:
-                failed += 1
-                print(f"\npoint {key} failed:\n{err}", file=sys.stderr)
-            else:
-                runs[key] = summarize(res)
-            print(f"\r[{done}/{len(points)}] {time.time() - t0:5.1f} s", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+    def point(pt):
+        outdir = os.path.join(args.out, "points", "{}-{}-{}-s{}".format(*pt))
+        return run_point(args.pvsim, outdir, *pt, args.deep)
+
+    runs, failed = run_points(points, point, args.jobs, "aio_sizing")
     if failed:
         return 1
 

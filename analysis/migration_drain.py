@@ -15,20 +15,17 @@ OUTDIR/migration_drain.png: per image latency, the downtime of every run per pol
 (top) and P(downtime > limit) over the seeds (bottom). Exit code 2 on bad arguments, 1 when a point fails.
 """
 import argparse
-import concurrent.futures
 import csv
 import itertools
-import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from pvsim_points import run_points, run_pvsim  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -47,21 +44,16 @@ def csv_list(text):
 def run_point(pvsim, scenario, sets, point, workdir):
     latency, iodepth, policy, seed = point
     out = os.path.join(workdir, f"{latency}-{iodepth}-{policy}-{seed}")
-    cmd = [pvsim, "run", "-q", scenario, "-o", out, "--seed", str(seed),
-           "--set", f"components.image.read_service.mean={latency}",
-           "--set", f"components.fio.iodepth={iodepth}", "--set", f"components.mig.policy={policy}"]
-    for s in sets:
-        cmd += ["--set", s]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        return point, None, proc.stdout + proc.stderr
-    with open(os.path.join(out, "results.json")) as f:
-        results = json.load(f)
+    results, err = run_pvsim(pvsim, scenario, out, [f"components.image.read_service.mean={latency}",
+                                                    f"components.fio.iodepth={iodepth}",
+                                                    f"components.mig.policy={policy}", *sets], seed)
+    if results is None:
+        return None, err
     mig = results["components"]["mig"]
     limit = results["scenario"]["components"]["mig"]["downtime_limit_s"]
     runs = [m for m in mig["migrations"] if m.get("state") == "done"]
     if not runs:
-        return point, None, "the migration did not finish within the run: lengthen its duration"
+        return None, "the migration did not finish within the run: lengthen its duration"
     m = runs[0]
     row = {"latency": latency, "iodepth": iodepth, "policy": policy, "seed": seed,
            "estimated_downtime_ms": 1e3 * m["estimated_downtime_s"], "downtime_ms": 1e3 * m["downtime_s"],
@@ -70,7 +62,7 @@ def run_point(pvsim, scenario, sets, point, workdir):
            "completed_in_lead": m["completed_in_lead"], "completed_before_lead": m["completed_before_lead"],
            "lost_to_throttling": m["lost_to_throttling"], "over_limit": int(m["downtime_over_limit"]),
            "limit_ms": 1e3 * limit, "iops": sum(j["iops"] for j in results["jobs"].values())}
-    return point, row, ""
+    return row, ""
 
 
 def plot(rows, latencies, iodepths, policies, path):
@@ -128,18 +120,10 @@ def main(argv):
         ap.error(f"no pvsim binary at {args.pvsim} (build it, or pass --pvsim)")
     os.makedirs(args.outdir, exist_ok=True)
     points = list(itertools.product(args.latency, args.iodepth, args.policy, range(1, args.seeds + 1)))
-    rows, failed, t0 = [], 0, time.time()
-    with tempfile.TemporaryDirectory() as work, concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(run_point, args.pvsim, args.scenario, args.set, p, work) for p in points]
-        for n, fut in enumerate(concurrent.futures.as_completed(futures), 1):
-            point, row, err = fut.result()
-            if row is None:
-                failed += 1
-                print(f"\npoint {point} failed:\n{err}", file=sys.stderr)
-            else:
-                rows.append(row)
-            print(f"\r[migration_drain] {n}/{len(points)} points, {time.time() - t0:.0f} s", end="", file=sys.stderr)
-    print(file=sys.stderr)
+    with tempfile.TemporaryDirectory() as work:
+        done, failed = run_points(points, lambda p: run_point(args.pvsim, args.scenario, args.set, p, work), args.jobs,
+                                  "migration_drain")
+    rows = list(done.values())
     order = {v: i for i, v in enumerate(args.latency)}
     rows.sort(key=lambda r: (order[r["latency"]], int(r["iodepth"]), r["policy"], r["seed"]))
     with open(os.path.join(args.outdir, "migration_drain.csv"), "w", newline="") as f:
