@@ -58,10 +58,22 @@ void CpuThread::post_next_locked(SpinLock* lock, double cost_s, EventTarget* tar
 
 void CpuThread::schedule()
 {
-  if (mode_ == Mode::undecided)
-    mode_ = (load_ != nullptr and load_->threads <= load_->cores) ? Mode::direct : Mode::actor;
+  if (mode_ == Mode::undecided) {
+    bool scheduler = load_ != nullptr and load_->scheduler != nullptr and se_ != nullptr;
+    if (scheduler and (load_->threads > load_->cores or load_->scheduler->has_caps()))
+      mode_ = Mode::scheduled;
+    else if (load_ != nullptr and load_->threads <= load_->cores)
+      mode_ = Mode::direct;
+    else
+      mode_ = Mode::actor;
+  }
   if (holds_ > 0)
     return; // release_hold() schedules again
+  if (mode_ == Mode::scheduled) {
+    if (not on_core_ and not spin_blocked_)
+      load_->scheduler->wake(*se_); // nothing when it is already queued, running or parked
+    return;
+  }
   if (mode_ == Mode::direct) {
     if (not busy_)
       start_direct_batch();
@@ -152,6 +164,31 @@ bool CpuThread::take_lock(double now, double* cost_s)
 void CpuThread::lock_granted(double delay_s, double burned_s)
 {
   holding_ = batch_lock_;
+  if (mode_ == Mode::scheduled) {
+    // The spinning it did on a core is counted as it went (segments); the lock's own tally of burned CPU assumes it
+    // spun the whole wait, which a descheduled or blocked waiter did not.
+    double speed = load_->speed_factor;
+    if (on_core_ and seg_active_) {
+      double ran = events_->now() - seg_start_s_;
+      cpu_s_ += ran * speed;
+      seg_active_ = false;
+      ++seg_gen_;
+      load_->scheduler->update(*se_);
+    }
+    spinning_ = false;
+    spun_s_   = 0;
+    remaining_s_ += delay_s + batch_cost_ / speed + preempted_during(batch_cost_);
+    batch_ready_ = true;
+    if (on_core_) {
+      start_segment();
+    } else if (spin_blocked_) { // kicked: the vCPU wakes up (a core when the scheduler gives it one)
+      spin_blocked_ = false;
+      load_->scheduler->wake(*se_);
+    }
+    // else: descheduled while it spun; the lock is its own meanwhile (lock-waiter preemption), it runs when
+    // dispatched
+    return;
+  }
   if (mode_ == Mode::direct) {
     run_direct_batch(delay_s, burned_s);
     return;
@@ -180,12 +217,125 @@ void CpuThread::run_direct_batch(double delay_s, double burned_s)
   events_->schedule_in(delay_s + batch_cost_ / speed + preempted_during(batch_cost_), this, 0);
 }
 
-void CpuThread::on_event(int, Request*)
+void CpuThread::on_event(int kind, Request*)
 {
+  if (mode_ == Mode::scheduled) {
+    if (seg_active_ and kind == seg_gen_)
+      segment_end();
+    return; // else a segment cut short by a preemption or a lock hand-over
+  }
   finish_batch(batch_cost_, batch_t0_); // continuations that post here only queue: busy_ is still set
   busy_ = false;
   if (not work_.empty() and holds_ == 0)
     start_direct_batch();
+}
+
+void CpuThread::dispatched(double switch_cost_s)
+{
+  on_core_ = true;
+  if (switch_cost_s > 0) { // the switch to this thread is CPU on its account, before its work
+    remaining_s_ += switch_cost_s;
+    cpu_s_ += switch_cost_s * load_->speed_factor;
+  }
+  continue_on_core();
+}
+
+void CpuThread::descheduled()
+{
+  on_core_ = false;
+  if (not seg_active_)
+    return;
+  seg_active_ = false;
+  ++seg_gen_; // its end event is stale now
+  double ran = events_->now() - seg_start_s_;
+  if (spinning_) {
+    spun_s_ += ran;
+    cpu_s_ += ran * load_->speed_factor;
+  } else {
+    remaining_s_ = std::max(0.0, remaining_s_ - ran);
+  }
+}
+
+void CpuThread::continue_on_core()
+{
+  if (not busy_) {
+    if (work_.empty() or holds_ > 0) {
+      remaining_s_ = 0; // a switch paid for nothing: the core goes back
+      on_core_     = false;
+      load_->scheduler->block(*se_);
+      return;
+    }
+    busy_       = true;
+    batch_cost_ = take_batch();
+    batch_t0_   = events_->now();
+    double acquire_s;
+    if (take_lock(batch_t0_, &acquire_s)) {
+      cpu_s_ += acquire_s * load_->speed_factor;
+      remaining_s_ += acquire_s + batch_cost_ / load_->speed_factor + preempted_during(batch_cost_);
+      batch_ready_ = true;
+    } else {
+      spinning_ = true; // lock_granted() goes on
+      spun_s_   = 0;
+    }
+  }
+  start_segment();
+}
+
+void CpuThread::start_segment()
+{
+  CoreScheduler& sched = *load_->scheduler;
+  double left          = sched.left_s(*se_);
+  if (left <= 0) {
+    sched.slice_expired(*se_); // may take the core away
+    if (not on_core_)
+      return;
+    left = sched.left_s(*se_);
+  }
+  double len;
+  if (spinning_) {
+    double limit = batch_lock_->spin_limit_s() - spun_s_; // paravirtual: it blocks once past the threshold
+    len          = std::min(left, std::max(limit, 0.0));
+  } else {
+    len = std::min(left, remaining_s_);
+  }
+  seg_active_  = true;
+  seg_start_s_ = events_->now();
+  events_->schedule_in(len, this, ++seg_gen_);
+}
+
+void CpuThread::segment_end()
+{
+  seg_active_          = false;
+  CoreScheduler& sched = *load_->scheduler;
+  double ran           = events_->now() - seg_start_s_;
+  sched.update(*se_);
+  if (spinning_) {
+    spun_s_ += ran;
+    cpu_s_ += ran * load_->speed_factor;
+    if (spun_s_ >= batch_lock_->spin_limit_s() - 1e-15) { // paravirtual: the vCPU blocks until kicked
+      spin_blocked_ = true;
+      on_core_      = false;
+      sched.block(*se_);
+      return;
+    }
+  } else {
+    remaining_s_ -= ran;
+    if (remaining_s_ <= 1e-15) {
+      finish_scheduled_batch();
+      return;
+    }
+  }
+  start_segment(); // the slice is over (start_segment asks the scheduler) or a capped run took more budget
+}
+
+void CpuThread::finish_scheduled_batch()
+{
+  remaining_s_ = 0;
+  batch_ready_ = false;
+  finish_batch(batch_cost_, batch_t0_); // continuations may wake threads that preempt this one
+  busy_ = false;
+  if (on_core_)
+    continue_on_core();
 }
 
 void CpuThread::release_hold()

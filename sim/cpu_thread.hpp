@@ -20,13 +20,18 @@
  * burned (counted in cpu_s), and in direct mode nothing else runs on it meanwhile (spinning with interrupts off).
  * In actor mode (more threads than cores) a spinning thread takes its share of the cores like running work, so
  * spinners slow the lock's holder down (processor sharing: the fluid view of time slices).
- * Leaves out: a holder descheduled for a whole time slice while the waiters spin (lock-holder preemption proper);
- * sharing the cores evenly spreads that loss over time instead. */
+ * With the pool's fluid sharing, a holder is never descheduled for a whole time slice: the loss is spread over time.
+ * Scheduled mode (a discrete scheduler on the pool, sim/core_scheduler.hpp, when threads outnumber cores or a group
+ * is capped): the thread asks for a core when work arrives and runs its batch in segments that end with the batch or
+ * the slice; a preempted thread keeps its half-done batch and whatever lock it holds (lock-holder preemption), a
+ * descheduled waiter keeps its place in the lock's queue and may be handed the lock while off its core (lock-waiter
+ * preemption); a paravirtual waiter past the threshold gives its core back until kicked. No actor, no Exec. */
 #pragma once
 
 #include "sim/stats.hpp"
 
 #include "sim/cache_line.hpp"
+#include "sim/core_scheduler.hpp"
 #include "sim/distribution.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/probe.hpp"
@@ -74,9 +79,11 @@ struct CoreLoad {
   double speed_factor  = 1; // the cores' speed relative to the reference core that costs are given for
   Counter switches;         // the cores' owner (cpu.host) registers it
   Preemption preemption;
+  /** A discrete scheduler (credit2, cfs) in place of SimGrid's processor sharing, when the pool has one. */
+  CoreScheduler* scheduler = nullptr;
 };
 
-class CpuThread : public EventTarget, public LockWaiter {
+class CpuThread : public EventTarget, public LockWaiter, public SchedClient {
 public:
   CpuThread(std::string name, double quantum_s) : name_(std::move(name)), quantum_s_(quantum_s) {}
   CpuThread(const CpuThread&)            = delete;
@@ -85,6 +92,8 @@ public:
   const std::string& name() const { return name_; }
   /** Creates the actor on `host` (at simulation start); `load` is shared by the threads of that host. */
   void start(simgrid::s4u::Host* host, CoreLoad* load, EventQueue& events);
+  /** With a discrete scheduler on the pool: the thread's entity there (cpu.host sets it before start()). */
+  void set_sched_entity(SchedEntity* se) { se_ = se; }
   /** Queues `cost_s` seconds of CPU work; when done, target->on_event(kind, r) runs on this thread (no target: the
    * work only burns CPU, e.g. a hypercall whose effect the caller already scheduled). */
   void post(double cost_s, EventTarget* target, int kind, Request* r = nullptr);
@@ -174,12 +183,21 @@ private:
   /** The time the core is taken away while the thread runs `cost_s` of CPU (0 without preemption). */
   double preempted_during(double cost_s);
   void on_event(int kind, Request* r) override;
+  // Scheduled mode (a discrete scheduler on the pool, more threads than cores): the thread runs its batches in
+  // segments on the core the scheduler gives it, and may lose the core in the middle of one.
+  void dispatched(double switch_cost_s) override;
+  void descheduled() override;
+  /** On a core: take the next batch (or give the core back), then run a segment. */
+  void continue_on_core();
+  void start_segment();
+  void segment_end();
+  void finish_scheduled_batch();
 
   /** With no more threads than cores a thread never waits for a core: its work then takes exactly its cost, and
    * runs as events (direct), at a fraction of the cost of an actor and a SimGrid Exec. With more threads than
    * cores it runs as an actor whose Execs SimGrid shares among the cores. Decided at the first post, when every
    * thread of the host is known. */
-  enum class Mode { undecided, direct, actor };
+  enum class Mode { undecided, direct, actor, scheduled };
   Mode mode_          = Mode::undecided;
   EventQueue* events_ = nullptr;
   bool busy_          = false; // direct mode: a batch is executing
@@ -200,10 +218,20 @@ private:
   SpinLock* batch_lock_             = nullptr; // the lock the batch taken runs under
   SpinLock* holding_                = nullptr;
   simgrid::s4u::SemaphorePtr granted_; // actor mode: the lock was handed over
-  double handoff_s_  = 0; // actor mode: the handover's delay and the CPU the wait burned, from lock_granted()
-  double burned_s_   = 0;
-  bool wake_pending_ = false;
-  int holds_         = 0;
+  double handoff_s_   = 0; // actor mode: the handover's delay and the CPU the wait burned, from lock_granted()
+  double burned_s_    = 0;
+  bool wake_pending_  = false;
+  int holds_          = 0;
+  SchedEntity* se_    = nullptr;
+  bool on_core_       = false; // scheduled: the scheduler gave it a core
+  bool batch_ready_   = false; // scheduled: the batch's lock is held, remaining_s_ counts its work
+  bool spinning_      = false; // scheduled: waiting for the batch's lock
+  bool spin_blocked_  = false; // scheduled: a paravirtual waiter that blocked its vCPU
+  bool seg_active_    = false;
+  int seg_gen_        = 0; // the pending segment's event kind (older ones are stale)
+  double seg_start_s_ = 0;
+  double remaining_s_ = 0; // wall time of work left before the batch completes (switch, lock, cost, preemption)
+  double spun_s_      = 0; // time spun on a core for the current acquisition
   Probe<CpuBatchEvent> batch_probe_;
   Sum cpu_s_;
   Sum running_s_;

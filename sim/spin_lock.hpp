@@ -22,8 +22,9 @@
  * Paravirtual spinlocks (PvSpin below): a waiter past the threshold blocks its vCPU and must be kicked and woken.
  * Lock-holder preemption: a holder whose core is taken away (cpu.host's preempt_rate: outside work, the hypervisor
  * below) keeps the lock meanwhile and its waiters spin on through it (CpuThread stretches the batch it is running).
- * Leaves out: a holder descheduled by the other threads of an overcommitted pool for a whole time slice (the pool
- * shares its cores fluidly: the holder runs slower, not in slices), spinning with interrupts enabled (a spinning vCPU
+ * A holder descheduled by the other threads of an overcommitted pool for a whole time slice: with a discrete
+ * scheduler on the pool (cpu.host scheduler credit2/cfs, sim/core_scheduler.hpp); the fluid one spreads it.
+ * Leaves out: spinning with interrupts enabled (a spinning vCPU
  * takes no interrupt here: irqsave, as blkfront does), the paravirtual qspinlock's lock stealing by running spinners
  * while the queue's head is woken, reader-writer locks. */
 #pragma once

@@ -4,6 +4,7 @@
 #include "models/qemu/aio_engine.hpp"
 #include "models/qemu/aio_sizing.hpp"
 #include "models/qemu/drain_policy.hpp"
+#include "sim/sched_policy.hpp"
 
 #include <sstream>
 
@@ -30,6 +31,10 @@ std::string policies_documentation()
   out << "\nblk_mq queue_map= (CPU to hardware queue maps, models/linux/blk_mq_map.hpp):\n";
   for (const auto& n : queue_map_policy_names())
     out << "    " << n << ": " << queue_map_policy_summary(n) << "\n";
+  out << "\ncpu.host scheduler= (CPU schedulers of a pool of cores, sim/core_scheduler.hpp, "
+         "models/host/sched_*.cpp):\n";
+  for (const auto& [n, info] : sched_policies().entries())
+    out << "    " << n << ": " << info.summary << " [source: " << info.source << "]\n";
   return out.str();
 }
 

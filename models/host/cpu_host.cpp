@@ -35,7 +35,22 @@ const ParamTable<CpuHostParams>& CpuHost::param_table()
                   "0: nothing else runs on these cores; pvsim calibrate fits it from the iodepth-1 latency tail")
         .distribution("preempt_duration", &Params::preempt_duration, Distribution::deterministic(3e-3),
                       "How long the core is taken away each time.",
-                      "one time slice of the task that takes it: 3 ms (EEVDF's base slice on 8 CPUs)");
+                      "one time slice of the task that takes it: 3 ms (EEVDF's base slice on 8 CPUs)")
+        .choice("scheduler", &Params::scheduler, sched_policies().names(), "fluid",
+                "How the cores are shared when threads outnumber them: fluid (processor sharing, no slices), credit2 "
+                "(Xen's default scheduler) or cfs (Linux up to 6.5); `pvsim models` says what each does.",
+                "fluid: the model the shipped scenarios were calibrated with; Xen hosts run credit2 (default since "
+                "Xen 4.12), KVM hosts CFS/EEVDF")
+        .quantity("sched_ratelimit", Dimension::duration, &Params::sched_ratelimit_s, 0, 0, 1,
+                  "credit2: the least a vCPU runs before another may preempt it (0: Xen's default, 1 ms).",
+                  "xen: sched_ratelimit_us, SCHED_DEFAULT_RATELIMIT_US = 1000")
+        .quantity("sched_latency", Dimension::duration, &Params::sched_latency_s, 0, 0, 1,
+                  "cfs: the period runnable threads share (0: the kernel's 6 ms x (1 + log2 min(cores, 8))).",
+                  "kernel/sched/fair.c: sysctl_sched_latency, get_update_sysctl_factor()")
+        .quantity("cap_period", Dimension::duration, &Params::cap_period_s, 0, 0, 10,
+                  "Period over which a domain's cap is a CPU budget (0: the scheduler's own: credit2 10 ms, cfs "
+                  "100 ms).",
+                  "xen: sched_credit2_cap_period_ms (10); Linux: cpu.cfs_period_us (100000)");
     return tb;
   }();
   return t;
@@ -65,6 +80,17 @@ void CpuHost::declare_stats()
       "fraction", "busy fraction of the pool's cores (CPU time / (window x cores))");
   st.add("/context_switches", load_.switches, "switches",
          "context switches paid by threads starting work while every core was busy, or after a full time slice");
+  if (sched_policies().get(p_.scheduler).make != nullptr) {
+    st.info(
+        "/scheduler", [this] { return p_.scheduler; }, "the discrete scheduler sharing the cores");
+    st.add("/runnable_wait_s", sched_stats_.wait_s, "s",
+           "time threads were runnable but had no core (what a Xen guest sees as steal time)");
+    st.add("/wakeup_preemptions", sched_stats_.wakeup_preemptions, "preemptions",
+           "a waking thread took a running one's core");
+    st.add("/slice_switches", sched_stats_.slice_switches, "switches",
+           "a thread's slice ended and another got its core");
+    st.add("/parked_s", sched_stats_.parked_s, "s", "time threads could not run, their domain's cap spent");
+  }
   if (p_.preempt_rate_hz > 0) {
     st.formula(
         "/preemptions", [this](const StatWindow&) { return json(sum_over_threads(&CpuThread::preemptions)); },
@@ -104,8 +130,22 @@ void CpuHost::build_platform(Platform& platform)
   load_.preemption    = Preemption{p_.preempt_rate_hz, p_.preempt_duration, platform.seed() ^ Rng::fnv1a(name())};
 }
 
-void CpuHost::run(CpuThread& thread, EventQueue& events)
+void CpuHost::run(CpuThread& thread, EventQueue& events, const SchedAttrs& attrs)
 {
+  if (const auto& make = sched_policies().get(p_.scheduler).make; make != nullptr) {
+    if (sched_ == nullptr) {
+      SchedTunables t{p_.sched_ratelimit_s, p_.sched_latency_s, p_.cap_period_s};
+      sched_ = std::make_unique<CoreScheduler>(static_cast<int>(p_.cores), make(static_cast<int>(p_.cores), t), events,
+                                               p_.context_switch_s, load_.switches, sched_stats_);
+      load_.scheduler = sched_.get();
+    }
+    // A thread's domain: the guest that owns it, else the component (the part of its name before the first '.').
+    std::string domain = attrs.domain.empty() ? thread.name().substr(0, thread.name().find('.')) : attrs.domain;
+    int group          = domains_.emplace(domain, static_cast<int>(domains_.size())).first->second;
+    thread.set_sched_entity(sched_->add(&thread, thread.name(), attrs.weight, group));
+    if (attrs.cap_cores > 0)
+      sched_->set_cap(group, attrs.cap_cores);
+  }
   int core = static_cast<int>(threads_.size() % static_cast<std::size_t>(p_.cores));
   thread.set_place({first_core_ + core, static_cast<int>(core * p_.sockets / p_.cores)});
   load_.threads++;
@@ -123,5 +163,14 @@ CpuHost& CpuHost::from_port(const Component& owner, const std::string& port)
 }
 
 PVSIM_REGISTER_MODEL(CpuHost);
+
+namespace {
+PVSIM_REGISTER_SCHED_POLICY(SchedPolicyInfo{
+    "fluid",
+    "processor sharing: with more runnable threads than cores each runs slower (SimGrid shares the cores); no time "
+    "slices, no wake-up preemption",
+    "pvsim's first model of a pool (an idealised fair scheduler)", nullptr});
+
+} // namespace
 
 } // namespace pvsim

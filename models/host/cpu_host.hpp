@@ -10,14 +10,22 @@
  * moves between them at line_transfer (same socket) or line_transfer_remote (sim/cache_line.hpp), which is what
  * lock words and ring indices cost when several threads write them. Threads are placed on the cores in the order
  * they start (the k-th on core k mod cores), and socket s of one pool is socket s of the others.
- * Leaves out: per-core pinning inside the pool beyond that order (make several pools), SMT, cache capacity, the
- * hypervisor scheduler's time slices (sharing is ideal processor sharing), preemption of a sleeping thread's
- * wake-up. */
+ * Scheduling (`scheduler`): with more threads than cores, `fluid` (the default, kept for the scenarios calibrated with
+ * it) shares the cores as processor sharing (every runnable thread runs slower, none waits whole slices);
+ * `credit2` (Xen, models/host/sched_credit2.cpp) and `cfs` (Linux up to 6.5, models/host/sched_cfs.cpp) run a
+ * discrete scheduler (sim/core_scheduler.hpp): whole time slices, wake-up preemption, weights and caps per domain
+ * (guest.vm sched_weight, sched_cap_percent), so that a lock holder or a half-done request can wait a slice.
+ * Leaves out: per-core pinning inside the pool beyond that order (make several pools), SMT, cache capacity,
+ * preemption of a sleeping thread's wake-up. */
 #pragma once
 
 #include "sim/component.hpp"
+#include "sim/core_scheduler.hpp"
 #include "sim/cpu_thread.hpp"
 #include "sim/params.hpp"
+
+#include <map>
+#include <memory>
 
 namespace simgrid::s4u {
 class Host;
@@ -35,6 +43,18 @@ struct CpuHostParams {
   double timeslice_s;
   double preempt_rate_hz;
   Distribution preempt_duration;
+  std::string scheduler;
+  double sched_ratelimit_s;
+  double sched_latency_s;
+  double cap_period_s;
+};
+
+/** How the pool's scheduler treats a thread: its domain (a guest; by default the component that owns the thread),
+ * weight (0: the scheduler's default) and the domain's cap (cores; 0: none). */
+struct SchedAttrs {
+  std::string domain;
+  double weight    = 0;
+  double cap_cores = 0;
 };
 
 class CpuHost : public Component {
@@ -55,7 +75,9 @@ public:
   LineCost line_cost() const { return {p_.line_transfer_s, p_.line_transfer_remote_s}; }
   /** Starts a thread on these cores (at simulation start); its CPU time counts in the pool's utilisation, and its
    * statistics restart with the pool's. */
-  void run(CpuThread& thread, EventQueue& events);
+  void run(CpuThread& thread, EventQueue& events, const SchedAttrs& attrs = {});
+  /** The discrete scheduler's name ("fluid": none). */
+  const std::string& scheduler() const { return p_.scheduler; }
   void validate() override;
 
   /** The cpu.host a resource port names, or an InputError naming the port. */
@@ -81,6 +103,9 @@ private:
   int first_core_           = 0; // machine-wide number of the pool's first core
   std::vector<const CpuThread*> threads_;
   CoreLoad load_;
+  std::unique_ptr<CoreScheduler> sched_; // made at the first thread, when the event queue is known
+  SchedStats sched_stats_;
+  std::map<std::string, int> domains_; // domain -> the scheduler's group
 };
 
 } // namespace pvsim

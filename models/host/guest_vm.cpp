@@ -37,7 +37,15 @@ const ParamTable<GuestVmParams>& GuestVm::param_table()
                   "as xen.blkfront's notify_cpu: the same EVTCHNOP_send hypercall")
         .quantity("pv_wake_latency", Dimension::duration, &Params::pv_wake_latency_s, 5e-6, 0, 1,
                   "From the kick to the blocked vCPU running again (the hypervisor wakes and schedules it).",
-                  "pvsim estimate: an IPI to the idle pCPU and a vCPU context switch");
+                  "pvsim estimate: an IPI to the idle pCPU and a vCPU context switch")
+        .number("sched_weight", &Params::sched_weight, 0, 0, 65535,
+                "The guest's weight under its cpu.host's discrete scheduler (0: the scheduler's default, credit2 "
+                "256, cfs 1024); ignored by the fluid one.",
+                "xen: CSCHED2_DEFAULT_WEIGHT 256 (xl sched-credit2 -w); Linux: NICE_0_LOAD 1024")
+        .number("sched_cap_percent", &Params::sched_cap_percent, 0, 0, 409600,
+                "Most CPU the guest's vCPUs may use together, in percent of one physical core (0: no cap; 50: half "
+                "a core); needs a discrete scheduler on its cpu.host.",
+                "xen: xl sched-credit2 -c (credit2 caps, Xen 4.10); Linux: cpu.max quota / period");
     return tb;
   }();
   return t;
@@ -61,6 +69,14 @@ GuestVm::GuestVm(std::string name, const Params& p) : Component(std::move(name),
   }
 }
 
+void GuestVm::validate()
+{
+  if (p_.sched_cap_percent > 0 and host_->scheduler() == "fluid")
+    fail("sched_cap_percent needs a discrete scheduler on the cpu.host '" + host_->name() +
+             "' (scheduler: credit2 or cfs); the fluid one has no caps",
+         "sched_cap_percent");
+}
+
 void GuestVm::estimate_resources(ResourceEstimate& e) const
 {
   e.add_actors(name(), static_cast<double>(vcpus_.size()), Simulation::actor_stack_bytes(),
@@ -70,7 +86,7 @@ void GuestVm::estimate_resources(ResourceEstimate& e) const
 void GuestVm::start(Simulation& sim)
 {
   for (auto& v : vcpus_)
-    host_->run(*v, sim.events());
+    host_->run(*v, sim.events(), {name(), p_.sched_weight, p_.sched_cap_percent / 100.0});
 }
 
 GuestVm& GuestVm::from_port(const Component& owner, const std::string& port)

@@ -1,6 +1,8 @@
 /* pvsim model "guest.vm": a guest (a Xen domU or dom0, a KVM guest) as a set of vCPUs running on a pool of physical
  * cores (cpu.host). Each vCPU is a CpuThread: jobs pinned to it pay their submission and completion costs there,
  * and interrupts (event-channel upcalls, MSI-X vectors) bound to it run there, competing with the jobs.
+ * Under a discrete scheduler on its cpu.host (credit2, cfs) the guest is a domain with a weight and a cap shared by its
+ * vCPUs (xl sched-credit2 -w / -c; a KVM guest's cgroup cpu.weight and cpu.max).
  * Leaves out: guest scheduler details (a vCPU runs its work in FIFO batches), idle halts and wake-up latency,
  * memory. */
 #pragma once
@@ -25,6 +27,8 @@ struct GuestVmParams {
   double pv_spin_threshold_s;
   double pv_kick_cpu_s;
   double pv_wake_latency_s;
+  double sched_weight;
+  double sched_cap_percent;
 };
 
 class GuestVm : public Component {
@@ -37,6 +41,7 @@ public:
   GuestVm(std::string name, const Params& p);
   bool accepts_requests() const override { return false; }
   void connect() override { host_ = &CpuHost::from_port(*this, "pcpus"); }
+  void validate() override;
   void start(Simulation& sim) override;
   void estimate_resources(ResourceEstimate& e) const override;
 
