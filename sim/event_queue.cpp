@@ -17,7 +17,8 @@ EventQueue::~EventQueue()
 
 double EventQueue::now() const
 {
-  return simgrid::s4u::Engine::get_clock();
+  // Alone, the queue's clock leads SimGrid's while it runs; once SimGrid has run on to the end, SimGrid's is later.
+  return alone_ ? std::max(now_s_, simgrid::s4u::Engine::get_clock()) : simgrid::s4u::Engine::get_clock();
 }
 
 void EventQueue::schedule_at(double when_s, EventTarget* target, int kind, Request* r)
@@ -51,9 +52,11 @@ void EventQueue::arm(double when)
 
 void EventQueue::fire()
 {
-  armed_         = nullptr; // SimGrid deletes the timer that just fired
-  dispatching_   = true;
-  const double t = now();
+  armed_       = nullptr; // SimGrid deletes the timer that just fired
+  dispatching_ = true;
+  if (alone_)
+    now_s_ = std::max(now_s_, simgrid::s4u::Engine::get_clock());
+  const double t = alone_ ? until_s_ : now();
   while (not heap_.empty() and heap_.front().when <= t) {
     if (stop_requested()) {
       note_stop();
@@ -64,9 +67,11 @@ void EventQueue::fire()
     Event ev = heap_.back();
     heap_.pop_back();
     events_run_++;
+    if (alone_)
+      now_s_ = ev.when;
     ev.target->on_event(ev.kind, ev.req);
   }
-  last_activity_s_ = t; // every event fired here ran at t
+  last_activity_s_ = alone_ ? now_s_ : t; // the last instant run here
   dispatching_     = false;
   if (not heap_.empty())
     arm(heap_.front().when);

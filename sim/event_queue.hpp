@@ -41,6 +41,16 @@ public:
   }
   void schedule_at(double when_s, EventTarget* target, int kind, Request* r = nullptr);
 
+  /** Nothing but this queue needs SimGrid's main loop (no actor shares cores, no communication crosses a link): from
+   * now on fire() runs every event up to `until_s` in one turn, the queue's clock leading SimGrid's. Each instant
+   * still runs its events in the order scheduled; only SimGrid's turns between instants (its timers, its actions'
+   * bookkeeping, which nothing would use) are saved. */
+  void run_alone_until(double until_s)
+  {
+    alone_   = true;
+    until_s_ = until_s;
+  }
+  bool alone() const { return alone_; }
   std::uint64_t events_run() const { return events_run_; }
   std::size_t pending() const { return heap_.size(); }
   /** CPU threads running as actors say when they wake up and when they go back to sleep, so that the engine knows
@@ -84,6 +94,9 @@ private:
   simgrid::kernel::timer::Timer* armed_ = nullptr;
   double armed_when_                    = 0;
   bool dispatching_                     = false;
+  bool alone_                           = false;
+  double until_s_                       = 0;
+  double now_s_                         = 0; // alone: the instant being run
 };
 
 } // namespace pvsim

@@ -1,5 +1,7 @@
 #include "sim/simulation.hpp"
 
+#include <algorithm>
+
 #include "sim/stop.hpp"
 
 #include "sim/fifo_servers.hpp"
@@ -229,6 +231,9 @@ json Simulation::run()
   events_ = std::make_unique<EventQueue>();
   for (auto& c : components_)
     c->start(*this);
+  // With no actor sharing cores and no link's communications, SimGrid has nothing to do between pvsim's events.
+  if (std::none_of(components_.begin(), components_.end(), [](const auto& c) { return c->uses_simgrid_activities(); }))
+    events_->run_alone_until(duration_s());
   // Collectors connect once every model has started (some create their queues at start); no event has run yet.
   for (auto& c : components_) {
     for (const auto& q : c->queues())

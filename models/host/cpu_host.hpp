@@ -79,6 +79,11 @@ public:
   /** The discrete scheduler's name ("fluid": none). */
   const std::string& scheduler() const { return p_.scheduler; }
   void validate() override;
+  /** Fluid sharing of more threads than cores runs them as SimGrid actors sharing the cores. */
+  bool uses_simgrid_activities() const override
+  {
+    return sched_ == nullptr and threads_.size() > static_cast<std::size_t>(p_.cores);
+  }
 
   /** The cpu.host a resource port names, or an InputError naming the port. */
   static CpuHost& from_port(const Component& owner, const std::string& port);

@@ -41,6 +41,8 @@ public:
 
   NetLink(std::string name, const Params& p);
   bool can_complete() const override { return true; }
+  /** Packets cross the link as SimGrid communications between its actors. */
+  bool uses_simgrid_activities() const override { return true; }
   void build_platform(Platform& platform) override;
   void start(Simulation& sim) override;
   void estimate_resources(ResourceEstimate& e) const override;

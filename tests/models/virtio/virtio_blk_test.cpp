@@ -171,7 +171,8 @@ TEST(VirtioBlk, OneRequestAtATimeKicksAndInterruptsEveryTime)
   EXPECT_GT(vq["kicks"].get<int>(), 100);
   EXPECT_EQ(vq["kicks_suppressed"], 0);
   EXPECT_EQ(vq["notifications_suppressed"], 0);
-  EXPECT_EQ(vq["kicks"], vq["handler_passes"]);
+  // One pass per kick; a kick in the run's last instants may have its pass after the end.
+  EXPECT_NEAR(vq["kicks"].get<double>(), vq["handler_passes"].get<double>(), 1.0);
 }
 
 TEST(VirtioBlk, WhileItsIothreadPollsTheGuestStopsKickingAndThePollFindsTheRequests)
