@@ -13,8 +13,12 @@
  * run for at least N requests. And the Firecracker stack: scenarios/firecracker-blk.json (a 2-vCPU microVM at iodepth
  * 64, the VMM thread's passes, preemption of the host's threads).
  *
- * Usage: pvsim_bench [--requests N] [--long-requests M]      prints one JSON object
- *        pvsim_bench --child sim|reference|xen|firecracker --requests N  (internal) */
+ * Cost curves (issue 20): the cost per simulated request of a Xen block stack as it widens, (a) one guest with Q
+ * vCPUs, Q rings, Q jobs and Q dom0 cores, Q = 4..1024, and (b) G guests of 4 vCPUs with a ring each, sharing G dom0
+ * cores, G = 1..256: a flat curve means the engine's cost does not grow with the stack's width.
+ *
+ * Usage: pvsim_bench [--requests N] [--long-requests M] [--curve-requests K]      prints one JSON object
+ *        pvsim_bench --child sim|reference|xen|firecracker|queues:Q|guests:G --requests N  (internal) */
 #include "sim/rng.hpp"
 #include "sim/scenario.hpp"
 #include "sim/simulation.hpp"
@@ -106,6 +110,61 @@ Measure run_xen(long long requests)
 Measure run_firecracker(long long requests)
 {
   return run_shipped("firecracker-blk.json", {}, requests, 105000.0);
+}
+
+/** Runs a scenario until its jobs have done their number_ios; counts every job's completions. */
+Measure run_generated(const json& scenario)
+{
+  Simulation sim(scenario_from_json(scenario, "bench"));
+  double t0 = wall();
+  json r    = sim.run();
+  double t1 = wall();
+  require_conservation(r);
+  long long done = 0;
+  for (auto& [n, j] : r["jobs"].items())
+    done += j["requests"].get<long long>();
+  return {done, t1 - t0};
+}
+
+/** A Xen guest's block path: `vcpus` vCPUs on their own cores, `rings` rings served by `dom0` dom0 cores, `jobs` fio
+ * jobs of iodepth 8 doing `ios` requests each. Component names get `suffix`. */
+void add_xen_guest(json& comps, const std::string& sfx, int vcpus, int rings, int jobs, long long ios,
+                   const std::string& host, const std::string& dom0)
+{
+  comps["domU" + sfx]  = {{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", host}, {"kernel", "4.0"}};
+  comps["fio" + sfx]   = {{"type", "job.fio"},     {"vm", "domU" + sfx},     {"numjobs", jobs},   {"iodepth", 8},
+                          {"rw", "randread"},      {"bs", "4KiB"},           {"number_ios", ios}, {"submit_cpu", "10us"},
+                          {"complete_cpu", "4us"}, {"target", "blkmq" + sfx}};
+  comps["blkmq" + sfx] = {{"type", "blk_mq"}, {"vm", "domU" + sfx}, {"target", "xvda" + sfx}};
+  comps["xvda" + sfx]  = {{"type", "xen.blkfront"},
+                          {"vm", "domU" + sfx},
+                          {"backend", "vbd" + sfx},
+                          {"irq_affinity", "spread"},
+                          {"max_queues", rings}};
+  comps["vbd" + sfx] = {{"type", "xen.blkback"}, {"cpus", dom0},           {"target", "nullb" + sfx}, {"kernel", "4.0"},
+                        {"max_queues", rings},   {"request_cpu", "7.5us"}, {"response_cpu", "2.5us"}};
+  comps["nullb" + sfx] = {{"type", "device.null_blk"}, {"completion_latency", "5us"}, {"hw_queue_depth", 1024}};
+}
+
+/** Curve (a): one guest, q queues (q vCPUs, q jobs, q dom0 cores). */
+Measure run_queues(int q, long long requests)
+{
+  json comps         = json::object();
+  comps["host"]      = {{"type", "cpu.host"}, {"cores", q}};
+  comps["dom0_cpus"] = {{"type", "cpu.host"}, {"cores", q}};
+  add_xen_guest(comps, "", q, q, q, std::max(1LL, requests / q), "host", "dom0_cpus");
+  return run_generated({{"name", "bench-queues"}, {"seed", 1}, {"duration_s", 1e6}, {"components", comps}});
+}
+
+/** Curve (b): g guests of 4 vCPUs and one ring each, on 4 g cores, their backends on g dom0 cores. */
+Measure run_guests(int g, long long requests)
+{
+  json comps         = json::object();
+  comps["host"]      = {{"type", "cpu.host"}, {"cores", 4 * g}};
+  comps["dom0_cpus"] = {{"type", "cpu.host"}, {"cores", g}};
+  for (int i = 0; i < g; ++i)
+    add_xen_guest(comps, std::to_string(i), 4, 1, 1, std::max(1LL, requests / g), "host", "dom0_cpus");
+  return run_generated({{"name", "bench-guests"}, {"seed", 1}, {"duration_s", 1e6}, {"components", comps}});
 }
 
 /** The same network in a minimal event loop: the reference for the engine's overhead. */
@@ -215,7 +274,7 @@ ChildResult spawn(const char* self, const std::string& mode, long long requests)
 
 int main(int argc, char** argv)
 {
-  long long requests = 2000000, long_requests = 20000000;
+  long long requests = 2000000, long_requests = 20000000, curve_requests = 500000;
   std::string child;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -223,19 +282,24 @@ int main(int argc, char** argv)
       requests = std::stoll(argv[++i]);
     else if (a == "--long-requests" and i + 1 < argc)
       long_requests = std::stoll(argv[++i]);
+    else if (a == "--curve-requests" and i + 1 < argc)
+      curve_requests = std::stoll(argv[++i]);
     else if (a == "--child" and i + 1 < argc)
       child = argv[++i];
     else {
-      std::fprintf(stderr, "usage: %s [--requests N] [--long-requests M]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--requests N] [--long-requests M] [--curve-requests K]\n", argv[0]);
       return 2;
     }
   }
   try {
     if (not child.empty()) {
-      Measure m = child == "sim"           ? run_sim(requests)
-                  : child == "xen"         ? run_xen(requests)
-                  : child == "firecracker" ? run_firecracker(requests)
-                                           : run_reference(requests);
+      auto width = [&](const char* prefix) { return std::stoi(child.substr(std::strlen(prefix))); };
+      Measure m  = child == "sim"                   ? run_sim(requests)
+                   : child == "xen"                 ? run_xen(requests)
+                   : child == "firecracker"         ? run_firecracker(requests)
+                   : child.rfind("queues:", 0) == 0 ? run_queues(width("queues:"), requests)
+                   : child.rfind("guests:", 0) == 0 ? run_guests(width("guests:"), requests)
+                                                    : run_reference(requests);
       std::printf("{\"requests\": %lld, \"seconds\": %.6f}\n", m.requests, m.seconds);
       return 0;
     }
@@ -274,6 +338,29 @@ int main(int argc, char** argv)
                  {"sim_requests_per_s", static_cast<double>(fc.requests) / fc.seconds},
                  {"peak_rss_kib", fc.max_rss_kib}}},
     };
+    // The cost curves: µs of wall time per simulated request as the stack widens, and how far from flat.
+    auto curve = [&](const char* kind, const std::vector<int>& widths) {
+      json points = json::array();
+      double lo = 1e300, hi = 0;
+      for (int w : widths) {
+        std::string mode = std::string(kind) + ":" + std::to_string(w);
+        std::fprintf(stderr, "[bench] cost curve, %s, %lld requests...\n", mode.c_str(), curve_requests);
+        ChildResult c = spawn("/proc/self/exe", mode, curve_requests);
+        double us     = c.seconds / static_cast<double>(c.requests) * 1e6;
+        lo            = std::min(lo, us);
+        hi            = std::max(hi, us);
+        points.push_back({{kind, w},
+                          {"requests", c.requests},
+                          {"us_per_request", us},
+                          {"peak_rss_kib", c.max_rss_kib},
+                          {"rss_kib_per_" + std::string(kind == std::string("guests") ? "guest" : "queue"),
+                           static_cast<double>(c.max_rss_kib) / w}});
+      }
+      double mid = (hi + lo) / 2;
+      return json{{"points", points}, {"spread_around_middle", mid > 0 ? (hi - lo) / 2 / mid : 0.0}};
+    };
+    out["cost_curve_queues"] = curve("queues", {4, 16, 64, 256, 1024});
+    out["cost_curve_guests"] = curve("guests", {1, 4, 16, 64, 256});
     std::printf("%s\n", out.dump(2).c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pvsim_bench: %s\n", e.what());

@@ -15,7 +15,7 @@ EventQueue::~EventQueue()
     armed_->remove();
 }
 
-double EventQueue::now() const
+double EventQueue::simgrid_now() const
 {
   // Alone, the queue's clock leads SimGrid's while it runs; once SimGrid has run on to the end, SimGrid's is later.
   return alone_ ? std::max(now_s_, simgrid::s4u::Engine::get_clock()) : simgrid::s4u::Engine::get_clock();

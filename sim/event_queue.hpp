@@ -34,7 +34,10 @@ public:
   ~EventQueue();
 
   /** Current simulated time in seconds. */
-  double now() const;
+  double now() const
+  {
+    return alone_ and dispatching_ ? now_s_ : simgrid_now(); // alone, running its events: its own clock
+  }
   void schedule_in(double delay_s, EventTarget* target, int kind, Request* r = nullptr)
   {
     schedule_at(now() + delay_s, target, kind, r);
@@ -69,6 +72,7 @@ public:
 
 private:
   void note_stop();
+  double simgrid_now() const;
   double stopped_at_s_    = -1;
   int awake_threads_      = 0;
   double last_activity_s_ = 0;
