@@ -18,7 +18,7 @@ const ParamTable<ReplaySourceParams>& ReplaySource::param_table()
         .ref("target", &Params::target, true, "Where requests go: a queue, a driver or a device.")
         .text("trace", &Params::trace, "",
               "The trace file (relative to the scenario file): blkparse's default text output or the per-request CSV "
-              "of block tracepoint times (q_s, i_s, d_s, c_s, sector, nr_sector, rwbs, q_cpu, d_cpu, c_cpu), "
+              "of block tracepoint times (q_s, i_s, d_s, c_s, sector, nr_sector, rwbs, comm, q_cpu, d_cpu, c_cpu), "
               "possibly gzip-compressed. Read by the pvsim command before the run (README 'Replaying a blktrace').")
         .choice("format", &Params::format, {"auto", "blkparse", "csv"}, std::string("auto"),
                 "Format of the trace file; auto: csv when its name ends in .csv or .csv.gz, else blkparse.")

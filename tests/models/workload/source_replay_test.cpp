@@ -43,18 +43,18 @@ json components(const json& replay_extra, int hw_queues = 1)
             {"hw_queue_depth", 1024}}}};
 }
 
-struct Run {
+struct ReplayRun {
   json results;
   std::vector<double> submit_s; // each completed request's submission time, in completion order
 };
 
-Run run(const ReplayTrace& trace, const json& replay_extra, int hw_queues = 1, double duration_s = 0.05)
+ReplayRun run(const ReplayTrace& trace, const json& replay_extra, int hw_queues = 1, double duration_s = 0.05)
 {
   ReplayTraces::provide("replay", trace);
   json doc = {
       {"name", "replay"}, {"seed", 1}, {"duration_s", duration_s}, {"components", components(replay_extra, hw_queues)}};
   Simulation sim(scenario_from_json(doc, "replay.json"));
-  Run out;
+  ReplayRun out;
   sim.on_models_started([&sim, &out] {
     for (const auto& c : sim.components())
       if (c->name() == "replay")
@@ -65,7 +65,7 @@ Run run(const ReplayTrace& trace, const json& replay_extra, int hw_queues = 1, d
   return out;
 }
 
-const json& replay_of(const Run& r)
+const json& replay_of(const ReplayRun& r)
 {
   return r.results["components"]["replay"]["replay"];
 }
@@ -77,7 +77,7 @@ TEST(SourceReplay, AsRecordedSubmitsEachIoAtItsRecordedOffsetWhenTheStackIsIdle)
   // Gaps of 100 us, 10x the request's time through the stack: nothing waits, so nothing can delay a submission.
   ReplayTrace t = evenly_spaced(50, 100'000);
   t.ios[7].t_ns += 12'345; // and an uneven one
-  Run r = run(t, {{"timing", "as-recorded"}});
+  ReplayRun r = run(t, {{"timing", "as-recorded"}});
   ASSERT_EQ(r.submit_s.size(), t.ios.size());
   for (std::size_t i = 0; i < t.ios.size(); ++i)
     EXPECT_NEAR(r.submit_s[i], static_cast<double>(t.ios[i].t_ns) * 1e-9, 1e-12) << "I/O " << i;
@@ -89,7 +89,7 @@ TEST(SourceReplay, AsFastAsPossibleNeverExceedsTheDepthCapAndFinishesSooner)
 {
   // 400 I/Os recorded 100 us apart (39.9 ms); at most 3 in flight, each ~12 us through the stack.
   ReplayTrace t = evenly_spaced(400, 100'000, 1);
-  Run r         = run(t, {{"timing", "as-fast-as-possible"}, {"depth", 3}});
+  ReplayRun r   = run(t, {{"timing", "as-fast-as-possible"}, {"depth", 3}});
   const json& x = replay_of(r);
   EXPECT_EQ(x["replayed"], 400);
   EXPECT_EQ(x["completed"], 400);
@@ -104,7 +104,7 @@ TEST(SourceReplay, ScaledAtOneHalfHalvesEveryGap)
 {
   ReplayTrace t = evenly_spaced(40, 200'000);
   t.ios[5].t_ns += 30'000;
-  Run r = run(t, {{"timing", "scaled"}, {"time_scale", 0.5}});
+  ReplayRun r = run(t, {{"timing", "scaled"}, {"time_scale", 0.5}});
   ASSERT_EQ(r.submit_s.size(), t.ios.size());
   for (std::size_t i = 0; i < t.ios.size(); ++i)
     EXPECT_NEAR(r.submit_s[i], 0.5 * static_cast<double>(t.ios[i].t_ns) * 1e-9, 1e-12) << "I/O " << i;
@@ -119,7 +119,7 @@ TEST(SourceReplay, EachIoIsSubmittedFromTheVcpuOfItsRecordedCpuSoTheQueueMapPick
   for (std::size_t i = 0; i < t.ios.size(); i += 3)
     t.ios[i].cpu = 3; // 10 of 30 on CPU 3
   t.cpus        = 4;
-  Run r         = run(t, {{"timing", "as-recorded"}}, 2);
+  ReplayRun r   = run(t, {{"timing", "as-recorded"}}, 2);
   const json& q = r.results["queues"];
   EXPECT_EQ(q["blkmq.hctx1"]["requests"], 10);
   EXPECT_EQ(q["blkmq.hctx0"]["requests"], 20);
@@ -129,7 +129,7 @@ TEST(SourceReplay, EachIoIsSubmittedFromTheVcpuOfItsRecordedCpuSoTheQueueMapPick
 TEST(SourceReplay, AnExplicitCpuMapMovesARecordedCpuToAnotherVcpu)
 {
   ReplayTrace t = evenly_spaced(20, 50'000, 0); // all on CPU 0, which "3" puts on vCPU 3: hctx1
-  Run r         = run(t, {{"cpu_map", "3"}}, 2);
+  ReplayRun r   = run(t, {{"cpu_map", "3"}}, 2);
   EXPECT_EQ(r.results["queues"]["blkmq.hctx1"]["requests"], 20);
   EXPECT_EQ(r.results["queues"]["blkmq.hctx0"]["requests"], 0);
 }
@@ -137,7 +137,7 @@ TEST(SourceReplay, AnExplicitCpuMapMovesARecordedCpuToAnotherVcpu)
 TEST(SourceReplay, ATraceWithMoreCpusThanTheGuestWrapsThemAndSaysSo)
 {
   ReplayTrace t = evenly_spaced(10, 50'000, 6); // CPU 6 on a 4-vCPU guest: vCPU 2
-  Run r         = run(t, json::object());
+  ReplayRun r   = run(t, json::object());
   EXPECT_EQ(replay_of(r)["by_vcpu"], json({{"2", 10}}));
   ASSERT_EQ(replay_of(r)["warnings"].size(), 1u);
   EXPECT_NE(replay_of(r)["warnings"][0].get<std::string>().find("7 CPUs"), std::string::npos)
@@ -147,7 +147,7 @@ TEST(SourceReplay, ATraceWithMoreCpusThanTheGuestWrapsThemAndSaysSo)
 TEST(SourceReplay, LoopReplaysTheTraceAgainUntilTheEndOfTheRun)
 {
   // 10 I/Os over 0.9 ms, one pass every 1 ms (one mean gap after the last): 20 ms of run make 20 passes.
-  Run r = run(evenly_spaced(10, 100'000), {{"loop", true}}, 1, 0.02);
+  ReplayRun r = run(evenly_spaced(10, 100'000), {{"loop", true}}, 1, 0.02);
   std::printf("[check] replayed %d: expected 200 (20 passes of 10)\n", replay_of(r)["replayed"].get<int>());
   EXPECT_EQ(replay_of(r)["replayed"], 200);
   EXPECT_EQ(replay_of(r)["passes"], 20);
@@ -155,7 +155,7 @@ TEST(SourceReplay, LoopReplaysTheTraceAgainUntilTheEndOfTheRun)
 
 TEST(SourceReplay, WithoutLoopItStopsSubmittingAtTheEndOfTheTrace)
 {
-  Run r = run(evenly_spaced(10, 100'000), json::object(), 1, 0.02);
+  ReplayRun r = run(evenly_spaced(10, 100'000), json::object(), 1, 0.02);
   EXPECT_EQ(replay_of(r)["replayed"], 10);
   EXPECT_EQ(r.results["jobs"]["replay"]["requests"], 10);
 }
@@ -164,7 +164,7 @@ TEST(SourceReplay, ReportsTheSimulatedQToCBesideTheRecordedOne)
 {
   ReplayTrace t     = evenly_spaced(20, 100'000);
   t.recorded_q_to_c = {20, 55.0, 50.0, 90.0};
-  Run r             = run(t, json::object());
+  ReplayRun r       = run(t, json::object());
   const json& x     = replay_of(r);
   EXPECT_EQ(x["recorded_q_to_c_us"]["mean"], 55.0);
   // Idle stack: submit_cpu 1 us, then blk_mq and null_blk's 10 us.
