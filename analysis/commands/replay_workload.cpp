@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 namespace pvsim {
 
@@ -24,6 +25,31 @@ std::string text_param(const json& component, const std::string& key, const std:
 bool ends_with(const std::string& s, const std::string& tail)
 {
   return s.size() >= tail.size() and s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+/** blktrace -o NAME writes NAME.blktrace.<cpu>: a file named so brings its siblings (sorted by CPU); another name is
+ * read alone. */
+std::vector<std::string> blktrace_files(const fs::path& path)
+{
+  static const std::regex per_cpu(R"((.*)\.blktrace\.([0-9]+))");
+  std::smatch m;
+  std::string name = path.filename().string();
+  if (not std::regex_match(name, m, per_cpu))
+    return {path.string()};
+  std::vector<std::pair<long, std::string>> found;
+  std::error_code ec;
+  fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::smatch n;
+    std::string other = e.path().filename().string();
+    if (std::regex_match(other, n, per_cpu) and n[1] == m[1].str())
+      found.emplace_back(std::stol(n[2]), (path.parent_path() / other).string());
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> out;
+  for (auto& [cpu, f] : found)
+    out.push_back(f);
+  return out;
 }
 
 ReplayTrace convert(const readers::BlockTrace& bt, const std::string& format, bool on_d)
@@ -110,16 +136,20 @@ void load_replay_traces(const Scenario& scenario)
     if (not fs::is_regular_file(path, ec) or not std::ifstream(path).good())
       throw InputError(scenario.file, where, "cannot read the trace file '" + path.string() + "'");
     if (format == "auto")
-      format = ends_with(path.string(), ".csv") or ends_with(path.string(), ".csv.gz") ? "csv" : "blkparse";
-    readers::BlockTrace bt =
-        format == "csv" ? readers::read_block_events_csv(path.string()) : readers::read_blkparse(path.string());
+      format = readers::is_blktrace_binary(path.string())                                ? "blktrace"
+               : ends_with(path.string(), ".csv") or ends_with(path.string(), ".csv.gz") ? "csv"
+                                                                                         : "blkparse";
+    readers::BlockTrace bt = format == "csv"        ? readers::read_block_events_csv(path.string())
+                             : format == "blktrace" ? readers::read_blktrace_binary(blktrace_files(path))
+                                                    : readers::read_blkparse(path.string());
     if (bt.counts.events == 0)
-      throw InputError(path.string(), "line 1",
+      throw InputError(path.string(), format == "blktrace" ? "" : "line 1",
                        format == "csv" ? std::string("no request rows")
-                                       : std::string("no block I/O event: expected blkparse's default text output "
-                                                     "('maj,min cpu seq seconds pid action rwbs sector + count "
-                                                     "[comm]'); a binary blktrace file (blktrace -o) must go "
-                                                     "through blkparse first"));
+                       : format == "blktrace"
+                           ? std::string("no block I/O event in the blktrace files")
+                           : std::string("no block I/O event: expected blkparse's default text output "
+                                         "('maj,min cpu seq seconds pid action rwbs sector + count "
+                                         "[comm]'), the per-request CSV or blktrace's binary files"));
     ReplayTrace t = convert(bt, format, on == "D");
     if (t.ios.empty())
       throw InputError(path.string(), "", "no I/O to replay: every request was skipped (submit_on " + on + ")");

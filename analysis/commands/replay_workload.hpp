@@ -14,6 +14,8 @@
  *   - a request requeued (R) is replayed once: requeues are the traced stack's, the simulated one makes its own
  *     ("requeued", in replayed_with); a request without C (cut at the end) is replayed and left out of the recorded
  *     Q->C latency ("no_completion_in_trace").
+ * Formats: blkparse text, the per-request CSV, blktrace's binary files (a file NAME.blktrace.<cpu> brings every
+ * NAME.blktrace.* beside it: one per CPU); "auto" looks for blktrace's magic, then the name (.csv, .csv.gz).
  * Times are offsets from the first replayed submission; I/Os are sorted by it (ties in the trace's order). */
 #pragma once
 

@@ -19,9 +19,12 @@ const ParamTable<ReplaySourceParams>& ReplaySource::param_table()
         .text("trace", &Params::trace, "",
               "The trace file (relative to the scenario file): blkparse's default text output or the per-request CSV "
               "of block tracepoint times (q_s, i_s, d_s, c_s, sector, nr_sector, rwbs, comm, q_cpu, d_cpu, c_cpu), "
-              "possibly gzip-compressed. Read by the pvsim command before the run (README 'Replaying a blktrace').")
-        .choice("format", &Params::format, {"auto", "blkparse", "csv"}, std::string("auto"),
-                "Format of the trace file; auto: csv when its name ends in .csv or .csv.gz, else blkparse.")
+              "possibly gzip-compressed, or blktrace's binary files. Read by the pvsim command before the run (README "
+              "'Replaying a blktrace').")
+        .choice("format", &Params::format, {"auto", "blkparse", "csv", "blktrace"}, std::string("auto"),
+                "Format of the trace file; blktrace: the binary files of blktrace -o NAME (name one, NAME.blktrace.0: "
+                "all NAME.blktrace.* are read); auto: blktrace when the file starts with its magic, csv when its name "
+                "ends in .csv or .csv.gz, else blkparse.")
         .choice("submit_on", &Params::submit_on, {"Q", "D"}, std::string("Q"),
                 "Which recorded event is the submission: Q, the bio entering the block layer (what the application "
                 "asked, before merges and the scheduler), or D, the request issued to the driver (what the traced "
