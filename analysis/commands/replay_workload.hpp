@@ -16,7 +16,9 @@
  *     Q->C latency ("no_completion_in_trace").
  * Formats: blkparse text, the per-request CSV, blktrace's binary files (a file NAME.blktrace.<cpu> brings every
  * NAME.blktrace.* beside it: one per CPU); "auto" looks for blktrace's magic, then the name (.csv, .csv.gz).
- * Times are offsets from the first replayed submission; I/Os are sorted by it (ties in the trace's order). */
+ * Times are offsets from the first replayed submission; I/Os are sorted by it (ties in the trace's order). An
+ * excerpt made of a tail and a head (blkparse's sequence numbers going back) replays in time order with the gap between
+ * its parts kept (the Xen lab's excerpts span 50 s for 12 I/Os). */
 #pragma once
 
 #include "sim/scenario.hpp"

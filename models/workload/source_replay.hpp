@@ -1,13 +1,13 @@
 /* pvsim model "source.replay": replays a block trace's I/Os (time, CPU, sector, size, direction) on a guest.
  *
  * Each I/O is submitted from the vCPU its recorded CPU maps to (cpu_map), so the guest's blk-mq queue map picks the
- * software queue and hctx as it did for the traced process (Linux block/blk-mq.c, blk_mq_submit_bio ->
- * blk_mq_get_new_requests: the ctx is that of the submitting CPU, the hctx blk_mq_map_queue's for it). The submission
- * costs submit_cpu on that vCPU (the block layer from the bio to the driver's queue_rq), then the request goes to
- * `target`. Timing:
- *   as-recorded          each I/O at its recorded offset from the first, whatever happens to the others (open loop);
- *   scaled               the same with every gap multiplied by time_scale (0.5: twice as fast);
- *   as-fast-as-possible  at most `depth` in flight, the next (in recorded order) submitted when one completes.
+ * software queue and hctx as it did for the traced process (Linux block/blk-mq.c, __blk_mq_alloc_requests:
+ * data->ctx = blk_mq_get_ctx(q), the submitting CPU's software queue, then data->hctx = blk_mq_map_queue() of it). The
+ * submission costs submit_cpu on that vCPU (the block layer from the bio to the driver's queue_rq), then the request
+ * goes to `target`. Timing modes:
+ * - as-recorded: each I/O at its recorded offset from the first, whatever happens to the others (open loop);
+ * - scaled: the same with every gap multiplied by time_scale (0.5: twice as fast);
+ * - as-fast-as-possible: at most `depth` in flight, the next (in recorded order) submitted when one completes.
  * The latency reported (the job's and "replay/simulated_q_to_c") runs from the submission (the trace's Q, or D with
  * submit_on D) to the completion reaching the source (the trace's C): the same span as the trace's own Q->C, which
  * "replay/recorded_q_to_c" gives beside it. There is no reaping cost: a trace does not say who waited.
