@@ -8,6 +8,7 @@
 #include "analysis/commands/fio_report.hpp"
 #include "analysis/commands/fio_workload.hpp"
 #include "analysis/commands/policies_doc.hpp"
+#include "analysis/commands/replay_workload.hpp"
 #include "analysis/commands/sweep_command.hpp"
 #include "analysis/regress/regress.hpp"
 #include "analysis/xen/xen_tools.hpp"
@@ -84,13 +85,14 @@ struct FioRequest {
   FioWorkload workload;
 };
 
-/** Loads the scenario and expands its fio job files (the scenario's job_file keys and --fio); the notes on options
- * accepted but ignored go to stderr unless `quiet`. */
+/** Loads the scenario, expands its fio job files (the scenario's job_file keys and --fio) and reads the traces its
+ * source.replay components replay; the notes on options accepted but ignored go to stderr unless `quiet`. */
 Scenario load(const std::string& file, const std::vector<std::string>& sets, std::optional<std::uint64_t> seed,
               FioRequest& fio, bool quiet)
 {
   Scenario sc  = load_scenario(file, sets, seed);
   fio.workload = expand_fio_job_files(sc, fio.job_file, fio.template_name);
+  load_replay_traces(sc);
   if (not quiet)
     for (const auto& n : fio.workload.notes)
       std::cerr << "pvsim: note: " << n << "\n";

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cmath>
 #include <deque>
+#include <fstream>
+#include <iterator>
 #include <numeric>
 #include <string_view>
 #include <unordered_map>
@@ -356,6 +358,153 @@ BlockTrace read_blkparse(const std::string& path)
         comm = comm.substr(1, comm.size() - 2);
     }
     m.event(a, dev, sector, nr, tok[6], a == 'C' ? std::string_view() : comm, cpu, *t);
+  }
+  m.finish();
+  for (const auto& r : trace.requests)
+    if (r.has(BlockStage::queue) and r.has(BlockStage::complete))
+      trace.counts.complete++;
+  return trace;
+}
+
+// ---- binary blktrace ----------------------------------------------------------------------------------------------
+
+namespace {
+
+// Linux include/uapi/linux/blktrace_api.h: struct blk_io_trace is 48 bytes (u32 magic, u32 sequence, u64 time,
+// u64 sector, u32 bytes, u32 action, u32 pid, u32 device, u32 cpu, u16 error, u16 pdu_len), written in the byte
+// order of the traced machine; BLK_IO_TRACE_MAGIC 0x65617400, BLK_IO_TRACE_VERSION 0x07.
+constexpr std::uint32_t blktrace_magic   = 0x65617400;
+constexpr std::uint32_t blktrace_version = 0x07;
+constexpr std::size_t blktrace_record    = 48;
+constexpr std::uint32_t tc_read = 1u << 0, tc_write = 1u << 1, tc_sync = 1u << 3, tc_notify = 1u << 10,
+                        tc_discard = 1u << 13; // enum blktrace_cat
+constexpr std::uint32_t tn_process = 0;        // enum blktrace_notify: __BLK_TN_PROCESS (pdu = the task's comm)
+
+std::uint32_t byteswap32(std::uint32_t v)
+{
+  return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+}
+
+struct BinaryEvent {
+  std::int64_t t;
+  std::size_t file;
+  std::size_t index;
+  std::uint32_t seq, action, pid, device, cpu, bytes;
+  std::uint64_t sector;
+};
+
+/** blkparse's action letters for enum blktrace_act (__BLK_TA_QUEUE = 1 ...); 0 for those it does not print. */
+char action_letter(std::uint32_t act)
+{
+  static const char letters[] = {0, 'Q', 'M', 'F', 'G', 'S', 'R', 'D', 'C', 'P', 'U', 'T', 'I', 'X', 'B', 'A'};
+  return act < sizeof letters ? letters[act] : 0;
+}
+
+} // namespace
+
+bool is_blktrace_binary(const std::string& path)
+{
+  std::ifstream in(path, std::ios::binary);
+  unsigned char b[4];
+  if (not in.read(reinterpret_cast<char*>(b), 4))
+    return false;
+  std::uint32_t le = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<std::uint32_t>(b[3]) << 24);
+  return (le & 0xffffff00u) == blktrace_magic or (byteswap32(le) & 0xffffff00u) == blktrace_magic;
+}
+
+BlockTrace read_blktrace_binary(const std::vector<std::string>& paths)
+{
+  BlockTrace trace;
+  trace.file = paths.empty() ? std::string() : paths.front();
+  std::vector<BinaryEvent> events;
+  std::map<std::uint32_t, std::string> comm_of; // pid -> comm, from the process notes
+  for (std::size_t f = 0; f < paths.size(); ++f) {
+    std::ifstream in(paths[f], std::ios::binary);
+    if (not in)
+      throw InputError(paths[f], "", "cannot open the blktrace file");
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+    bool swap     = false;
+    auto u32      = [&](std::size_t at) {
+      std::uint32_t v = p[at] | (p[at + 1] << 8) | (p[at + 2] << 16) | (static_cast<std::uint32_t>(p[at + 3]) << 24);
+      return swap ? byteswap32(v) : v;
+    };
+    auto u64 = [&](std::size_t at) {
+      std::uint64_t lo = u32(at), hi = u32(at + 4);
+      return swap ? (lo << 32) | hi : (hi << 32) | lo;
+    };
+    auto u16 = [&](std::size_t at) {
+      std::uint16_t v = static_cast<std::uint16_t>(p[at] | (p[at + 1] << 8));
+      return swap ? static_cast<std::uint16_t>((v >> 8) | (v << 8)) : v;
+    };
+    std::size_t at = 0;
+    while (at < data.size()) {
+      auto where = "byte " + std::to_string(at);
+      if (data.size() - at < blktrace_record)
+        throw InputError(paths[f], where,
+                         "a blktrace record cut short (" + std::to_string(data.size() - at) + " of 48 bytes)");
+      swap            = false;
+      std::uint32_t m = u32(at);
+      if ((m & 0xffffff00u) != blktrace_magic) {
+        swap = true;
+        m    = u32(at);
+      }
+      if ((m & 0xffffff00u) != blktrace_magic)
+        throw InputError(paths[f], where, "expected a struct blk_io_trace starting with the magic 0x65617400");
+      if ((m & 0xffu) != blktrace_version)
+        throw InputError(paths[f], where,
+                         "blktrace format version " + std::to_string(m & 0xffu) + ", expected 7 (blktrace 1.x)");
+      BinaryEvent e{};
+      e.seq           = u32(at + 4);
+      e.t             = static_cast<std::int64_t>(u64(at + 8));
+      e.sector        = u64(at + 16);
+      e.bytes         = u32(at + 24);
+      e.action        = u32(at + 28);
+      e.pid           = u32(at + 32);
+      e.device        = u32(at + 36);
+      e.cpu           = u32(at + 40);
+      std::size_t pdu = u16(at + 46);
+      if (data.size() - at - blktrace_record < pdu)
+        throw InputError(paths[f], where, "a blktrace record's payload cut short");
+      trace.counts.lines++;
+      if (((e.action >> 16) & tc_notify) != 0) {
+        if ((e.action & 0xffffu) == tn_process) {
+          std::string comm(data.data() + at + blktrace_record, pdu);
+          comm_of[e.pid] = comm.substr(0, comm.find('\0'));
+        }
+        trace.counts.non_event_lines++;
+      } else {
+        e.file  = f;
+        e.index = events.size();
+        events.push_back(e);
+      }
+      at += blktrace_record + pdu;
+    }
+  }
+  // blkparse merges the per-CPU files by time.
+  std::stable_sort(events.begin(), events.end(), [](const BinaryEvent& a, const BinaryEvent& b) { return a.t < b.t; });
+  Matcher m(trace);
+  for (const auto& e : events) {
+    trace.counts.events++;
+    std::string dev = std::to_string(e.device >> 20) + "," + std::to_string(e.device & 0xfffffu); // MINORBITS 20
+    int d           = m.device_id(dev);
+    m.sequence(d, static_cast<int>(e.cpu), e.seq);
+    char a = action_letter(e.action & 0xffffu);
+    if (a == 0 or std::string_view("QGIDCRMF").find(a) == std::string_view::npos) {
+      trace.counts.skipped_actions[a == 0 ? '*' : a]++;
+      continue;
+    }
+    if (e.bytes == 0) {
+      trace.counts.unsectored_events++;
+      continue;
+    }
+    std::uint32_t cat = e.action >> 16;
+    std::string rwbs  = (cat & tc_discard) ? "D" : (cat & tc_write) ? "W" : (cat & tc_read) ? "R" : "N";
+    if (cat & tc_sync)
+      rwbs += "S";
+    auto c = comm_of.find(e.pid);
+    m.event(a, d, e.sector, e.bytes >> 9, rwbs, c != comm_of.end() and a != 'C' ? std::string_view(c->second) : "",
+            static_cast<int>(e.cpu), e.t);
   }
   m.finish();
   for (const auto& r : trace.requests)

@@ -8,9 +8,12 @@
  * sequence number going backwards starts a new segment (excerpts made of a tail and a head): requests open at
  * the cut are kept as partial and counted. (b) The CSV of per-request block tracepoint times (q_s, i_s, d_s, c_s,
  * sector, nr_sector, rwbs, comm, q_cpu, d_cpu, c_cpu; optional g_s, dev), an empty cell meaning "not seen".
- * Both may be gzip-compressed.
- * Left out: events without a sector (flushes "Q FWS [..]", SCSI passthrough), remap chains (A is skipped, so a
- * stacked device's requests are matched per device), blkparse's -f custom formats, binary blktrace files.
+ * Both may be gzip-compressed. (c) blktrace's binary per-CPU files (`blktrace -o NAME` writes NAME.blktrace.<cpu>):
+ * records of struct blk_io_trace (Linux include/uapi/linux/blktrace_api.h: magic, sequence, time ns, sector, bytes,
+ * action = category bits << 16 | action code, pid, device, cpu, error, pdu_len, then pdu_len bytes), merged over the
+ * files by time and matched as blkparse's lines are; notify records are skipped except process names (comm).
+ * Left out: events without a sector (flushes "Q FWS [..]", SCSI passthrough; in binary files, records of 0 bytes),
+ * remap chains (A is skipped, so a stacked device's requests are matched per device), blkparse's -f custom formats.
  *
  * Times are integer nanoseconds as traced (blkparse prints ns; the CSV has µs resolution). Statistics are in ns. */
 #pragma once
@@ -70,6 +73,13 @@ struct BlockTrace {
 /** Reads blkparse text output. Throws InputError ("line N") for an event line (one starting with "maj,min") that
  * does not have the blkparse layout. */
 BlockTrace read_blkparse(const std::string& path);
+
+/** True when `path` starts with blktrace's binary magic (0x65617400 | version, either byte order). */
+bool is_blktrace_binary(const std::string& path);
+
+/** Reads blktrace's binary files (one per CPU: NAME.blktrace.0, .1, ...; any set of them). Throws InputError naming
+ * the file and the byte offset of a record with another magic or version (7), or cut short. */
+BlockTrace read_blktrace_binary(const std::vector<std::string>& paths);
 
 /** Reads the per-request CSV. Throws InputError for a missing column (named), a row with another field count,
  * or a malformed number. */
