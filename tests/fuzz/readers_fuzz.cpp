@@ -1,5 +1,5 @@
-/* Fuzz targets of the trace readers (analysis/readers): fio JSON, fio job files, fio logs, blkparse text, block event
- * CSV, /proc/interrupts. Seeds: the readers' test files and the real traces of ../shared. */
+/* Fuzz targets of the trace readers (analysis/readers): fio JSON, fio job files, fio logs, blkparse text, blktrace's
+ * binary files, block event CSV, /proc/interrupts. Seeds: the readers' test files and the real traces of ../shared. */
 #include "analysis/readers/block_trace.hpp"
 #include "analysis/readers/fio_jobfile.hpp"
 #include "analysis/readers/fio_json.hpp"
@@ -31,6 +31,12 @@ PVSIM_FUZZ_TARGET(blkparse, "tests/data/readers:blkparse", "shared/traces:blkpar
 {
   std::string path = fuzz::scratch_file(input, ".blkparse.txt");
   expect_clean([&] { read_blkparse(path); });
+}
+
+PVSIM_FUZZ_TARGET(blktrace_binary, "tests/data/readers:blktrace")
+{
+  std::string path = fuzz::scratch_file(input, ".blktrace.0");
+  expect_clean([&] { read_blktrace_binary({path}); });
 }
 
 PVSIM_FUZZ_TARGET(block_events_csv, "tests/data/readers:.csv", "shared/traces:.csv")
