@@ -221,7 +221,8 @@ std::string explain_request(Simulation& sim, const ExplainOptions& o)
           ++n;
           latency_sum += j.complete_s - j.submit_s;
           for (const auto& [label, s] : breakdown(j)) {
-            auto it = std::find_if(sum.begin(), sum.end(), [&](const auto& e) { return e.first == label; });
+            const std::string& name = label; // clang 14 (the fuzz build) cannot capture a structured binding
+            auto it = std::find_if(sum.begin(), sum.end(), [&](const auto& e) { return e.first == name; });
             if (it == sum.end())
               sum.emplace_back(label, s);
             else
