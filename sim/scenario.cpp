@@ -128,7 +128,7 @@ Scenario scenario_from_json(json doc, const std::string& file)
   sc.document = std::move(doc);
   JsonNode root(sc.document, file, "");
   root.expect_object();
-  expand_groups(sc.document, file, sc.origins);
+  expand_groups(sc.document, file, sc.origins, &sc.patched);
   sc.params = scenario_table().parse(root, {"components", "$schema"});
   if (not sc.document.contains("components"))
     root.fail("missing 'components' (an object of named components, each with a \"type\")");
@@ -182,8 +182,9 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
       apply_override(doc, o);
   }
   std::map<std::string, std::string> origins;
+  std::map<std::string, std::map<std::string, std::string>> patched;
   if (not after_groups.empty()) {
-    expand_groups(doc, path, origins);
+    expand_groups(doc, path, origins, &patched);
     for (const auto& o : after_groups)
       apply_override(doc, o);
   }
@@ -191,6 +192,7 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
     doc["seed"] = *seed;
   Scenario sc = scenario_from_json(std::move(doc), path);
   sc.origins.merge(origins);
+  sc.patched.merge(patched);
   return sc;
 }
 

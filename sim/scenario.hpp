@@ -41,6 +41,7 @@ struct Scenario {
   ScenarioParams params;
   std::vector<ComponentDecl> components;      // in the file's (sorted) key order
   std::map<std::string, std::string> origins; // component made by a group -> its template's JSON pointer
+  std::map<std::string, std::map<std::string, std::string>> patched; // copy -> parameter -> "vary"/"copies" entry
   JsonNode component_node(const std::string& name) const
   {
     auto o = origins.find(name);

@@ -80,7 +80,8 @@ json scenario_schema()
                        {"groups",
                         {{"type", "object"},
                          {"description", "Groups of components made `count` times: \"{i}\" in a name or a string "
-                                                "becomes the copy's index, \"{n}\" the count (--set groups.G.count=N)."},
+                                                "becomes the copy's index, \"{n}\" the count (--set groups.G.count=N); "
+                                                "\"vary\" and \"copies\" make copies differ."},
                          {"additionalProperties",
                           {{"type", "object"},
                            {"required", {"count", "components"}},
@@ -90,7 +91,22 @@ json scenario_schema()
                              {"components",
                               {{"type", "object"},
                                {"minProperties", 1},
-                               {"additionalProperties", {{"$ref", "#/$defs/component"}}}}}}}}}}}};
+                               {"additionalProperties", {{"$ref", "#/$defs/component"}}}}},
+                             {"vary",
+                              {{"type", "object"},
+                               {"description", "\"COMPONENT.PARAMETER\" of the template -> values: copy i takes "
+                                               "value i modulo their number."},
+                               {"propertyNames", {{"pattern", "^[^.]+\\.[^.].*$"}}},
+                               {"additionalProperties", {{"type", "array"}, {"minItems", 1}}}}},
+                             {"copies",
+                              {{"type", "object"},
+                               {"description", "Copies (\"3\", \"2-5\", \"0,4,8-11\") -> a merge patch of their "
+                                               "components (null removes; a component the template lacks, with "
+                                               "its \"type\", is added to them)."},
+                               {"propertyNames", {{"pattern", "^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$"}}},
+                               {"additionalProperties",
+                                {{"type", "object"},
+                                 {"additionalProperties", {{"type", {"object", "null"}}}}}}}}}}}}}}};
   props.update(duration_props("duration", "Simulated time"));
   props.update(duration_props("warmup", "Warm-up excluded from statistics"));
   json duration_required = json::array();

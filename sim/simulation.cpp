@@ -9,6 +9,7 @@
 #include "sim/platform.hpp"
 #include "sim/registry.hpp"
 #include "sim/results.hpp"
+#include "sim/scenario_groups.hpp"
 #include "sim/version.hpp"
 
 #include <map>
@@ -45,7 +46,11 @@ Simulation::Simulation(Scenario scenario) : scenario_(std::move(scenario))
     } catch (const InputError& e) { // the template's path is shared by every copy: say which copy it was
       if (not scenario_.origins.contains(decl.name))
         throw;
-      throw InputError(e.file(), e.where(), e.detail() + " (in its copy '" + decl.name + "')");
+      auto p            = scenario_.patched.find(decl.name);
+      std::string where = p == scenario_.patched.end()
+                              ? e.where()
+                              : patched_pointer(e.where(), scenario_.origins.at(decl.name), p->second);
+      throw InputError(e.file(), where, e.detail() + " (in its copy '" + decl.name + "')");
     }
   }
   wiring_ = std::make_unique<Wiring>(components_, scenario_.file);
