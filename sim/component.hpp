@@ -102,6 +102,9 @@ public:
   virtual std::pair<double, double> plugged() const { return {0.0, std::numeric_limits<double>::infinity()}; }
   /** The threads whose cores this component provides (cpu.host: every vCPU, kthread, IOThread placed on it). */
   virtual std::vector<const CpuThread*> cpu_threads() const { return {}; }
+  /** A pool of cores (cpu.host): how many, and their speed relative to the reference core the CPU costs are given
+   * for; {0, 1} for anything else. */
+  virtual std::pair<int, double> cpu_pool() const { return {0, 1.0}; }
   /** Needs SimGrid's own scheduling once started (actors sharing cores, communications on links): then the event
    * queue hands control back to SimGrid between instants; otherwise it runs alone (EventQueue::run_alone_until). */
   virtual bool uses_simgrid_activities() const { return false; }

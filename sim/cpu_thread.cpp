@@ -214,6 +214,7 @@ void CpuThread::run_direct_batch(double delay_s, double burned_s)
   // Time on the lock (spinning, handovers, transfers) is CPU burned, not work done: it is not scaled by speed.
   double speed = load_ != nullptr ? load_->speed_factor : 1.0;
   cpu_s_ += burned_s * speed;
+  spin_s_ += burned_s * speed;
   events_->schedule_in(delay_s + batch_cost_ / speed + preempted_during(batch_cost_), this, 0);
 }
 
@@ -236,6 +237,7 @@ void CpuThread::dispatched(double switch_cost_s)
   if (switch_cost_s > 0) { // the switch to this thread is CPU on its account, before its work
     remaining_s_ += switch_cost_s;
     cpu_s_ += switch_cost_s * load_->speed_factor;
+    switch_s_ += switch_cost_s * load_->speed_factor;
   }
   continue_on_core();
 }
@@ -271,6 +273,7 @@ void CpuThread::continue_on_core()
     double acquire_s;
     if (take_lock(batch_t0_, &acquire_s)) {
       cpu_s_ += acquire_s * load_->speed_factor;
+      spin_s_ += acquire_s * load_->speed_factor;
       remaining_s_ += acquire_s + batch_cost_ / load_->speed_factor + preempted_during(batch_cost_);
       batch_ready_ = true;
     } else {
@@ -382,6 +385,7 @@ void CpuThread::run()
         bool slice_over = since_switch_s_ >= load_->timeslice_s;
         if ((woken or slice_over) and load_->running >= load_->cores and load_->switch_cost_s > 0) {
           cost += load_->switch_cost_s;
+          switch_s_ += load_->switch_cost_s;
           ++load_->switches;
           since_switch_s_ = 0;
         }

@@ -133,16 +133,27 @@ public:
   std::uint64_t batches() const { return batches_.get(); }
   std::uint64_t preemptions() const { return preemptions_.get(); }
   double preempted_s() const { return preempted_s_.get(); } // time the thread's work waited, its core taken away
+  double spin_s() const { return spin_s_.get(); }     // of cpu_s(): spinning on locks, moving lock words, polling
+  double switch_s() const { return switch_s_.get(); } // of cpu_s(): context switches to this thread
+  /** What the thread is, for the host's CPU split (guest vCPU, or a backend: kthread, IOThread, VMM thread). */
+  enum class Role { backend, guest_vcpu };
+  Role role() const { return role_; }
+  void set_role(Role r) { role_ = r; }
   /** The thread's statistics restart with `set`: the cpu.host's it runs on (CpuHost::run() tracks every thread placed
    * on it, so owners need not); the owning model reports them through the counters and formulas below. */
   void track_stats(StatSet& set)
   {
-    for (Stat* s : std::initializer_list<Stat*>{&cpu_s_, &running_s_, &items_, &batches_, &preemptions_, &preempted_s_})
+    for (Stat* s : std::initializer_list<Stat*>{&cpu_s_, &running_s_, &items_, &batches_, &preemptions_, &preempted_s_,
+                                                &spin_s_, &switch_s_})
       set.track(*s);
   }
   /** CPU the thread burned outside its work items, `s` seconds of it: busy polling (a QEMU IOThread's poll window).
    * Counted in cpu_s() (and so in its cpu.host's), not in the items run; the core is not held meanwhile. */
-  void account_spin(double s) { cpu_s_ += s; }
+  void account_spin(double s)
+  {
+    cpu_s_ += s;
+    spin_s_ += s;
+  }
   /** Every batch the thread runs (a collector: the trace's CPU tracks). */
   const Probe<CpuBatchEvent>& batch_probe() const { return batch_probe_; }
   /** Work items run and batches taken, as statistics the owning model registers (sim/stats.hpp). */
@@ -234,6 +245,9 @@ private:
   double spun_s_      = 0; // time spun on a core for the current acquisition
   Probe<CpuBatchEvent> batch_probe_;
   Sum cpu_s_;
+  Sum spin_s_;
+  Sum switch_s_;
+  Role role_ = Role::backend;
   Sum running_s_;
   Counter items_;
   Counter batches_;

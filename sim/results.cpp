@@ -128,6 +128,13 @@ std::string summary_table(const json& results)
     out << "fairness across guests (Jain's index of their IOPS): "
         << fmt(results["guests"]["fairness_jain_iops"].get<double>(), 3) << "\n\n";
   }
+  if (results.contains("host_cpu")) {
+    const json& h = results["host_cpu"];
+    auto pc       = [](const json& v) { return fmt(v.get<double>() * 100, 1) + " %"; };
+    out << "host CPU (" << h["cores"].dump() << " cores): guest vCPUs " << pc(h["guest_vcpus"]) << ", backends "
+        << pc(h["backends"]) << ", spinning/polling " << pc(h["spinning"]) << ", switching " << pc(h["switching"])
+        << ", idle " << pc(h["idle"]) << "\n\n";
+  }
   header("queue", pad("queue len", 11) + pad("util", 7));
   for (auto& [n, q] : results["queues"].items()) {
     row(n, q, q["response_us"]);

@@ -5,6 +5,7 @@
 #include "sim/stop.hpp"
 
 #include "sim/fifo_servers.hpp"
+#include "sim/cpu_thread.hpp"
 #include "sim/input_error.hpp"
 #include "sim/platform.hpp"
 #include "sim/registry.hpp"
@@ -99,6 +100,56 @@ json Simulation::guest_reports(double now) const
                {"latency_us", latency_summary_us(g.latencies)}};
   }
   return {{"per_guest", out}, {"fairness_jain_iops", jain_index(iops)}};
+}
+
+json Simulation::host_cpu_split(double now) const
+{
+  struct Split {
+    double cores_s = 0, guest_s = 0, backend_s = 0, spin_s = 0, switch_s = 0;
+  };
+  auto report = [](const Split& sp, int cores) {
+    double idle = std::max(0.0, sp.cores_s - sp.guest_s - sp.backend_s - sp.spin_s - sp.switch_s);
+    auto frac   = [&](double x) { return sp.cores_s > 0 ? x / sp.cores_s : 0.0; };
+    return json{{"cores", cores},
+                {"core_s", sp.cores_s},
+                {"guest_vcpus", frac(sp.guest_s)},
+                {"backends", frac(sp.backend_s)},
+                {"spinning", frac(sp.spin_s)},
+                {"switching", frac(sp.switch_s)},
+                {"idle", frac(idle)}};
+  };
+  double span = now - warmup_s();
+  Split total;
+  int total_cores = 0;
+  json pools      = json::object();
+  for (const auto& c : components_) {
+    auto [cores, speed] = c->cpu_pool();
+    if (cores == 0)
+      continue;
+    Split sp;
+    sp.cores_s = span * cores;
+    for (const CpuThread* t : c->cpu_threads()) {
+      double spin = t->spin_s() / speed, sw = t->switch_s() / speed;
+      double work = std::max(0.0, t->cpu_s() / speed - spin - sw);
+      (t->role() == CpuThread::Role::guest_vcpu ? sp.guest_s : sp.backend_s) += work;
+      sp.spin_s += spin;
+      sp.switch_s += sw;
+    }
+    pools[c->name()] = report(sp, cores);
+    total.cores_s += sp.cores_s;
+    total.guest_s += sp.guest_s;
+    total.backend_s += sp.backend_s;
+    total.spin_s += sp.spin_s;
+    total.switch_s += sp.switch_s;
+    total_cores += cores;
+  }
+  if (total_cores == 0)
+    return json::object();
+  json out        = report(total, total_cores);
+  out["per_pool"] = pools;
+  out["note"]     = "fractions of the cores' time over the window; a hypercall's or an interrupt's CPU is in the "
+                    "share of the thread that pays it (guest vCPU or backend)";
+  return out;
 }
 
 json Simulation::resolved_scenario() const
@@ -291,6 +342,8 @@ json Simulation::run()
   results["jobs"] = jobs;
   if (json guests = guest_reports(now); not guests.empty())
     results["guests"] = guests;
+  if (json split = host_cpu_split(now); not split.empty())
+    results["host_cpu"] = split;
   json queues = json::object();
   for (auto& [n, s] : queue_stats_)
     queues[n] = s->report(now);

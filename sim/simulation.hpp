@@ -92,6 +92,10 @@ private:
   /** results.json's "guests": per guest (the jobs naming it in "vm") IOPS, MB/s and latency over its jobs, and
    * Jain's fairness index of the guests' IOPS; empty when no job names a guest. */
   json guest_reports(double now) const;
+  /** results.json's "host_cpu": the cores of every cpu.host over the window, split into guest vCPUs' work, backends'
+   * work (kthreads, IOThreads, VMM threads), spinning and polling, context switches, and idle; in total and per pool.
+   * Empty without a cpu.host. */
+  json host_cpu_split(double now) const;
   Scenario scenario_;
   std::vector<std::unique_ptr<Component>> components_;
   std::unique_ptr<Wiring> wiring_;

@@ -93,6 +93,7 @@ private:
   /** CPU time the threads consumed, in seconds of these cores. */
   double threads_cpu_s() const;
   std::vector<const CpuThread*> cpu_threads() const override { return threads_; }
+  std::pair<int, double> cpu_pool() const override { return {static_cast<int>(p_.cores), p_.speed_factor}; }
   /** The threads' summed statistic (CPU seconds, preemptions...). */
   template <class T>
   T sum_over_threads(T (CpuThread::*stat)() const) const

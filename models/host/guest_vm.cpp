@@ -53,8 +53,10 @@ const ParamTable<GuestVmParams>& GuestVm::param_table()
 
 GuestVm::GuestVm(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p)
 {
-  for (long long i = 0; i < p.vcpus; ++i)
+  for (long long i = 0; i < p.vcpus; ++i) {
     vcpus_.push_back(std::make_unique<CpuThread>(this->name() + ".vcpu" + std::to_string(i), p.quantum_s));
+    vcpus_.back()->set_role(CpuThread::Role::guest_vcpu);
+  }
   StatSet& st = stats();
   for (std::size_t i = 0; i < vcpus_.size(); ++i) {
     CpuThread& v      = *vcpus_[i];

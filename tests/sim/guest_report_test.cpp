@@ -37,3 +37,42 @@ TEST(GuestReport, JobsWithoutAGuestGiveNoGuestReport)
             0);
   EXPECT_FALSE(json::parse(read_file(dir.file("out/results.json"))).contains("guests"));
 }
+
+// results.json's "host_cpu": every pool's core time split by who used it.
+TEST(HostCpuSplit, AGuestVcpuShareIsItsCpuPerRequestTimesTheRateOverTheCores)
+{
+  TempDir dir;
+  std::string file = dir.write("s.json", R"({"duration": "100ms", "warmup": "10ms", "components": {
+    "host": {"type": "cpu.host", "cores": 4},
+    "vm": {"type": "guest.vm", "vcpus": 2, "pcpus": "host"},
+    "fio": {"type": "job.fio", "vm": "vm", "iodepth": 1, "submit_cpu": "10us", "complete_cpu": "10us", "target": "dev"},
+    "dev": {"type": "device.null_blk", "completion_latency": "80us"}}})");
+  auto r           = run_pvsim("run -q " + file + " -o " + dir.file("out"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json h = json::parse(read_file(dir.file("out/results.json")))["host_cpu"];
+  // One request per 100 us (10 submit + 80 device + 10 complete), 20 us of vCPU each: 0.2 of a core, of 4 cores.
+  std::cout << "guest vCPUs " << h["guest_vcpus"] << " of the cores (expected 0.05 +- 0.001), idle " << h["idle"]
+            << " (expected 0.95)\n";
+  EXPECT_NEAR(h["guest_vcpus"].get<double>(), 0.05, 0.001);
+  EXPECT_NEAR(h["idle"].get<double>(), 0.95, 0.001);
+  EXPECT_EQ(h["backends"].get<double>(), 0.0);
+}
+
+TEST(HostCpuSplit, ADom0PoolOfBackendThreadsCountsAsBackendsAndTheSharesAddUpToOne)
+{
+  TempDir dir;
+  auto r = run_pvsim("run -q " + source_dir() + "/scenarios/xen-blk-queues.json --set duration=30ms -o " +
+                     dir.file("out"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json h    = json::parse(read_file(dir.file("out/results.json")))["host_cpu"];
+  const json dom0 = h["per_pool"]["dom0_cpus"];
+  EXPECT_EQ(dom0["guest_vcpus"].get<double>(), 0.0);
+  EXPECT_GT(dom0["backends"].get<double>(), 0.9) << "4 rings' kthreads saturate dom0's 4 CPUs";
+  EXPECT_GT(h["per_pool"]["host"]["guest_vcpus"].get<double>(), 0.1);
+  for (const json& split : {h, dom0, h["per_pool"]["host"]}) {
+    double sum = 0;
+    for (const char* k : {"guest_vcpus", "backends", "spinning", "switching", "idle"})
+      sum += split[k].get<double>();
+    EXPECT_NEAR(sum, 1.0, 0.01) << split.dump();
+  }
+}
