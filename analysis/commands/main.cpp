@@ -9,6 +9,7 @@
 #include "analysis/commands/fio_workload.hpp"
 #include "analysis/commands/policies_doc.hpp"
 #include "analysis/commands/replay_workload.hpp"
+#include "analysis/commands/python_driver.hpp"
 #include "analysis/commands/sweep_command.hpp"
 #include "analysis/regress/regress.hpp"
 #include "analysis/xen/xen_tools.hpp"
@@ -523,6 +524,24 @@ int main(int argc, char** argv)
   sweep->add_option("--sshloginfile", sweep_opts.sshloginfile,
                     "parallel: run the points on the machines this file lists (GNU parallel's --sshloginfile)");
 
+  std::string inter_scenario, inter_out, inter_metric = "p99";
+  std::vector<std::string> inter_sets;
+  std::optional<int> inter_jobs;
+  bool inter_no_plot = false;
+  auto* interference = app.add_subcommand(
+      "interference", "The interference matrix of a host's guests: how much each guest's load moves each other's "
+                      "p99, from one run with every guest and one with each guest's workloads silenced; per-guest "
+                      "report, heat map and p99 bars (README \"A whole host\")");
+  interference->add_option("scenario", inter_scenario, "Scenario JSON file with two guests or more")->required();
+  interference->add_option("--set", inter_sets, "Override a parameter in every run: dotted.path=value (repeatable)");
+  interference->add_option("-o,--output", inter_out, "Result folder (default: out/interference-<scenario name>)");
+  interference->add_option("-j,--jobs", inter_jobs, "Runs at once (default: this machine's CPUs)")
+      ->check(CLI::Range(1, 1 << 20));
+  interference->add_option("--metric", inter_metric, "Latency statistic the matrix compares")
+      ->check(CLI::IsMember({"mean", "p50", "p90", "p99", "p99.9"}))
+      ->capture_default_str();
+  interference->add_flag("--no-plot", inter_no_plot, "Write no PNG");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -587,6 +606,18 @@ int main(int argc, char** argv)
       return prediction::predict_command(pred);
     if (*sweep)
       return sweep_command(sweep_opts);
+    if (*interference) {
+      std::vector<std::string> args{inter_scenario, "--metric", inter_metric};
+      for (const auto& set : inter_sets)
+        args.insert(args.end(), {"--set", set});
+      if (not inter_out.empty())
+        args.insert(args.end(), {"-o", inter_out});
+      if (inter_jobs)
+        args.insert(args.end(), {"-j", std::to_string(*inter_jobs)});
+      if (inter_no_plot)
+        args.push_back("--no-plot");
+      return exec_python_driver("analysis/interference.py", args);
+    }
   } catch (const InputError& e) {
     std::cerr << "pvsim: error: " << e.what() << "\n";
     return 2;

@@ -43,7 +43,14 @@ const ParamTable<NetFlowParams>& NetFlow::param_table()
         .quantity("migrate_interval", Dimension::duration, &Params::migrate_interval_s, 0, 0, 1e6,
                   "Every interval each stream's thread moves to the next vCPU (the scheduler's load balancing, as "
                   "pvsim abstracts it); 0: threads never move.",
-                  "pvsim");
+                  "pvsim")
+        .quantity("startdelay", Dimension::duration, &Params::startdelay_s, 0.0, 0, 1e6,
+                  "Time from the start of the run to the streams' first packets (a transfer that starts later).",
+                  "iperf starts at once: 0")
+        .quantity("runtime", Dimension::duration, &Params::runtime_s, 0.0, 0, 1e6,
+                  "How long the streams send after startdelay (0: until the end of the run); packets in flight "
+                  "then still arrive.",
+                  "iperf -t (0 here: the whole run)");
     return tb;
   }();
   return t;
@@ -109,7 +116,7 @@ void NetFlow::start(Simulation& sim)
     streams_.push_back(s);
   }
   for (std::size_t s = 0; s < streams_.size(); ++s)
-    sim.events().schedule_in(0, this, static_cast<int>(s) * kinds + fill);
+    sim.events().schedule_in(p_.startdelay_s, this, static_cast<int>(s) * kinds + fill);
   if (p_.migrate_interval_s > 0 and p_.migrate_interval_s < sim.duration_s() and vm_->vcpus() > 1)
     sim.events().schedule_in(p_.migrate_interval_s, this, migrate);
   declare_stats();
@@ -151,7 +158,8 @@ void NetFlow::try_send(std::size_t s)
 {
   Stream& st = streams_[s];
   double now = sim_->events().now();
-  while (now < sim_->duration_s() and not st.pacing and not st.sending and
+  double stop = p_.runtime_s > 0 ? std::min(sim_->duration_s(), p_.startdelay_s + p_.runtime_s) : sim_->duration_s();
+  while (now < stop and not st.pacing and not st.sending and
          (st.in_flight_bytes == 0 or st.in_flight_bytes + p_.packet_size_bytes <= p_.window_bytes)) {
     if (p_.rate_Bps > 0 and st.next_send_s > now) {
       st.pacing = true;

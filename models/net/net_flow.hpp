@@ -39,6 +39,8 @@ struct NetFlowParams {
   double packet_cpu_s;
   double copy_Bps;
   double migrate_interval_s;
+  double startdelay_s;
+  double runtime_s;
 };
 
 class NetFlow : public Component {

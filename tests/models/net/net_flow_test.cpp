@@ -41,3 +41,21 @@ TEST(NetFlow, ThreadsStayPutByDefault)
     EXPECT_FALSE(streams[i].contains("migrations"));
   }
 }
+
+TEST(NetFlow, StreamsSendFromStartdelayForRuntimeOnly)
+{
+  // Window 10-30 ms. A rate-paced flow (3 streams x 100 MB/s) sends from 15 ms for 10 ms: half the window's bytes
+  // of the same flow sending all along.
+  const std::string paced = " --set components.kvm_iperf.rate=100MB/s";
+  json all                = run_flow(paced);
+  json part               = run_flow(paced + " --set components.kvm_iperf.startdelay=15ms"
+                                     " --set components.kvm_iperf.runtime=10ms");
+  ASSERT_TRUE(all.contains("components") and part.contains("components"));
+  double b_all  = all["components"]["kvm_iperf"]["throughput_bps"].get<double>();
+  double b_part = part["components"]["kvm_iperf"]["throughput_bps"].get<double>();
+  std::cout << "all along " << b_all / 1e9 << " Gbit/s, 15-25 ms only " << b_part / 1e9
+            << " Gbit/s (expected half, +-5%)\n";
+  EXPECT_NEAR(b_part / b_all, 0.5, 0.025);
+  json never = run_flow(" --set components.kvm_iperf.startdelay=1s");
+  EXPECT_EQ(never["components"]["kvm_iperf"]["throughput_bps"].get<double>(), 0.0) << "silenced: no packet at all";
+}

@@ -1,0 +1,274 @@
+#!/usr/bin/python3
+"""`pvsim interference SCENARIO`: the interference matrix of a host's guests, how much guest j's load moves guest
+i's latency, by counterfactual runs: the scenario as it is (the baseline) and, for every guest j, the same scenario
+with j's workloads silenced (their startdelay past the end of the run; j's devices, vCPUs and threads stay, idle).
+
+    M[i][j] = 100 * (p99_i(baseline) / p99_i(without j) - 1)      in percent; the diagonal is empty
+
+A column is what one guest does to the others (a noisy neighbour's column is hot); a row is what a guest suffers.
+The same seed runs every scenario, so a cell is the model's answer, not noise between seeds; the baseline also gives
+the per-guest report (IOPS, p50/p99/p99.9, Jain's index across guests) and the host's CPU split.
+
+Usage (pvsim interference runs this with its own binary as --pvsim):
+  /usr/bin/python3 analysis/interference.py SCENARIO [--set PATH=VALUE ...] [-o DIR] [-j N] [--metric p99]
+                                            [--pvsim build/pvsim]
+
+DIR (default out/interference-<scenario name>) gets baseline/ and without-<guest>/ (each a `pvsim run` folder),
+interference.json (guests, baseline per guest, every run's per-guest metric, the matrix of the metric and of IOPS),
+interference.csv (one row per (guest i, guest j)), interference.png (the heat map) and guests.png (per-guest p99 and
+p99.9 bars of the baseline, with each guest's latency when its worst neighbour is silenced). Exit status: 0, 1 when a
+run failed (named, with its error), 2 a bad scenario or option (pvsim's message; nothing written).
+"""
+import argparse
+import concurrent.futures
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+SILENCE = {"job.fio": "startdelay", "net.flow": "startdelay", "source.replay": "startdelay"}
+NEVER = "1000000s"  # after any run's end (the longest startdelay a workload accepts)
+METRICS = ("mean", "p50", "p90", "p99", "p99.9")
+
+
+class InterferenceError(Exception):
+    """A bad scenario or option: exit 2, nothing written."""
+
+
+def pvsim_check(pvsim, scenario, sets):
+    cmd = [pvsim, "check", scenario, "--expand"] + [a for s in sets for a in ("--set", s)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise InterferenceError(proc.stderr.strip() or proc.stdout.strip())
+    return json.loads(proc.stdout)
+
+
+def guests_of(expanded):
+    """guest.vm name -> the workloads (components with a "vm" that submit) running on it."""
+    comps = expanded["components"]
+    guests = {}
+    for name, c in sorted(comps.items()):
+        if c.get("type") in SILENCE and isinstance(c.get("vm"), str):
+            guests.setdefault(c["vm"], []).append(name)
+    return guests
+
+
+class Progress:
+    def __init__(self, total):
+        self.total, self.done, self.failed, self.t0 = total, 0, 0, time.monotonic()
+        self.tty = sys.stderr.isatty()
+
+    def run_done(self, ok):
+        self.done += 1
+        self.failed += 0 if ok else 1
+        wall = time.monotonic() - self.t0
+        eta = wall / self.done * (self.total - self.done)
+        text = (f"{self.done}/{self.total} runs ({self.failed} failed), {wall:.1f} s wall, ETA {eta:.0f} s")
+        if self.tty:
+            print(f"\r[interference] {text}   ", end="" if self.done < self.total else "\n", file=sys.stderr,
+                  flush=True)
+        elif self.done == self.total or self.done % max(1, self.total // 10) == 0:
+            print(f"[interference] {text}", file=sys.stderr, flush=True)
+
+
+def run_one(pvsim, scenario, sets, folder):
+    cmd = [pvsim, "run", "-q", scenario, "-o", folder] + [a for s in sets for a in ("--set", s)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return False, (proc.stderr.strip() or proc.stdout.strip() or f"exit {proc.returncode}")
+    return True, ""
+
+
+def guest_metric(results, guest, metric):
+    g = results.get("guests", {}).get("per_guest", {}).get(guest)
+    if g is None or g["requests"] == 0:
+        return None
+    return g["latency_us"][metric]
+
+
+def change_pct(with_j, without_j):
+    if with_j is None or without_j is None or without_j <= 0:
+        return None
+    return 100.0 * (with_j / without_j - 1.0)
+
+
+def plot(out, guests, matrix, baseline, alone_worst, metric, scenario_name):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    n = len(guests)
+    values = [[(matrix[i][j] if matrix[i][j] is not None else float("nan")) for j in range(n)] for i in range(n)]
+    finite = [abs(v) for row in values for v in row if v == v]
+    vmax = max(finite) if finite else 1.0
+    size = max(4.5, min(14.0, 0.45 * n + 2.5))
+    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    im = ax.imshow(values, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+    ax.set_xticks(range(n), guests, rotation=90 if n > 6 else 0)
+    ax.set_yticks(range(n), guests)
+    ax.set_xlabel("guest j (its load present vs silenced)")
+    ax.set_ylabel("guest i (whose latency moves)")
+    ax.set_title(f"{scenario_name}: how much guest j's load moves guest i's {metric} latency (%)\n"
+                 "a hot column is a noisy neighbour; the diagonal is empty", fontsize=10)
+    if n <= 20:
+        for i in range(n):
+            for j in range(n):
+                if values[i][j] == values[i][j]:
+                    ax.text(j, i, f"{values[i][j]:.0f}", ha="center", va="center", fontsize=7,
+                            color="white" if abs(values[i][j]) > 0.6 * vmax else "black")
+    fig.colorbar(im, ax=ax, label=f"change of guest i's {metric} latency (%)")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "interference.png"), dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * n + 2), 4.5))
+    xs = range(n)
+    w = 0.28
+    p99 = [baseline[g]["p99"] if baseline[g] else 0 for g in guests]
+    p999 = [baseline[g]["p99.9"] if baseline[g] else 0 for g in guests]
+    quiet = [alone_worst[g] if alone_worst[g] is not None else 0 for g in guests]
+    ax.bar([x - w for x in xs], p99, w, label="p99, every guest running")
+    ax.bar(list(xs), p999, w, label="p99.9, every guest running")
+    ax.bar([x + w for x in xs], quiet, w, label=f"{metric}, its worst neighbour silenced")
+    ax.set_xticks(list(xs), guests, rotation=90 if n > 6 else 0)
+    ax.set_ylabel("latency (µs)")
+    ax.set_title(f"{scenario_name}: per-guest tail latency (higher is worse)", fontsize=10, pad=28)
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "guests.png"), dpi=110)
+    plt.close(fig)
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="pvsim interference", description=__doc__.split("\n\n")[0])
+    ap.add_argument("scenario")
+    ap.add_argument("--set", action="append", default=[], dest="sets", metavar="PATH=VALUE")
+    ap.add_argument("-o", "--output")
+    ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--metric", default="p99", choices=METRICS)
+    ap.add_argument("--pvsim", default=shutil.which("pvsim") or "pvsim")
+    ap.add_argument("--no-plot", action="store_true")
+    args = ap.parse_args(argv)
+    try:
+        if args.jobs < 1:
+            raise InterferenceError("-j: expected at least 1 run at once")
+        expanded = pvsim_check(args.pvsim, args.scenario, args.sets)
+        guests_jobs = guests_of(expanded)
+        guests = sorted(guests_jobs)
+        if len(guests) < 2:
+            raise InterferenceError(
+                f"{args.scenario}: the interference matrix needs at least two guests with workloads (job.fio, "
+                f"net.flow or source.replay naming their guest.vm in \"vm\"); found {len(guests)}"
+                + (f" ({guests[0]})" if guests else ""))
+    except InterferenceError as e:
+        print(f"pvsim interference: error: {e}", file=sys.stderr)
+        return 2
+    name = expanded.get("name") or os.path.splitext(os.path.basename(args.scenario))[0]
+    out = args.output or os.path.join("out", f"interference-{name}")
+    os.makedirs(out, exist_ok=True)
+
+    runs = [("baseline", args.sets)]
+    for g in guests:
+        silence = [f"components.{w}.{SILENCE[expanded['components'][w]['type']]}={NEVER}" for w in guests_jobs[g]]
+        runs.append((f"without-{g}", args.sets + silence))
+    print(f"[interference] {len(guests)} guests: {len(runs)} runs of {args.scenario} ({args.jobs} at once) "
+          f"into {out}/", file=sys.stderr, flush=True)
+    progress = Progress(len(runs))
+    failures = {}
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs)
+    try:
+        futures = {pool.submit(run_one, args.pvsim, args.scenario, sets, os.path.join(out, label)): label
+                   for label, sets in runs}
+        for fut in concurrent.futures.as_completed(futures):
+            ok, err = fut.result()
+            if not ok:
+                failures[futures[fut]] = err
+            progress.run_done(ok)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    if "baseline" in failures:
+        print(f"pvsim interference: the baseline run failed: {failures['baseline']}", file=sys.stderr)
+        return 1
+
+    results = {label: json.load(open(os.path.join(out, label, "results.json")))
+               for label, _ in runs if label not in failures}
+    base = results["baseline"]
+    baseline = {g: (base["guests"]["per_guest"][g]["latency_us"] if g in base.get("guests", {}).get("per_guest", {})
+                    else None) for g in guests}
+    base_iops = {g: (base["guests"]["per_guest"][g]["iops"] if baseline[g] else None) for g in guests}
+    n = len(guests)
+    matrix = [[None] * n for _ in range(n)]
+    matrix_iops = [[None] * n for _ in range(n)]
+    without = {}
+    for j, gj in enumerate(guests):
+        r = results.get(f"without-{gj}")
+        if r is None:
+            continue
+        without[gj] = {gi: guest_metric(r, gi, args.metric) for gi in guests if gi != gj}
+        for i, gi in enumerate(guests):
+            if i == j:
+                continue
+            matrix[i][j] = change_pct(guest_metric(base, gi, args.metric), without[gj][gi])
+            g = r.get("guests", {}).get("per_guest", {}).get(gi)
+            if g and base_iops[gi] is not None:
+                matrix_iops[i][j] = change_pct(base_iops[gi], g["iops"])
+    # Each guest's worst neighbour: the j whose silencing helps it most.
+    worst = {}
+    alone_worst = {}
+    for i, gi in enumerate(guests):
+        cells = [(matrix[i][j], guests[j]) for j in range(n) if matrix[i][j] is not None]
+        if cells:
+            pct, gj = max(cells)
+            worst[gi] = {"guest": gj, "change_pct": pct}
+            alone_worst[gi] = without[gj][gi]
+        else:
+            alone_worst[gi] = None
+    doc = {"format": "pvsim-interference", "scenario": args.scenario, "set": args.sets, "metric": args.metric,
+           "definition": f"matrix[i][j] = 100 * ({args.metric}_i(baseline) / {args.metric}_i(guest j's workloads "
+                         f"silenced) - 1); matrix_iops likewise with IOPS",
+           "guests": guests, "workloads": guests_jobs,
+           "baseline": {"per_guest": {g: {"iops": base_iops[g], "latency_us": baseline[g]} for g in guests},
+                        "fairness_jain_iops": base.get("guests", {}).get("fairness_jain_iops"),
+                        "host_cpu": base.get("host_cpu")},
+           "without": without, "matrix_pct": matrix, "matrix_iops_pct": matrix_iops, "worst_neighbour": worst,
+           "failed": failures}
+    with open(os.path.join(out, "interference.json"), "w") as f:
+        json.dump(doc, f, indent=1, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(out, "interference.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["guest_i", "guest_j", f"{args.metric}_us_baseline", f"{args.metric}_us_without_j",
+                    f"{args.metric}_change_pct", "iops_change_pct"])
+        for i, gi in enumerate(guests):
+            for j, gj in enumerate(guests):
+                if i != j:
+                    w.writerow([gi, gj, guest_metric(base, gi, args.metric),
+                                without.get(gj, {}).get(gi), matrix[i][j], matrix_iops[i][j]])
+    if not args.no_plot:
+        plot(out, guests, matrix, baseline, alone_worst, args.metric, name)
+
+    width = max(8, max(len(g) for g in guests) + 2)
+    print(f"how much guest j's load moves guest i's {args.metric} latency (%), rows i, columns j:")
+    print("".ljust(width) + "".join(g[:9].rjust(10) for g in guests))
+    for i, gi in enumerate(guests):
+        print(gi.ljust(width) + "".join(("" if matrix[i][j] is None else f"{matrix[i][j]:.1f}").rjust(10)
+                                        for j in range(n)))
+    for gi in guests:
+        if gi in worst:
+            print(f"{gi}: worst neighbour {worst[gi]['guest']} (+{worst[gi]['change_pct']:.1f} % {args.metric})"
+                  if worst[gi]["change_pct"] > 0 else f"{gi}: no neighbour raises its {args.metric}")
+    print(f"written: {out}/interference.json, interference.csv" +
+          ("" if args.no_plot else ", interference.png, guests.png"))
+    for label, err in sorted(failures.items()):
+        print(f"pvsim interference: run {label} failed: {err}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        print("\npvsim interference: interrupted", file=sys.stderr)
+        sys.exit(130)
