@@ -6,14 +6,19 @@ with j's workloads silenced (their startdelay past the end of the run; j's devic
     M[i][j] = 100 * (p99_i(baseline) / p99_i(without j) - 1)      in percent; the diagonal is empty
 
 A column is what one guest does to the others (a noisy neighbour's column is hot); a row is what a guest suffers.
-The same seed runs every scenario, so a cell is the model's answer, not noise between seeds; the baseline also gives
-the per-guest report (IOPS, p50/p99/p99.9, Jain's index across guests) and the host's CPU split.
+Each seed (--repeats, default 3: the scenario's seed and the next ones) runs the baseline and every silenced run, so
+a cell compares runs of the same seed; the cell is the mean over the seeds and its standard deviation says how much
+of it is the runs' own randomness (cells within it are noise, not interference). The baseline also gives the
+per-guest report (IOPS, p50/p99/p99.9, Jain's index across guests) and the host's CPU split.
 
 Usage (pvsim interference runs this with its own binary as --pvsim):
   /usr/bin/python3 analysis/interference.py SCENARIO [--set PATH=VALUE ...] [-o DIR] [-j N] [--metric p99]
-                                            [--pvsim build/pvsim]
+                                            [--of block|net|all] [--pvsim build/pvsim]
 
-DIR (default out/interference-<scenario name>) gets baseline/ and without-<guest>/ (each a `pvsim run` folder),
+The latency compared is that of the guests' block I/Os (job.fio, source.replay) by default, of their packets
+(net.flow) with --of net (the default when no guest has a disk workload), or of both together with --of all.
+
+DIR (default out/interference-<scenario name>) gets baseline/seedS/ and without-<guest>/seedS/ (`pvsim run` folders),
 interference.json (guests, baseline per guest, every run's per-guest metric, the matrix of the metric and of IOPS),
 interference.csv (one row per (guest i, guest j)), interference.png (the heat map) and guests.png (per-guest p99 and
 p99.9 bars of the baseline, with each guest's latency when its worst neighbour is silenced). Exit status: 0, 1 when a
@@ -24,12 +29,16 @@ import concurrent.futures
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 
 SILENCE = {"job.fio": "startdelay", "net.flow": "startdelay", "source.replay": "startdelay"}
+KIND = {"job.fio": "block", "source.replay": "block", "net.flow": "net"}
+KIND_WORDS = {"block": "block I/Os", "net": "packets", "all": "all requests"}
+WORKLOADS = {}  # guest -> the types of its workloads (set in main)
 NEVER = "1000000s"  # after any run's end (the longest startdelay a workload accepts)
 METRICS = ("mean", "p50", "p90", "p99", "p99.9")
 
@@ -54,6 +63,11 @@ def guests_of(expanded):
         if c.get("type") in SILENCE and isinstance(c.get("vm"), str):
             guests.setdefault(c["vm"], []).append(name)
     return guests
+
+
+def natural(name):
+    """vm2 before vm10."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name) if t]
 
 
 class Progress:
@@ -82,11 +96,21 @@ def run_one(pvsim, scenario, sets, folder):
     return True, ""
 
 
-def guest_metric(results, guest, metric):
+def guest_part(results, guest, kind):
+    """A guest's report over its block I/Os, its packets or all its requests (a guest with one kind has no parts)."""
     g = results.get("guests", {}).get("per_guest", {}).get(guest)
-    if g is None or g["requests"] == 0:
+    if g is None:
         return None
-    return g["latency_us"][metric]
+    if kind != "all" and ("block" in g or "net" in g):
+        g = g.get(kind)
+    elif kind != "all" and not all(KIND[w] == kind for w in WORKLOADS.get(guest, [])):
+        return None
+    return g if g and g["requests"] > 0 else None
+
+
+def guest_metric(results, guest, metric, kind):
+    g = guest_part(results, guest, kind)
+    return g["latency_us"][metric] if g else None
 
 
 def change_pct(with_j, without_j):
@@ -148,15 +172,26 @@ def main(argv):
     ap.add_argument("-o", "--output")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--metric", default="p99", choices=METRICS)
+    ap.add_argument("--of", choices=("block", "net", "all"),
+                    help="whose latency: the guests' block I/Os (default when there are some), their packets, or all")
     ap.add_argument("--pvsim", default=shutil.which("pvsim") or "pvsim")
     ap.add_argument("--no-plot", action="store_true")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="seeds per run (the scenario's seed and the next ones); a cell is their mean, its spread "
+                         "their standard deviation")
     args = ap.parse_args(argv)
     try:
         if args.jobs < 1:
             raise InterferenceError("-j: expected at least 1 run at once")
+        if args.repeats < 1:
+            raise InterferenceError("--repeats: expected at least 1 seed")
         expanded = pvsim_check(args.pvsim, args.scenario, args.sets)
         guests_jobs = guests_of(expanded)
-        guests = sorted(guests_jobs)
+        guests = sorted(guests_jobs, key=natural)
+        for g, ws in guests_jobs.items():
+            WORKLOADS[g] = [expanded["components"][w]["type"] for w in ws]
+        kinds = {KIND[t] for ts in WORKLOADS.values() for t in ts}
+        kind = args.of or ("block" if "block" in kinds else "net")
         if len(guests) < 2:
             raise InterferenceError(
                 f"{args.scenario}: the interference matrix needs at least two guests with workloads (job.fio, "
@@ -169,12 +204,17 @@ def main(argv):
     out = args.output or os.path.join("out", f"interference-{name}")
     os.makedirs(out, exist_ok=True)
 
-    runs = [("baseline", args.sets)]
-    for g in guests:
-        silence = [f"components.{w}.{SILENCE[expanded['components'][w]['type']]}={NEVER}" for w in guests_jobs[g]]
-        runs.append((f"without-{g}", args.sets + silence))
-    print(f"[interference] {len(guests)} guests: {len(runs)} runs of {args.scenario} ({args.jobs} at once) "
-          f"into {out}/", file=sys.stderr, flush=True)
+    first_seed = int(expanded.get("seed", 1))
+    seeds = [first_seed + r for r in range(args.repeats)]
+    runs = []
+    for seed in seeds:
+        runs.append((f"baseline/seed{seed}", args.sets + [f"seed={seed}"]))
+        for g in guests:
+            silence = [f"components.{w}.{SILENCE[expanded['components'][w]['type']]}={NEVER}"
+                       for w in guests_jobs[g]]
+            runs.append((f"without-{g}/seed{seed}", args.sets + [f"seed={seed}"] + silence))
+    print(f"[interference] {len(guests)} guests x {len(seeds)} seeds: {len(runs)} runs of {args.scenario} "
+          f"({args.jobs} at once) into {out}/", file=sys.stderr, flush=True)
     progress = Progress(len(runs))
     failures = {}
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs)
@@ -188,32 +228,57 @@ def main(argv):
             progress.run_done(ok)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    if "baseline" in failures:
-        print(f"pvsim interference: the baseline run failed: {failures['baseline']}", file=sys.stderr)
+    if any(label.startswith("baseline/") for label in failures):
+        print(f"pvsim interference: a baseline run failed: "
+              f"{next(e for l, e in sorted(failures.items()) if l.startswith('baseline/'))}", file=sys.stderr)
         return 1
 
     results = {label: json.load(open(os.path.join(out, label, "results.json")))
                for label, _ in runs if label not in failures}
-    base = results["baseline"]
-    baseline = {g: (base["guests"]["per_guest"][g]["latency_us"] if g in base.get("guests", {}).get("per_guest", {})
-                    else None) for g in guests}
-    base_iops = {g: (base["guests"]["per_guest"][g]["iops"] if baseline[g] else None) for g in guests}
     n = len(guests)
-    matrix = [[None] * n for _ in range(n)]
-    matrix_iops = [[None] * n for _ in range(n)]
-    without = {}
-    for j, gj in enumerate(guests):
-        r = results.get(f"without-{gj}")
-        if r is None:
-            continue
-        without[gj] = {gi: guest_metric(r, gi, args.metric) for gi in guests if gi != gj}
-        for i, gi in enumerate(guests):
-            if i == j:
+    # Per seed: the baseline and each silenced run share the seed, so a cell compares like with like; over the seeds
+    # a cell's spread is how much of it is the run's own randomness.
+    cells = [[[] for _ in range(n)] for _ in range(n)]
+    cells_iops = [[[] for _ in range(n)] for _ in range(n)]
+    without = {g: {} for g in guests}
+    for seed in seeds:
+        base_s = results[f"baseline/seed{seed}"]
+        for j, gj in enumerate(guests):
+            r = results.get(f"without-{gj}/seed{seed}")
+            if r is None:
                 continue
-            matrix[i][j] = change_pct(guest_metric(base, gi, args.metric), without[gj][gi])
-            g = r.get("guests", {}).get("per_guest", {}).get(gi)
-            if g and base_iops[gi] is not None:
-                matrix_iops[i][j] = change_pct(base_iops[gi], g["iops"])
+            for i, gi in enumerate(guests):
+                if i == j:
+                    continue
+                v = guest_metric(r, gi, args.metric, kind)
+                without[gj].setdefault(gi, []).append(v)
+                c = change_pct(guest_metric(base_s, gi, args.metric, kind), v)
+                if c is not None:
+                    cells[i][j].append(c)
+                b, w = guest_part(base_s, gi, kind), guest_part(r, gi, kind)
+                if b and w:
+                    ci = change_pct(b["iops"], w["iops"])
+                    if ci is not None:
+                        cells_iops[i][j].append(ci)
+
+    def mean(xs):
+        return sum(xs) / len(xs) if xs else None
+
+    def sd(xs):
+        if len(xs) < 2:
+            return None
+        m = mean(xs)
+        return (sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5
+
+    matrix = [[mean(cells[i][j]) for j in range(n)] for i in range(n)]
+    matrix_sd = [[sd(cells[i][j]) for j in range(n)] for i in range(n)]
+    matrix_iops = [[mean(cells_iops[i][j]) for j in range(n)] for i in range(n)]
+    without = {gj: {gi: mean([v for v in vs if v is not None]) for gi, vs in d.items()} for gj, d in without.items()}
+    base = results[f"baseline/seed{seeds[0]}"]
+    base_parts = {g: [guest_part(results[f"baseline/seed{s}"], g, kind) for s in seeds] for g in guests}
+    baseline = {g: ({m: mean([p["latency_us"][m] for p in base_parts[g]]) for m in METRICS}
+                    if all(base_parts[g]) else None) for g in guests}
+    base_iops = {g: (mean([p["iops"] for p in base_parts[g]]) if all(base_parts[g]) else None) for g in guests}
     # Each guest's worst neighbour: the j whose silencing helps it most.
     worst = {}
     alone_worst = {}
@@ -226,13 +291,15 @@ def main(argv):
         else:
             alone_worst[gi] = None
     doc = {"format": "pvsim-interference", "scenario": args.scenario, "set": args.sets, "metric": args.metric,
+           "of": kind,
            "definition": f"matrix[i][j] = 100 * ({args.metric}_i(baseline) / {args.metric}_i(guest j's workloads "
                          f"silenced) - 1); matrix_iops likewise with IOPS",
            "guests": guests, "workloads": guests_jobs,
            "baseline": {"per_guest": {g: {"iops": base_iops[g], "latency_us": baseline[g]} for g in guests},
                         "fairness_jain_iops": base.get("guests", {}).get("fairness_jain_iops"),
                         "host_cpu": base.get("host_cpu")},
-           "without": without, "matrix_pct": matrix, "matrix_iops_pct": matrix_iops, "worst_neighbour": worst,
+           "seeds": seeds, "without": without, "matrix_pct": matrix, "matrix_sd_pct": matrix_sd,
+           "matrix_iops_pct": matrix_iops, "worst_neighbour": worst,
            "failed": failures}
     with open(os.path.join(out, "interference.json"), "w") as f:
         json.dump(doc, f, indent=1, sort_keys=True)
@@ -240,21 +307,29 @@ def main(argv):
     with open(os.path.join(out, "interference.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["guest_i", "guest_j", f"{args.metric}_us_baseline", f"{args.metric}_us_without_j",
-                    f"{args.metric}_change_pct", "iops_change_pct"])
+                    f"{args.metric}_change_pct", f"{args.metric}_change_sd_pct", "iops_change_pct"])
         for i, gi in enumerate(guests):
             for j, gj in enumerate(guests):
                 if i != j:
-                    w.writerow([gi, gj, guest_metric(base, gi, args.metric),
-                                without.get(gj, {}).get(gi), matrix[i][j], matrix_iops[i][j]])
+                    w.writerow([gi, gj, baseline[gi][args.metric] if baseline[gi] else None,
+                                without.get(gj, {}).get(gi), matrix[i][j], matrix_sd[i][j], matrix_iops[i][j]])
     if not args.no_plot:
-        plot(out, guests, matrix, baseline, alone_worst, args.metric, name)
+        plot(out, guests, matrix, baseline, alone_worst, args.metric, f"{name} ({KIND_WORDS[kind]})")
 
     width = max(8, max(len(g) for g in guests) + 2)
-    print(f"how much guest j's load moves guest i's {args.metric} latency (%), rows i, columns j:")
+    print(f"how much guest j's load moves guest i's {args.metric} latency of {KIND_WORDS[kind]} (%), rows i, "
+          f"columns j:")
     print("".ljust(width) + "".join(g[:9].rjust(10) for g in guests))
+    def cell(i, j):
+        if matrix[i][j] is None:
+            return ""
+        noise = matrix_sd[i][j] is not None and abs(matrix[i][j]) < 2 * matrix_sd[i][j]
+        return f"{matrix[i][j]:.1f}" + ("~" if noise else "")
+
     for i, gi in enumerate(guests):
-        print(gi.ljust(width) + "".join(("" if matrix[i][j] is None else f"{matrix[i][j]:.1f}").rjust(10)
-                                        for j in range(n)))
+        print(gi.ljust(width) + "".join(cell(i, j).rjust(10) for j in range(n)))
+    if len(seeds) > 1:
+        print(f"(~: within two standard deviations over the {len(seeds)} seeds: noise, not interference)")
     for gi in guests:
         if gi in worst:
             print(f"{gi}: worst neighbour {worst[gi]['guest']} (+{worst[gi]['change_pct']:.1f} % {args.metric})"

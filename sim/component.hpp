@@ -108,6 +108,8 @@ public:
   /** Needs SimGrid's own scheduling once started (actors sharing cores, communications on links): then the event
    * queue hands control back to SimGrid between instants; otherwise it runs alone (EventQueue::run_alone_until). */
   virtual bool uses_simgrid_activities() const { return false; }
+  /** A job source's requests, for the per-guest reports: "block" I/Os, or "net" packets (net.flow). */
+  virtual const char* workload_kind() const { return "block"; }
   /** Jobs publish their completions here. */
   virtual const Probe<JobEvent>* job_probe() const { return nullptr; }
 

@@ -95,7 +95,7 @@ std::string summary_table(const json& results)
     w = std::max(w, n.size() + 2);
   if (results.contains("guests"))
     for (auto& [n, g] : results["guests"]["per_guest"].items())
-      w = std::max(w, n.size() + 2);
+      w = std::max(w, n.size() + 6);
   for (auto& [n, q] : results["queues"].items())
     w = std::max(w, n.size() + 2);
   if (results.contains("contention") and results["contention"].contains("locks"))
@@ -122,8 +122,16 @@ std::string summary_table(const json& results)
   if (results.contains("guests") and results["guests"]["per_guest"].size() > 1) {
     header("guest", "");
     for (auto& [n, g] : results["guests"]["per_guest"].items()) {
-      row(n, g, g["latency_us"]);
-      out << "\n";
+      bool split = g.contains("block") and g.contains("net"); // an I/O's latency and a packet's apart
+      for (const char* kind : {"block", "net"})
+        if (split) {
+          row(n + (kind[0] == 'b' ? " blk" : " net"), g[kind], g[kind]["latency_us"]);
+          out << "\n";
+        }
+      if (not split) {
+        row(n, g, g["latency_us"]);
+        out << "\n";
+      }
     }
     out << "fairness across guests (Jain's index of their IOPS): "
         << fmt(results["guests"]["fairness_jain_iops"].get<double>(), 3) << "\n\n";

@@ -66,11 +66,33 @@ Simulation::~Simulation() = default;
 json Simulation::guest_reports(double now) const
 {
   // Jobs name their guest in "vm" (job.fio, the network's flows): a guest's report merges its jobs'.
-  struct Guest {
+  // A guest with both disks and network flows also gets each kind apart ("block", "net"): an I/O's latency and a
+  // packet's are not one distribution.
+  struct Part {
     std::vector<std::string> jobs;
     LatencyHistogram latencies;
     std::uint64_t bytes = 0;
     double span_s       = 0;
+    void add(const std::string& name, const JobStats& stats, double now)
+    {
+      jobs.push_back(name);
+      latencies.merge(stats.latencies());
+      bytes += stats.bytes();
+      span_s = now - stats.window_start_s();
+    }
+    json report() const
+    {
+      return {{"jobs", jobs},
+              {"requests", latencies.count()},
+              {"iops", rate()},
+              {"MBps", span_s > 0 ? static_cast<double>(bytes) / span_s / 1e6 : 0.0},
+              {"latency_us", latency_summary_us(latencies)}};
+    }
+    double rate() const { return span_s > 0 ? static_cast<double>(latencies.count()) / span_s : 0.0; }
+  };
+  struct Guest {
+    Part all;
+    std::map<std::string, Part> by_kind;
   };
   std::map<std::string, Guest> guests;
   for (const auto& [name, stats] : job_stats_) {
@@ -81,23 +103,19 @@ json Simulation::guest_reports(double now) const
     if (c == nullptr or not c->resolved_params().contains("vm") or not c->resolved_params()["vm"].is_string())
       continue;
     Guest& g = guests[c->resolved_params()["vm"].get<std::string>()];
-    g.jobs.push_back(name);
-    g.latencies.merge(stats->latencies());
-    g.bytes += stats->bytes();
-    g.span_s = now - stats->window_start_s();
+    g.all.add(name, *stats, now);
+    g.by_kind[c->workload_kind()].add(name, *stats, now);
   }
   if (guests.empty())
     return json::object();
   json out = json::object();
   std::vector<double> iops;
   for (const auto& [vm, g] : guests) {
-    double rate = g.span_s > 0 ? static_cast<double>(g.latencies.count()) / g.span_s : 0.0;
-    iops.push_back(rate);
-    out[vm] = {{"jobs", g.jobs},
-               {"requests", g.latencies.count()},
-               {"iops", rate},
-               {"MBps", g.span_s > 0 ? static_cast<double>(g.bytes) / g.span_s / 1e6 : 0.0},
-               {"latency_us", latency_summary_us(g.latencies)}};
+    iops.push_back(g.all.rate());
+    out[vm] = g.all.report();
+    if (g.by_kind.size() > 1)
+      for (const auto& [kind, part] : g.by_kind)
+        out[vm][kind] = part.report();
   }
   return {{"per_guest", out}, {"fairness_jain_iops", jain_index(iops)}};
 }

@@ -541,6 +541,15 @@ int main(int argc, char** argv)
       ->check(CLI::IsMember({"mean", "p50", "p90", "p99", "p99.9"}))
       ->capture_default_str();
   interference->add_flag("--no-plot", inter_no_plot, "Write no PNG");
+  std::optional<int> inter_repeats;
+  interference->add_option("--repeats", inter_repeats,
+                           "Seeds per run (default 3): a cell is their mean, its spread their standard deviation")
+      ->check(CLI::Range(1, 1000));
+  std::string inter_of;
+  interference->add_option("--of", inter_of,
+                           "Whose latency: block (the guests' I/Os; the default when there are some), net (their "
+                           "packets) or all")
+      ->check(CLI::IsMember({"block", "net", "all"}));
 
   try {
     app.parse(argc, argv);
@@ -616,6 +625,10 @@ int main(int argc, char** argv)
         args.insert(args.end(), {"-j", std::to_string(*inter_jobs)});
       if (inter_no_plot)
         args.push_back("--no-plot");
+      if (inter_repeats)
+        args.insert(args.end(), {"--repeats", std::to_string(*inter_repeats)});
+      if (not inter_of.empty())
+        args.insert(args.end(), {"--of", inter_of});
       return exec_python_driver("analysis/interference.py", args);
     }
   } catch (const InputError& e) {

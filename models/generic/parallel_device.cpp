@@ -13,7 +13,11 @@ const ParamTable<ParallelDeviceParams>& ParallelDevice::param_table()
                "1: a device without internal parallelism")
         .distribution("read_service", &Params::read_service, std::nullopt, "Service time of a read.")
         .optional_distribution("write_service", &Params::write_service,
-                               "Service time of a write (default: the read service time).");
+                               "Service time of a write (default: the read service time).")
+        .quantity("channel_rate", Dimension::bandwidth, &Params::channel_rate_Bps, 0, 0, 1e15,
+                  "Transfer rate of one channel: a request of s bytes takes s / channel_rate on top of its service "
+                  "time (0: every size takes the service time alone).",
+                  "0: size-independent, as the device was before; an SSD's sequential bandwidth / its channels");
     return tb;
   }();
   return t;
@@ -32,9 +36,10 @@ void ParallelDevice::start(Simulation& sim)
 
 double ParallelDevice::service_time(const Request* r)
 {
+  double transfer = p_.channel_rate_Bps > 0 ? r->size_bytes / p_.channel_rate_Bps : 0.0;
   if (r->op == Op::write and p_.write_service)
-    return p_.write_service->sample(rng_);
-  return p_.read_service.sample(rng_);
+    return p_.write_service->sample(rng_) + transfer;
+  return p_.read_service.sample(rng_) + transfer;
 }
 
 PVSIM_REGISTER_MODEL(ParallelDevice);

@@ -1,7 +1,8 @@
 /* pvsim model "device.parallel": an SSD-like device with internal parallelism: `channels` requests are served at
  * once (flash channels/dies, NVMe internal queues), the others wait in order; read and write service times come
  * from their own distributions (any form: deterministic, exponential, lognormal, empirical from a measured
- * histogram), so read/write asymmetry and heavy write tails show.
+ * histogram), so read/write asymmetry and heavy write tails show; with channel_rate set, a request also takes its
+ * size / channel_rate (its transfer), so a 128 KiB read holds a channel longer than a 4 KiB one.
  * Leaves out: garbage collection, write caches, per-channel address mapping (any free channel serves any request). */
 #pragma once
 
@@ -15,6 +16,7 @@ struct ParallelDeviceParams {
   long long channels;
   Distribution read_service;
   std::optional<Distribution> write_service;
+  double channel_rate_Bps; // 0: the service time does not depend on the size
 };
 
 class ParallelDevice : public Component, public FifoServers::Owner {

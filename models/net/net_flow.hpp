@@ -53,6 +53,7 @@ public:
   NetFlow(std::string name, const Params& p);
   bool is_source() const override { return true; }
   bool accepts_requests() const override { return false; }
+  const char* workload_kind() const override { return "net"; }
   void connect() override;
   void validate() override;
   void start(Simulation& sim) override;

@@ -29,7 +29,7 @@ std::string three_guests(TempDir& dir, int k)
 json matrix_for_burst(int k)
 {
   TempDir dir;
-  auto r = run_pvsim("interference " + three_guests(dir, k) + " -j 2 --no-plot -o " + dir.file("out"));
+  auto r = run_pvsim("interference " + three_guests(dir, k) + " -j 2 --repeats 1 --no-plot -o " + dir.file("out"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   return json::parse(read_file(dir.file("out/interference.json")));
 }
@@ -56,12 +56,15 @@ TEST(InterferenceCommand, WritesTheCsvAndBothPlots)
   auto r = run_pvsim("interference " + three_guests(dir, 4) + " -o " + dir.file("out"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("g1: worst neighbour g0 (+200.0 % p99)"), std::string::npos) << r.output;
-  for (const char* f : {"interference.csv", "interference.png", "guests.png", "baseline/results.json",
-                        "without-g0/results.json"})
+  for (const char* f : {"interference.csv", "interference.png", "guests.png", "baseline/seed1/results.json",
+                        "without-g0/seed3/results.json"})
     EXPECT_TRUE(std::filesystem::exists(dir.file(std::string("out/") + f))) << f;
   std::string csv = read_file(dir.file("out/interference.csv"));
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 3 * 2)
       << "a header and one row per ordered pair of guests";
+  json m = json::parse(read_file(dir.file("out/interference.json")));
+  EXPECT_EQ(m["seeds"], json({1, 2, 3})) << "three seeds by default";
+  EXPECT_NEAR(m["matrix_sd_pct"][1][0].get<double>(), 0.0, 1e-9) << "a deterministic device: no spread over seeds";
 }
 
 TEST(InterferenceCommand, AScenarioWithOneGuestIsRefusedWithNothingWritten)

@@ -67,6 +67,16 @@ TEST(ParallelDevice, WritesUseTheirOwnServiceTime)
   EXPECT_GT(j["write"]["latency_us"]["p99.9"].get<double>(), j["read"]["latency_us"]["p99.9"].get<double>());
 }
 
+TEST(ParallelDevice, ARequestAlsoTakesItsSizeOverTheChannelRate)
+{
+  // 4 KiB at 40.96 MB/s: 100 us of transfer on top of the 100 us service, one request at a time: 5000 IOPS.
+  json r = run({{"job", {{"type", "source.closed"}, {"iodepth", 1}, {"bs", "4KiB"}, {"target", "ssd"}}},
+                {"ssd", {{"type", "device.parallel"}, {"read_service", "100us"}, {"channel_rate", "40.96MB/s"}}}});
+  std::cout << "mean latency " << r["jobs"]["job"]["latency_us"]["mean"] << " us (expected 200 +- 0.01)\n";
+  EXPECT_NEAR(r["jobs"]["job"]["latency_us"]["mean"].get<double>(), 200.0, 0.01);
+  EXPECT_NEAR(r["jobs"]["job"]["iops"].get<double>(), 5000, 25) << "one completion more or less in the window";
+}
+
 TEST(ClosedSource, KeepsIodepthRequestsInFlightLittlesLaw)
 {
   json r   = run({{"job", {{"type", "source.closed"}, {"iodepth", 12}, {"target", "ssd"}}},
