@@ -57,8 +57,9 @@ void NetLink::declare_stats()
         "bits on the wire per second (payload, headers, preamble, inter-frame gap)");
     st.formula(
         where + "utilization",
-        [&d](const StatWindow& w) {
-          double busy = d.busy_s.get() + (d.on_wire ? w.now_s - std::max(d.on_wire_since, w.start_s) : 0.0);
+        [this, &d](const StatWindow& w) { // the packet on the wire counts its time so far, not to the window's end
+          double upto = sim_ != nullptr ? std::min(w.now_s, sim_->events().now()) : w.now_s;
+          double busy = d.busy_s.get() + (d.on_wire ? std::max(0.0, upto - std::max(d.on_wire_since, w.start_s)) : 0.0);
           return json(w.per_second(busy));
         },
         "fraction", "fraction of the window the line was busy serializing");
