@@ -15,11 +15,12 @@ const ParamTable<NetLinkParams>& NetLink::param_table()
 {
   static const ParamTable<Params> t = [] {
     ParamTable<Params> tb(type_name);
-    tb.choice("model", &Params::model, {"simgrid", "fifo"}, std::string("simgrid"),
+    tb.choice("model", &Params::model, {"simgrid", "fifo"}, std::string("fifo"),
               "How packets cross: SimGrid Comms over a CM02 link per direction (one packet crossing at a time: "
               "its latency and serialization in series), or an event-driven FIFO (serialized in turn, latencies "
               "overlapping: the NIC; use it for long links or many flows).",
-              "SimGrid's CM02 network model (exact latencies)")
+              "fifo: a NIC puts its packets on the wire one after another while earlier ones propagate (the "
+              "default since pvsim's session 30; simgrid before, which serializes latency and transfer per packet)")
         .quantity("rate", Dimension::bandwidth, &Params::rate_Bps, 10e9 / 8, 1, 1e15, "Line rate of each direction.",
                   "IEEE 802.3ae 10GBASE: 10 Gbit/s")
         .quantity("latency", Dimension::duration, &Params::latency_s, 2e-6, 0, 10,

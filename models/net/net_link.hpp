@@ -1,13 +1,12 @@
 /* pvsim model "net.link": a full-duplex Ethernet link (10 GbE by default) between the host's physical NIC and a
- * remote peer. With model "simgrid" (the default) the link is a SimGrid link per direction between a host for the NIC
+ * remote peer. With model "simgrid" the link is a SimGrid link per direction between a host for the NIC
  * and one for the peer, under the CM02 network model the engine selects (the default LV08 would scale latencies by
  * 13): each packet is a Comm of its wire bytes, sent by an actor on the near host and received by one on the far
  * host. The far actor's get() matches one Comm at a time, so a packet starts crossing only when the one before it
  * has arrived: latency and serialization add up per packet (stop-and-wait), about 4 % below the line rate with 2 us
  * of latency and 64 KiB packets, about 26 % with 20 us. With model "fifo" it is an event-driven FIFO per direction: a
  * packet is serialized at line rate once the packets ahead of it are, then arrives after the propagation latency,
- * the latencies overlapping as on a NIC (the closed form, without actors); use it for long links or many flows
- * (the whole-host scenarios do). A permanent receiver would start every Comm at once, but the line would then be
+ * the latencies overlapping as on a NIC (the closed form, without actors): the default. A permanent receiver would start every Comm at once, but the line would then be
  * shared fluidly (processor sharing), not a NIC's FIFO either (14 % below the line rate when saturated). A GSO packet
  * is put on the wire as gso_segs frames of one MSS each, each frame paying Ethernet, IPv4 and TCP headers, FCS,
  * preamble and inter-frame gap, so a bulk TCP stream sees the familiar 9.41 Gbit/s goodput on 10 GbE.
@@ -46,7 +45,7 @@ public:
   NetLink(std::string name, const Params& p);
   bool can_complete() const override { return true; }
   /** Packets cross the link as SimGrid communications between its actors. */
-  bool uses_simgrid_activities() const override { return true; }
+  bool uses_simgrid_activities() const override { return p_.model == "simgrid"; }
   void build_platform(Platform& platform) override;
   void start(Simulation& sim) override;
   void estimate_resources(ResourceEstimate& e) const override;
