@@ -25,7 +25,6 @@ p99.9 bars of the baseline, with each guest's latency when its worst neighbour i
 run failed (named, with its error), 2 a bad scenario or option (pvsim's message; nothing written).
 """
 import argparse
-import concurrent.futures
 import csv
 import json
 import os
@@ -33,12 +32,12 @@ import re
 import shutil
 import subprocess
 import sys
-import time
+
+from pvsim_points import run_points, run_pvsim
 
 SILENCE = {"job.fio": "startdelay", "net.flow": "startdelay", "source.replay": "startdelay"}
 KIND = {"job.fio": "block", "source.replay": "block", "net.flow": "net"}
 KIND_WORDS = {"block": "block I/Os", "net": "packets", "all": "all requests"}
-WORKLOADS = {}  # guest -> the types of its workloads (set in main)
 NEVER = "1000000s"  # after any run's end (the longest startdelay a workload accepts)
 METRICS = ("mean", "p50", "p90", "p99", "p99.9")
 
@@ -70,32 +69,6 @@ def natural(name):
     return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name) if t]
 
 
-class Progress:
-    def __init__(self, total):
-        self.total, self.done, self.failed, self.t0 = total, 0, 0, time.monotonic()
-        self.tty = sys.stderr.isatty()
-
-    def run_done(self, ok):
-        self.done += 1
-        self.failed += 0 if ok else 1
-        wall = time.monotonic() - self.t0
-        eta = wall / self.done * (self.total - self.done)
-        text = (f"{self.done}/{self.total} runs ({self.failed} failed), {wall:.1f} s wall, ETA {eta:.0f} s")
-        if self.tty:
-            print(f"\r[interference] {text}   ", end="" if self.done < self.total else "\n", file=sys.stderr,
-                  flush=True)
-        elif self.done == self.total or self.done % max(1, self.total // 10) == 0:
-            print(f"[interference] {text}", file=sys.stderr, flush=True)
-
-
-def run_one(pvsim, scenario, sets, folder):
-    cmd = [pvsim, "run", "-q", scenario, "-o", folder] + [a for s in sets for a in ("--set", s)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        return False, (proc.stderr.strip() or proc.stdout.strip() or f"exit {proc.returncode}")
-    return True, ""
-
-
 def guest_part(results, guest, kind):
     """A guest's report over its block I/Os, its packets or all its requests (a guest with one kind has no parts)."""
     g = results.get("guests", {}).get("per_guest", {}).get(guest)
@@ -103,7 +76,7 @@ def guest_part(results, guest, kind):
         return None
     if kind != "all" and ("block" in g or "net" in g):
         g = g.get(kind)
-    elif kind != "all" and not all(KIND[w] == kind for w in WORKLOADS.get(guest, [])):
+    elif kind != "all" and not all(KIND[results["scenario"]["components"][j]["type"]] == kind for j in g["jobs"]):
         return None
     return g if g and g["requests"] > 0 else None
 
@@ -188,9 +161,7 @@ def main(argv):
         expanded = pvsim_check(args.pvsim, args.scenario, args.sets)
         guests_jobs = guests_of(expanded)
         guests = sorted(guests_jobs, key=natural)
-        for g, ws in guests_jobs.items():
-            WORKLOADS[g] = [expanded["components"][w]["type"] for w in ws]
-        kinds = {KIND[t] for ts in WORKLOADS.values() for t in ts}
+        kinds = {KIND[expanded["components"][w]["type"]] for ws in guests_jobs.values() for w in ws}
         kind = args.of or ("block" if "block" in kinds else "net")
         if len(guests) < 2:
             raise InterferenceError(
@@ -206,35 +177,28 @@ def main(argv):
 
     first_seed = int(expanded.get("seed", 1))
     seeds = [first_seed + r for r in range(args.repeats)]
-    runs = []
+    runs = {}  # run folder -> its --set list
     for seed in seeds:
-        runs.append((f"baseline/seed{seed}", args.sets + [f"seed={seed}"]))
+        runs[f"baseline/seed{seed}"] = args.sets + [f"seed={seed}"]
         for g in guests:
             silence = [f"components.{w}.{SILENCE[expanded['components'][w]['type']]}={NEVER}"
                        for w in guests_jobs[g]]
-            runs.append((f"without-{g}/seed{seed}", args.sets + [f"seed={seed}"] + silence))
+            runs[f"without-{g}/seed{seed}"] = args.sets + [f"seed={seed}"] + silence
     print(f"[interference] {len(guests)} guests x {len(seeds)} seeds: {len(runs)} runs of {args.scenario} "
           f"({args.jobs} at once) into {out}/", file=sys.stderr, flush=True)
-    progress = Progress(len(runs))
     failures = {}
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs)
-    try:
-        futures = {pool.submit(run_one, args.pvsim, args.scenario, sets, os.path.join(out, label)): label
-                   for label, sets in runs}
-        for fut in concurrent.futures.as_completed(futures):
-            ok, err = fut.result()
-            if not ok:
-                failures[futures[fut]] = err
-            progress.run_done(ok)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(label):
+        value, err = run_pvsim(args.pvsim, args.scenario, os.path.join(out, label), runs[label])
+        if value is None:
+            failures[label] = err.strip()
+        return value, err
+
+    results, _ = run_points(list(runs), run, args.jobs, "interference")
     if any(label.startswith("baseline/") for label in failures):
-        print(f"pvsim interference: a baseline run failed: "
-              f"{next(e for l, e in sorted(failures.items()) if l.startswith('baseline/'))}", file=sys.stderr)
+        print("pvsim interference: a baseline run failed (its error is above)", file=sys.stderr)
         return 1
 
-    results = {label: json.load(open(os.path.join(out, label, "results.json")))
-               for label, _ in runs if label not in failures}
     n = len(guests)
     # Per seed: the baseline and each silenced run share the seed, so a cell compares like with like; over the seeds
     # a cell's spread is how much of it is the run's own randomness.
@@ -336,8 +300,9 @@ def main(argv):
                   if worst[gi]["change_pct"] > 0 else f"{gi}: no neighbour raises its {args.metric}")
     print(f"written: {out}/interference.json, interference.csv" +
           ("" if args.no_plot else ", interference.png, guests.png"))
-    for label, err in sorted(failures.items()):
-        print(f"pvsim interference: run {label} failed: {err}", file=sys.stderr)
+    if failures:
+        print(f"pvsim interference: {len(failures)} runs failed (errors above, and in interference.json): "
+              f"{', '.join(sorted(failures))}", file=sys.stderr)
     return 1 if failures else 0
 
 

@@ -122,16 +122,14 @@ std::string summary_table(const json& results)
   if (results.contains("guests") and results["guests"]["per_guest"].size() > 1) {
     header("guest", "");
     for (auto& [n, g] : results["guests"]["per_guest"].items()) {
-      bool split = g.contains("block") and g.contains("net"); // an I/O's latency and a packet's apart
-      for (const char* kind : {"block", "net"})
-        if (split) {
-          row(n + (kind[0] == 'b' ? " blk" : " net"), g[kind], g[kind]["latency_us"]);
-          out << "\n";
-        }
-      if (not split) {
-        row(n, g, g["latency_us"]);
+      if (g.contains("block") and g.contains("net")) { // an I/O's latency and a packet's apart
+        row(n + " blk", g["block"], g["block"]["latency_us"]);
         out << "\n";
+        row(n + " net", g["net"], g["net"]["latency_us"]);
+      } else {
+        row(n, g, g["latency_us"]);
       }
+      out << "\n";
     }
     out << "fairness across guests (Jain's index of their IOPS): "
         << fmt(results["guests"]["fairness_jain_iops"].get<double>(), 3) << "\n\n";

@@ -131,7 +131,7 @@ void expand_groups(json& doc, const std::string& file, std::map<std::string, std
     comps.expect_object();
     if (g.value()["components"].empty())
       comps.fail("no components: a group needs at least one");
-    const json& templ                 = g.value()["components"];
+    const json& templ                       = g.value()["components"];
     std::vector<std::string> template_names = keys_of(templ);
     for (auto& c : templ.items()) {
       if (count > 1 and c.key().find("{i}") == std::string::npos)
@@ -152,11 +152,10 @@ void expand_groups(json& doc, const std::string& file, std::map<std::string, std
         std::size_t dot  = v.key().find('.');
         std::string comp = v.key().substr(0, dot);
         if (dot == std::string::npos or dot + 1 == v.key().size())
-          entry.fail("expected \"COMPONENT.PARAMETER\" (as --set writes it, e.g. \"fio{i}.iodepth\"), got '" +
-                     v.key() + "'");
+          entry.fail("expected \"COMPONENT.PARAMETER\" (as --set writes it, e.g. \"fio{i}.iodepth\"), got '" + v.key() +
+                     "'");
         if (not templ.contains(comp))
-          entry.fail("'" + comp + "' is not a component of the group's template" +
-                     did_you_mean(comp, template_names));
+          entry.fail("'" + comp + "' is not a component of the group's template" + did_you_mean(comp, template_names));
         entry.expect_array("values, one per copy in turn");
         if (v.value().empty())
           entry.fail("no values: copy i takes value i (modulo their number)");
@@ -208,8 +207,8 @@ void expand_groups(json& doc, const std::string& file, std::map<std::string, std
               continue;
             }
             if (not comps_i.contains(c.key())) {
-              comps_i[c.key()] = c.value();
-              set[static_cast<std::size_t>(i)][c.key()]["type"] = cpatch.pointer() + "/type";
+              comps_i[c.key()]                                   = c.value();
+              set[static_cast<std::size_t>(i)][c.key()]["type"]  = cpatch.pointer() + "/type";
               origins[substitute_group_index(c.key(), i, count)] = cpatch.pointer(); // made here, not in the template
               continue;
             }
@@ -225,10 +224,11 @@ void expand_groups(json& doc, const std::string& file, std::map<std::string, std
         std::string origin = in_template ? comps.pointer() + "/" + pointer_token(c.key())
                                          : origins.at(substitute_group_index(c.key(), i, count));
         std::string name   = substitute_group_index(c.key(), i, count);
-        if (not in_template and count > 1 and c.key().find("{i}") == std::string::npos and
-            made_from.contains(name))
-          JsonNode(doc, file, origin).fail("the name '" + c.key() + "' has no {i}: the copies it is added to would "
-                                           "have the same name");
+        if (not in_template and count > 1 and c.key().find("{i}") == std::string::npos and made_from.contains(name))
+          JsonNode(doc, file, origin)
+              .fail("the name '" + c.key() +
+                    "' has no {i}: the copies it is added to would "
+                    "have the same name");
         auto clash = made_from.find(name);
         if (clash != made_from.end())
           JsonNode(doc, file, origin)

@@ -93,7 +93,8 @@ std::uint32_t NetFlow::mix_hash(std::uint32_t saddr, std::uint32_t daddr, std::u
 
 void NetFlow::start(Simulation& sim)
 {
-  sim_ = &sim;
+  sim_          = &sim;
+  send_until_s_ = p_.runtime_s > 0 ? std::min(sim.duration_s(), p_.startdelay_s + p_.runtime_s) : sim.duration_s();
   const net::Ipv4Address remote{10, 0, 0, 1}, guest{10, 0, 0, 2};
   auto word = [](const net::Ipv4Address& a) {
     return (std::uint32_t{a[0]} << 24) | (std::uint32_t{a[1]} << 16) | (std::uint32_t{a[2]} << 8) | a[3];
@@ -158,8 +159,7 @@ void NetFlow::try_send(std::size_t s)
 {
   Stream& st = streams_[s];
   double now = sim_->events().now();
-  double stop = p_.runtime_s > 0 ? std::min(sim_->duration_s(), p_.startdelay_s + p_.runtime_s) : sim_->duration_s();
-  while (now < stop and not st.pacing and not st.sending and
+  while (now < send_until_s_ and not st.pacing and not st.sending and
          (st.in_flight_bytes == 0 or st.in_flight_bytes + p_.packet_size_bytes <= p_.window_bytes)) {
     if (p_.rate_Bps > 0 and st.next_send_s > now) {
       st.pacing = true;

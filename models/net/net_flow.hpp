@@ -94,11 +94,12 @@ private:
   }
 
   Params p_;
-  GuestVm* vm_       = nullptr;
-  Component* target_ = nullptr;
-  Simulation* sim_   = nullptr;
-  int first_job_id_  = 0;
-  bool tx_           = true;
+  GuestVm* vm_         = nullptr;
+  Component* target_   = nullptr;
+  Simulation* sim_     = nullptr;
+  double send_until_s_ = 0; // streams send until then: the end of the run, or startdelay + runtime
+  int first_job_id_    = 0;
+  bool tx_             = true;
   std::vector<Stream> streams_;
   Probe<JobEvent> done_;
 };

@@ -6,8 +6,9 @@
  * has arrived: latency and serialization add up per packet (stop-and-wait), about 4 % below the line rate with 2 us
  * of latency and 64 KiB packets, about 26 % with 20 us. With model "fifo" it is an event-driven FIFO per direction: a
  * packet is serialized at line rate once the packets ahead of it are, then arrives after the propagation latency,
- * the latencies overlapping as on a NIC (the closed form, without actors): the default. A permanent receiver would start every Comm at once, but the line would then be
- * shared fluidly (processor sharing), not a NIC's FIFO either (14 % below the line rate when saturated). A GSO packet
+ * the latencies overlapping as on a NIC (the closed form, without actors): the default. A permanent receiver would
+ * start every Comm at once, but the line would then be shared fluidly (processor sharing), not a NIC's FIFO either
+ * (14 % below the line rate when saturated). A GSO packet
  * is put on the wire as gso_segs frames of one MSS each, each frame paying Ethernet, IPv4 and TCP headers, FCS,
  * preamble and inter-frame gap, so a bulk TCP stream sees the familiar 9.41 Gbit/s goodput on 10 GbE.
  * Request::op says the direction: write = guest to remote (egress), read = remote to guest (ingress); Request::tag

@@ -46,11 +46,12 @@ TEST_P(HostScenario, ReportsSixteenGuestsFairnessAndTheHostCpuSplit)
 TEST_P(HostScenario, AHeavierBackupRaisesTheQuietGuestsP99)
 {
   // The backup shares the SSD's channels with everyone (and, on Xen, dom0's CPUs): off, iodepth 4, iodepth 16.
-  double off = quiet_block_p99(run_host(GetParam(), " --set 'groups.guest.copies.0.backup{i}.runtime=1us'"));
+  double off   = quiet_block_p99(run_host(GetParam(), " --set 'groups.guest.copies.0.backup{i}.runtime=1us'"));
   double light = quiet_block_p99(run_host(GetParam(), " --set 'groups.guest.copies.0.backup{i}.iodepth=4'"));
   double heavy = quiet_block_p99(run_host(GetParam(), ""));
   std::cout << GetParam() << ": quiet guests' block p99 " << off << " us without the backup, " << light
-            << " with a light one, " << heavy << " with the shipped one (expected: light within noise of none or above, shipped > none + 5 %)\n";
+            << " with a light one, " << heavy
+            << " with the shipped one (expected: light within noise of none or above, shipped > none + 5 %)\n";
   // The SSD has 32 channels and the quiet guests keep 30 reads in flight: a backup of 4 fits almost beside them
   // (at most noise), one of 16 makes them queue.
   EXPECT_GT(heavy, off * 1.05);

@@ -61,8 +61,8 @@ TEST(HostCpuSplit, AGuestVcpuShareIsItsCpuPerRequestTimesTheRateOverTheCores)
 TEST(HostCpuSplit, ADom0PoolOfBackendThreadsCountsAsBackendsAndTheSharesAddUpToOne)
 {
   TempDir dir;
-  auto r = run_pvsim("run -q " + source_dir() + "/scenarios/xen-blk-queues.json --set duration=30ms -o " +
-                     dir.file("out"));
+  auto r =
+      run_pvsim("run -q " + source_dir() + "/scenarios/xen-blk-queues.json --set duration=30ms -o " + dir.file("out"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const json h    = json::parse(read_file(dir.file("out/results.json")))["host_cpu"];
   const json dom0 = h["per_pool"]["dom0_cpus"];

@@ -127,8 +127,8 @@ TEST(ScenarioGroups, CheckExpandPrintsARunnableScenarioWithTheCopies)
 
 TEST(ScenarioGroups, VaryGivesCopyIItsValueModuloTheList)
 {
-  json doc                          = disks_group(5);
-  doc["groups"]["disk"]["vary"]     = {{"job{i}.iodepth", {1, 4}}, {"dev{i}.channels", {2, 3, 4, 5, 6}}};
+  json doc                      = disks_group(5);
+  doc["groups"]["disk"]["vary"] = {{"job{i}.iodepth", {1, 4}}, {"dev{i}.channels", {2, 3, 4, 5, 6}}};
   std::map<std::string, std::string> origins;
   std::map<std::string, std::map<std::string, std::string>> patched;
   expand_groups(doc, "s.json", origins, &patched);
@@ -164,9 +164,9 @@ TEST(ScenarioGroups, CopiesPatchSomeCopiesRemoveAndAddComponents)
 
 TEST(ScenarioGroups, ACopiesEntryCanRemoveAComponentFromSomeCopies)
 {
-  json doc                        = disks_group(3);
+  json doc                                        = disks_group(3);
   doc["groups"]["disk"]["components"]["spare{i}"] = {{"type", "device.null_blk"}};
-  doc["groups"]["disk"]["copies"] = {{"1", {{"spare{i}", nullptr}}}};
+  doc["groups"]["disk"]["copies"]                 = {{"1", {{"spare{i}", nullptr}}}};
   std::map<std::string, std::string> origins;
   expand_groups(doc, "s.json", origins);
   EXPECT_TRUE(doc["components"].contains("spare0"));
@@ -218,7 +218,7 @@ TEST(ScenarioGroups, AVariedParameterChangesEachCopysResult)
   std::string file              = dir.write("s.json", doc.dump());
   auto r                        = run_pvsim("run " + file + " -o " + dir.file("out"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  json res = json::parse(std::ifstream(dir.file("out/results.json")));
+  json res     = json::parse(std::ifstream(dir.file("out/results.json")));
   double iops0 = res["jobs"]["job0"]["iops"].get<double>(), iops1 = res["jobs"]["job1"]["iops"].get<double>(),
          iops2 = res["jobs"]["job2"]["iops"].get<double>();
   std::cout << "job0 " << iops0 << ", job1 " << iops1 << ", job2 " << iops2 << " IOPS (expected 1x, 2x, 1x, +-1%)\n";

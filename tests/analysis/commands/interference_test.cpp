@@ -23,7 +23,8 @@ std::string three_guests(TempDir& dir, int k)
      "g{i}": {"type": "guest.vm", "vcpus": 1, "pcpus": "host"},
      "fio{i}": {"type": "job.fio", "vm": "g{i}", "iodepth": 1, "submit_cpu": "0us", "complete_cpu": "0us",
                 "target": "disk"}},
-     "copies": {"0": {"fio{i}": {"iodepth": )" + std::to_string(k) + "}}}}}}");
+     "copies": {"0": {"fio{i}": {"iodepth": )" +
+                                     std::to_string(k) + "}}}}}}");
 }
 
 json matrix_for_burst(int k)
@@ -60,8 +61,7 @@ TEST(InterferenceCommand, WritesTheCsvAndBothPlots)
                         "without-g0/seed3/results.json"})
     EXPECT_TRUE(std::filesystem::exists(dir.file(std::string("out/") + f))) << f;
   std::string csv = read_file(dir.file("out/interference.csv"));
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 3 * 2)
-      << "a header and one row per ordered pair of guests";
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 3 * 2) << "a header and one row per ordered pair of guests";
   json m = json::parse(read_file(dir.file("out/interference.json")));
   EXPECT_EQ(m["seeds"], json({1, 2, 3})) << "three seeds by default";
   EXPECT_NEAR(m["matrix_sd_pct"][1][0].get<double>(), 0.0, 1e-9) << "a deterministic device: no spread over seeds";

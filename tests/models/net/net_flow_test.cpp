@@ -49,7 +49,7 @@ TEST(NetFlow, StreamsSendFromStartdelayForRuntimeOnly)
   const std::string paced = " --set components.kvm_iperf.rate=100MB/s";
   json all                = run_flow(paced);
   json part               = run_flow(paced + " --set components.kvm_iperf.startdelay=15ms"
-                                     " --set components.kvm_iperf.runtime=10ms");
+                                                           " --set components.kvm_iperf.runtime=10ms");
   ASSERT_TRUE(all.contains("components") and part.contains("components"));
   double b_all  = all["components"]["kvm_iperf"]["throughput_bps"].get<double>();
   double b_part = part["components"]["kvm_iperf"]["throughput_bps"].get<double>();
