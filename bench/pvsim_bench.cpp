@@ -69,7 +69,13 @@ json bench_scenario(long long requests)
 struct Measure {
   long long requests;
   double seconds;
+  long long events = 0; // pvsim events run (results' engine.events)
 };
+
+long long events_of(const json& r)
+{
+  return r.contains("engine") ? r["engine"].value("events", 0LL) : 0;
+}
 
 Measure run_sim(long long requests)
 {
@@ -82,7 +88,7 @@ Measure run_sim(long long requests)
   for (auto& [n, j] : r["components"].items())
     if (j.contains("completed"))
       done += j["completed"].get<long long>();
-  return {done, t1 - t0};
+  return {done, t1 - t0, events_of(r)};
 }
 
 /** A shipped scenario with `sets`, run long enough for `requests` requests at `iops` simulated requests per second;
@@ -96,7 +102,7 @@ Measure run_shipped(const std::string& scenario, std::vector<std::string> sets, 
   json r    = sim.run();
   double t1 = wall();
   require_conservation(r);
-  return {r["components"]["fio"]["completed"].get<long long>(), t1 - t0};
+  return {r["components"]["fio"]["completed"].get<long long>(), t1 - t0, events_of(r)};
 }
 
 /** xen-blk-mq.json, 4 queues, 8 jobs (it runs at ~390k simulated IOPS). */
@@ -123,7 +129,7 @@ Measure run_generated(const json& scenario)
   long long done = 0;
   for (auto& [n, j] : r["jobs"].items())
     done += j["requests"].get<long long>();
-  return {done, t1 - t0};
+  return {done, t1 - t0, events_of(r)};
 }
 
 /** A Xen guest's block path: `vcpus` vCPUs on their own cores, `rings` rings served by `dom0` dom0 cores, `jobs` fio
@@ -300,7 +306,7 @@ int main(int argc, char** argv)
                    : child.rfind("queues:", 0) == 0 ? run_queues(width("queues:"), requests)
                    : child.rfind("guests:", 0) == 0 ? run_guests(width("guests:"), requests)
                                                     : run_reference(requests);
-      std::printf("{\"requests\": %lld, \"seconds\": %.6f}\n", m.requests, m.seconds);
+      std::printf("{\"requests\": %lld, \"seconds\": %.6f, \"events\": %lld}\n", m.requests, m.seconds, m.events);
       return 0;
     }
     std::fprintf(stderr, "[bench] pvsim, %lld requests...\n", requests);

@@ -30,7 +30,7 @@ void CpuThread::start(simgrid::s4u::Host* host, CoreLoad* load, EventQueue& even
 void CpuThread::enqueue(Work w, bool next)
 {
   if (next and in_continuations_)
-    work_.insert(work_.begin() + static_cast<std::ptrdiff_t>(next_inserts_++), w);
+    work_.insert_at(next_inserts_++, w);
   else
     work_.push_back(w);
   schedule();

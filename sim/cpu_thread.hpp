@@ -36,13 +36,13 @@
 #include "sim/event_queue.hpp"
 #include "sim/probe.hpp"
 #include "sim/request.hpp"
+#include "sim/ring_queue.hpp"
 #include "sim/rng.hpp"
 #include "sim/spin_lock.hpp"
 #include "sim/time_average.hpp"
 
 #include <simgrid/s4u/Semaphore.hpp>
 
-#include <deque>
 #include <string>
 
 namespace simgrid::s4u {
@@ -216,7 +216,7 @@ private:
   double batch_t0_    = 0;
   std::string name_;
   double quantum_s_;
-  std::deque<Work> work_;
+  RingQueue<Work> work_;
   std::vector<Work> batch_;
   simgrid::s4u::SemaphorePtr wake_;
   CoreLoad* load_           = nullptr;

@@ -28,8 +28,7 @@ void EventQueue::schedule_at(double when_s, EventTarget* target, int kind, Reque
     return; // the run is being stopped (sim/stop.hpp): nothing more happens
   }
   double t = std::max(when_s, now());
-  heap_.push_back(Event{t, seq_++, target, r, kind});
-  std::push_heap(heap_.begin(), heap_.end(), Later{});
+  heap_.push(t, Event{target, r, kind});
   if (dispatching_)
     return; // fire() re-arms once it has drained what is due
   if (armed_ == nullptr or t < armed_when_)
@@ -57,24 +56,27 @@ void EventQueue::fire()
   if (alone_)
     now_s_ = std::max(now_s_, simgrid::s4u::Engine::get_clock());
   const double t = alone_ ? until_s_ : now();
-  while (not heap_.empty() and heap_.front().when <= t) {
+  Event ev;
+  while (not heap_.empty() and heap_.min_time() <= t) {
     if (stop_requested()) {
       note_stop();
       heap_.clear();
       break;
     }
-    std::pop_heap(heap_.begin(), heap_.end(), Later{});
-    Event ev = heap_.back();
-    heap_.pop_back();
+    double when = heap_.pop(ev);
+    if (const Event* next = heap_.peek_next_in_line()) { // what the next event touches, fetched meanwhile
+      __builtin_prefetch(next->target);
+      __builtin_prefetch(next->req);
+    }
     events_run_++;
     if (alone_)
-      now_s_ = ev.when;
+      now_s_ = when;
     ev.target->on_event(ev.kind, ev.req);
   }
   last_activity_s_ = alone_ ? now_s_ : t; // the last instant run here
   dispatching_     = false;
   if (not heap_.empty())
-    arm(heap_.front().when);
+    arm(heap_.min_time());
 }
 
 } // namespace pvsim

@@ -1,15 +1,17 @@
 /* pvsim: the event queue that carries request stages, on SimGrid's clock.
  *
- * Latencies, service completions and arrivals are plain events {time, target, kind, request} in a binary heap:
- * no actor, no mailbox, no allocation per event. SimGrid stays the master of time: one kernel Timer is armed at
+ * Latencies, service completions and arrivals are plain events {time, target, kind, request} in a radix heap
+ * (sim/event_heap.hpp): no actor, no mailbox, no allocation per event, a cost per event that does not grow with the
+ * number pending. SimGrid stays the master of time: one kernel Timer is armed at
  * the earliest pending event, and when it fires every event due at that instant runs, in the order scheduled
- * (ties are broken by a sequence number, so runs are reproducible). Actors (vCPUs, backend threads) and SimGrid
+ * (so runs are reproducible). Actors (vCPUs, backend threads) and SimGrid
  * activities interleave with these events on the same clock.
  * Events run in SimGrid's scheduler context: handlers may release semaphores and schedule events, never block. */
 #pragma once
 
+#include "sim/event_heap.hpp"
+
 #include <cstdint>
-#include <vector>
 
 namespace simgrid::kernel::timer {
 class Timer;
@@ -77,23 +79,14 @@ private:
   int awake_threads_      = 0;
   double last_activity_s_ = 0;
   struct Event {
-    double when;
-    std::uint64_t seq;
     EventTarget* target;
     Request* req;
     int kind;
   };
-  struct Later {
-    bool operator()(const Event& a, const Event& b) const
-    {
-      return a.when > b.when or (a.when == b.when and a.seq > b.seq);
-    }
-  };
   void arm(double when);
   void fire();
 
-  std::vector<Event> heap_;
-  std::uint64_t seq_                    = 0;
+  EventHeap<Event> heap_;
   std::uint64_t events_run_             = 0;
   simgrid::kernel::timer::Timer* armed_ = nullptr;
   double armed_when_                    = 0;

@@ -1,0 +1,77 @@
+/* pvsim: a FIFO of small values in one growable circular buffer.
+ *
+ * What a CpuThread's work list needs: append, take from the front, put back at the front, and insert a few places
+ * behind the front (post_next: the rest of a running code path goes before work others queued). One contiguous block
+ * per queue, doubled when full and never shrunk: no allocation in steady state, and the few items a thread has queued
+ * sit in one or two cache lines (a std::deque allocates a 512-byte block per queue and walks a map of blocks). */
+#pragma once
+
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+namespace pvsim {
+
+template <class T>
+class RingQueue {
+public:
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  T& front() { return buf_[head_]; }
+  const T& front() const { return buf_[head_]; }
+  /** The i-th item from the front. */
+  T& operator[](std::size_t i) { return buf_[(head_ + i) & mask_]; }
+
+  void push_back(const T& v)
+  {
+    grow_if_full();
+    buf_[(head_ + size_) & mask_] = v;
+    ++size_;
+  }
+  void push_front(const T& v)
+  {
+    grow_if_full();
+    head_       = (head_ + mask_) & mask_;
+    buf_[head_] = v;
+    ++size_;
+  }
+  /** Inserts `v` so that it becomes the i-th item from the front (i <= size()); the items from i on move back. */
+  void insert_at(std::size_t i, const T& v)
+  {
+    grow_if_full();
+    for (std::size_t k = size_; k > i; --k)
+      buf_[(head_ + k) & mask_] = std::move(buf_[(head_ + k - 1) & mask_]);
+    buf_[(head_ + i) & mask_] = v;
+    ++size_;
+  }
+  void pop_front()
+  {
+    head_ = (head_ + 1) & mask_;
+    --size_;
+  }
+  void clear()
+  {
+    head_ = 0;
+    size_ = 0;
+  }
+
+private:
+  void grow_if_full()
+  {
+    if (size_ < buf_.size())
+      return;
+    std::vector<T> bigger(buf_.empty() ? 8 : buf_.size() * 2);
+    for (std::size_t k = 0; k < size_; ++k)
+      bigger[k] = std::move(buf_[(head_ + k) & mask_]);
+    buf_.swap(bigger);
+    head_ = 0;
+    mask_ = buf_.size() - 1;
+  }
+
+  std::vector<T> buf_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+  std::size_t mask_ = 0;
+};
+
+} // namespace pvsim
