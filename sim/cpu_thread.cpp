@@ -20,15 +20,33 @@ void CpuThread::start(simgrid::s4u::Host* host, CoreLoad* load, EventQueue& even
     preempt_rng_  = Rng(load_->preemption.seed, name_ + "/preemption");
     preempt_in_s_ = preempt_rng_.exponential(1.0 / load_->preemption.rate_hz);
   }
+  host_ = host;
+}
+
+void CpuThread::create_actor()
+{
+  // Only a thread in actor mode needs one: an actor's stack is some 40 KB of memory touched, which thousands of
+  // threads in direct mode would spread their hot data across for nothing.
   wake_    = simgrid::s4u::Semaphore::create(0);
   granted_ = simgrid::s4u::Semaphore::create(0);
   // Not a daemon: SimGrid ends a simulation when only daemons are left, and these threads may be all there is. The
   // run stops at the scenario's duration with the threads waiting for work (Simulation ends them).
-  simgrid::s4u::Actor::create(name_, host, [this] { run(); });
+  simgrid::s4u::Actor::create(name_, host_, [this] { run(); });
 }
 
 void CpuThread::enqueue(Work w, bool next)
 {
+  if (mode_ == Mode::direct and not busy_ and holds_ == 0 and w.lock == nullptr and work_.empty()) {
+    // An idle thread given one item without a lock: the batch is that item (start_direct_batch's path, shortened)
+    busy_ = true;
+    batch_.clear();
+    batch_.push_back(w);
+    batch_lock_ = nullptr;
+    batch_cost_ = w.cost_s;
+    batch_t0_   = events_->now();
+    run_direct_batch(0, 0);
+    return;
+  }
   if (next and in_continuations_)
     work_.insert_at(next_inserts_++, w);
   else
@@ -66,6 +84,8 @@ void CpuThread::schedule()
       mode_ = Mode::direct;
     else
       mode_ = Mode::actor;
+    if (mode_ == Mode::actor)
+      create_actor();
   }
   if (holds_ > 0)
     return; // release_hold() schedules again

@@ -90,7 +90,8 @@ public:
   CpuThread& operator=(const CpuThread&) = delete;
 
   const std::string& name() const { return name_; }
-  /** Creates the actor on `host` (at simulation start); `load` is shared by the threads of that host. */
+  /** Places the thread on `host` (at simulation start; its actor, if its mode needs one, is created at its first
+   * post, once every thread of the host is known); `load` is shared by the threads of that host. */
   void start(simgrid::s4u::Host* host, CoreLoad* load, EventQueue& events);
   /** With a discrete scheduler on the pool: the thread's entity there (cpu.host sets it before start()). */
   void set_sched_entity(SchedEntity* se) { se_ = se; }
@@ -186,6 +187,7 @@ private:
   void release_lock_if_done();
   /** Direct mode: the batch's work starts `delay_s` from now; `burned_s` of CPU went to the lock first. */
   void run_direct_batch(double delay_s, double burned_s);
+  void create_actor();
   void run();
   double take_batch();
   void start_direct_batch();
@@ -218,6 +220,7 @@ private:
   double quantum_s_;
   RingQueue<Work> work_;
   std::vector<Work> batch_;
+  simgrid::s4u::Host* host_ = nullptr;
   simgrid::s4u::SemaphorePtr wake_;
   CoreLoad* load_           = nullptr;
   double since_switch_s_    = 0;     // CPU time since the thread last paid a switch

@@ -76,6 +76,31 @@ public:
     return head_ < buckets_[0].items.size() ? &buckets_[0].items[head_].p : nullptr;
   }
 
+  /** Takes the earliest event into `out` and gives its time, if it is due at `until_s` or before; false otherwise. */
+  bool pop_due(double until_s, Payload& out, double& when_s)
+  {
+    if (size_ == 0)
+      return false;
+    if (head_ >= buckets_[0].items.size()) {
+      if (buckets_[lowest_occupied()].min > key_of(until_s))
+        return false;
+      refill();
+    } else if (last_ > key_of(until_s)) {
+      return false;
+    }
+    when_s = time_of(last_);
+    out    = buckets_[0].items[head_].p;
+    ++head_;
+    --size_;
+    if (head_ == buckets_[0].items.size()) {
+      buckets_[0].items.clear();
+      buckets_[0].min = std::numeric_limits<std::uint64_t>::max();
+      head_           = 0;
+      occupied_ &= ~std::uint64_t{1};
+    }
+    return true;
+  }
+
   /** Takes the earliest event (the heap must not be empty): its time and payload. */
   double pop(Payload& out)
   {
@@ -138,6 +163,13 @@ private:
       occupied_hi_ = false;
     else
       occupied_ &= ~(std::uint64_t{1} << b);
+    if (spread_.size() == 1) { // the common case: the earliest event alone in its bucket
+      buckets_[0].items.push_back(spread_.front());
+      buckets_[0].min = last_;
+      occupied_ |= 1;
+      spread_.clear();
+      return;
+    }
     for (const Item& it : spread_) { // in order: each lower bucket receives its events in scheduling order
       int nb = bucket_of(it.key);
       buckets_[nb].items.push_back(it);

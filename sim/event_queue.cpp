@@ -57,13 +57,13 @@ void EventQueue::fire()
     now_s_ = std::max(now_s_, simgrid::s4u::Engine::get_clock());
   const double t = alone_ ? until_s_ : now();
   Event ev;
-  while (not heap_.empty() and heap_.min_time() <= t) {
+  double when;
+  while (heap_.pop_due(t, ev, when)) {
     if (stop_requested()) {
       note_stop();
       heap_.clear();
       break;
     }
-    double when = heap_.pop(ev);
     if (const Event* next = heap_.peek_next_in_line()) { // what the next event touches, fetched meanwhile
       __builtin_prefetch(next->target);
       __builtin_prefetch(next->req);

@@ -42,13 +42,39 @@ void LatencyHistogram::record(double seconds)
     seconds = 0;
   double ns_d      = seconds * 1e9;
   std::uint64_t ns = ns_d >= 9.0e15 ? std::uint64_t{9000000000000000} : static_cast<std::uint64_t>(ns_d);
-  buckets_[index_of(ns)]++;
+  std::size_t i = index_of(ns);
+  if (i < first_ or i - first_ >= buckets_.size())
+    cover(i);
+  buckets_[i - first_]++;
   if (count_ == 0 or seconds < min_s_)
     min_s_ = seconds;
   if (count_ == 0 or seconds > max_s_)
     max_s_ = seconds;
   count_++;
   sum_s_ += seconds;
+}
+
+void LatencyHistogram::cover(std::size_t index)
+{
+  auto block_start = [](std::size_t i) {
+    return i < static_cast<std::size_t>(linear_limit_ns)
+               ? std::size_t{0}
+               : linear_limit_ns + ((i - linear_limit_ns) >> sub_bits << sub_bits);
+  };
+  auto block_end = [](std::size_t i) { // one past the block's last bucket
+    return i < static_cast<std::size_t>(linear_limit_ns)
+               ? static_cast<std::size_t>(linear_limit_ns)
+               : linear_limit_ns + ((((i - linear_limit_ns) >> sub_bits) + 1) << sub_bits);
+  };
+  std::size_t lo = block_start(index), hi = block_end(index);
+  if (not buckets_.empty()) {
+    lo = std::min(lo, first_);
+    hi = std::max(hi, first_ + buckets_.size());
+  }
+  std::vector<std::uint64_t> wider(hi - lo, 0);
+  std::copy(buckets_.begin(), buckets_.end(), wider.begin() + static_cast<std::ptrdiff_t>(first_ - lo));
+  buckets_.swap(wider);
+  first_ = lo;
 }
 
 void LatencyHistogram::reset()
@@ -62,8 +88,12 @@ void LatencyHistogram::merge(const LatencyHistogram& other)
 {
   if (other.count_ == 0)
     return;
-  for (std::size_t i = 0; i < bucket_count; ++i)
-    buckets_[i] += other.buckets_[i];
+  if (not other.buckets_.empty()) {
+    cover(other.first_);
+    cover(other.first_ + other.buckets_.size() - 1);
+    for (std::size_t k = 0; k < other.buckets_.size(); ++k)
+      buckets_[other.first_ + k - first_] += other.buckets_[k];
+  }
   min_s_ = count_ ? std::min(min_s_, other.min_s_) : other.min_s_;
   max_s_ = count_ ? std::max(max_s_, other.max_s_) : other.max_s_;
   count_ += other.count_;
@@ -79,8 +109,8 @@ double LatencyHistogram::quantile_s(double q) const
   auto rank          = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
   rank               = std::clamp<std::uint64_t>(rank, 1, count_);
   std::uint64_t seen = 0;
-  for (std::size_t i = 0; i < bucket_count; ++i) {
-    seen += buckets_[i];
+  for (std::size_t i = first_; i < first_ + buckets_.size(); ++i) {
+    seen += buckets_[i - first_];
     if (seen >= rank) {
       double mid = i < static_cast<std::size_t>(linear_limit_ns)
                        ? static_cast<double>(i) + 0.5
@@ -95,11 +125,11 @@ nlohmann::json LatencyHistogram::buckets_json() const
 {
   nlohmann::json upper = nlohmann::json::array();
   nlohmann::json count = nlohmann::json::array();
-  for (std::size_t i = 0; i < bucket_count; ++i) {
-    if (buckets_[i] == 0)
+  for (std::size_t i = first_; i < first_ + buckets_.size(); ++i) {
+    if (buckets_[i - first_] == 0)
       continue;
     upper.push_back(upper_ns(i));
-    count.push_back(buckets_[i]);
+    count.push_back(buckets_[i - first_]);
   }
   return {{"upper_ns", upper}, {"count", count}};
 }
