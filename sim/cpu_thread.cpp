@@ -39,16 +39,16 @@ void CpuThread::enqueue(Work w, bool next)
   if (mode_ == Mode::direct and not busy_ and holds_ == 0 and w.lock == nullptr and work_.empty()) {
     // An idle thread given one item without a lock: the batch is that item (start_direct_batch's path, shortened)
     busy_ = true;
-    batch_.clear();
-    batch_.push_back(w);
+    work_.push_back(w);
+    batch_n_    = 1;
     batch_lock_ = nullptr;
     batch_cost_ = w.cost_s;
     batch_t0_   = events_->now();
     run_direct_batch(0, 0);
     return;
   }
-  if (next and in_continuations_)
-    work_.insert_at(next_inserts_++, w);
+  if (next and in_continuations_) // behind the batch's items not run yet, before what others queued
+    work_.insert_at(batch_left_ + next_inserts_++, w);
   else
     work_.push_back(w);
   schedule();
@@ -107,16 +107,20 @@ void CpuThread::schedule()
 
 double CpuThread::take_batch()
 {
-  double cost = 0;
-  batch_.clear();
+  // The batch is the first batch_n_ items of work_: they stay there until their continuations run (no copy).
   // A batch is all under one lock, or under none: the lock is taken when it starts, let go when it ends.
-  batch_lock_ = work_.empty() ? nullptr : work_.front().lock;
-  while (not work_.empty() and work_.front().lock == batch_lock_ and
-         (batch_.empty() or cost + work_.front().cost_s <= quantum_s_)) {
-    cost += work_.front().cost_s;
-    batch_.push_back(work_.front());
-    work_.pop_front();
+  double cost       = 0;
+  std::size_t n     = 0;
+  std::size_t avail = work_.size();
+  batch_lock_       = avail == 0 ? nullptr : work_.front().lock;
+  while (n < avail) {
+    const Work& w = work_[n];
+    if (w.lock != batch_lock_ or (n > 0 and cost + w.cost_s > quantum_s_))
+      break;
+    cost += w.cost_s;
+    ++n;
   }
+  batch_n_ = n;
   return cost;
 }
 
@@ -142,16 +146,23 @@ void CpuThread::finish_batch(double cost, double t0)
   running_s_ += events_->now() - t0;
   cpu_s_ += cost;
   if (batch_probe_.connected())
-    batch_probe_.emit({t0, events_->now(), cost, batch_.size()});
-  items_ += batch_.size();
+    batch_probe_.emit({t0, events_->now(), cost, batch_n_});
+  items_ += batch_n_;
   ++batches_;
   in_continuations_ = true;
   next_inserts_     = 0;
   CpuThread* outer  = current_;
   current_          = this;
-  for (const Work& w : batch_)
+  // Each item leaves the list as its continuation runs; what the continuation posts with post_next() goes behind the
+  // batch's remaining items (batch_left_), in the order posted.
+  for (batch_left_ = batch_n_; batch_left_ > 0;) {
+    Work w = work_.front();
+    work_.pop_front();
+    --batch_left_;
     if (w.target != nullptr)
       w.target->on_event(w.kind, w.r);
+  }
+  batch_n_ = 0;
   current_          = outer;
   in_continuations_ = false;
   release_lock_if_done();
@@ -233,8 +244,10 @@ void CpuThread::run_direct_batch(double delay_s, double burned_s)
 {
   // Time on the lock (spinning, handovers, transfers) is CPU burned, not work done: it is not scaled by speed.
   double speed = load_ != nullptr ? load_->speed_factor : 1.0;
-  cpu_s_ += burned_s * speed;
-  spin_s_ += burned_s * speed;
+  if (burned_s > 0) {
+    cpu_s_ += burned_s * speed;
+    spin_s_ += burned_s * speed;
+  }
   events_->schedule_in(delay_s + batch_cost_ / speed + preempted_during(batch_cost_), this, 0);
 }
 

@@ -83,9 +83,9 @@ struct CoreLoad {
   CoreScheduler* scheduler = nullptr;
 };
 
-class CpuThread : public EventTarget, public LockWaiter, public SchedClient {
+class alignas(64) CpuThread : public EventTarget, public LockWaiter, public SchedClient {
 public:
-  CpuThread(std::string name, double quantum_s) : name_(std::move(name)), quantum_s_(quantum_s) {}
+  CpuThread(std::string name, double quantum_s) : quantum_s_(quantum_s), name_(std::move(name)) {}
   CpuThread(const CpuThread&)            = delete;
   CpuThread& operator=(const CpuThread&) = delete;
 
@@ -124,7 +124,7 @@ public:
   bool held() const { return holds_ > 0; }
   /** Executing a batch (or its continuations) now: a held thread that is not running has stopped (pause_all_vcpus). */
   bool running() const { return busy_ or awake_; }
-  std::size_t pending() const { return work_.size(); }
+  std::size_t pending() const { return work_.size() - batch_n_; }
   /** Asleep: no work queued, none running, and not running the continuations of the last batch. */
   bool idle() const { return work_.empty() and not busy_ and not awake_; }
   /** Statistics since the last restart. */
@@ -211,31 +211,42 @@ private:
    * cores it runs as an actor whose Execs SimGrid shares among the cores. Decided at the first post, when every
    * thread of the host is known. */
   enum class Mode { undecided, direct, actor, scheduled };
-  Mode mode_          = Mode::undecided;
-  EventQueue* events_ = nullptr;
-  bool busy_          = false; // direct mode: a batch is executing
-  double batch_cost_  = 0;
-  double batch_t0_    = 0;
-  std::string name_;
+  // The fields a batch touches come first, in the object's first cache lines (the class is cache-line aligned): with
+  // thousands of threads, each one's state is a cache miss or two per batch, not one per field.
+  Mode mode_                = Mode::undecided;
+  bool busy_                = false; // direct mode: a batch is executing
+  bool in_continuations_    = false; // running the continuations of a finished batch
+  bool awake_               = false;
+  bool wake_pending_        = false;
+  int holds_                = 0;
+  EventQueue* events_       = nullptr;
+  CoreLoad* load_           = nullptr;
+  double batch_cost_        = 0;
+  double batch_t0_          = 0;
   double quantum_s_;
   RingQueue<Work> work_;
-  std::vector<Work> batch_;
+  std::size_t batch_n_      = 0; // the batch taken: the first batch_n_ items of work_
+  std::size_t batch_left_   = 0; // running its continuations: the batch's items still in work_
+  std::size_t next_inserts_ = 0; // where their next post_next() goes (behind the batch's items, in posting order)
+  SpinLock* batch_lock_     = nullptr; // the lock the batch taken runs under
+  SpinLock* holding_        = nullptr;
+  Sum cpu_s_;
+  Sum running_s_;
+  Counter items_;
+  Counter batches_;
+  Probe<CpuBatchEvent> batch_probe_;
+  // Colder: spin and switch accounting, actor mode, scheduled mode, preemption.
+  Sum spin_s_;
+  Sum switch_s_;
+  std::string name_;
   simgrid::s4u::Host* host_ = nullptr;
   simgrid::s4u::SemaphorePtr wake_;
-  CoreLoad* load_           = nullptr;
-  double since_switch_s_    = 0;     // CPU time since the thread last paid a switch
-  bool in_continuations_    = false; // running the continuations of a finished batch
-  std::size_t next_inserts_ = 0;     // where their next post_next() goes (the front of work_, in posting order)
-  bool awake_               = false;
+  double since_switch_s_ = 0; // CPU time since the thread last paid a switch
   CorePlace place_;
   static inline CpuThread* current_ = nullptr;
-  SpinLock* batch_lock_             = nullptr; // the lock the batch taken runs under
-  SpinLock* holding_                = nullptr;
   simgrid::s4u::SemaphorePtr granted_; // actor mode: the lock was handed over
   double handoff_s_   = 0; // actor mode: the handover's delay and the CPU the wait burned, from lock_granted()
   double burned_s_    = 0;
-  bool wake_pending_  = false;
-  int holds_          = 0;
   SchedEntity* se_    = nullptr;
   bool on_core_       = false; // scheduled: the scheduler gave it a core
   bool batch_ready_   = false; // scheduled: the batch's lock is held, remaining_s_ counts its work
@@ -246,14 +257,7 @@ private:
   double seg_start_s_ = 0;
   double remaining_s_ = 0; // wall time of work left before the batch completes (switch, lock, cost, preemption)
   double spun_s_      = 0; // time spun on a core for the current acquisition
-  Probe<CpuBatchEvent> batch_probe_;
-  Sum cpu_s_;
-  Sum spin_s_;
-  Sum switch_s_;
-  Role role_ = Role::backend;
-  Sum running_s_;
-  Counter items_;
-  Counter batches_;
+  Role role_          = Role::backend;
   Rng preempt_rng_;
   double preempt_in_s_ = 0; // CPU time the thread runs before it next loses its core
   Counter preemptions_;
