@@ -58,20 +58,26 @@ public:
 private:
   void grow_if_full()
   {
-    if (size_ < buf_.size())
+    if (size_ < cap_) [[likely]]
       return;
+    grow();
+  }
+  [[gnu::noinline]] void grow()
+  {
     std::vector<T> bigger(buf_.empty() ? 8 : buf_.size() * 2);
     for (std::size_t k = 0; k < size_; ++k)
       bigger[k] = std::move(buf_[(head_ + k) & mask_]);
     buf_.swap(bigger);
     head_ = 0;
-    mask_ = buf_.size() - 1;
+    cap_  = buf_.size();
+    mask_ = cap_ - 1;
   }
 
   std::vector<T> buf_;
   std::size_t head_ = 0;
   std::size_t size_ = 0;
   std::size_t mask_ = 0;
+  std::size_t cap_  = 0;
 };
 
 } // namespace pvsim
