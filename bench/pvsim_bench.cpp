@@ -15,7 +15,9 @@
  *
  * Cost curves (issue 20): the cost per simulated request of a Xen block stack as it widens, (a) one guest with Q
  * vCPUs, Q rings, Q jobs and Q dom0 cores, Q = 4..1024, and (b) G guests of 4 vCPUs with a ring each, sharing G dom0
- * cores, G = 1..256: a flat curve means the engine's cost does not grow with the stack's width.
+ * cores, G = 1..256: a flat curve means the engine's cost does not grow with the stack's width. Beside them, the
+ * machine's memory latency (a dependent pointer chase over 1, 4 and 64 MB): the wider stacks' working sets outgrow
+ * the caches, and that, not the number of events per request (reported, constant), is what bends the curves.
  *
  * Usage: pvsim_bench [--requests N] [--long-requests M] [--curve-requests K]      prints one JSON object
  *        pvsim_bench --child sim|reference|xen|firecracker|queues:Q|guests:G --requests N  (internal) */
@@ -173,6 +175,30 @@ Measure run_guests(int g, long long requests)
   return run_generated({{"name", "bench-guests"}, {"seed", 1}, {"duration_s", 1e6}, {"components", comps}});
 }
 
+/** The latency of one dependent load over a working set of `bytes`, in ns: a random cyclic chain of cache lines. */
+double memory_latency_ns(std::size_t bytes)
+{
+  const std::size_t lines = bytes / 64;
+  std::vector<std::size_t> order(lines);
+  for (std::size_t i = 0; i < lines; ++i)
+    order[i] = i;
+  Rng rng(3, "memory-latency");
+  for (std::size_t i = lines - 1; i > 0; --i)
+    std::swap(order[i], order[static_cast<std::size_t>(rng.uniform() * static_cast<double>(i + 1))]);
+  std::vector<std::size_t> next(lines * 8); // one index per 64-byte line
+  for (std::size_t i = 0; i < lines; ++i)
+    next[order[i] * 8] = order[(i + 1) % lines] * 8;
+  const long steps = 5000000;
+  std::size_t p    = 0;
+  double t0        = wall();
+  for (long i = 0; i < steps; ++i)
+    p = next[p];
+  double t1 = wall();
+  if (p == 1) // never (p is a multiple of 8): keeps the chase from being optimized away
+    std::fprintf(stderr, "\n");
+  return (t1 - t0) / steps * 1e9;
+}
+
 /** The same network in a minimal event loop: the reference for the engine's overhead. */
 Measure run_reference(long long requests)
 {
@@ -246,6 +272,7 @@ struct ChildResult {
   long long requests = 0;
   double seconds     = 0;
   long max_rss_kib   = 0;
+  long long events   = 0;
 };
 
 ChildResult spawn(const char* self, const std::string& mode, long long requests)
@@ -274,13 +301,13 @@ ChildResult spawn(const char* self, const std::string& mode, long long requests)
   if (not WIFEXITED(status) or WEXITSTATUS(status) != 0)
     throw std::runtime_error("benchmark child '" + mode + "' failed");
   json j = json::parse(out);
-  return {j["requests"].get<long long>(), j["seconds"].get<double>(), ru.ru_maxrss};
+  return {j["requests"].get<long long>(), j["seconds"].get<double>(), ru.ru_maxrss, j.value("events", 0LL)};
 }
 } // namespace
 
 int main(int argc, char** argv)
 {
-  long long requests = 2000000, long_requests = 20000000, curve_requests = 500000;
+  long long requests = 2000000, long_requests = 20000000, curve_requests = 2000000;
   std::string child;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -358,6 +385,7 @@ int main(int argc, char** argv)
         points.push_back({{kind, w},
                           {"requests", c.requests},
                           {"us_per_request", us},
+                          {"events_per_request", static_cast<double>(c.events) / static_cast<double>(c.requests)},
                           {"peak_rss_kib", c.max_rss_kib},
                           {"rss_kib_per_" + std::string(kind == std::string("guests") ? "guest" : "queue"),
                            static_cast<double>(c.max_rss_kib) / w}});
@@ -365,6 +393,9 @@ int main(int argc, char** argv)
       double mid = (hi + lo) / 2;
       return json{{"points", points}, {"spread_around_middle", mid > 0 ? (hi - lo) / 2 / mid : 0.0}};
     };
+    out["memory_latency_ns"] = {{"1MB", memory_latency_ns(1u << 20)},
+                                {"4MB", memory_latency_ns(4u << 20)},
+                                {"64MB", memory_latency_ns(64u << 20)}};
     out["cost_curve_queues"] = curve("queues", {4, 16, 64, 256, 1024});
     out["cost_curve_guests"] = curve("guests", {1, 4, 16, 64, 256});
     std::printf("%s\n", out.dump(2).c_str());
