@@ -65,8 +65,8 @@ public:
   }
 
 private:
+  int depth_ = 0; // beside the first frames (the stack is rarely deep): one cache line less per request
   EndIoFrame frames_[max_frames];
-  int depth_ = 0;
 };
 
 /** Allocates requests in blocks and recycles them; counts what is outstanding, independently of the models. */
