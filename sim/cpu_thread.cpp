@@ -162,7 +162,7 @@ void CpuThread::finish_batch(double cost, double t0)
     if (w.target != nullptr)
       w.target->on_event(w.kind, w.r);
   }
-  batch_n_ = 0;
+  batch_n_          = 0;
   current_          = outer;
   in_continuations_ = false;
   release_lock_if_done();

@@ -42,7 +42,7 @@ void LatencyHistogram::record(double seconds)
     seconds = 0;
   double ns_d      = seconds * 1e9;
   std::uint64_t ns = ns_d >= 9.0e15 ? std::uint64_t{9000000000000000} : static_cast<std::uint64_t>(ns_d);
-  std::size_t i = index_of(ns);
+  std::size_t i    = index_of(ns);
   if (i < first_ or i - first_ >= buckets_.size())
     cover(i);
   buckets_[i - first_]++;

@@ -47,11 +47,11 @@ private:
   /** Widens the window to hold bucket `index` (whole octaves; the linear part is one block). */
   void cover(std::size_t index);
   std::vector<std::uint64_t> buckets_; // buckets first_ .. first_ + size - 1
-  std::size_t first_                  = 0;
-  std::uint64_t count_                = 0;
-  double sum_s_                       = 0;
-  double min_s_                       = 0;
-  double max_s_                       = 0;
+  std::size_t first_   = 0;
+  std::uint64_t count_ = 0;
+  double sum_s_        = 0;
+  double min_s_        = 0;
+  double max_s_        = 0;
 };
 
 } // namespace pvsim
