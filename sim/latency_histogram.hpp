@@ -40,6 +40,9 @@ public:
   static std::uint64_t lower_ns(std::size_t index);
   static std::uint64_t upper_ns(std::size_t index);
 
+  /** Buckets held in memory: those of the octaves between the lowest and the highest value seen. */
+  std::size_t buckets_held() const { return buckets_.size(); }
+
   /** Non-empty buckets as {"upper_ns": [...], "count": [...]} (enough to draw a CDF). */
   nlohmann::json buckets_json() const;
 

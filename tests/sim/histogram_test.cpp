@@ -59,7 +59,8 @@ TEST(LatencyHistogram, MemoryDoesNotGrowWithTheNumberOfSamples)
     h.record(1e-6 * (1 + i % 1000));
   EXPECT_EQ(before, 0u);
   EXPECT_LE(h.buckets_json()["upper_ns"].size(), LatencyHistogram::bucket_count);
-  EXPECT_EQ(sizeof(h), sizeof(LatencyHistogram)); // fixed-size buckets, allocated once
+  // Buckets only over the octaves seen: 1 us to 1 ms is 2^9.9 .. 2^19.9 ns, 11 octaves of 64, not all 3008.
+  EXPECT_EQ(h.buckets_held(), 11u * 64u);
 }
 
 TEST(LatencyHistogram, MergeAddsCounts)
@@ -72,4 +73,38 @@ TEST(LatencyHistogram, MergeAddsCounts)
   EXPECT_EQ(a.count(), 3u);
   EXPECT_DOUBLE_EQ(a.mean_s(), 20e-6);
   EXPECT_DOUBLE_EQ(a.max_s(), 30e-6);
+}
+
+// Buckets exist only over the octaves seen: widening that window, downwards, upwards or by merging, must give the
+// same histogram as if every bucket had been there from the start.
+
+TEST(LatencyHistogram, TheOrderOfTheValuesDoesNotChangeTheBuckets)
+{
+  std::vector<double> v{1e-3, 50e-9, 3600.0, 20e-6, 127e-9, 128e-9, 1e-3, 7.5e-6};
+  LatencyHistogram forward, backward;
+  for (double x : v)
+    forward.record(x);
+  for (auto it = v.rbegin(); it != v.rend(); ++it)
+    backward.record(*it);
+  EXPECT_EQ(forward.buckets_json(), backward.buckets_json());
+  EXPECT_EQ(forward.quantile_s(0.5), backward.quantile_s(0.5));
+  EXPECT_EQ(forward.buckets_json()["count"].size(), 7u); // the two 1 ms values share a bucket
+}
+
+TEST(LatencyHistogram, MergingHistogramsOfDisjointRangesEqualsRecordingEverythingInOne)
+{
+  LatencyHistogram low, high, all;
+  for (int i = 0; i < 100; ++i) {
+    low.record(100e-9 + i * 1e-9); // the linear part and the first octaves
+    high.record(5e-3 + i * 1e-4);  // milliseconds
+    all.record(100e-9 + i * 1e-9);
+    all.record(5e-3 + i * 1e-4);
+  }
+  LatencyHistogram a = low, b = high;
+  a.merge(high); // the window grows upwards
+  b.merge(low);  // and downwards
+  EXPECT_EQ(a.buckets_json(), all.buckets_json());
+  EXPECT_EQ(b.buckets_json(), all.buckets_json());
+  for (double q : {0.25, 0.5, 0.75, 0.99})
+    EXPECT_EQ(b.quantile_s(q), all.quantile_s(q)) << "q=" << q;
 }
