@@ -36,17 +36,6 @@ void CpuThread::create_actor()
 
 void CpuThread::enqueue(Work w, bool next)
 {
-  if (mode_ == Mode::direct and not busy_ and holds_ == 0 and w.lock == nullptr and work_.empty()) {
-    // An idle thread given one item without a lock: the batch is that item (start_direct_batch's path, shortened)
-    busy_ = true;
-    work_.push_back(w);
-    batch_n_    = 1;
-    batch_lock_ = nullptr;
-    batch_cost_ = w.cost_s;
-    batch_t0_   = events_->now();
-    run_direct_batch(0, 0);
-    return;
-  }
   if (next and in_continuations_) // behind the batch's items not run yet, before what others queued
     work_.insert_at(batch_left_ + next_inserts_++, w);
   else

@@ -64,12 +64,7 @@ public:
   }
 
   /** The earliest pending time (the heap must not be empty). */
-  double min_time() const
-  {
-    if (head_ < buckets_[0].items.size())
-      return time_of(last_);
-    return time_of(buckets_[lowest_occupied()].min);
-  }
+  double min_time() const { return time_of(min_key()); }
   /** The earliest event's payload (the heap must not be empty); the next one's, to prefetch what it will touch. */
   const Payload* peek_next_in_line() const
   {
@@ -79,25 +74,9 @@ public:
   /** Takes the earliest event into `out` and gives its time, if it is due at `until_s` or before; false otherwise. */
   bool pop_due(double until_s, Payload& out, double& when_s)
   {
-    if (size_ == 0)
+    if (size_ == 0 or min_key() > key_of(until_s))
       return false;
-    if (head_ >= buckets_[0].items.size()) {
-      if (buckets_[lowest_occupied()].min > key_of(until_s))
-        return false;
-      refill();
-    } else if (last_ > key_of(until_s)) {
-      return false;
-    }
-    when_s = time_of(last_);
-    out    = buckets_[0].items[head_].p;
-    ++head_;
-    --size_;
-    if (head_ == buckets_[0].items.size()) {
-      buckets_[0].items.clear();
-      buckets_[0].min = std::numeric_limits<std::uint64_t>::max();
-      head_           = 0;
-      occupied_ &= ~std::uint64_t{1};
-    }
+    when_s = pop(out);
     return true;
   }
 
@@ -139,6 +118,9 @@ private:
     std::vector<Item> items;
     std::uint64_t min = std::numeric_limits<std::uint64_t>::max();
   };
+
+  /** The earliest pending key: the last key taken while bucket 0 has events, else the lowest bucket's minimum. */
+  std::uint64_t min_key() const { return head_ < buckets_[0].items.size() ? last_ : buckets_[lowest_occupied()].min; }
 
   int bucket_of(std::uint64_t k) const { return k == last_ ? 0 : 64 - std::countl_zero(k ^ last_); }
 

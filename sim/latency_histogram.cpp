@@ -44,7 +44,7 @@ void LatencyHistogram::record(double seconds)
   std::uint64_t ns = ns_d >= 9.0e15 ? std::uint64_t{9000000000000000} : static_cast<std::uint64_t>(ns_d);
   std::size_t i    = index_of(ns);
   if (i < first_ or i - first_ >= buckets_.size())
-    cover(i);
+    cover(i, i);
   buckets_[i - first_]++;
   if (count_ == 0 or seconds < min_s_)
     min_s_ = seconds;
@@ -54,7 +54,7 @@ void LatencyHistogram::record(double seconds)
   sum_s_ += seconds;
 }
 
-void LatencyHistogram::cover(std::size_t index)
+void LatencyHistogram::cover(std::size_t lo_index, std::size_t hi_index)
 {
   auto block_start = [](std::size_t i) {
     return i < static_cast<std::size_t>(linear_limit_ns)
@@ -66,11 +66,13 @@ void LatencyHistogram::cover(std::size_t index)
                ? static_cast<std::size_t>(linear_limit_ns)
                : linear_limit_ns + ((((i - linear_limit_ns) >> sub_bits) + 1) << sub_bits);
   };
-  std::size_t lo = block_start(index), hi = block_end(index);
+  std::size_t lo = block_start(lo_index), hi = block_end(hi_index);
   if (not buckets_.empty()) {
     lo = std::min(lo, first_);
     hi = std::max(hi, first_ + buckets_.size());
   }
+  if (lo == first_ and hi - lo == buckets_.size())
+    return; // already held
   std::vector<std::uint64_t> wider(hi - lo, 0);
   std::copy(buckets_.begin(), buckets_.end(), wider.begin() + static_cast<std::ptrdiff_t>(first_ - lo));
   buckets_.swap(wider);
@@ -89,8 +91,7 @@ void LatencyHistogram::merge(const LatencyHistogram& other)
   if (other.count_ == 0)
     return;
   if (not other.buckets_.empty()) {
-    cover(other.first_);
-    cover(other.first_ + other.buckets_.size() - 1);
+    cover(other.first_, other.first_ + other.buckets_.size() - 1);
     for (std::size_t k = 0; k < other.buckets_.size(); ++k)
       buckets_[other.first_ + k - first_] += other.buckets_[k];
   }

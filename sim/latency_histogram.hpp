@@ -47,8 +47,9 @@ public:
   nlohmann::json buckets_json() const;
 
 private:
-  /** Widens the window to hold bucket `index` (whole octaves; the linear part is one block). */
-  void cover(std::size_t index);
+  /** Widens the window, in one step, to hold buckets `lo_index` to `hi_index` (whole octaves; the linear part is
+   * one block). */
+  void cover(std::size_t lo_index, std::size_t hi_index);
   std::vector<std::uint64_t> buckets_; // buckets first_ .. first_ + size - 1
   std::size_t first_   = 0;
   std::uint64_t count_ = 0;
