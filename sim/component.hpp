@@ -34,6 +34,7 @@ class Simulation;
 class Platform;
 class Station;
 struct JobEvent;
+struct PathEvent;
 template <class Event>
 class Probe;
 
@@ -112,6 +113,9 @@ public:
   virtual const char* workload_kind() const { return "block"; }
   /** Jobs publish their completions here. */
   virtual const Probe<JobEvent>* job_probe() const { return nullptr; }
+  /** A model with a shared ring publishes its requests' steps there (ring slot and indices, notifications, the
+   * backend's passes, grants, interrupts: sim/path_event.hpp), for the trace and `pvsim explain`. */
+  virtual const Probe<PathEvent>* path_probe() const { return nullptr; }
 
   // --- wiring ----------------------------------------------------------------------------------------------------
   void add_port(Port p) { ports_.push_back(std::move(p)); }

@@ -18,6 +18,14 @@ struct TraceWriter::Place {
   double last_counter_t    = -1;
 };
 
+struct TraceWriter::RingTrack {
+  int pid        = 0;
+  int steps_tid  = 0;
+  int order      = 0;
+  std::size_t last_indices = SIZE_MAX, last_batch = SIZE_MAX;
+  double last_indices_t = -1, last_batch_t = -1;
+};
+
 namespace {
 /** Whole nanoseconds: a slice's end (ts + dur) and the next one's start then compare exactly once a viewer reads
  * them back as integer nanoseconds. */
@@ -140,6 +148,10 @@ void TraceWriter::connect()
         }
       });
     }
+    if (const auto* probe = c->path_probe()) {
+      const Component* comp = c.get();
+      probe->connect([this, comp](const PathEvent& ev) { path_step(*comp, ev); });
+    }
     if (const auto* probe = c->job_probe()) {
       auto l       = std::make_unique<Lanes>();
       l->pid       = pid_of(c->name());
@@ -155,6 +167,106 @@ void TraceWriter::connect()
       });
     }
   }
+}
+
+int TraceWriter::named_track(int pid, const std::string& name, int sort_index)
+{
+  int tid = next_tid_++;
+  events_.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", pid}, {"tid", tid}, {"args", {{"name", name}}}});
+  events_.push_back(
+      {{"ph", "M"}, {"name", "thread_sort_index"}, {"pid", pid}, {"tid", tid}, {"args", {{"sort_index", sort_index}}}});
+  return tid;
+}
+
+TraceWriter::RingTrack& TraceWriter::ring_track(const Component& c, const std::string& ring)
+{
+  auto it = rings_.find(ring);
+  if (it != rings_.end())
+    return *it->second;
+  auto t = std::make_unique<RingTrack>();
+  // On the ring's own process (the place of that name, the frontend's), whichever end spoke first.
+  t->pid    = pid_of(c.name());
+  int order = next_order_++;
+  for (const auto& p : places_)
+    if (p->name == ring) {
+      t->pid = p->service.pid;
+      order  = p->service.order;
+    }
+  t->order     = order;
+  t->steps_tid = named_track(t->pid, ring + " steps", order * 10000 + 9000);
+  return *rings_.emplace(ring, std::move(t)).first->second;
+}
+
+void TraceWriter::counter_event(int pid, const std::string& name, double t, const json& args, std::size_t& last,
+                                double& last_t)
+{
+  if (last != SIZE_MAX and last_t == t) { // several changes at one instant: the last counts
+    events_[last]["args"] = args;
+    return;
+  }
+  last   = events_.size();
+  last_t = t;
+  events_.push_back({{"ph", "C"}, {"name", name}, {"pid", pid}, {"tid", 0}, {"ts", us(t)}, {"args", args}});
+}
+
+void TraceWriter::path_step(const Component& c, const PathEvent& ev)
+{
+  if (ev.ring == nullptr or ev.t < o_.from_s or ev.t > o_.to_s)
+    return;
+  RingTrack& rt      = ring_track(c, *ev.ring);
+  const auto& names  = RingIndices::names(ev.idx.kind);
+  const auto& values = ev.idx.values();
+  json indices       = json::object();
+  for (std::size_t i = 0; i < names.size(); ++i)
+    indices[names[i]] = values[i];
+  counter_event(rt.pid, *ev.ring + " indices", ev.t, indices, rt.last_indices, rt.last_indices_t);
+  if (ev.what == PathEvent::What::request_taken)
+    counter_event(rt.pid, *ev.ring + " backend pass", ev.t, {{"taken in this pass", ev.batch}}, rt.last_batch,
+                  rt.last_batch_t);
+  if (ev.r == nullptr or not traced(ev.r))
+    return;
+  json args = {{"request", ev.r->id}, {"slot", ev.slot}, {"component", c.name()}};
+  if (ev.thread != nullptr)
+    args["thread"] = ev.thread->name();
+  bool push = ev.what == PathEvent::What::request_pushed or ev.what == PathEvent::What::response_pushed;
+  if (push)
+    args["notified"] = ev.notified;
+  if (ev.what == PathEvent::What::request_taken or ev.what == PathEvent::What::response_taken)
+    args["nth in pass"] = ev.batch;
+  if (ev.what == PathEvent::What::grants) {
+    args["persistent grants"] = ev.persistent;
+    args["grants mapped"]     = ev.mapped;
+  }
+  for (auto& [k, v] : indices.items())
+    args[k] = v;
+  std::string name = path_step_name(ev.what);
+  if (push)
+    name += ev.notified ? ", notified" : ", suppressed";
+  events_.push_back({{"ph", "i"},
+                     {"s", "t"},
+                     {"name", name},
+                     {"cat", "ring"},
+                     {"pid", rt.pid},
+                     {"tid", rt.steps_tid},
+                     {"ts", us(ev.t)},
+                     {"args", args}});
+  if (not push or not ev.notified or ev.channel == nullptr)
+    return;
+  // The notification travels over the ring's event channel (or interrupt vector): an instant on its track.
+  std::string channel =
+      std::string(ev.channel) + (ev.channel_id >= 0 ? " " + std::to_string(ev.channel_id) : std::string());
+  std::string key = std::to_string(rt.pid) + "/" + channel + "/" + *ev.ring;
+  auto it         = channel_tracks_.find(key);
+  if (it == channel_tracks_.end())
+    it = channel_tracks_.emplace(key, named_track(rt.pid, channel + " (" + *ev.ring + ")", rt.order * 10000 + 9001)).first;
+  events_.push_back({{"ph", "i"},
+                     {"s", "t"},
+                     {"name", ev.what == PathEvent::What::request_pushed ? "notify the backend" : "notify the frontend"},
+                     {"cat", "notification"},
+                     {"pid", rt.pid},
+                     {"tid", it->second},
+                     {"ts", us(ev.t)},
+                     {"args", {{"request", ev.r->id}, {"ring", *ev.ring}}}});
 }
 
 bool TraceWriter::traced(const Request* r) const

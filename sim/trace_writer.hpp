@@ -17,12 +17,18 @@
  * - a process per cpu.host ("CPU work on ...") with a track per thread placed on it (vCPUs, backend kthreads,
  *   IOThreads, pool workers): a "run" slice per batch of work the thread ran (CpuThread's batch probe: its items and
  *   CPU time in the args), so one sees which vCPU or backend thread is busy when requests queue.
+ * - for every shared ring whose model publishes its requests' steps (sim/path_event.hpp: Xen blk and net rings,
+ *   virtqueues), a "steps" track with an instant per step of a traced request (slot, notified or suppressed, the
+ *   thread, the pass it was taken in, grants found or mapped, all the ring's indices in the args); a track per event
+ *   channel (or interrupt vector) with an instant per notification sent over it; counters of the ring's indices
+ *   (req_prod, req_event, rsp_prod, rsp_event, req_cons, rsp_cons; avail.idx, used.idx, ... for a virtqueue) and of
+ *   the backend's pass ("taken in this pass": it climbs to the pass's size, then starts again at 1).
  * Limits, so a trace stays openable: a time window (requests submitted in it, followed until they complete, and the
- * counters within it) and a sample rate (every Nth request). Left out: ring indices (req_prod, rsp_prod) and batch
- * sizes as counters (the models report them as statistics only). */
+ * counters within it) and a sample rate (every Nth request); counters count every request, sampled or not. */
 #pragma once
 
 #include "sim/json_node.hpp"
+#include "sim/path_event.hpp"
 #include "sim/statistics.hpp"
 
 #include <cstdint>
@@ -69,6 +75,7 @@ private:
     std::vector<std::pair<int, double>> lanes; // tid, end of its last slice
   };
   struct Place;
+  struct RingTrack;
   int lane(Lanes& l, double start_s, double end_s);
   int pid_of(const std::string& component);
   void connect_cpus(const Component& host, const std::vector<const CpuThread*>& threads);
@@ -76,6 +83,13 @@ private:
   void slice(std::uint64_t id, Lanes& l, double start_s, double end_s, const std::string& name, const std::string& cat);
   void counter(Place& p, double t);
   void close(std::uint64_t id, double now);
+  /** A request's step inside a model (sim/path_event.hpp): an instant on its ring's track (and, for a notification,
+   * on its event channel's track), the ring's indices and the backend's pass as counters. */
+  void path_step(const Component& c, const PathEvent& ev);
+  RingTrack& ring_track(const Component& c, const std::string& ring);
+  int named_track(int pid, const std::string& name, int sort_index);
+  /** A counter event, merged with the previous one of the same name at the same instant. */
+  void counter_event(int pid, const std::string& name, double t, const json& args, std::size_t& last, double& last_t);
 
   const Simulation& sim_;
   TraceOptions o_;
@@ -84,6 +98,8 @@ private:
   int next_tid_   = 1;
   int next_order_ = 1;
   std::vector<std::unique_ptr<Place>> places_;
+  std::map<std::string, std::unique_ptr<RingTrack>> rings_;
+  std::map<std::string, int> channel_tracks_; // "pid/channel id/ring" -> tid
   std::vector<std::unique_ptr<Lanes>> jobs_;
   std::map<std::uint64_t, std::vector<Slice>> open_; // traced requests not completed: their slices so far
 };

@@ -22,6 +22,7 @@
  *   that finds more. make_response() pushes each response on its own with RING_PUSH_RESPONSES_AND_CHECK_NOTIFY. */
 #pragma once
 
+#include "sim/path_event.hpp"
 #include "sim/stats.hpp"
 
 #include <cstdint>
@@ -54,6 +55,14 @@ public:
   // The back end's private indices.
   RingIdx req_cons() const { return req_cons_; }
   RingIdx rsp_prod_pvt() const { return rsp_prod_pvt_; }
+
+  /** All the indices at once (for the trace and `pvsim explain`). */
+  RingIndices indices() const
+  {
+    return {RingIndices::Kind::xen, size_, req_prod_, req_event_, rsp_prod_, rsp_event_, req_cons_, rsp_cons_};
+  }
+  /** The slot of an index: index & (size - 1). */
+  std::uint32_t slot(RingIdx i) const { return i & (size_ - 1); }
 
   // ---- Front end (requests on, responses off) ----
   /** RING_FREE_REQUESTS: size - (req_prod_pvt - rsp_cons). */

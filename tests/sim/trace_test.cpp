@@ -26,6 +26,7 @@ std::vector<std::string> trace_violations(const json& doc)
   std::map<Track, std::vector<std::pair<long long, long long>>> slices;
   std::map<Track, int> be_depth;
   std::map<std::string, std::vector<json>> flows;
+  std::vector<Track> instants; // thread-scoped instants: their tracks must be named
   for (const json& e : doc["traceEvents"]) {
     std::string ph = e.value("ph", "");
     if (ph.empty() or not e.contains("pid") or not e.contains("tid")) {
@@ -57,6 +58,12 @@ std::vector<std::string> trace_violations(const json& doc)
         bad.push_back("E without its B: " + e.dump());
     } else if (ph == "s" or ph == "t" or ph == "f") {
       flows[e["cat"].get<std::string>() + "/" + e["id"].dump()].push_back(e);
+    } else if (ph == "i") {
+      std::string scope = e.value("s", "");
+      if (scope != "t" and scope != "p" and scope != "g")
+        bad.push_back("instant without a scope (s: t, p or g): " + e.dump());
+      else if (scope == "t")
+        instants.push_back(track);
     } else if (ph == "C") {
       for (auto& [k, v] : e["args"].items())
         if (not v.is_number())
@@ -65,6 +72,10 @@ std::vector<std::string> trace_violations(const json& doc)
       bad.push_back("unexpected phase " + ph);
     }
   }
+  for (const Track& track : instants)
+    if (not named_tracks.contains(track) or not named_pids.contains(track.first))
+      bad.push_back("instant on a track or process without a name: pid " + std::to_string(track.first) + " tid " +
+                    std::to_string(track.second));
   for (auto& [track, depth] : be_depth)
     if (depth != 0)
       bad.push_back("B/E unbalanced on track " + std::to_string(track.second));
@@ -179,9 +190,73 @@ TEST(Trace, TheValidatorCatchesABrokenTrace)
                 {{"ph", "M"}, {"name", "thread_name"}, {"pid", 1}, {"tid", 1}, {"args", {{"name", "t"}}}},
                 {{"ph", "X"}, {"name", "a"}, {"pid", 1}, {"tid", 1}, {"ts", 0}, {"dur", 10}},
                 {{"ph", "X"}, {"name", "b"}, {"pid", 1}, {"tid", 1}, {"ts", 5}, {"dur", 10}},
-                {{"ph", "s"}, {"name", "r"}, {"cat", "request"}, {"id", 1}, {"pid", 1}, {"tid", 1}, {"ts", 50}}}}};
+                {{"ph", "s"}, {"name", "r"}, {"cat", "request"}, {"id", 1}, {"pid", 1}, {"tid", 1}, {"ts", 50}},
+                {{"ph", "i"}, {"name", "i"}, {"pid", 1}, {"tid", 1}, {"ts", 3}},
+                {{"ph", "i"}, {"s", "t"}, {"name", "j"}, {"pid", 1}, {"tid", 7}, {"ts", 3}}}}};
   auto bad = trace_violations(doc);
-  EXPECT_EQ(bad.size(), 3u) << "partial overlap, a flow outside slices, a flow without its finish";
+  EXPECT_EQ(bad.size(), 5u) << "partial overlap, a flow outside slices, a flow without its finish, an instant "
+                               "without a scope, an instant on an unnamed track";
+}
+
+TEST(Trace, EachRequestsRingStepsAreInstantsInOrderOnItsRingsTrack)
+{
+  TempDir dir;
+  json doc   = traced_run("xen-blk-mq.json", "--set duration=15ms", dir);
+  auto names = track_names(doc);
+  for (std::string track : {"xvda.ring0 steps", "xvda.ring3 steps"})
+    EXPECT_TRUE(names.contains(track)) << "no track " << track;
+  EXPECT_TRUE(std::any_of(names.begin(), names.end(),
+                          [](const std::string& n) { return n.rfind("event channel ", 0) == 0; }))
+      << "no event channel track";
+  // Per request, its steps in the order the driver takes them: pushed by the frontend, taken by the backend with
+  // its grants, the response pushed, the response taken by the interrupt handler.
+  std::map<long long, std::vector<std::string>> steps;
+  std::size_t notified = 0, suppressed = 0;
+  for (const json& e : doc["traceEvents"])
+    if (e["ph"] == "i" and e["cat"] == "ring") {
+      std::string name = e["name"];
+      steps[e["args"]["request"].get<long long>()].push_back(name.substr(0, name.find(',')));
+      notified += name.find(", notified") != std::string::npos;
+      suppressed += name.find(", suppressed") != std::string::npos;
+    }
+  ASSERT_GT(steps.size(), 10u);
+  std::vector<std::string> path = {"request pushed", "request taken", "grants", "response pushed", "response taken"};
+  std::size_t complete          = 0;
+  for (auto& [id, list] : steps)
+    if (list.size() == path.size()) {
+      EXPECT_EQ(list, path) << "request " << id;
+      ++complete;
+    }
+  EXPECT_GT(complete, steps.size() / 2);
+  std::cout << "pushes notified " << notified << ", suppressed " << suppressed << "\n";
+  EXPECT_GT(notified, 0u);
+  EXPECT_GT(suppressed, 0u) << "the rings are busy: req_event and rsp_event hold notifications off";
+}
+
+TEST(Trace, RingIndicesAreCountersThatKeepTheRingsInvariants)
+{
+  TempDir dir;
+  json doc            = traced_run("xen-blk-mq.json", "--set duration=15ms", dir);
+  std::size_t samples = 0, passes = 0;
+  for (const json& e : doc["traceEvents"]) {
+    if (e["ph"] != "C")
+      continue;
+    std::string name = e["name"];
+    passes += name == "xvda.ring0 backend pass";
+    if (name != "xvda.ring0 indices")
+      continue;
+    ++samples;
+    const json& a = e["args"];
+    // rsp_cons <= rsp_prod <= req_cons <= req_prod, and no more than the ring's 32 slots between rsp_cons and req_prod
+    // (the indices are small here: no 32-bit wrap in 15 ms).
+    EXPECT_LE(a["rsp_cons"], a["rsp_prod"]) << a.dump();
+    EXPECT_LE(a["rsp_prod"], a["req_cons"]) << a.dump();
+    EXPECT_LE(a["req_cons"], a["req_prod"]) << a.dump();
+    EXPECT_LE(a["req_prod"].get<long long>() - a["rsp_cons"].get<long long>(), 32) << a.dump();
+    EXPECT_TRUE(a.contains("req_event") and a.contains("rsp_event")) << a.dump();
+  }
+  EXPECT_GT(samples, 50u);
+  EXPECT_GT(passes, 10u) << "the backend's passes as a counter";
 }
 
 TEST(Trace, WindowAndSampleBoundTheTrace)

@@ -221,6 +221,16 @@ void XenBlkback::do_block_io_op(unsigned q)
     n++;
     // xen_blkbk_map(): each data segment and each indirect page is a grant to find in the tree or to map.
     PersistentGrantTree::MapResult m = rg.pgrants.map(front_->grants_of_request(r), front_->persistent());
+    if (path_.connected()) {
+      double now = sim_->events().now();
+      PathEvent taken(PathEvent::What::request_taken, now, r);
+      taken.batch = n;
+      step(taken, q, b.channel.ring().slot(b.channel.ring().req_cons() - 1));
+      PathEvent grants(PathEvent::What::grants, now, r);
+      grants.persistent = static_cast<std::uint32_t>(m.hits);
+      grants.mapped     = static_cast<std::uint32_t>(m.mapped);
+      step(grants, q, b.channel.ring().slot(b.channel.ring().req_cons() - 1));
+    }
     double lead                      = p_.request_cpu_s + m.hits * p_.persistent_segment_cpu_s;
     if (gnttab_ != nullptr) // each map op takes the guest's grant table lock
       gnttab_->post_dispatch(*rg.kthread, lead, m, p_.map_segment_cpu_s, p_.gnttab_lock_hold_s, this,
@@ -273,6 +283,9 @@ void XenBlkback::on_event(int kind, Request* r)
   case respond: { // make_response(): one response, RING_PUSH_RESPONSES_AND_CHECK_NOTIFY
     bool notify = b.channel.push_responses(1);
     b.responses.push_back(r);
+    if (path_.connected())
+      step(PathEvent(PathEvent::What::response_pushed, sim_->events().now(), r, notify), q,
+           b.channel.ring().slot(b.channel.ring().rsp_prod() - 1));
     rg.pending_free++;
     if (notify) {
       rg.kthread->post(p_.notify_cpu_s, nullptr, 0);
@@ -288,6 +301,18 @@ void XenBlkback::on_event(int kind, Request* r)
   default:
     break;
   }
+}
+
+void XenBlkback::step(PathEvent ev, unsigned q, std::uint32_t slot)
+{
+  const XenChannel& ch = front_->queue(q).channel;
+  ev.ring              = &front_->ring_name(q);
+  ev.channel           = "event channel";
+  ev.channel_id        = static_cast<int>(ch.frontend_evtchn());
+  ev.thread            = rings_[q].kthread.get();
+  ev.idx               = ch.ring().indices();
+  ev.slot              = slot;
+  path_.emit(ev);
 }
 
 void XenBlkback::end_io(Request* r, double)

@@ -52,6 +52,8 @@
 #include "sim/component.hpp"
 #include "sim/cpu_thread.hpp"
 #include "sim/params.hpp"
+#include "sim/path_event.hpp"
+#include "sim/probe.hpp"
 
 #include <memory>
 
@@ -110,6 +112,7 @@ public:
   const PersistentGrantTree& persistent_grants(unsigned q) const { return rings_.at(q).pgrants; }
   /** The grant-table lock this backend's map ops take (nullptr: none, as from Xen 4.7 or with grant_lock off). */
   const GrantTableLock* grant_table_lock() const { return gnttab_; }
+  const Probe<PathEvent>* path_probe() const override { return &path_; }
 
 private:
   enum Kind { upcall = 0, io_op = 1, dispatch = 2, final_check = 3, respond = 4, kinds = 8 };
@@ -143,6 +146,9 @@ private:
   std::unique_ptr<GrantTableLock> own_gnttab_; // the guest's lock, when this backend is its first
   GrantTableLock* gnttab_ = nullptr;           // the lock the kthreads take (nullptr: none)
   std::vector<Ring> rings_;
+  Probe<PathEvent> path_;
+  /** A path event of request r on ring q, with the ring's indices (only when someone listens). */
+  void step(PathEvent ev, unsigned q, std::uint32_t slot);
   unsigned reqs_per_ring_ = 32;
 };
 

@@ -6,6 +6,7 @@
 
 #include "models/xen/blk/segments.hpp"
 #include "models/xen/blk/xen_blkback.hpp"
+#include "sim/path_event.hpp"
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
 
@@ -143,6 +144,7 @@ void XenBlkfront::connect()
     if (q < negotiation_.rings.size()) // talk_to_blkback()'s ring-ref(s) and event-channel; dom0's port is not known
       queues_.back()->channel.set_negotiated(negotiation_.rings[q].ring_refs, negotiation_.rings[q].event_channel);
     slot_time_.emplace_back(queues_.back()->channel.ring().size(), 0.0);
+    ring_names_.push_back(name() + ".ring" + std::to_string(q));
   }
   if (legacy_) // get_id_from_freelist(): the ring's shadow ids, apart from the request queue's
     for (int id = static_cast<int>(queues_[0]->channel.ring().size()) - 1; id >= 0; --id)
@@ -272,6 +274,17 @@ void XenBlkfront::on_event(int kind, Request* r)
     b.events.emit({StationEvent::What::arrive, now, r, now});
     b.events.emit({StationEvent::What::start, now, r, now});
     b.sample(now);
+    if (path_.connected()) {
+      const SharedRing& ring = b.channel.ring();
+      PathEvent ev(PathEvent::What::request_pushed, now, r, notify);
+      ev.ring       = &ring_names_[q];
+      ev.channel    = "event channel";
+      ev.channel_id = static_cast<int>(b.channel.frontend_evtchn());
+      ev.thread = &submitter(r);
+      ev.idx    = ring.indices();
+      ev.slot   = ring.slot(ring.req_prod() - 1);
+      path_.emit(ev);
+    }
     if (notify) { // notify_remote_via_irq() inside the ring lock, as flush_requests() does
       submitter(r).post_next_locked(ring_lock(q), p_.notify_cpu_s, nullptr, 0);
       back_->notify_from_frontend(q);
@@ -329,6 +342,18 @@ void XenBlkfront::handle_irq(unsigned q)
                        [&back, q](GrantRef ref) { return back.persistent_grants(q).holds(ref); });
     b.events.emit({StationEvent::What::depart, now, r, slot_time_[q][static_cast<std::size_t>(r->tag)]});
     b.sample(now);
+    if (path_.connected()) {
+      const SharedRing& ring = b.channel.ring();
+      PathEvent ev(PathEvent::What::response_taken, now, r);
+      ev.ring       = &ring_names_[q];
+      ev.channel    = "event channel";
+      ev.channel_id = static_cast<int>(b.channel.frontend_evtchn());
+      ev.thread = &v;
+      ev.idx    = ring.indices();
+      ev.slot   = ring.slot(ring.rsp_cons() - 1);
+      ev.batch  = i + 1;
+      path_.emit(ev);
+    }
     // The request's shadow entry (struct blk_shadow, two lines) was written on the submitting vCPU.
     double cost = p_.response_cpu_s + 2 * line_cost_.between(submitter(r).place(), v.place());
     if (negotiation_.persistent_grants and r->op == Op::read)
@@ -355,7 +380,7 @@ std::vector<QueueView> XenBlkfront::queues() const
 {
   std::vector<QueueView> out;
   for (std::size_t q = 0; q < queues_.size(); ++q)
-    out.push_back({name() + ".ring" + std::to_string(q), queues_[q].get()});
+    out.push_back({ring_names_[q], queues_[q].get()});
   return out;
 }
 

@@ -42,6 +42,8 @@
 #include "models/xen/blk/blkif_queue.hpp"
 #include "sim/component.hpp"
 #include "sim/params.hpp"
+#include "sim/path_event.hpp"
+#include "sim/probe.hpp"
 
 #include <memory>
 
@@ -106,6 +108,9 @@ public:
   bool persistent() const { return negotiation_.persistent_grants; }
   const XenStore& xenstore() const { return store_; }
   const std::vector<std::pair<double, std::string>>& transitions() const { return transitions_; }
+  const Probe<PathEvent>* path_probe() const override { return &path_; }
+  /** Ring q's name ("xvda.ring2"), for the path events of both ends. */
+  const std::string& ring_name(unsigned q) const { return ring_names_.at(q); }
 
 private:
   /** Registers every statistic the model reports (per ring: occupancy, notifications, upcalls, batches). */
@@ -144,6 +149,8 @@ private:
   std::vector<int> free_ids_;
   std::vector<int> legacy_tag_;
   Counter legacy_waited_; // requests that found the ring full and waited in the queue
+  std::vector<std::string> ring_names_;
+  Probe<PathEvent> path_;
 };
 
 } // namespace pvsim::xen
