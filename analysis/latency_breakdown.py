@@ -8,7 +8,9 @@ Each --config is one bar: the scenario with those --set values (an empty list af
 For each one, `pvsim explain --summary --json` runs (one process per configuration, in parallel, with progress) and
 gives the mean time of the requests completed after the warm-up in each queueing place (waiting and being served),
 before the first place (submission on the vCPU), between places and after the last one (response, interrupt,
-reaping); the segments of a bar add up to that configuration's mean latency. Writes breakdown.csv and breakdown.png.
+reaping); a shared ring's time is split by the requests' steps on it where the model publishes them (published and
+waiting for the backend, with the backend thread, response published and waiting for the interrupt handler). The
+segments of a bar add up to that configuration's mean latency. Writes breakdown.csv and breakdown.png.
 
 Example (the default scenario's two guests are one bar each; the stages are named after their components):
   /usr/bin/python3 analysis/latency_breakdown.py scenarios/xen-blk-mq.json \\

@@ -318,8 +318,8 @@ json Simulation::run()
       job_stats_.emplace_back(c->name(), std::make_unique<JobStats>(*probe));
       probe->connect([this](const JobEvent& ev) { last_completion_s_ = ev.t; });
     }
-  if (on_models_started_)
-    on_models_started_();
+  for (const auto& fn : on_models_started_)
+    fn();
   if (warmup_s() > 0)
     events_->schedule_at(warmup_s(), this, end_of_warmup);
   if (scenario_.params.sample_interval_s > 0) {

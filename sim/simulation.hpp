@@ -72,15 +72,15 @@ public:
    * kept what the warm-up counted). */
   void on_warmup_end(std::function<void(double now)> fn) { on_warmup_end_ = std::move(fn); }
   /** Runs once every model has started and the statistics are connected, before the first event: where other
-   * collectors (the trace writer) connect to the models' probes. */
-  void on_models_started(std::function<void()> fn) { on_models_started_ = std::move(fn); }
+   * collectors (the trace writer, explain) connect to the models' probes; each one registered runs, in order. */
+  void on_models_started(std::function<void()> fn) { on_models_started_.push_back(std::move(fn)); }
 
 private:
   std::optional<double> max_memory_bytes_;
   bool progress_ = false;
   std::function<void()> on_engine_ready_;
   std::function<void(double)> on_warmup_end_;
-  std::function<void()> on_models_started_;
+  std::vector<std::function<void()>> on_models_started_;
   std::uint64_t sample_events_ = 0;
   double last_completion_s_    = 0;
   std::vector<std::pair<std::string, const Station*>> sampled_;

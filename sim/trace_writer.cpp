@@ -19,9 +19,9 @@ struct TraceWriter::Place {
 };
 
 struct TraceWriter::RingTrack {
-  int pid        = 0;
-  int steps_tid  = 0;
-  int order      = 0;
+  int pid                  = 0;
+  int steps_tid            = 0;
+  int order                = 0;
   std::size_t last_indices = SIZE_MAX, last_batch = SIZE_MAX;
   double last_indices_t = -1, last_batch_t = -1;
 };
@@ -258,15 +258,17 @@ void TraceWriter::path_step(const Component& c, const PathEvent& ev)
   std::string key = std::to_string(rt.pid) + "/" + channel + "/" + *ev.ring;
   auto it         = channel_tracks_.find(key);
   if (it == channel_tracks_.end())
-    it = channel_tracks_.emplace(key, named_track(rt.pid, channel + " (" + *ev.ring + ")", rt.order * 10000 + 9001)).first;
-  events_.push_back({{"ph", "i"},
-                     {"s", "t"},
-                     {"name", ev.what == PathEvent::What::request_pushed ? "notify the backend" : "notify the frontend"},
-                     {"cat", "notification"},
-                     {"pid", rt.pid},
-                     {"tid", it->second},
-                     {"ts", us(ev.t)},
-                     {"args", {{"request", ev.r->id}, {"ring", *ev.ring}}}});
+    it = channel_tracks_.emplace(key, named_track(rt.pid, channel + " (" + *ev.ring + ")", rt.order * 10000 + 9001))
+             .first;
+  events_.push_back(
+      {{"ph", "i"},
+       {"s", "t"},
+       {"name", ev.what == PathEvent::What::request_pushed ? "notify the backend" : "notify the frontend"},
+       {"cat", "notification"},
+       {"pid", rt.pid},
+       {"tid", it->second},
+       {"ts", us(ev.t)},
+       {"args", {{"request", ev.r->id}, {"ring", *ev.ring}}}});
 }
 
 bool TraceWriter::traced(const Request* r) const

@@ -1,11 +1,14 @@
 #include "analysis/commands/explain.hpp"
 
+#include "sim/cpu_thread.hpp"
 #include "sim/input_error.hpp"
+#include "sim/path_event.hpp"
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -23,6 +26,7 @@ struct Visit {
 /** One request followed from submission to completion. */
 struct Journey {
   std::vector<Visit> visits;
+  std::vector<PathEvent> steps; // inside the models: ring slot, notifications, the backend's pass, grants, interrupt
   std::map<std::string, std::size_t> open; // place -> its visit not departed yet
   int first_cpu = -1;
   std::string job;
@@ -69,6 +73,14 @@ void follow(Simulation& sim, std::function<bool(const Request&)> wanted, std::fu
           }
         });
       }
+      if (const auto* probe = c->path_probe())
+        probe->connect([journeys](const PathEvent& ev) {
+          if (ev.r == nullptr)
+            return;
+          auto it = journeys->find(ev.r->id);
+          if (it != journeys->end())
+            it->second.steps.push_back(ev);
+        });
       if (const auto* probe = c->job_probe()) {
         std::string job = c->name();
         probe->connect([journeys, completed, job](const JobEvent& ev) {
@@ -93,8 +105,36 @@ const std::string before_label  = "before the first place: submission on the job
 const std::string between_label = "between places: CPU work, notifications, interrupts";
 const std::string after_label   = "after the last place: response, interrupt, the job reaping it";
 
+/** What a request is doing after a step, until the next (on its ring, or between places). */
+const char* phase_after(PathEvent::What w)
+{
+  switch (w) {
+  case PathEvent::What::request_pushed:
+    return "published, waiting for the backend to take it";
+  case PathEvent::What::request_taken:
+  case PathEvent::What::grants:
+    return "with the backend thread (taking it, grants, submission)";
+  case PathEvent::What::response_pushed:
+    return "response published, waiting for the interrupt handler";
+  case PathEvent::What::response_taken:
+    return "response taken: completion, and the job reaping it on its vCPU";
+  }
+  return "";
+}
+
+/** The last step at or before t (on `ring`, or on any ring when ring is null), or null. */
+const PathEvent* last_step(const Journey& j, double t, const std::string* ring)
+{
+  const PathEvent* last = nullptr;
+  for (const auto& s : j.steps)
+    if (s.t <= t and (ring == nullptr or (s.ring != nullptr and *s.ring == *ring)))
+      last = &s;
+  return last;
+}
+
 /** Where the time of [submit, complete] went: each instant in the innermost place (the visit entered last), in order
- * of first appearance. */
+ * of first appearance; a ring's time split by the request's steps on it (published, with the backend, response
+ * published), and the time between places by the last step before it. */
 std::vector<std::pair<std::string, double>> breakdown(const Journey& j)
 {
   std::vector<double> cuts = {j.submit_s, j.complete_s};
@@ -106,6 +146,9 @@ std::vector<std::pair<std::string, double>> breakdown(const Journey& j)
     first_in = std::min(first_in, v.arrive_s);
     last_out = std::max(last_out, v.depart_s >= 0 ? v.depart_s : j.complete_s);
   }
+  for (const auto& s : j.steps)
+    if (s.t >= j.submit_s and s.t <= j.complete_s)
+      cuts.push_back(s.t);
   std::sort(cuts.begin(), cuts.end());
   cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
   std::vector<std::pair<std::string, double>> spent;
@@ -128,11 +171,19 @@ std::vector<std::pair<std::string, double>> breakdown(const Journey& j)
         waiting = mid < v.start_s;
       }
     }
-    add(inner            ? inner->place + (waiting ? " (waiting)" : "")
-        : mid < first_in ? before_label
-        : mid > last_out ? after_label
-                         : between_label,
-        b - a);
+    std::string label;
+    if (inner != nullptr) {
+      label = inner->place;
+      if (const PathEvent* s = last_step(j, mid, &inner->place))
+        label += ": " + std::string(phase_after(s->what));
+      else if (waiting)
+        label += " (waiting)";
+    } else if (const PathEvent* s = last_step(j, mid, nullptr); s != nullptr and mid > first_in) {
+      label = "between places: " + std::string(phase_after(s->what));
+    } else {
+      label = mid < first_in ? before_label : mid > last_out ? after_label : between_label;
+    }
+    add(label, b - a);
   }
   return spent;
 }
@@ -161,20 +212,103 @@ std::string size_text(std::uint32_t bytes)
 std::string table(const std::vector<std::pair<std::string, double>>& spent, double latency, const std::string& total)
 {
   std::ostringstream out;
-  char line[200];
+  char line[240];
   double sum = 0;
   for (const auto& [label, s] : spent) {
-    std::snprintf(line, sizeof line, "  %-62s %10.1f us %6.1f %%\n", label.c_str(), s * 1e6,
+    std::snprintf(line, sizeof line, "  %-80s %10.1f us %6.1f %%\n", label.c_str(), s * 1e6,
                   latency > 0 ? 100 * s / latency : 0.0);
     out << line;
     sum += s;
   }
-  std::snprintf(line, sizeof line, "  %-62s %10.1f us\n", total.c_str(), sum * 1e6);
+  std::snprintf(line, sizeof line, "  %-80s %10.1f us\n", total.c_str(), sum * 1e6);
   out << line;
   return out.str();
 }
 
-std::string narrate(const Simulation& sim, std::uint64_t id, const Journey& j)
+std::string ordinal(std::uint32_t n)
+{
+  const char* suffix = (n % 100 >= 11 and n % 100 <= 13) ? "th"
+                       : n % 10 == 1                     ? "st"
+                       : n % 10 == 2                     ? "nd"
+                       : n % 10 == 3                     ? "rd"
+                                                         : "th";
+  return std::to_string(n) + suffix;
+}
+
+/** One step told as a sentence, with the ring's indices in its own vocabulary (Xen ring.h or virtio). */
+std::string step_sentence(const PathEvent& s)
+{
+  const auto& n      = RingIndices::names(s.idx.kind);
+  auto index         = [&](std::size_t i) { return std::string(n[i]) + " " + std::to_string(s.idx.values()[i]); };
+  std::string thread = s.thread != nullptr ? s.thread->name() : std::string("?");
+  std::string ring   = s.ring != nullptr ? *s.ring : std::string("its ring");
+  std::string channel;
+  if (s.channel != nullptr)
+    channel = std::string(s.channel) + (s.channel_id >= 0 ? " " + std::to_string(s.channel_id) : std::string());
+  std::ostringstream out;
+  switch (s.what) {
+  case PathEvent::What::request_pushed:
+    out << "the frontend on " << thread << " put it in slot " << s.slot << " of " << ring << " and published it ("
+        << index(0) << "). ";
+    if (s.notified)
+      out << "The push passed " << index(1) << ", so it notified the backend"
+          << (channel.empty() ? "" : " over " + channel) << ".";
+    else
+      out << "The push did not pass " << index(1) << " (the backend, at " << index(4)
+          << ", had not yet asked to be woken again): no notification" << (channel.empty() ? "" : " on " + channel)
+          << ", the backend finds it on its own.";
+    break;
+  case PathEvent::What::request_taken:
+    out << "the backend thread " << thread << " took it off " << ring << ", the " << ordinal(s.batch)
+        << " request of its pass (" << index(4) << ").";
+    break;
+  case PathEvent::What::grants:
+    out << "its grants: " << s.persistent << " already mapped (persistent), " << s.mapped << " mapped now"
+        << (s.mapped > 0 ? " (a map hypercall, unmapped when it ends unless kept)." : ".");
+    break;
+  case PathEvent::What::response_pushed:
+    out << thread << " put the response in slot " << s.slot << " and published it (" << index(2) << "). ";
+    if (s.notified)
+      out << "The push passed " << index(3) << ", so it notified the frontend"
+          << (channel.empty() ? "" : " over " + channel) << ".";
+    else
+      out << "The push did not pass " << index(3) << " (the frontend, at " << index(5)
+          << ", is still taking responses or was already told): no notification"
+          << (channel.empty() ? "" : " on " + channel) << ".";
+    break;
+  case PathEvent::What::response_taken:
+    out << "the interrupt handler on " << thread << (channel.empty() ? "" : " (" + channel + "'s upcall)")
+        << " took the response, the " << ordinal(s.batch) << " of its pass (" << index(5) << ").";
+    break;
+  }
+  return out.str();
+}
+
+/** How busy `thread` was over [from, to] (CPU batches overlapping it), from its recorded batches. */
+struct Busy {
+  double busy_s       = 0;
+  std::size_t batches = 0;
+};
+
+using BatchLog = std::map<const CpuThread*, std::deque<CpuBatchEvent>>;
+
+Busy busy_between(const BatchLog& log, const CpuThread* thread, double from, double to)
+{
+  Busy b;
+  auto it = log.find(thread);
+  if (it == log.end())
+    return b;
+  for (const auto& e : it->second) {
+    double overlap = std::min(e.end_s, to) - std::max(e.start_s, from);
+    if (overlap > 0) {
+      b.busy_s += overlap;
+      ++b.batches;
+    }
+  }
+  return b;
+}
+
+std::string narrate(const Simulation& sim, std::uint64_t id, const Journey& j, const BatchLog& log)
 {
   std::ostringstream out;
   double latency = j.complete_s - j.submit_s;
@@ -182,26 +316,60 @@ std::string narrate(const Simulation& sim, std::uint64_t id, const Journey& j)
       << "): a " << size_text(j.bytes) << " " << (j.op == Op::read ? "read" : "write") << ", submitted by job '"
       << j.job << "'" << (j.first_cpu >= 0 ? " on vCPU " + std::to_string(j.first_cpu) : std::string()) << " at "
       << ms(j.submit_s) << ", completed at " << ms(j.complete_s) << ": " << us(latency) << ".\n\nIts path:\n";
+  // The submitting vCPU: the thread of the first push, if a model says it.
+  const CpuThread* submitter = nullptr;
+  for (const auto& s : j.steps)
+    if (s.what == PathEvent::What::request_pushed) {
+      submitter = s.thread;
+      break;
+    }
+  double first_in = j.complete_s;
+  for (const auto& v : j.visits)
+    first_in = std::min(first_in, v.arrive_s);
+  if (submitter != nullptr and first_in > j.submit_s) {
+    Busy b = busy_between(log, submitter, j.submit_s, first_in);
+    out << "  +" << us(0) << "  the job hands it to " << submitter->name() << ", which reaches the block layer after "
+        << us(first_in - j.submit_s) << ": the vCPU ran " << us(b.busy_s) << " of work in that time (" << b.batches
+        << " batches: this request's submission and other requests' submissions and completions queued before "
+           "it).\n";
+  }
+  // Places (at their arrival) and steps, in time order; a place first at a tie (it is where the step happens).
+  std::vector<std::pair<double, std::string>> lines;
   const auto& reg = Registry::builtin();
   int last_queue = -1, last_tag = -1;
   for (const auto& v : j.visits) {
+    std::ostringstream l;
     const ModelInfo* info = reg.find(v.type);
-    out << "  +" << us(v.arrive_s - j.submit_s) << "  " << v.place << " (" << v.type << " '" << v.component << "'"
-        << (info ? ": " + std::string(info->summary) : std::string()) << ")\n      ";
+    l << "  +" << us(v.arrive_s - j.submit_s) << "  " << v.place << " (" << v.type << " '" << v.component << "'"
+      << (info ? ": " + std::string(info->summary) : std::string()) << ")\n      ";
     if (v.queue >= 0 and v.queue != last_queue) // said where the request got it, not again at every later place
-      out << "hardware queue " << v.queue
-          << (j.first_cpu >= 0 ? " (the queue map sends vCPU " + std::to_string(j.first_cpu) + " there)"
-                               : std::string())
-          << ", ";
+      l << "hardware queue " << v.queue
+        << (j.first_cpu >= 0 ? " (the queue map sends vCPU " + std::to_string(j.first_cpu) + " there)" : std::string())
+        << ", ";
     if (v.tag >= 0 and v.tag != last_tag)
-      out << "tag " << v.tag << ", ";
+      l << "tag " << v.tag << ", ";
     last_queue  = v.queue;
     last_tag    = v.tag;
     double wait = v.start_s - v.arrive_s;
-    out << (wait > 0 ? "waited " + us(wait) + " for a free server, slot or tag, then " : "taken at once, ")
-        << (v.depart_s >= 0 ? "stayed " + us(v.depart_s - v.start_s) : "still there at the end") << ".\n";
+    l << (wait > 0 ? "waited " + us(wait) + " for a free server, slot or tag, then " : "taken at once, ")
+      << (v.depart_s >= 0 ? "stayed " + us(v.depart_s - v.start_s) : "still there at the end") << ".\n";
+    lines.emplace_back(v.arrive_s, l.str());
   }
-  out << "\nWhere the time went (each instant once, in the innermost place):\n"
+  for (const auto& s : j.steps)
+    lines.emplace_back(s.t, "  +" + us(s.t - j.submit_s) + "    " + step_sentence(s) + "\n");
+  std::stable_sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [t, text] : lines)
+    out << text;
+  // After the response: the completion, and the job reaping it on its own vCPU.
+  const PathEvent* taken = last_step(j, j.complete_s, nullptr);
+  if (submitter != nullptr and taken != nullptr and taken->what == PathEvent::What::response_taken) {
+    Busy b = busy_between(log, submitter, taken->t, j.complete_s);
+    out << "  +" << us(j.complete_s - j.submit_s) << "  the job reaped it on " << submitter->name() << ", "
+        << us(j.complete_s - taken->t) << " after the response was taken: the vCPU ran " << us(b.busy_s)
+        << " of work in that time (" << b.batches << " batches: the completion, this reap and other requests' work).\n";
+  }
+  out << "\nWhere the time went (each instant once, in the innermost place; a ring's time split by the request's "
+         "steps on it):\n"
       << table(breakdown(j), latency, "total (the request's latency)");
   return out.str();
 }
@@ -257,6 +425,23 @@ std::string explain_request(Simulation& sim, const ExplainOptions& o)
   Journey done;
   bool completed = false;
   double warmup  = sim.warmup_s();
+  // Every CPU thread's batches, to say how busy the submitting vCPU was: a sliding window until the request is
+  // chosen (at its first place), then everything from its submission on, until it completes.
+  auto log         = std::make_shared<BatchLog>();
+  double keep_from = -1;
+  sim.on_models_started([&sim, log, &keep_from, &completed] {
+    for (const auto& c : sim.components())
+      for (const CpuThread* t : c->cpu_threads())
+        t->batch_probe().connect([log, t, &keep_from, &completed](const CpuBatchEvent& ev) {
+          if (completed)
+            return;
+          auto& q        = (*log)[t];
+          double horizon = keep_from >= 0 ? keep_from : ev.end_s - 0.05; // 50 ms before a request is chosen
+          while (not q.empty() and q.front().end_s < horizon)
+            q.pop_front();
+          q.push_back(ev);
+        });
+  });
   follow(
       sim,
       [&](const Request& r) {
@@ -265,6 +450,8 @@ std::string explain_request(Simulation& sim, const ExplainOptions& o)
           chosen = true;
         }
         seen = seen or (chosen and r.id == target);
+        if (chosen and r.id == target and keep_from < 0)
+          keep_from = r.submit_s;
         return chosen and r.id == target and not completed;
       },
       [&](Journey& j) {
@@ -279,7 +466,7 @@ std::string explain_request(Simulation& sim, const ExplainOptions& o)
                      "request " + std::to_string(target) +
                          (seen ? " did not complete before the end of the run"
                                : " was never submitted in this run (ids count every request from 1)"));
-  std::string text = narrate(sim, target, done);
+  std::string text = narrate(sim, target, done, *log);
   if (o.json)
     return json({{"request", target}, {"text", text}}).dump(2) + "\n";
   return text;

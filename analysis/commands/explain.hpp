@@ -9,8 +9,13 @@
  * places), a table that adds up to the request's latency.
  * `--summary` averages that table over every request completed after the warm-up (the per-stage breakdown that
  * analysis/latency_breakdown.py draws as stacked bars per configuration).
- * Left out (the models do not emit these per request yet): whether a notification was sent or suppressed, the event
- * channel's vCPU, grant persistence, the CPU work on each vCPU and backend thread. */
+ * Where a model publishes its requests' steps (sim/path_event.hpp: xen.blkfront/blkback, xen.netfront/netback,
+ * virtio.blk, virtio.net), it also tells each step in order: the ring slot and the producer index, whether the push
+ * notified the other end or the event index suppressed it (and over which event channel or vector), the backend
+ * thread and the place of the request in its pass, the grants found persistent or mapped, the interrupt handler's
+ * vCPU; it says how busy the submitting vCPU was before the request reached the block layer and after its response
+ * came back, and splits a ring's time in the table by those steps.
+ * Left out: the CPU work of each stage item by item (a thread's batches are known, not which item was whose). */
 #pragma once
 
 #include <cstdint>
