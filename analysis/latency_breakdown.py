@@ -9,7 +9,7 @@ For each one, `pvsim explain --summary --json` runs (one process per configurati
 gives the mean time of the requests completed after the warm-up in each queueing place (waiting and being served),
 before the first place (submission on the vCPU), between places and after the last one (response, interrupt,
 reaping); a shared ring's time is split by the requests' steps on it where the model publishes them (published and
-waiting for the backend, with the backend thread, response published and waiting for the interrupt handler). The
+waiting for the backend, taken by the backend, response published and waiting for the interrupt handler). The
 segments of a bar add up to that configuration's mean latency. Writes breakdown.csv and breakdown.png.
 
 Example (the default scenario's two guests are one bar each; the stages are named after their components):

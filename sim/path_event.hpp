@@ -29,6 +29,7 @@ struct RingIndices {
   Kind kind              = Kind::xen;
   std::uint32_t size     = 0; // slots (RING_SIZE, or the virtqueue's num)
   std::uint32_t req_prod = 0, req_event = 0, rsp_prod = 0, rsp_event = 0, req_cons = 0, rsp_cons = 0;
+  bool event_idx = true; // a virtqueue without VIRTIO_RING_F_EVENT_IDX suppresses by flags, not by the event indices
 
   /** The six indices in the order above, and their names in the ring's own vocabulary. */
   std::array<std::uint32_t, 6> values() const { return {req_prod, req_event, rsp_prod, rsp_event, req_cons, rsp_cons}; }
@@ -51,6 +52,8 @@ struct PathEvent {
     response_pushed, // the backend published the response; `notified`: it notified the frontend (event channel send,
                      // virtqueue interrupt), else rsp_event (used_event) suppressed it
     response_taken,  // the frontend's interrupt handler on `thread` took the response, the `batch`-th of that pass
+    signalled,       // a backend that pushes responses now and decides later (vhost signals per batch) decided for
+                     // the responses published since its last signal: `notified` or suppressed by rsp_event
   };
   PathEvent(What w, double now, const Request* req, bool notify = false) : what(w), notified(notify), t(now), r(req) {}
 
@@ -66,6 +69,11 @@ struct PathEvent {
   std::uint32_t slot       = 0;      // the ring entry (index & (size - 1))
   std::uint32_t batch      = 0;
   std::uint32_t persistent = 0, mapped = 0;
+  /** request_taken of a packet the backend receives for the guest (a net Rx ring): the ring's requests are buffers
+   * the frontend posted beforehand, and the packet fills the one taken. */
+  bool into_posted_buffer = false;
+  /** response_pushed by a backend that decides whether to notify later, for the batch (a `signalled` step). */
+  bool signal_later = false;
 };
 
 /** The text of a step, for the trace's event names. */
@@ -82,6 +90,8 @@ inline const char* path_step_name(PathEvent::What w)
     return "response pushed";
   case PathEvent::What::response_taken:
     return "response taken";
+  case PathEvent::What::signalled:
+    return "responses signalled";
   }
   return "?";
 }

@@ -228,7 +228,8 @@ void TraceWriter::path_step(const Component& c, const PathEvent& ev)
   json args = {{"request", ev.r->id}, {"slot", ev.slot}, {"component", c.name()}};
   if (ev.thread != nullptr)
     args["thread"] = ev.thread->name();
-  bool push = ev.what == PathEvent::What::request_pushed or ev.what == PathEvent::What::response_pushed;
+  bool push = ev.what == PathEvent::What::request_pushed or ev.what == PathEvent::What::response_pushed or
+              ev.what == PathEvent::What::signalled;
   if (push)
     args["notified"] = ev.notified;
   if (ev.what == PathEvent::What::request_taken or ev.what == PathEvent::What::response_taken)

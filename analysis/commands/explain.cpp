@@ -113,8 +113,9 @@ const char* phase_after(PathEvent::What w)
     return "published, waiting for the backend to take it";
   case PathEvent::What::request_taken:
   case PathEvent::What::grants:
-    return "with the backend thread (taking it, grants, submission)";
+    return "taken by the backend, response not yet published";
   case PathEvent::What::response_pushed:
+  case PathEvent::What::signalled:
     return "response published, waiting for the interrupt handler";
   case PathEvent::What::response_taken:
     return "response taken: completion, and the job reaping it on its vCPU";
@@ -240,44 +241,75 @@ std::string step_sentence(const PathEvent& s)
 {
   const auto& n      = RingIndices::names(s.idx.kind);
   auto index         = [&](std::size_t i) { return std::string(n[i]) + " " + std::to_string(s.idx.values()[i]); };
+  bool xen           = s.idx.kind == RingIndices::Kind::xen;
+  const char* front  = xen ? "frontend" : "driver";
+  const char* back   = xen ? "backend" : "device";
   std::string thread = s.thread != nullptr ? s.thread->name() : std::string("?");
   std::string ring   = s.ring != nullptr ? *s.ring : std::string("its ring");
   std::string channel;
   if (s.channel != nullptr)
     channel = std::string(s.channel) + (s.channel_id >= 0 ? " " + std::to_string(s.channel_id) : std::string());
+  std::string over = channel.empty() ? "" : " over " + channel;
+  std::string on   = channel.empty() ? "" : " on " + channel;
   std::ostringstream out;
   switch (s.what) {
   case PathEvent::What::request_pushed:
-    out << "the frontend on " << thread << " put it in slot " << s.slot << " of " << ring << " and published it ("
-        << index(0) << "). ";
-    if (s.notified)
-      out << "The push passed " << index(1) << ", so it notified the backend"
-          << (channel.empty() ? "" : " over " + channel) << ".";
+    out << "the " << front << " on " << thread << " put it in slot " << s.slot << " of " << ring
+        << " and published it (" << index(0) << "). ";
+    if (not s.idx.event_idx)
+      out << (s.notified ? "Notifications were on, so it notified the " + std::string(back) + over + "."
+                         : "The " + std::string(back) +
+                               " had turned notifications off (VRING_USED_F_NO_NOTIFY) while "
+                               "it takes requests: no notification" +
+                               on + ".");
+    else if (s.notified)
+      out << "The push passed " << index(1) << ", so it notified the " << back << over << ".";
     else
-      out << "The push did not pass " << index(1) << " (the backend, at " << index(4)
-          << ", had not yet asked to be woken again): no notification" << (channel.empty() ? "" : " on " + channel)
-          << ", the backend finds it on its own.";
+      out << "The push did not pass " << index(1) << " (the " << back << ", at " << index(4)
+          << ", had not asked to be notified again yet): no notification" << on << ", the " << back
+          << " finds it on its own.";
     break;
   case PathEvent::What::request_taken:
-    out << "the backend thread " << thread << " took it off " << ring << ", the " << ordinal(s.batch)
-        << " request of its pass (" << index(4) << ").";
+    if (s.into_posted_buffer)
+      out << "the " << back << "'s thread " << thread << " took a buffer the " << front << " had posted on " << ring
+          << " (slot " << s.slot << ", " << index(4) << ") and copied it in, the " << ordinal(s.batch)
+          << " packet of its pass.";
+    else
+      out << "the " << back << "'s thread " << thread << " took it off " << ring << ", the " << ordinal(s.batch)
+          << " request of its pass (" << index(4) << ").";
     break;
   case PathEvent::What::grants:
     out << "its grants: " << s.persistent << " already mapped (persistent), " << s.mapped << " mapped now"
         << (s.mapped > 0 ? " (a map hypercall, unmapped when it ends unless kept)." : ".");
     break;
   case PathEvent::What::response_pushed:
-    out << thread << " put the response in slot " << s.slot << " and published it (" << index(2) << "). ";
-    if (s.notified)
-      out << "The push passed " << index(3) << ", so it notified the frontend"
-          << (channel.empty() ? "" : " over " + channel) << ".";
+    out << thread << " put the response in slot " << s.slot << " and published it (" << index(2) << ")";
+    if (s.signal_later) {
+      out << "; it signals the " << front << " once per batch of responses, later.";
+      break;
+    }
+    out << ". ";
+    [[fallthrough]];
+  case PathEvent::What::signalled:
+    if (s.what == PathEvent::What::signalled)
+      out << thread << " signalled the responses it published since its last signal (" << index(2) << "). ";
+    if (not s.idx.event_idx)
+      out << (s.notified ? "Interrupts were on, so it notified the " + std::string(front) + over + "."
+                         : "The " + std::string(front) +
+                               " had turned interrupts off (VRING_AVAIL_F_NO_INTERRUPT) "
+                               "while it takes responses: no notification" +
+                               on + ".");
+    else if (s.notified)
+      out << (s.what == PathEvent::What::signalled ? "They passed " : "The push passed ") << index(3)
+          << ", so it notified the " << front << over << ".";
     else
-      out << "The push did not pass " << index(3) << " (the frontend, at " << index(5)
-          << ", is still taking responses or was already told): no notification"
-          << (channel.empty() ? "" : " on " + channel) << ".";
+      out << (s.what == PathEvent::What::signalled ? "They did not pass " : "The push did not pass ") << index(3)
+          << " (the " << front << ", at " << index(5)
+          << ", is still taking responses or was already told): no notification" << on << ".";
     break;
   case PathEvent::What::response_taken:
-    out << "the interrupt handler on " << thread << (channel.empty() ? "" : " (" + channel + "'s upcall)")
+    out << "the interrupt handler on " << thread
+        << (channel.empty() ? "" : " (" + channel + (xen ? "'s upcall)" : "'s interrupt)"))
         << " took the response, the " << ordinal(s.batch) << " of its pass (" << index(5) << ").";
     break;
   }
@@ -330,7 +362,8 @@ std::string narrate(const Simulation& sim, std::uint64_t id, const Journey& j, c
     Busy b = busy_between(log, submitter, j.submit_s, first_in);
     out << "  +" << us(0) << "  the job hands it to " << submitter->name() << ", which reaches the block layer after "
         << us(first_in - j.submit_s) << ": the vCPU ran " << us(b.busy_s) << " of work in that time (" << b.batches
-        << " batches: this request's submission and other requests' submissions and completions queued before "
+        << (b.batches == 1 ? " batch" : " batches")
+        << ": this request's submission and other requests' submissions and completions queued before "
            "it).\n";
   }
   // Places (at their arrival) and steps, in time order; a place first at a tie (it is where the step happens).
@@ -342,10 +375,15 @@ std::string narrate(const Simulation& sim, std::uint64_t id, const Journey& j, c
     const ModelInfo* info = reg.find(v.type);
     l << "  +" << us(v.arrive_s - j.submit_s) << "  " << v.place << " (" << v.type << " '" << v.component << "'"
       << (info ? ": " + std::string(info->summary) : std::string()) << ")\n      ";
-    if (v.queue >= 0 and v.queue != last_queue) // said where the request got it, not again at every later place
-      l << "hardware queue " << v.queue
-        << (j.first_cpu >= 0 ? " (the queue map sends vCPU " + std::to_string(j.first_cpu) + " there)" : std::string())
-        << ", ";
+    if (v.queue >= 0 and v.queue != last_queue) { // said where the request got it, not again at every later place
+      if (v.type == "blk_mq")
+        l << "hardware queue " << v.queue
+          << (j.first_cpu >= 0 ? " (the queue map sends vCPU " + std::to_string(j.first_cpu) + " there)"
+                               : std::string())
+          << ", ";
+      else
+        l << "queue " << v.queue << ", ";
+    }
     if (v.tag >= 0 and v.tag != last_tag)
       l << "tag " << v.tag << ", ";
     last_queue  = v.queue;
@@ -366,7 +404,8 @@ std::string narrate(const Simulation& sim, std::uint64_t id, const Journey& j, c
     Busy b = busy_between(log, submitter, taken->t, j.complete_s);
     out << "  +" << us(j.complete_s - j.submit_s) << "  the job reaped it on " << submitter->name() << ", "
         << us(j.complete_s - taken->t) << " after the response was taken: the vCPU ran " << us(b.busy_s)
-        << " of work in that time (" << b.batches << " batches: the completion, this reap and other requests' work).\n";
+        << " of work in that time (" << b.batches << (b.batches == 1 ? " batch" : " batches")
+        << ": the completion, this reap and other requests' work).\n";
   }
   out << "\nWhere the time went (each instant once, in the innermost place; a ring's time split by the request's "
          "steps on it):\n"

@@ -102,6 +102,7 @@ public:
   void notified(VirtioBlk& disk, std::size_t q) override;
 
   const CpuThread& thread() const { return thread_; }
+  const CpuThread* backend_thread() const override { return &thread_; }
 
 private:
   enum Kind {

@@ -29,6 +29,11 @@ void VirtioNet::do_handle_tx(unsigned q)
       p.txq.pop();
       p.txd.held++;
       p.tx_pass_pkts++;
+      if (path_.connected()) {
+        PathEvent ev(PathEvent::What::request_taken, now(), r);
+        ev.batch = static_cast<std::uint32_t>(p.tx_pass_pkts);
+        step(ev, q, false, p.txq.indices().req_cons - 1, p.worker.get());
+      }
       p.tx_pass_bytes += r->size_bytes;
       p.worker->post(p_.vhost_tx_packet_cpu_s + r->size_bytes / p_.copy_Bps, this, k(q, tx_copied), r);
       if (p.tx_pass_pkts >= static_cast<std::uint64_t>(p_.vhost_pkt_limit) or
@@ -87,6 +92,12 @@ void VirtioNet::do_handle_rx(unsigned q)
     p.rx_avail -= n;
     p.rxd.held++;
     p.rx_pass_pkts++;
+    if (path_.connected()) {
+      PathEvent ev(PathEvent::What::request_taken, now(), r);
+      ev.batch              = static_cast<std::uint32_t>(p.rx_pass_pkts);
+      ev.into_posted_buffer = true;
+      step(ev, q, true, p.rxq.indices().req_cons - n, p.worker.get());
+    }
     p.rx_pass_bytes += r->size_bytes;
     p.worker->post(p_.vhost_rx_packet_cpu_s + n * p_.vhost_rx_buffer_cpu_s + r->size_bytes / p_.copy_Bps, this,
                    k(q, rx_copied), r);
@@ -130,8 +141,13 @@ void VirtioNet::signal(unsigned q, bool rx)
   unsigned& done = rx ? p.rx_done : p.tx_done;
   if (done == 0)
     return;
-  done = 0;
-  if (v.should_notify()) // vhost_signal -> vhost_notify: vring_need_event(used_event, new, old)
+  done        = 0;
+  bool notify = v.should_notify(); // vhost_signal -> vhost_notify: vring_need_event(used_event, new, old)
+  auto& held  = rx ? p.rx_unsignalled : p.tx_unsignalled;
+  for (Request* r : held)
+    step(PathEvent(PathEvent::What::signalled, now(), r, notify), q, rx, v.indices().rsp_prod - 1, p.worker.get());
+  held.clear();
+  if (notify)
     p.worker->post(p_.signal_cpu_s, this, k(q, rx ? rx_irqfd : tx_irqfd));
 }
 

@@ -176,6 +176,7 @@ void VirtioBlk::connect()
   for (int q = 0; q < nr; ++q) {
     auto qi      = static_cast<std::size_t>(q);
     auto vq      = std::make_unique<Queue>(*this, qi, size, p_.event_idx);
+    vq->name     = name() + ".vq" + std::to_string(qi);
     vq->iothread = vmm ? nullptr : iothreads[qi % iothreads.size()];
     vq->vmm      = vmm;
     vq->cpus     = groups[qi];
@@ -274,7 +275,11 @@ void VirtioBlk::add(std::size_t q, Request* r, int vcpu)
   vq.added++;
   vq.events.emit({StationEvent::What::start, now(), r, r->stage_s});
   vq.occupancy_avg.set(now(), vq.ring.in_flight());
-  if (vq.ring.kick_prepare())
+  bool kick = vq.ring.kick_prepare();
+  if (path_.connected())
+    step(PathEvent(PathEvent::What::request_pushed, now(), r, kick), q, vq.ring.indices().req_prod - 1,
+         &vm_->vcpu(vcpu));
+  if (kick)
     vm_->vcpu(vcpu).post_next(p_.kick_cpu_s, this, kind(q, kicked));
   if (vq.iothread and vq.iothread->poll_mode())
     poll_ready(q);
@@ -379,10 +384,14 @@ void VirtioBlk::on_event(int k, Request* r)
       vq.iothread->run(0, this, kind(q, handle_vq));
     }
     break;
-  case used: // virtio_blk_req_complete: virtqueue_push, virtio_notify_irqfd if virtio_should_notify
+  case used: { // virtio_blk_req_complete: virtqueue_push, virtio_notify_irqfd if virtio_should_notify
     vq.ring.push_used();
     vq.used_list.push(r);
-    if (vq.ring.should_notify())
+    bool notify = vq.ring.should_notify();
+    if (path_.connected())
+      step(PathEvent(PathEvent::What::response_pushed, now(), r, notify), q, vq.ring.indices().rsp_prod - 1,
+           &vq.iothread->thread());
+    if (notify)
       vq.iothread->run(p_.notify_cpu_s, this, kind(q, irqfd));
     --in_qemu_;
     if (gate_ != nullptr) {
@@ -390,6 +399,7 @@ void VirtioBlk::on_event(int k, Request* r)
       gate_changed();
     }
     break;
+  }
   case irqfd:
     sim_->events().schedule_in(p_.irq_latency_s, this, kind(q, interrupt));
     break;
@@ -466,7 +476,13 @@ void VirtioBlk::pop_all(std::size_t q)
     vq.ring.pop();
     vq.popped++;
     ++in_qemu_;
-    vq.iothread->run(p_.request_cpu_s, this, kind(q, handled), vq.avail.pop());
+    Request* r = vq.avail.pop();
+    if (path_.connected()) {
+      PathEvent taken(PathEvent::What::request_taken, now(), r);
+      taken.batch = static_cast<std::uint32_t>(vq.popped);
+      step(taken, q, vq.ring.indices().req_cons - 1, &vq.iothread->thread());
+    }
+    vq.iothread->run(p_.request_cpu_s, this, kind(q, handled), r);
   }
   vq.iothread->run(0, this, kind(q, pass_tail));
 }
@@ -518,7 +534,14 @@ Request* VirtioBlk::device_pop(std::size_t q)
   if (vq.ring.device_empty())
     return nullptr;
   vq.ring.pop();
-  return vq.avail.pop();
+  Request* r = vq.avail.pop();
+  vq.popped++; // in this pass (device_pass() ends it)
+  if (path_.connected()) {
+    PathEvent taken(PathEvent::What::request_taken, now(), r);
+    taken.batch = static_cast<std::uint32_t>(vq.popped);
+    step(taken, q, vq.ring.indices().req_cons - 1, vq.vmm->backend_thread());
+  }
+  return r;
 }
 
 void VirtioBlk::device_undo_pop(std::size_t q, Request* r)
@@ -526,6 +549,7 @@ void VirtioBlk::device_undo_pop(std::size_t q, Request* r)
   Queue& vq = *vqs_[q];
   vq.ring.undo_pop();
   vq.avail.push_front(r);
+  vq.popped -= vq.popped > 0 ? 1 : 0;
 }
 
 void VirtioBlk::device_disable_notification(std::size_t q)
@@ -550,11 +574,19 @@ bool VirtioBlk::device_publish_used(std::size_t q)
   Queue& vq = *vqs_[q];
   if (vq.written.empty())
     return false;
+  std::vector<Request*> pushed; // for the path events only
   while (Request* r = vq.written.pop()) {
     vq.ring.push_used();
     vq.used_list.push(r);
+    if (path_.connected())
+      pushed.push_back(r);
   }
-  return vq.ring.should_notify();
+  bool notify = vq.ring.should_notify();
+  // One used.idx store for the batch, one notification decision for all of it.
+  std::uint32_t slot = vq.ring.indices().rsp_prod - static_cast<std::uint32_t>(pushed.size());
+  for (Request* r : pushed)
+    step(PathEvent(PathEvent::What::response_pushed, now(), r, notify), q, slot++, vq.vmm->backend_thread());
+  return notify;
 }
 
 void VirtioBlk::device_interrupt(std::size_t q)
@@ -567,6 +599,7 @@ void VirtioBlk::device_pass(std::size_t q, std::uint64_t popped)
   Queue& vq = *vqs_[q];
   ++vq.passes;
   vq.per_pass.sample(static_cast<long long>(popped));
+  vq.popped = 0;
 }
 
 void VirtioBlk::end_io(Request* r, double)
@@ -588,6 +621,11 @@ void VirtioBlk::drain(std::size_t q)
     vq.taken++;
     n++;
     vq.events.emit({StationEvent::What::depart, now(), r, r->top().enter_s});
+    if (path_.connected()) {
+      PathEvent taken(PathEvent::What::response_taken, now(), r);
+      taken.batch = static_cast<std::uint32_t>(n);
+      step(taken, q, vq.ring.indices().rsp_cons - 1, &cpu);
+    }
     cpu.post(p_.complete_cpu_s, this, kind(q, completed), r);
   }
   vq.occupancy_avg.set(now(), vq.ring.in_flight());
@@ -597,11 +635,27 @@ void VirtioBlk::drain(std::size_t q)
   cpu.post(0, this, kind(q, irq_tail));
 }
 
+void VirtioBlk::step(PathEvent ev, std::size_t q, std::uint32_t slot, const CpuThread* thread)
+{
+  const Queue& vq = *vqs_[q];
+  ev.ring         = &vq.name;
+  bool push       = ev.what == PathEvent::What::request_pushed;
+  // The kick is a write to the queue's notify address that KVM turns into its ioeventfd; the device's notification an
+  // MSI-X message on the queue's vector (vector 0 is the config change), or virtio-mmio's one interrupt line.
+  bool pci      = p_.transport == "pci";
+  ev.channel    = push ? "ioeventfd" : pci ? "MSI-X vector" : "virtio-mmio interrupt";
+  ev.channel_id = push ? static_cast<int>(q) : pci ? static_cast<int>(q) + 1 : -1;
+  ev.thread     = thread;
+  ev.idx        = vq.ring.indices();
+  ev.slot       = ev.idx.size > 0 ? slot % ev.idx.size : slot;
+  path_.emit(ev);
+}
+
 std::vector<QueueView> VirtioBlk::queues() const
 {
   std::vector<QueueView> out;
   for (std::size_t q = 0; q < vqs_.size(); ++q)
-    out.push_back({name() + ".vq" + std::to_string(q), vqs_[q].get()});
+    out.push_back({vqs_[q]->name, vqs_[q].get()});
   return out;
 }
 

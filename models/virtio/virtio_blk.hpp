@@ -68,6 +68,8 @@
 #include "models/virtio/vring.hpp"
 #include "sim/component.hpp"
 #include "sim/params.hpp"
+#include "sim/path_event.hpp"
+#include "sim/probe.hpp"
 #include "sim/stats.hpp"
 
 #include <cstdint>
@@ -132,6 +134,7 @@ public:
   void connect() override;
   void start(Simulation& sim) override;
   std::vector<QueueView> queues() const override;
+  const Probe<PathEvent>* path_probe() const override { return &path_; }
   /** Without blk_mq in front, a job's request goes to the virtqueue of its vCPU (mod the queues). */
   void submit(Request* r) override;
   /** The AioContext completed a request of this disk (device side: virtio_blk_rw_complete). */
@@ -214,6 +217,7 @@ private:
     VirtioBlk& blk;
     std::size_t index;
     Vring ring;
+    std::string name; // "vda.vq1"
     RequestFifo waiting;   // stopped hardware queue: requests waiting for descriptors
     RequestFifo avail;     // published, not popped by the device
     RequestFifo used_list; // pushed to the used ring, not yet taken by the driver
@@ -269,6 +273,9 @@ private:
   DriverFrame driver_;
   int depth_ = 0;
   std::vector<std::unique_ptr<Queue>> vqs_;
+  Probe<PathEvent> path_;
+  /** A path event of r on virtqueue q, with the ring's indices, if someone listens. */
+  void step(PathEvent ev, std::size_t q, std::uint32_t slot, const CpuThread* thread);
   VirtioBlkGate* gate_   = nullptr;
   std::uint64_t in_qemu_ = 0;
   /** device_add at plug_at: the virtqueues' AioContexts get the disk; device_del at unplug_at: they let it go once

@@ -10,6 +10,7 @@ namespace pvsim {
 
 class Component;
 class VirtioBlk;
+class CpuThread;
 
 class VirtioBlkBackend {
 public:
@@ -18,6 +19,8 @@ public:
   virtual void attach(VirtioBlk& disk, std::size_t q, Component& device) = 0;
   /** The queue's ioeventfd became readable (a guest kick, after kick_latency). */
   virtual void notified(VirtioBlk& disk, std::size_t q) = 0;
+  /** The thread that pops the virtqueue's requests (for the path events: sim/path_event.hpp). */
+  virtual const CpuThread* backend_thread() const { return nullptr; }
 };
 
 } // namespace pvsim

@@ -161,7 +161,9 @@ void VirtioNet::connect()
     pair->irq_vcpu = p_.irq_affinity == "spread" ? pair->group.first : 0;
     for (int c = 0; c < pair->group.count; ++c)
       xps_[static_cast<std::size_t>((pair->group.first + c) % vcpus)] = static_cast<unsigned>(q);
-    pair->worker = std::make_unique<CpuThread>(name() + ".vhost" + std::to_string(q), p_.quantum_s);
+    pair->worker  = std::make_unique<CpuThread>(name() + ".vhost" + std::to_string(q), p_.quantum_s);
+    pair->tx_name = name() + ".tx" + std::to_string(q);
+    pair->rx_name = name() + ".rx" + std::to_string(q);
     pairs_.push_back(std::move(pair));
   }
   declare_stats();
@@ -240,8 +242,13 @@ void VirtioNet::on_event(int kind, Request* r)
     p.txd.b.push(r);
     p.txd.events.emit({StationEvent::What::start, t, r, r->stage_s});
     p.txd.ring_occupancy.set(t, p.txq.num() - p.txq.num_free());
-    if (p.txq.kick_prepare())
-      vm_->vcpu(r->cpu).post(p_.kick_cpu_s, this, k(q, tx_kicked));
+    if (bool kick = p.txq.kick_prepare(); kick or path_.connected()) {
+      if (path_.connected())
+        step(PathEvent(PathEvent::What::request_pushed, t, r, kick), q, false, p.txq.indices().req_prod - 1,
+             &vm_->vcpu(r->cpu));
+      if (kick)
+        vm_->vcpu(r->cpu).post(p_.kick_cpu_s, this, k(q, tx_kicked));
+    }
     break;
   case tx_kicked:
     sim_->events().schedule_in(p_.kick_latency_s, this, k(q, tx_eventfd));
@@ -257,6 +264,12 @@ void VirtioNet::on_event(int kind, Request* r)
     break;
   case tx_copied: // vhost_add_used (zerocopy off: the buffer is free once copied); the skb to the bridge and NIC
     p.txq.push_used();
+    if (path_.connected()) {
+      PathEvent ev(PathEvent::What::response_pushed, t, r);
+      ev.signal_later = true;
+      step(ev, q, false, p.txq.indices().rsp_prod - 1, p.worker.get());
+      p.tx_unsignalled.push_back(r);
+    }
     if (++p.tx_done >= static_cast<unsigned>(p_.vhost_batch))
       signal(q, false);
     r->push_end_io(this, t);
@@ -297,6 +310,12 @@ void VirtioNet::on_event(int kind, Request* r)
     unsigned n = rx_buffers_of(r);
     for (unsigned i = 0; i < n; ++i)
       p.rxq.push_used();
+    if (path_.connected()) {
+      PathEvent ev(PathEvent::What::response_pushed, t, r);
+      ev.signal_later = true;
+      step(ev, q, true, p.rxq.indices().rsp_prod - n, p.worker.get());
+      p.rx_unsignalled.push_back(r);
+    }
     p.rxd.held--;
     p.rxd.b.push(r);
     p.rxd.ring_occupancy.set(t, p.rxd.b.size()); // a packet more on the used ring, until NAPI takes it
@@ -393,6 +412,11 @@ void VirtioNet::poll(unsigned q)
     p.rxd.events.emit({StationEvent::What::depart, t, r, r->stage_s});
     v.post(p_.rx_packet_cpu_s + n * p_.rx_buffer_cpu_s, this, k(q, rx_deliver), r);
     work++;
+    if (path_.connected()) {
+      PathEvent ev(PathEvent::What::response_taken, t, r);
+      ev.batch = static_cast<std::uint32_t>(work);
+      step(ev, q, true, p.rxq.indices().rsp_cons - n, &v);
+    }
   }
   p.napi_max.sample(static_cast<double>(work));
   p.last_work = work;
@@ -414,7 +438,10 @@ void VirtioNet::refill(unsigned q)
   p.rx_posted.set(now(), p.rx_avail);
   CpuThread& v = vm_->vcpu(p.irq_vcpu);
   v.post(n * p_.refill_buffer_cpu_s, nullptr, 0);
-  if (p.rxq.kick_prepare())
+  bool kick = p.rxq.kick_prepare();
+  if (path_.connected()) // buffers, not a packet: the indices move (the trace's counters), no request's step
+    step(PathEvent(PathEvent::What::request_pushed, now(), nullptr, kick), q, true, p.rxq.indices().req_prod - n, &v);
+  if (kick)
     v.post(p_.kick_cpu_s, this, k(q, rx_kicked));
 }
 
@@ -450,10 +477,26 @@ std::vector<QueueView> VirtioNet::queues() const
 {
   std::vector<QueueView> out;
   for (std::size_t q = 0; q < pairs_.size(); ++q) {
-    out.push_back({name() + ".tx" + std::to_string(q), &pairs_[q]->txd});
-    out.push_back({name() + ".rx" + std::to_string(q), &pairs_[q]->rxd});
+    out.push_back({pairs_[q]->tx_name, &pairs_[q]->txd});
+    out.push_back({pairs_[q]->rx_name, &pairs_[q]->rxd});
   }
   return out;
+}
+
+void VirtioNet::step(PathEvent ev, unsigned q, bool rx, std::uint32_t slot, const CpuThread* thread)
+{
+  const Pair& p = *pairs_[q];
+  const Vring& v = rx ? p.rxq : p.txq;
+  bool push      = ev.what == PathEvent::What::request_pushed;
+  // The kick: a write to the queue's notify address, KVM's ioeventfd wakes vhost; the interrupt: vhost writes the
+  // irqfd, an MSI-X message on the queue's vector (virtio_net's vectors: config, then rx0, tx0, rx1, tx1...).
+  ev.ring       = rx ? &p.rx_name : &p.tx_name;
+  ev.channel    = push ? "ioeventfd" : "MSI-X vector";
+  ev.channel_id = push ? static_cast<int>(2 * q + (rx ? 0 : 1)) : static_cast<int>(1 + 2 * q + (rx ? 0 : 1));
+  ev.thread     = thread;
+  ev.idx        = v.indices();
+  ev.slot       = ev.idx.size > 0 ? slot % ev.idx.size : slot;
+  path_.emit(ev);
 }
 
 double VirtioNet::pair_bps(std::size_t q, const StatWindow& w) const

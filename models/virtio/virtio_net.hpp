@@ -87,6 +87,8 @@
 #include "sim/component.hpp"
 #include "sim/cpu_thread.hpp"
 #include "sim/params.hpp"
+#include "sim/path_event.hpp"
+#include "sim/probe.hpp"
 #include "sim/station.hpp"
 #include "sim/stats.hpp"
 
@@ -174,6 +176,7 @@ public:
   void start(Simulation& sim) override;
   void estimate_resources(ResourceEstimate& e) const override;
   std::vector<QueueView> queues() const override;
+  const Probe<PathEvent>* path_probe() const override { return &path_; }
   /** A guest packet (Op::write) from net.flow, or a remote host's packet (Op::read) that crosses the link first. */
   void submit(Request* r) override;
   /** The link sent a guest packet (the ACK clock returns it to its flow), or delivered one for the guest. */
@@ -239,6 +242,10 @@ private:
     }
     Vring txq, rxq;
     Direction txd, rxd;
+    std::string tx_name, rx_name; // "eth0.tx0", for the path events
+    /** Packets whose used entries vhost published since its last signal, per direction (only kept while someone
+     * listens to the path events). */
+    std::vector<Request*> tx_unsignalled, rx_unsignalled;
     std::unique_ptr<CpuThread> worker;
     int irq_vcpu = 0;
     VirtioNetCpuGroup group;
@@ -314,6 +321,9 @@ private:
   Component* link_ = nullptr;
   Simulation* sim_ = nullptr;
   std::vector<std::unique_ptr<Pair>> pairs_;
+  Probe<PathEvent> path_;
+  /** A path event of packet r on pair q's Tx or Rx virtqueue, with its indices, if someone listens. */
+  void step(PathEvent ev, unsigned q, bool rx, std::uint32_t slot, const CpuThread* thread);
   std::vector<unsigned> xps_; // vCPU → Tx queue
   std::array<FlowEntry, 1024> flows_{};
   std::vector<TxSocket> sockets_; // by job id

@@ -7,6 +7,7 @@
  * descriptor for an indirect request). */
 #pragma once
 
+#include "sim/path_event.hpp"
 #include "sim/stats.hpp"
 
 #include <cstdint>
@@ -76,6 +77,22 @@ public:
   {
     for (Counter* c : {&kicks_, &kicks_suppressed_, &notifies_, &notifies_suppressed_})
       c->restart(0);
+  }
+  /** All the indices at once, in the Xen names (sim/path_event.hpp): avail idx, avail_event, used idx, used_event,
+   * last_avail_idx, last_used_idx. */
+  RingIndices indices() const
+  {
+    RingIndices i;
+    i.kind      = RingIndices::Kind::vring;
+    i.size      = num_;
+    i.req_prod  = avail_idx_;
+    i.req_event = avail_event_;
+    i.rsp_prod  = used_idx_;
+    i.rsp_event = used_event_;
+    i.req_cons  = last_avail_;
+    i.rsp_cons  = last_used_;
+    i.event_idx = event_idx_;
+    return i;
   }
   std::uint16_t avail_event() const { return avail_event_; }
   std::uint16_t used_event() const { return used_event_; }

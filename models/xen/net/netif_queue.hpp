@@ -11,6 +11,7 @@
 #include "sim/stats.hpp"
 
 #include "models/xen/xen_channel.hpp"
+#include "sim/path_event.hpp"
 #include "sim/request.hpp"
 #include "sim/station.hpp"
 
@@ -108,6 +109,28 @@ struct VifQueue {
    * channels, otherwise the Tx channel's (xen-netback's NETBK_COMMON_EOI). */
   XenChannel& evtchn(bool rx_dir) { return split and rx_dir ? rx : tx; }
   const XenChannel& evtchn(bool rx_dir) const { return split and rx_dir ? rx : tx; }
+
+  /** The rings' names ("vif.tx0", "vif.rx0"), for the path events. */
+  std::string tx_name, rx_name;
+  /** Packets the Rx kthread copied since its last push (only kept while someone listens to the path events). */
+  std::vector<Request*> rx_unpushed;
+  /** A path event of packet r on the Tx or Rx ring (sim/path_event.hpp), whose first slot is at index `first`: the
+   * ring's indices (the Rx ring's req_event as netback keeps it) and the event channel its direction uses. */
+  PathEvent step(PathEvent::What w, double t, const Request* r, bool notified, bool rx_ring, RingIdx first,
+                 const CpuThread* thread) const
+  {
+    const SharedRing& ring = (rx_ring ? rx : tx).ring();
+    PathEvent ev(w, t, r, notified);
+    ev.ring       = rx_ring ? &rx_name : &tx_name;
+    ev.channel    = "event channel";
+    ev.channel_id = static_cast<int>(evtchn(rx_ring).frontend_evtchn());
+    ev.thread     = thread;
+    ev.idx        = ring.indices();
+    if (rx_ring)
+      ev.idx.req_event = rx_req_event;
+    ev.slot = ring.slot(first);
+    return ev;
+  }
 
   VifDirection txd, rxd;
   // netfront

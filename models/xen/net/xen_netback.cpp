@@ -202,6 +202,12 @@ void XenNetback::do_poll(unsigned q)
     unsigned slots = tx_slots_of(r);
     for (unsigned i = 0; i < slots; ++i)
       b.tx.ring().consume_request();
+    if (path_.connected()) {
+      PathEvent ev = b.step(PathEvent::What::request_taken, sim_->events().now(), r, false, false,
+                            b.tx.ring().req_cons() - slots, threads_[q].napi.get());
+      ev.batch     = static_cast<std::uint32_t>(work + 1);
+      path_.emit(ev);
+    }
     b.txd.held++; // in netback and on the link until its responses are made
     threads_[q].napi->post(p_.tx_packet_cpu_s + slots * p_.tx_slot_cpu_s, this, k(q, tx_send), r);
     work++;
@@ -227,6 +233,13 @@ void XenNetback::do_rx_action(unsigned q)
     b.rxd.a.pop();
     for (unsigned i = 0; i < slots; ++i)
       b.rx.ring().consume_request();
+    if (path_.connected()) { // the packet takes posted buffers: the Rx ring's requests
+      PathEvent ev = b.step(PathEvent::What::request_taken, sim_->events().now(), r, false, true,
+                            b.rx.ring().req_cons() - slots, threads_[q].guest_rx.get());
+      ev.batch              = static_cast<std::uint32_t>(n + 1);
+      ev.into_posted_buffer = true;
+      path_.emit(ev);
+    }
     b.rxd.held++;
     threads_[q].guest_rx->post(p_.rx_packet_cpu_s + slots * p_.rx_slot_cpu_s + r->size_bytes / p_.grant_copy_Bps, this,
                                k(q, rx_copied), r);
@@ -272,6 +285,9 @@ void XenNetback::on_event(int kind, Request* r)
   case tx_respond: {
     unsigned slots = tx_slots_of(r);
     bool notify    = b.tx.push_responses(slots);
+    if (path_.connected())
+      path_.emit(b.step(PathEvent::What::response_pushed, now, r, notify, false, b.tx.ring().rsp_prod() - slots,
+                        threads_[q].napi.get()));
     b.txd.held--;
     b.txd.c.push(r);
     if (notify) {
@@ -289,12 +305,24 @@ void XenNetback::on_event(int kind, Request* r)
       b.rx.ring().produce_response();
     b.rxd.held--;
     b.rxd.c.push(r);
+    if (path_.connected())
+      b.rx_unpushed.push_back(r);
     b.rxd.events.emit({StationEvent::What::start, now, r, r->stage_s});
     b.rxd.ring_occupancy.set(now, b.rx.ring().rsp_prod_pvt() - b.rx.ring().rsp_cons());
     break;
   }
-  case rx_flush: // xenvif_rx_copy_flush(): one push and check per batch
-    if (b.rx.ring().push_responses_and_check_notify()) {
+  case rx_flush: { // xenvif_rx_copy_flush(): one push and check per batch
+    RingIdx old_prod = b.rx.ring().rsp_prod();
+    bool notify      = b.rx.ring().push_responses_and_check_notify();
+    if (path_.connected()) {
+      RingIdx slot = old_prod;
+      for (Request* p : b.rx_unpushed) {
+        path_.emit(b.step(PathEvent::What::response_pushed, now, p, notify, true, slot, threads_[q].guest_rx.get()));
+        slot += rx_slots_of(p);
+      }
+    }
+    b.rx_unpushed.clear();
+    if (notify) {
       threads_[q].guest_rx->post(p_.notify_cpu_s, nullptr, 0);
       front_->notify_from_backend(q, true);
     }
@@ -305,6 +333,7 @@ void XenNetback::on_event(int kind, Request* r)
       maybe_eoi(q, true);
     }
     break;
+  }
   default:
     break;
   }

@@ -26,6 +26,8 @@
 #include "sim/component.hpp"
 #include "sim/cpu_thread.hpp"
 #include "sim/params.hpp"
+#include "sim/path_event.hpp"
+#include "sim/probe.hpp"
 
 #include <memory>
 
@@ -69,6 +71,7 @@ public:
   void submit(Request* r) override;
   void end_io(Request* r, double enter_s) override;
   void on_event(int kind, Request* r) override;
+  const Probe<PathEvent>* path_probe() const override { return &path_; }
 
   NetbackConfig config() const;
   void attach(XenNetfront& front);
@@ -115,6 +118,7 @@ private:
   std::vector<Threads> threads_;
   std::unique_ptr<RssIndirectionTable> table_;
   NetifHashAlgorithm hash_ = NetifHashAlgorithm::none;
+  Probe<PathEvent> path_;
 };
 
 } // namespace pvsim::xen

@@ -85,6 +85,8 @@ void XenNetfront::connect()
     unsigned tx_vcpu = placement.bind(q);
     unsigned rx_vcpu = negotiation_.split_event_channels ? placement.bind(q) : tx_vcpu;
     queues_.push_back(std::make_unique<VifQueue>(tx_vcpu, rx_vcpu, negotiation_.split_event_channels));
+    queues_.back()->tx_name = name() + ".tx" + std::to_string(queues_.size() - 1);
+    queues_.back()->rx_name = name() + ".rx" + std::to_string(queues_.size() - 1);
     if (q < negotiation_.queues.size()) { // talk_to_netback()'s ring-refs and event channels; dom0's ports unknown
       const NetifQueue& nq = negotiation_.queues[q];
       queues_.back()->tx.set_negotiated({nq.tx_ring_ref}, nq.tx_event_channel);
@@ -164,6 +166,9 @@ void XenNetfront::on_event(int kind, Request* r)
     b.txd.held--;
     bool notify = b.tx.push_requests(slots);
     b.txd.b.push(r);
+    if (path_.connected())
+      path_.emit(b.step(PathEvent::What::request_pushed, now, r, notify, false, b.tx.ring().req_prod() - slots,
+                        &vm_->vcpu(vcpu)));
     b.txd.events.emit({StationEvent::What::start, now, r, r->stage_s});
     b.txd.ring_occupancy.set(now, b.tx.ring().occupancy());
     if (notify) {
@@ -240,11 +245,17 @@ void XenNetfront::tx_buf_gc(unsigned q)
   VifQueue& b  = *queues_[q];
   CpuThread& v = irq_vcpu(b, false);
   double now   = sim_->events().now();
+  std::uint32_t taken = 0;
   do {
     while (b.tx.ring().unconsumed_responses() > 0) {
       Request* r     = b.txd.c.pop();
       unsigned slots = tx_slots_of(r);
       b.txd.consume(b.tx.ring(), r, slots, now);
+      if (path_.connected()) {
+        PathEvent ev = b.step(PathEvent::What::response_taken, now, r, false, false, b.tx.ring().rsp_cons() - slots, &v);
+        ev.batch     = ++taken;
+        path_.emit(ev);
+      }
       v.post(p_.gc_packet_cpu_s + slots * p_.gc_slot_cpu_s, this, k(q, gc_done), r);
     }
   } while (b.tx.ring().final_check_for_responses());
@@ -270,6 +281,11 @@ void XenNetfront::poll(unsigned q)
     b.rxd.consume(b.rx.ring(), r, slots, now);
     v.post(p_.rx_packet_cpu_s + slots * p_.rx_slot_cpu_s, this, k(q, rx_deliver), r);
     work++;
+    if (path_.connected()) {
+      PathEvent ev = b.step(PathEvent::What::response_taken, now, r, false, true, b.rx.ring().rsp_cons() - slots, &v);
+      ev.batch     = static_cast<std::uint32_t>(work);
+      path_.emit(ev);
+    }
   }
   b.rxd.ring_occupancy.set(now, b.rx.ring().rsp_prod_pvt() - b.rx.ring().rsp_cons());
   b.napi_max_work.sample(static_cast<double>(work));
@@ -289,7 +305,10 @@ void XenNetfront::refill(unsigned q)
   b.rx.push_requests(n); // moves req_prod; netback's req_event is rx_req_event (see VifQueue), not the ring's
   RingIdx new_prod = b.rx.ring().req_prod();
   v.post(n * p_.refill_slot_cpu_s, nullptr, 0);
-  if (static_cast<RingIdx>(new_prod - b.rx_req_event) < static_cast<RingIdx>(new_prod - old_prod)) {
+  bool notify = static_cast<RingIdx>(new_prod - b.rx_req_event) < static_cast<RingIdx>(new_prod - old_prod);
+  if (path_.connected()) // buffers, not a packet: the indices move (the trace's counters), no request's step
+    path_.emit(b.step(PathEvent::What::request_pushed, sim_->events().now(), nullptr, notify, true, old_prod, &v));
+  if (notify) {
     ++b.rx_req_notified;
     v.post(p_.notify_cpu_s, nullptr, 0);
     back_->notify_from_frontend(q, true);
@@ -302,8 +321,8 @@ std::vector<QueueView> XenNetfront::queues() const
 {
   std::vector<QueueView> out;
   for (std::size_t q = 0; q < queues_.size(); ++q) {
-    out.push_back({name() + ".tx" + std::to_string(q), &queues_[q]->txd});
-    out.push_back({name() + ".rx" + std::to_string(q), &queues_[q]->rxd});
+    out.push_back({queues_[q]->tx_name, &queues_[q]->txd});
+    out.push_back({queues_[q]->rx_name, &queues_[q]->rxd});
   }
   return out;
 }

@@ -23,6 +23,8 @@
 #include "models/xen/net/netif_queue.hpp"
 #include "sim/component.hpp"
 #include "sim/params.hpp"
+#include "sim/path_event.hpp"
+#include "sim/probe.hpp"
 
 #include <memory>
 
@@ -63,6 +65,7 @@ public:
   void connect() override;
   void start(Simulation& sim) override;
   std::vector<QueueView> queues() const override;
+  const Probe<PathEvent>* path_probe() const override { return &path_; }
   void submit(Request* r) override;
   void on_event(int kind, Request* r) override;
 
@@ -118,6 +121,7 @@ private:
   std::vector<std::unique_ptr<VifQueue>> queues_;
   std::vector<std::uint64_t> last_work_;
   std::string irq_policy_; // irq_affinity after resolving "default" by the kernel
+  Probe<PathEvent> path_;
 };
 
 } // namespace pvsim::xen

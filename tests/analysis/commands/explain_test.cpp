@@ -34,7 +34,7 @@ TEST(Explain, XenBlkMqTellsTheRingSlotNotificationBackendPassGrantsAndInterrupt)
 {
   auto r = explain("xen-blk-mq.json", "--set duration=15ms");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  for (std::string part : {"put it in slot ", "req_prod ", "req_event ", "event channel ", "the backend thread vbd.ring",
+  for (std::string part : {"put it in slot ", "req_prod ", "req_event ", "event channel ", "the backend's thread vbd.ring",
                            "request of its pass", "grants: ", "put the response in slot ", "rsp_prod ", "rsp_event ",
                            "the interrupt handler on domU.vcpu", "the job reaped it on domU.vcpu"})
     EXPECT_NE(r.output.find(part), std::string::npos) << part << " missing from:\n" << r.output;
@@ -48,7 +48,7 @@ TEST(Explain, ARingsTimeIsSplitByTheRequestsStepsAndStillAddsUp)
 {
   auto r = explain("xen-blk-mq.json", "--set duration=15ms --request 3000");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  for (std::string part : {": published, waiting for the backend to take it", ": with the backend thread",
+  for (std::string part : {": published, waiting for the backend to take it", ": taken by the backend, response not yet published",
                            ": response published, waiting for the interrupt handler"})
     EXPECT_NE(r.output.find(part), std::string::npos) << part << " missing from:\n" << r.output;
   double latency = micros_after(r.output, "completed at [0-9.]+ ms:");
@@ -92,6 +92,37 @@ TEST(Explain, TheNetStackIsExplainedToo)
   EXPECT_NE(r.output.find("vif.rx"), std::string::npos) << r.output;
 }
 
+TEST(Explain, VirtioBlkTellsTheAvailRingKickAndTheUsedRingInterrupt)
+{
+  auto r = explain("virtio-blk-iothreads.json", "--request 5000");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (std::string part : {"the driver on guest.vcpu", "avail.idx ", "avail_event ", "ioeventfd ", "the device's thread iot",
+                           "last_avail_idx ", "used.idx ", "used_event ", "MSI-X vector ", "the interrupt handler on"})
+    EXPECT_NE(r.output.find(part), std::string::npos) << part << " missing from:\n" << r.output;
+}
+
+TEST(Explain, FirecrackersVmmThreadIsTheDevice)
+{
+  auto r = explain("firecracker-blk.json", "--set duration=40ms");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (std::string part : {"the device's thread fc took it off vda.vq0", "put the response in slot "})
+    EXPECT_NE(r.output.find(part), std::string::npos) << part << " missing from:\n" << r.output;
+}
+
+TEST(Explain, TheNetStacksTellTheirRingsChannelsAndPostedBuffers)
+{
+  auto vif = explain("xen-vif-mq.json");
+  ASSERT_EQ(vif.exit_code, 0) << vif.output;
+  for (std::string part : {"took a buffer the frontend had posted on vif.rx", "rsp_prod ", "event channel ",
+                           "the interrupt handler on domU.vcpu"})
+    EXPECT_NE(vif.output.find(part), std::string::npos) << part << " missing from:\n" << vif.output;
+  auto kvm = explain("vif-vs-virtio-net.json", "--set components.xen_iperf.startdelay=1s");
+  ASSERT_EQ(kvm.exit_code, 0) << kvm.output;
+  for (std::string part : {"took a buffer the driver had posted on kvm_vnet.rx", "kvm_vnet.vhost",
+                           "signalled the responses it published since its last signal", "used_event "})
+    EXPECT_NE(kvm.output.find(part), std::string::npos) << part << " missing from:\n" << kvm.output;
+}
+
 TEST(Explain, ARequestNeverSubmittedIsRefused)
 {
   auto r = explain("mm1.json", "--set duration=1ms --set warmup=0s --request 999999999");
@@ -124,6 +155,6 @@ TEST(Explain, LatencyBreakdownPlotsOneStackedBarPerConfiguration)
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::string csv = read_file(dir.file("bd/breakdown.csv"));
   EXPECT_NE(csv.find("1ring,blkmq.hctx (waiting)"), std::string::npos) << csv;
-  EXPECT_NE(csv.find("4rings,\"xvda.ring: with the backend thread"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("4rings,\"xvda.ring: taken by the backend"), std::string::npos) << csv;
   EXPECT_EQ(read_file(dir.file("bd/breakdown.png")).substr(1, 3), "PNG");
 }
