@@ -96,7 +96,8 @@ def main(argv):
         for label in labels:
             for g in stages:
                 w.writerow([label, g, f"{means.get((label, g), 0.0):.3f}"])
-    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(labels) + 4), 5))
+    # The stage names are long (a ring's time is split by the requests' steps): the legend goes under the bars.
+    fig, ax = plt.subplots(figsize=(max(8, 1.6 * len(labels) + 4), 5 + 0.22 * len(stages)))
     bottom = [0.0] * len(labels)
     colours = plt.cm.tab20.colors
     for k, g in enumerate(stages):
@@ -110,7 +111,7 @@ def main(argv):
     ax.set_xticklabels(labels)
     ax.set_ylabel("mean time per request (us)")
     ax.set_title(f"Where a request's time goes — {os.path.basename(args.scenario)}")
-    ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+    ax.legend(fontsize=7, bbox_to_anchor=(0.5, -0.08), loc="upper center", ncol=1, frameon=False)
     ax.grid(True, axis="y", alpha=0.3)
     fig.tight_layout()
     path = os.path.join(args.output, "breakdown.png")
