@@ -3,6 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+#include <sstream>
+
 using namespace pvsim::test;
 using nlohmann::json;
 
@@ -10,6 +13,34 @@ namespace {
 std::string lab(const std::string& queues)
 {
   return shared_dir() + "/traces/xen-lab-tcg/blkfront-max-queues-" + queues + "/xenstore-ls-f.txt";
+}
+
+/** The real dump of a two-queue vif (split event channels) that analysis/lab/lab.sh xen-net wrote in dom0 (Xen 4.17,
+ * Linux 6.1 dom0 and domU): tests/data/lab/README.md. */
+std::string real_vif_dump()
+{
+  return source_dir() + "/tests/data/lab/xen-net-q2/xen/xenstore-ls-f.txt";
+}
+
+/** The vif keys of an `xenstore-ls -f` listing, path -> value; directory nodes (an empty value and children) left
+ * out, since only the real dump lists them. */
+std::map<std::string, std::string> vif_keys(const std::string& text)
+{
+  std::map<std::string, std::string> keys;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    auto eq = line.find(" = \"");
+    if (line.rfind("/local/domain/", 0) != 0 or eq == std::string::npos or
+        (line.find("/backend/vif") == std::string::npos and line.find("/device/vif") == std::string::npos))
+      continue;
+    keys[line.substr(0, eq)] = line.substr(eq + 4, line.size() - eq - 5);
+  }
+  for (auto it = keys.begin(); it != keys.end();) {
+    auto next = std::next(it);
+    bool dir  = it->second.empty() and next != keys.end() and next->first.rfind(it->first + "/", 0) == 0;
+    it        = dir ? keys.erase(it) : next;
+  }
+  return keys;
 }
 } // namespace
 
@@ -129,4 +160,58 @@ TEST(FromXenstore, ReadsBackWhatTheXenstoreCommandPrinted)
   auto r        = run_pvsim("from-xenstore " + f);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(json::parse(r.output)["devices"][0]["num_queues"], 4);
+}
+
+TEST(FromXenstore, ReadsTheRealTwoQueueVifTheLabDumped)
+{
+  auto r = run_pvsim("from-xenstore " + real_vif_dump());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  json j = json::parse(r.output);
+  ASSERT_EQ(j["devices"].size(), 1u);
+  const json& d = j["devices"][0];
+  EXPECT_EQ(d["kind"], "vif");
+  EXPECT_EQ(d["num_queues"], 2);
+  EXPECT_EQ(d["split_event_channels"], true);
+  EXPECT_EQ(d["frontend_state"], "Connected");
+  ASSERT_EQ(d["queues"].size(), 2u);
+  // The numbers as the dump has them (queue-1/event-channel-rx = "30", queue-0/tx-ring-ref = "1032").
+  EXPECT_EQ(d["queues"][1]["rx_event_channel"], 30);
+  EXPECT_EQ(d["queues"][0]["tx_ring_ref"], 1032);
+  EXPECT_EQ(j["components"]["netfront_d1_0"]["max_queues"], 2);
+  EXPECT_EQ(j["components"]["netback_d1_0"]["max_queues"], 2);
+  EXPECT_EQ(j["components"]["netback_d1_0"]["split_event_channels"], true);
+}
+
+TEST(XenstoreCommand, TheVifTreeIsTheRealLabDumpKeyForKey)
+{
+  // The lab's set-up: dom0 with 2 vCPUs (netback's max_queues = its CPUs, set to 2 there), a 4-vCPU domU whose
+  // netfront asks for 2 queues.
+  auto printed = run_pvsim("xenstore " + source_dir() +
+                           "/scenarios/xen-vif-mq.json --set components.dom0_cpus.cores=2 --set "
+                           "components.vif.max_queues=2");
+  ASSERT_EQ(printed.exit_code, 0) << printed.output;
+  auto simulated = vif_keys(printed.output);
+  auto real      = vif_keys(read_file(real_vif_dump()));
+  // What the toolstack's configuration or the guest's grant allocator chose, not the drivers' protocol.
+  auto arbitrary = [](const std::string& path) {
+    for (const char* tail : {"/mac", "/script", "-ring-ref"})
+      if (path.size() >= std::string(tail).size() and
+          path.compare(path.size() - std::string(tail).size(), std::string::npos, tail) == 0)
+        return true;
+    return false;
+  };
+  std::size_t compared = 0;
+  for (const auto& [path, value] : real) {
+    auto it = simulated.find(path);
+    EXPECT_NE(it, simulated.end()) << "pvsim does not write " << path;
+    if (it != simulated.end() and not arbitrary(path)) {
+      EXPECT_EQ(it->second, value) << path;
+      ++compared;
+    }
+  }
+  for (const auto& [path, value] : simulated)
+    EXPECT_TRUE(real.contains(path)) << "pvsim writes " << path << " = \"" << value << "\", the real dump does not";
+  std::cout << real.size() << " keys in the real dump, all written by pvsim; " << compared
+            << " values compared (mac, script and ring refs are the toolstack's and the allocator's choices)\n";
+  EXPECT_GT(compared, 30u);
 }
