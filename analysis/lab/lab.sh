@@ -46,6 +46,7 @@ xen-net options:
   --queues N           xen_netfront and xen_netback max_queues                              (default: 2)
   --streams LIST       iperf3 parallel streams, one run each                                (default: 1,2,4)
   --runtime S          seconds per iperf3 run                                               (default: 5)
+  --split on|off       xen_netback separate_tx_rx_irq: split Tx/Rx event channels or one     (default: on)
   --domu-vcpus V       (default: 4)   --dom0-vcpus V (default: 2)
 
 fio options (virtio, xen-blk):
@@ -85,7 +86,7 @@ esac
 cache=${PVSIM_LAB_CACHE:-$HOME/.cache/pvsim-lab}
 out="" accel=auto timeout=""
 queues="" aio=native iothreads=0 vcpus=2 memory=2048
-bq=4 fq=4 ring_order=0 persistent=on domu_vcpus=4 dom0_vcpus=2 quick=0
+bq=4 fq=4 ring_order=0 persistent=on domu_vcpus=4 dom0_vcpus=2 quick=0 split=on
 streams=1,2,4
 iodepths=1,16,64 numjobs=1,2 runtime=5 ramp=1 rws=randread engine=libaio bs=4k
 set_opts=()
@@ -96,7 +97,7 @@ while (($#)); do
   -h | --help) usage; exit 0 ;;
   --quick) quick=1; set_opts+=(quick) ;;
   --cache | --out | --accel | --timeout | --queues | --aio | --iothreads | --vcpus | --memory | --backend-queues | \
-    --frontend-queues | --ring-order | --persistent | --domu-vcpus | --dom0-vcpus | --streams | --iodepths | \
+    --frontend-queues | --ring-order | --persistent | --split | --domu-vcpus | --dom0-vcpus | --streams | --iodepths | \
     --numjobs | --runtime | --ramp | --rw | --engine | --bs)
     need "$@"
     v=$2
@@ -115,6 +116,7 @@ while (($#)); do
     --frontend-queues) fq=$v ;;
     --ring-order) ring_order=$v ;;
     --persistent) persistent=$v ;;
+    --split) split=$v ;;
     --domu-vcpus) domu_vcpus=$v ;;
     --dom0-vcpus) dom0_vcpus=$v ;;
     --streams) streams=$v ;;
@@ -167,6 +169,7 @@ posint frontend-queues "$fq"
 natint ring-order "$ring_order"
 ((ring_order <= 4)) || die_usage "--ring-order: 0..4 (Xen's XENBUS_MAX_RING_GRANT_ORDER is 4): '$ring_order'"
 case "$persistent" in on | off) ;; *) die_usage "--persistent: on or off: '$persistent'" ;; esac
+case "$split" in on | off) ;; *) die_usage "--split: on or off: '$split'" ;; esac
 posint domu-vcpus "$domu_vcpus"
 posint dom0-vcpus "$dom0_vcpus"
 intlist streams "$streams"
@@ -760,8 +763,8 @@ run_xen() {
       [domu_vcpus]=$domu_vcpus [dom0_vcpus]=$dom0_vcpus [iodepths]=$iodepths [numjobs]=$numjobs [runtime]=$runtime
       [ramp]=$ramp [rw]=$rws [engine]=$engine [bs]=$bs [quick]=$quick [accel]=$accel)
   else
-    opts=([queues]=$queues [streams]=$streams [runtime]=$runtime [domu_vcpus]=$domu_vcpus [dom0_vcpus]=$dom0_vcpus
-      [accel]=$accel)
+    opts=([queues]=$queues [split]=$split [streams]=$streams [runtime]=$runtime [domu_vcpus]=$domu_vcpus
+      [dom0_vcpus]=$dom0_vcpus [accel]=$accel)
   fi
   [[ -n $timeout ]] && opts[timeout]=$timeout
   choose_accel
@@ -803,6 +806,7 @@ RAMP=$ramp
 ENGINE=$engine
 BS=$bs
 NETQ=$queues
+NETSPLIT=$([[ $split == on ]] && echo 1 || echo 0)
 STREAMS=$streams
 DURATION=$runtime
 DOM0_IP=169.254.99.1
@@ -837,7 +841,7 @@ EOF
   if [[ $variant == xen-blk ]]; then
     say "$variant: booting Xen $xenver (outer QEMU -smp $machine_cpus, ${machine_mem} MiB; dom0 $dom0_vcpus vCPUs; domU $domu_vcpus vCPUs; blkback max_queues=$bq, blkfront max_queues=$fq, ring order $ring_order, persistent $persistent; $(fio_total) fio runs)"
   else
-    say "$variant: booting Xen $xenver (outer QEMU -smp $machine_cpus, ${machine_mem} MiB; dom0 $dom0_vcpus vCPUs; domU $domu_vcpus vCPUs; netfront/netback max_queues=$queues; streams $streams)"
+    say "$variant: booting Xen $xenver (outer QEMU -smp $machine_cpus, ${machine_mem} MiB; dom0 $dom0_vcpus vCPUs; domU $domu_vcpus vCPUs; netfront/netback max_queues=$queues, split event channels $split; streams $streams)"
   fi
   run_machine "$variant" "$tmo" "$run_dir/serial.log" "$cmdf"
   read_io_disk

@@ -68,7 +68,7 @@ xen-blk)
     feature_persistent="$PERSIST"
   ;;
 xen-net)
-  run modprobe-xen-netback modprobe xen-netback max_queues="$NETQ"
+  run modprobe-xen-netback modprobe xen-netback max_queues="$NETQ" separate_tx_rx_irq="${NETSPLIT:-1}"
   ;;
 esac
 for m in xen_blkback xen_netback; do
