@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sstream>
+
 using namespace pvsim::test;
 using nlohmann::json;
 
@@ -198,4 +200,18 @@ TEST(XenstoreCommand, TheVifComparisonCatchesAMissingKeyAndAWrongValue)
   EXPECT_NE(r.output.find("pvsim does not write /local/domain/1/device/vif/0/request-rx-copy"), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("multi-queue-max-queues: real '2', pvsim '8'"), std::string::npos) << r.output;
+}
+
+TEST(FromXenstore, TheRealVifDumpWithItsSecondQueueCutIsRefusedNamingTheKey)
+{
+  // multi-queue-num-queues says 2, queue-1's keys are gone: the frontend never wrote them, or the dump was cut.
+  TempDir dir;
+  std::string text = read_file(real_vif_dump()), cut;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.find("/device/vif/0/queue-1") == std::string::npos)
+      cut += line + "\n";
+  auto r = run_pvsim("from-xenstore " + dir.write("cut.txt", cut));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("queue-1"), std::string::npos) << "names the missing queue's key:\n" << r.output;
 }
