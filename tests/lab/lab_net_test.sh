@@ -63,7 +63,8 @@ for setup in "1 on" "2 on" "2 off"; do
     from_xenstore_says "$dump" "$queues" "$split"
   split_flag=$([[ $split == on ]] && echo true || echo false)
   "$pvsim" xenstore "$root/scenarios/xen-vif-mq.json" --set components.dom0_cpus.cores=2 \
-    --set "components.vif.max_queues=$queues" --set "components.vif-be.split_event_channels=$split_flag" \
+    --set "components.vif.max_queues=$queues" --set "components.vif-be.max_queues=$queues" \
+    --set "components.vif-be.split_event_channels=$split_flag" \
     >"$tmp/simulated-q$queues-$split.txt"
   check "q$queues split $split: pvsim xenstore writes the real tree key for key" \
     /usr/bin/python3 "$root/tests/lab/vif_keys_match.py" "$dump" "$tmp/simulated-q$queues-$split.txt"

@@ -21,6 +21,20 @@ std::string real_vif_dump()
   return source_dir() + "/tests/data/lab/xen-net-q2/xen/xenstore-ls-f.txt";
 }
 
+/** Every real vif dump the lab wrote (tests/data/lab/README.md) and the set-up that made it. */
+struct LabVif {
+  std::string file;
+  int queues;
+  bool split;
+};
+std::vector<LabVif> lab_vifs()
+{
+  std::string d = source_dir() + "/tests/data/lab/";
+  return {{d + "vif-dumps/xen-net-q1-split.txt", 1, true},
+          {real_vif_dump(), 2, true},
+          {d + "vif-dumps/xen-net-q2-shared.txt", 2, false}};
+}
+
 } // namespace
 
 TEST(XenstoreCommand, PrintsTheNegotiatedMultiQueueTreeAsXenstoreLs)
@@ -214,4 +228,41 @@ TEST(FromXenstore, TheRealVifDumpWithItsSecondQueueCutIsRefusedNamingTheKey)
   auto r = run_pvsim("from-xenstore " + dir.write("cut.txt", cut));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("queue-1"), std::string::npos) << "names the missing queue's key:\n" << r.output;
+}
+
+TEST(FromXenstore, EveryRealLabVifGivesItsQueuesAndChannels)
+{
+  for (const LabVif& v : lab_vifs()) {
+    auto r = run_pvsim("from-xenstore " + v.file);
+    ASSERT_EQ(r.exit_code, 0) << v.file << "\n" << r.output;
+    json j = json::parse(r.output);
+    ASSERT_EQ(j["devices"].size(), 1u) << v.file;
+    const json& d = j["devices"][0];
+    EXPECT_EQ(d["num_queues"], v.queues) << v.file;
+    EXPECT_EQ(d["split_event_channels"], v.split) << v.file;
+    ASSERT_EQ(d["queues"].size(), static_cast<std::size_t>(v.queues)) << v.file;
+    for (const json& q : d["queues"]) // one channel per direction, or the same port for both
+      EXPECT_EQ(q["tx_event_channel"] != q["rx_event_channel"], v.split) << q.dump();
+    EXPECT_EQ(j["components"]["netback_d1_0"]["split_event_channels"], v.split) << v.file;
+  }
+}
+
+TEST(XenstoreCommand, EveryRealLabVifTreeIsWrittenKeyForKey)
+{
+  // One queue (its keys at the top level), two with split channels, two sharing one: the lab's set-ups, dom0 with
+  // 2 vCPUs and both ends' max_queues set to the queues (lab.sh --queues sets netfront's and netback's).
+  for (const LabVif& v : lab_vifs()) {
+    TempDir dir;
+    std::string q = std::to_string(v.queues);
+    auto printed  = run_pvsim("xenstore " + source_dir() +
+                              "/scenarios/xen-vif-mq.json --set components.dom0_cpus.cores=2 --set "
+                               "components.vif.max_queues=" +
+                              q + " --set components.vif-be.max_queues=" + q +
+                              " --set components.vif-be.split_event_channels=" + (v.split ? "true" : "false"));
+    ASSERT_EQ(printed.exit_code, 0) << printed.output;
+    auto r = run_command("/usr/bin/python3 " + source_dir() + "/tests/lab/vif_keys_match.py " + v.file + " " +
+                         dir.write("simulated.txt", printed.output));
+    std::cout << v.file.substr(v.file.rfind("/lab/") + 5) << ": " << r.output;
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+  }
 }
