@@ -1,21 +1,29 @@
 #!/usr/bin/python3
-"""Pictures of a shared ring (a Xen blkif ring, a virtqueue) at chosen instants, from a pvsim trace.
+"""Pictures of a shared ring (a Xen blkif or netif ring, a virtqueue) at chosen instants, from a pvsim trace.
 
 Usage:
-  /usr/bin/python3 analysis/ring_picture.py TRACE.json --ring NAME [--slots N] [--at T] [--frames K --every DT]
-                                            [-o ring.png]
-  NAME is the ring's track in the trace (`one_xvda.ring0`); T and DT in microseconds of simulated time (default: the
-  middle of the traced window; 1 frame). Example, after the README's first command:
-  /usr/bin/python3 analysis/ring_picture.py out/trace.json --ring one_xvda.ring0 --frames 6 --every 20
+  /usr/bin/python3 analysis/ring_picture.py TRACE.json --ring NAME [--at T] [--frames K --every DT] [--slots N]
+                                            [-o ring.png | -o ring.gif]
+  NAME is the ring's name in the trace (`one_xvda.ring0`, `vif.rx1`, `vda.vq0`); T and DT in microseconds of
+  simulated time (default: the middle of the trace's window; 1 frame). `-o x.gif` writes an animated GIF of the
+  frames (one frame every half second), any other name a PNG strip. Example, after the README's first command:
+  /usr/bin/python3 analysis/ring_picture.py out/trace.json --ring one_xvda.ring0 --frames 6 --every 20 -o ring.gif
 
-Each frame draws the ring's slots around a circle. A request takes the slot of its producer index when the frontend
-pushes it (req_prod, modulo the slots); the slot is orange while the request is published and not yet taken by the
-backend (between req_prod and req_cons), blue while the backend holds it and until the frontend has taken its
-response (the response reuses the request's slot, as in blkif), white when free. Arrows mark req_prod (where the next
-request goes), req_cons (the next request the backend takes) and rsp_cons (the next response the frontend takes).
-The indices are counted from the first request traced, so they are relative: only requests inside the trace's
-window are known (pvsim run --trace-window), so draw instants well inside it. req_event and rsp_event are not in the
-trace and not drawn. Prints one line per frame (slots used, indices) and writes the PNG; exit 2 on bad arguments or a ring the trace does not have.
+Each frame draws the ring's slots around a circle from the ring's true indices at that instant (the trace's
+"NAME indices" counters, which `pvsim run --trace` writes at every change, for every request, sampled or not):
+- orange: requests published by the frontend and not yet taken by the backend (req_cons .. req_prod);
+- blue: requests the backend took and has not answered (rsp_prod .. req_cons);
+- green: responses published and not yet taken by the frontend (rsp_cons .. rsp_prod);
+- white: free slots.
+Arrows mark the producer and consumer indices and the two event indices: req_event (the frontend's push notifies
+the backend only if it passes it) and rsp_event (the same for the backend's response pushes). A virtqueue uses its
+own names (avail.idx, avail_event, used.idx, used_event, last_avail_idx, last_used_idx). On a net Rx ring the
+"requests" are the buffers the frontend posted and the responses the packets that filled them.
+The ring's size comes from the trace (otherData.rings); --slots overrides it. Leaves out: the slots' contents (which
+request is in which slot: see the ring's "steps" track in the trace), and a virtqueue's descriptor table (only the
+avail and used rings are drawn). Prints one line per frame (the slots in each state, all six indices) and writes
+the picture; exit 2 on bad arguments, a ring the trace does not have, an instant outside its counters, or a trace
+written before the index counters existed.
 """
 import argparse
 import json
@@ -26,98 +34,160 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import Wedge  # noqa: E402
+from matplotlib.animation import FuncAnimation, PillowWriter  # noqa: E402
+from matplotlib.patches import Patch, Wedge  # noqa: E402
+
+XEN = ["req_prod", "req_event", "rsp_prod", "rsp_event", "req_cons", "rsp_cons"]
+VRING = ["avail.idx", "avail_event", "used.idx", "used_event", "last_avail_idx", "last_used_idx"]
+COLOURS = {"free": "white", "published": "tab:orange", "backend": "tab:blue", "response": "tab:green"}
+LEGEND = {"published": "published, not taken", "backend": "at the backend", "response": "response not yet taken",
+          "free": "free"}
 
 
-def ring_requests(trace, ring):
-    """{request id: [arrive_us, start_us, depart_us]} for the ring's track, from its wait and service slices."""
+class BadInput(Exception):
+    pass
+
+
+def ring_samples(trace, ring):
+    """[(ts_us, [six indices in XEN order])] from the ring's index counters, in time order, and the names used."""
     events = trace["traceEvents"] if isinstance(trace, dict) else trace
-    tracks = {(e["pid"], e["tid"]) for e in events
-              if e.get("ph") == "M" and e.get("name") == "thread_name"
-              and e["args"]["name"].split(" #")[0] == ring}
-    reqs = {}
+    samples = []
+    names = None
     for e in events:
-        if e.get("ph") != "X" or (e["pid"], e["tid"]) not in tracks:
-            continue
-        rid = e["args"]["request"]
-        r = reqs.setdefault(rid, [None, None, None])
-        if e.get("cat") == "wait":
-            r[0] = e["ts"]
-            r[1] = e["ts"] + e["dur"]
-        else:
-            r[1] = e["ts"] if r[1] is None else min(r[1], e["ts"])
-            r[2] = e["ts"] + e["dur"]
-            if r[0] is None:
-                r[0] = e["ts"]  # taken at once: no wait slice
-    return {k: v for k, v in reqs.items() if None not in v}
+        if e.get("ph") == "C" and e.get("name") == ring + " indices":
+            args = e["args"]
+            if names is None:
+                names = XEN if "req_prod" in args else VRING
+            samples.append((e["ts"], [args[n] for n in names]))
+    if not samples:
+        tracks = {e["args"]["name"].split(" #")[0] for e in events
+                  if e.get("ph") == "M" and e.get("name") == "thread_name"}
+        if ring in tracks:
+            raise BadInput(f"the trace has the track '{ring}' but no '{ring} indices' counters: it was written by an "
+                           f"older pvsim; run `pvsim run ... --trace` again")
+        raise BadInput(f"no track named '{ring}' with index counters (rings in the trace: "
+                       f"{', '.join(sorted(ring_names(trace))) or 'none'})")
+    samples.sort(key=lambda s: s[0])
+    return samples, names
 
 
-def draw(ax, reqs, slots, t):
-    order = sorted(reqs.items(), key=lambda kv: (kv[1][0], kv[0]))
-    prod = sum(1 for _, (a, s, d) in order if a <= t)
-    cons = sum(1 for _, (a, s, d) in order if s <= t)
-    rsp = sum(1 for _, (a, s, d) in order if d <= t)
+def ring_names(trace):
+    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    return {e["name"][:-len(" indices")] for e in events if e.get("ph") == "C" and e["name"].endswith(" indices")}
+
+
+def at(samples, t):
+    """The indices in force at t: the last sample at or before it."""
+    last = None
+    for ts, values in samples:
+        if ts > t:
+            break
+        last = values
+    if last is None:
+        raise BadInput(f"t = {t:.3f} us is before the ring's first index sample ({samples[0][0]:.3f} us)")
+    return last
+
+
+def states(values, slots, bits):
+    """Each slot's state from the indices (modular arithmetic on `bits`-bit free-running indices)."""
+    req_prod, _, rsp_prod, _, req_cons, rsp_cons = values
+    mod = 1 << bits
+
+    def span(a, b):  # indices a .. b-1
+        return [(a + i) % mod for i in range((b - a) % mod)]
     state = ["free"] * slots
-    for idx, (_, (a, s, d)) in enumerate(order):
-        if a <= t < s:
-            state[idx % slots] = "published"
-        elif s <= t < d:
-            state[idx % slots] = "backend"
-    colors = {"free": "white", "published": "tab:orange", "backend": "tab:blue"}
+    for name, (a, b) in (("response", (rsp_cons, rsp_prod)), ("backend", (rsp_prod, req_cons)),
+                         ("published", (req_cons, req_prod))):
+        for idx in span(a, b):
+            state[idx % slots] = name
+    return state
+
+
+def draw(ax, values, names, slots, bits, t):
+    ax.clear()
+    state = states(values, slots, bits)
     for i in range(slots):
         theta1 = 90 - (i + 1) * 360 / slots
-        ax.add_patch(Wedge((0, 0), 1.0, theta1, theta1 + 360 / slots, width=0.35, facecolor=colors[state[i]],
+        ax.add_patch(Wedge((0, 0), 1.0, theta1, theta1 + 360 / slots, width=0.35, facecolor=COLOURS[state[i]],
                            edgecolor="black", linewidth=0.6))
-    for label, index, radius, color in (("req_prod", prod, 1.18, "tab:orange"), ("req_cons", cons, 1.32, "tab:blue"),
-                                        ("rsp_cons", rsp, 1.46, "black")):
-        angle = math.radians(90 - (index % slots + 0.5) * 360 / slots)
+    arrows = ((0, 1.18, "tab:orange"), (4, 1.30, "tab:blue"), (2, 1.42, "tab:green"), (5, 1.54, "black"),
+              (1, 0.45, "tab:red"), (3, 0.25, "tab:purple"))
+    for k, radius, colour in arrows:
+        angle = math.radians(90 - (values[k] % slots + 0.5) * 360 / slots)
         x, y = math.cos(angle), math.sin(angle)
-        ax.annotate(label, xy=(1.02 * x, 1.02 * y), xytext=(radius * x, radius * y), fontsize=7, color=color,
-                    ha="center", va="center", arrowprops={"arrowstyle": "->", "color": color, "lw": 0.8})
-    busy = sum(1 for s in state if s != "free")
-    print(f"t_us={t:.3f} used={busy} published={state.count('published')} backend={state.count('backend')} "
-          f"req_prod={prod} req_cons={cons} rsp_cons={rsp}")
-    ax.set_title(f"t = {t / 1000:.3f} ms: {busy}/{slots} slots used\n"
-                 f"{state.count('published')} published, {state.count('backend')} at the backend", fontsize=8)
-    ax.set_xlim(-1.7, 1.7)
-    ax.set_ylim(-1.7, 1.7)
+        inside = radius < 1
+        tip = 0.6 if inside else 1.02
+        ax.annotate(names[k], xy=(tip * x, tip * y), xytext=(radius * x, radius * y), fontsize=6, color=colour,
+                    ha="center", va="center", arrowprops={"arrowstyle": "->", "color": colour, "lw": 0.8})
+    used = slots - state.count("free")
+    counts = {s: state.count(s) for s in ("published", "backend", "response")}
+    print(f"t_us={t:.3f} used={used} published={counts['published']} backend={counts['backend']} "
+          f"responses={counts['response']} " + " ".join(f"{n}={v}" for n, v in zip(names, values)))
+    ax.set_title(f"t = {t / 1000:.4f} ms: {used}/{slots} slots used\n{counts['published']} published, "
+                 f"{counts['backend']} at the backend, {counts['response']} responses", fontsize=8)
+    ax.set_xlim(-1.75, 1.75)
+    ax.set_ylim(-1.75, 1.75)
     ax.set_aspect("equal")
     ax.axis("off")
+    return used
 
 
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("trace")
     ap.add_argument("--ring", required=True)
-    ap.add_argument("--slots", type=int, default=32)
+    ap.add_argument("--slots", type=int, help="the ring's size (default: from the trace)")
     ap.add_argument("--at", type=float, help="first instant, in us of simulated time")
     ap.add_argument("--frames", type=int, default=1)
     ap.add_argument("--every", type=float, default=20.0, help="us between frames")
-    ap.add_argument("-o", "--out", default="ring.png")
+    ap.add_argument("-o", "--out", default="ring.png", help="a .gif is animated, anything else a PNG strip")
     args = ap.parse_args(argv)
-    if args.slots < 1 or args.frames < 1 or args.every <= 0:
+    if (args.slots is not None and args.slots < 1) or args.frames < 1 or args.every <= 0:
         print("ring_picture.py: --slots, --frames and --every must be positive", file=sys.stderr)
         return 2
     try:
         with open(args.trace) as f:
             trace = json.load(f)
-    except (OSError, ValueError) as e:
+        samples, names = ring_samples(trace, args.ring)
+        info = trace.get("otherData", {}).get("rings", {}).get(args.ring, {}) if isinstance(trace, dict) else {}
+        slots = args.slots or info.get("slots") or 0
+        if slots < 1:
+            raise BadInput(f"the trace does not give the size of '{args.ring}': pass --slots")
+        bits = 32 if names is XEN else 16
+        peak = max((v[0] - v[5]) % (1 << bits) for _, v in samples)
+        if peak > slots:
+            raise BadInput(f"'{args.ring}' holds up to {peak} entries, more than --slots {slots}")
+        t0 = args.at if args.at is not None else (samples[0][0] + samples[-1][0]) / 2
+        times = [t0 + k * args.every for k in range(args.frames)]
+        frames = [at(samples, t) for t in times]
+    except (OSError, ValueError, KeyError) as e:
         print(f"ring_picture.py: {args.trace}: {e}", file=sys.stderr)
         return 2
-    reqs = ring_requests(trace, args.ring)
-    if not reqs:
-        print(f"ring_picture.py: {args.trace}: no track named '{args.ring}' with requests", file=sys.stderr)
+    except BadInput as e:
+        print(f"ring_picture.py: {args.trace}: {e}", file=sys.stderr)
         return 2
-    first = min(a for a, _, _ in reqs.values())
-    last = max(d for _, _, d in reqs.values())
-    t0 = args.at if args.at is not None else (first + last) / 2
-    fig, axes = plt.subplots(1, args.frames, figsize=(3.2 * args.frames, 3.6), squeeze=False)
-    for k in range(args.frames):
-        draw(axes[0][k], reqs, args.slots, t0 + k * args.every)
-    fig.suptitle(f"{args.ring}: orange published (req_prod..req_cons), blue at the backend or its response not yet "
-                 f"taken, white free", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.9))
-    fig.savefig(args.out, dpi=110)
+    legend = [Patch(facecolor=COLOURS[s], edgecolor="black", label=LEGEND[s]) for s in LEGEND]
+    caption = (f"{args.ring}: a push notifies the other end only if it passes its event index "
+               f"({names[1]} for requests, {names[3]} for responses)")
+    if args.out.lower().endswith(".gif"):
+        fig, ax = plt.subplots(figsize=(4.6, 4.9))
+        fig.legend(handles=legend, loc="lower center", ncol=2, fontsize=7, frameon=False)
+        fig.suptitle(caption, fontsize=7)
+
+        def frame(k):
+            draw(ax, frames[k], names, slots, bits, times[k])
+            return []
+        anim = FuncAnimation(fig, frame, frames=len(frames), init_func=lambda: [], blit=False, repeat=True)
+        anim.save(args.out, writer=PillowWriter(fps=2))
+        print(f"frames={len(frames)}")
+    else:
+        fig, axes = plt.subplots(1, args.frames, figsize=(3.3 * args.frames, 3.9), squeeze=False)
+        for k in range(args.frames):
+            draw(axes[0][k], frames[k], names, slots, bits, times[k])
+        fig.legend(handles=legend, loc="lower center", ncol=4, fontsize=7, frameon=False)
+        fig.suptitle(caption, fontsize=9)
+        fig.tight_layout(rect=(0, 0.06, 1, 0.92))
+        fig.savefig(args.out, dpi=110)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

@@ -22,6 +22,8 @@ struct TraceWriter::RingTrack {
   int pid                  = 0;
   int steps_tid            = 0;
   int order                = 0;
+  std::uint32_t size       = 0; // slots
+  RingIndices::Kind kind   = RingIndices::Kind::xen;
   std::size_t last_indices = SIZE_MAX, last_batch = SIZE_MAX;
   double last_indices_t = -1, last_batch_t = -1;
 };
@@ -214,6 +216,8 @@ void TraceWriter::path_step(const Component& c, const PathEvent& ev)
   if (ev.ring == nullptr or ev.t < o_.from_s or ev.t > o_.to_s)
     return;
   RingTrack& rt      = ring_track(c, *ev.ring);
+  rt.size            = ev.idx.size;
+  rt.kind            = ev.idx.kind;
   const auto& names  = RingIndices::names(ev.idx.kind);
   const auto& values = ev.idx.values();
   json indices       = json::object();
@@ -362,13 +366,19 @@ json TraceWriter::finish(double now)
     ids.push_back(id);
   for (auto id : ids)
     close(id, now);
+  json rings = json::object(); // what a ring picture needs besides the counters: the slots and the index names
+  for (const auto& [name, rt] : rings_)
+    rings[name] = {{"slots", rt->size},
+                   {"kind", rt->kind == RingIndices::Kind::xen ? "xen" : "vring"},
+                   {"indices", RingIndices::names(rt->kind)}};
   return {{"traceEvents", std::move(events_)},
           {"displayTimeUnit", "ns"},
           {"otherData",
            {{"scenario", sim_.scenario().params.name},
             {"seed", sim_.scenario().params.seed},
             {"window_s", {o_.from_s, o_.to_s}},
-            {"sample_every", o_.sample_every}}}};
+            {"sample_every", o_.sample_every},
+            {"rings", rings}}}};
 }
 
 } // namespace pvsim

@@ -53,6 +53,52 @@ TEST(RingPicture, ARingTheTraceDoesNotHaveIsExitCode2)
   EXPECT_NE(r.output.find("no track named 'one_xvda.ring9'"), std::string::npos) << r.output;
 }
 
+TEST(RingPicture, AnAnimatedGifHasOneFramePerInstant)
+{
+  TempDir dir;
+  ASSERT_EQ(run_pvsim("run -q " + source_dir() + "/scenarios/default.json --trace " + dir.file("t.json") + " -o " +
+                      dir.file("out"))
+                .exit_code,
+            0);
+  auto r = run_command("/usr/bin/python3 " + source_dir() + "/analysis/ring_picture.py " + dir.file("t.json") +
+                       " --ring four_xvda.ring1 --frames 6 --every 15 -o " + dir.file("ring.gif"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_file(dir.file("ring.gif")).substr(0, 4), "GIF8");
+  auto frames = run_command("/usr/bin/python3 -c \"from PIL import Image; print(Image.open('" + dir.file("ring.gif") +
+                            "').n_frames)\"");
+  std::cout << "GIF frames: " << frames.output << "(expected 6)\n";
+  EXPECT_EQ(frames.output, "6\n");
+  EXPECT_NE(r.output.find("frames=6"), std::string::npos) << r.output;
+}
+
+TEST(RingPicture, TheIndicesOfEveryFrameKeepTheRingsOrderAndItsSize)
+{
+  TempDir dir;
+  ASSERT_EQ(run_pvsim("run -q " + source_dir() + "/scenarios/default.json --trace " + dir.file("t.json") + " -o " +
+                      dir.file("out"))
+                .exit_code,
+            0);
+  auto r = run_command("/usr/bin/python3 " + source_dir() + "/analysis/ring_picture.py " + dir.file("t.json") +
+                       " --ring one_xvda.ring0 --frames 12 --every 10 -o " + dir.file("one.png"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  static const std::regex frame_re(
+      R"(used=(\d+) published=(\d+) backend=(\d+) responses=(\d+) req_prod=(\d+) req_event=(\d+) )"
+      R"(rsp_prod=(\d+) rsp_event=(\d+) req_cons=(\d+) rsp_cons=(\d+))");
+  int frames = 0;
+  for (std::sregex_iterator it(r.output.begin(), r.output.end(), frame_re), end; it != end; ++it, ++frames) {
+    auto v         = [&](int i) { return std::stoll((*it)[i]); };
+    long long used = v(1), published = v(2), backend = v(3), responses = v(4);
+    long long req_prod = v(5), rsp_prod = v(7), req_cons = v(9), rsp_cons = v(10);
+    EXPECT_LE(rsp_cons, rsp_prod) << it->str();
+    EXPECT_LE(rsp_prod, req_cons) << it->str();
+    EXPECT_LE(req_cons, req_prod) << it->str();
+    EXPECT_LE(req_prod - rsp_cons, 32) << it->str();
+    EXPECT_EQ(used, req_prod - rsp_cons) << it->str();
+    EXPECT_EQ(published + backend + responses, used) << it->str();
+  }
+  EXPECT_EQ(frames, 12) << r.output;
+}
+
 TEST(AioSizingScript, SweepsDisksAndPoliciesIntoACsvAndAPlot)
 {
   TempDir dir;
