@@ -217,7 +217,7 @@ private:
     VirtioBlk& blk;
     std::size_t index;
     Vring ring;
-    std::string name; // "vda.vq1"
+    std::string name;      // "vda.vq1"
     RequestFifo waiting;   // stopped hardware queue: requests waiting for descriptors
     RequestFifo avail;     // published, not popped by the device
     RequestFifo used_list; // pushed to the used ring, not yet taken by the driver

@@ -485,7 +485,7 @@ std::vector<QueueView> VirtioNet::queues() const
 
 void VirtioNet::step(PathEvent ev, unsigned q, bool rx, std::uint32_t slot, const CpuThread* thread)
 {
-  const Pair& p = *pairs_[q];
+  const Pair& p  = *pairs_[q];
   const Vring& v = rx ? p.rxq : p.txq;
   bool push      = ev.what == PathEvent::What::request_pushed;
   // The kick: a write to the queue's notify address, KVM's ioeventfd wakes vhost; the interrupt: vhost writes the

@@ -205,9 +205,9 @@ TEST(Trace, EachRequestsRingStepsAreInstantsInOrderOnItsRingsTrack)
   auto names = track_names(doc);
   for (std::string track : {"xvda.ring0 steps", "xvda.ring3 steps"})
     EXPECT_TRUE(names.contains(track)) << "no track " << track;
-  EXPECT_TRUE(std::any_of(names.begin(), names.end(),
-                          [](const std::string& n) { return n.rfind("event channel ", 0) == 0; }))
-      << "no event channel track";
+  EXPECT_TRUE(std::any_of(names.begin(), names.end(), [](const std::string& n) {
+    return n.rfind("event channel ", 0) == 0;
+  })) << "no event channel track";
   // Per request, its steps in the order the driver takes them: pushed by the frontend, taken by the backend with
   // its grants, the response pushed, the response taken by the interrupt handler.
   std::map<long long, std::vector<std::string>> steps;

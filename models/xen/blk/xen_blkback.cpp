@@ -231,7 +231,7 @@ void XenBlkback::do_block_io_op(unsigned q)
       grants.mapped     = static_cast<std::uint32_t>(m.mapped);
       step(grants, q, b.channel.ring().slot(b.channel.ring().req_cons() - 1));
     }
-    double lead                      = p_.request_cpu_s + m.hits * p_.persistent_segment_cpu_s;
+    double lead = p_.request_cpu_s + m.hits * p_.persistent_segment_cpu_s;
     if (gnttab_ != nullptr) // each map op takes the guest's grant table lock
       gnttab_->post_dispatch(*rg.kthread, lead, m, p_.map_segment_cpu_s, p_.gnttab_lock_hold_s, this,
                              static_cast<int>(q) * kinds + dispatch, r);

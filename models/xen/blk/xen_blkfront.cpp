@@ -280,9 +280,9 @@ void XenBlkfront::on_event(int kind, Request* r)
       ev.ring       = &ring_names_[q];
       ev.channel    = "event channel";
       ev.channel_id = static_cast<int>(b.channel.frontend_evtchn());
-      ev.thread = &submitter(r);
-      ev.idx    = ring.indices();
-      ev.slot   = ring.slot(ring.req_prod() - 1);
+      ev.thread     = &submitter(r);
+      ev.idx        = ring.indices();
+      ev.slot       = ring.slot(ring.req_prod() - 1);
       path_.emit(ev);
     }
     if (notify) { // notify_remote_via_irq() inside the ring lock, as flush_requests() does
@@ -348,10 +348,10 @@ void XenBlkfront::handle_irq(unsigned q)
       ev.ring       = &ring_names_[q];
       ev.channel    = "event channel";
       ev.channel_id = static_cast<int>(b.channel.frontend_evtchn());
-      ev.thread = &v;
-      ev.idx    = ring.indices();
-      ev.slot   = ring.slot(ring.rsp_cons() - 1);
-      ev.batch  = i + 1;
+      ev.thread     = &v;
+      ev.idx        = ring.indices();
+      ev.slot       = ring.slot(ring.rsp_cons() - 1);
+      ev.batch      = i + 1;
       path_.emit(ev);
     }
     // The request's shadow entry (struct blk_shadow, two lines) was written on the submitting vCPU.

@@ -234,8 +234,8 @@ void XenNetback::do_rx_action(unsigned q)
     for (unsigned i = 0; i < slots; ++i)
       b.rx.ring().consume_request();
     if (path_.connected()) { // the packet takes posted buffers: the Rx ring's requests
-      PathEvent ev = b.step(PathEvent::What::request_taken, sim_->events().now(), r, false, true,
-                            b.rx.ring().req_cons() - slots, threads_[q].guest_rx.get());
+      PathEvent ev          = b.step(PathEvent::What::request_taken, sim_->events().now(), r, false, true,
+                                     b.rx.ring().req_cons() - slots, threads_[q].guest_rx.get());
       ev.batch              = static_cast<std::uint32_t>(n + 1);
       ev.into_posted_buffer = true;
       path_.emit(ev);

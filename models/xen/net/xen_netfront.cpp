@@ -242,9 +242,9 @@ void XenNetfront::handle_irq(unsigned q, bool rx_dir)
 
 void XenNetfront::tx_buf_gc(unsigned q)
 {
-  VifQueue& b  = *queues_[q];
-  CpuThread& v = irq_vcpu(b, false);
-  double now   = sim_->events().now();
+  VifQueue& b         = *queues_[q];
+  CpuThread& v        = irq_vcpu(b, false);
+  double now          = sim_->events().now();
   std::uint32_t taken = 0;
   do {
     while (b.tx.ring().unconsumed_responses() > 0) {
@@ -252,8 +252,9 @@ void XenNetfront::tx_buf_gc(unsigned q)
       unsigned slots = tx_slots_of(r);
       b.txd.consume(b.tx.ring(), r, slots, now);
       if (path_.connected()) {
-        PathEvent ev = b.step(PathEvent::What::response_taken, now, r, false, false, b.tx.ring().rsp_cons() - slots, &v);
-        ev.batch     = ++taken;
+        PathEvent ev =
+            b.step(PathEvent::What::response_taken, now, r, false, false, b.tx.ring().rsp_cons() - slots, &v);
+        ev.batch = ++taken;
         path_.emit(ev);
       }
       v.post(p_.gc_packet_cpu_s + slots * p_.gc_slot_cpu_s, this, k(q, gc_done), r);

@@ -34,9 +34,10 @@ TEST(Explain, XenBlkMqTellsTheRingSlotNotificationBackendPassGrantsAndInterrupt)
 {
   auto r = explain("xen-blk-mq.json", "--set duration=15ms");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  for (std::string part : {"put it in slot ", "req_prod ", "req_event ", "event channel ", "the backend's thread vbd.ring",
-                           "request of its pass", "grants: ", "put the response in slot ", "rsp_prod ", "rsp_event ",
-                           "the interrupt handler on domU.vcpu", "the job reaped it on domU.vcpu"})
+  for (std::string part :
+       {"put it in slot ", "req_prod ", "req_event ", "event channel ", "the backend's thread vbd.ring",
+        "request of its pass", "grants: ", "put the response in slot ", "rsp_prod ", "rsp_event ",
+        "the interrupt handler on domU.vcpu", "the job reaped it on domU.vcpu"})
     EXPECT_NE(r.output.find(part), std::string::npos) << part << " missing from:\n" << r.output;
   EXPECT_TRUE(r.output.find("so it notified the backend") != std::string::npos or
               r.output.find("no notification on event channel") != std::string::npos)
@@ -48,8 +49,9 @@ TEST(Explain, ARingsTimeIsSplitByTheRequestsStepsAndStillAddsUp)
 {
   auto r = explain("xen-blk-mq.json", "--set duration=15ms --request 3000");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  for (std::string part : {": published, waiting for the backend to take it", ": taken by the backend, response not yet published",
-                           ": response published, waiting for the interrupt handler"})
+  for (std::string part :
+       {": published, waiting for the backend to take it", ": taken by the backend, response not yet published",
+        ": response published, waiting for the interrupt handler"})
     EXPECT_NE(r.output.find(part), std::string::npos) << part << " missing from:\n" << r.output;
   double latency = micros_after(r.output, "completed at [0-9.]+ ms:");
   double total   = micros_after(r.output, "total \\(the request's latency\\)");
@@ -68,8 +70,7 @@ TEST(Explain, ABusySubmittingVcpuIsShownAsTheTimeBeforeTheBlockLayer)
                                 std::regex("reaches the block layer after ([0-9.]+) us: the vCPU ran ([0-9.]+) us")))
       << r.output;
   double gap = std::stod(m[1]), busy = std::stod(m[2]);
-  std::cout << "before the block layer " << gap << " us, of which the vCPU ran " << busy
-            << " us (expected > 90 %)\n";
+  std::cout << "before the block layer " << gap << " us, of which the vCPU ran " << busy << " us (expected > 90 %)\n";
   EXPECT_GT(busy, 0.9 * gap);
   EXPECT_LE(busy, gap + 0.1);
 }
@@ -96,8 +97,9 @@ TEST(Explain, VirtioBlkTellsTheAvailRingKickAndTheUsedRingInterrupt)
 {
   auto r = explain("virtio-blk-iothreads.json", "--request 5000");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  for (std::string part : {"the driver on guest.vcpu", "avail.idx ", "avail_event ", "ioeventfd ", "the device's thread iot",
-                           "last_avail_idx ", "used.idx ", "used_event ", "MSI-X vector ", "the interrupt handler on"})
+  for (std::string part :
+       {"the driver on guest.vcpu", "avail.idx ", "avail_event ", "ioeventfd ", "the device's thread iot",
+        "last_avail_idx ", "used.idx ", "used_event ", "MSI-X vector ", "the interrupt handler on"})
     EXPECT_NE(r.output.find(part), std::string::npos) << part << " missing from:\n" << r.output;
 }
 
