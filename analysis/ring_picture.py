@@ -16,7 +16,9 @@ Each frame draws the ring's slots around a circle from the ring's true indices a
 - green: responses published and not yet taken by the frontend (rsp_cons .. rsp_prod);
 - white: free slots.
 Arrows mark the producer and consumer indices and the two event indices: req_event (the frontend's push notifies
-the backend only if it passes it) and rsp_event (the same for the backend's response pushes). A virtqueue uses its
+the backend only if it reaches it) and rsp_event (the same for the backend's response pushes); an event index the
+producer has already passed is grey, "(passed)": no push notifies until the other end writes it again, before it
+sleeps. The traced requests' ids are written in the slots they hold (from the ring's "steps" track). A virtqueue uses its
 own names (avail.idx, avail_event, used.idx, used_event, last_avail_idx, last_used_idx). On a net Rx ring the
 "requests" are the buffers the frontend posted and the responses the packets that filled them.
 The ring's size comes from the trace (otherData.rings); --slots overrides it. Leaves out: the slots' contents (which
@@ -71,6 +73,21 @@ def ring_samples(trace, ring):
     return samples, names
 
 
+def ring_requests(trace, ring):
+    """[(first_us, last_us, slot, request id)] of the traced requests whose steps on the ring the trace has (its
+    "NAME steps" track): the slot each one held from its first step to its last."""
+    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    tracks = {(e["pid"], e["tid"]) for e in events
+              if e.get("ph") == "M" and e.get("name") == "thread_name" and e["args"]["name"] == ring + " steps"}
+    spans = {}
+    for e in events:
+        if e.get("ph") == "i" and (e["pid"], e["tid"]) in tracks and "request" in e.get("args", {}):
+            a = e["args"]
+            first, last, slot = spans.get(a["request"], (e["ts"], e["ts"], a["slot"]))
+            spans[a["request"]] = (min(first, e["ts"]), max(last, e["ts"]), slot)
+    return [(first, last, slot, rid) for rid, (first, last, slot) in spans.items()]
+
+
 def ring_names(trace):
     events = trace["traceEvents"] if isinstance(trace, dict) else trace
     return {e["name"][:-len(" indices")] for e in events if e.get("ph") == "C" and e["name"].endswith(" indices")}
@@ -103,21 +120,37 @@ def states(values, slots, bits):
     return state
 
 
-def draw(ax, values, names, slots, bits, t):
+def armed(event, prod, bits):
+    """Will a push notify when it reaches `event`? Only if the event index is still ahead of the producer's; once the
+    producer has passed it, nothing notifies until the other end writes it again (its final check before sleeping)."""
+    ahead = (event - prod) % (1 << bits)
+    return 0 < ahead < (1 << (bits - 1))
+
+
+def draw(ax, values, names, slots, bits, t, requests=()):
     ax.clear()
     state = states(values, slots, bits)
     for i in range(slots):
         theta1 = 90 - (i + 1) * 360 / slots
         ax.add_patch(Wedge((0, 0), 1.0, theta1, theta1 + 360 / slots, width=0.35, facecolor=COLOURS[state[i]],
                            edgecolor="black", linewidth=0.6))
+    if slots <= 64:  # the traced requests' ids in the slots they hold (the trace samples requests)
+        for first, last, slot, rid in requests:
+            if first <= t <= last and state[slot % slots] != "free":
+                angle = math.radians(90 - (slot % slots + 0.5) * 360 / slots)
+                ax.text(0.825 * math.cos(angle), 0.825 * math.sin(angle), str(rid), fontsize=3.5, ha="center",
+                        va="center", rotation=math.degrees(angle) - 90)
     arrows = ((0, 1.18, "tab:orange"), (4, 1.30, "tab:blue"), (2, 1.42, "tab:green"), (5, 1.54, "black"),
               (1, 0.45, "tab:red"), (3, 0.25, "tab:purple"))
     for k, radius, colour in arrows:
+        label = names[k]
+        if k in (1, 3) and not armed(values[k], values[k - 1], bits):
+            label, colour = names[k] + " (passed)", "grey"
         angle = math.radians(90 - (values[k] % slots + 0.5) * 360 / slots)
         x, y = math.cos(angle), math.sin(angle)
         inside = radius < 1
         tip = 0.6 if inside else 1.02
-        ax.annotate(names[k], xy=(tip * x, tip * y), xytext=(radius * x, radius * y), fontsize=6, color=colour,
+        ax.annotate(label, xy=(tip * x, tip * y), xytext=(radius * x, radius * y), fontsize=6, color=colour,
                     ha="center", va="center", arrowprops={"arrowstyle": "->", "color": colour, "lw": 0.8})
     used = slots - state.count("free")
     counts = {s: state.count(s) for s in ("published", "backend", "response")}
@@ -160,6 +193,7 @@ def main(argv):
         t0 = args.at if args.at is not None else (samples[0][0] + samples[-1][0]) / 2
         times = [t0 + k * args.every for k in range(args.frames)]
         frames = [at(samples, t) for t in times]
+        requests = ring_requests(trace, args.ring)
     except (OSError, ValueError, KeyError) as e:
         print(f"ring_picture.py: {args.trace}: {e}", file=sys.stderr)
         return 2
@@ -175,7 +209,7 @@ def main(argv):
         fig.suptitle(caption, fontsize=7)
 
         def frame(k):
-            draw(ax, frames[k], names, slots, bits, times[k])
+            draw(ax, frames[k], names, slots, bits, times[k], requests)
             return []
         anim = FuncAnimation(fig, frame, frames=len(frames), init_func=lambda: [], blit=False, repeat=True)
         anim.save(args.out, writer=PillowWriter(fps=2))
@@ -183,7 +217,7 @@ def main(argv):
     else:
         fig, axes = plt.subplots(1, args.frames, figsize=(3.3 * args.frames, 3.9), squeeze=False)
         for k in range(args.frames):
-            draw(axes[0][k], frames[k], names, slots, bits, times[k])
+            draw(axes[0][k], frames[k], names, slots, bits, times[k], requests)
         fig.legend(handles=legend, loc="lower center", ncol=4, fontsize=7, frameon=False)
         fig.suptitle(caption, fontsize=9)
         fig.tight_layout(rect=(0, 0.06, 1, 0.92))
