@@ -407,8 +407,8 @@ std::string narrate(const Simulation& sim, std::uint64_t id, const Journey& j, c
         << " of work in that time (" << b.batches << (b.batches == 1 ? " batch" : " batches")
         << ": the completion, this reap and other requests' work).\n";
   }
-  out << "\nWhere the time went (each instant once, in the innermost place; a ring's time split by the request's "
-         "steps on it):\n"
+  out << "\nWhere the time went (each instant once, in the innermost place"
+      << (j.steps.empty() ? "" : "; a ring's time split by the request's steps on it") << "):\n"
       << table(breakdown(j), latency, "total (the request's latency)");
   return out.str();
 }
