@@ -131,7 +131,7 @@ void TraceWriter::connect()
         case StationEvent::What::start:
           if (traced(ev.r)) {
             if (ev.t > ev.arrived_s)
-              slice(ev.r->id, place->wait, ev.arrived_s, ev.t, place->name, "wait");
+              slice(ev.r->id, place->wait, ev.arrived_s, ev.t, place->name + " (waiting)", "request");
             place->started[ev.r->id] = ev.t;
           }
           break;
@@ -143,7 +143,7 @@ void TraceWriter::connect()
             double start = it != place->started.end() ? it->second : ev.arrived_s;
             if (it != place->started.end())
               place->started.erase(it);
-            slice(ev.r->id, place->service, start, ev.t, place->name, "service");
+            slice(ev.r->id, place->service, start, ev.t, place->name, "request");
           }
           break;
         }
@@ -164,7 +164,7 @@ void TraceWriter::connect()
       probe->connect([this, lanes, job](const JobEvent& ev) {
         if (not traced(ev.r))
           return;
-        slice(ev.r->id, *lanes, ev.r->submit_s, ev.t, job, "job");
+        slice(ev.r->id, *lanes, ev.r->submit_s, ev.t, job, "request");
         close(ev.r->id, ev.t);
       });
     }

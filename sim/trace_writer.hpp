@@ -7,11 +7,12 @@
  *   threads, AIO engines, devices), named with metadata events;
  * - for every queueing place a model exposes (blk-mq hardware queues and tags, rings and their slots, virtqueues,
  *   event channels, backend queues, AIO engines, devices: Component::queues()), a slice per request while it waits
- *   ("wait") and while it is served ("service"), on lanes of that place's tracks (one lane per request held at once,
- *   so slices on a track never overlap);
+ *   (named "<place> (waiting)") and while it is served (named "<place>"), on lanes of that place's tracks (one lane
+ *   per request held at once, so slices on a track never overlap);
  * - a slice per request on its job's track, from submission to completion;
  * - flow arrows joining one request's slices in time order, from its job's slice to its last stage (each flow event
- *   lies inside the slice it binds to, on the same track);
+ *   starts with the slice it binds to, on the same track; slices and flow events share the category "request", since
+ *   Chromium's trace engine binds a flow event only to a slice of its own category, time, process and thread);
  * - a counter per place: the requests it holds (ring occupancy, tags in use, the AIO engine's queue), every request
  *   counted, sampled or not;
  * - a process per cpu.host ("CPU work on ...") with a track per thread placed on it (vCPUs, backend kthreads,
