@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <map>
 #include <set>
+#include <tuple>
 
 using namespace pvsim::test;
 using json = nlohmann::json;
@@ -26,6 +27,7 @@ std::vector<std::string> trace_violations(const json& doc)
   std::map<Track, std::vector<std::pair<long long, long long>>> slices;
   std::map<Track, int> be_depth;
   std::map<std::string, std::vector<json>> flows;
+  std::set<std::tuple<long long, long long, long long, std::string>> slice_starts; // pid, tid, start, category
   std::vector<Track> instants; // thread-scoped instants: their tracks must be named
   for (const json& e : doc["traceEvents"]) {
     std::string ph = e.value("ph", "");
@@ -49,8 +51,10 @@ std::vector<std::string> trace_violations(const json& doc)
     if (ph == "X") {
       if (not e.contains("dur") or not e["dur"].is_number() or e["dur"].get<double>() < 0)
         bad.push_back("X without a duration: " + e.dump());
-      else
+      else {
         slices[track].emplace_back(ts, ts + ns(e["dur"]));
+        slice_starts.emplace(track.first, track.second, ts, e.value("cat", ""));
+      }
     } else if (ph == "B") {
       ++be_depth[track];
     } else if (ph == "E") {
@@ -111,6 +115,10 @@ std::vector<std::string> trace_violations(const json& doc)
       finishes += e["ph"] == "f";
       if (not enclosed(e))
         bad.push_back("flow event outside any slice of its track: " + e.dump());
+      else if (not slice_starts.contains(
+                   {e["pid"].get<long long>(), e["tid"].get<long long>(), ns(e["ts"]), e.value("cat", "")}))
+        bad.push_back("flow event not at the start of a slice of its category (Chromium binds it to none): " +
+                      e.dump());
       if (e["ph"] != "s" and e.value("bp", "") != "e")
         bad.push_back("flow step not bound to its enclosing slice (bp: e): " + e.dump());
       if (ns(e["ts"]) < last)
