@@ -213,7 +213,11 @@ void TraceWriter::counter_event(int pid, const std::string& name, double t, cons
 
 void TraceWriter::path_step(const Component& c, const PathEvent& ev)
 {
-  if (ev.ring == nullptr or ev.t < o_.from_s or ev.t > o_.to_s)
+  // The counters within the window, every request; the steps of the traced requests until they complete, like
+  // their slices.
+  bool in_window = ev.t >= o_.from_s and ev.t <= o_.to_s;
+  bool traced_r  = ev.r != nullptr and traced(ev.r);
+  if (ev.ring == nullptr or not(in_window or traced_r))
     return;
   RingTrack& rt      = ring_track(c, *ev.ring);
   rt.size            = ev.idx.size;
@@ -223,17 +227,20 @@ void TraceWriter::path_step(const Component& c, const PathEvent& ev)
   json indices       = json::object();
   for (std::size_t i = 0; i < names.size(); ++i)
     indices[names[i]] = values[i];
-  counter_event(rt.pid, *ev.ring + " indices", ev.t, indices, rt.last_indices, rt.last_indices_t);
-  if (ev.what == PathEvent::What::request_taken)
-    counter_event(rt.pid, *ev.ring + " backend pass", ev.t, {{"taken in this pass", ev.batch}}, rt.last_batch,
-                  rt.last_batch_t);
-  if (ev.r == nullptr or not traced(ev.r))
+  if (in_window) {
+    counter_event(rt.pid, *ev.ring + " indices", ev.t, indices, rt.last_indices, rt.last_indices_t);
+    if (ev.what == PathEvent::What::request_taken)
+      counter_event(rt.pid, *ev.ring + " backend pass", ev.t, {{"taken in this pass", ev.batch}}, rt.last_batch,
+                    rt.last_batch_t);
+  }
+  if (not traced_r)
     return;
   json args = {{"request", ev.r->id}, {"slot", ev.slot}, {"component", c.name()}};
   if (ev.thread != nullptr)
     args["thread"] = ev.thread->name();
-  bool push = ev.what == PathEvent::What::request_pushed or ev.what == PathEvent::What::response_pushed or
-              ev.what == PathEvent::What::signalled;
+  // A push that decides whether to notify (a response whose backend signals later, per batch, decides nothing).
+  bool push = ev.what == PathEvent::What::request_pushed or ev.what == PathEvent::What::signalled or
+              (ev.what == PathEvent::What::response_pushed and not ev.signal_later);
   if (push)
     args["notified"] = ev.notified;
   if (ev.what == PathEvent::What::request_taken or ev.what == PathEvent::What::response_taken)
@@ -247,6 +254,8 @@ void TraceWriter::path_step(const Component& c, const PathEvent& ev)
   std::string name = path_step_name(ev.what);
   if (push)
     name += ev.notified ? ", notified" : ", suppressed";
+  else if (ev.signal_later)
+    name += ", signalled later";
   events_.push_back({{"ph", "i"},
                      {"s", "t"},
                      {"name", name},
