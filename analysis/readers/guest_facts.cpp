@@ -455,7 +455,9 @@ private:
       }
       f_.acpi_tables.push_back(a);
     } else if (s == "block devices") {
-      auto w              = words(t);
+      auto w = words(t);
+      if (w.empty()) // only blanks that trim() keeps (a vertical tab, a form feed): nothing named
+        return;
       GuestBlockDevice& d = device(w[0]);
       for (const auto& [k, v] : key_values(t.substr(w[0].size()))) {
         if (k == "driver")
@@ -464,8 +466,11 @@ private:
           d.device_path = v;
       }
     } else if (s == "virtio devices") {
+      auto w = words(t);
+      if (w.empty())
+        return;
       VirtioDevice v;
-      v.name = words(t)[0];
+      v.name = w[0];
       for (const auto& [k, val] : key_values(t.substr(v.name.size()))) {
         if (k == "device")
           v.device = val;

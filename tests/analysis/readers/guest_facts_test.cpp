@@ -212,6 +212,15 @@ TEST(GuestFacts, MalformedInterruptsCountFromTheFileNotTheSection)
   EXPECT_EQ(e.where(), "line 5");
 }
 
+TEST(GuestFacts, ADeviceLineOfBlanksNamesNoDevice)
+{
+  // Found by libFuzzer with UBSan (tests/fuzz, guest_facts, session 32): a line of a vertical tab or a form feed is
+  // not empty after trim() (spaces and tabs) but has no word, and the first word was read from an empty list.
+  GuestFacts f = parse_guest_facts("== block devices\n\v\n== virtio devices\n\f \n== uname\n6.1\n", "b.txt");
+  EXPECT_TRUE(f.virtio_devices.empty());
+  EXPECT_EQ(f.kernel, "6.1");
+}
+
 TEST(GuestFacts, MissingFileIsAnInputError)
 {
   auto e = input_error_of([] { read_guest_facts("/nonexistent/device.txt"); });
