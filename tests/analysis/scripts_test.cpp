@@ -19,18 +19,28 @@ double mean_used(const std::string& output)
     sum += std::stod((*it)[1]);
   return n > 0 ? sum / n : -1;
 }
+/** Runs scenarios/default.json with a trace into dir's t.json; false if pvsim failed. */
+bool default_trace(TempDir& dir)
+{
+  return run_pvsim("run -q " + source_dir() + "/scenarios/default.json --trace " + dir.file("t.json") + " -o " +
+                   dir.file("out"))
+             .exit_code == 0;
+}
+
+/** analysis/ring_picture.py on dir's t.json with `args`. */
+CommandResult ring_picture(TempDir& dir, const std::string& args)
+{
+  return run_command("/usr/bin/python3 " + source_dir() + "/analysis/ring_picture.py " + dir.file("t.json") + " " +
+                     args);
+}
 } // namespace
 
 TEST(RingPicture, TheSingleRingIsFullAndEachOfFourIsMostlyFree)
 {
   TempDir dir;
-  ASSERT_EQ(run_pvsim("run -q " + source_dir() + "/scenarios/default.json --trace " + dir.file("t.json") + " -o " +
-                      dir.file("out"))
-                .exit_code,
-            0);
-  std::string script = "/usr/bin/python3 " + source_dir() + "/analysis/ring_picture.py " + dir.file("t.json");
-  auto one           = run_command(script + " --ring one_xvda.ring0 --frames 5 --every 30 -o " + dir.file("one.png"));
-  auto four          = run_command(script + " --ring four_xvda.ring0 --frames 5 --every 30 -o " + dir.file("four.png"));
+  ASSERT_TRUE(default_trace(dir));
+  auto one  = ring_picture(dir, "--ring one_xvda.ring0 --frames 5 --every 30 -o " + dir.file("one.png"));
+  auto four = ring_picture(dir, "--ring four_xvda.ring0 --frames 5 --every 30 -o " + dir.file("four.png"));
   ASSERT_EQ(one.exit_code, 0) << one.output;
   ASSERT_EQ(four.exit_code, 0) << four.output;
   std::cout << "slots used, mean of 5 frames: one ring " << mean_used(one.output) << "/32, four rings "
@@ -43,12 +53,8 @@ TEST(RingPicture, TheSingleRingIsFullAndEachOfFourIsMostlyFree)
 TEST(RingPicture, ARingTheTraceDoesNotHaveIsExitCode2)
 {
   TempDir dir;
-  ASSERT_EQ(run_pvsim("run -q " + source_dir() + "/scenarios/default.json --trace " + dir.file("t.json") + " -o " +
-                      dir.file("out"))
-                .exit_code,
-            0);
-  auto r = run_command("/usr/bin/python3 " + source_dir() + "/analysis/ring_picture.py " + dir.file("t.json") +
-                       " --ring one_xvda.ring9 -o " + dir.file("x.png"));
+  ASSERT_TRUE(default_trace(dir));
+  auto r = ring_picture(dir, "--ring one_xvda.ring9 -o " + dir.file("x.png"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("no track named 'one_xvda.ring9'"), std::string::npos) << r.output;
 }
@@ -56,12 +62,8 @@ TEST(RingPicture, ARingTheTraceDoesNotHaveIsExitCode2)
 TEST(RingPicture, AnAnimatedGifHasOneFramePerInstant)
 {
   TempDir dir;
-  ASSERT_EQ(run_pvsim("run -q " + source_dir() + "/scenarios/default.json --trace " + dir.file("t.json") + " -o " +
-                      dir.file("out"))
-                .exit_code,
-            0);
-  auto r = run_command("/usr/bin/python3 " + source_dir() + "/analysis/ring_picture.py " + dir.file("t.json") +
-                       " --ring four_xvda.ring1 --frames 6 --every 15 -o " + dir.file("ring.gif"));
+  ASSERT_TRUE(default_trace(dir));
+  auto r = ring_picture(dir, "--ring four_xvda.ring1 --frames 6 --every 15 -o " + dir.file("ring.gif"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(read_file(dir.file("ring.gif")).substr(0, 4), "GIF8");
   auto frames = run_command("/usr/bin/python3 -c \"from PIL import Image; print(Image.open('" + dir.file("ring.gif") +
@@ -74,12 +76,8 @@ TEST(RingPicture, AnAnimatedGifHasOneFramePerInstant)
 TEST(RingPicture, TheIndicesOfEveryFrameKeepTheRingsOrderAndItsSize)
 {
   TempDir dir;
-  ASSERT_EQ(run_pvsim("run -q " + source_dir() + "/scenarios/default.json --trace " + dir.file("t.json") + " -o " +
-                      dir.file("out"))
-                .exit_code,
-            0);
-  auto r = run_command("/usr/bin/python3 " + source_dir() + "/analysis/ring_picture.py " + dir.file("t.json") +
-                       " --ring one_xvda.ring0 --frames 12 --every 10 -o " + dir.file("one.png"));
+  ASSERT_TRUE(default_trace(dir));
+  auto r = ring_picture(dir, "--ring one_xvda.ring0 --frames 12 --every 10 -o " + dir.file("one.png"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   static const std::regex frame_re(
       R"(used=(\d+) published=(\d+) backend=(\d+) responses=(\d+) req_prod=(\d+) req_event=(\d+) )"
