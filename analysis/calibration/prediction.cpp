@@ -52,6 +52,11 @@ json predict(const Options& opt)
     files.push_back((tmp / ("s" + std::to_string(i) + ".json")).string());
     outs.push_back((tmp / ("o" + std::to_string(i))).string());
     std::ofstream(files.back()) << sc.dump();
+    if (i == 0 and not opt.scenario_out.empty()) {
+      std::ofstream f(opt.scenario_out);
+      if (not (f << sc.dump(2) << "\n"))
+        throw std::runtime_error("cannot write " + opt.scenario_out);
+    }
   }
   std::vector<int> status = validation::run_simulations(opt.pvsim_exe, files, outs, opt.parallel);
   json fitted = validation::simulation_results(status.at(0), "the configuration", files[0], outs[0], opt.device_file);

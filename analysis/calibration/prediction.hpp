@@ -27,6 +27,7 @@ struct Options {
   int parallel       = 2;
   int max_sets       = 0; // 0: every parameter set of the device file
   std::string json_out;
+  std::string scenario_out; // the scenario simulated for the fitted parameters, written as pvsim run takes it
   std::string pvsim_exe = "/proc/self/exe";
   bool quiet            = false;
 };

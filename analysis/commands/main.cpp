@@ -509,6 +509,8 @@ int main(int argc, char** argv)
   predict->add_option("--sets", pred.max_sets, "Parameter sets to simulate at most (0: all)")->capture_default_str();
   predict->add_option("-j,--parallel", pred.parallel, "pvsim processes at once")->capture_default_str();
   predict->add_option("--json", pred.json_out, "Write the prediction as JSON");
+  predict->add_option("--scenario", pred.scenario_out,
+                      "Also write the scenario simulated with the fitted parameters (pvsim run takes it)");
   predict->add_flag("-q,--quiet", pred.quiet, "Print nothing but errors");
 
   SweepOptions sweep_opts;

@@ -32,7 +32,42 @@ const ParamTable<BlkMqParams>& BlkMq::param_table()
                   "pvsim estimate: two context switches of ~1.5 us (lmbench lat_ctx on 2015 Xeons)")
         .quantity("tag_wake_cpu", Dimension::duration, &Params::tag_wake_cpu_s, 1.5e-6, 0, 1,
                   "CPU of the vCPU whose completion frees the tag and wakes a sleeper on another vCPU.",
-                  "pvsim estimate: try_to_wake_up and a reschedule IPI (xen_send_IPI_one: an event-channel send)");
+                  "pvsim estimate: try_to_wake_up and a reschedule IPI (xen_send_IPI_one: an event-channel send)")
+        .choice("scheduler", &Params::scheduler, {"none", "mq-deadline", "kernel"}, std::string("none"),
+                "The I/O scheduler (/sys/block/*/queue/scheduler); kernel: the guest kernel's own choice, "
+                "mq-deadline when the driver has one hardware queue and the kernel is 4.11 or later, else none.",
+                "none: pvsim's default, not the kernel's (README \"I/O schedulers\"); Linux block/elevator.c "
+                "elevator_get_default() picks mq-deadline for single-queue devices since 4.11")
+        .integer("nr_requests", &Params::nr_requests, 0, 0, 1 << 16,
+                 "With a scheduler: scheduler tags per hardware queue, the requests it can hold "
+                 "(/sys/block/*/queue/nr_requests; 0: 2 x min(queue depth, 128)).",
+                 "Linux block/blk-mq-sched.c blk_mq_init_sched(): 2 * min(tag set depth, BLKDEV_DEFAULT_RQ)")
+        .quantity("dd_insert_cpu", Dimension::duration, &Params::dd_insert_cpu_s, 0.3e-6, 0, 1,
+                  "mq-deadline: CPU of one insert under dd->lock (the bio-merge lookup, dd_insert_request's rb-tree, "
+                  "FIFO and hash insertions), besides the tree's cache lines.",
+                  "pvsim estimate: a few hundred instructions of list and tree work")
+        .quantity("dd_dispatch_cpu", Dimension::duration, &Params::dd_dispatch_cpu_s, 0.3e-6, 0, 1,
+                  "mq-deadline: CPU of one dispatch under dd->lock (dd_dispatch_request: the FIFO check, the next "
+                  "request in sort order, its removal) and the driver tag, besides the tree's cache lines.",
+                  "pvsim estimate: a few hundred instructions of list and tree work")
+        .choice("dd_lock", &Params::dd_lock, {"default", "ticket", "qspinlock"}, std::string("default"),
+                "mq-deadline's dd->lock (sim/spin_lock.hpp); default by the guest's kernel (ticket up to 4.1, "
+                "queued spinlock from 4.2).",
+                "Linux arch/x86: queued spinlocks from 4.2")
+        .integer("dd_lock_lines", &Params::dd_lock_lines, 2, 0, 1024,
+                 "Cache lines of struct deadline_data an insert or dispatch writes besides the lock word (list heads, "
+                 "the sort tree's root, batching and statistics).",
+                 "pvsim estimate from struct deadline_data")
+        .integer("fifo_batch", &Params::fifo_batch, 16, 1, 1 << 16,
+                 "mq-deadline: requests dispatched in sector order before the FIFO is checked again.",
+                 "Linux block/mq-deadline.c: fifo_batch = 16")
+        .quantity("read_expire", Dimension::duration, &Params::read_expire_s, 0.5, 1e-6, 3600,
+                  "mq-deadline: a read's deadline after its insertion.", "Linux block/mq-deadline.c: read_expire = HZ / 2")
+        .quantity("write_expire", Dimension::duration, &Params::write_expire_s, 5.0, 1e-6, 3600,
+                  "mq-deadline: a write's deadline after its insertion.", "Linux block/mq-deadline.c: write_expire = 5 * HZ")
+        .integer("writes_starved", &Params::writes_starved, 2, 0, 1 << 16,
+                 "mq-deadline: read batches chosen over waiting writes before writes get one.",
+                 "Linux block/mq-deadline.c: writes_starved = 2");
     return tb;
   }();
   return t;
@@ -72,15 +107,40 @@ void BlkMq::validate()
   auto policy = make_queue_map_policy(name, options, QueueMapOrigin{origin_file(), origin_pointer()});
   int nr      = driver_->nr_hw_queues();
   map_        = policy->map(topo, nr);
+  scheduler_  = p_.scheduler;
+  if (scheduler_ == "kernel")
+    scheduler_ = (nr == 1 and not vm_->kernel().before(4, 11)) ? "mq-deadline" : "none";
 }
 
 void BlkMq::start(Simulation& sim)
 {
   int depth = p_.queue_depth > 0 ? static_cast<int>(p_.queue_depth) : driver_->queue_depth();
-  for (int q = 0; q < driver_->nr_hw_queues(); ++q) {
-    hctx_.push_back(std::make_unique<TagSet>(*this, q, depth));
+  int nr    = driver_->nr_hw_queues();
+  int tags  = depth; // without a scheduler a request takes a driver tag; with one, a scheduler tag first
+  if (scheduler_ == "mq-deadline") {
+    tags = p_.nr_requests > 0 ? static_cast<int>(p_.nr_requests) : 2 * std::min(depth, 128);
+    MqDeadlineTunables t{static_cast<int>(p_.fifo_batch), p_.read_expire_s, p_.write_expire_s,
+                         static_cast<int>(p_.writes_starved)};
+    dd_               = std::make_unique<MqDeadline>(t, nr, tags);
+    std::string kind  = p_.dd_lock == "default" ? (vm_->kernel().before(4, 2) ? "ticket" : "qspinlock") : p_.dd_lock;
+    line_cost_        = vm_->pcpus().line_cost();
+    dd_lock_          = std::make_unique<SpinLock>(name() + ".dd_lock", SpinLock::kind_of(kind), line_cost_,
+                                          static_cast<int>(p_.dd_lock_lines));
+    dd_lock_->set_paravirt(vm_->pv_spin());
+    driver_free_.assign(static_cast<std::size_t>(nr), {});
+    for (auto& f : driver_free_)
+      for (int t2 = depth - 1; t2 >= 0; --t2)
+        f.push_back(t2);
+    driver_tag_of_.assign(static_cast<std::size_t>(nr), std::vector<int>(static_cast<std::size_t>(tags), -1));
+    hctx_dispatch_ = std::vector<RequestFifo>(static_cast<std::size_t>(nr));
+    running_.assign(static_cast<std::size_t>(vm_->vcpus()), 0);
+    driver_->set_upper(this);
+  }
+  for (int q = 0; q < nr; ++q) {
+    hctx_.push_back(std::make_unique<TagSet>(*this, q, tags));
     hctx_.back()->attach(sim.events());
   }
+  sim_ = &sim;
   dispatched_ = std::vector<Counter>(hctx_.size());
   declare_stats();
 }
@@ -105,14 +165,130 @@ void BlkMq::tag_granted(Request* r, int hctx, bool woken)
   }
   r->queue = hctx;
   r->push_end_io(this, r->stage_s);
-  ++dispatched_[static_cast<std::size_t>(hctx)];
-  driver_->queue_rq(r);
+  if (not dd_) {
+    ++dispatched_[static_cast<std::size_t>(hctx)];
+    driver_->queue_rq(r);
+    return;
+  }
+  // blk_mq_sched_insert_request on the submitting vCPU, under dd->lock: the bio-merge lookup and the insertion each
+  // search the sort tree.
+  int v        = r->cpu < 0 ? 0 : r->cpu % vm_->vcpus();
+  double cost  = p_.dd_insert_cpu_s + 2.0 * dd_->search_depth(r->op) * tree_line(v);
+  CpuThread& t = vm_->vcpu(v);
+  if (CpuThread::current() == &t)
+    t.post_next_locked(dd_lock_.get(), cost, this, v * kinds + inserted, r);
+  else
+    t.post_locked(dd_lock_.get(), cost, this, v * kinds + inserted, r);
+}
+
+double BlkMq::tree_line(int vcpu)
+{
+  double t = tree_owner_ < 0 ? 0.0 : line_cost_.between(vm_->vcpu(tree_owner_).place(), vm_->vcpu(vcpu).place());
+  tree_owner_ = vcpu;
+  return t;
+}
+
+int BlkMq::running_vcpu(const Request* r) const
+{
+  if (const CpuThread* cur = CpuThread::current())
+    for (int i = 0; i < vm_->vcpus(); ++i)
+      if (&vm_->vcpu(i) == cur)
+        return i;
+  return r == nullptr or r->cpu < 0 ? 0 : r->cpu % vm_->vcpus();
+}
+
+void BlkMq::on_event(int kind, Request* r)
+{
+  int v = kind / kinds;
+  switch (static_cast<Kind>(kind % kinds)) {
+  case inserted:
+    r->stage_s = sim_->events().now();
+    dd_->insert(r, r->stage_s);
+    ++dd_inserted_;
+    dd_queued_.set(static_cast<double>(dd_->queued()));
+    run_queue(v);
+    break;
+  case dispatched: // the request leaves the scheduler: queue_rq on this vCPU
+    r->cpu = v;    // the CPU running the hardware queue (the frame keeps the submitter's for the layers above)
+    ++dispatched_[static_cast<std::size_t>(r->queue)];
+    driver_->queue_rq(r);
+    vm_->vcpu(v).post_next(0, this, v * kinds + ran); // after the driver's queue_rq: has it stopped the queue?
+    break;
+  case ran:
+    running_[static_cast<std::size_t>(v)] = 0;
+    run_queue(v);
+    break;
+  default:
+    break;
+  }
+}
+
+void BlkMq::run_queue(int v)
+{
+  if (running_[static_cast<std::size_t>(v)])
+    return; // this vCPU is dispatching already: it will look again
+  auto can_take = [this](std::size_t h) {
+    return not driver_->hw_queue_stopped(static_cast<int>(h)) and not driver_free_[h].empty();
+  };
+  Request* r   = nullptr;
+  bool from_dd = false;
+  for (std::size_t h = 0; h < hctx_dispatch_.size() and r == nullptr; ++h) // hctx->dispatch first
+    if (not hctx_dispatch_[h].empty() and can_take(h))
+      r = hctx_dispatch_[h].pop();
+  if (r == nullptr) {
+    bool any = false;
+    for (std::size_t h = 0; h < driver_free_.size() and not any; ++h)
+      any = hctx_dispatch_[h].empty() and can_take(h);
+    if (not any or dd_->queued() == 0)
+      return;
+    std::uint64_t expired = dd_->expired();
+    r                     = dd_->dispatch(sim_->events().now());
+    from_dd               = true;
+    if (dd_->expired() != expired)
+      ++dd_expired_;
+    ++dd_dispatched_;
+    dd_wait_s_ += sim_->events().now() - r->stage_s;
+    auto h = static_cast<std::size_t>(r->queue);
+    if (not can_take(h) or not hctx_dispatch_[h].empty()) { // no driver tag for it: it waits on hctx->dispatch
+      hctx_dispatch_[h].push(r);
+      return;
+    }
+  }
+  auto h    = static_cast<std::size_t>(r->queue);
+  int dtag  = driver_free_[h].back();
+  driver_free_[h].pop_back();
+  driver_tag_of_[h][static_cast<std::size_t>(r->tag)] = dtag;
+  r->tag                                              = dtag;
+  running_[static_cast<std::size_t>(v)]               = 1;
+  CpuThread& t                                        = vm_->vcpu(v);
+  double cost = from_dd ? p_.dd_dispatch_cpu_s + 2.0 * tree_line(v) : 0.0;
+  if (CpuThread::current() == &t)
+    t.post_next_locked(from_dd ? dd_lock_.get() : nullptr, cost, this, v * kinds + dispatched, r);
+  else
+    t.post_locked(from_dd ? dd_lock_.get() : nullptr, cost, this, v * kinds + dispatched, r);
+}
+
+void BlkMq::restarted(int /*hctx*/, int vcpu)
+{
+  if (dd_)
+    run_queue(vcpu);
 }
 
 void BlkMq::end_io(Request* r, double enter_s)
 {
-  hctx_[static_cast<std::size_t>(r->queue)]->put(r, enter_s);
+  if (not dd_) {
+    hctx_[static_cast<std::size_t>(r->queue)]->put(r, enter_s);
+    r->end_io();
+    return;
+  }
+  auto h  = static_cast<std::size_t>(r->queue);
+  auto st = static_cast<std::size_t>(r->tag); // the frame gave back the scheduler tag
+  driver_free_[h].push_back(driver_tag_of_[h][st]);
+  driver_tag_of_[h][st] = -1;
+  int v                 = running_vcpu(r);
+  hctx_[h]->put(r, enter_s);
   r->end_io();
+  run_queue(v); // blk_mq_sched_restart(): the freed driver tag lets the next request go
 }
 
 std::vector<QueueView> BlkMq::queues() const
@@ -130,6 +306,24 @@ void BlkMq::declare_stats()
       "/map", [this] { return p_.map; }, "CPU to hardware-queue mapping policy (as set in the scenario)");
   st.add("/tag_wakeups", tag_wakeups_, "wakeups",
          "sleeps for a tag ended by a wake-up (one per wake_batch requests that waited)");
+  st.info(
+      "/scheduler", [this] { return scheduler_; }, "the I/O scheduler in force (\"kernel\" resolved)");
+  if (dd_) {
+    st.add("/mq_deadline/inserted", dd_inserted_, "requests", "requests inserted into mq-deadline");
+    st.add("/mq_deadline/dispatched", dd_dispatched_, "requests", "requests dispatched from mq-deadline");
+    st.add("/mq_deadline/fifo_expired", dd_expired_, "requests",
+           "dispatches that began from the FIFO's oldest request because its deadline had passed");
+    st.add("/mq_deadline/queued_peak", dd_queued_, "requests", "most requests queued in the scheduler at once");
+    st.add("/mq_deadline/wait_s", dd_wait_s_, "s", "total time requests spent queued in the scheduler");
+    st.formula(
+        "/mq_deadline/wait_mean_us",
+        [this](const StatWindow&) -> nlohmann::json {
+          return dd_dispatched_.get() ? dd_wait_s_.get() / static_cast<double>(dd_dispatched_.get()) * 1e6 : 0.0;
+        },
+        "us",
+        "mean time a request spent queued in the scheduler");
+    dd_lock_->track_stats(st, "/mq_deadline/dd_lock");
+  }
   auto cpus = cpus_of_queue(map_, static_cast<int>(hctx_.size()));
   for (std::size_t q = 0; q < hctx_.size(); ++q) {
     TagSet& tags   = *hctx_[q];
@@ -140,7 +334,8 @@ void BlkMq::declare_stats()
         hw + "cpu_list", [list = format_cpu_list(cpus[q])] { return list; },
         "vCPUs mapped onto the hardware queue (the kernel's cpu_list format)");
     st.info(
-        hw + "nr_tags", [&tags] { return tags.depth(); }, "tags of the hardware queue (its queue depth)");
+        hw + "nr_tags", [&tags] { return tags.depth(); },
+        "tags of the hardware queue (its queue depth; with a scheduler, its nr_requests scheduler tags)");
     st.add(hw + "dispatched", dispatched_[q], "requests", "requests that got a tag and went to the driver (queue_rq)");
     st.add(hw + "tag_waits", tags.stat_waits(), "requests", "requests that found no free tag and waited for one");
   }

@@ -13,7 +13,18 @@ namespace pvsim {
 
 class BlockDriver {
 public:
+  /** The block layer above, for drivers that stop a hardware queue when they run out of room (virtio-blk's
+   * -ENOSPC) and restart it later (blk_mq_start_stopped_hw_queues): with an I/O scheduler, requests wait there. */
+  class Upper {
+  public:
+    virtual ~Upper() = default;
+    /** Hardware queue `hctx` was restarted and has room again, on guest vCPU `vcpu` (a kblockd run). */
+    virtual void restarted(int hctx, int vcpu) = 0;
+  };
   virtual ~BlockDriver() = default;
+  void set_upper(Upper* u) { upper_ = u; }
+  /** Hardware queue `hctx` is stopped (blk_mq_stop_hw_queue): nothing more goes to queue_rq until it restarts. */
+  virtual bool hw_queue_stopped(int /*hctx*/) const { return false; }
   /** Hardware queues (tag_set.nr_hw_queues), known after connect() (and after negotiation for paravirtual ones). */
   virtual int nr_hw_queues() const = 0;
   /** Tags per hardware queue (tag_set.queue_depth). */
@@ -23,6 +34,9 @@ public:
   /** The driver's own blk_mq_ops.map_queues under `kernel`, as a queue map policy name; nullopt when blk-mq falls
    * back to blk_mq_map_queues() (the kernel era's map), as most drivers do. */
   virtual std::optional<std::string> map_queues_policy(const KernelVersion& /*kernel*/) const { return std::nullopt; }
+
+protected:
+  Upper* upper_ = nullptr;
 };
 
 } // namespace pvsim

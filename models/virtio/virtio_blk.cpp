@@ -449,6 +449,8 @@ void VirtioBlk::on_event(int k, Request* r)
       vm_->vcpu(cpu).post_next(p_.queue_rq_cpu_s, nullptr, 0);
       add(q, vq.waiting.pop(), cpu);
     }
+    if (vq.waiting.empty() and upper_ != nullptr) // blk_mq_run_hw_queue goes on into the I/O scheduler
+      upper_->restarted(static_cast<int>(q), cpu);
     break;
   }
   default:
