@@ -62,9 +62,11 @@ const ParamTable<BlkMqParams>& BlkMq::param_table()
                  "mq-deadline: requests dispatched in sector order before the FIFO is checked again.",
                  "Linux block/mq-deadline.c: fifo_batch = 16")
         .quantity("read_expire", Dimension::duration, &Params::read_expire_s, 0.5, 1e-6, 3600,
-                  "mq-deadline: a read's deadline after its insertion.", "Linux block/mq-deadline.c: read_expire = HZ / 2")
+                  "mq-deadline: a read's deadline after its insertion.",
+                  "Linux block/mq-deadline.c: read_expire = HZ / 2")
         .quantity("write_expire", Dimension::duration, &Params::write_expire_s, 5.0, 1e-6, 3600,
-                  "mq-deadline: a write's deadline after its insertion.", "Linux block/mq-deadline.c: write_expire = 5 * HZ")
+                  "mq-deadline: a write's deadline after its insertion.",
+                  "Linux block/mq-deadline.c: write_expire = 5 * HZ")
         .integer("writes_starved", &Params::writes_starved, 2, 0, 1 << 16,
                  "mq-deadline: read batches chosen over waiting writes before writes get one.",
                  "Linux block/mq-deadline.c: writes_starved = 2");
@@ -121,10 +123,10 @@ void BlkMq::start(Simulation& sim)
     tags = p_.nr_requests > 0 ? static_cast<int>(p_.nr_requests) : 2 * std::min(depth, 128);
     MqDeadlineTunables t{static_cast<int>(p_.fifo_batch), p_.read_expire_s, p_.write_expire_s,
                          static_cast<int>(p_.writes_starved)};
-    dd_               = std::make_unique<MqDeadline>(t, nr, tags);
-    std::string kind  = p_.dd_lock == "default" ? (vm_->kernel().before(4, 2) ? "ticket" : "qspinlock") : p_.dd_lock;
-    line_cost_        = vm_->pcpus().line_cost();
-    dd_lock_          = std::make_unique<SpinLock>(name() + ".dd_lock", SpinLock::kind_of(kind), line_cost_,
+    dd_              = std::make_unique<MqDeadline>(t, nr, tags);
+    std::string kind = p_.dd_lock == "default" ? (vm_->kernel().before(4, 2) ? "ticket" : "qspinlock") : p_.dd_lock;
+    line_cost_       = vm_->pcpus().line_cost();
+    dd_lock_         = std::make_unique<SpinLock>(name() + ".dd_lock", SpinLock::kind_of(kind), line_cost_,
                                           static_cast<int>(p_.dd_lock_lines));
     dd_lock_->set_paravirt(vm_->pv_spin());
     driver_free_.assign(static_cast<std::size_t>(nr), {});
@@ -140,7 +142,7 @@ void BlkMq::start(Simulation& sim)
     hctx_.push_back(std::make_unique<TagSet>(*this, q, tags));
     hctx_.back()->attach(sim.events());
   }
-  sim_ = &sim;
+  sim_        = &sim;
   dispatched_ = std::vector<Counter>(hctx_.size());
   declare_stats();
 }
@@ -183,7 +185,7 @@ void BlkMq::tag_granted(Request* r, int hctx, bool woken)
 
 double BlkMq::tree_line(int vcpu)
 {
-  double t = tree_owner_ < 0 ? 0.0 : line_cost_.between(vm_->vcpu(tree_owner_).place(), vm_->vcpu(vcpu).place());
+  double t    = tree_owner_ < 0 ? 0.0 : line_cost_.between(vm_->vcpu(tree_owner_).place(), vm_->vcpu(vcpu).place());
   tree_owner_ = vcpu;
   return t;
 }
@@ -254,14 +256,14 @@ void BlkMq::run_queue(int v)
       return;
     }
   }
-  auto h    = static_cast<std::size_t>(r->queue);
-  int dtag  = driver_free_[h].back();
+  auto h   = static_cast<std::size_t>(r->queue);
+  int dtag = driver_free_[h].back();
   driver_free_[h].pop_back();
   driver_tag_of_[h][static_cast<std::size_t>(r->tag)] = dtag;
   r->tag                                              = dtag;
   running_[static_cast<std::size_t>(v)]               = 1;
   CpuThread& t                                        = vm_->vcpu(v);
-  double cost = from_dd ? p_.dd_dispatch_cpu_s + 2.0 * tree_line(v) : 0.0;
+  double cost                                         = from_dd ? p_.dd_dispatch_cpu_s + 2.0 * tree_line(v) : 0.0;
   if (CpuThread::current() == &t)
     t.post_next_locked(from_dd ? dd_lock_.get() : nullptr, cost, this, v * kinds + dispatched, r);
   else
@@ -320,8 +322,7 @@ void BlkMq::declare_stats()
         [this](const StatWindow&) -> nlohmann::json {
           return dd_dispatched_.get() ? dd_wait_s_.get() / static_cast<double>(dd_dispatched_.get()) * 1e6 : 0.0;
         },
-        "us",
-        "mean time a request spent queued in the scheduler");
+        "us", "mean time a request spent queued in the scheduler");
     dd_lock_->track_stats(st, "/mq_deadline/dd_lock");
   }
   auto cpus = cpus_of_queue(map_, static_cast<int>(hctx_.size()));

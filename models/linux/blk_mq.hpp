@@ -114,17 +114,17 @@ private:
   BlockDriver* driver_ = nullptr;
   std::vector<int> map_;
   std::vector<std::unique_ptr<TagSet>> hctx_;
-  Counter tag_wakeups_;             // submitters woken after sleeping for a tag
+  Counter tag_wakeups_; // submitters woken after sleeping for a tag
   // mq-deadline (scheduler_ == "mq-deadline"): the scheduler's queues and lock, driver tags per hardware queue.
   std::string scheduler_;
   std::unique_ptr<MqDeadline> dd_;
   std::unique_ptr<SpinLock> dd_lock_;
   LineCost line_cost_;
-  int tree_owner_ = -1;                          // the vCPU that touched the sort tree last
-  std::vector<std::vector<int>> driver_free_;    // per hardware queue: free driver tags
-  std::vector<std::vector<int>> driver_tag_of_;  // per hardware queue, per scheduler tag: its driver tag or -1
-  std::vector<RequestFifo> hctx_dispatch_;       // hctx->dispatch: requests the driver could not take yet
-  std::vector<char> running_;                    // per vCPU: a dispatch of its is under way
+  int tree_owner_ = -1;                         // the vCPU that touched the sort tree last
+  std::vector<std::vector<int>> driver_free_;   // per hardware queue: free driver tags
+  std::vector<std::vector<int>> driver_tag_of_; // per hardware queue, per scheduler tag: its driver tag or -1
+  std::vector<RequestFifo> hctx_dispatch_;      // hctx->dispatch: requests the driver could not take yet
+  std::vector<char> running_;                   // per vCPU: a dispatch of its is under way
   Counter dd_inserted_, dd_dispatched_, dd_expired_;
   Peak dd_queued_;
   Sum dd_wait_s_;

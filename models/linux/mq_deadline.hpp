@@ -74,7 +74,7 @@ private:
   int nr_requests_;
   Direction dir_[2];                 // DD_READ, DD_WRITE
   std::vector<std::uint64_t> in_dd_; // per (hctx, scheduler tag): the id of the request queued there, or 0
-  int last_dir_          = 0;        // dd->last_dir
+  int last_dir_          = 1;        // dd->last_dir: DD_WRITE at dd_init_sched()
   int batching_          = 0;        // dd->batching
   int starved_           = 0;        // dd->starved
   std::uint64_t expired_ = 0;

@@ -18,8 +18,9 @@
  *   hctx's run_work on kblockd on the hctx's next CPU (blk_mq_hctx_next_cpu: the hctx's CPUs in turn, 8 runs each;
  *   one pending run at a time). That kworker wakes up and runs the queue (restart_cpu), passing each waiting request
  *   through queue_rq again (queue_rq_cpu) until the ring is full again, and then, with an I/O scheduler above
- *   (blk_mq's mq-deadline), the scheduler's requests on the same kworker (BlockDriver::Upper). A kick is an ioeventfd write: a VM exit on
- *   the vCPU (kick_cpu), then the eventfd reaches the virtqueue's AioContext after kick_latency.
+ *   (blk_mq's mq-deadline), the scheduler's requests on the same kworker (BlockDriver::Upper). A kick is an
+ *   ioeventfd write: a VM exit on the vCPU (kick_cpu), then the eventfd reaches the virtqueue's AioContext after
+ *   kick_latency.
  * - Device, unless `vmm` names a VMM with its own device code (Firecracker: firecracker.vmm, through
  *   virtio_blk_backend.hpp; then the VMM pops, serves and interrupts, and request_cpu, used_cpu and notify_cpu here
  *   are not used): virtio_blk_handle_vq on the virtqueue's IOThread: notifications off (avail_event left where it was),
@@ -147,7 +148,10 @@ public:
   int queue_depth() const override { return depth_; }
   void queue_rq(Request* r) override;
   /** The queue is stopped while requests wait for descriptors (virtio_queue_rq's -ENOSPC, until kblockd's run). */
-  bool hw_queue_stopped(int hctx) const override { return not vqs_.at(static_cast<std::size_t>(hctx))->waiting.empty(); }
+  bool hw_queue_stopped(int hctx) const override
+  {
+    return not vqs_.at(static_cast<std::size_t>(hctx))->waiting.empty();
+  }
   std::optional<std::string> map_queues_policy(const KernelVersion& kernel) const override;
   /** Hot-plug: [plug_at, unplug_at), infinity when never unplugged. */
   std::pair<double, double> plugged() const override;
