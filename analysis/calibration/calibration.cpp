@@ -56,6 +56,37 @@ StackChoice choose_stack(const std::vector<std::string>& traces)
   return c;
 }
 
+/** The I/O scheduler the traced guest ran (its description's block device), and the one the calibrated stack
+ * simulates: none. pvsim models mq-deadline (blk_mq `scheduler`), but on these traces it moves the deep runs away from
+ * the measurements (README "I/O schedulers"), so the stack keeps none and says so. */
+json scheduler_choice(const std::vector<std::string>& traces)
+{
+  json out = {{"simulated", "none"}};
+  for (const auto& t : traces) {
+    auto file = readers::guest_facts_file_for(t);
+    if (not file)
+      continue;
+    try {
+      auto facts = readers::read_guest_facts(*file);
+      if (const auto* dev = facts.main_device(); dev != nullptr and not dev->scheduler.empty()) {
+        out["guest"] = dev->scheduler;
+        if (dev->nr_requests)
+          out["guest_nr_requests"] = *dev->nr_requests;
+        out["source"] = *file;
+      }
+    } catch (const InputError&) {
+      continue; // detection reports a bad description; here it only names the scheduler
+    }
+    break;
+  }
+  out["why"] = out.contains("guest") and out["guest"] != "none"
+                   ? "the guest ran " + out["guest"].get<std::string>() +
+                         "; the stack simulates none, which predicts these traces' deep runs better (README \"I/O "
+                         "schedulers\"): set components.blkmq.scheduler to compare"
+                   : "none, as the guest ran (or no guest description says)";
+  return out;
+}
+
 } // namespace
 
 json calibrate(const std::vector<std::string>& trace_files, const std::string& stack_choice)
@@ -98,7 +129,9 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
   } else {
     throw InputError("", "--stack", "expected auto, qemu or firecracker, got '" + stack_choice + "'");
   }
-  doc["stack"]        = {{"vmm", choice.firecracker ? "firecracker" : "qemu"}, {"why", choice.why}};
+  doc["stack"]        = {{"vmm", choice.firecracker ? "firecracker" : "qemu"},
+                         {"why", choice.why},
+                         {"scheduler", scheduler_choice(trace_files)}};
   detail::Stack stack = choice.firecracker ? detail::Stack::firecracker : detail::Stack::qemu;
 
   detail::HostPreemption preemption;
@@ -325,6 +358,8 @@ json scenario_for_run(const json& device, const RunFacts& run, double duration_s
   // recorded runs: blk_mq's own tag sleep and wake-up costs would count it twice (a device file may set them).
   json blkmq = comps.value("blkmq", json::object());
   blkmq.update({{"type", "blk_mq"}, {"vm", "guest"}, {"target", "vda"}, {"queue_depth", tags}});
+  if (not blkmq.contains("scheduler"))
+    blkmq["scheduler"] = "none"; // device.json stack.scheduler says why
   if (not blkmq.contains("tag_sleep_cpu"))
     blkmq["tag_sleep_cpu"] = "0us";
   if (not blkmq.contains("tag_wake_cpu"))

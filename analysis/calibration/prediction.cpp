@@ -54,7 +54,7 @@ json predict(const Options& opt)
     std::ofstream(files.back()) << sc.dump();
     if (i == 0 and not opt.scenario_out.empty()) {
       std::ofstream f(opt.scenario_out);
-      if (not (f << sc.dump(2) << "\n"))
+      if (not(f << sc.dump(2) << "\n"))
         throw std::runtime_error("cannot write " + opt.scenario_out);
     }
   }
