@@ -132,6 +132,20 @@ TEST(Calibration, TheVirtioVm1qTracesGetTheFirecrackerStackAndSayWhy)
   EXPECT_EQ(res.exit_code, 0) << res.output;
 }
 
+TEST(Calibration, TheGuestsSchedulerIsRecordedBesideTheOneSimulated)
+{
+  // device.txt says the guest ran mq-deadline with 256 requests; the stack simulates none, explicitly, and says why.
+  json dev        = calibration::calibrate({trace("randread_libaio_qd1_nj1_f1"), trace("randread_libaio_qd64_nj1_f1")});
+  const json& sch = dev["stack"]["scheduler"];
+  EXPECT_EQ(sch["guest"], "mq-deadline");
+  EXPECT_EQ(sch["guest_nr_requests"], 256);
+  EXPECT_EQ(sch["simulated"], "none");
+  EXPECT_NE(sch["why"].get<std::string>().find("I/O schedulers"), std::string::npos);
+  auto facts = calibration::run_facts(readers::read_fio_json(trace("randread_libaio_qd64_nj1_f1")));
+  EXPECT_EQ(calibration::scenario_for_run(dev, facts.front(), 0.05, 0.01, 1)["components"]["blkmq"]["scheduler"],
+            "none");
+}
+
 TEST(Calibration, TheCliRefinesTheVmmCostBySimulatingTheSaturatedRun)
 {
   TempDir dir;
