@@ -250,6 +250,7 @@ void BlkMq::run_queue(int v)
       ++dd_expired_;
     ++dd_dispatched_;
     dd_wait_s_ += sim_->events().now() - r->stage_s;
+    dd_queued_.set(static_cast<double>(dd_->queued()));
     auto h = static_cast<std::size_t>(r->queue);
     if (not can_take(h) or not hctx_dispatch_[h].empty()) { // no driver tag for it: it waits on hctx->dispatch
       hctx_dispatch_[h].push(r);
