@@ -114,12 +114,14 @@ DirectionFit::DirectionFit(std::string dir, std::vector<const RunFacts*> runs, j
 
 void DirectionFit::fit_cpu_costs()
 {
+  // The deepest quarter of the async iodepths offered: each job's own depth, since what suppresses a job's kicks and
+  // spares its wake-ups is its own requests in flight (two jobs at iodepth 1 still kick and sleep on every I/O).
   int deepest = 0;
   for (auto* r : async_)
-    deepest = std::max(deepest, r->in_flight());
-  std::vector<const RunFacts*> deep; // the deepest quarter of the async depths offered
+    deepest = std::max(deepest, r->iodepth);
+  std::vector<const RunFacts*> deep;
   for (auto* r : async_)
-    if (r->in_flight() * 4 >= deepest and deepest > 1)
+    if (r->iodepth * 4 >= deepest and deepest > 1)
       deep.push_back(r);
   if (not deep.empty()) {
     submit_ = median(values_of(
