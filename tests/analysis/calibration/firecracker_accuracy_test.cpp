@@ -60,6 +60,6 @@ TEST(FirecrackerAccuracy, FiveFoldByConfiguration)
               median_of(v, "iops"), median_of(v, "clat_mean_us"), bound_mean, median_of(v, "clat_p99_us"));
   EXPECT_LE(median_of(v, "clat_mean_us"), 8.0);              // the target, met
   EXPECT_LT(median_of(v, "clat_mean_us"), bound_mean);       // and better than the bound formula's
-  EXPECT_LE(median_of(v, "iops"), 8.0) << "reached 7.1-7.4 %; the issue's target is 6 %";
+  EXPECT_LE(median_of(v, "iops"), 8.0) << "reached 7.2-7.6 %; the issue's target is 6 %";
   EXPECT_LE(median_of(v, "clat_p99_us"), 32.0) << "reached 27-30 %; the issue's target is 25 %";
 }
