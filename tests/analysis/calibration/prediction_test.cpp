@@ -44,6 +44,25 @@ TEST(Predict, ADeviceFileWithoutParameterSetsHasNoInterval)
   EXPECT_NE(res.output.find("no interval"), std::string::npos) << res.output;
 }
 
+TEST(Predict, TheSimulatedScenarioCanBeWrittenAndRunAgain)
+{
+  // --scenario writes what predict simulated: the same run by `pvsim run` gives the same IOPS.
+  TempDir dir;
+  auto cal = run_pvsim("calibrate" + trace("randread_libaio_qd1_nj1_f1") + trace("randread_libaio_qd64_nj1_f1") +
+                       " -o " + dir.file("d.json"));
+  ASSERT_EQ(cal.exit_code, 0) << cal.output;
+  auto res = run_pvsim("predict -q --device " + dir.file("d.json") + " --iodepth 8 --duration 0.1 --json " +
+                       dir.file("p.json") + " --scenario " + dir.file("s.json"));
+  ASSERT_EQ(res.exit_code, 0) << res.output;
+  json sc = read_json_file(dir.file("s.json"));
+  EXPECT_EQ(sc["components"]["fio"]["iodepth"], 8);
+  EXPECT_EQ(sc["components"]["blkmq"]["scheduler"], "none");
+  auto run = run_pvsim("run -q " + dir.file("s.json") + " -o " + dir.file("o"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  double predicted = read_json_file(dir.file("p.json"))["predicted"]["iops"].get<double>();
+  EXPECT_DOUBLE_EQ(read_json_file(dir.file("o/results.json"))["jobs"]["fio"]["iops"].get<double>(), predicted);
+}
+
 TEST(Predict, AMissingDeviceFileIsExit2)
 {
   auto res = run_pvsim("predict --device /nonexistent/d.json --iodepth 4");
