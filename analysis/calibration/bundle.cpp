@@ -37,7 +37,8 @@ std::string existing_file(const JsonNode& n, const std::string& dir)
 {
   std::string rel = string_of(n);
   fs::path p      = fs::path(rel).is_absolute() ? fs::path(rel) : fs::path(dir) / rel;
-  if (not fs::is_regular_file(p))
+  std::error_code ec; // a name the file system refuses (too long, say) is a file that does not exist, not a crash
+  if (not fs::is_regular_file(p, ec))
     n.fail("the file \"" + rel + "\" does not exist in the bundle (" + p.string() + ")");
   return p.string();
 }
@@ -110,9 +111,10 @@ Bundle read_bundle(const std::string& dir)
   Bundle b;
   b.dir           = dir;
   b.manifest_file = (fs::path(dir) / manifest_name).string();
-  if (not fs::is_directory(dir))
+  std::error_code ec;
+  if (not fs::is_directory(dir, ec))
     throw InputError(dir, "", "not a directory (expected a bundle written by analysis/capture/capture.sh)");
-  if (not fs::is_regular_file(b.manifest_file))
+  if (not fs::is_regular_file(b.manifest_file, ec))
     throw InputError(b.manifest_file, "", "missing: a bundle directory holds a manifest.json");
   b.manifest = read_json_file(b.manifest_file, "bundle manifest");
   JsonNode root(b.manifest, b.manifest_file, "");

@@ -398,13 +398,16 @@ std::optional<std::string> bundle_facts_file(const bundle::Bundle& b)
   if (m.contains("guest_facts") and m["guest_facts"].is_object() and m["guest_facts"].contains("file") and
       m["guest_facts"]["file"].is_string()) {
     fs::path p = fs::path(b.dir) / m["guest_facts"]["file"].get<std::string>();
-    if (not fs::is_regular_file(p))
+    std::error_code ec; // a name the file system refuses (too long, say) does not exist either
+    if (not fs::is_regular_file(p, ec))
       throw InputError(b.manifest_file, "/guest_facts/file", "the file \"" + p.string() + "\" does not exist");
     return p.string();
   }
-  for (const char* name : {"device.txt", "guest-info.txt"})
-    if (fs::is_regular_file(fs::path(b.dir) / name))
+  for (const char* name : {"device.txt", "guest-info.txt"}) {
+    std::error_code ec;
+    if (fs::is_regular_file(fs::path(b.dir) / name, ec))
       return (fs::path(b.dir) / name).string();
+  }
   return std::nullopt;
 }
 

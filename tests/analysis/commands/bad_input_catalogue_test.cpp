@@ -75,5 +75,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"bundle_binary_manifest", "validate --bundle {in} -o {out}", "bundle/binary_manifest",
                  "bundle manifest looks binary"},
         BadInput{"bundle_missing_run", "validate --bundle {in} -o {out}", "bundle/missing_run", "does not exist"},
+        // found by libFuzzer (session 33): a run's file name of 2476 bytes, which the file system refuses
+        // (ENAMETOOLONG); std::filesystem threw past the reader and pvsim aborted
+        BadInput{"bundle_file_name_too_long", "validate --bundle {in} -o {out}", "bundle/file_name_too_long",
+                 "does not exist"},
         BadInput{"bundle_truncated_run", "validate --bundle {in} -o {out}", "bundle/truncated_run", "invalid JSON"}),
     [](const ::testing::TestParamInfo<BadInput>& p) { return p.param.name; });
