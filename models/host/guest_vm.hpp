@@ -14,6 +14,7 @@
 #include "sim/params.hpp"
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace pvsim {
@@ -54,6 +55,10 @@ public:
   {
     return {p_.pv_spinlocks and p_.vcpus > 1, p_.pv_spin_threshold_s, p_.pv_kick_cpu_s, p_.pv_wake_latency_s};
   }
+  /** The guest kernel's x86 spinlock, the default of its drivers' locks (sim/spin_lock.hpp): the ticket lock up to
+   * Linux 4.1, the queued spinlock from 4.2 (kernel/locking/qspinlock.c, "x86: Enable x86-64 to use queued
+   * spinlocks"). */
+  std::string spinlock_kind() const { return kernel().before(4, 2) ? "ticket" : "qspinlock"; }
   /** The physical cores the vCPUs run on (known once the scenario is wired, whatever the order of connect()). */
   const CpuHost& pcpus() const { return CpuHost::from_port(*this, "pcpus"); }
 

@@ -124,7 +124,7 @@ void BlkMq::start(Simulation& sim)
     MqDeadlineTunables t{static_cast<int>(p_.fifo_batch), p_.read_expire_s, p_.write_expire_s,
                          static_cast<int>(p_.writes_starved)};
     dd_              = std::make_unique<MqDeadline>(t, nr, tags);
-    std::string kind = p_.dd_lock == "default" ? (vm_->kernel().before(4, 2) ? "ticket" : "qspinlock") : p_.dd_lock;
+    std::string kind = p_.dd_lock == "default" ? vm_->spinlock_kind() : p_.dd_lock;
     line_cost_       = vm_->pcpus().line_cost();
     dd_lock_         = std::make_unique<SpinLock>(name() + ".dd_lock", SpinLock::kind_of(kind), line_cost_,
                                           static_cast<int>(p_.dd_lock_lines));
@@ -174,13 +174,17 @@ void BlkMq::tag_granted(Request* r, int hctx, bool woken)
   }
   // blk_mq_sched_insert_request on the submitting vCPU, under dd->lock: the bio-merge lookup and the insertion each
   // search the sort tree.
-  int v        = r->cpu < 0 ? 0 : r->cpu % vm_->vcpus();
-  double cost  = p_.dd_insert_cpu_s + 2.0 * dd_->search_depth(r->op) * tree_line(v);
+  int v = r->cpu < 0 ? 0 : r->cpu % vm_->vcpus();
+  post_on(v, dd_lock_.get(), p_.dd_insert_cpu_s + 2.0 * dd_->search_depth(r->op) * tree_line(v), inserted, r);
+}
+
+void BlkMq::post_on(int v, SpinLock* lock, double cost_s, Kind k, Request* r)
+{
   CpuThread& t = vm_->vcpu(v);
-  if (CpuThread::current() == &t)
-    t.post_next_locked(dd_lock_.get(), cost, this, v * kinds + inserted, r);
+  if (CpuThread::current() == &t) // the rest of the code path running there
+    t.post_next_locked(lock, cost_s, this, v * kinds + k, r);
   else
-    t.post_locked(dd_lock_.get(), cost, this, v * kinds + inserted, r);
+    t.post_locked(lock, cost_s, this, v * kinds + k, r);
 }
 
 double BlkMq::tree_line(int vcpu)
@@ -243,11 +247,8 @@ void BlkMq::run_queue(int v)
       any = hctx_dispatch_[h].empty() and can_take(h);
     if (not any or dd_->queued() == 0)
       return;
-    std::uint64_t expired = dd_->expired();
-    r                     = dd_->dispatch(sim_->events().now());
-    from_dd               = true;
-    if (dd_->expired() != expired)
-      ++dd_expired_;
+    r       = dd_->dispatch(sim_->events().now());
+    from_dd = true;
     ++dd_dispatched_;
     dd_wait_s_ += sim_->events().now() - r->stage_s;
     dd_queued_.set(static_cast<double>(dd_->queued()));
@@ -263,12 +264,10 @@ void BlkMq::run_queue(int v)
   driver_tag_of_[h][static_cast<std::size_t>(r->tag)] = dtag;
   r->tag                                              = dtag;
   running_[static_cast<std::size_t>(v)]               = 1;
-  CpuThread& t                                        = vm_->vcpu(v);
-  double cost                                         = from_dd ? p_.dd_dispatch_cpu_s + 2.0 * tree_line(v) : 0.0;
-  if (CpuThread::current() == &t)
-    t.post_next_locked(from_dd ? dd_lock_.get() : nullptr, cost, this, v * kinds + dispatched, r);
+  if (from_dd)
+    post_on(v, dd_lock_.get(), p_.dd_dispatch_cpu_s + 2.0 * tree_line(v), dispatched, r);
   else
-    t.post_locked(from_dd ? dd_lock_.get() : nullptr, cost, this, v * kinds + dispatched, r);
+    post_on(v, nullptr, 0.0, dispatched, r); // from hctx->dispatch: a list splice, no scheduler work
 }
 
 void BlkMq::restarted(int /*hctx*/, int vcpu)
@@ -314,7 +313,7 @@ void BlkMq::declare_stats()
   if (dd_) {
     st.add("/mq_deadline/inserted", dd_inserted_, "requests", "requests inserted into mq-deadline");
     st.add("/mq_deadline/dispatched", dd_dispatched_, "requests", "requests dispatched from mq-deadline");
-    st.add("/mq_deadline/fifo_expired", dd_expired_, "requests",
+    st.add("/mq_deadline/fifo_expired", dd_->stat_expired(), "requests",
            "dispatches that began from the FIFO's oldest request because its deadline had passed");
     st.add("/mq_deadline/queued_peak", dd_queued_, "requests", "most requests queued in the scheduler at once");
     st.add("/mq_deadline/wait_s", dd_wait_s_, "s", "total time requests spent queued in the scheduler");

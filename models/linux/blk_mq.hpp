@@ -105,6 +105,8 @@ private:
   int running_vcpu(const Request* r) const;
   /** __blk_mq_sched_dispatch_requests on vCPU `vcpu`: sends the next request to the driver, if one can go. */
   void run_queue(int vcpu);
+  /** Posts work of kind k on vCPU v, after the code path running there if it is that vCPU's, under `lock`. */
+  void post_on(int v, SpinLock* lock, double cost_s, Kind k, Request* r);
   /** One cache line of the sort tree, from the vCPU that touched it last to `vcpu` (and now owned by it). */
   double tree_line(int vcpu);
 
@@ -125,7 +127,7 @@ private:
   std::vector<std::vector<int>> driver_tag_of_; // per hardware queue, per scheduler tag: its driver tag or -1
   std::vector<RequestFifo> hctx_dispatch_;      // hctx->dispatch: requests the driver could not take yet
   std::vector<char> running_;                   // per vCPU: a dispatch of its is under way
-  Counter dd_inserted_, dd_dispatched_, dd_expired_;
+  Counter dd_inserted_, dd_dispatched_;
   Peak dd_queued_;
   Sum dd_wait_s_;
   std::vector<Counter> dispatched_; // per hardware queue; sized once in start(), before its counters are registered

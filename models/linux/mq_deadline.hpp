@@ -21,6 +21,7 @@
 #pragma once
 
 #include "sim/request.hpp"
+#include "sim/stats.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -49,8 +50,10 @@ public:
   std::size_t queued() const { return dir_[0].sorted.size() + dir_[1].sorted.size(); }
   /** Nodes a search of the sort tree of r's direction visits (an rb-tree of n nodes: about log2(n + 1)). */
   int search_depth(Op op) const;
-  /** Dispatches that began again from the FIFO's oldest request because its deadline had passed. */
-  std::uint64_t expired() const { return expired_; }
+  /** Dispatches that began again from the FIFO's oldest request because its deadline had passed (a statistic its
+   * owner registers, sim/stats.hpp). */
+  std::uint64_t expired() const { return expired_.get(); }
+  Counter& stat_expired() { return expired_; }
 
 private:
   struct FifoEntry {
@@ -74,10 +77,10 @@ private:
   int nr_requests_;
   Direction dir_[2];                 // DD_READ, DD_WRITE
   std::vector<std::uint64_t> in_dd_; // per (hctx, scheduler tag): the id of the request queued there, or 0
-  int last_dir_          = 1;        // dd->last_dir: DD_WRITE at dd_init_sched()
-  int batching_          = 0;        // dd->batching
-  int starved_           = 0;        // dd->starved
-  std::uint64_t expired_ = 0;
+  int last_dir_ = 1;                 // dd->last_dir: DD_WRITE at dd_init_sched()
+  int batching_ = 0;                 // dd->batching
+  int starved_  = 0;                 // dd->starved
+  Counter expired_;
 };
 
 } // namespace pvsim

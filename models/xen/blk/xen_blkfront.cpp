@@ -152,7 +152,7 @@ void XenBlkfront::connect()
   legacy_tag_.assign(legacy_ ? queues_[0]->channel.ring().size() : 0, -1);
   ring_lock_kind_ = p_.ring_lock;
   if (ring_lock_kind_ == "default")
-    ring_lock_kind_ = vm_->kernel().before(4, 2) ? "ticket" : "qspinlock";
+    ring_lock_kind_ = vm_->spinlock_kind();
   line_cost_ = vm_->pcpus().line_cost();
   if (ring_lock_kind_ != "off")
     for (unsigned q = 0; q < negotiation_.num_queues; ++q)
