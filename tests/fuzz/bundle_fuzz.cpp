@@ -21,9 +21,7 @@ struct ScratchBundle {
   std::string dir;
   ScratchBundle()
   {
-    std::filesystem::path shm("/dev/shm");
-    auto base = std::filesystem::is_directory(shm) ? shm : std::filesystem::temp_directory_path();
-    auto d    = base / ("pvsim-fuzz-bundle-" + std::to_string(::getpid()));
+    auto d = std::filesystem::path(fuzz::scratch_dir()) / ("pvsim-fuzz-bundle-" + std::to_string(::getpid()));
     for (const char* sub : {"fio", "interrupts", "logs", "sysfs", "system"})
       std::filesystem::create_directories(d / sub);
     dir = d.string();

@@ -52,6 +52,8 @@ void expect_clean(F&& parse)
   }
 }
 
+/** Where scratch files go: /dev/shm when there is one (no disk writes per input), else the temporary directory. */
+std::string scratch_dir();
 /** A scratch file holding `input`, for readers that take a path (one per process, rewritten each time). */
 std::string scratch_file(std::string_view input, const std::string& suffix);
 

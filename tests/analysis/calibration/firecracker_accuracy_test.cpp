@@ -2,39 +2,17 @@
  * figures from calibrations that never saw the runs they predict (pvsim validate's leave-out modes). Each test prints
  * its figures; the bounds are the issue's targets where they are met, and where they are not, the figure reached
  * today (so that a regression shows) with the target in the message. */
-#include "tests/support/cli_support.hpp"
+#include "tests/support/json_support.hpp"
 
-#include <filesystem>
 #include <gtest/gtest.h>
 
 using namespace pvsim;
 using namespace pvsim::test;
 
 namespace {
-std::string all_traces()
-{
-  std::string args;
-  std::string dir = std::string(PVSIM_SHARED_DIR) + "/traces/virtio-vm-1q/fio/";
-  std::vector<std::string> files;
-  for (auto& e : std::filesystem::directory_iterator(dir))
-    if (e.path().extension() == ".json")
-      files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  for (auto& f : files)
-    args += " --trace " + f;
-  return args;
-}
-
 json leave_out(const std::string& mode, const TempDir& dir)
 {
-  auto r = run_pvsim("validate -q " + mode + all_traces() + " --json " + dir.file("v.json"));
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  return read_json_file(dir.file("v.json"));
-}
-
-double median_of(const json& v, const char* key)
-{
-  return v["summary"]["median_abs_error_pct"][key].get<double>();
+  return validate_json(mode, trace_args(std::string(PVSIM_SHARED_DIR) + "/traces/virtio-vm-1q/fio"), dir);
 }
 } // namespace
 
@@ -44,9 +22,9 @@ TEST(FirecrackerAccuracy, ACalibrationOnIodepth1RunsAlonePredictsTheDeeperOnesWi
   json v = leave_out("--hold-out 'iodepth>1'", dir);
   std::printf("calibrated on iodepth 1, predicting %zu deeper runs: median |error| IOPS %.1f %% (target <= 12), "
               "clat mean %.1f %%\n",
-              v["runs"].size(), median_of(v, "iops"), median_of(v, "clat_mean_us"));
+              v["runs"].size(), median_abs_error(v, "iops"), median_abs_error(v, "clat_mean_us"));
   EXPECT_EQ(v["runs"].size(), 20u);
-  EXPECT_LE(median_of(v, "iops"), 12.0);
+  EXPECT_LE(median_abs_error(v, "iops"), 12.0);
 }
 
 TEST(FirecrackerAccuracy, FiveFoldByConfiguration)
@@ -57,9 +35,10 @@ TEST(FirecrackerAccuracy, FiveFoldByConfiguration)
   double bound_mean  = models["bound_interpolation"]["median_abs_error_pct"]["clat_mean_us"].get<double>();
   std::printf("5-fold: median |error| IOPS %.1f %% (target 6), clat mean %.1f %% (target 8, bound formula %.1f %%), "
               "p99 %.1f %% (target 25)\n",
-              median_of(v, "iops"), median_of(v, "clat_mean_us"), bound_mean, median_of(v, "clat_p99_us"));
-  EXPECT_LE(median_of(v, "clat_mean_us"), 8.0);              // the target, met
-  EXPECT_LT(median_of(v, "clat_mean_us"), bound_mean);       // and better than the bound formula's
-  EXPECT_LE(median_of(v, "iops"), 8.0) << "reached 7.2-7.6 %; the issue's target is 6 %";
-  EXPECT_LE(median_of(v, "clat_p99_us"), 32.0) << "reached 27-30 %; the issue's target is 25 %";
+              median_abs_error(v, "iops"), median_abs_error(v, "clat_mean_us"), bound_mean,
+              median_abs_error(v, "clat_p99_us"));
+  EXPECT_LE(median_abs_error(v, "clat_mean_us"), 8.0);        // the target, met
+  EXPECT_LT(median_abs_error(v, "clat_mean_us"), bound_mean); // and better than the bound formula's
+  EXPECT_LE(median_abs_error(v, "iops"), 8.0) << "reached 7.2-7.6 %; the issue's target is 6 %";
+  EXPECT_LE(median_abs_error(v, "clat_p99_us"), 32.0) << "reached 27-30 %; the issue's target is 25 %";
 }

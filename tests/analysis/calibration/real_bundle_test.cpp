@@ -2,9 +2,8 @@
  * a Firecracker guest of 2 vCPUs, iodepth 1-256 x 1 and 2 jobs. The figures are leave-out ones (no run is predicted
  * by a calibration that saw it); the bounds are those reached when these runs were added, with room for the
  * simulations' seeds, so that a regression shows. */
-#include "tests/support/cli_support.hpp"
+#include "tests/support/json_support.hpp"
 
-#include <filesystem>
 #include <gtest/gtest.h>
 
 using namespace pvsim;
@@ -16,29 +15,9 @@ std::string bundle_dir()
   return source_dir() + "/tests/data/real/firecracker-2vcpu-20261205/bundle";
 }
 
-std::string traces()
-{
-  std::vector<std::string> files;
-  for (auto& e : std::filesystem::directory_iterator(bundle_dir() + "/fio"))
-    if (e.path().extension() == ".json")
-      files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  std::string args;
-  for (auto& f : files)
-    args += " --trace " + f;
-  return args;
-}
-
 json leave_out(const std::string& mode, const TempDir& dir)
 {
-  auto r = run_pvsim("validate -q " + mode + traces() + " --json " + dir.file("v.json"));
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  return read_json_file(dir.file("v.json"));
-}
-
-double median_of(const json& v, const char* key)
-{
-  return v["summary"]["median_abs_error_pct"][key].get<double>();
+  return validate_json(mode, trace_args(bundle_dir() + "/fio"), dir);
 }
 
 double worst_iops(const json& v)
@@ -64,10 +43,10 @@ TEST(RealFirecrackerBundle, TwoJobRunsArePredictedFromOneJobRuns)
   json v = leave_out("--hold-out 'numjobs>1'", dir);
   std::printf("[check] 2-job runs from 1-job runs: median |error| IOPS %.1f %% (bound 6), clat mean %.1f %% (bound 6), "
               "worst IOPS %.1f %% (bound 12)\n",
-              median_of(v, "iops"), median_of(v, "clat_mean_us"), worst_iops(v));
+              median_abs_error(v, "iops"), median_abs_error(v, "clat_mean_us"), worst_iops(v));
   EXPECT_EQ(v["runs"].size(), 6u);
-  EXPECT_LE(median_of(v, "iops"), 6.0);
-  EXPECT_LE(median_of(v, "clat_mean_us"), 6.0);
+  EXPECT_LE(median_abs_error(v, "iops"), 6.0);
+  EXPECT_LE(median_abs_error(v, "clat_mean_us"), 6.0);
   EXPECT_LE(worst_iops(v), 12.0);
 }
 
@@ -79,8 +58,8 @@ TEST(RealFirecrackerBundle, EachConfigurationIsPredictedByTheOthers)
   json v = leave_out("--leave-out config", dir);
   std::printf("[check] each configuration in turn: median |error| IOPS %.1f %% (bound 10), clat mean %.1f %% (bound "
               "10), worst IOPS %.1f %% (bound 20)\n",
-              median_of(v, "iops"), median_of(v, "clat_mean_us"), worst_iops(v));
-  EXPECT_LE(median_of(v, "iops"), 10.0);
-  EXPECT_LE(median_of(v, "clat_mean_us"), 10.0);
+              median_abs_error(v, "iops"), median_abs_error(v, "clat_mean_us"), worst_iops(v));
+  EXPECT_LE(median_abs_error(v, "iops"), 10.0);
+  EXPECT_LE(median_abs_error(v, "clat_mean_us"), 10.0);
   EXPECT_LE(worst_iops(v), 20.0);
 }
