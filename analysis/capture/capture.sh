@@ -178,8 +178,12 @@ if [[ -r /proc/cpuinfo ]]; then
       >"$out/system/cpuinfo.txt"
   got cpuinfo system/cpuinfo.txt
 fi
-virt=$(systemd-detect-virt 2>/dev/null || true)
+# The machine's hypervisor (--vm: a container's own marker, /.dockerenv say, must not hide it) and, apart, the
+# container fio runs in, if any.
+virt=$(systemd-detect-virt --vm 2>/dev/null || true)
 [[ -n $virt ]] || virt=unknown
+container=$(systemd-detect-virt --container 2>/dev/null || true)
+[[ -n $container ]] || container=unknown
 if [[ -z $role ]]; then
   if [[ -r /proc/xen/capabilities ]] && grep -q control_d /proc/xen/capabilities; then role=xen-dom0
   elif [[ -d /proc/xen || $(cat /sys/hypervisor/type 2>/dev/null || true) == xen || $virt == xen ]]; then role=xen-domU
@@ -188,7 +192,7 @@ if [[ -z $role ]]; then
   else role=linux
   fi
 fi
-say "role $role (virtualization: $virt)"
+say "role $role (virtualization: $virt, container: $container)"
 
 # ---- the device's blk-mq layout and queue settings
 if [[ -n $dev ]]; then
@@ -407,7 +411,7 @@ cp /proc/interrupts "$out/interrupts/after.txt" && got interrupts_after interrup
 
 # ---- manifest.json
 say "writing $out/manifest.json"
-export PVSIM_CAP_OUT="$out" PVSIM_CAP_ROLE="$role" PVSIM_CAP_VIRT="$virt" PVSIM_CAP_DESC="$description"
+export PVSIM_CAP_OUT="$out" PVSIM_CAP_ROLE="$role" PVSIM_CAP_VIRT="$virt" PVSIM_CAP_CONTAINER="$container" PVSIM_CAP_DESC="$description"
 export PVSIM_CAP_TARGET="$target" PVSIM_CAP_KIND="$target_kind" PVSIM_CAP_DEV="$dev" PVSIM_CAP_SIZE="$size"
 export PVSIM_CAP_DIRECT="$direct" PVSIM_CAP_ENGINES="${ok_engines[*]}" PVSIM_CAP_VERSION="$capture_version"
 step "manifest" "$out/logs/manifest.log" python3 - <<'EOF'
@@ -470,7 +474,8 @@ m = {
     "version": 1,
     "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     "tool": "pvsim analysis/capture/capture.sh " + e["PVSIM_CAP_VERSION"],
-    "system": {"role": e["PVSIM_CAP_ROLE"], "virtualization": e["PVSIM_CAP_VIRT"], "hostname": socket.gethostname(),
+    "system": {"role": e["PVSIM_CAP_ROLE"], "virtualization": e["PVSIM_CAP_VIRT"],
+               "container": e["PVSIM_CAP_CONTAINER"], "hostname": socket.gethostname(),
                "kernel": platform.release(), "description": e["PVSIM_CAP_DESC"]},
     "vcpus": nproc,
     "cpu": {"nproc": nproc, "lscpu": "system/lscpu.json" if read("system/lscpu.json") else None,
