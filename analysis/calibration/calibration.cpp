@@ -103,8 +103,10 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
   doc["version"] = device_format_version;
   doc["comment"] =
       "Fitted by `pvsim calibrate` from fio json+ results. Per direction: cpu_per_io = (usr_cpu + sys_cpu)/100 x "
-      "job_runtime / ios; submit_cpu = slat mean of the deepest async run (kicks suppressed); kick_cpu = slat at "
-      "iodepth 1 - submit_cpu; complete_cpu = cpu_per_io - slat at the deepest async run; wakeup_cpu = "
+      "job_runtime / ios; submit_cpu = slat mean of the deepest async run; kick_cpu = slat at iodepth 1 - "
+      "submit_cpu (on Firecracker both then split again by the share f of the deep run's submissions that kick in the "
+      "model: kick = (slat1 - slat_deep) / (1 - f)); complete_cpu = cpu_per_io - slat at the deepest async run; "
+      "wakeup_cpu = "
       "cpu_per_io - slat - complete_cpu at iodepth 1 (fio's thread asleep for every I/O); service = iodepth-1 clat "
       "bins shifted down by the model's fixed completion "
       "path (empirical); request_cpu (the virtqueue's thread) = 1/X_sat - iocb_cpu - used_cpu (that thread "
@@ -233,10 +235,18 @@ std::string simulator_exe()
 
 void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs)
 {
-  // The closed form of DirectionFit::fit_vmm() takes the guest's and the VMM's turns as strictly alternating; in the
-  // model they overlap in part (the job submits on one vCPU while the interrupt runs on the other, passes split).
-  // So the VMM's CPU per request is refined with the model itself: simulate the saturated run, and move
-  // sync_io_cpu by the difference of the measured and simulated time per request (1/X), three times.
+  // Two things the closed forms of DirectionFit cannot tell are read off the model itself, simulating the saturated
+  // run a few times:
+  // - The VMM's CPU per request. DirectionFit::fit_vmm() takes the guest's and the VMM's turns as strictly
+  //   alternating; in the model they overlap in part (the job submits on one vCPU while the interrupt runs on the
+  //   other, passes split). So sync_io_cpu moves by the difference of the measured and simulated time per request
+  //   (1/X). Not when the jobs' vCPUs bound that run: its IOPS then do not measure the VMM (fit_vmm() says so).
+  // - How much of the deep runs' slat is kicks. submit_cpu is the deep runs' slat, as if depth suppressed every
+  //   kick; but a kick is due whenever the VMM has found the ring empty and re-armed avail_event, and a VMM faster
+  //   than the guest does so often. With f the share of submissions that kick in the simulated run, the measured
+  //   slats are slat1 = submit + q + kick (iodepth 1: every submission kicks; q the driver's queue_rq) and
+  //   slat_deep = submit + q + f x kick, so kick = (slat1 - slat_deep) / (1 - f) and submit = slat1 - q - kick. Where
+  //   kicks are expensive (a PVM guest: 9 us) and frequent, leaving them in submit_cpu charges them twice.
   json& read = doc["parameters"]["read"];
   if (not read.contains("sync_io_cpu"))
     return;
@@ -245,6 +255,10 @@ void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs)
     read["sync_io_cpu"]["refined"] = "no: not run from the pvsim binary (the closed form stands)";
     return;
   }
+  bool refine_io   = not read["sync_io_cpu"].contains("refined");
+  bool split_kicks = read.contains("kick_cpu") and read["kick_cpu"].contains("slat_deep_us");
+  if (not refine_io and not split_kicks)
+    return;
   std::string from    = read["sync_io_cpu"]["from"][0].get<std::string>();
   const RunFacts* top = nullptr;
   for (const auto& r : runs)
@@ -257,45 +271,89 @@ void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs)
   try {
     dir = make_temp_dir("pvsim-calibrate");
   } catch (const std::runtime_error&) {
-    return; // the closed form stands
+    return; // the closed forms stand
   }
   // Fixed-point steps on 1/X: s += 1/X_measured - 1/X_simulated, as if 1/X moved one for one with the VMM thread's
   // time per request s, whatever the jobs (the one thread serves every job's requests; a step scaled by the jobs
   // overshoots and oscillates with two). 1/X is not monotonic in s near the ping-pong's knee and a 0.5 s run is
-  // noisy, so no secant: the value kept is the simulated one nearest the measurement, never an unsimulated step.
-  double io_s   = read["sync_io_cpu"]["value_us"].get<double>() * 1e-6;
-  double target = 1.0 / top->iops;
-  json steps    = json::array();
-  double best_s = io_s, best_err = 1e300;
-  for (int round = 0; round < 4; ++round) {
-    doc["scenario_fragment"]["components"]["fc"]["sync_io_cpu"] = detail::us(io_s);
-    json sc                                                     = scenario_for_run(doc, *top, 0.5, 0.05, 1);
+  // noisy, so no secant: the values kept are the simulated ones nearest the measurement, never an unsimulated step.
+  json& comps      = doc["scenario_fragment"]["components"];
+  double io_s      = read["sync_io_cpu"]["value_us"].get<double>() * 1e-6;
+  double slat1     = split_kicks ? read["kick_cpu"]["slat_iodepth1_us"].get<double>() * 1e-6 : 0;
+  double slat_deep = split_kicks ? read["kick_cpu"]["slat_deep_us"].get<double>() * 1e-6 : 0;
+  double queue_rq  = split_kicks ? read["kick_cpu"]["queue_rq_cpu_us"].get<double>() * 1e-6 : 0;
+  double submit    = read.contains("submit_cpu") ? read["submit_cpu"]["value_us"].get<double>() * 1e-6 : 0;
+  double kick      = split_kicks ? read["kick_cpu"]["value_us"].get<double>() * 1e-6 : 0;
+  double target    = 1.0 / top->iops;
+  json steps       = json::array();
+  double best_io = io_s, best_submit = submit, best_kick = kick, best_f = 0, best_err = 1e300, f_in = 0;
+  for (int round = 0; round < 5; ++round) {
+    comps["fc"]["sync_io_cpu"] = detail::us(io_s);
+    if (split_kicks) {
+      comps["fio"]["submit_cpu"] = detail::us(submit);
+      comps["vda"]["kick_cpu"]   = detail::us(kick);
+    }
+    json sc          = scenario_for_run(doc, *top, 0.5, 0.05, 1);
     std::string file = (dir / ("round" + std::to_string(round) + ".json")).string();
     std::string out  = (dir / ("out" + std::to_string(round))).string();
     std::ofstream(file) << sc.dump();
     auto rc = validation::run_simulations(exe, {file}, {out}, 1);
     if (rc.empty() or rc[0] != 0)
       break;
-    double x = read_json_file(out + "/results.json")["jobs"]["fio"]["iops"].get<double>();
-    steps.push_back({{"sync_io_cpu_us", io_s * 1e6}, {"simulated_iops", x}});
+    json res     = read_json_file(out + "/results.json");
+    double x     = res["jobs"]["fio"]["iops"].get<double>();
+    double kicks = 0, submitted = res["components"]["fio"].value("submitted", 0.0);
+    for (const auto& vq : res["components"]["vda"].value("virtqueues", json::array()))
+      kicks += vq.value("kicks", 0.0);
+    double f  = submitted > 0 ? std::min(0.9, kicks / submitted) : 0;
+    json step = {{"simulated_iops", x}, {"sync_io_cpu_us", io_s * 1e6}};
+    if (split_kicks)
+      step.update({{"submit_cpu_us", submit * 1e6}, {"kick_cpu_us", kick * 1e6}, {"kick_fraction", f}});
+    steps.push_back(step);
     if (x <= 0)
       break;
     double y = 1.0 / x - target;
-    if (std::abs(y) < best_err) {
-      best_err = std::abs(y);
-      best_s   = io_s;
+    // Only sync_io_cpu is moved toward the measured IOPS: without it, the last (damped, converging) split is kept.
+    if (std::abs(y) < best_err or not refine_io) {
+      best_err    = std::abs(y);
+      best_io     = io_s;
+      best_submit = submit;
+      best_kick   = kick;
+      best_f      = f;
     }
-    io_s = std::clamp(io_s - y, 0.1e-6, 2 * target);
+    if (refine_io)
+      io_s = std::clamp(io_s - y, 0.1e-6, 2 * target);
+    if (split_kicks) { // damped: f falls as the kick grows (a slower guest finds the VMM busy more often)
+      f_in   = round == 0 ? f : (f_in + f) / 2;
+      kick   = std::min(slat1 - queue_rq, (slat1 - slat_deep) / (1 - f_in));
+      submit = std::max(0.0, slat1 - queue_rq - kick);
+    }
   }
-  io_s = best_s;
   fs::remove_all(dir);
-  doc["scenario_fragment"]["components"]["fc"]["sync_io_cpu"] = detail::us(io_s);
-  read["sync_io_cpu"]["value_us"]                             = io_s * 1e6;
-  read["sync_io_cpu"]["refined"] = {{"how", "simulated the saturated run, four rounds of sync_io_cpu += "
-                                            "1/X_measured - 1/X_simulated; the simulated value nearest the "
-                                            "measurement is kept"},
-                                    {"target_iops", top->iops},
-                                    {"rounds", steps}};
+  if (steps.empty())
+    return;
+  comps["fc"]["sync_io_cpu"]      = detail::us(best_io);
+  read["sync_io_cpu"]["value_us"] = best_io * 1e6;
+  std::string how =
+      std::string("simulated the saturated run ") + std::to_string(steps.size()) + " times" +
+      (refine_io ? ", sync_io_cpu += 1/X_measured - 1/X_simulated each time" : "") +
+      (split_kicks
+           ? ", the deep slat split into submission and kicks by the simulated kick fraction f: "
+             "kick = (slat1 - slat_deep) / (1 - f), submit = slat1 - queue_rq_cpu - kick (f damped over the rounds)"
+           : "") +
+      (refine_io ? "; the simulated values nearest the measured IOPS are kept" : "; the last simulated split is kept");
+  json refined = {{"how", how}, {"target_iops", top->iops}, {"rounds", steps}};
+  if (refine_io)
+    read["sync_io_cpu"]["refined"] = refined;
+  if (split_kicks) {
+    comps["fio"]["submit_cpu"]                 = detail::us(best_submit);
+    comps["vda"]["kick_cpu"]                   = detail::us(best_kick);
+    read["submit_cpu"]["value_us"]             = best_submit * 1e6;
+    read["kick_cpu"]["value_us"]               = best_kick * 1e6;
+    read["kick_cpu"]["kick_fraction_at_depth"] = best_f;
+    read["kick_cpu"]["refined"]                = refined;
+    read["submit_cpu"]["refined"]              = "with kick_cpu (see there)";
+  }
 }
 
 } // namespace

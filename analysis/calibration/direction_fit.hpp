@@ -78,6 +78,7 @@ private:
   json p_;
 
   std::optional<double> submit_, kick_, complete_, wakeup_, request_, xsat_, service_mean_, vmm_io_;
+  std::optional<double> slat_deep_; // the deep runs' slat: submit_ + the driver's queue_rq (+ the kicks left)
   std::map<std::int64_t, std::uint64_t> bins_; // merged iodepth-1 clat bins (ns -> count)
   double tail_keep_    = 1;                    // the share of the tail bins left in the service distribution
   double tail_from_ns_ = 0;
