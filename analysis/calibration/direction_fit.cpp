@@ -34,6 +34,12 @@ double fixed_path_s()
          v.notify_cpu_s + v.irq_latency_s + v.irq_cpu_s + v.complete_cpu_s;
 }
 
+/** The driver's virtio_queue_rq, which fio's slat holds and the model charges apart (virtio.blk queue_rq_cpu). */
+double driver_queue_rq_s()
+{
+  return VirtioBlk::param_table().defaults().queue_rq_cpu_s;
+}
+
 /** An empirical distribution of durations (seconds → weight) as device.json writes it (µs) and its mean. */
 struct EmpiricalUs {
   json values = json::array(), counts = json::array();
@@ -123,9 +129,8 @@ void DirectionFit::fit_cpu_costs()
   for (auto* r : async_)
     if (r->iodepth * 4 >= deepest and deepest > 1)
       deep.push_back(r);
-  // fio's slat holds the driver's virtio_queue_rq, which the model charges apart (virtio.blk queue_rq_cpu, its
-  // default): the job's submit_cpu is the rest.
-  const double queue_rq = VirtioBlk::param_table().defaults().queue_rq_cpu_s;
+  // fio's slat holds the driver's virtio_queue_rq, which the model charges apart: the job's submit_cpu is the rest.
+  const double queue_rq = driver_queue_rq_s();
   if (not deep.empty()) {
     slat_deep_       = median(values_of(
               deep, [](const RunFacts& r) { return r.slat_mean_s; }, every));
@@ -167,12 +172,10 @@ void DirectionFit::fit_cpu_costs()
     }
   }
   if (not qd1_.empty()) {
-    double submit = submit_.value_or(0), kick = kick_.value_or(0);
-    auto v = values_of(
+    double slat1 = model_slat1();
+    auto v       = values_of(
         qd1_,
-        [&](const RunFacts& r) {
-          return std::max(0.0, r.cpu_per_io_s - (r.sync_engine ? submit + queue_rq + kick : r.slat_mean_s));
-        },
+        [&](const RunFacts& r) { return std::max(0.0, r.cpu_per_io_s - (r.sync_engine ? slat1 : r.slat_mean_s)); },
         [](const RunFacts& r) { return r.cpu_per_io_s > 0; });
     if (not v.empty()) {
       double side = median(v);
@@ -360,11 +363,16 @@ void DirectionFit::service_from_bins(double shift)
                    {"from", names(tail_src_)}};
 }
 
+double DirectionFit::model_slat1() const
+{
+  return submit_.value_or(0) + driver_queue_rq_s() + kick_.value_or(0);
+}
+
 double DirectionFit::completion_shift() const
 {
   double shift = fixed_path() + complete_.value_or(0) + wakeup_.value_or(0);
   if (not tail_src_.empty() and tail_src_.front()->sync_engine) // fio's clat of a sync engine holds the submission
-    shift += submit_.value_or(0) + VirtioBlk::param_table().defaults().queue_rq_cpu_s + kick_.value_or(0);
+    shift += model_slat1();
   return shift;
 }
 

@@ -66,6 +66,8 @@ private:
   double fixed_path() const;
   /** fixed_path() plus the job's fitted costs on the way back (and its submission for a sync engine's clat). */
   double completion_shift() const;
+  /** The submission at iodepth 1 as the model charges it (every I/O kicks): submit_cpu + queue_rq_cpu + kick_cpu. */
+  double model_slat1() const;
   /** The service distribution (QEMU: the device's; Firecracker: the VMM's wake-up latency) from the merged bins. */
   void service_from_bins(double shift);
 

@@ -411,7 +411,8 @@ cp /proc/interrupts "$out/interrupts/after.txt" && got interrupts_after interrup
 
 # ---- manifest.json
 say "writing $out/manifest.json"
-export PVSIM_CAP_OUT="$out" PVSIM_CAP_ROLE="$role" PVSIM_CAP_VIRT="$virt" PVSIM_CAP_CONTAINER="$container" PVSIM_CAP_DESC="$description"
+export PVSIM_CAP_OUT="$out" PVSIM_CAP_ROLE="$role" PVSIM_CAP_VIRT="$virt" PVSIM_CAP_CONTAINER="$container"
+export PVSIM_CAP_DESC="$description"
 export PVSIM_CAP_TARGET="$target" PVSIM_CAP_KIND="$target_kind" PVSIM_CAP_DEV="$dev" PVSIM_CAP_SIZE="$size"
 export PVSIM_CAP_DIRECT="$direct" PVSIM_CAP_ENGINES="${ok_engines[*]}" PVSIM_CAP_VERSION="$capture_version"
 step "manifest" "$out/logs/manifest.log" python3 - <<'EOF'
