@@ -68,7 +68,12 @@ const ParamTable<VirtioBlkParams>& VirtioBlk::param_table()
                   "vCPU time of a kick: the notify register write, a VM exit handled by KVM's ioeventfd.",
                   "pvsim estimate: 1.5-3 us per lightweight MMIO/PIO exit")
         .quantity("kick_latency", Dimension::duration, &Params::kick_latency_s, 1.0e-6, 0, 1,
-                  "From the end of the exit to the eventfd being readable in the IOThread.", "pvsim estimate")
+                  "From the ioeventfd's signal to the eventfd being readable in the IOThread.", "pvsim estimate")
+        .number("kick_signal_share", &Params::kick_signal_share, 1.0, 0.0, 1.0,
+                "Share of kick_cpu the vCPU has spent when KVM signals the ioeventfd: the exit's way into KVM "
+                "before, its way back to the guest after (1: at the end of the exit).",
+                "Linux virt/kvm/eventfd.c ioeventfd_write() -> eventfd_signal(), called from the exit handler "
+                "(kvm_io_bus_write) before the VM entry; 1 keeps pvsim's earlier timing")
         .quantity("request_cpu", Dimension::duration, &Params::request_cpu_s, 1.5e-6, 0, 1,
                   "IOThread CPU per request: virtqueue_pop, virtio_blk_handle_request, blk_aio_preadv/pwritev up to "
                   "the AIO engine.",
@@ -279,8 +284,8 @@ void VirtioBlk::add(std::size_t q, Request* r, int vcpu)
   if (path_.connected())
     step(PathEvent(PathEvent::What::request_pushed, now(), r, kick), q, vq.ring.indices().req_prod - 1,
          &vm_->vcpu(vcpu));
-  if (kick)
-    vm_->vcpu(vcpu).post_next(p_.kick_cpu_s, this, kind(q, kicked));
+  if (kick) // up to the ioeventfd's signal; the exit's way back is posted once it is signalled
+    vm_->vcpu(vcpu).post_next(p_.kick_cpu_s * p_.kick_signal_share, this, kind(q, kicked));
   if (vq.iothread and vq.iothread->poll_mode())
     poll_ready(q);
 }
@@ -337,8 +342,10 @@ void VirtioBlk::on_event(int k, Request* r)
     vq.waiting.push(r);
     break;
   }
-  case kicked: // the VM exit is over; KVM signalled the ioeventfd
+  case kicked: // KVM signalled the ioeventfd; the vCPU still has the exit's way back to the guest
     sim_->events().schedule_in(p_.kick_latency_s, this, kind(q, eventfd));
+    if (double rest = p_.kick_cpu_s * (1 - p_.kick_signal_share); rest > 0 and CpuThread::current() != nullptr)
+      CpuThread::current()->post_next(rest, nullptr, 0); // a continuation of the kick's first part: its vCPU
     break;
   case eventfd: // virtio_queue_host_notifier_read in the virtqueue's AioContext
     if (vq.vmm) {
