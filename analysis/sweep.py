@@ -3,7 +3,7 @@
 
 Usage:
   /usr/bin/python3 analysis/sweep.py SCENARIO.json --axis PATH=V1,V2,... [--axis PATH=...] -o OUTDIR
-                                     [--set PATH=VALUE ...] [--reference CSV] [--pvsim build/pvsim] [-j JOBS]
+                                     [--set PATH=VALUE ...] [--reference CSV [--reference-label TEXT]] [--pvsim build/pvsim] [-j JOBS]
                                      [--seed N]
 Example (the published xen-blk-mq figure, and the same without the ring lock):
   /usr/bin/python3 analysis/sweep.py scenarios/xen-blk-mq.json --axis components.fio.numjobs=1,4,8,16 \\
@@ -13,7 +13,8 @@ Example (the published xen-blk-mq figure, and the same without the ring lock):
 
 The first axis is the x axis of the plot; every combination of the others is one line. --set applies to every
 point. --reference draws published points beside the lines: a CSV (lines starting with # are comments) with a column
-per axis named by its last path component, `kiops` and `label`; a point is drawn where its x value is on the axis.
+per axis named by its last path component (an axis without a column matches every row), `kiops` and `label`; a
+point is drawn where its x value is on the axis; --reference-label keeps the rows whose label contains TEXT.
 Writes OUTDIR/sweep.csv (one row per point: the axes, then per job IOPS, MB/s, mean/p50/p99 latency in us, then the
 run's spinning on locks per request in us and its busiest lock's held fraction) and OUTDIR/sweep.png, and keeps
 each point's results in OUTDIR/points/. Progress goes to stderr. Exit code 2 on bad arguments, 1 when a point fails
@@ -86,6 +87,7 @@ def main(argv):
     ap.add_argument("--set", action="append", type=parse_axis, default=[], dest="fixed",
                     help="PATH=VALUE applied to every point")
     ap.add_argument("--reference", help="CSV of published points to draw beside the lines")
+    ap.add_argument("--reference-label", help="only the published points whose label contains this text")
     args = ap.parse_args(argv)
     fixed = []
     for path, values in args.fixed:
@@ -94,6 +96,8 @@ def main(argv):
     if args.reference:
         try:
             reference = read_reference(args.reference)
+            if args.reference_label:
+                reference = [r for r in reference if args.reference_label in r["label"]]
         except (OSError, ValueError) as e:
             print(f"sweep: {e}", file=sys.stderr)
             return 2
@@ -152,6 +156,7 @@ def main(argv):
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
     x_values = args.axis[0][1]
     others = [v for _, v in args.axis[1:]]
+    drawn = set()
     for combo in itertools.product(*others) if others else [()]:
         series = [results[(x,) + combo] for x in x_values]
         iops = [sum(j["iops"] for j in r["jobs"].values()) / 1000 for r in series]
@@ -163,9 +168,13 @@ def main(argv):
         short = [n.split(".")[-1] for n in names]
         by_label = {}
         for r in reference:
-            if all(r.get(s) == v for s, v in zip(short[1:], combo)) and r.get(short[0]) in x_values:
+            # an axis the CSV has no column for matches every row (each published series is drawn once)
+            if all(r.get(s) in (None, v) for s, v in zip(short[1:], combo)) and r.get(short[0]) in x_values:
                 by_label.setdefault(r["label"], []).append((x_values.index(r[short[0]]), float(r["kiops"])))
         for ref_label, pts in by_label.items():
+            if ref_label in drawn:
+                continue
+            drawn.add(ref_label)
             pts.sort()
             ax1.plot([x_values[i] for i, _ in pts], [k for _, k in pts], linestyle="--", marker="x",
                      color=line.get_color(), label=f"published: {ref_label}")

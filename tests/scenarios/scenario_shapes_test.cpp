@@ -95,6 +95,42 @@ TEST(XenBlkMqShape, WithFourQueuesIopsGrowUntilTheBackendCpusSaturate)
   EXPECT_LE(sixteen, eight * 1.05) << "dom0's 4 CPUs are saturated at 8 jobs";
 }
 
+namespace {
+double xen_blk_rfc(int jobs, const std::string& pool = "device")
+{
+  return iops("xen-blk-rfc.json",
+              {"components.fio.numjobs=" + std::to_string(jobs), "components.vbd.pgrants_pool=" + pool});
+}
+} // namespace
+
+// The RFC's "after" row (16 rings, the IOmeter mix). Nothing is fitted on it: the CPU costs are xen-blk-mq.json's,
+// fitted on the "before" row; the shared tree of persistent grants is the series' own code before its v4 patch 10.
+TEST(XenBlkRfcShape, EveryPublishedPointWithinFifteenPercent)
+{
+  expect_within("RFC after, 1 job (predicted)", xen_blk_rfc(1), 58000, 0.15);
+  expect_within("RFC after, 4 jobs (predicted)", xen_blk_rfc(4), 201000, 0.15);
+  expect_within("RFC after, 8 jobs (predicted)", xen_blk_rfc(8), 372000, 0.15);
+  expect_within("RFC after, 16 jobs (predicted)", xen_blk_rfc(16), 284000, 0.15);
+}
+
+TEST(XenBlkRfcShape, IopsPeakAtEightJobsAndFallAtSixteen)
+{
+  double four = xen_blk_rfc(4), eight = xen_blk_rfc(8), sixteen = xen_blk_rfc(16);
+  std::printf("[shape] RFC after: 4 jobs %.0f, 8 jobs %.0f, 16 jobs %.0f IOPS (published 201k, 372k, 284k)\n", four,
+              eight, sixteen);
+  EXPECT_GT(eight, four);
+  EXPECT_LT(sixteen, 0.93 * eight) << "past the shared persistent grants, 16 jobs must fall clearly below 8";
+}
+
+TEST(XenBlkRfcShape, WithPersistentGrantsPerRingNothingFalls)
+{
+  // Linux 4.6 as merged: each ring has its own 1056 grants, the grants in flight always fit, and 16 jobs do as well
+  // as 8 (dom0's 4 CPUs saturated): the decline is the shared tree's.
+  double eight = xen_blk_rfc(8, "ring"), sixteen = xen_blk_rfc(16, "ring");
+  std::printf("[shape] RFC after with per-ring grants: 8 jobs %.0f, 16 jobs %.0f IOPS\n", eight, sixteen);
+  EXPECT_GE(sixteen, 0.97 * eight);
+}
+
 TEST(XenBlkQueuesShape, MoreQueuesThanBackendCpusDoNotHelp)
 {
   auto q      = [](int n) { return iops("xen-blk-queues.json", {"components.xvda.max_queues=" + std::to_string(n)}); };

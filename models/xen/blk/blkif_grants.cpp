@@ -56,10 +56,13 @@ void PersistentGrantTree::map_one(GrantRef ref, bool use_persistent, MapResult& 
     return;
   }
   ++r.mapped;
-  if (use_persistent and count_ < max_) { // add_persistent_gnt()
+  std::size_t& budget = shared_count_ != nullptr ? *shared_count_ : count_;
+  if (use_persistent and budget < max_) { // add_persistent_gnt()
     if (ref >= held_.size())
       held_.resize(ref + 1, false);
     held_[ref] = true;
+    if (shared_count_ != nullptr)
+      ++*shared_count_;
     ++count_;
     ++r.kept;
     return;

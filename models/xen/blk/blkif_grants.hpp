@@ -21,6 +21,11 @@
  * persistent grants and persistent_gnt_c < max_pgrants (module parameter max_persistent_grants, 1056), added to the
  * tree (add_persistent_gnt(), which sets vbd.overflow_max_grants when the tree is full); otherwise the mapping is for
  * this request only and xen_blkbk_unmap() undoes it when the request ends (gnttab_unmap_refs(), batched).
+ * Before it was merged, the multi-queue series kept that tree in struct xen_blkif, one per device for all its rings,
+ * until its v4 patch 10 ("xen/blkback: make pool of persistent grants and free pages per-queue", Nov 2015): the 2015
+ * RFC's figures ran that way. share_budget() gives several rings' trees one max_pgrants count (xen.blkback
+ * pgrants_pool "device"); the lock around the shared tree and the frontend's per-device list of grants of the same
+ * series (per queue from v4 patch 9) are left out.
  *
  * Leaves out: purge_persistent_gnt(), which xen_blkif_schedule() runs every LRU_INTERVAL (100 ms): once
  * overflow_max_grants is set it unmaps LRU_PERCENT_CLEAN (5 %) of max_pgrants (50 grants) that no request is using,
@@ -120,9 +125,14 @@ public:
    * Updates the statistics. */
   MapResult map(const BlkifShadowGrants& g, bool use_persistent);
 
+  /** One max_pgrants budget for several rings' trees (the device's, `count`): the multi-queue series before v4's
+   * patch 10 kept one tree per xen_blkif for all its rings. Each ring's grants are its own (the frontend's references
+   * of different rings are distinct), so per-ring sets under one shared count are that one tree. */
+  void share_budget(std::size_t* count) { shared_count_ = count; }
+
   /** Whether the backend maps `ref` persistently (what gnttab_try_end_foreign_access() finds in the frontend). */
   bool holds(GrantRef ref) const { return ref < held_.size() and held_[ref]; }
-  /** persistent_gnt_c, and max_pgrants. */
+  /** The grants this ring's tree holds (persistent_gnt_c of a per-ring tree), and max_pgrants. */
   std::size_t size() const { return count_; }
   unsigned max_pgrants() const { return max_; }
   /** vbd.overflow_max_grants: a grant found the tree full. */
@@ -140,7 +150,8 @@ private:
   // The kernel's red-black tree keyed by gref; pvsim's references are dense small integers (the frontend's pool
   // numbers them in order), so a bitmap indexed by reference holds the same set.
   std::vector<bool> held_;
-  std::size_t count_ = 0;
+  std::size_t count_         = 0;
+  std::size_t* shared_count_ = nullptr; // the device's count when the budget is shared (share_budget())
   bool overflow_     = false;
   Counter hits_, maps_, unmaps_;
 };

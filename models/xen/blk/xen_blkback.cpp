@@ -30,6 +30,13 @@ const ParamTable<XenBlkbackParams>& XenBlkback::param_table()
                  "xen_blkback.max_persistent_grants: grants each ring keeps mapped; past it, grants are mapped and "
                  "unmapped per request.",
                  "blkback.c: max_pgrants = 1056 (module parameter max_persistent_grants), checked in xen_blkbk_map()")
+        .choice("pgrants_pool", &Params::pgrants_pool, {"ring", "device"}, std::string("ring"),
+                "Whose is the tree of persistent grants and its max_pgrants budget: each ring's (as merged) or the "
+                "device's, shared by all its rings (the multi-queue series before its v4 patch 10, which the 2015 "
+                "published figures of the RFC and of v4 without patches 9-10 ran).",
+                "ring: Linux 4.6 and later, struct xen_blkif_ring persistent_gnts (\"xen/blkback: make pool of "
+                "persistent grants and free pages per-queue\", v4 10/10, lkml Nov 2015); device: struct xen_blkif "
+                "persistent_gnts before it")
         .version_choice("kernel", &Params::kernel, supported_kernels(), "6.18",
                         "Linux version dom0 runs (quote x.10 and x.20): late_eoi's default follows it.",
                         "6.18, as guest.vm's default")
@@ -128,6 +135,8 @@ void XenBlkback::attach(XenBlkfront& front)
     rings_[q].kthread      = std::make_unique<CpuThread>(name() + ".ring" + std::to_string(q), p_.quantum_s);
     rings_[q].pending_free = reqs_per_ring_;
     rings_[q].pgrants      = PersistentGrantTree(static_cast<unsigned>(p_.max_pgrants));
+    if (p_.pgrants_pool == "device")
+      rings_[q].pgrants.share_budget(&device_pgrants_);
   }
   declare_stats();
 }
@@ -331,6 +340,11 @@ void XenBlkback::declare_stats()
   st.info(
       "/pending_reqs_per_ring", [this] { return reqs_per_ring_; },
       "pending_reqs of each ring (XEN_BLKIF_REQS_PER_PAGE per ring page): requests in flight in the backend");
+  if (p_.pgrants_pool == "device")
+    st.info(
+        "/persistent_grants", [this] { return device_pgrants_; },
+        "grants the device keeps mapped for all its rings at the end of the run (pgrants_pool device: at most "
+        "max_pgrants together)");
   for (std::size_t q = 0; q < rings_.size(); ++q) {
     CpuThread& t     = *rings_[q].kthread; // its statistics restart with the cpu.host it runs on
     std::string ring = "/kthreads/" + std::to_string(q) + "/";

@@ -14,7 +14,8 @@
  *   XEN_BLKIF_REQS_PER_PAGE per ring page) with request_cpu per request, and per grant (each data segment and each
  *   indirect page) xen_blkbk_map(): persistent_segment_cpu when the ring's tree of persistent grants has it, else
  *   map_segment_cpu (grant map and later unmap: hypercalls, TLB flush), the grant joining the tree while it holds fewer
- *   than max_pgrants (module parameter max_persistent_grants, 1056 per ring; models/xen/blk/blkif_grants.hpp has the
+ *   than max_pgrants (module parameter max_persistent_grants, 1056 per ring, or per device for all its rings with
+ *   pgrants_pool "device", as in the 2015 series before its v4 patch 10; models/xen/blk/blkif_grants.hpp has the
  *   rules of both ends). Then RING_FINAL_CHECK_FOR_REQUESTS; on each completion make_response() (response_cpu) and
  *   RING_PUSH_RESPONSES_AND_CHECK_NOTIFY, notifying the frontend only when its rsp_event asks for it.
  * The hypervisor's grant table lock (models/xen/blk/grant_table_lock.hpp, xen/common/grant_table.c): each grant
@@ -69,6 +70,7 @@ struct XenBlkbackParams {
   long long max_indirect_segments;
   bool feature_persistent;
   long long max_pgrants;
+  std::string pgrants_pool;
   std::string kernel;
   std::string late_eoi;
   std::string xen;
@@ -137,6 +139,7 @@ private:
   void share_grant_table_lock(Simulation& sim);
 
   Params p_;
+  std::size_t device_pgrants_ = 0; // pgrants_pool "device": the persistent grants of all the rings together
   bool late_eoi_; // late_eoi resolved by dom0's kernel
   CpuHost* host_      = nullptr;
   Component* device_  = nullptr;

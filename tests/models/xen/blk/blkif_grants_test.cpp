@@ -182,6 +182,28 @@ TEST(PersistentGrants, TheCapIsCountedPerTree)
   EXPECT_EQ(a.tree.stat_unmaps().get() + b.tree.stat_unmaps().get(), 0u);
 }
 
+TEST(PersistentGrants, ADeviceWideBudgetIsSharedByItsRingsTrees)
+{
+  // pgrants_pool "device" (the multi-queue series before its v4 patch 10): the same two rings as above, one budget of
+  // 1056 for both. The first ring keeps its 1028 grants; the second gets the 28 left, and the rest of its grants are
+  // mapped and unmapped per request, every round.
+  Ring a(32 * 257), b(32 * 257);
+  std::size_t device = 0;
+  a.tree.share_budget(&device);
+  b.tree.share_budget(&device);
+  a.round_of_indirect_requests(4);
+  auto first = b.round_of_indirect_requests(4);
+  EXPECT_EQ(device, 1056u);
+  EXPECT_EQ(a.tree.size(), 1028u);
+  EXPECT_EQ(b.tree.size(), 28u);
+  EXPECT_EQ(first.kept, 28u);
+  EXPECT_EQ(first.unmapped, 1028u - 28u);
+  auto again = b.round_of_indirect_requests(4);
+  EXPECT_EQ(again.hits, 28u);
+  EXPECT_EQ(again.unmapped, 1000u);
+  EXPECT_EQ(a.round_of_indirect_requests(4).unmapped, 0u); // the first ring's grants all stay persistent
+}
+
 TEST(PersistentGrants, WithoutPersistentGrantsEveryGrantIsMappedAndUnmapped)
 {
   BlkfrontGrantPool pool(64);
