@@ -225,9 +225,18 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
 
 namespace {
 
-/** The pvsim binary that can run a scenario: this process when it is pvsim (the CLI), else none. */
+std::string& simulator_path()
+{
+  static std::string path; // set once by the CLI's main(), before any calibration
+  return path;
+}
+
+/** The pvsim binary that can run a scenario: the one the CLI named, else this process when its file is named pvsim,
+ * else none. */
 std::string simulator_exe()
 {
+  if (not simulator_path().empty())
+    return simulator_path();
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   return (not ec and self.filename() == "pvsim") ? self.string() : std::string();
@@ -357,6 +366,11 @@ void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs)
 }
 
 } // namespace
+
+void set_simulator_exe(const std::string& path)
+{
+  simulator_path() = path;
+}
 
 json read_device_file(const std::string& path)
 {

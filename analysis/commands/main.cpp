@@ -30,6 +30,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -307,6 +308,12 @@ int cmd_stats(const std::string& file, const std::vector<std::string>& sets, boo
 
 int main(int argc, char** argv)
 {
+  { // calibrate refines its fits by running this binary, whatever it is called
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (not ec)
+      pvsim::calibration::set_simulator_exe(self.string());
+  }
   CLI::App app{"pvsim: a discrete-event simulator of multi-queue paravirtual I/O"};
   app.set_version_flag("--version", std::string(pvsim::version));
   app.require_subcommand(1);
