@@ -325,18 +325,18 @@ void DirectionFit::fit_bottleneck(const HostPreemption& host)
 
 double DirectionFit::fixed_path() const
 {
+  const VirtioBlkParams v = VirtioBlk::param_table().defaults();
   // fio's clat starts when io_submit returns, after the kick's whole exit; KVM signalled the ioeventfd
   // kick_signal_share of the way through it, so the host's side had started (1 - share) x kick before.
-  const double signalled_before = (1 - VirtioBlk::param_table().defaults().kick_signal_share) * kick_.value_or(0);
+  const double signalled_before = (1 - v.kick_signal_share) * kick_.value_or(0);
   if (stack_ == Stack::qemu) {
     double shift = fixed_path_s() - signalled_before;
     if (request_)
-      shift += *request_ - VirtioBlk::param_table().defaults().request_cpu_s;
+      shift += *request_ - v.request_cpu_s;
     return shift;
   }
   // Firecracker, Sync engine on page-cache hits: the kick's eventfd, the VMM's wake-up CPU, the handler, the
   // request's work and I/O, the irqfd write, the interrupt's delivery and the driver's completion.
-  const VirtioBlkParams v      = VirtioBlk::param_table().defaults();
   const FirecrackerVmmParams f = FirecrackerVmm::param_table().defaults();
   return v.kick_latency_s - signalled_before + f.wakeup_cpu_s + f.event_cpu_s + f.request_cpu_s +
          vmm_io_.value_or(f.sync_io_cpu_s) + f.notify_cpu_s + v.irq_latency_s + v.irq_cpu_s + v.complete_cpu_s;

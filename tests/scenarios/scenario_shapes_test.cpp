@@ -4,6 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
+#include <functional>
+#include <sstream>
+
 using namespace pvsim::test;
 using nlohmann::json;
 
@@ -31,6 +35,36 @@ void expect_within(const std::string& what, double got, double published, double
               published, (got / published - 1) * 100, rel_tol * 100);
   EXPECT_LE(std::fabs(got / published - 1), rel_tol) << what;
 }
+
+/** IOPS of a published row of analysis/published/xen_blkfront_mq_2015.csv (numjobs,max_queues,kiops,label) at
+ * `jobs`: the row is the label's start ("RFC before", "RFC after"). */
+double published_iops(const std::string& row, int jobs)
+{
+  std::istringstream csv(read_file(source_dir() + "/analysis/published/xen_blkfront_mq_2015.csv"));
+  for (std::string line; std::getline(csv, line);) {
+    std::istringstream fields(line);
+    std::string numjobs, queues, kiops, label;
+    if (line.empty() or line[0] == '#' or not std::getline(fields, numjobs, ',') or
+        not std::getline(fields, queues, ',') or not std::getline(fields, kiops, ',') or
+        not std::getline(fields, label))
+      continue;
+    if (label.rfind(row, 0) == 0 and numjobs == std::to_string(jobs))
+      return std::stod(kiops) * 1000;
+  }
+  ADD_FAILURE() << "no published point '" << row << "' at " << jobs << " jobs";
+  return 1;
+}
+
+/** Each of a published row's points at 1, 4, 8 and 16 jobs against `simulate(jobs)`, within `rel_tol`; `how` says
+ * per point whether it was fitted or predicted. */
+void expect_row_within(const std::string& name, const std::string& row, const std::function<double(int)>& simulate,
+                       const std::array<const char*, 4>& how, double rel_tol)
+{
+  const std::array<int, 4> jobs = {1, 4, 8, 16};
+  for (std::size_t i = 0; i < jobs.size(); ++i)
+    expect_within(name + ", " + std::to_string(jobs[i]) + (jobs[i] == 1 ? " job (" : " jobs (") + how[i] + ")",
+                  simulate(jobs[i]), published_iops(row, jobs[i]), rel_tol);
+}
 } // namespace
 
 // Published (Linux 2015 xen-blkfront blk-mq series, 16-vCPU domU, null_blk): the driver before the series (legacy,
@@ -48,10 +82,7 @@ double xen_blk_legacy(int jobs)
 // (16 jobs); the backend's CPU comes from the v3 series' single ring. 8 jobs is the prediction.
 TEST(XenBlkLegacyShape, EveryPublishedPointWithinFifteenPercent)
 {
-  expect_within("legacy, 1 job (fitted: job CPU)", xen_blk_legacy(1), 57000, 0.15);
-  expect_within("legacy, 4 jobs (fitted)", xen_blk_legacy(4), 95000, 0.15);
-  expect_within("legacy, 8 jobs (predicted)", xen_blk_legacy(8), 89000, 0.15);
-  expect_within("legacy, 16 jobs (fitted)", xen_blk_legacy(16), 68000, 0.15);
+  expect_row_within("legacy", "RFC before", xen_blk_legacy, {"fitted: job CPU", "fitted", "predicted", "fitted"}, 0.15);
 }
 
 TEST(XenBlkLegacyShape, IopsPeakAtFourJobsAndFallPastThem)
@@ -107,10 +138,9 @@ double xen_blk_rfc(int jobs, const std::string& pool = "device")
 // fitted on the "before" row; the shared tree of persistent grants is the series' own code before its v4 patch 10.
 TEST(XenBlkRfcShape, EveryPublishedPointWithinFifteenPercent)
 {
-  expect_within("RFC after, 1 job (predicted)", xen_blk_rfc(1), 58000, 0.15);
-  expect_within("RFC after, 4 jobs (predicted)", xen_blk_rfc(4), 201000, 0.15);
-  expect_within("RFC after, 8 jobs (predicted)", xen_blk_rfc(8), 372000, 0.15);
-  expect_within("RFC after, 16 jobs (predicted)", xen_blk_rfc(16), 284000, 0.15);
+  expect_row_within(
+      "RFC after", "RFC after", [](int jobs) { return xen_blk_rfc(jobs); },
+      {"predicted", "predicted", "predicted", "predicted"}, 0.15);
 }
 
 TEST(XenBlkRfcShape, IopsPeakAtEightJobsAndFallAtSixteen)
