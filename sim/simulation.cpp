@@ -357,7 +357,7 @@ json Simulation::run()
   json jobs = json::object();
   for (auto& [n, s] : job_stats_)
     jobs[n] = s->report(now);
-  results["jobs"] = jobs;
+  results["jobs"] = std::move(jobs); // moved, not copied: a wide host's results are large trees
   if (json guests = guest_reports(now); not guests.empty())
     results["guests"] = guests;
   if (json split = host_cpu_split(now); not split.empty())
@@ -365,17 +365,18 @@ json Simulation::run()
   json queues = json::object();
   for (auto& [n, s] : queue_stats_)
     queues[n] = s->report(now);
-  results["queues"] = queues;
+  results["queues"] = std::move(queues);
   json details      = json::object();
   for (auto& c : components_) {
     json d = json::object();
     c->stats().write(d, StatWindow{warmup_s(), now});
     if (not d.empty())
-      details[c->name()] = d;
+      details[c->name()] = std::move(d);
   }
-  results["components"] = details;
-  if (json c = contention_of(details); not c.empty())
-    results["contention"] = c;
+  json contention       = contention_of(details);
+  results["components"] = std::move(details);
+  if (not contention.empty())
+    results["contention"] = std::move(contention);
   results["engine"] = {{"events", events_->events_run() - progress_events_ - sample_events_ - (warmup_s() > 0 ? 1 : 0)},
                        {"pending_events", events_->pending()},
                        {"requests_allocated", pool_.allocated()}};

@@ -36,6 +36,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace pvsim {
@@ -202,30 +204,30 @@ public:
   struct Entry {
     std::string pointer; // JSON pointer under the component's results, "/rings/0/requests_notified"
     const Stat* stat;
-    std::string unit;
-    std::string doc;
+    std::string_view unit; // interned (intern()): a ring's statistics say the same as every other ring's
+    std::string_view doc;
   };
 
   /** Registers a statistic the model owns (it must outlive the run). */
-  void add(std::string pointer, Stat& s, std::string unit, std::string doc)
+  void add(std::string pointer, Stat& s, std::string_view unit, std::string_view doc)
   {
-    entries_.push_back({std::move(pointer), &s, std::move(unit), std::move(doc)});
+    entries_.push_back({std::move(pointer), &s, intern(unit), intern(doc)});
     mutable_.push_back(&s);
   }
   /** A statistic restarted with the others but not written (it feeds a Formula: a thread's CPU seconds behind its
    * utilisation). */
   void track(Stat& s) { mutable_.push_back(&s); }
   /** Registers a statistic computed from others at report time; the set keeps it. */
-  void formula(std::string pointer, Formula::Fn fn, std::string unit, std::string doc)
+  void formula(std::string pointer, Formula::Fn fn, std::string_view unit, std::string_view doc)
   {
     owned_.push_back(std::make_unique<Formula>(std::move(fn)));
-    add(std::move(pointer), *owned_.back(), std::move(unit), std::move(doc));
+    add(std::move(pointer), *owned_.back(), unit, doc);
   }
   /** Registers configuration written as it is (negotiated queues, ring slots, the vCPU a channel is bound to). */
-  void info(std::string pointer, Info::Fn fn, std::string doc)
+  void info(std::string pointer, Info::Fn fn, std::string_view doc)
   {
     owned_.push_back(std::make_unique<Info>(std::move(fn)));
-    add(std::move(pointer), *owned_.back(), "", std::move(doc));
+    add(std::move(pointer), *owned_.back(), "", doc);
   }
 
   /** End of the warm-up: every windowed statistic starts again at `now`. */
@@ -243,6 +245,19 @@ public:
   const std::vector<Entry>& entries() const { return entries_; }
 
 private:
+  /** One copy per distinct text for the whole process (a 1024-ring host declares each ring's statistics with the same
+   * words: a copy each was megabytes). The set's nodes never move, so the views stay valid. */
+  static std::string_view intern(std::string_view text)
+  {
+    struct Hash {
+      using is_transparent = void;
+      std::size_t operator()(std::string_view v) const { return std::hash<std::string_view>{}(v); }
+    };
+    static std::unordered_set<std::string, Hash, std::equal_to<>> texts;
+    if (auto it = texts.find(text); it != texts.end())
+      return *it;
+    return *texts.emplace(text).first;
+  }
   std::vector<Entry> entries_;
   std::vector<Stat*> mutable_;
   std::vector<std::unique_ptr<Stat>> owned_;

@@ -280,8 +280,8 @@ int cmd_stats(const std::string& file, const std::vector<std::string>& sets, boo
       out.push_back({{"component", c->name()},
                      {"pointer", e.pointer},
                      {"kind", Stat::kind_name(e.stat->kind())},
-                     {"unit", e.unit},
-                     {"doc", e.doc},
+                     {"unit", std::string(e.unit)},
+                     {"doc", std::string(e.doc)},
                      {"value", details[json::json_pointer(e.pointer)]}});
       if (auto it = after_restart.find({c.get(), e.stat}); it != after_restart.end())
         out.back()["after_restart"] = it->second;

@@ -2,20 +2,20 @@
 
 namespace pvsim::xen {
 
-BlkfrontGrantPool::BlkfrontGrantPool(std::size_t entries) : free_(entries, no_ref) {}
+BlkfrontGrantPool::BlkfrontGrantPool(std::size_t entries) : without_ref_(entries) {}
 
 GrantRef BlkfrontGrantPool::take_one(unsigned& fresh)
 {
   GrantRef ref = no_ref;
-  if (not free_.empty()) { // get_free_grant(): list_first_entry()
-    ref = free_.front();
-    free_.pop_front();
+  if (not with_ref_.empty()) { // get_free_grant(): list_first_entry()
+    ref = with_ref_.back();
+    with_ref_.pop_back();
+  } else if (without_ref_ > 0) {
+    --without_ref_;
   } // else: a request above the negotiated segment limit (the block layer would have split it) takes a new entry
   if (ref == no_ref) { // get_grant(): claim a reference and grant the page
     ref = next_ref_++;
     ++fresh;
-  } else {
-    --persistent_free_;
   }
   return ref;
 }
@@ -42,10 +42,9 @@ void BlkfrontGrantPool::take_into(unsigned segments, unsigned indirect_pages, Bl
 void BlkfrontGrantPool::put(GrantRef ref, bool persistent)
 {
   if (persistent) {
-    free_.push_front(ref); // list_add(): reused first
-    ++persistent_free_;
+    with_ref_.push_back(ref); // list_add(): reused first
   } else {
-    free_.push_back(no_ref); // foreign access ended, reference released, list_add_tail()
+    ++without_ref_; // foreign access ended, reference released, list_add_tail()
   }
 }
 
