@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -158,20 +159,42 @@ private:
 
 class Tally final : public Stat {
 public:
-  void sample(long long x, std::uint64_t n = 1) { counts_[x] += n; }
-  const std::map<long long, std::uint64_t>& counts() const { return counts_; }
+  /** Small values (batch sizes) are counted in an array, the rest in a map: a sample is then an increment, not a
+   * tree walk over nodes spread on the heap. */
+  void sample(long long x, std::uint64_t n = 1)
+  {
+    if (x >= 0 and x < dense_size)
+      dense_[static_cast<std::size_t>(x)] += n;
+    else
+      sparse_[x] += n;
+  }
+  /** Every value seen and its count, in increasing order of value. */
+  std::map<long long, std::uint64_t> counts() const
+  {
+    std::map<long long, std::uint64_t> all = sparse_;
+    for (long long x = 0; x < dense_size; ++x)
+      if (dense_[static_cast<std::size_t>(x)] > 0)
+        all[x] = dense_[static_cast<std::size_t>(x)];
+    return all;
+  }
   Kind kind() const override { return Kind::tally; }
-  void restart(double) override { counts_.clear(); }
+  void restart(double) override
+  {
+    dense_.fill(0);
+    sparse_.clear();
+  }
   nlohmann::json value(const StatWindow&) const override
   {
     nlohmann::json out = nlohmann::json::object();
-    for (auto [x, n] : counts_)
+    for (auto [x, n] : counts())
       out[std::to_string(x)] = n;
     return out;
   }
 
 private:
-  std::map<long long, std::uint64_t> counts_;
+  static constexpr long long dense_size = 64;
+  std::array<std::uint64_t, dense_size> dense_{};
+  std::map<long long, std::uint64_t> sparse_;
 };
 
 class Formula final : public Stat {

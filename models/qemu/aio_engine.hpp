@@ -191,7 +191,7 @@ public:
   std::uint64_t waited() const { return waited_.get(); }
   std::uint64_t syscalls() const { return syscalls_.get(); }
   /** Requests per submission (io_submit, io_uring_enter, worker hand-off) → count. */
-  const std::map<long long, std::uint64_t>& batches() const { return batches_.counts(); }
+  std::map<long long, std::uint64_t> batches() const { return batches_.counts(); }
 
   // Station: a request arrives at submit(), starts when issued to the kernel or a worker, departs when the device
   // completes it.

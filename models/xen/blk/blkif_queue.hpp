@@ -11,11 +11,11 @@
 #include "models/xen/blk/blkif_grants.hpp"
 #include "models/xen/xen_channel.hpp"
 #include "sim/latency_histogram.hpp"
+#include "sim/ring_queue.hpp"
 #include "sim/station.hpp"
 #include "sim/stats.hpp"
 #include "sim/time_average.hpp"
 
-#include <deque>
 #include <map>
 
 namespace pvsim::xen {
@@ -29,8 +29,8 @@ struct BlkifQueue : public Station {
   /** The ring, its ring-refs and the event channel: the frontend's port upcalls the domU vCPU (blkif_interrupt), the
    * backend's wakes the ring's kthread in dom0 (xen_blkif_be_int). */
   XenChannel channel;
-  std::deque<Request*> requests;         // produced by the frontend, in slot order; the backend consumes from the front
-  std::deque<Request*> responses;        // produced by the backend, in slot order; the frontend consumes from the front
+  RingQueue<Request*> requests;          // produced by the frontend, in slot order; the backend consumes from the front
+  RingQueue<Request*> responses;         // produced by the backend, in slot order; the frontend consumes from the front
   BlkfrontGrantPool grants;              // the frontend's free grants (rinfo->grants)
   std::vector<BlkifShadowGrants> shadow; // per tag: the grants of the request holding it (rinfo->shadow[id])
   CacheLine sring_line;                  // struct blkif_sring's header: req_prod, req_event, rsp_prod, rsp_event
