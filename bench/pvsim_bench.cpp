@@ -19,12 +19,15 @@
  * machine's memory latency (a dependent pointer chase over 1, 4 and 64 MB): the wider stacks' working sets outgrow
  * the caches, and that, not the number of events per request (reported, constant), is what bends the curves.
  *
- * Usage: pvsim_bench [--requests N] [--long-requests M] [--curve-requests K]      prints one JSON object
+ * Every figure is the median of R runs (--repeats, default 3), with its range beside it.
+ *
+ * Usage: pvsim_bench [--requests N] [--long-requests M] [--curve-requests K] [--repeats R]   prints one JSON object
  *        pvsim_bench --child sim|reference|xen|firecracker|queues:Q|guests:G --requests N  (internal) */
 #include "sim/rng.hpp"
 #include "sim/scenario.hpp"
 #include "sim/simulation.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -308,6 +311,7 @@ ChildResult spawn(const char* self, const std::string& mode, long long requests)
 int main(int argc, char** argv)
 {
   long long requests = 2000000, long_requests = 20000000, curve_requests = 2000000;
+  int repeats = 3;
   std::string child;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -317,10 +321,13 @@ int main(int argc, char** argv)
       long_requests = std::stoll(argv[++i]);
     else if (a == "--curve-requests" and i + 1 < argc)
       curve_requests = std::stoll(argv[++i]);
+    else if (a == "--repeats" and i + 1 < argc)
+      repeats = std::max(1, std::stoi(argv[++i]));
     else if (a == "--child" and i + 1 < argc)
       child = argv[++i];
     else {
-      std::fprintf(stderr, "usage: %s [--requests N] [--long-requests M] [--curve-requests K]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--requests N] [--long-requests M] [--curve-requests K] [--repeats R]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -336,59 +343,95 @@ int main(int argc, char** argv)
       std::printf("{\"requests\": %lld, \"seconds\": %.6f, \"events\": %lld}\n", m.requests, m.seconds, m.events);
       return 0;
     }
-    std::fprintf(stderr, "[bench] pvsim, %lld requests...\n", requests);
-    ChildResult sim = spawn("/proc/self/exe", "sim", requests);
-    std::fprintf(stderr, "[bench] plain event loop, %lld requests...\n", requests);
-    ChildResult ref = spawn("/proc/self/exe", "reference", requests);
+    // This machine's speed drifts (other tenants): every figure is the median of `repeats` runs, each pair of the
+    // engine and the plain loop run back to back and their ratio taken pair by pair, and the cost curves' widths run
+    // in rounds (every width once, then again), so that a slow spell moves all of a curve's points alike.
+    auto median = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+    };
+    auto rate = [](const ChildResult& c) { return static_cast<double>(c.requests) / c.seconds; };
+    std::vector<ChildResult> sims, refs, xens, fcs;
+    std::vector<double> ratios;
+    for (int k = 0; k < repeats; ++k) {
+      std::fprintf(stderr, "[bench] round %d/%d: pvsim and the plain event loop, %lld requests...\n", k + 1, repeats,
+                   requests);
+      sims.push_back(spawn("/proc/self/exe", "sim", requests));
+      refs.push_back(spawn("/proc/self/exe", "reference", requests));
+      ratios.push_back(rate(sims.back()) / rate(refs.back()));
+      std::fprintf(stderr, "[bench] round %d/%d: xen-blk-mq.json (4 queues, 8 jobs), firecracker-blk.json...\n", k + 1,
+                   repeats);
+      xens.push_back(spawn("/proc/self/exe", "xen", requests));
+      fcs.push_back(spawn("/proc/self/exe", "firecracker", requests));
+    }
     std::fprintf(stderr, "[bench] pvsim, %lld requests (memory check)...\n", long_requests);
     ChildResult lng = spawn("/proc/self/exe", "sim", long_requests);
-    std::fprintf(stderr, "[bench] xen-blk-mq.json, 4 queues, 8 jobs, %lld requests...\n", requests);
-    ChildResult xen = spawn("/proc/self/exe", "xen", requests);
-    std::fprintf(stderr, "[bench] firecracker-blk.json, %lld requests...\n", requests);
-    ChildResult fc  = spawn("/proc/self/exe", "firecracker", requests);
-    double sim_rate = static_cast<double>(sim.requests) / sim.seconds;
-    double ref_rate = static_cast<double>(ref.requests) / ref.seconds;
-    json out        = {
-               {"benchmark", "closed loop, 4 queues x 32 outstanding, parallel device (64 channels)"},
-               {"requests", sim.requests},
-               {"sim_seconds", sim.seconds},
-               {"sim_requests_per_s", sim_rate},
-               {"reference_requests_per_s", ref_rate},
-               {"ratio_sim_to_reference", sim_rate / ref_rate},
-               {"target_requests_per_s", 300000},
-               {"goal_requests_per_s", 1000000},
-               {"peak_rss_kib",
-                {{std::to_string(sim.requests), sim.max_rss_kib}, {std::to_string(lng.requests), lng.max_rss_kib}}},
-               {"long_run_requests_per_s", static_cast<double>(lng.requests) / lng.seconds},
-               {"xen_blk_mq_4q",
-                {{"requests", xen.requests},
-                 {"seconds", xen.seconds},
-                 {"sim_requests_per_s", static_cast<double>(xen.requests) / xen.seconds},
-                 {"peak_rss_kib", xen.max_rss_kib}}},
-               {"firecracker_blk",
-                {{"requests", fc.requests},
-                 {"seconds", fc.seconds},
-                 {"sim_requests_per_s", static_cast<double>(fc.requests) / fc.seconds},
-                 {"peak_rss_kib", fc.max_rss_kib}}},
+    auto rates      = [&](const std::vector<ChildResult>& cs) {
+      std::vector<double> v;
+      for (const auto& c : cs)
+        v.push_back(rate(c));
+      return v;
     };
-    // The cost curves: µs of wall time per simulated request as the stack widens, and how far from flat.
+    auto spread = [&](const std::vector<double>& v) {
+      return json{{"min", *std::min_element(v.begin(), v.end())}, {"max", *std::max_element(v.begin(), v.end())}};
+    };
+    const ChildResult& sim = sims.front();
+    double sim_rate        = median(rates(sims));
+    double ref_rate        = median(rates(refs));
+    json out               = {
+                      {"benchmark", "closed loop, 4 queues x 32 outstanding, parallel device (64 channels)"},
+                      {"repeats", repeats},
+                      {"requests", sim.requests},
+                      {"sim_requests_per_s", sim_rate},
+                      {"sim_requests_per_s_range", spread(rates(sims))},
+                      {"reference_requests_per_s", ref_rate},
+                      {"ratio_sim_to_reference", median(ratios)},
+                      {"ratio_range", spread(ratios)},
+                      {"target_requests_per_s", 300000},
+                      {"goal_requests_per_s", 1000000},
+                      {"peak_rss_kib",
+                       {{std::to_string(sim.requests), sim.max_rss_kib}, {std::to_string(lng.requests), lng.max_rss_kib}}},
+                      {"long_run_requests_per_s", rate(lng)},
+                      {"xen_blk_mq_4q",
+                       {{"requests", xens.front().requests},
+                        {"sim_requests_per_s", median(rates(xens))},
+                        {"sim_requests_per_s_range", spread(rates(xens))},
+                        {"peak_rss_kib", xens.front().max_rss_kib}}},
+                      {"firecracker_blk",
+                       {{"requests", fcs.front().requests},
+                        {"sim_requests_per_s", median(rates(fcs))},
+                        {"sim_requests_per_s_range", spread(rates(fcs))},
+                        {"peak_rss_kib", fcs.front().max_rss_kib}}},
+    };
+    // The cost curves: µs of wall time per simulated request (the whole run: start-up, negotiation and the report
+    // included) as the stack widens, and how far from flat.
     auto curve = [&](const char* kind, const std::vector<int>& widths) {
+      std::vector<std::vector<ChildResult>> runs(widths.size());
+      for (int k = 0; k < repeats; ++k)
+        for (std::size_t i = 0; i < widths.size(); ++i) {
+          std::string mode = std::string(kind) + ":" + std::to_string(widths[i]);
+          std::fprintf(stderr, "[bench] round %d/%d: cost curve, %s, %lld requests...\n", k + 1, repeats, mode.c_str(),
+                       curve_requests);
+          runs[i].push_back(spawn("/proc/self/exe", mode, curve_requests));
+        }
       json points = json::array();
       double lo = 1e300, hi = 0;
-      for (int w : widths) {
-        std::string mode = std::string(kind) + ":" + std::to_string(w);
-        std::fprintf(stderr, "[bench] cost curve, %s, %lld requests...\n", mode.c_str(), curve_requests);
-        ChildResult c = spawn("/proc/self/exe", mode, curve_requests);
-        double us     = c.seconds / static_cast<double>(c.requests) * 1e6;
-        lo            = std::min(lo, us);
-        hi            = std::max(hi, us);
-        points.push_back({{kind, w},
+      for (std::size_t i = 0; i < widths.size(); ++i) {
+        std::vector<double> us;
+        for (const auto& c : runs[i])
+          us.push_back(c.seconds / static_cast<double>(c.requests) * 1e6);
+        double m             = median(us);
+        lo                   = std::min(lo, m);
+        hi                   = std::max(hi, m);
+        const ChildResult& c = runs[i].front();
+        points.push_back({{kind, widths[i]},
                           {"requests", c.requests},
-                          {"us_per_request", us},
+                          {"us_per_request", m},
+                          {"us_per_request_range", spread(us)},
                           {"events_per_request", static_cast<double>(c.events) / static_cast<double>(c.requests)},
                           {"peak_rss_kib", c.max_rss_kib},
                           {"rss_kib_per_" + std::string(kind == std::string("guests") ? "guest" : "queue"),
-                           static_cast<double>(c.max_rss_kib) / w}});
+                           static_cast<double>(c.max_rss_kib) / widths[i]}});
       }
       double mid = (hi + lo) / 2;
       return json{{"points", points}, {"spread_around_middle", mid > 0 ? (hi - lo) / 2 / mid : 0.0}};
