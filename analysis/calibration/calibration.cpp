@@ -225,21 +225,12 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
 
 namespace {
 
-std::string& simulator_path()
+/** The pvsim binary that can run a scenario: the one the CLI's main() named (set_simulator_exe), else none (a test
+ * binary calling calibrate in-process cannot run a scenario). */
+std::string& simulator_exe()
 {
   static std::string path; // set once by the CLI's main(), before any calibration
   return path;
-}
-
-/** The pvsim binary that can run a scenario: the one the CLI named, else this process when its file is named pvsim,
- * else none. */
-std::string simulator_exe()
-{
-  if (not simulator_path().empty())
-    return simulator_path();
-  std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return (not ec and self.filename() == "pvsim") ? self.string() : std::string();
 }
 
 void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs)
@@ -369,7 +360,7 @@ void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs)
 
 void set_simulator_exe(const std::string& path)
 {
-  simulator_path() = path;
+  simulator_exe() = path;
 }
 
 json read_device_file(const std::string& path)

@@ -68,8 +68,8 @@ namespace pvsim::calibration {
 json calibrate(const std::vector<std::string>& trace_files, const std::string& stack = "auto");
 
 /** The pvsim binary calibrate runs to refine its closed forms by simulation: the CLI names itself here, whatever its
- * file is called. Unset, calibrate uses this process only when its file is named pvsim (a test binary calling
- * calibrate in-process cannot run a scenario), and otherwise says in device.json that it did not refine. */
+ * file is called. Unset (a test binary calling calibrate in-process cannot run a scenario), calibrate says in
+ * device.json that it did not refine. */
 void set_simulator_exe(const std::string& path);
 
 /** Reads a device.json written by calibrate, checking its format and version (InputError otherwise). */
