@@ -1,20 +1,27 @@
-/* pvsim: the pending events of the event queue, in a radix heap (a monotone priority queue).
+/* pvsim: the pending events of the event queue, in a radix heap (a monotone priority queue) with a sorted front.
  *
  * A discrete-event simulator only ever schedules at or after the present, so its keys never go below the last one
  * taken: the case a radix heap (Ahuja, Mehlhorn, Orlin, Tarjan 1990) serves in O(1) per insertion and amortized
  * O(log C) per extraction, where C is the key range. Keys are the times' IEEE-754 bit patterns (for non-negative
- * doubles their order is the numbers' order). Bucket 0 holds the keys equal to the last key taken; bucket i > 0 those
- * whose highest bit differing from it is bit i-1, so every key of a bucket is below every key of a higher one. Taking
- * the minimum from bucket 0 is a step along it; otherwise the lowest non-empty bucket's minimum becomes the last key
- * and that bucket is spread over the lower ones (each event moves down a few times at most in its life).
+ * doubles their order is the numbers' order). Bucket i > 0 holds the keys whose highest bit differing from the base
+ * (no pending key is below it) is bit i-1, so every key of a bucket is below every key of a higher one.
  *
- * Ties. Events are appended to a bucket in the order scheduled, and a bucket spread into lower (then empty) buckets
- * keeps its order, so every bucket stays in scheduling order, and equal times always share a bucket: events run in
- * time order and, at equal times, in the order scheduled, as a binary heap keyed by (time, sequence number) would
- * run them, without the sequence number. Against that heap, no comparison walks down log2(n) levels of a large array:
- * the cost per event stays flat as thousands of events are pending (issue 20's cost curves). */
+ * The front: the events to run next, in order, every one of them below every event in a bucket. When it is empty,
+ * the lowest non-empty bucket's minimum becomes the base and that bucket goes to the front: a few events (up to
+ * front_limit) sorted there directly, more spread over the lower buckets (the keys equal to the base into the front).
+ * An event scheduled inside the front's range is inserted there in order, and a front that grows past front_limit
+ * goes back to the buckets. Sorting a few events, rather than spreading them down bucket after bucket, is what a
+ * narrow stack needs: on the Xen stack most buckets taken hold 2-10 events, which spreading moved about 2.3 times
+ * each (issue 20: the Xen stack's rate).
+ *
+ * Ties. Events are appended to a bucket in the order scheduled, a spread keeps that order, the front's sort is
+ * stable and an insertion goes behind the events of the same time: events run in time order and, at equal times, in
+ * the order scheduled, as a binary heap keyed by (time, sequence number) would run them, without the sequence number.
+ * Against that heap, no comparison walks down log2(n) levels of a large array: the cost per event stays flat as
+ * thousands of events are pending (issue 20's cost curves). */
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -52,24 +59,27 @@ public:
     std::uint64_t k = key_of(when_s);
     if (k < last_)
       k = last_;
-    int b = bucket_of(k);
-    buckets_[b].items.push_back(Item{k, p});
-    if (k < buckets_[b].min)
-      buckets_[b].min = k;
-    if (b == 64)
-      occupied_hi_ = true;
-    else
-      occupied_ |= std::uint64_t{1} << b;
     ++size_;
+    if (head_ < front_.size() and k <= front_.back().key) {
+      if (k == front_.back().key) {
+        front_.push_back(Item{k, p});
+        return;
+      }
+      if (front_.size() - head_ <= front_limit) { // behind the events of the same time or earlier
+        auto at = std::upper_bound(front_.begin() + static_cast<std::ptrdiff_t>(head_), front_.end(), k,
+                                   [](std::uint64_t key, const Item& it) { return key < it.key; });
+        front_.insert(at, Item{k, p});
+        return;
+      }
+      spill_front(); // grown long: back into the buckets, and the new event after them
+    }
+    push_bucket(Item{k, p});
   }
 
   /** The earliest pending time (the heap must not be empty). */
   double min_time() const { return time_of(min_key()); }
   /** The earliest event's payload (the heap must not be empty); the next one's, to prefetch what it will touch. */
-  const Payload* peek_next_in_line() const
-  {
-    return head_ < buckets_[0].items.size() ? &buckets_[0].items[head_].p : nullptr;
-  }
+  const Payload* peek_next_in_line() const { return head_ < front_.size() ? &front_[head_].p : nullptr; }
 
   /** Takes the earliest event into `out` and gives its time, if it is due at `until_s` or before; false otherwise. */
   bool pop_due(double until_s, Payload& out, double& when_s)
@@ -83,16 +93,16 @@ public:
   /** Takes the earliest event (the heap must not be empty): its time and payload. */
   double pop(Payload& out)
   {
-    if (head_ >= buckets_[0].items.size())
+    if (head_ >= front_.size())
       refill();
-    out = buckets_[0].items[head_].p;
+    const Item& it = front_[head_];
+    out            = it.p;
+    last_          = it.key;
     ++head_;
     --size_;
-    if (head_ == buckets_[0].items.size()) {
-      buckets_[0].items.clear();
-      buckets_[0].min = std::numeric_limits<std::uint64_t>::max();
-      head_           = 0;
-      occupied_ &= ~std::uint64_t{1};
+    if (head_ == front_.size()) {
+      front_.clear();
+      head_ = 0;
     }
     return time_of(last_);
   }
@@ -103,6 +113,7 @@ public:
       b.items.clear();
       b.min = std::numeric_limits<std::uint64_t>::max();
     }
+    front_.clear();
     head_        = 0;
     size_        = 0;
     occupied_    = 0;
@@ -118,11 +129,32 @@ private:
     std::vector<Item> items;
     std::uint64_t min = std::numeric_limits<std::uint64_t>::max();
   };
+  /** A bucket of at most this many events is sorted into the front rather than spread; the front takes events in
+   * its range by sorted insertion while it holds at most this many. */
+  static constexpr std::size_t front_limit = 16;
 
-  /** The earliest pending key: the last key taken while bucket 0 has events, else the lowest bucket's minimum. */
-  std::uint64_t min_key() const { return head_ < buckets_[0].items.size() ? last_ : buckets_[lowest_occupied()].min; }
+  /** The earliest pending key: the front's first, else the lowest bucket's minimum. */
+  std::uint64_t min_key() const { return head_ < front_.size() ? front_[head_].key : buckets_[lowest_occupied()].min; }
 
-  int bucket_of(std::uint64_t k) const { return k == last_ ? 0 : 64 - std::countl_zero(k ^ last_); }
+  /** The bucket of a key above base_: one plus the highest bit where it differs from base_. */
+  int bucket_of(std::uint64_t k) const { return 64 - std::countl_zero(k ^ base_); }
+
+  /** An event after every event of the front, or any event while the front is empty. */
+  void push_bucket(const Item& it)
+  {
+    if (it.key == base_) { // only while the front is empty: base_ is then the last key taken
+      front_.push_back(it);
+      return;
+    }
+    int b = bucket_of(it.key);
+    buckets_[b].items.push_back(it);
+    if (it.key < buckets_[b].min)
+      buckets_[b].min = it.key;
+    if (b == 64)
+      occupied_hi_ = true;
+    else
+      occupied_ |= std::uint64_t{1} << b;
+  }
 
   int lowest_occupied() const
   {
@@ -133,39 +165,58 @@ private:
     throw std::logic_error("EventHeap: empty");
   }
 
-  /** Bucket 0 is empty: the lowest non-empty bucket's minimum becomes the last key, and that bucket is spread. */
+  /** The front has grown past front_limit: its events go back into the buckets (relative to base_, below which no
+   * event is), in order, those at base_ staying in front. */
+  void spill_front()
+  {
+    spread_.assign(front_.begin() + static_cast<std::ptrdiff_t>(head_), front_.end());
+    front_.clear();
+    head_ = 0;
+    for (const Item& it : spread_)
+      push_bucket(it);
+    spread_.clear();
+  }
+
+  /** The front is empty: the lowest non-empty bucket's minimum becomes the base, and that bucket is sorted into the
+   * front (a few events) or spread over the lower buckets (many). */
   void refill()
   {
+    front_.clear();
+    head_        = 0;
     int b        = lowest_occupied();
     Bucket& from = buckets_[b];
-    last_        = from.min;
+    base_        = from.min;
     spread_.swap(from.items);
     from.min = std::numeric_limits<std::uint64_t>::max();
     if (b == 64)
       occupied_hi_ = false;
     else
       occupied_ &= ~(std::uint64_t{1} << b);
-    if (spread_.size() == 1) { // the common case: the earliest event alone in its bucket
-      buckets_[0].items.push_back(spread_.front());
-      buckets_[0].min = last_;
-      occupied_ |= 1;
+    if (spread_.size() <= front_limit) {
+      // A stable insertion sort: events of equal times keep their scheduling order.
+      for (const Item& it : spread_) {
+        std::size_t i = front_.size();
+        front_.push_back(it);
+        while (i > 0 and front_[i - 1].key > it.key) {
+          front_[i] = front_[i - 1];
+          --i;
+        }
+        front_[i] = it;
+      }
       spread_.clear();
       return;
     }
-    for (const Item& it : spread_) { // in order: each lower bucket receives its events in scheduling order
-      int nb = bucket_of(it.key);
-      buckets_[nb].items.push_back(it);
-      if (it.key < buckets_[nb].min)
-        buckets_[nb].min = it.key;
-      occupied_ |= std::uint64_t{1} << nb; // nb < b <= 64
-    }
+    for (const Item& it : spread_) // in order: each lower bucket receives its events in scheduling order
+      push_bucket(it);             // nb < b <= 64
     spread_.clear();
   }
 
-  std::array<Bucket, 65> buckets_;
-  std::vector<Item> spread_; // the bucket being spread (its storage swapped back and forth, never reallocated twice)
-  std::uint64_t last_     = 0;
-  std::size_t head_       = 0; // next event of bucket 0
+  std::array<Bucket, 65> buckets_; // bucket 0 unused: the keys equal to base_ are in the front
+  std::vector<Item> front_;        // sorted, from head_: every key here is below every key in a bucket
+  std::vector<Item> spread_;       // the bucket being spread (its storage swapped back and forth)
+  std::uint64_t base_     = 0;     // the buckets' reference: no pending key is below it
+  std::uint64_t last_     = 0;     // the last key taken
+  std::size_t head_       = 0;     // next event of the front
   std::size_t size_       = 0;
   std::uint64_t occupied_ = 0;     // bit i: bucket i (< 64) is not empty
   bool occupied_hi_       = false; // bucket 64 is not empty

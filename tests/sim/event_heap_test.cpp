@@ -97,3 +97,33 @@ TEST(EventHeap, ClearForgetsEveryEvent)
   EXPECT_EQ(h.pop(p), 5e-3);
   EXPECT_EQ(p, 7);
 }
+
+TEST(EventHeap, EventsScheduledAmongTheNextFewRunInOrderAndTiesAfterTheirEquals)
+{
+  // A few events are taken together into the heap's sorted front; events scheduled among them are inserted there,
+  // and past the front's limit the front goes back to the buckets: the order must not depend on which happens.
+  EventHeap<int> h;
+  using Ev = std::pair<double, int>; // (time, sequence)
+  std::vector<Ev> ref;
+  int seq = 0;
+  for (int i = 0; i < 8; ++i) {
+    h.push(1e-3 + i * 1e-6, seq);
+    ref.emplace_back(1e-3 + i * 1e-6, seq++);
+  }
+  int p;
+  double now = h.pop(p);
+  ASSERT_EQ(p, 0);
+  ref.erase(ref.begin());
+  for (int i = 0; i < 40; ++i) { // inside the 7 left, on their times and between them, then past the limit
+    double t = now + (i % 8) * 1e-6 + (i % 3 == 0 ? 0.0 : 0.4e-6);
+    h.push(t, seq);
+    ref.emplace_back(t, seq++);
+  }
+  std::sort(ref.begin(), ref.end());
+  for (const Ev& e : ref) {
+    double t = h.pop(p);
+    ASSERT_EQ(t, e.first);
+    ASSERT_EQ(p, e.second) << "ties come out in the order pushed";
+  }
+  EXPECT_TRUE(h.empty());
+}
