@@ -34,33 +34,39 @@ void CpuThread::create_actor()
   simgrid::s4u::Actor::create(name_, host_, [this] { run(); });
 }
 
-void CpuThread::enqueue(Work w, bool next)
+void CpuThread::enqueue(double cost_s, EventTarget* target, int kind, Request* r, SpinLock* lock, bool next)
 {
-  if (next and in_continuations_) // behind the batch's items not run yet, before what others queued
-    work_.insert_at(batch_left_ + next_inserts_++, w);
-  else
-    work_.push_back(w);
+  // Filled in place: a Work built and passed by value costs more than the rest of a post (its halves stored, then
+  // read back whole).
+  Work& w  = next and in_continuations_ ? work_.insert_slot_at(batch_left_ + next_inserts_++) // behind the batch's
+                                                                                             // items not run yet,
+                                        : work_.push_back_slot(); // before what others queued; else last
+  w.cost_s = cost_s;
+  w.target = target;
+  w.r      = r;
+  w.kind   = kind;
+  w.lock   = lock;
   schedule();
 }
 
 void CpuThread::post(double cost_s, EventTarget* target, int kind, Request* r)
 {
-  enqueue(Work{cost_s, target, r, kind}, false);
+  enqueue(cost_s, target, kind, r, nullptr, false);
 }
 
 void CpuThread::post_next(double cost_s, EventTarget* target, int kind, Request* r)
 {
-  enqueue(Work{cost_s, target, r, kind}, true);
+  enqueue(cost_s, target, kind, r, nullptr, true);
 }
 
 void CpuThread::post_locked(SpinLock* lock, double cost_s, EventTarget* target, int kind, Request* r)
 {
-  enqueue(Work{cost_s, target, r, kind, lock}, false);
+  enqueue(cost_s, target, kind, r, lock, false);
 }
 
 void CpuThread::post_next_locked(SpinLock* lock, double cost_s, EventTarget* target, int kind, Request* r)
 {
-  enqueue(Work{cost_s, target, r, kind, lock}, true);
+  enqueue(cost_s, target, kind, r, lock, true);
 }
 
 void CpuThread::schedule()

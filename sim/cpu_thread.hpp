@@ -179,7 +179,7 @@ private:
     int kind;
     SpinLock* lock = nullptr;
   };
-  void enqueue(Work w, bool next);
+  void enqueue(double cost_s, EventTarget* target, int kind, Request* r, SpinLock* lock, bool next);
   /** Takes the batch's lock unless already held: true when held (cost_s: the acquisition's transfer), false when
    * the thread now spins for it (lock_granted() goes on). */
   bool take_lock(double now, double* cost_s);

@@ -54,7 +54,11 @@ public:
   std::size_t size() const { return size_; }
 
   /** Adds an event at `when_s`, which must not be before the last time taken (it is raised to it otherwise). */
-  void push(double when_s, const Payload& p)
+  void push(double when_s, const Payload& p) { emplace(when_s, p); }
+  /** push() with the payload built in place from `a`: stored field by field, never built elsewhere and copied whole
+   * (a copy that reads back what was just stored in pieces waits for the stores). */
+  template <class... A>
+  void emplace(double when_s, A... a)
   {
     std::uint64_t k = key_of(when_s);
     if (k < last_)
@@ -62,18 +66,25 @@ public:
     ++size_;
     if (head_ < front_.size() and k <= front_.back().key) {
       if (k == front_.back().key) {
-        front_.push_back(Item{k, p});
+        front_.emplace_back(k, Payload{a...});
         return;
       }
       if (front_.size() - head_ <= front_limit) { // behind the events of the same time or earlier
-        auto at = std::upper_bound(front_.begin() + static_cast<std::ptrdiff_t>(head_), front_.end(), k,
-                                   [](std::uint64_t key, const Item& it) { return key < it.key; });
-        front_.insert(at, Item{k, p});
+        std::size_t i = front_.size();
+        front_.push_back(front_.back());
+        for (--i; i > head_ and front_[i - 1].key > k; --i) // from the back: new events land near the end
+          front_[i] = front_[i - 1];
+        front_[i].key = k;
+        front_[i].p   = Payload{a...};
         return;
       }
       spill_front(); // grown long: back into the buckets, and the new event after them
     }
-    push_bucket(Item{k, p});
+    if (k == base_) { // only while the front is empty: base_ is then the last key taken
+      front_.emplace_back(k, Payload{a...});
+      return;
+    }
+    bucket_for(k).items.emplace_back(k, Payload{a...});
   }
 
   /** The earliest pending time (the heap must not be empty). */
@@ -139,21 +150,26 @@ private:
   /** The bucket of a key above base_: one plus the highest bit where it differs from base_. */
   int bucket_of(std::uint64_t k) const { return 64 - std::countl_zero(k ^ base_); }
 
-  /** An event after every event of the front, or any event while the front is empty. */
-  void push_bucket(const Item& it)
+  /** The bucket of a key above base_, marked occupied (its minimum updated) for the event about to go in. */
+  Bucket& bucket_for(std::uint64_t k)
   {
-    if (it.key == base_) { // only while the front is empty: base_ is then the last key taken
-      front_.push_back(it);
-      return;
-    }
-    int b = bucket_of(it.key);
-    buckets_[b].items.push_back(it);
-    if (it.key < buckets_[b].min)
-      buckets_[b].min = it.key;
+    int b = bucket_of(k);
+    if (k < buckets_[b].min)
+      buckets_[b].min = k;
     if (b == 64)
       occupied_hi_ = true;
     else
       occupied_ |= std::uint64_t{1} << b;
+    return buckets_[b];
+  }
+
+  /** An event after every event of the front, or any event while the front is empty. */
+  void push_bucket(const Item& it)
+  {
+    if (it.key == base_) // only while the front is empty: base_ is then the last key taken
+      front_.push_back(it);
+    else
+      bucket_for(it.key).items.push_back(it);
   }
 
   int lowest_occupied() const

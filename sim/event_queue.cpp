@@ -28,7 +28,7 @@ void EventQueue::schedule_at(double when_s, EventTarget* target, int kind, Reque
     return; // the run is being stopped (sim/stop.hpp): nothing more happens
   }
   double t = std::max(when_s, now());
-  heap_.push(t, Event{target, r, kind});
+  heap_.emplace(t, target, r, kind);
   if (dispatching_)
     return; // fire() re-arms once it has drained what is due
   if (armed_ == nullptr or t < armed_when_)

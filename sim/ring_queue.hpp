@@ -30,6 +30,12 @@ public:
     buf_[(head_ + size_) & mask_] = v;
     ++size_;
   }
+  /** A new last item, to be filled in place. */
+  T& push_back_slot()
+  {
+    grow_if_full();
+    return buf_[(head_ + size_++) & mask_];
+  }
   void push_front(const T& v)
   {
     grow_if_full();
@@ -45,6 +51,15 @@ public:
       buf_[(head_ + k) & mask_] = std::move(buf_[(head_ + k - 1) & mask_]);
     buf_[(head_ + i) & mask_] = v;
     ++size_;
+  }
+  /** Makes room so that a new item becomes the i-th from the front (i <= size()), to be filled in place. */
+  T& insert_slot_at(std::size_t i)
+  {
+    grow_if_full();
+    for (std::size_t k = size_; k > i; --k)
+      buf_[(head_ + k) & mask_] = std::move(buf_[(head_ + k - 1) & mask_]);
+    ++size_;
+    return buf_[(head_ + i) & mask_];
   }
   void pop_front()
   {
