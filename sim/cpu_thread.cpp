@@ -37,10 +37,9 @@ void CpuThread::create_actor()
 void CpuThread::enqueue(double cost_s, EventTarget* target, int kind, Request* r, SpinLock* lock, bool next)
 {
   // Filled in place: a Work built and passed by value costs more than the rest of a post (its halves stored, then
-  // read back whole).
-  Work& w  = next and in_continuations_ ? work_.insert_slot_at(batch_left_ + next_inserts_++) // behind the batch's
-                                                                                             // items not run yet,
-                                        : work_.push_back_slot(); // before what others queued; else last
+  // read back whole). post_next() from a continuation: behind the batch's items not run yet, before what others
+  // queued; otherwise last.
+  Work& w  = next and in_continuations_ ? work_.insert_slot_at(batch_left_ + next_inserts_++) : work_.push_back_slot();
   w.cost_s = cost_s;
   w.target = target;
   w.r      = r;
