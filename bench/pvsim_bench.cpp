@@ -19,6 +19,10 @@
  * machine's memory latency (a dependent pointer chase over 1, 4 and 64 MB): the wider stacks' working sets outgrow
  * the caches, and that, not the number of events per request (reported, constant), is what bends the curves.
  *
+ * The curves' cost per request is the marginal one: a run of K requests less a short run of the same width, so that
+ * the width's start-up (negotiation, statistics, the report), reported beside it, does not count as per-request cost.
+ * The whole run's µs per request, start-up included, is reported too.
+ *
  * Every figure is the median of R runs (--repeats, default 3), with its range beside it.
  *
  * Usage: pvsim_bench [--requests N] [--long-requests M] [--curve-requests K] [--repeats R]   prints one JSON object
@@ -403,38 +407,55 @@ int main(int argc, char** argv)
                         {"sim_requests_per_s_range", spread(rates(fcs))},
                         {"peak_rss_kib", fcs.front().max_rss_kib}}},
     };
-    // The cost curves: µs of wall time per simulated request (the whole run: start-up, negotiation and the report
-    // included) as the stack widens, and how far from flat.
+    // The cost curves: µs of wall time per simulated request as the stack widens, and how far from flat. The cost
+    // per request is the marginal one: a run of K requests less a short run of the same width (start-up, negotiation,
+    // the report and a few requests per queue), over the requests between. The short run's time is reported beside
+    // it as the width's start-up, and the whole run's µs per request too (start-up included, which a longer run
+    // spreads thinner).
     auto curve = [&](const char* kind, const std::vector<int>& widths) {
-      std::vector<std::vector<ChildResult>> runs(widths.size());
+      std::vector<std::vector<ChildResult>> runs(widths.size()), shorts(widths.size());
       for (int k = 0; k < repeats; ++k)
         for (std::size_t i = 0; i < widths.size(); ++i) {
           std::string mode = std::string(kind) + ":" + std::to_string(widths[i]);
-          std::fprintf(stderr, "[bench] round %d/%d: cost curve, %s, %lld requests...\n", k + 1, repeats, mode.c_str(),
-                       curve_requests);
+          long long few    = std::max(20000LL, 16LL * widths[i]);
+          std::fprintf(stderr, "[bench] round %d/%d: cost curve, %s, %lld and %lld requests...\n", k + 1, repeats,
+                       mode.c_str(), few, curve_requests);
+          shorts[i].push_back(spawn("/proc/self/exe", mode, few));
           runs[i].push_back(spawn("/proc/self/exe", mode, curve_requests));
         }
       json points = json::array();
-      double lo = 1e300, hi = 0;
+      double lo = 1e300, hi = 0, lo_whole = 1e300, hi_whole = 0;
       for (std::size_t i = 0; i < widths.size(); ++i) {
-        std::vector<double> us;
-        for (const auto& c : runs[i])
-          us.push_back(c.seconds / static_cast<double>(c.requests) * 1e6);
-        double m             = median(us);
+        std::vector<double> us, whole, startup;
+        for (std::size_t k = 0; k < runs[i].size(); ++k) {
+          const ChildResult& c = runs[i][k];
+          const ChildResult& s = shorts[i][k];
+          us.push_back((c.seconds - s.seconds) / static_cast<double>(c.requests - s.requests) * 1e6);
+          whole.push_back(c.seconds / static_cast<double>(c.requests) * 1e6);
+          startup.push_back(s.seconds);
+        }
+        double m = median(us), mw = median(whole);
         lo                   = std::min(lo, m);
         hi                   = std::max(hi, m);
+        lo_whole             = std::min(lo_whole, mw);
+        hi_whole             = std::max(hi_whole, mw);
         const ChildResult& c = runs[i].front();
         points.push_back({{kind, widths[i]},
                           {"requests", c.requests},
                           {"us_per_request", m},
                           {"us_per_request_range", spread(us)},
+                          {"us_per_request_whole_run", mw},
+                          {"startup_s", median(startup)},
+                          {"startup_requests", shorts[i].front().requests},
                           {"events_per_request", static_cast<double>(c.events) / static_cast<double>(c.requests)},
                           {"peak_rss_kib", c.max_rss_kib},
                           {"rss_kib_per_" + std::string(kind == std::string("guests") ? "guest" : "queue"),
                            static_cast<double>(c.max_rss_kib) / widths[i]}});
       }
-      double mid = (hi + lo) / 2;
-      return json{{"points", points}, {"spread_around_middle", mid > 0 ? (hi - lo) / 2 / mid : 0.0}};
+      auto around = [](double l, double h) { return h + l > 0 ? (h - l) / (h + l) : 0.0; };
+      return json{{"points", points},
+                  {"spread_around_middle", around(lo, hi)},
+                  {"spread_around_middle_whole_run", around(lo_whole, hi_whole)}};
     };
     out["memory_latency_ns"] = {{"1MB", memory_latency_ns(1u << 20)},
                                 {"4MB", memory_latency_ns(4u << 20)},
