@@ -21,7 +21,6 @@
  * thousands of events are pending (issue 20's cost curves). */
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -65,20 +64,14 @@ public:
       k = last_;
     ++size_;
     if (head_ < front_.size() and k <= front_.back().key) {
-      if (k == front_.back().key) {
-        front_.emplace_back(k, Payload{a...});
+      if (k < front_.back().key and front_.size() - head_ > front_limit)
+        spill_front(); // grown long: back into the buckets, and the new event after them
+      else {
+        Item& slot = front_slot_for(k); // behind the events of the same time or earlier
+        slot.key   = k;
+        slot.p     = Payload{a...};
         return;
       }
-      if (front_.size() - head_ <= front_limit) { // behind the events of the same time or earlier
-        std::size_t i = front_.size();
-        front_.push_back(front_.back());
-        for (--i; i > head_ and front_[i - 1].key > k; --i) // from the back: new events land near the end
-          front_[i] = front_[i - 1];
-        front_[i].key = k;
-        front_[i].p   = Payload{a...};
-        return;
-      }
-      spill_front(); // grown long: back into the buckets, and the new event after them
     }
     if (k == base_) { // only while the front is empty: base_ is then the last key taken
       front_.emplace_back(k, Payload{a...});
@@ -163,6 +156,17 @@ private:
     return buckets_[b];
   }
 
+  /** The slot of the front where an event at `k` goes, behind the events at `k` or earlier (the later ones moved
+   * back one, walking from the back, where new events land); the caller fills it. */
+  Item& front_slot_for(std::uint64_t k)
+  {
+    std::size_t i = front_.size();
+    front_.emplace_back();
+    for (; i > head_ and front_[i - 1].key > k; --i)
+      front_[i] = front_[i - 1];
+    return front_[i];
+  }
+
   /** An event after every event of the front, or any event while the front is empty. */
   void push_bucket(const Item& it)
   {
@@ -209,21 +213,13 @@ private:
     else
       occupied_ &= ~(std::uint64_t{1} << b);
     if (spread_.size() <= front_limit) {
-      // A stable insertion sort: events of equal times keep their scheduling order.
-      for (const Item& it : spread_) {
-        std::size_t i = front_.size();
-        front_.push_back(it);
-        while (i > 0 and front_[i - 1].key > it.key) {
-          front_[i] = front_[i - 1];
-          --i;
-        }
-        front_[i] = it;
-      }
+      for (const Item& it : spread_) // a stable insertion sort: equal times keep their scheduling order
+        front_slot_for(it.key) = it;
       spread_.clear();
       return;
     }
     for (const Item& it : spread_) // in order: each lower bucket receives its events in scheduling order
-      push_bucket(it);             // nb < b <= 64
+      push_bucket(it);
     spread_.clear();
   }
 

@@ -24,12 +24,7 @@ public:
   /** The i-th item from the front. */
   T& operator[](std::size_t i) { return buf_[(head_ + i) & mask_]; }
 
-  void push_back(const T& v)
-  {
-    grow_if_full();
-    buf_[(head_ + size_) & mask_] = v;
-    ++size_;
-  }
+  void push_back(const T& v) { push_back_slot() = v; }
   /** A new last item, to be filled in place. */
   T& push_back_slot()
   {
@@ -44,14 +39,7 @@ public:
     ++size_;
   }
   /** Inserts `v` so that it becomes the i-th item from the front (i <= size()); the items from i on move back. */
-  void insert_at(std::size_t i, const T& v)
-  {
-    grow_if_full();
-    for (std::size_t k = size_; k > i; --k)
-      buf_[(head_ + k) & mask_] = std::move(buf_[(head_ + k - 1) & mask_]);
-    buf_[(head_ + i) & mask_] = v;
-    ++size_;
-  }
+  void insert_at(std::size_t i, const T& v) { insert_slot_at(i) = v; }
   /** Makes room so that a new item becomes the i-th from the front (i <= size()), to be filled in place. */
   T& insert_slot_at(std::size_t i)
   {
