@@ -36,13 +36,16 @@ std::uint64_t LatencyHistogram::upper_ns(std::size_t index)
   return lower_ns(index) + (std::uint64_t{1} << (octave - sub_bits));
 }
 
-void LatencyHistogram::record(double seconds)
+std::size_t LatencyHistogram::index_of_seconds(double seconds)
+{
+  double ns_d = seconds < 0 ? 0.0 : seconds * 1e9;
+  return index_of(ns_d >= 9.0e15 ? std::uint64_t{9000000000000000} : static_cast<std::uint64_t>(ns_d));
+}
+
+void LatencyHistogram::record_at(std::size_t i, double seconds)
 {
   if (seconds < 0)
     seconds = 0;
-  double ns_d      = seconds * 1e9;
-  std::uint64_t ns = ns_d >= 9.0e15 ? std::uint64_t{9000000000000000} : static_cast<std::uint64_t>(ns_d);
-  std::size_t i    = index_of(ns);
   if (i < first_ or i - first_ >= buckets_.size())
     cover(i, i);
   buckets_[i - first_]++;

@@ -24,7 +24,16 @@ public:
   static constexpr int max_octave           = 52;
   static constexpr std::size_t bucket_count = linear_limit_ns + (max_octave - 7) * (1 << sub_bits);
 
-  void record(double seconds);
+  void record(double seconds) { record_at(index_of_seconds(seconds), seconds); }
+  /** record(), given the value's bucket (index_of_seconds(seconds)). */
+  void record_at(std::size_t index, double seconds);
+  /** Asks the CPU to fetch bucket `index` (no effect outside the buckets held): a caller with several values to
+   * record issues this a few values ahead, so that the buckets' cache misses overlap. */
+  void prefetch_bucket(std::size_t index) const
+  {
+    if (index >= first_ and index - first_ < buckets_.size())
+      __builtin_prefetch(&buckets_[index - first_], 1);
+  }
   void reset();
   void merge(const LatencyHistogram& other);
 
@@ -37,6 +46,8 @@ public:
 
   /** Bucket index of a value in ns, and the bucket's [lower, upper) edges in ns. */
   static std::size_t index_of(std::uint64_t ns);
+  /** Bucket index of a value in seconds (negative values count as 0). */
+  static std::size_t index_of_seconds(double seconds);
   static std::uint64_t lower_ns(std::size_t index);
   static std::uint64_t upper_ns(std::size_t index);
 

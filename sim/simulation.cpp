@@ -30,6 +30,7 @@ namespace pvsim {
 namespace {
 enum SimEvent { end_of_warmup = 1, progress_tick = 2, sample_tick = 3 };
 constexpr int progress_steps = 50;
+constexpr std::size_t batch_histograms_above = 128; // see HistogramBatch::set_batching
 
 double wall_now()
 {
@@ -311,13 +312,17 @@ json Simulation::run()
   // Collectors connect once every model has started (some create their queues at start); no event has run yet.
   for (auto& c : components_) {
     for (const auto& q : c->queues())
-      queue_stats_.emplace_back(q.name, std::make_unique<QueueStats>(q.station->probe(), q.station->servers()));
+      queue_stats_.emplace_back(
+          q.name, std::make_unique<QueueStats>(q.station->probe(), q.station->servers(), histogram_batch_));
   }
   for (auto& c : components_)
     if (const auto* probe = c->job_probe()) {
-      job_stats_.emplace_back(c->name(), std::make_unique<JobStats>(*probe));
+      job_stats_.emplace_back(c->name(), std::make_unique<JobStats>(*probe, histogram_batch_));
       probe->connect([this](const JobEvent& ev) { last_completion_s_ = ev.t; });
     }
+  // Some 2 KB of buckets each: past a few hundred histograms (a wide stack, many guests) they no longer stay in the
+  // caches between two records, and batching the records lets their misses overlap.
+  histogram_batch_.set_batching(queue_stats_.size() + 3 * job_stats_.size() > batch_histograms_above);
   for (const auto& fn : on_models_started_)
     fn();
   if (warmup_s() > 0)

@@ -102,6 +102,7 @@ private:
   std::unique_ptr<EventQueue> events_;
   RequestPool pool_;
   int next_job_id_ = 0;
+  HistogramBatch histogram_batch_; // before the collectors that use it: destroyed after them
   std::vector<std::pair<std::string, std::unique_ptr<QueueStats>>> queue_stats_;
   std::vector<std::pair<std::string, std::unique_ptr<JobStats>>> job_stats_;
 };

@@ -16,7 +16,8 @@ nlohmann::json latency_summary_us(const LatencyHistogram& h)
           {"max", h.max_s() * 1e6}};
 }
 
-QueueStats::QueueStats(const Probe<StationEvent>& probe, int servers) : servers_(servers)
+QueueStats::QueueStats(const Probe<StationEvent>& probe, int servers, HistogramBatch& batch)
+    : batch_(&batch), servers_(servers)
 {
   probe.connect([this](const StationEvent& ev) { on_event(ev); });
 }
@@ -40,7 +41,7 @@ void QueueStats::on_event(const StationEvent& ev)
     if (ev.t >= window_start_) {
       window_completed_++;
       window_bytes_ += ev.r->size_bytes;
-      response_.record(ev.t - ev.arrived_s);
+      batch_->record(response_, ev.t - ev.arrived_s);
     }
     break;
   }
@@ -48,6 +49,7 @@ void QueueStats::on_event(const StationEvent& ev)
 
 void QueueStats::restart(double now)
 {
+  batch_->flush();
   window_start_     = now;
   window_completed_ = 0;
   window_bytes_     = 0;
@@ -60,6 +62,7 @@ void QueueStats::restart(double now)
 
 nlohmann::json QueueStats::report(double now) const
 {
+  batch_->flush();
   double span = now - window_start_;
   nlohmann::json out;
   out["servers"]           = servers_;
@@ -76,7 +79,7 @@ nlohmann::json QueueStats::report(double now) const
   return out;
 }
 
-JobStats::JobStats(const Probe<JobEvent>& probe)
+JobStats::JobStats(const Probe<JobEvent>& probe, HistogramBatch& batch) : batch_(&batch)
 {
   probe.connect([this](const JobEvent& ev) { on_event(ev); });
 }
@@ -86,13 +89,14 @@ void JobStats::on_event(const JobEvent& ev)
   if (ev.t < window_start_)
     return;
   double lat = ev.t - ev.r->submit_s;
-  all_.record(lat);
-  (ev.r->op == Op::read ? read_ : write_).record(lat);
+  batch_->record(all_, lat);
+  batch_->record(ev.r->op == Op::read ? read_ : write_, lat);
   bytes_ += ev.r->size_bytes;
 }
 
 void JobStats::restart(double now)
 {
+  batch_->flush();
   window_start_ = now;
   all_.reset();
   read_.reset();
@@ -102,6 +106,7 @@ void JobStats::restart(double now)
 
 nlohmann::json JobStats::report(double now) const
 {
+  batch_->flush();
   double span = now - window_start_;
   nlohmann::json out;
   out["requests"]   = all_.count();

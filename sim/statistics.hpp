@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "sim/histogram_batch.hpp"
 #include "sim/latency_histogram.hpp"
 #include "sim/probe.hpp"
 #include "sim/request.hpp"
@@ -30,12 +31,14 @@ struct JobEvent {
 /** Per-queue statistics: throughput, response and waiting times, time-averaged population and utilisation. */
 class QueueStats {
 public:
-  QueueStats(const Probe<StationEvent>& probe, int servers);
+  /** Latencies go through `batch`, which must outlive this collector. */
+  QueueStats(const Probe<StationEvent>& probe, int servers, HistogramBatch& batch);
   void restart(double now);
   nlohmann::json report(double now) const;
 
 private:
   void on_event(const StationEvent& ev);
+  HistogramBatch* batch_;
   int servers_;
   std::uint64_t issued_           = 0; // whole run, for conservation
   std::uint64_t completed_        = 0;
@@ -52,16 +55,22 @@ private:
 /** Per-job statistics: IOPS, bandwidth, latency histograms for reads, writes and both. */
 class JobStats {
 public:
-  explicit JobStats(const Probe<JobEvent>& probe);
+  /** Latencies go through `batch`, which must outlive this collector. */
+  JobStats(const Probe<JobEvent>& probe, HistogramBatch& batch);
   void restart(double now);
   nlohmann::json report(double now) const;
   /** The window's latencies and bytes (a guest's report merges its jobs'). */
-  const LatencyHistogram& latencies() const { return all_; }
+  const LatencyHistogram& latencies() const
+  {
+    batch_->flush();
+    return all_;
+  }
   std::uint64_t bytes() const { return bytes_; }
   double window_start_s() const { return window_start_; }
 
 private:
   void on_event(const JobEvent& ev);
+  HistogramBatch* batch_;
   LatencyHistogram all_, read_, write_;
   std::uint64_t bytes_ = 0;
   double window_start_ = 0;

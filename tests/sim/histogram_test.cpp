@@ -1,3 +1,4 @@
+#include "sim/histogram_batch.hpp"
 #include "sim/latency_histogram.hpp"
 #include "sim/rng.hpp"
 
@@ -107,4 +108,47 @@ TEST(LatencyHistogram, MergingHistogramsOfDisjointRangesEqualsRecordingEverythin
   EXPECT_EQ(b.buckets_json(), all.buckets_json());
   for (double q : {0.25, 0.5, 0.75, 0.99})
     EXPECT_EQ(b.quantile_s(q), all.quantile_s(q)) << "q=" << q;
+}
+
+namespace {
+bool same_histogram(const LatencyHistogram& a, const LatencyHistogram& b)
+{
+  return a.count() == b.count() and a.mean_s() == b.mean_s() and a.min_s() == b.min_s() and a.max_s() == b.max_s() and
+         a.buckets_json() == b.buckets_json();
+}
+} // namespace
+
+TEST(HistogramBatch, ABatchGivesEveryHistogramWhatRecordingEachValueAtOnceGives)
+{
+  // Values for 40 histograms interleaved, over several fills of the batch (and a partial last one): each histogram
+  // must come out bit for bit as if its values had been recorded one by one, sum included (same order of additions).
+  Rng rng(7);
+  std::vector<LatencyHistogram> direct(40), batched(40);
+  HistogramBatch batch;
+  batch.set_batching(true);
+  for (int i = 0; i < 5000; ++i) {
+    auto h   = static_cast<std::size_t>(rng.uniform() * 40);
+    double x = std::exp(std::log(30e-6) + 0.8 * rng.normal());
+    direct[h].record(x);
+    batch.record(batched[h], x);
+  }
+  EXPECT_GT(batch.waiting(), 0u) << "the last values must still wait, or the flush below tests nothing";
+  batch.flush();
+  EXPECT_EQ(batch.waiting(), 0u);
+  for (std::size_t h = 0; h < direct.size(); ++h)
+    EXPECT_TRUE(same_histogram(direct[h], batched[h])) << "histogram " << h;
+}
+
+TEST(HistogramBatch, AValueWaitsUntilTheFlushWhenBatchingAndIsRecordedAtOnceWhenNot)
+{
+  LatencyHistogram h;
+  HistogramBatch batch;
+  batch.record(h, 10e-6);
+  EXPECT_EQ(h.count(), 1u) << "batching is off by default";
+  batch.set_batching(true);
+  batch.record(h, 20e-6);
+  EXPECT_EQ(h.count(), 1u);
+  batch.set_batching(false); // turning batching off flushes what waits
+  EXPECT_EQ(h.count(), 2u);
+  EXPECT_DOUBLE_EQ(h.max_s(), 20e-6);
 }
