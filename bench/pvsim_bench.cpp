@@ -23,7 +23,7 @@
  * the width's start-up (negotiation, statistics, the report), reported beside it, does not count as per-request cost.
  * The whole run's µs per request, start-up included, is reported too.
  *
- * Every figure is the median of R runs (--repeats, default 3), with its range beside it.
+ * Every figure is the median of R runs (--repeats, default 5), with its range beside it.
  *
  * Usage: pvsim_bench [--requests N] [--long-requests M] [--curve-requests K] [--repeats R]   prints one JSON object
  *        pvsim_bench --child sim|reference|xen|firecracker|queues:Q|guests:G --requests N  (internal) */
@@ -315,7 +315,7 @@ ChildResult spawn(const char* self, const std::string& mode, long long requests)
 int main(int argc, char** argv)
 {
   long long requests = 2000000, long_requests = 20000000, curve_requests = 2000000;
-  int repeats = 3;
+  int repeats = 5;
   std::string child;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -89,8 +89,18 @@ void JobStats::on_event(const JobEvent& ev)
   if (ev.t < window_start_)
     return;
   double lat = ev.t - ev.r->submit_s;
+  const Op op = ev.r->op;
+  if (not any_) {
+    any_       = true;
+    single_op_ = op;
+  } else if (not mixed_ and op != single_op_) { // the first request of the other direction
+    batch_->flush();
+    (single_op_ == Op::read ? read_ : write_) = all_; // every latency so far was of that direction
+    mixed_                                    = true;
+  }
   batch_->record(all_, lat);
-  batch_->record(ev.r->op == Op::read ? read_ : write_, lat);
+  if (mixed_)
+    batch_->record(op == Op::read ? read_ : write_, lat);
   bytes_ += ev.r->size_bytes;
 }
 
@@ -101,6 +111,8 @@ void JobStats::restart(double now)
   all_.reset();
   read_.reset();
   write_.reset();
+  any_   = false;
+  mixed_ = false;
   bytes_ = 0;
 }
 
@@ -113,14 +125,23 @@ nlohmann::json JobStats::report(double now) const
   out["iops"]       = span > 0 ? static_cast<double>(all_.count()) / span : 0.0;
   out["MBps"]       = span > 0 ? static_cast<double>(bytes_) / span / 1e6 : 0.0;
   out["latency_us"] = latency_summary_us(all_);
-  if (read_.count())
-    out["read"] = {{"iops", span > 0 ? static_cast<double>(read_.count()) / span : 0.0},
-                   {"latency_us", latency_summary_us(read_)}};
-  if (write_.count())
-    out["write"] = {{"iops", span > 0 ? static_cast<double>(write_.count()) / span : 0.0},
-                    {"latency_us", latency_summary_us(write_)}};
+  const LatencyHistogram& read  = of(Op::read);
+  const LatencyHistogram& write = of(Op::write);
+  if (read.count())
+    out["read"] = {{"iops", span > 0 ? static_cast<double>(read.count()) / span : 0.0},
+                   {"latency_us", latency_summary_us(read)}};
+  if (write.count())
+    out["write"] = {{"iops", span > 0 ? static_cast<double>(write.count()) / span : 0.0},
+                    {"latency_us", latency_summary_us(write)}};
   out["histogram"] = all_.buckets_json();
   return out;
+}
+
+const LatencyHistogram& JobStats::of(Op op) const
+{
+  if (mixed_)
+    return op == Op::read ? read_ : write_;
+  return any_ and op == single_op_ ? all_ : none_;
 }
 
 double jain_index(const std::vector<double>& x)

@@ -1,11 +1,13 @@
 #include "sim/histogram_batch.hpp"
 #include "sim/latency_histogram.hpp"
 #include "sim/rng.hpp"
+#include "sim/statistics.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 using namespace pvsim;
@@ -151,4 +153,53 @@ TEST(HistogramBatch, AValueWaitsUntilTheFlushWhenBatchingAndIsRecordedAtOnceWhen
   batch.set_batching(false); // turning batching off flushes what waits
   EXPECT_EQ(h.count(), 2u);
   EXPECT_DOUBLE_EQ(h.max_s(), 20e-6);
+}
+
+namespace {
+/** A job's report after completions of the given directions (latency 10, 11, 12 ... µs), batched or not. */
+nlohmann::json job_report(const std::string& directions, bool batching)
+{
+  Probe<JobEvent> probe;
+  HistogramBatch batch;
+  batch.set_batching(batching);
+  JobStats stats(probe, batch);
+  std::vector<Request> requests(directions.size());
+  for (std::size_t i = 0; i < directions.size(); ++i) {
+    requests[i].op         = directions[i] == 'r' ? Op::read : Op::write;
+    requests[i].size_bytes = 4096;
+    requests[i].submit_s   = 0;
+    probe.emit({(10.0 + static_cast<double>(i)) * 1e-6, &requests[i]});
+  }
+  return stats.report(1.0);
+}
+
+/** What the report's read and write parts must be: each direction's latencies recorded on their own. */
+LatencyHistogram direction(const std::string& directions, char which)
+{
+  LatencyHistogram h;
+  for (std::size_t i = 0; i < directions.size(); ++i)
+    if (directions[i] == which)
+      h.record((10.0 + static_cast<double>(i)) * 1e-6);
+  return h;
+}
+} // namespace
+
+TEST(JobStats, EachDirectionsLatenciesAreItsOwnWhetherTheJobDoesOneOrBothAndWhenTheOtherStarts)
+{
+  for (const std::string dirs : {"rrrrrr", "wwww", "rrrwwr", "wrrrrw", "r"}) {
+    for (bool batching : {false, true}) {
+      nlohmann::json rep = job_report(dirs, batching);
+      for (char which : {'r', 'w'}) {
+        LatencyHistogram want = direction(dirs, which);
+        const char* key       = which == 'r' ? "read" : "write";
+        if (want.count() == 0) {
+          EXPECT_FALSE(rep.contains(key)) << dirs << ": no " << key << " part";
+          continue;
+        }
+        ASSERT_TRUE(rep.contains(key)) << dirs;
+        EXPECT_EQ(rep[key]["latency_us"], latency_summary_us(want)) << dirs << " " << key << " batching " << batching;
+      }
+      EXPECT_EQ(rep["requests"].get<std::uint64_t>(), dirs.size());
+    }
+  }
 }
