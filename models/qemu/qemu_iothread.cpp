@@ -227,7 +227,7 @@ void QemuIothread::attach(const Component& disk, Component& device, long long ca
     if (devices_[i].component == &device)
       dev = i;
   if (dev == devices_.size())
-    devices_.push_back(Device{&device});
+    devices_.push_back(Device{&device, 0, {}});
   std::size_t before = disks_.size();
   disks_.push_back(Disk{&disk, dev, capacity});
   if (sim_ != nullptr) // hot-plugged while the simulation runs: the policy reacts

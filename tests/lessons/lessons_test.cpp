@@ -1,4 +1,4 @@
-/* The lessons (analysis/lessons/*.md) stay true when the models change: each lesson ends with a ```pvsim-check block
+/* The lessons (the *.md files of analysis/lessons/) stay true when the models change: each lesson ends with a ```pvsim-check block
  * of the runs it shows and the claims its answer makes, and this test runs them and checks every claim.
  *   run NAME = ARGS            pvsim run -q ARGS -o <tmp>/NAME (ARGS as the lesson's commands write them)
  *   expect SIDE OP SIDE        OP one of < <= > >=; SIDE a number, NAME:path.to.value or NUMBER * NAME:path
@@ -122,8 +122,8 @@ TEST_P(Lessons, EveryClaimOfTheLessonHoldsOnItsRuns)
 }
 
 INSTANTIATE_TEST_SUITE_P(All, Lessons, ::testing::ValuesIn(lesson_names()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string n = info.param;
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           std::string n = param_info.param;
                            for (auto& c : n)
                              if (not std::isalnum(static_cast<unsigned char>(c)))
                                c = '_';

@@ -60,4 +60,4 @@ TEST_P(HostScenario, AHeavierBackupRaisesTheQuietGuestsP99)
 }
 
 INSTANTIATE_TEST_SUITE_P(Shipped, HostScenario, ::testing::Values("xen-host", "kvm-host"),
-                         [](const auto& info) { return info.param == "xen-host" ? "xen" : "kvm"; });
+                         [](const auto& param_info) { return param_info.param == "xen-host" ? "xen" : "kvm"; });

@@ -277,9 +277,11 @@ TEST(Trace, WindowAndSampleBoundTheTrace)
   std::cout << "requests traced: " << n_all << " in 1 ms, " << n_sampled << " sampling 1 in 10 (expected ~"
             << n_all / 10 << " +-30%)\n";
   EXPECT_NEAR(static_cast<double>(n_sampled), n_all / 10.0, 0.3 * n_all / 10.0);
-  for (const json& e : all["traceEvents"])
-    if (e["ph"] == "s")
+  for (const json& e : all["traceEvents"]) {
+    if (e["ph"] == "s") {
       EXPECT_TRUE(e["ts"].get<double>() >= 10000 and e["ts"].get<double>() < 11000) << e.dump();
+    }
+  }
 }
 
 TEST(Trace, ABadWindowIsRefusedAndNothingIsWritten)
