@@ -50,7 +50,6 @@ public:
     flush();
     batching_ = on;
   }
-  bool batching() const { return batching_; }
 
 private:
   struct Item {

@@ -139,9 +139,9 @@ nlohmann::json JobStats::report(double now) const
 
 const LatencyHistogram& JobStats::of(Op op) const
 {
-  if (mixed_)
-    return op == Op::read ? read_ : write_;
-  return any_ and op == single_op_ ? all_ : none_;
+  if (any_ and not mixed_ and op == single_op_)
+    return all_;
+  return op == Op::read ? read_ : write_;
 }
 
 double jain_index(const std::vector<double>& x)

@@ -71,14 +71,13 @@ public:
 private:
   void on_event(const JobEvent& ev);
   /** The latencies of one direction: while the job has done only one, `all_` is that direction's histogram too, and
-   * only `all_` is recorded (one bucket less to touch per request). */
+   * only `all_` is recorded (one bucket less to touch per request); the other direction's histogram stays empty. */
   const LatencyHistogram& of(Op op) const;
   HistogramBatch* batch_;
   LatencyHistogram all_, read_, write_;
   bool any_     = false;    // a request completed in the window
   bool mixed_   = false;    // reads and writes completed in the window: read_ and write_ are recorded
-  Op single_op_ = Op::read; // before mixed_, the direction of every request so far
-  LatencyHistogram none_;   // the empty histogram of the direction a single-direction job never did
+  Op single_op_        = Op::read; // before mixed_, the direction of every request so far
   std::uint64_t bytes_ = 0;
   double window_start_ = 0;
 };
