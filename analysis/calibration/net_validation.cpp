@@ -95,7 +95,7 @@ json run_net_validation(const bundle::Bundle& b, const Options& opt)
   for (const auto& r : b.net_runs)
     measured.push_back(iperf3_gbps(r.file));
   fs::path tmp(make_temp_dir("pvsim-validate-net"));
-  double duration = std::max(opt.duration_s, 0.05);
+  double duration = std::max(opt.duration_s.value_or(1.0), 0.05); // iperf3 runs: one simulated second unless told
   // Fit the host's speed on the run with the fewest streams.
   std::size_t ref = 0;
   for (std::size_t i = 1; i < b.net_runs.size(); ++i)

@@ -52,6 +52,8 @@ std::vector<RunFacts> run_facts(const readers::FioResult& result)
       std::uint64_t job_ios = job.read.total_ios + job.write.total_ios;
       double runtime_s      = job.job_runtime_s.value_or(std::max(job.read.runtime_s, job.write.runtime_s) *
                                                          static_cast<double>(job.aggregated_threads));
+      // A thread's own run time: job_runtime sums the threads fio folded into this entry.
+      f.runtime_s = std::max(f.runtime_s, runtime_s / static_cast<double>(std::max(1, job.aggregated_threads)));
       if (job_ios > 0 and d.total_ios > 0) {
         // CPU is not split by direction in fio: charge it pro rata.
         double share = static_cast<double>(d.total_ios) / static_cast<double>(job_ios);

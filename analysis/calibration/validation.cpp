@@ -251,6 +251,21 @@ std::string in_sample_mode(const json& device, const std::vector<std::string>& t
 
 } // namespace
 
+double run_duration_s(const Options& opt, const calibration::RunFacts& run)
+{
+  if (opt.duration_s)
+    return *opt.duration_s;
+  // Five times the measured run, so that the prediction's own sampling noise (a few preemptions of the VMM thread
+  // per second, each of milliseconds) is under half the measurement's; but no more than the run's rate completes in
+  // two million requests (about a second of wall time), and never shorter than the run itself.
+  constexpr double times_measured = 5, max_requests = 2e6;
+  const double measured = run.runtime_s > 0 ? run.runtime_s : 1.0;
+  double length         = times_measured * measured;
+  if (run.iops > 0)
+    length = std::min(length, max_requests / run.iops);
+  return std::max(length, measured) + opt.warmup_s;
+}
+
 bool leave_out_mode(const Options& opt)
 {
   return not opt.hold_out.empty() or opt.kfold != 0 or not opt.leave_out.empty();
@@ -327,15 +342,17 @@ json run_validation(const Options& opt)
     json scen;
     if (bun) {
       // Slow (emulated) hosts complete few requests per simulated second: simulate ~3000 of them.
-      double duration = opt.duration_s, warmup = opt.warmup_s;
+      double duration = run_duration_s(opt, items[i].facts), warmup = opt.warmup_s;
       if (items[i].facts.iops > 0 and 3000.0 / items[i].facts.iops > duration) {
-        duration = std::min(60.0, 3000.0 / items[i].facts.iops);
-        warmup   = duration * opt.warmup_s / opt.duration_s;
+        double longer = std::min(60.0, 3000.0 / items[i].facts.iops);
+        warmup *= longer / duration;
+        duration = longer;
       }
       scen = bundle::scenario_for_bundle_run(device, *bun, bun->runs[i], items[i].guest, items[i].facts, duration,
                                              warmup, opt.seed, scenario_notes);
     } else {
-      scen = calibration::scenario_for_run(run_device, items[i].facts, opt.duration_s, opt.warmup_s, opt.seed);
+      scen = calibration::scenario_for_run(run_device, items[i].facts, run_duration_s(opt, items[i].facts),
+                                           opt.warmup_s, opt.seed);
     }
     items[i].scenario = (tmp / ("run" + std::to_string(i) + ".json")).string();
     items[i].outdir   = (tmp / ("run" + std::to_string(i))).string();

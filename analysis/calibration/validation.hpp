@@ -50,7 +50,12 @@ struct Options {
   std::string report_dir;
   std::optional<double> max_iops_error_pct;
   std::optional<double> max_mean_error_pct;
-  double duration_s     = 1.0; // long enough to hold ~100 preemptions of the calibrated host (a few ms each)
+  // Simulated seconds per run, warm-up included. Unset: after the warm-up, five times as long as the run was
+  // measured (RunFacts::runtime_s; 1 s for a result without one), capped at two million requests at the measured
+  // rate but never shorter than the run: the prediction is then the model's expectation, not one draw of it. A tail
+  // made by rare events (the host preempting the VMM thread a few times a second) shifts a one-second run's median
+  // |error| by a point of IOPS and several of p99 from one seed to the next (run_duration_s).
+  std::optional<double> duration_s;
   double warmup_s       = 0.1;
   std::uint64_t seed    = 1;
   int parallel          = 2;
@@ -63,6 +68,9 @@ struct Options {
   std::string leave_out;             // --leave-out config
   int interval = 0;                  // --interval B: bootstrap resamples per fold (0: no intervals)
 };
+
+/** The simulated length of one run, warm-up included (see Options::duration_s). */
+double run_duration_s(const Options& opt, const calibration::RunFacts& run);
 
 /** True when a leave-out option is given. */
 bool leave_out_mode(const Options& opt);

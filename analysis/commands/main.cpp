@@ -448,7 +448,11 @@ int main(int argc, char** argv)
   validate->add_option("--max-iops-error", val.max_iops_error_pct, "Exit 1 if the median |IOPS error| % exceeds it");
   validate->add_option("--max-mean-error", val.max_mean_error_pct,
                        "Exit 1 if the median |clat mean error| % exceeds it");
-  validate->add_option("--duration", val.duration_s, "Simulated seconds per run")->capture_default_str();
+  validate->add_option(
+      "--duration", val.duration_s,
+      "Simulated seconds per run, warm-up included (default: after the warm-up, 5 times as long as fio "
+      "measured the run, at most 2 million requests at its rate, never shorter than the run; 1 s "
+      "for iperf3 runs)");
   validate->add_option("--warmup", val.warmup_s, "Simulated warm-up seconds per run")->capture_default_str();
   validate->add_option("--seed", val.seed, "Seed of every run")->capture_default_str();
   validate->add_option("-j,--parallel", val.parallel, "Simulations run at once")->capture_default_str();

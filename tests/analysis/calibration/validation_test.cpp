@@ -2,6 +2,7 @@
  * (fit without io_uring, predict it; then every kind of run left out in turn), the iodepth-1-only calibration,
  * thresholds and bad inputs. */
 #include "analysis/calibration/validation.hpp"
+#include "analysis/readers/fio_json.hpp"
 #include "sim/scenario.hpp"
 #include "tests/support/cli_support.hpp"
 
@@ -39,6 +40,32 @@ TEST(Validation, ErrorArithmetic)
   EXPECT_DOUBLE_EQ(validation::error_pct(90, 100), -10);
   EXPECT_DOUBLE_EQ(validation::median_abs({-30, 10, 20}), 20);
   EXPECT_DOUBLE_EQ(validation::median_abs({-30, 10, 20, -1}), 15);
+}
+
+TEST(Validation, ARunIsSimulatedFiveTimesAsLongAsItWasMeasuredUpToTwoMillionRequestsButNeverShorter)
+{
+  // The traces ran 10 s (qd1: about 12.5 k IOPS; qd64: about 109 k) and 3 s (the latency-log rerun at qd16).
+  auto qd1  = calibration::run_facts(readers::read_fio_json(trace("randread_libaio_qd1_nj1_f1"))).front();
+  auto qd64 = calibration::run_facts(readers::read_fio_json(trace("randread_libaio_qd64_nj1_f1"))).front();
+  auto short_run =
+      calibration::run_facts(readers::read_fio_json(trace("randread_libaio_qd16_nj1_f1_latlog3s"))).front();
+  EXPECT_NEAR(qd1.runtime_s, 10.0, 0.01);
+  EXPECT_NEAR(short_run.runtime_s, 3.0, 0.01);
+  validation::Options opt;
+  opt.warmup_s = 0.1;
+  EXPECT_NEAR(validation::run_duration_s(opt, qd1), 50.1, 1e-9); // 5 x 10 s: 625 k requests, under the cap
+  double capped = 2e6 / qd64.iops;                               // 5 x 10 s would be 5.4 M requests
+  EXPECT_GT(capped, 10.0);
+  EXPECT_NEAR(validation::run_duration_s(opt, qd64), capped + 0.1, 1e-9);
+  EXPECT_NEAR(validation::run_duration_s(opt, short_run), 15.1, 1e-9);
+  auto fast = qd64;
+  fast.iops = 1e6; // 2 M requests in 2 s: shorter than the run, so the run's own 10 s
+  EXPECT_NEAR(validation::run_duration_s(opt, fast), qd64.runtime_s + 0.1, 1e-9);
+  auto unknown      = qd1;
+  unknown.runtime_s = 0; // fio gave no runtime: 5 x 1 s
+  EXPECT_NEAR(validation::run_duration_s(opt, unknown), 5.1, 1e-9);
+  opt.duration_s = 0.5; // --duration: as given, warm-up included
+  EXPECT_DOUBLE_EQ(validation::run_duration_s(opt, qd1), 0.5);
 }
 
 TEST(Validation, JsonLayoutAndErrors)
