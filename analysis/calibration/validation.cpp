@@ -251,16 +251,16 @@ std::string in_sample_mode(const json& device, const std::vector<std::string>& t
 
 } // namespace
 
-double run_duration_s(const Options& opt, const calibration::RunFacts& run)
+double run_duration_s(const Options& opt, const calibration::RunFacts& run, double times_measured)
 {
   if (opt.duration_s)
     return *opt.duration_s;
   // Five times the measured run, so that the prediction's own sampling noise (a few preemptions of the VMM thread
   // per second, each of milliseconds) is under half the measurement's; but no more than the run's rate completes in
   // two million requests (about a second of wall time), and never shorter than the run itself.
-  constexpr double times_measured = 5, max_requests = 2e6;
-  const double measured = run.runtime_s > 0 ? run.runtime_s : 1.0;
-  double length         = times_measured * measured;
+  constexpr double max_requests = 2e6;
+  const double measured         = run.runtime_s > 0 ? run.runtime_s : 1.0;
+  double length                 = times_measured * measured;
   if (run.iops > 0)
     length = std::min(length, max_requests / run.iops);
   return std::max(length, measured) + opt.warmup_s;

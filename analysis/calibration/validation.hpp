@@ -69,8 +69,10 @@ struct Options {
   int interval = 0;                  // --interval B: bootstrap resamples per fold (0: no intervals)
 };
 
-/** The simulated length of one run, warm-up included (see Options::duration_s). */
-double run_duration_s(const Options& opt, const calibration::RunFacts& run);
+/** The simulated length of one run, warm-up included (see Options::duration_s): `times_measured` the measured run
+ * (5 for a prediction; 1 for the bootstrap resamples of --interval, whose spread is the fitted parameters', and
+ * which are B per run), capped at 2 M requests at the measured rate, never shorter than the run. */
+double run_duration_s(const Options& opt, const calibration::RunFacts& run, double times_measured = 5);
 
 /** True when a leave-out option is given. */
 bool leave_out_mode(const Options& opt);

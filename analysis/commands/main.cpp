@@ -471,7 +471,8 @@ int main(int argc, char** argv)
   validate->add_option("--interval", val.interval,
                        "With a leave-out: B bootstrap recalibrations per fold (configurations resampled, fixed seeds), "
                        "each held-out run simulated under each: its 10th-90th percentile interval of IOPS and clat "
-                       "mean, and their coverage (B >= 2; B + 1 simulations per run; default: none)");
+                       "mean, and their coverage (B >= 2; B + 1 simulations per run, the B for as long as the run was "
+                       "measured; default: none)");
   validate->add_flag("-q,--quiet", val.quiet, "Print nothing but errors (no progress)");
 
   regress::Options reg;

@@ -64,6 +64,7 @@ TEST(Validation, ARunIsSimulatedFiveTimesAsLongAsItWasMeasuredUpToTwoMillionRequ
   auto unknown      = qd1;
   unknown.runtime_s = 0; // fio gave no runtime: 5 x 1 s
   EXPECT_NEAR(validation::run_duration_s(opt, unknown), 5.1, 1e-9);
+  EXPECT_NEAR(validation::run_duration_s(opt, qd1, 1), 10.1, 0.01); // a bootstrap resample: the run's own length
   opt.duration_s = 0.5; // --duration: as given, warm-up included
   EXPECT_DOUBLE_EQ(validation::run_duration_s(opt, qd1), 0.5);
 }
