@@ -32,10 +32,13 @@
 #include "sim/simulation.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <queue>
+#include <stdexcept>
 #include <string>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -312,38 +315,69 @@ ChildResult spawn(const char* self, const std::string& mode, long long requests)
 }
 } // namespace
 
+/** A positive whole number from the command line (all of `text`, at most `max`), or nothing. */
+static std::optional<long long> positive(const std::string& text, long long max)
+{
+  long long v    = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() or end != text.data() + text.size() or v < 1 or v > max)
+    return std::nullopt;
+  return v;
+}
+
 int main(int argc, char** argv)
 {
   long long requests = 2000000, long_requests = 20000000, curve_requests = 2000000;
   int repeats = 5;
   std::string child;
+  auto usage = [&](const std::string& why) {
+    std::fprintf(stderr,
+                 "pvsim_bench: %s\nusage: %s [--requests N] [--long-requests M] [--curve-requests K] [--repeats R] "
+                 "(positive whole numbers)\n",
+                 why.c_str(), argv[0]);
+    return 2;
+  };
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--requests" and i + 1 < argc)
-      requests = std::stoll(argv[++i]);
-    else if (a == "--long-requests" and i + 1 < argc)
-      long_requests = std::stoll(argv[++i]);
-    else if (a == "--curve-requests" and i + 1 < argc)
-      curve_requests = std::stoll(argv[++i]);
-    else if (a == "--repeats" and i + 1 < argc)
-      repeats = std::max(1, std::stoi(argv[++i]));
-    else if (a == "--child" and i + 1 < argc)
+    long long* target = a == "--requests"         ? &requests
+                        : a == "--long-requests"  ? &long_requests
+                        : a == "--curve-requests" ? &curve_requests
+                                                  : nullptr;
+    if ((target or a == "--repeats" or a == "--child") and i + 1 >= argc)
+      return usage(a + " needs a value");
+    if (target) {
+      auto v = positive(argv[++i], 1LL << 40);
+      if (not v)
+        return usage(a + ": expected a positive whole number of requests, got '" + argv[i] + "'");
+      *target = *v;
+    } else if (a == "--repeats") {
+      auto v = positive(argv[++i], 1000);
+      if (not v)
+        return usage("--repeats: expected a whole number from 1 to 1000, got '" + std::string(argv[i]) + "'");
+      repeats = static_cast<int>(*v);
+    } else if (a == "--child")
       child = argv[++i];
-    else {
-      std::fprintf(stderr, "usage: %s [--requests N] [--long-requests M] [--curve-requests K] [--repeats R]\n",
-                   argv[0]);
-      return 2;
-    }
+    else
+      return usage("unknown argument '" + a + "': expected --requests, --long-requests, --curve-requests or --repeats");
   }
   try {
     if (not child.empty()) {
-      auto width = [&](const char* prefix) { return std::stoi(child.substr(std::strlen(prefix))); };
-      Measure m  = child == "sim"                   ? run_sim(requests)
-                   : child == "xen"                 ? run_xen(requests)
-                   : child == "firecracker"         ? run_firecracker(requests)
-                   : child.rfind("queues:", 0) == 0 ? run_queues(width("queues:"), requests)
-                   : child.rfind("guests:", 0) == 0 ? run_guests(width("guests:"), requests)
-                                                    : run_reference(requests);
+      // Internal (the parent spawns it): sim, reference, xen, firecracker, queues:Q or guests:G.
+      auto width = [&](const char* prefix) -> int {
+        auto v = positive(child.substr(std::strlen(prefix)), 1 << 16);
+        if (not v)
+          throw std::invalid_argument("--child " + child + ": expected a width from 1 to 65536 after '" + prefix + "'");
+        return static_cast<int>(*v);
+      };
+      if (not(child == "sim" or child == "reference" or child == "xen" or child == "firecracker" or
+              child.rfind("queues:", 0) == 0 or child.rfind("guests:", 0) == 0))
+        return usage("--child: expected sim, reference, xen, firecracker, queues:Q or guests:G, got '" + child + "'");
+      Measure m = child == "sim"                   ? run_sim(requests)
+                  : child == "xen"                 ? run_xen(requests)
+                  : child == "firecracker"         ? run_firecracker(requests)
+                  : child.rfind("queues:", 0) == 0 ? run_queues(width("queues:"), requests)
+                  : child.rfind("guests:", 0) == 0 ? run_guests(width("guests:"), requests)
+                                                   : run_reference(requests);
       std::printf("{\"requests\": %lld, \"seconds\": %.6f, \"events\": %lld}\n", m.requests, m.seconds, m.events);
       return 0;
     }
@@ -463,6 +497,9 @@ int main(int argc, char** argv)
     out["cost_curve_queues"] = curve("queues", {4, 16, 64, 256, 1024});
     out["cost_curve_guests"] = curve("guests", {1, 4, 16, 64, 256});
     std::printf("%s\n", out.dump(2).c_str());
+  } catch (const std::invalid_argument& e) { // a bad --child width
+    std::fprintf(stderr, "pvsim_bench: %s\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pvsim_bench: %s\n", e.what());
     return 1;
