@@ -4,6 +4,7 @@
 #include "analysis/calibration/accuracy.hpp"
 #include "analysis/calibration/bootstrap.hpp"
 #include "analysis/calibration/calibration.hpp"
+#include "analysis/calibration/guest_load.hpp"
 #include "analysis/calibration/leave_out.hpp"
 #include "analysis/calibration/noise.hpp"
 #include "analysis/readers/fio_json.hpp"
@@ -79,6 +80,7 @@ json run_leave_out(const Options& opt)
     configs.push_back(run_config(t, f.front(), result.jobs.front().nrfiles()));
     facts.push_back(f.front());
   }
+  const auto load = guest_load_of(opt.traces); // read before simulating: a bad summary.csv stops here
   std::vector<Fold> folds;
   std::string mode;
   if (not opt.hold_out.empty()) {
@@ -212,6 +214,7 @@ json run_leave_out(const Options& opt)
     clat.push_back(f.clat_mean_s);
   }
   add_accuracy(full, RepeatNoise(configs, iops, clat));
+  add_guest_load(full, load);
   return full;
 }
 

@@ -7,6 +7,7 @@
 #include "analysis/calibration/bundle_scenario.hpp"
 #include "analysis/calibration/bundle_structure.hpp"
 #include "analysis/calibration/calibration.hpp"
+#include "analysis/calibration/guest_load.hpp"
 #include "analysis/calibration/leave_out_validation.hpp"
 #include "analysis/calibration/net_validation.hpp"
 #include "analysis/calibration/noise.hpp"
@@ -334,6 +335,7 @@ json run_validation(const Options& opt)
     }
     items.push_back({t, facts.front(), run_config(t, facts.front(), result.jobs.front().nrfiles()), "", "", guest});
   }
+  const auto load = guest_load_of(traces); // read before simulating: a bad summary.csv stops here
   std::vector<std::string> scenario_notes;
   fs::path tmp(make_temp_dir("pvsim-validate"));
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -387,6 +389,7 @@ json run_validation(const Options& opt)
     clat.push_back(it.facts.clat_mean_s);
   }
   add_accuracy(full, RepeatNoise(configs, iops, clat));
+  add_guest_load(full, load);
   if (bun) {
     json b = bundle::check_structure(*bun);
     for (const auto& n : scenario_notes)
@@ -417,11 +420,17 @@ json public_view(const json& full)
       for (const char* k : {"fold", "noise", "outside_noise", "interval"})
         if (full["runs"][i].contains(k))
           runs[i][k] = full["runs"][i][k];
-    view["runs"] = runs;
     for (const char* k : {"outside_noise", "side_by_side", "coverage"})
       if (full["summary"].contains(k))
         view["summary"][k] = full["summary"][k];
   }
+  // In every mode: the guest's load during each run, where the traces record it.
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (full["runs"][i].contains("foreign_cpus"))
+      runs[i]["foreign_cpus"] = full["runs"][i]["foreign_cpus"];
+  view["runs"] = runs;
+  if (full["summary"].contains("by_guest_load"))
+    view["summary"]["by_guest_load"] = full["summary"]["by_guest_load"];
   if (full.contains("net_runs")) {
     view["net_runs"] = full["net_runs"];
     view["fit"]      = full["fit"];

@@ -204,6 +204,20 @@ std::string markdown(const json& full)
     side_by_side_markdown(o, s);
   if (s.contains("noise"))
     noise_markdown(o, s);
+  if (s.contains("by_guest_load")) {
+    const json& g = s["by_guest_load"];
+    o << "\n## Load of other processes in the guest\n\nThe traces record the CPUs other processes used during each "
+         "run (summary.csv `foreign_cpus`); pvsim simulates a quiet guest. Runs at "
+      << fmt(g["loaded_above_cpus"].get<double>(), 1) << " CPU or more count as loaded (" << g["unknown"]
+      << " runs without a record).\n\n| runs | n | median IOPS err % | median clat mean err % | "
+         "median p99 err % |\n|---|---|---|---|---|\n";
+    for (const char* k : {"quiet", "loaded"}) {
+      const json& v  = g[k];
+      const json& md = v["median_abs_error_pct"];
+      o << "| " << k << " | " << v["runs"] << " | " << fmt(md["iops"].get<double>()) << " | "
+        << fmt(md["clat_mean_us"].get<double>()) << " | " << fmt(md["clat_p99_us"].get<double>()) << " |\n";
+    }
+  }
   if (s.contains("coverage"))
     o << "\n## Intervals\n\nBootstrap 10th-90th percentile intervals over the recalibrations of each fold: coverage "
          "(share of the "

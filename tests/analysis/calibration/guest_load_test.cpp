@@ -1,0 +1,86 @@
+/* The load other processes put on the guest during each traced run (summary.csv `foreign_cpus`), and validate's
+ * errors split into quiet and loaded runs by it. */
+#include "analysis/calibration/guest_load.hpp"
+#include "sim/input_error.hpp"
+#include "tests/support/cli_support.hpp"
+
+#include <filesystem>
+#include <gtest/gtest.h>
+
+using namespace pvsim;
+using namespace pvsim::test;
+
+namespace {
+std::string shared_trace(const std::string& name)
+{
+  return std::string(PVSIM_SHARED_DIR) + "/traces/virtio-vm-1q/fio/" + name + ".json";
+}
+} // namespace
+
+TEST(GuestLoad, TheSharedTracesSummaryGivesEachRecordedRunsForeignCpus)
+{
+  std::vector<std::string> traces;
+  for (auto& e : std::filesystem::directory_iterator(std::string(PVSIM_SHARED_DIR) + "/traces/virtio-vm-1q/fio"))
+    traces.push_back(e.path().string());
+  auto load = validation::guest_load_of(traces);
+  EXPECT_EQ(load.size(), 22u); // the first session's 7 runs did not record it
+  EXPECT_DOUBLE_EQ(load.at("randread_libaio_qd16_nj1_f1_quiet.json"), 0.01);
+  EXPECT_DOUBLE_EQ(load.at("randread_libaio_qd16_nj1_f1_ftrace5s.json"), 0.91);
+  EXPECT_DOUBLE_EQ(load.at("randread_libaio_qd256_nj1_f1_extra.json"), 0.77);
+  EXPECT_EQ(load.count("randread_libaio_qd16_nj1_f1.json"), 0u);
+  // One trace is enough to find its directory's summary; a trace elsewhere has none.
+  EXPECT_EQ(validation::guest_load_of({shared_trace("randread_libaio_qd1_nj1_f1_rep2")}).size(), 22u);
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "fio");
+  EXPECT_TRUE(validation::guest_load_of({dir.write("fio/a.json", "{}")}).empty());
+}
+
+TEST(GuestLoad, ValidateSplitsTheMedianErrorsIntoQuietAndLoadedRuns)
+{
+  auto run = [](const std::string& trace, double iops, double mean, double p99) {
+    return json{{"trace", trace}, {"error_pct", {{"iops", iops}, {"clat_mean_us", mean}, {"clat_p99_us", p99}}}};
+  };
+  json full = {{"runs",
+                {run("q1.json", 2, -4, 10), run("q2.json", -6, 8, -30), run("l1.json", 20, -10, -60),
+                 run("l2.json", 12, 5, -40), run("l3.json", -1, 1, 90), run("u.json", 50, 50, 50)}},
+               {"summary", json::object()}};
+  validation::add_guest_load(
+      full, {{"q1.json", 0.01}, {"q2.json", 0.0}, {"l1.json", 0.85}, {"l2.json", 0.1}, {"l3.json", 0.4}});
+  const json& g = full["summary"]["by_guest_load"];
+  EXPECT_DOUBLE_EQ(g["loaded_above_cpus"].get<double>(), 0.1);
+  EXPECT_EQ(g["quiet"]["runs"], 2);
+  EXPECT_EQ(g["loaded"]["runs"], 3); // 0.1 CPU counts as loaded
+  EXPECT_EQ(g["unknown"], 1);
+  EXPECT_DOUBLE_EQ(g["quiet"]["median_abs_error_pct"]["iops"].get<double>(), 4);         // |2|, |-6|
+  EXPECT_DOUBLE_EQ(g["quiet"]["median_abs_error_pct"]["clat_p99_us"].get<double>(), 20); // |10|, |-30|
+  EXPECT_DOUBLE_EQ(g["loaded"]["median_abs_error_pct"]["iops"].get<double>(), 12);       // 1, 12, 20
+  EXPECT_DOUBLE_EQ(g["loaded"]["median_abs_error_pct"]["clat_mean_us"].get<double>(), 5);
+  EXPECT_DOUBLE_EQ(g["loaded"]["median_abs_error_pct"]["clat_p99_us"].get<double>(), 60);
+  EXPECT_DOUBLE_EQ(full["runs"][2]["foreign_cpus"].get<double>(), 0.85);
+  EXPECT_FALSE(full["runs"][5].contains("foreign_cpus"));
+  // Traces without any record: no split at all.
+  json none = {{"runs", {run("u.json", 1, 1, 1)}}, {"summary", json::object()}};
+  validation::add_guest_load(none, {});
+  EXPECT_FALSE(none["summary"].contains("by_guest_load"));
+}
+
+TEST(GuestLoad, AValueThatIsNotACountOfCpusNamesTheFileTheLineAndTheColumn)
+{
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "fio");
+  std::string trace = dir.write("fio/r1.json", "{}");
+  dir.write("summary.csv", "run,iops,foreign_cpus\nr0,100,0.5\nr1,100,lots\n");
+  try {
+    validation::guest_load_of({trace});
+    FAIL() << "a bad foreign_cpus was accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.file(), dir.file("summary.csv"));
+    EXPECT_NE(e.where().find("line 3"), std::string::npos) << e.where();
+    EXPECT_NE(e.where().find("foreign_cpus"), std::string::npos) << e.where();
+    EXPECT_NE(e.detail().find("'lots'"), std::string::npos) << e.detail();
+  }
+  dir.write("summary.csv", "run,iops,foreign_cpus\nr0,100,-1\n");
+  EXPECT_THROW(validation::guest_load_of({trace}), InputError);
+  dir.write("summary.csv", "run,iops\nr0,100\n"); // another kind of summary: nothing, no error
+  EXPECT_TRUE(validation::guest_load_of({trace}).empty());
+}
