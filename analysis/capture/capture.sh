@@ -374,6 +374,12 @@ for r in "${rw_list[@]}"; do for e in "${ok_engines[@]}"; do for q in "${depth_l
   total=$((total + 1))
 done; done; done; done
 cp /proc/interrupts "$out/interrupts/before.txt" && got interrupts_before interrupts/before.txt
+# summary.csv: what else ran on the machine during each run (`pvsim validate` splits its errors by it: pvsim models a
+# quiet guest). foreign_cpus = the CPUs all tasks used (user + nice + system in /proc/stat, over the fio command's
+# wall time) less the CPUs fio used while it measured (its json's usr_cpu + sys_cpu); empty when /proc/stat is not
+# readable. Interrupt and softirq time is the I/O's own and is not counted.
+echo "run,foreign_cpus" >"$out/summary.csv"
+cpu_busy_ticks() { awk '/^cpu /{print $2 + $3 + $4; exit}' /proc/stat 2>/dev/null; }
 n=0
 for r in "${rw_list[@]}"; do for e in "${ok_engines[@]}"; do for q in "${depth_list[@]}"; do for j in "${jobs_list[@]}"; do
   if is_sync "$e" && ((q != 1)); then continue; fi
@@ -392,6 +398,7 @@ for r in "${rw_list[@]}"; do for e in "${ok_engines[@]}"; do for q in "${depth_l
       bt_pid="" blktrace_ok=0
     fi
   fi
+  busy0=$(cpu_busy_ticks) t0=$(date +%s.%N)
   step "fio $name" "$out/logs/$name.log" fio --name="$name" "${common[@]}" --ioengine="$e" --rw="$r" \
     --iodepth="$q" --numjobs="$j" --direct="$direct" --time_based --runtime="$runtime" --ramp_time="$ramp" \
     --output-format=json+ --output="$out/fio/$name.json"
@@ -401,6 +408,21 @@ for r in "${rw_list[@]}"; do for e in "${ok_engines[@]}"; do for q in "${depth_l
     bt="blktrace/$name"
     got "blktrace $name" "$bt"
   fi
+  busy1=$(cpu_busy_ticks) t1=$(date +%s.%N)
+  python3 - "$out/fio/$name.json" "$name" "${busy0:-}" "${busy1:-}" "$t0" "$t1" "$(getconf CLK_TCK 2>/dev/null || echo 100)" \
+    >>"$out/summary.csv" 2>>"$out/logs/summary.log" <<'EOF' || echo "$name," >>"$out/summary.csv"
+import json, sys
+f, name, b0, b1, t0, t1, hz = sys.argv[1:]
+jobs = json.load(open(f))["jobs"]
+# fio's CPUs while it measured: its CPU seconds (job_runtime sums a group's threads) over the measured span.
+fio_cpu_s = sum((j["usr_cpu"] + j["sys_cpu"]) / 100 * j["job_runtime"] / 1000 for j in jobs)
+span_s = max(max(j["read"]["runtime"], j["write"]["runtime"]) for j in jobs) / 1000
+wall = float(t1) - float(t0)
+load = ""
+if b0 and b1 and wall > 0 and span_s > 0:
+    load = "%.2f" % max(0.0, (int(b1) - int(b0)) / int(hz) / wall - fio_cpu_s / span_s)
+print("%s,%s" % (name, load))
+EOF
   cp /proc/interrupts "$out/interrupts/$name.after.txt"
   iops=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); j=d["jobs"][0]
 print(round(j["read"]["iops"]+j["write"]["iops"]))' "$out/fio/$name.json" 2>/dev/null || echo "?")
@@ -408,6 +430,7 @@ print(round(j["read"]["iops"]+j["write"]["iops"]))' "$out/fio/$name.json" 2>/dev
   printf '%s\n' "fio/$name.json|$r|$e|$q|$j|$bs|$runtime|$ramp|$direct|$dev|logs/$name.log|interrupts/$name.before.txt|interrupts/$name.after.txt|$bt" >>"$runs"
 done; done; done; done
 cp /proc/interrupts "$out/interrupts/after.txt" && got interrupts_after interrupts/after.txt
+got guest_load summary.csv
 
 # ---- manifest.json
 say "writing $out/manifest.json"

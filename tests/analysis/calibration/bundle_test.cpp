@@ -6,6 +6,7 @@
 #include "sim/scenario.hpp"
 #include "tests/support/json_support.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <gtest/gtest.h>
@@ -198,6 +199,16 @@ TEST(Bundle, CaptureOnThisDiskThenValidate)
   json v = read_json_file(dir.file("v.json"));
   EXPECT_EQ(v["runs"].size(), m["fio_runs"].size());
   EXPECT_EQ(v["bundle"]["vcpus"], m["vcpus"]);
+  // summary.csv records the CPUs other tasks used during each run, and validate splits its errors by it.
+  std::string summary = read_file(dir.file("bundle/summary.csv"));
+  EXPECT_EQ(summary.rfind("run,foreign_cpus\n", 0), 0u) << summary;
+  EXPECT_EQ(static_cast<std::size_t>(std::count(summary.begin(), summary.end(), '\n')), m["fio_runs"].size() + 1)
+      << summary;
+  for (const auto& r : v["runs"]) {
+    ASSERT_TRUE(r.contains("foreign_cpus")) << r.dump() << "\n" << summary;
+    EXPECT_GE(r["foreign_cpus"].get<double>(), 0.0);
+  }
+  EXPECT_EQ(v["summary"]["by_guest_load"]["unknown"], 0) << v["summary"].dump(2);
 
   // A failing step names itself and its log, and the script exits non-zero; bad options exit 2.
   auto fail = run_command("bash " + script + " -t " + dir.file("data/p2.dat") + " -o " + dir.file("b2") +
