@@ -91,8 +91,8 @@ std::map<std::string, double> guest_load_of(const std::vector<std::string>& trac
   std::map<std::string, double> out;
   std::set<fs::path> seen;
   for (const auto& t : trace_files) {
-    fs::path csv = fs::path(t).parent_path().parent_path() / "summary.csv";
     std::error_code ec;
+    fs::path csv = fs::absolute(t, ec).parent_path().parent_path() / "summary.csv";
     if (not seen.insert(csv).second or not fs::is_regular_file(csv, ec))
       continue;
     read_summary(csv, out);
