@@ -36,12 +36,7 @@ json side_by_side(const json& all_runs)
     r = r["trace"];
   json models;
   json p = json::object();
-  for (const char* k : {"iops", "clat_mean_us", "clat_p99_us"}) {
-    std::vector<double> v;
-    for (const auto& r : runs)
-      v.push_back(r["error_pct"][k].get<double>());
-    p["median_abs_error_pct"][k] = median_abs(v);
-  }
+  p["median_abs_error_pct"] = median_abs_errors(runs, {"iops", "clat_mean_us", "clat_p99_us"});
   p["worst_iops"] = worst(runs, [](const json& r) { return &r["error_pct"]["iops"]; });
   models["pvsim"] = p;
   for (const std::string b : {"bound_interpolation", "mva"}) {

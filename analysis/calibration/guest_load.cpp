@@ -2,13 +2,16 @@
 #include "analysis/calibration/guest_load.hpp"
 
 #include "analysis/calibration/validation.hpp"
+#include "analysis/readers/csv_record.hpp"
 #include "sim/input_error.hpp"
 
 #include <charconv>
 #include <cmath>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <string_view>
 
 namespace fs = std::filesystem;
 
@@ -16,72 +19,51 @@ namespace pvsim::validation {
 
 namespace {
 
-/** One CSV line's fields (double quotes around a field, "" inside one). */
-std::vector<std::string> csv_fields(const std::string& line)
-{
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (quoted) {
-      if (c == '"' and i + 1 < line.size() and line[i + 1] == '"')
-        out.back() += line[++i];
-      else if (c == '"')
-        quoted = false;
-      else
-        out.back() += c;
-    } else if (c == '"')
-      quoted = true;
-    else if (c == ',')
-      out.emplace_back();
-    else if (c != '\r')
-      out.back() += c;
-  }
-  return out;
-}
-
 void read_summary(const fs::path& csv, std::map<std::string, double>& out)
 {
   std::ifstream in(csv);
   std::string line;
-  if (not std::getline(in, line))
+  std::vector<std::string_view> f;
+  std::deque<std::string> storage;
+  auto next_record = [&]() {
+    if (not std::getline(in, line))
+      return false;
+    if (not line.empty() and line.back() == '\r')
+      line.pop_back();
+    return true;
+  };
+  if (not next_record())
     return;
-  auto head           = csv_fields(line);
-  std::size_t run_col = head.size(), load_col = head.size();
-  for (std::size_t i = 0; i < head.size(); ++i) {
-    if (head[i] == "run")
+  readers::split_csv(line, f, storage); // the header
+  std::size_t run_col = f.size(), load_col = f.size();
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    if (f[i] == "run")
       run_col = i;
-    if (head[i] == "foreign_cpus")
+    if (f[i] == "foreign_cpus")
       load_col = i;
   }
-  if (run_col == head.size() or load_col == head.size())
+  if (run_col == f.size() or load_col == f.size())
     return; // another kind of summary
-  for (int n = 2; std::getline(in, line); ++n) {
+  for (int n = 2; next_record(); ++n) {
     if (line.empty())
       continue;
-    auto f = csv_fields(line);
+    readers::split_csv(line, f, storage);
     if (f.size() <= std::max(run_col, load_col) or f[load_col].empty())
       continue;
-    const std::string& v = f[load_col];
+    std::string_view v   = f[load_col];
     double x             = 0;
     auto [end, ec]       = std::from_chars(v.data(), v.data() + v.size(), x);
     if (ec != std::errc() or end != v.data() + v.size() or not std::isfinite(x) or x < 0)
       throw InputError(csv.string(), "line " + std::to_string(n) + ", column foreign_cpus",
-                       "expected a non-negative number of CPUs, got '" + v + "'");
-    out[f[run_col] + ".json"] = x;
+                       "expected a non-negative number of CPUs, got '" + std::string(v) + "'");
+    out[std::string(f[run_col]) + ".json"] = x;
   }
 }
 
 json medians(const json& runs)
 {
-  json m = json::object();
-  for (const char* k : {"iops", "clat_mean_us", "clat_p99_us"}) {
-    std::vector<double> v;
-    for (const auto& r : runs)
-      v.push_back(r["error_pct"][k].get<double>());
-    m[k] = median_abs(v);
-  }
-  return {{"runs", runs.size()}, {"median_abs_error_pct", m}};
+  return {{"runs", runs.size()},
+          {"median_abs_error_pct", median_abs_errors(runs, {"iops", "clat_mean_us", "clat_p99_us"})}};
 }
 
 } // namespace

@@ -127,8 +127,9 @@ json run_leave_out(const Options& opt)
       for (int b = -1; b < static_cast<int>(resamples[k].size()); ++b) {
         const json& device = b < 0 ? devices[k] : resamples[k][b].device;
         std::uint64_t seed = b < 0 ? opt.seed : opt.seed + 1 + static_cast<std::uint64_t>(b);
-        json scen = calibration::scenario_for_run(device, facts[i], run_duration_s(opt, facts[i], b < 0 ? 5 : 1),
-                                                  opt.warmup_s, seed);
+        json scen          = calibration::scenario_for_run(
+                     device, facts[i], run_duration_s(opt, facts[i], b < 0 ? prediction_times_measured : 1.0), opt.warmup_s,
+                     seed);
         char name[64];
         std::snprintf(name, sizeof name, "f%zu_r%zu_b%d", k, i, b + 1);
         sims.push_back({k, i, b, (tmp / (std::string(name) + ".json")).string(), (tmp / name).string()});

@@ -204,15 +204,22 @@ json compare_run(const json& device, const RunConfig& config, const calibration:
           {"cdf", {{"measured", cdf_measured}, {"predicted", cdf_predicted}}}};
 }
 
-json summarize_runs(const json& runs)
+json median_abs_errors(const json& runs, const std::vector<std::string>& metrics)
 {
-  json summary;
-  for (const auto& k : keys) {
+  json m = json::object();
+  for (const auto& k : metrics) {
     std::vector<double> v;
     for (const auto& r : runs)
       v.push_back(r["error_pct"][k].get<double>());
-    summary["median_abs_error_pct"][k] = median_abs(v);
+    m[k] = median_abs(v);
   }
+  return m;
+}
+
+json summarize_runs(const json& runs)
+{
+  json summary;
+  summary["median_abs_error_pct"] = median_abs_errors(runs, keys);
   for (const std::string b : {"mva", "bound_interpolation"})
     for (const std::string k : {"iops", "clat_mean_us"}) {
       std::vector<double> v;
@@ -256,9 +263,10 @@ double run_duration_s(const Options& opt, const calibration::RunFacts& run, doub
 {
   if (opt.duration_s)
     return *opt.duration_s;
-  // Five times the measured run, so that the prediction's own sampling noise (a few preemptions of the VMM thread
-  // per second, each of milliseconds) is under half the measurement's; but no more than the run's rate completes in
-  // two million requests (about a second of wall time), and never shorter than the run itself.
+  // Five times the measured run (prediction_times_measured), so that the prediction's own sampling noise (a few
+  // preemptions of the VMM thread per second, each of milliseconds) is under half the measurement's; but no more than
+  // the run's rate completes in two million requests (about a second of wall time), and never shorter than the run
+  // itself.
   constexpr double max_requests = 2e6;
   const double measured         = run.runtime_s > 0 ? run.runtime_s : 1.0;
   double length                 = times_measured * measured;

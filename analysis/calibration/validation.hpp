@@ -69,10 +69,14 @@ struct Options {
   int interval = 0;                  // --interval B: bootstrap resamples per fold (0: no intervals)
 };
 
+/** A prediction simulates its run this many times as long as the run was measured (see Options::duration_s). */
+constexpr double prediction_times_measured = 5;
 /** The simulated length of one run, warm-up included (see Options::duration_s): `times_measured` the measured run
- * (5 for a prediction; 1 for the bootstrap resamples of --interval, whose spread is the fitted parameters', and
- * which are B per run), capped at 2 M requests at the measured rate, never shorter than the run. */
-double run_duration_s(const Options& opt, const calibration::RunFacts& run, double times_measured = 5);
+ * (prediction_times_measured for a prediction; 1 for the bootstrap resamples of --interval, whose spread is the
+ * fitted parameters', and which are B per run), capped at 2 M requests at the measured rate, never shorter than the
+ * run. */
+double run_duration_s(const Options& opt, const calibration::RunFacts& run,
+                      double times_measured = prediction_times_measured);
 
 /** True when a leave-out option is given. */
 bool leave_out_mode(const Options& opt);
@@ -97,6 +101,8 @@ json predicted_of(const json& device, const calibration::RunFacts& facts, const 
 /** One run's row: configuration, measured, predicted, error_pct, baselines (from `device`), CDF points. */
 json compare_run(const json& device, const RunConfig& config, const calibration::RunFacts& facts, const json& results,
                  bool xen_frontend);
+/** {metric: median |error_pct[metric]|} over the rows (pvsim's own errors). */
+json median_abs_errors(const json& runs, const std::vector<std::string>& metrics);
 /** The summary of rows: median |error| per metric, and per baseline. */
 json summarize_runs(const json& runs);
 
