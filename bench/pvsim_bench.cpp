@@ -369,15 +369,21 @@ int main(int argc, char** argv)
           throw std::invalid_argument("--child " + child + ": expected a width from 1 to 65536 after '" + prefix + "'");
         return static_cast<int>(*v);
       };
-      if (not(child == "sim" or child == "reference" or child == "xen" or child == "firecracker" or
-              child.rfind("queues:", 0) == 0 or child.rfind("guests:", 0) == 0))
+      Measure m;
+      if (child == "sim")
+        m = run_sim(requests);
+      else if (child == "reference")
+        m = run_reference(requests);
+      else if (child == "xen")
+        m = run_xen(requests);
+      else if (child == "firecracker")
+        m = run_firecracker(requests);
+      else if (child.rfind("queues:", 0) == 0)
+        m = run_queues(width("queues:"), requests);
+      else if (child.rfind("guests:", 0) == 0)
+        m = run_guests(width("guests:"), requests);
+      else
         return usage("--child: expected sim, reference, xen, firecracker, queues:Q or guests:G, got '" + child + "'");
-      Measure m = child == "sim"                   ? run_sim(requests)
-                  : child == "xen"                 ? run_xen(requests)
-                  : child == "firecracker"         ? run_firecracker(requests)
-                  : child.rfind("queues:", 0) == 0 ? run_queues(width("queues:"), requests)
-                  : child.rfind("guests:", 0) == 0 ? run_guests(width("guests:"), requests)
-                                                   : run_reference(requests);
       std::printf("{\"requests\": %lld, \"seconds\": %.6f, \"events\": %lld}\n", m.requests, m.seconds, m.events);
       return 0;
     }
