@@ -20,6 +20,10 @@ void CpuThread::start(simgrid::s4u::Host* host, CoreLoad* load, EventQueue& even
     preempt_rng_  = Rng(load_->preemption.seed, name_ + "/preemption");
     preempt_in_s_ = preempt_rng_.exponential(1.0 / load_->preemption.rate_hz);
   }
+  if (own_preemption_.rate_hz > 0) {
+    own_rng_  = Rng(own_preemption_.seed, name_ + "/own_preemption");
+    own_in_s_ = own_rng_.exponential(1.0 / own_preemption_.rate_hz);
+  }
   host_ = host;
 }
 
@@ -118,19 +122,31 @@ double CpuThread::take_batch()
   return cost;
 }
 
+double CpuThread::losses(const Preemption& p, Rng& rng, double& in_s, double cost_s, Counter& n)
+{
+  double lost = 0;
+  while (cost_s >= in_s) {
+    cost_s -= in_s;
+    lost += p.duration.sample(rng);
+    ++n;
+    in_s = rng.exponential(1.0 / p.rate_hz);
+  }
+  in_s -= cost_s;
+  return lost;
+}
+
 double CpuThread::preempted_during(double cost_s)
 {
-  if (load_ == nullptr or load_->preemption.rate_hz <= 0)
-    return 0;
-  const Preemption& p = load_->preemption;
-  double lost         = 0;
-  while (cost_s >= preempt_in_s_) {
-    cost_s -= preempt_in_s_;
-    lost += p.duration.sample(preempt_rng_);
-    ++preemptions_;
-    preempt_in_s_ = preempt_rng_.exponential(1.0 / p.rate_hz);
+  double lost = 0;
+  if (load_ != nullptr and load_->preemption.rate_hz > 0)
+    lost = losses(load_->preemption, preempt_rng_, preempt_in_s_, cost_s, preemptions_);
+  if (own_preemption_.rate_hz > 0) {
+    std::uint64_t before = own_preemptions_.get();
+    double own           = losses(own_preemption_, own_rng_, own_in_s_, cost_s, own_preemptions_);
+    preemptions_ += own_preemptions_.get() - before;
+    own_preempted_s_ += own;
+    lost += own;
   }
-  preempt_in_s_ -= cost_s;
   preempted_s_ += lost;
   return lost;
 }

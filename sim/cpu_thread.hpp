@@ -12,7 +12,8 @@
  * running a whole time slice there, costs a context switch (CoreLoad). Preemption by work outside the model
  * (Preemption): a running thread loses its core at a rate per second of CPU time it runs (memoryless: exponential CPU
  * time between losses) and gets it back after a drawn duration; the work it was running, and everything queued behind
- * it, waits that long. A thread that sleeps is never preempted.
+ * it, waits that long. A thread that sleeps is never preempted. A thread may have a second source of its own (a guest's
+ * background tasks on its vCPU: set_own_preemption), drawn independently and added to the pool's.
  * Spinlocks (sim/spin_lock.hpp): work posted with a lock is a critical section. A batch never mixes work under a lock
  * with other work, so the lock is taken when its first item starts and let go when the last of a run of items under
  * it ends (a continuation that posts more work under the same lock with post_next keeps holding it: the notify
@@ -133,6 +134,12 @@ public:
   std::uint64_t items() const { return items_.get(); }
   std::uint64_t batches() const { return batches_.get(); }
   std::uint64_t preemptions() const { return preemptions_.get(); }
+  /** Of preemptions() and preempted_s(): those of the thread's own source (set_own_preemption). */
+  std::uint64_t own_preemptions() const { return own_preemptions_.get(); }
+  double own_preempted_s() const { return own_preempted_s_.get(); }
+  /** A second source of lost CPU for this thread alone, on top of its pool's (CoreLoad::preemption): a guest's
+   * background tasks taking the vCPU from its I/O work. Set before start(); a zero rate is none. */
+  void set_own_preemption(const Preemption& p) { own_preemption_ = p; }
   double preempted_s() const { return preempted_s_.get(); } // time the thread's work waited, its core taken away
   double spin_s() const { return spin_s_.get(); }     // of cpu_s(): spinning on locks, moving lock words, polling
   double switch_s() const { return switch_s_.get(); } // of cpu_s(): context switches to this thread
@@ -145,7 +152,7 @@ public:
   void track_stats(StatSet& set)
   {
     for (Stat* s : std::initializer_list<Stat*>{&cpu_s_, &running_s_, &items_, &batches_, &preemptions_, &preempted_s_,
-                                                &spin_s_, &switch_s_})
+                                                &spin_s_, &switch_s_, &own_preemptions_, &own_preempted_s_})
       set.track(*s);
   }
   /** CPU the thread burned outside its work items, `s` seconds of it: busy polling (a QEMU IOThread's poll window).
@@ -195,6 +202,8 @@ private:
   void schedule(); // after a post: start a batch (direct) or wake the actor up
   /** The time the core is taken away while the thread runs `cost_s` of CPU (0 without preemption). */
   double preempted_during(double cost_s);
+  /** One source's losses over `cost_s` of CPU: `in_s` is the CPU time left before its next loss. */
+  static double losses(const Preemption& p, Rng& rng, double& in_s, double cost_s, Counter& n);
   void on_event(int kind, Request* r) override;
   // Scheduled mode (a discrete scheduler on the pool, more threads than cores): the thread runs its batches in
   // segments on the core the scheduler gives it, and may lose the core in the middle of one.
@@ -262,6 +271,11 @@ private:
   double preempt_in_s_ = 0; // CPU time the thread runs before it next loses its core
   Counter preemptions_;
   Sum preempted_s_;
+  Preemption own_preemption_; // set_own_preemption(): the thread's own source, drawn from its own stream
+  Rng own_rng_;
+  double own_in_s_ = 0;
+  Counter own_preemptions_;
+  Sum own_preempted_s_;
 };
 
 } // namespace pvsim

@@ -3,6 +3,7 @@
 #include "analysis/calibration/calibration.hpp"
 
 #include "analysis/calibration/direction_fit.hpp"
+#include "analysis/calibration/guest_load.hpp"
 #include "analysis/calibration/validation.hpp"
 #include "analysis/calibration/vmm_detect.hpp"
 #include "analysis/runner/process_runs.hpp"
@@ -97,6 +98,9 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
   for (const auto& file : trace_files)
     for (auto& f : run_facts(readers::read_fio_json(file)))
       runs.push_back(std::move(f));
+  const auto load = validation::guest_load_of(trace_files); // the guest's other processes, where recorded
+  for (auto& r : runs)
+    r.foreign_cpus = validation::guest_load_for(load, r.file);
 
   json doc;
   doc["format"]  = device_format;
@@ -137,6 +141,7 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
   detail::Stack stack = choice.firecracker ? detail::Stack::firecracker : detail::Stack::qemu;
 
   detail::HostPreemption preemption;
+  detail::GuestPreemption guest_load;
   for (const std::string dir : {"read", "write"}) {
     std::vector<const RunFacts*> d;
     for (const auto& r : runs)
@@ -148,7 +153,7 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
     }
     detail::DirectionFit fit(dir, std::move(d), not_fitted, stack);
     fit.fit_cpu_costs();
-    fit.fit_preemption(preemption);
+    fit.fit_preemption(preemption, guest_load);
     fit.fit_bottleneck(preemption);
     fit.fit_service();
     fit.fit_vmm();
@@ -211,6 +216,23 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
                     {"preempt_duration", preemption.doc["duration"]}};
     frag["host"] = cpus;
     frag[choice.firecracker ? "vmm_cpus" : "iothread_cpus"] = cpus;
+    if (guest_load.rate_per_cpu_hz) {
+      // The guest's other processes: validate gives each run its recorded load (guest.vm background_cpus).
+      doc["guest_load"] = guest_load.doc;
+      double sum        = 0;
+      int n             = 0;
+      for (const auto& r : runs)
+        if (r.foreign_cpus) {
+          sum += *r.foreign_cpus;
+          ++n;
+        }
+      // A run that does not record its load is given the calibration runs' mean (the expectation, not a quiet guest).
+      doc["guest_load"]["unrecorded_run_cpus"] = sum / n;
+      json g = {{"background_preempt_rate", std::to_string(*guest_load.rate_per_cpu_hz) + "Hz"}};
+      if (not guest_load.duration.is_null())
+        g["background_preempt_duration"] = guest_load.duration;
+      frag["guest"] = g;
+    }
   } else {
     not_fitted.push_back("preemption: no rare iodepth-1 latency tail (10 or more latencies above " +
                          std::to_string(static_cast<int>(detail::tail_over_median)) + "x the median, at most " +
@@ -440,6 +462,12 @@ json scenario_for_run(const json& device, const RunFacts& run, double duration_s
     blkmq["tag_sleep_cpu"] = "0us";
   if (not blkmq.contains("tag_wake_cpu"))
     blkmq["tag_wake_cpu"] = "0us";
+  // The guest's other processes (calibrated from loaded runs): the run's recorded load, else the calibration's mean.
+  json guest = comps.value("guest", json::object());
+  guest.update({{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", "host"}});
+  if (device.contains("guest_load"))
+    guest["background_cpus"] =
+        std::min<double>(vcpus, run.foreign_cpus.value_or(device["guest_load"].value("unrecorded_run_cpus", 0.0)));
   json doc = {{"name", "validate-" + run.file.substr(run.file.find_last_of('/') + 1)},
               {"description", "pvsim validate: the calibrated virtio-blk stack running " + run.rw + " " + run.engine +
                                   " iodepth " + std::to_string(run.iodepth) + " numjobs " +
@@ -450,7 +478,7 @@ json scenario_for_run(const json& device, const RunFacts& run, double duration_s
               {"components",
                {{"host", host},
                 {firecracker ? "vmm_cpus" : "iothread_cpus", iot_cpus},
-                {"guest", {{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", "host"}}},
+                {"guest", guest},
                 {"fio", fio},
                 {"blkmq", blkmq},
                 {"vda", vda},

@@ -1,6 +1,7 @@
 /* pvsim: the fit of one direction's parameters (see direction_fit.hpp and calibration.hpp). */
 #include "analysis/calibration/direction_fit.hpp"
 
+#include "analysis/calibration/guest_load.hpp"
 #include "analysis/calibration/validation.hpp"
 #include "models/firecracker/firecracker_vmm.hpp"
 #include "models/qemu/qemu_iothread.hpp"
@@ -202,56 +203,122 @@ void DirectionFit::fit_cpu_costs()
     not_fitted_.push_back(dir_ + ".complete_cpu: no usable usr/sys CPU in the traces");
 }
 
-void DirectionFit::fit_preemption(HostPreemption& host)
+namespace {
+
+/** The iodepth-1 latency tail of some runs, their bins merged: a latency more than tail_over_median times the median
+ * is one whose completion path lost its CPU. */
+struct Tail {
+  double p50_s        = 0; // the median, also the time a completion is exposed
+  double from_ns      = 0;
+  std::uint64_t total = 0, count = 0;
+  std::map<double, double> lost; // latency - median (s, rounded to 10 us) -> latencies
+  double share() const { return total > 0 ? static_cast<double>(count) / static_cast<double>(total) : 0; }
+  double rate_hz() const { return share() / p50_s; }
+};
+
+Tail tail_of(const std::vector<const RunFacts*>& runs)
 {
-  // A latency more than tail_over_median times the median is one whose completion path lost its CPU. The whole
-  // completion path is exposed (the host's threads run it from end to end: the median clat), hit at rate_hz per
-  // CPU-second, so tail fraction = rate_hz x median clat, and each loss adds (latency - median). The first direction
-  // fits the host's rate and durations (reads when there are any); the other keeps in its own service the part of
-  // its tail that this rate does not explain (writes: the device's own, heavier tail).
+  std::map<std::int64_t, std::uint64_t> bins;
+  for (auto* r : runs)
+    for (auto& [b, c] : r->clat_bins_ns)
+      bins[b] += c;
+  Tail t;
+  if (bins.empty())
+    return t;
+  t.p50_s   = bins_percentile_s(bins, 50);
+  t.from_ns = tail_over_median * t.p50_s * 1e9;
+  for (auto& [b, c] : bins) {
+    t.total += c;
+    if (static_cast<double>(b) > t.from_ns) {
+      t.count += c;
+      t.lost[std::round((static_cast<double>(b) * 1e-9 - t.p50_s) * 1e5) / 1e5] += static_cast<double>(c);
+    }
+  }
+  return t;
+}
+
+} // namespace
+
+void DirectionFit::fit_preemption(HostPreemption& host, GuestPreemption& guest)
+{
+  // The whole completion path is exposed (the host's threads run it from end to end: the median clat), hit at
+  // rate_hz per CPU-second, so tail fraction = rate_hz x median clat, and each loss adds (latency - median). The
+  // first direction fits the host's rate and durations (reads when there are any); the other keeps in its own
+  // service the part of its tail that this rate does not explain (writes: the device's own, heavier tail).
+  // Runs that record their guest's load split in two: the host's rate from the quiet ones, and the loaded ones'
+  // excess over it per CPU of their load, as the guest's background tasks.
+  std::vector<const RunFacts*> quiet, loaded;
   for (auto* r : tail_src_)
+    if (r->foreign_cpus)
+      (*r->foreign_cpus < validation::loaded_above_cpus ? quiet : loaded).push_back(r);
+  bool split = not quiet.empty() and not loaded.empty();
+  for (auto* r : tail_src_) // the service's latencies: every run's (the tail is left out of it)
     for (auto& [b, c] : r->clat_bins_ns)
       bins_[b] += c;
   if (bins_.empty())
     return;
-  double p50          = bins_percentile_s(bins_, 50);
-  tail_from_ns_       = tail_over_median * p50 * 1e9;
-  double exposure     = p50;
-  std::uint64_t total = 0, tail = 0;
-  std::map<double, double> lost;
-  for (auto& [b, c] : bins_) {
-    total += c;
-    if (static_cast<double>(b) > tail_from_ns_) {
-      tail += c;
-      lost[std::round((static_cast<double>(b) * 1e-9 - p50) * 1e5) / 1e5] += static_cast<double>(c);
-    }
-  }
-  double p_tail   = static_cast<double>(tail) / static_cast<double>(total);
-  bool first_tail = not host.rate_hz and tail >= 10; // this direction fits the host's preemption
+  Tail t          = tail_of(split ? quiet : tail_src_);
+  tail_from_ns_   = t.from_ns;
+  double p_tail   = t.share();
+  bool first_tail = not host.rate_hz and t.count >= 10; // this direction fits the host's preemption
   if (first_tail and p_tail > max_preempted_share) {
     p_["tail_not_preemption"] = "more than " + std::to_string(static_cast<int>(max_preempted_share * 100)) +
                                 " % of the iodepth-1 latencies are in the tail: not rare losses of the CPU, kept "
                                 "in the service";
   } else if (first_tail) {
-    host.rate_hz       = p_tail / exposure;
-    EmpiricalUs lost_d = empirical_us(lost);
+    host.rate_hz       = t.rate_hz();
+    EmpiricalUs lost_d = empirical_us(t.lost);
     host.mean_s        = lost_d.mean_s;
     host.doc           = {{"rate_hz", *host.rate_hz},
                           {"duration", {{"dist", "empirical"}, {"values_us", lost_d.values}, {"counts", lost_d.counts}}},
                           {"duration_mean_us", host.mean_s * 1e6},
                           {"tail_fraction", p_tail},
                           {"tail_above_us", tail_from_ns_ * 1e-3},
-                          {"exposure_us", exposure * 1e6},
+                          {"exposure_us", t.p50_s * 1e6},
                           {"direction", dir_},
                           {"estimated", "iodepth-1 clat above " + std::to_string(static_cast<int>(tail_over_median)) +
                                             "x the median: rate = tail fraction / the median clat (the time a completion is "
-                                                      "exposed), duration = latency - median (empirical)"},
-                          {"from", names(tail_src_)}};
+                                                      "exposed), duration = latency - median (empirical)" +
+                                            (split ? "; quiet runs only (summary.csv foreign_cpus below " +
+                                               std::to_string(validation::loaded_above_cpus).substr(0, 3) + ")"
+                                                   : "")},
+                          {"from", names(split ? quiet : tail_src_)}};
     tail_keep_         = 0;
+    if (split)
+      fit_guest_load(*host.rate_hz, loaded, guest);
   } else if (host.rate_hz and p_tail > 0) {
-    tail_keep_ = std::max(0.0, 1.0 - *host.rate_hz * exposure / p_tail);
+    tail_keep_ = std::max(0.0, 1.0 - *host.rate_hz * t.p50_s / p_tail);
   }
   p_["tail"] = {{"fraction", p_tail}, {"above_us", tail_from_ns_ * 1e-3}, {"kept_in_service", tail_keep_}};
+}
+
+void DirectionFit::fit_guest_load(double host_rate_hz, const std::vector<const RunFacts*>& loaded,
+                                  GuestPreemption& guest)
+{
+  double load = 0;
+  for (auto* r : loaded)
+    load += *r->foreign_cpus;
+  load /= static_cast<double>(loaded.size());
+  Tail t      = tail_of(loaded);
+  double rate = t.rate_hz();
+  guest.doc   = {{"from", names(loaded)},
+                 {"mean_foreign_cpus", load},
+                 {"tail_fraction", t.share()},
+                 {"host_rate_hz", host_rate_hz},
+                 {"estimated", "the loaded iodepth-1 runs' tail as the host's (rate = tail fraction / median clat) "
+                                 "less the quiet runs' rate, per CPU of their mean foreign_cpus; duration = their tail's "
+                                 "latency - median (empirical)"}};
+  if (t.count < 10 or rate <= host_rate_hz) {
+    guest.rate_per_cpu_hz                   = 0.0;
+    guest.doc["background_preempt_rate_hz"] = 0.0;
+    guest.doc["note"] = "the loaded runs' tail is no heavier than the quiet runs': no background wait fitted";
+    return;
+  }
+  guest.rate_per_cpu_hz = (rate - host_rate_hz) / load;
+  EmpiricalUs lost_d    = empirical_us(t.lost);
+  guest.duration        = {{"dist", "empirical"}, {"values_us", lost_d.values}, {"counts", lost_d.counts}};
+  guest.doc["background_preempt_rate_hz"] = *guest.rate_per_cpu_hz;
+  guest.doc["duration_mean_us"]           = lost_d.mean_s * 1e6;
 }
 
 void DirectionFit::fit_bottleneck(const HostPreemption& host)

@@ -28,6 +28,14 @@ struct HostPreemption {
   json doc; // device.json's "preemption"
 };
 
+/** The guest's background load as the tail shows it (guest.vm background_preempt_*): fitted when the iodepth-1 runs
+ * record their load (summary.csv foreign_cpus) and some are quiet, some loaded. */
+struct GuestPreemption {
+  std::optional<double> rate_per_cpu_hz; // background_preempt_rate
+  json duration;                         // background_preempt_duration (empirical)
+  json doc;                              // device.json's "guest_load"
+};
+
 /** "12.5us": a duration as a scenario writes it. */
 std::string us(double s);
 
@@ -44,8 +52,10 @@ public:
   /** submit_cpu, complete_cpu, kick_cpu, wakeup_cpu from slat and fio's CPU per I/O. */
   void fit_cpu_costs();
   /** The iodepth-1 latency tail: fits the host's preemption if none is yet, else keeps in the service what it does
-   * not explain. */
-  void fit_preemption(HostPreemption& host);
+   * not explain. When the iodepth-1 runs record their guest's load and some are quiet (below
+   * validation::loaded_above_cpus), some loaded, the host's is fitted on the quiet ones and `guest` on what the
+   * loaded ones have beyond it. */
+  void fit_preemption(HostPreemption& host, GuestPreemption& guest);
   /** X_sat, the bottleneck's shape (the virtqueue's thread, the device's channels or the jobs' vCPUs) and
    * request_cpu when the thread is the bottleneck. */
   void fit_bottleneck(const HostPreemption& host);
@@ -68,6 +78,8 @@ private:
   double completion_shift() const;
   /** The submission at iodepth 1 as the model charges it (every I/O kicks): submit_cpu + queue_rq_cpu + kick_cpu. */
   double model_slat1() const;
+  /** GuestPreemption from the loaded iodepth-1 runs, beyond the host's rate fitted on the quiet ones. */
+  void fit_guest_load(double host_rate_hz, const std::vector<const RunFacts*>& loaded, GuestPreemption& guest);
   /** The service distribution (QEMU: the device's; Firecracker: the VMM's wake-up latency) from the merged bins. */
   void service_from_bins(double shift);
 

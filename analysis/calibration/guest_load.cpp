@@ -68,6 +68,13 @@ json medians(const json& runs)
 
 } // namespace
 
+std::optional<double> guest_load_for(const std::map<std::string, double>& load, const std::string& trace_file)
+{
+  if (auto it = load.find(std::filesystem::path(trace_file).filename().string()); it != load.end())
+    return it->second;
+  return std::nullopt;
+}
+
 std::map<std::string, double> guest_load_of(const std::vector<std::string>& trace_files)
 {
   std::map<std::string, double> out;

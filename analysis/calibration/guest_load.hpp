@@ -11,6 +11,7 @@
 #include "sim/json_node.hpp"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ constexpr double loaded_above_cpus = 0.1;
  * of the directory holding the file). Traces with no such file, no such column or an empty value are absent. Throws
  * InputError (file, line and column) for a value that is not a non-negative number. */
 std::map<std::string, double> guest_load_of(const std::vector<std::string>& trace_files);
+
+/** The load recorded for `trace_file` (a path) in guest_load_of()'s map, if any. */
+std::optional<double> guest_load_for(const std::map<std::string, double>& load, const std::string& trace_file);
 
 /** Adds "foreign_cpus" to each run of full["runs"] whose trace has it, and when any has, full["summary"]["by_guest_
  * load"]: {"loaded_above_cpus", "quiet": {"runs", "median_abs_error_pct": {iops, clat_mean_us, clat_p99_us}},

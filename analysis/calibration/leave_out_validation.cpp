@@ -81,6 +81,8 @@ json run_leave_out(const Options& opt)
     facts.push_back(f.front());
   }
   const auto load = guest_load_of(opt.traces); // read before simulating: a bad summary.csv stops here
+  for (std::size_t i = 0; i < facts.size(); ++i)
+    facts[i].foreign_cpus = guest_load_for(load, opt.traces[i]);
   std::vector<Fold> folds;
   std::string mode;
   if (not opt.hold_out.empty()) {

@@ -24,6 +24,11 @@ json predict(const Options& opt)
     throw InputError("", opt.iodepth < 1 ? "--iodepth" : "--numjobs", "expected 1 or more");
   if (not(opt.duration_s > 0))
     throw InputError("", "--duration", "expected a positive number of simulated seconds");
+  if (int vcpus = device["guest"]["vcpus"].get<int>();
+      opt.background_cpus and not(*opt.background_cpus >= 0 and *opt.background_cpus <= vcpus))
+    throw InputError("", "--background-cpus",
+                     "expected 0 to " + std::to_string(vcpus) + " CPUs (the device file's guest has " +
+                         std::to_string(vcpus) + " vCPUs), got " + std::to_string(*opt.background_cpus));
   double warmup = std::min(opt.warmup_s, opt.duration_s / 10); // a short run keeps most of its time measured
   calibration::RunFacts run;
   run.file        = "predict";
@@ -34,6 +39,7 @@ json predict(const Options& opt)
   run.numjobs     = opt.numjobs;
   run.bs          = opt.bs;
   run.direction   = opt.rw.find("write") != std::string::npos ? "write" : "read";
+  run.foreign_cpus = opt.background_cpus;
 
   // The fitted parameters, then each bootstrap parameter set in place of them.
   std::vector<json> devices{device};
@@ -47,8 +53,13 @@ json predict(const Options& opt)
     }
   fs::path tmp(make_temp_dir("pvsim-predict"));
   std::vector<std::string> files, outs;
+  json sc_background_cpus = nullptr; // what the fitted parameters' run got (none: a quiet guest)
   for (std::size_t i = 0; i < devices.size(); ++i) {
     json sc = calibration::scenario_for_run(devices[i], run, opt.duration_s + warmup, warmup, opt.seed + i);
+    if (opt.background_cpus) // also on a device file fitted without recorded loads: guest.vm's own defaults then
+      sc["components"]["guest"]["background_cpus"] = *opt.background_cpus;
+    if (i == 0 and sc["components"]["guest"].contains("background_cpus"))
+      sc_background_cpus = sc["components"]["guest"]["background_cpus"];
     files.push_back((tmp / ("s" + std::to_string(i) + ".json")).string());
     outs.push_back((tmp / ("o" + std::to_string(i))).string());
     std::ofstream(files.back()) << sc.dump();
@@ -60,12 +71,16 @@ json predict(const Options& opt)
   }
   std::vector<int> status = validation::run_simulations(opt.pvsim_exe, files, outs, opt.parallel);
   json fitted = validation::simulation_results(status.at(0), "the configuration", files[0], outs[0], opt.device_file);
-  json out    = {
-         {"device", opt.device_file},
-         {"configuration",
-          {{"rw", run.rw}, {"engine", run.engine}, {"iodepth", run.iodepth}, {"numjobs", run.numjobs}, {"bs", run.bs}}},
-         {"stack", device.contains("stack") ? device["stack"]["vmm"] : json("qemu")},
-         {"predicted", validation::predicted_of(device, run, fitted, false)}};
+  json out    = {{"device", opt.device_file},
+                 {"configuration",
+                  {{"rw", run.rw},
+                   {"engine", run.engine},
+                   {"iodepth", run.iodepth},
+                   {"numjobs", run.numjobs},
+                   {"bs", run.bs},
+                   {"background_cpus", sc_background_cpus}}},
+                 {"stack", device.contains("stack") ? device["stack"]["vmm"] : json("qemu")},
+                 {"predicted", validation::predicted_of(device, run, fitted, false)}};
   out["predicted"].erase("cdf");
   std::vector<double> iops, clat;
   for (std::size_t i = 1; i < devices.size(); ++i) {

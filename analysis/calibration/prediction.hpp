@@ -10,6 +10,7 @@
 #include "sim/json_node.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace pvsim::prediction {
@@ -26,6 +27,7 @@ struct Options {
   std::uint64_t seed = 1;
   int parallel       = 2;
   int max_sets       = 0; // 0: every parameter set of the device file
+  std::optional<double> background_cpus; // the guest's other processes (guest.vm background_cpus)
   std::string json_out;
   std::string scenario_out; // the scenario simulated for the fitted parameters, written as pvsim run takes it
   std::string pvsim_exe = "/proc/self/exe";

@@ -344,6 +344,8 @@ json run_validation(const Options& opt)
     items.push_back({t, facts.front(), run_config(t, facts.front(), result.jobs.front().nrfiles()), "", "", guest});
   }
   const auto load = guest_load_of(traces); // read before simulating: a bad summary.csv stops here
+  for (auto& it : items)
+    it.facts.foreign_cpus = guest_load_for(load, it.trace);
   std::vector<std::string> scenario_notes;
   fs::path tmp(make_temp_dir("pvsim-validate"));
   for (std::size_t i = 0; i < items.size(); ++i) {

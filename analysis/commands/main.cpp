@@ -516,6 +516,9 @@ int main(int argc, char** argv)
   predict->add_option("--numjobs", pred.numjobs, "fio numjobs")->check(CLI::Range(1, 4096))->capture_default_str();
   predict->add_option("--bs", pred.bs, "Block size in bytes")->check(CLI::Range(512, 1 << 26))->capture_default_str();
   predict->add_option("--duration", pred.duration_s, "Simulated seconds per run")->capture_default_str();
+  predict->add_option("--background-cpus", pred.background_cpus,
+                      "CPUs the guest's other processes use meanwhile (guest.vm background_cpus; default: the mean "
+                      "of the calibration runs when they recorded it, else a quiet guest)");
   predict->add_option("--seed", pred.seed, "Seed of the fitted parameters' run (set b runs seed + b)")
       ->capture_default_str();
   predict->add_option("--sets", pred.max_sets, "Parameter sets to simulate at most (0: all)")->capture_default_str();

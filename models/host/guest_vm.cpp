@@ -4,6 +4,8 @@
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
 
+#include <algorithm>
+
 namespace pvsim {
 
 const ParamTable<GuestVmParams>& GuestVm::param_table()
@@ -45,7 +47,23 @@ const ParamTable<GuestVmParams>& GuestVm::param_table()
         .number("sched_cap_percent", &Params::sched_cap_percent, 0, 0, 409600,
                 "Most CPU the guest's vCPUs may use together, in percent of one physical core (0: no cap; 50: half "
                 "a core); needs a discrete scheduler on its cpu.host.",
-                "xen: xl sched-credit2 -c (credit2 caps, Xen 4.10); Linux: cpu.max quota / period");
+                "xen: xl sched-credit2 -c (credit2 caps, Xen 4.10); Linux: cpu.max quota / period")
+        .number("background_cpus", &Params::background_cpus, 0, 0, 4096,
+                "CPUs' worth of CPU-bound work the guest's other processes run beside the modelled jobs (what a "
+                "capture's summary.csv records as foreign_cpus); at most vcpus.",
+                "0: a quiet guest")
+        .quantity("background_preempt_rate", Dimension::frequency, &Params::background_preempt_rate_hz, 79, 0, 1e6,
+                  "Per CPU of background work: times per second of a vCPU's work that the work waits behind a "
+                  "background task holding the vCPU (exponential CPU time between waits).",
+                  "pvsim calibrate on ../shared/traces/virtio-vm-1q: 79 Hz (the excess iodepth-1 tail of its loaded "
+                  "run over its quiet ones, per CPU of foreign_cpus; those waits last 2.8 ms on average, longer than "
+                  "the default duration); not in the kernel's source: it is how often the load balancer lets a "
+                  "background task share the job's CPU")
+        .optional_distribution("background_preempt_duration", &Params::background_preempt_duration,
+                               "How long each wait lasts (default: the rest of the background task's EEVDF slice, "
+                               "uniform from 0 to sysctl_sched_base_slice x (1 + ilog2(min(vcpus, 8))), the base "
+                               "slice 0.70 ms as in the 6.18 guest's kernel/sched/fair.c (0.75 ms when EEVDF came, "
+                               "6.6); pvsim calibrate replaces it with the loaded runs' measured tail)");
     return tb;
   }();
   return t;
@@ -68,11 +86,38 @@ GuestVm::GuestVm(std::string name, const Params& p) : Component(std::move(name),
                "fraction of the window the vCPU spent running a batch (waits for a core included)");
     st.add(where + "work_items", v.stat_items(), "items", "work items the vCPU ran (submissions, completions, irqs)");
     st.add(where + "batches", v.stat_batches(), "batches", "batches of work the vCPU took");
+    if (p.background_cpus > 0 and p.background_preempt_rate_hz > 0) {
+      st.formula(
+          where + "background_waits", [&v](const StatWindow&) { return json(v.own_preemptions()); }, "waits",
+          "times the vCPU's work waited behind a background task");
+      st.formula(
+          where + "background_wait_s", [&v](const StatWindow&) { return json(v.own_preempted_s()); }, "s",
+          "time the vCPU's work waited behind background tasks");
+    }
   }
+}
+
+Distribution GuestVm::background_wait() const
+{
+  if (p_.background_preempt_duration)
+    return *p_.background_preempt_duration;
+  // kernel/sched/fair.c: sysctl_sched_base_slice (0.70 ms) scaled by get_update_sysctl_factor() (LOG scaling).
+  long long cpus = std::min<long long>(p_.vcpus, 8);
+  int log2       = 0;
+  while ((2LL << log2) <= cpus)
+    ++log2;
+  return Distribution::uniform(0, 0.70e-3 * (1 + log2));
 }
 
 void GuestVm::validate()
 {
+  if (p_.background_cpus > static_cast<double>(p_.vcpus))
+    fail("background_cpus (" + std::to_string(p_.background_cpus) + ") cannot exceed the guest's " +
+             std::to_string(p_.vcpus) + " vCPUs",
+         "background_cpus");
+  if (p_.background_cpus > 0 and p_.background_preempt_rate_hz > 0 and background_wait().mean() <= 0)
+    fail("background_preempt_duration must be longer than 0 when the guest has background load",
+         "background_preempt_duration");
   if (p_.sched_cap_percent > 0 and host_->scheduler() == "fluid")
     fail("sched_cap_percent needs a discrete scheduler on the cpu.host '" + host_->name() +
              "' (scheduler: credit2 or cfs); the fluid one has no caps",
@@ -87,6 +132,9 @@ void GuestVm::estimate_resources(ResourceEstimate& e) const
 
 void GuestVm::start(Simulation& sim)
 {
+  if (double rate = p_.background_preempt_rate_hz * p_.background_cpus; rate > 0)
+    for (auto& v : vcpus_)
+      v->set_own_preemption({rate, background_wait(), sim.seed() ^ Rng::fnv1a(name() + "/background")});
   for (auto& v : vcpus_)
     host_->run(*v, sim.events(), {name(), p_.sched_weight, p_.sched_cap_percent / 100.0});
 }

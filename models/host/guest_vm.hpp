@@ -3,8 +3,17 @@
  * and interrupts (event-channel upcalls, MSI-X vectors) bound to it run there, competing with the jobs.
  * Under a discrete scheduler on its cpu.host (credit2, cfs) the guest is a domain with a weight and a cap shared by its
  * vCPUs (xl sched-credit2 -w / -c; a KVM guest's cgroup cpu.weight and cpu.max).
- * Leaves out: guest scheduler details (a vCPU runs its work in FIFO batches), idle halts and wake-up latency,
- * memory. */
+ * Background load (background_cpus): CPU-bound tasks of the guest's other processes. Linux's load balancer keeps
+ * them mostly off the CPU an I/O job runs on, so they cost the job nothing most of the time; now and then the job's
+ * work finds one holding its vCPU (woken onto it, or the job's CPU taken by an interrupt burst) and waits for the rest
+ * of that task's slice: under EEVDF with RUN_TO_PARITY a woken task does not preempt one that has not used up its
+ * slice (kernel/sched/fair.c pick_eevdf(), check_preempt_wakeup_fair(); slice = sysctl_sched_base_slice x
+ * get_update_sysctl_factor()). Modelled as a second preemption source on each vCPU (CpuThread::set_own_preemption):
+ * background_preempt_rate per CPU of background load, per second of the vCPU's work, each wait drawn from
+ * background_preempt_duration. How often the balancer lets that happen is not in the source: pvsim calibrate fits it
+ * from runs whose summary.csv records the load (foreign_cpus).
+ * Leaves out: guest scheduler details (a vCPU runs its work in FIFO batches; the background tasks' placement and the
+ * CPU they take are folded into that rate), idle halts and wake-up latency, memory. */
 #pragma once
 
 #include "models/host/cpu_host.hpp"
@@ -14,6 +23,7 @@
 #include "sim/params.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +40,9 @@ struct GuestVmParams {
   double pv_wake_latency_s;
   double sched_weight;
   double sched_cap_percent;
+  double background_cpus;
+  double background_preempt_rate_hz;
+  std::optional<Distribution> background_preempt_duration;
 };
 
 class GuestVm : public Component {
@@ -61,6 +74,10 @@ public:
   std::string spinlock_kind() const { return kernel().before(4, 2) ? "ticket" : "qspinlock"; }
   /** The physical cores the vCPUs run on (known once the scenario is wired, whatever the order of connect()). */
   const CpuHost& pcpus() const { return CpuHost::from_port(*this, "pcpus"); }
+
+  /** How long a job's work waits behind a background task each time: background_preempt_duration, else the rest
+   * of an EEVDF slice, uniform between 0 and base slice x (1 + ilog2(min(vCPUs, 8))). */
+  Distribution background_wait() const;
 
   /** The guest.vm a resource port names, or an InputError naming the port. */
   static GuestVm& from_port(const Component& owner, const std::string& port);

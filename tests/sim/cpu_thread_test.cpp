@@ -176,3 +176,25 @@ TEST(CpuThread, HeldThreadInActorModeRunsNothingUntilReleased)
   EXPECT_GE(ran.front().second, 60e-6 - 1e-9);
   EXPECT_EQ(ran.size(), 7u);
 }
+
+TEST(CpuThread, OwnPreemptionAddsToThePoolsAndIsCountedApart)
+{
+  // 0.5 s of CPU work; the pool loses the core 2000 times per CPU-second for 10 us, the thread's own source 10000
+  // times for 20 us: 5000 own losses expected (Poisson, sd 71), every one counted in both totals.
+  auto* host = make_engine();
+  EventQueue q;
+  CoreLoad load;
+  load.preemption = Preemption{2000, Distribution::deterministic(10e-6), 7};
+  CpuThread t("vcpu0", 1e-3);
+  t.set_own_preemption(Preemption{10000, Distribution::deterministic(20e-6), 9});
+  t.start(host, &load, q);
+  for (int i = 0; i < 25000; ++i)
+    t.post(20e-6, nullptr, 0);
+  run_and_end(10.0);
+  double own = static_cast<double>(t.own_preemptions()), pool = static_cast<double>(t.preemptions()) - own;
+  std::printf("own losses expected 5000 +- 300, got %.0f; pool's expected 1000 +- 150, got %.0f\n", own, pool);
+  EXPECT_NEAR(own, 5000, 300);
+  EXPECT_NEAR(pool, 1000, 150);
+  EXPECT_NEAR(t.own_preempted_s(), own * 20e-6, 1e-9);
+  EXPECT_NEAR(t.preempted_s(), own * 20e-6 + pool * 10e-6, 1e-9);
+}

@@ -1,5 +1,6 @@
 /* The load other processes put on the guest during each traced run (summary.csv `foreign_cpus`), and validate's
  * errors split into quiet and loaded runs by it. */
+#include "analysis/calibration/calibration.hpp"
 #include "analysis/calibration/guest_load.hpp"
 #include "sim/input_error.hpp"
 #include "tests/support/cli_support.hpp"
@@ -83,4 +84,70 @@ TEST(GuestLoad, AValueThatIsNotACountOfCpusNamesTheFileTheLineAndTheColumn)
   EXPECT_THROW(validation::guest_load_of({trace}), InputError);
   dir.write("summary.csv", "run,iops\nr0,100\n"); // another kind of summary: nothing, no error
   EXPECT_TRUE(validation::guest_load_of({trace}).empty());
+}
+
+namespace {
+std::vector<std::string> shared_traces()
+{
+  std::vector<std::string> traces;
+  for (auto& e : std::filesystem::directory_iterator(std::string(PVSIM_SHARED_DIR) + "/traces/virtio-vm-1q/fio"))
+    traces.push_back(e.path().string());
+  std::sort(traces.begin(), traces.end());
+  return traces;
+}
+} // namespace
+
+TEST(GuestLoad, CalibrateFitsTheHostOnTheQuietRunsAndTheGuestsBackgroundOnWhatTheLoadedRunsHaveBeyondIt)
+{
+  json dev = calibration::calibrate(shared_traces());
+  // The iodepth-1 libaio runs: three quiet (0.01 CPU), one loaded (rep2, 0.92 CPU), one unrecorded (left out).
+  EXPECT_EQ(dev["preemption"]["from"],
+            json({"randread_libaio_qd1_nj1_f1_quiet.json", "randread_libaio_qd1_nj1_f1_rep1.json",
+                  "randread_libaio_qd1_nj1_f1_rep3.json"}));
+  const json& g = dev["guest_load"];
+  EXPECT_EQ(g["from"], json({"randread_libaio_qd1_nj1_f1_rep2.json"}));
+  EXPECT_DOUBLE_EQ(g["mean_foreign_cpus"].get<double>(), 0.92);
+  // rate = (rep2's tail share / its median - the quiet runs' rate) / 0.92, and it is what the guest is given.
+  double host = dev["preemption"]["rate_hz"].get<double>();
+  EXPECT_DOUBLE_EQ(g["host_rate_hz"].get<double>(), host);
+  double rate = g["background_preempt_rate_hz"].get<double>();
+  EXPECT_GT(rate, 0);
+  EXPECT_EQ(dev["scenario_fragment"]["components"]["guest"]["background_preempt_rate"], std::to_string(rate) + "Hz");
+  EXPECT_EQ(dev["scenario_fragment"]["components"]["guest"]["background_preempt_duration"]["dist"], "empirical");
+  // A run that does not record its load gets the mean of those that do.
+  double sum = 0;
+  auto load  = validation::guest_load_of(shared_traces());
+  for (auto& [run, cpus] : load)
+    sum += cpus;
+  EXPECT_NEAR(g["unrecorded_run_cpus"].get<double>(), sum / static_cast<double>(load.size()), 1e-12);
+}
+
+TEST(GuestLoad, WithoutBothQuietAndLoadedRunsTheTailIsTheHostsAlone)
+{
+  // Only quiet iodepth-1 runs: nothing to tell the guest's part from the host's.
+  json dev = calibration::calibrate({shared_trace("randread_libaio_qd1_nj1_f1_quiet"),
+                                     shared_trace("randread_libaio_qd1_nj1_f1_rep3"),
+                                     shared_trace("randread_libaio_qd64_nj1_f1_rep1")});
+  EXPECT_TRUE(dev.contains("preemption"));
+  EXPECT_FALSE(dev.contains("guest_load"));
+  EXPECT_FALSE(dev["scenario_fragment"]["components"].contains("guest"));
+}
+
+TEST(GuestLoad, EachSimulatedRunGetsItsRecordedLoadElseTheCalibrationsMean)
+{
+  json dev   = calibration::calibrate(shared_traces());
+  auto facts = calibration::run_facts(readers::read_fio_json(shared_trace("randread_libaio_qd16_nj1_f1_rep1"))).front();
+  facts.foreign_cpus = 0.85;
+  json g             = calibration::scenario_for_run(dev, facts, 0.1, 0.01, 1)["components"]["guest"];
+  EXPECT_DOUBLE_EQ(g["background_cpus"].get<double>(), 0.85);
+  EXPECT_EQ(g["background_preempt_rate"], dev["scenario_fragment"]["components"]["guest"]["background_preempt_rate"]);
+  facts.foreign_cpus.reset();
+  g = calibration::scenario_for_run(dev, facts, 0.1, 0.01, 1)["components"]["guest"];
+  EXPECT_DOUBLE_EQ(g["background_cpus"].get<double>(), dev["guest_load"]["unrecorded_run_cpus"].get<double>());
+  // A device file fitted without recorded loads leaves the guest quiet.
+  dev.erase("guest_load");
+  dev["scenario_fragment"]["components"].erase("guest");
+  g = calibration::scenario_for_run(dev, facts, 0.1, 0.01, 1)["components"]["guest"];
+  EXPECT_FALSE(g.contains("background_cpus"));
+  EXPECT_FALSE(g.contains("background_preempt_rate"));
 }

@@ -68,3 +68,34 @@ TEST(Predict, AMissingDeviceFileIsExit2)
   auto res = run_pvsim("predict --device /nonexistent/d.json --iodepth 4");
   EXPECT_EQ(res.exit_code, 2) << res.output;
 }
+
+TEST(Predict, BackgroundCpusLoadTheGuestOfTheSimulatedScenario)
+{
+  // Calibrated on a quiet and a loaded iodepth-1 run: the guest's background waits are fitted, and --background-cpus
+  // says how much of that load the predicted run has.
+  TempDir dir;
+  auto cal =
+      run_pvsim("calibrate -q" + trace("randread_libaio_qd1_nj1_f1_quiet") + trace("randread_libaio_qd1_nj1_f1_rep2") +
+                trace("randread_libaio_qd64_nj1_f1_rep1") + " -o " + dir.file("d.json"));
+  ASSERT_EQ(cal.exit_code, 0) << cal.output;
+  ASSERT_TRUE(read_json_file(dir.file("d.json")).contains("guest_load"));
+  auto res =
+      run_pvsim("predict -q --device " + dir.file("d.json") + " --iodepth 16 --duration 0.1 --background-cpus 1" +
+                " --json " + dir.file("p.json") + " --scenario " + dir.file("s.json"));
+  ASSERT_EQ(res.exit_code, 0) << res.output;
+  EXPECT_EQ(read_json_file(dir.file("p.json"))["configuration"]["background_cpus"], 1.0);
+  json guest = read_json_file(dir.file("s.json"))["components"]["guest"];
+  EXPECT_EQ(guest["background_cpus"], 1.0);
+  EXPECT_TRUE(guest.contains("background_preempt_rate"));
+}
+
+TEST(Predict, BackgroundCpusBeyondTheGuestsVcpusIsExit2)
+{
+  TempDir dir;
+  auto cal = run_pvsim("calibrate -q" + trace("randread_libaio_qd1_nj1_f1") + " -o " + dir.file("d.json"));
+  ASSERT_EQ(cal.exit_code, 0) << cal.output;
+  auto res = run_pvsim("predict --device " + dir.file("d.json") + " --background-cpus 3");
+  EXPECT_EQ(res.exit_code, 2);
+  EXPECT_NE(res.output.find("--background-cpus"), std::string::npos) << res.output;
+  EXPECT_NE(res.output.find("expected 0 to 2 CPUs"), std::string::npos) << res.output;
+}

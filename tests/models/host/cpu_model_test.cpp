@@ -1,4 +1,5 @@
 /* vCPUs, physical cores and fio jobs paying CPU per I/O: the mechanisms of cpu.host, guest.vm and job.fio. */
+#include "models/host/guest_vm.hpp"
 #include "tests/support/cli_support.hpp"
 
 using namespace pvsim;
@@ -187,4 +188,60 @@ TEST(GuestVm, PcpusMustNameACpuHost)
   auto r                  = pvsim::test::run_pvsim("check " + f);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("/components/guest/pcpus"), std::string::npos) << r.output;
+}
+
+TEST(GuestVm, BackgroundLoadDelaysTheRequestWhoseWorkWasRunningByTheWait)
+{
+  // One job at iodepth 1 (3 + 10 + 2 us) on a guest whose other processes use one CPU: its work waits behind them
+  // 1000 times per CPU-second of it, 2 ms each. The host takes nothing (no preempt_rate).
+  json comps                                    = guest_on_null_blk(1, 1, 1);
+  comps["guest"]["background_cpus"]             = 1;
+  comps["guest"]["background_preempt_rate"]     = "1000Hz";
+  comps["guest"]["background_preempt_duration"] = "2ms";
+  json r                                        = run(comps);
+  const json& lat                               = r["jobs"]["fio"]["latency_us"];
+  EXPECT_NEAR(lat["max"].get<double>(), 2015, 1e-3);
+  EXPECT_NEAR(lat["p50"].get<double>(), 15, 0.5);
+  EXPECT_GT(r["components"]["guest"]["vcpus"][0]["background_waits"].get<int>(), 0);
+  EXPECT_EQ(r["components"]["host"].value("preemptions", 0), 0);
+}
+
+TEST(GuestVm, BackgroundWaitsTakeTheirShareOfABusyVcpuInProportionToTheLoad)
+{
+  // One CPU-bound job (iodepth 8, 5 us of CPU per I/O) alone on its vCPU: 200k IOPS quiet. Background load of 0.5 CPU
+  // at 200 waits per CPU per CPU-second, 1 ms each: 100 waits per second of work, 0.1 s lost per second: 200k / 1.1.
+  json comps                                    = guest_on_null_blk(1, 1, 1, {{"iodepth", 8}});
+  comps["guest"]["background_cpus"]             = 0.5;
+  comps["guest"]["background_preempt_rate"]     = "200Hz";
+  comps["guest"]["background_preempt_duration"] = "1ms";
+  json r                                        = run(comps, 1.0);
+  double expected                               = 200000 / 1.1;
+  std::printf("IOPS expected %.0f +- 1.5%%, got %.0f\n", expected, r["jobs"]["fio"]["iops"].get<double>());
+  EXPECT_NEAR(r["jobs"]["fio"]["iops"].get<double>(), expected, expected * 0.015);
+  EXPECT_NEAR(r["components"]["guest"]["vcpus"][0]["background_wait_s"].get<double>(),
+              r["components"]["guest"]["vcpus"][0]["background_waits"].get<double>() * 1e-3, 1e-9);
+}
+
+TEST(GuestVm, ABackgroundWaitIsByDefaultTheRestOfAnEevdfSlice)
+{
+  // sysctl_sched_base_slice 0.70 ms x (1 + ilog2(min(vCPUs, 8))): uniform up to 1.4 ms on 2 vCPUs, 2.8 ms from 8.
+  auto p  = GuestVm::param_table().defaults();
+  p.vcpus = 2;
+  EXPECT_NEAR(GuestVm("g", p).background_wait().mean(), 0.7e-3, 1e-12);
+  p.vcpus = 1;
+  EXPECT_NEAR(GuestVm("g", p).background_wait().mean(), 0.35e-3, 1e-12);
+  p.vcpus = 16;
+  EXPECT_NEAR(GuestVm("g", p).background_wait().mean(), 1.4e-3, 1e-12);
+}
+
+TEST(GuestVm, BackgroundCpusBeyondTheVcpusIsBadInput)
+{
+  pvsim::test::TempDir dir;
+  json comps                        = guest_on_null_blk(2, 2, 1);
+  comps["guest"]["background_cpus"] = 2.5;
+  std::string f                     = dir.write("s.json", json{{"duration", "1ms"}, {"components", comps}}.dump());
+  auto r                            = pvsim::test::run_pvsim("check " + f);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("/components/guest/background_cpus"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("cannot exceed the guest's 2 vCPUs"), std::string::npos) << r.output;
 }
