@@ -1,5 +1,7 @@
 /* The load other processes put on the guest during each traced run (summary.csv `foreign_cpus`), and validate's
  * errors split into quiet and loaded runs by it. */
+#include "analysis/calibration/bundle.hpp"
+#include "analysis/calibration/bundle_scenario.hpp"
 #include "analysis/calibration/calibration.hpp"
 #include "analysis/calibration/guest_load.hpp"
 #include "sim/input_error.hpp"
@@ -150,4 +152,21 @@ TEST(GuestLoad, EachSimulatedRunGetsItsRecordedLoadElseTheCalibrationsMean)
   g = calibration::scenario_for_run(dev, facts, 0.1, 0.01, 1)["components"]["guest"];
   EXPECT_FALSE(g.contains("background_cpus"));
   EXPECT_FALSE(g.contains("background_preempt_rate"));
+}
+
+TEST(GuestLoad, AXenBundlesDomUGetsTheRunsLoadToo)
+{
+  // The Xen stack rebuilds its guest as domU: the background load and its fitted waits go with it.
+  json dev         = calibration::calibrate(shared_traces());
+  bundle::Bundle b = bundle::read_bundle(source_dir() + "/tests/data/lab/xen-blk-q4");
+  ASSERT_FALSE(b.runs.empty());
+  auto facts         = calibration::run_facts(readers::read_fio_json(b.runs.front().file)).front();
+  facts.foreign_cpus = 0.5;
+  std::vector<std::string> notes;
+  json comps =
+      bundle::scenario_for_bundle_run(dev, b, b.runs.front(), dev["guest"], facts, 0.1, 0.01, 1, notes)["components"];
+  ASSERT_TRUE(comps.contains("domU")) << comps.dump();
+  EXPECT_DOUBLE_EQ(comps["domU"]["background_cpus"].get<double>(), 0.5);
+  EXPECT_EQ(comps["domU"]["background_preempt_rate"],
+            dev["scenario_fragment"]["components"]["guest"]["background_preempt_rate"]);
 }
