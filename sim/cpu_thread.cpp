@@ -20,7 +20,8 @@ void CpuThread::start(simgrid::s4u::Host* host, CoreLoad* load, EventQueue& even
     preempt_rng_  = Rng(load_->preemption.seed, name_ + "/preemption");
     preempt_in_s_ = preempt_rng_.exponential(1.0 / load_->preemption.rate_hz);
   }
-  if (own_preemption_.rate_hz > 0) {
+  own_preempt_ = own_preemption_.rate_hz > 0;
+  if (own_preempt_) {
     own_rng_  = Rng(own_preemption_.seed, name_ + "/own_preemption");
     own_in_s_ = own_rng_.exponential(1.0 / own_preemption_.rate_hz);
   }
@@ -140,7 +141,7 @@ double CpuThread::preempted_during(double cost_s)
   double lost = 0;
   if (load_ != nullptr and load_->preemption.rate_hz > 0)
     lost = losses(load_->preemption, preempt_rng_, preempt_in_s_, cost_s, preemptions_);
-  if (own_preemption_.rate_hz > 0) {
+  if (own_preempt_) {
     std::uint64_t before = own_preemptions_.get();
     double own           = losses(own_preemption_, own_rng_, own_in_s_, cost_s, own_preemptions_);
     preemptions_ += own_preemptions_.get() - before;
