@@ -49,6 +49,8 @@ json predict(const Options& opt)
         break;
       json d                 = device;
       d["scenario_fragment"] = set["scenario_fragment"];
+      if (not d["scenario_fragment"]["components"].contains("guest")) // this resample had no quiet/loaded split:
+        d.erase("guest_load");                                         // its host preemption holds the whole tail
       devices.push_back(d);
     }
   fs::path tmp(make_temp_dir("pvsim-predict"));
