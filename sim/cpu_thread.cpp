@@ -20,10 +20,10 @@ void CpuThread::start(simgrid::s4u::Host* host, CoreLoad* load, EventQueue& even
     preempt_rng_  = Rng(load_->preemption.seed, name_ + "/preemption");
     preempt_in_s_ = preempt_rng_.exponential(1.0 / load_->preemption.rate_hz);
   }
-  own_preempt_ = own_preemption_.rate_hz > 0;
+  own_preempt_ = own_ != nullptr;
   if (own_preempt_) {
-    own_rng_  = Rng(own_preemption_.seed, name_ + "/own_preemption");
-    own_in_s_ = own_rng_.exponential(1.0 / own_preemption_.rate_hz);
+    own_->rng  = Rng(own_->source.seed, name_ + "/own_preemption");
+    own_->in_s = own_->rng.exponential(1.0 / own_->source.rate_hz);
   }
   host_ = host;
 }
@@ -142,10 +142,10 @@ double CpuThread::preempted_during(double cost_s)
   if (load_ != nullptr and load_->preemption.rate_hz > 0)
     lost = losses(load_->preemption, preempt_rng_, preempt_in_s_, cost_s, preemptions_);
   if (own_preempt_) {
-    std::uint64_t before = own_preemptions_.get();
-    double own           = losses(own_preemption_, own_rng_, own_in_s_, cost_s, own_preemptions_);
-    preemptions_ += own_preemptions_.get() - before;
-    own_preempted_s_ += own;
+    std::uint64_t before = own_->count.get();
+    double own           = losses(own_->source, own_->rng, own_->in_s, cost_s, own_->count);
+    preemptions_ += own_->count.get() - before;
+    own_->lost_s += own;
     lost += own;
   }
   preempted_s_ += lost;

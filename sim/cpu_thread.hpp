@@ -44,6 +44,7 @@
 
 #include <simgrid/s4u/Semaphore.hpp>
 
+#include <memory>
 #include <string>
 
 namespace simgrid::s4u {
@@ -135,11 +136,17 @@ public:
   std::uint64_t batches() const { return batches_.get(); }
   std::uint64_t preemptions() const { return preemptions_.get(); }
   /** Of preemptions() and preempted_s(): those of the thread's own source (set_own_preemption). */
-  std::uint64_t own_preemptions() const { return own_preemptions_.get(); }
-  double own_preempted_s() const { return own_preempted_s_.get(); }
+  std::uint64_t own_preemptions() const { return own_ ? own_->count.get() : 0; }
+  double own_preempted_s() const { return own_ ? own_->lost_s.get() : 0; }
   /** A second source of lost CPU for this thread alone, on top of its pool's (CoreLoad::preemption): a guest's
-   * background tasks taking the vCPU from its I/O work. Set before start(); a zero rate is none. */
-  void set_own_preemption(const Preemption& p) { own_preemption_ = p; }
+   * background tasks taking the vCPU from its I/O work. Set before start() and track_stats(); a zero rate is none. */
+  void set_own_preemption(const Preemption& p)
+  {
+    if (p.rate_hz > 0)
+      own_ = std::make_unique<OwnPreemption>(OwnPreemption{p, Rng(), 0, {}, {}});
+    else
+      own_.reset();
+  }
   double preempted_s() const { return preempted_s_.get(); } // time the thread's work waited, its core taken away
   double spin_s() const { return spin_s_.get(); }     // of cpu_s(): spinning on locks, moving lock words, polling
   double switch_s() const { return switch_s_.get(); } // of cpu_s(): context switches to this thread
@@ -152,8 +159,12 @@ public:
   void track_stats(StatSet& set)
   {
     for (Stat* s : std::initializer_list<Stat*>{&cpu_s_, &running_s_, &items_, &batches_, &preemptions_, &preempted_s_,
-                                                &spin_s_, &switch_s_, &own_preemptions_, &own_preempted_s_})
+                                                &spin_s_, &switch_s_})
       set.track(*s);
+    if (own_) {
+      set.track(own_->count);
+      set.track(own_->lost_s);
+    }
   }
   /** CPU the thread burned outside its work items, `s` seconds of it: busy polling (a QEMU IOThread's poll window).
    * Counted in cpu_s() (and so in its cpu.host's), not in the items run; the core is not held meanwhile. */
@@ -272,11 +283,16 @@ private:
   double preempt_in_s_ = 0; // CPU time the thread runs before it next loses its core
   Counter preemptions_;
   Sum preempted_s_;
-  Preemption own_preemption_; // set_own_preemption(): the thread's own source, drawn from its own stream
-  Rng own_rng_;
-  double own_in_s_ = 0;
-  Counter own_preemptions_;
-  Sum own_preempted_s_;
+  /** set_own_preemption(): the thread's own source, drawn from its own stream (on the heap: most threads have none,
+   * and every byte of a thread is paid in cache by the thousands of them a whole host runs). */
+  struct OwnPreemption {
+    Preemption source;
+    Rng rng;
+    double in_s = 0;
+    Counter count;
+    Sum lost_s;
+  };
+  std::unique_ptr<OwnPreemption> own_;
 };
 
 } // namespace pvsim
