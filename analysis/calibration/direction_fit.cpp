@@ -257,6 +257,8 @@ void DirectionFit::fit_preemption(HostPreemption& host, GuestPreemption& guest)
       bins_[b] += c;
   if (bins_.empty())
     return;
+  if (split and tail_of(quiet).count < 10) // too few quiet tail latencies to tell the host's rate: no split
+    split = false;
   Tail t          = tail_of(split ? quiet : tail_src_);
   tail_from_ns_   = t.from_ns;
   double p_tail   = t.share();
