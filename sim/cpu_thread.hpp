@@ -238,7 +238,7 @@ private:
   bool in_continuations_    = false; // running the continuations of a finished batch
   bool awake_               = false;
   bool wake_pending_        = false;
-  bool own_preempt_         = false; // own_preemption_ has a rate (read per batch: kept off the cold fields)
+  bool own_preempt_         = false; // own_ is set (read per batch: kept among these fields, off the cold end)
   int holds_                = 0;
   EventQueue* events_       = nullptr;
   CoreLoad* load_           = nullptr;

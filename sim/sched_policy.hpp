@@ -60,6 +60,17 @@ public:
   virtual double cap_period_s() const = 0;
 };
 
+/** Linux's get_update_sysctl_factor() with SCHED_TUNABLESCALING_LOG (kernel/sched/fair.c): its scheduler tunables
+ * (CFS's latency and granularities, EEVDF's base slice) scale by 1 + ilog2(min(CPUs, 8)). */
+inline double linux_sysctl_factor(int cpus)
+{
+  int n = cpus < 8 ? cpus : 8;
+  int l = 0;
+  while ((1 << (l + 1)) <= n)
+    ++l;
+  return 1.0 + l;
+}
+
 /** Knobs a cpu.host gives its scheduler; 0 means the policy's own default. */
 struct SchedTunables {
   double ratelimit_s     = 0; // credit2: sched_ratelimit_us

@@ -172,10 +172,7 @@ json scenario_for_bundle_run(const json& device, const Bundle& b, const Run& run
   for (const char* key : {"tag_sleep_cpu", "tag_wake_cpu"})
     if (comps.contains("blkmq") and comps["blkmq"].contains(key))
       mq[key] = comps["blkmq"][key];
-  json domu = {{"type", "guest.vm"}, {"vcpus", vcpus}, {"pcpus", "host"}};
-  for (const char* key : {"background_cpus", "background_preempt_rate", "background_preempt_duration"})
-    if (comps["guest"].contains(key)) // the guest's other processes, as the run recorded them
-      domu[key] = comps["guest"][key];
+  json domu          = comps["guest"]; // the guest as scenario_for_run made it (its vCPUs, the run's background load)
   comps = {{"host", host}, {"domU", domu}, {"fio", fio}, {"blkmq", mq}, {"xvda", front}, {"vbd", back}, {"disk", disk}};
   doc["description"] = "pvsim validate: the calibrated Xen blkfront/blkback stack running " + facts.rw + " " +
                        facts.engine + " iodepth " + std::to_string(facts.iodepth) + " numjobs " +

@@ -205,8 +205,27 @@ void DirectionFit::fit_cpu_costs()
 
 namespace {
 
-/** The iodepth-1 latency tail of some runs, their bins merged: a latency more than tail_over_median times the median
- * is one whose completion path lost its CPU. */
+using Bins = std::map<std::int64_t, std::uint64_t>; // clat bins (ns -> count)
+
+/** "0.1": a number of CPUs as the device file's notes write it. */
+std::string fmt_cpus(double cpus)
+{
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", cpus);
+  return buf;
+}
+
+Bins merged_bins(const std::vector<const RunFacts*>& runs)
+{
+  Bins bins;
+  for (auto* r : runs)
+    for (auto& [b, c] : r->clat_bins_ns)
+      bins[b] += c;
+  return bins;
+}
+
+/** The iodepth-1 latency tail of merged bins: a latency more than tail_over_median times the median is one whose
+ * completion path lost its CPU. */
 struct Tail {
   double p50_s        = 0; // the median, also the time a completion is exposed
   double from_ns      = 0;
@@ -216,12 +235,8 @@ struct Tail {
   double rate_hz() const { return share() / p50_s; }
 };
 
-Tail tail_of(const std::vector<const RunFacts*>& runs)
+Tail tail_of(const Bins& bins)
 {
-  std::map<std::int64_t, std::uint64_t> bins;
-  for (auto* r : runs)
-    for (auto& [b, c] : r->clat_bins_ns)
-      bins[b] += c;
   Tail t;
   if (bins.empty())
     return t;
@@ -251,15 +266,17 @@ void DirectionFit::fit_preemption(HostPreemption& host, GuestPreemption& guest)
   for (auto* r : tail_src_)
     if (r->foreign_cpus)
       (*r->foreign_cpus < validation::loaded_above_cpus ? quiet : loaded).push_back(r);
-  bool split = not quiet.empty() and not loaded.empty();
-  for (auto* r : tail_src_) // the service's latencies: every run's (the tail is left out of it)
-    for (auto& [b, c] : r->clat_bins_ns)
-      bins_[b] += c;
+  bins_ = merged_bins(tail_src_); // the service's latencies: every run's (the tail is left out of it)
   if (bins_.empty())
     return;
-  if (split and tail_of(quiet).count < 10) // too few quiet tail latencies to tell the host's rate: no split
-    split = false;
-  Tail t          = tail_of(split ? quiet : tail_src_);
+  Tail t     = tail_of(bins_);
+  bool split = false;
+  if (not quiet.empty() and not loaded.empty()) {
+    Tail q = tail_of(merged_bins(quiet));
+    split  = q.count >= 10; // too few quiet tail latencies to tell the host's rate: no split
+    if (split)
+      t = std::move(q);
+  }
   tail_from_ns_   = t.from_ns;
   double p_tail   = t.share();
   bool first_tail = not host.rate_hz and t.count >= 10; // this direction fits the host's preemption
@@ -282,7 +299,7 @@ void DirectionFit::fit_preemption(HostPreemption& host, GuestPreemption& guest)
                                             "x the median: rate = tail fraction / the median clat (the time a completion is "
                                                       "exposed), duration = latency - median (empirical)" +
                                             (split ? "; quiet runs only (summary.csv foreign_cpus below " +
-                                               std::to_string(validation::loaded_above_cpus).substr(0, 3) + ")"
+                                               fmt_cpus(validation::loaded_above_cpus) + ")"
                                                    : "")},
                           {"from", names(split ? quiet : tail_src_)}};
     tail_keep_         = 0;
@@ -301,7 +318,7 @@ void DirectionFit::fit_guest_load(double host_rate_hz, const std::vector<const R
   for (auto* r : loaded)
     load += *r->foreign_cpus;
   load /= static_cast<double>(loaded.size());
-  Tail t      = tail_of(loaded);
+  Tail t      = tail_of(merged_bins(loaded));
   double rate = t.rate_hz();
   guest.doc   = {{"from", names(loaded)},
                  {"mean_foreign_cpus", load},

@@ -1,11 +1,11 @@
 /* pvsim: the load other processes put on the guest while each traced run ran, where the traces say it, and
  * validate's accuracy split by it.
  *
- * pvsim does not model other processes in the guest (guest.vm leaves out the guest's scheduler and idle halts), so a
- * run recorded while they used a CPU is predicted as if the guest were quiet. The virtio-vm-1q traces record that
- * load per run: summary.csv beside the fio/ directory, column `foreign_cpus` (CPUs used by tasks other than fio,
- * averaged over the run), keyed by `run` (the fio file's name without .json). On those traces loaded qd16 runs have
- * 2-4x the p99 of quiet ones and 5-20 % more IOPS, so the split shows how much of the error is that. */
+ * The virtio-vm-1q traces record that load per run: summary.csv beside the fio/ directory, column `foreign_cpus`
+ * (CPUs used by tasks other than fio, averaged over the run), keyed by `run` (the fio file's name without .json). On
+ * those traces loaded qd16 runs have 2-4x the p99 of quiet ones and 5-20 % more IOPS. calibrate fits guest.vm's
+ * background waits from it (DirectionFit::fit_preemption), validate gives each run its load (scenario_for_run), and
+ * the split shows what is left of the error in each kind of run. */
 #pragma once
 
 #include "sim/json_node.hpp"

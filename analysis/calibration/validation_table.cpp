@@ -207,7 +207,8 @@ std::string markdown(const json& full)
   if (s.contains("by_guest_load")) {
     const json& g = s["by_guest_load"];
     o << "\n## Load of other processes in the guest\n\nThe traces record the CPUs other processes used during each "
-         "run (summary.csv `foreign_cpus`); pvsim simulates a quiet guest. Runs at "
+         "run (summary.csv `foreign_cpus`); pvsim gives each run that load (guest.vm background_cpus) when the "
+         "calibration could fit its waits from quiet and loaded runs, else a quiet guest. Runs at "
       << fmt(g["loaded_above_cpus"].get<double>(), 1) << " CPU or more count as loaded (" << g["unknown"]
       << " runs without a record).\n\n| runs | n | median IOPS err % | median clat mean err % | "
          "median p99 err % |\n|---|---|---|---|---|\n";

@@ -102,11 +102,7 @@ Distribution GuestVm::background_wait() const
   if (p_.background_preempt_duration)
     return *p_.background_preempt_duration;
   // kernel/sched/fair.c: sysctl_sched_base_slice (0.70 ms) scaled by get_update_sysctl_factor() (LOG scaling).
-  long long cpus = std::min<long long>(p_.vcpus, 8);
-  int log2       = 0;
-  while ((2LL << log2) <= cpus)
-    ++log2;
-  return Distribution::uniform(0, 0.70e-3 * (1 + log2));
+  return Distribution::uniform(0, 0.70e-3 * linux_sysctl_factor(static_cast<int>(std::min<long long>(p_.vcpus, 8))));
 }
 
 void GuestVm::validate()

@@ -30,20 +30,11 @@ constexpr double base_wakeup_gran_s   = 1e-3;    // sysctl_sched_wakeup_granular
 constexpr int sched_nr_latency        = 8;
 constexpr double default_cap_period_s = 100e-3; // default_cfs_period(): 100 ms
 
-/** get_update_sysctl_factor() with SCHED_TUNABLESCALING_LOG: 1 + ilog2(min(CPUs, 8)). */
-double sysctl_factor(int cpus)
-{
-  int n = std::min(cpus, 8);
-  int l = 0;
-  while ((1 << (l + 1)) <= n)
-    ++l;
-  return 1.0 + l;
-}
-
 class Cfs : public SchedPolicy {
 public:
   Cfs(int cores, const SchedTunables& t)
-      : factor_(sysctl_factor(cores)), latency_s_(t.sched_latency_s > 0 ? t.sched_latency_s : base_latency_s * factor_),
+      : factor_(linux_sysctl_factor(cores)),
+        latency_s_(t.sched_latency_s > 0 ? t.sched_latency_s : base_latency_s * factor_),
         min_gran_s_(base_min_gran_s * factor_), wakeup_gran_s_(base_wakeup_gran_s * factor_),
         cap_period_s_(t.cap_period_s > 0 ? t.cap_period_s : default_cap_period_s)
   {
