@@ -27,6 +27,7 @@
  *
  * Usage: pvsim_bench [--requests N] [--long-requests M] [--curve-requests K] [--repeats R]   prints one JSON object
  *        pvsim_bench --child sim|reference|xen|firecracker|queues:Q|guests:G --requests N  (internal) */
+#include "sim/huge_page_heap.hpp"
 #include "sim/rng.hpp"
 #include "sim/scenario.hpp"
 #include "sim/simulation.hpp"
@@ -134,6 +135,8 @@ Measure run_firecracker(long long requests)
 Measure run_generated(const json& scenario)
 {
   Simulation sim(scenario_from_json(scenario, "bench"));
+  if (sim.estimate_resources().memory_bytes() > huge_page_heap_above_bytes)
+    exec_with_huge_page_heap(); // as pvsim run does
   double t0 = wall();
   json r    = sim.run();
   double t1 = wall();

@@ -8,12 +8,13 @@
 #include "analysis/commands/fio_report.hpp"
 #include "analysis/commands/fio_workload.hpp"
 #include "analysis/commands/policies_doc.hpp"
-#include "analysis/commands/replay_workload.hpp"
 #include "analysis/commands/python_driver.hpp"
+#include "analysis/commands/replay_workload.hpp"
 #include "analysis/commands/sweep_command.hpp"
 #include "analysis/regress/regress.hpp"
 #include "analysis/xen/xen_tools.hpp"
 #include "sim/component.hpp"
+#include "sim/huge_page_heap.hpp"
 #include "sim/input_error.hpp"
 #include "sim/registry.hpp"
 #include "sim/results.hpp"
@@ -174,8 +175,21 @@ int cmd_run(const std::string& file, const std::string& outdir, std::optional<st
             const std::vector<std::string>& sets, bool quiet, bool partial, const std::string& max_memory,
             const TraceRequest& trace_request, FioRequest& fio)
 {
-  Simulation sim(load(file, sets, seed, fio, quiet));
+  Simulation sim(load(file, sets, seed, fio, /*quiet=*/true)); // its notes come below, after a re-execution
   sim.set_max_memory(max_memory_option(max_memory));
+  ResourceEstimate estimate = sim.check_resources();
+  // A wide scenario runs again, on huge pages (sim/huge_page_heap.hpp): nothing is written yet, and its inputs can
+  // be read twice (not so a pipe, such as bash's <(...)).
+  auto rereadable = [](const std::string& f) { return f.empty() or std::filesystem::is_regular_file(f); };
+  if (estimate.memory_bytes() > huge_page_heap_above_bytes and rereadable(file) and rereadable(fio.job_file))
+    exec_with_huge_page_heap();
+  if (not quiet and estimate.memory_bytes() > huge_page_heap_above_bytes and huge_page_heap_on())
+    std::cerr << "pvsim: a wide scenario (about " << format_bytes(estimate.memory_bytes())
+              << "): its heap is on transparent huge pages (glibc.malloc.hugetlb=1; PVSIM_NO_HUGE_PAGES=1 runs "
+                 "without)\n";
+  if (not quiet)
+    for (const auto& n : fio.workload.notes)
+      std::cerr << "pvsim: note: " << n << "\n";
   std::unique_ptr<TraceWriter> tracer;
   if (not trace_request.file.empty()) {
     auto [from, to] = trace_window(trace_request.window, sim);
@@ -194,8 +208,8 @@ int cmd_run(const std::string& file, const std::string& outdir, std::optional<st
     if (fio_report)
       fio_report->connect();
   });
-  if (ResourceEstimate e = sim.check_resources(); e.memory_bytes() > large_estimate_bytes and not quiet)
-    std::cerr << "pvsim: " << e.to_text(sim.duration_s());
+  if (estimate.memory_bytes() > large_estimate_bytes and not quiet)
+    std::cerr << "pvsim: " << estimate.to_text(sim.duration_s());
   sim.show_progress(not quiet and ::isatty(STDERR_FILENO));
   sim.on_engine_ready(handle_stop_signals);
   json results = sim.run();

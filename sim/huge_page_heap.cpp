@@ -1,0 +1,56 @@
+#include "sim/huge_page_heap.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace pvsim {
+
+bool huge_page_heap_on()
+{
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (tunables == nullptr)
+    return false;
+  std::string t(tunables);
+  return t.find("glibc.malloc.hugetlb=1") != std::string::npos or t.find("glibc.malloc.hugetlb=2") != std::string::npos;
+}
+
+bool huge_page_heap_settled()
+{
+  if (std::getenv("PVSIM_NO_HUGE_PAGES") != nullptr)
+    return true;
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  return tunables != nullptr and std::string(tunables).find("glibc.malloc.hugetlb") != std::string::npos;
+}
+
+void exec_with_huge_page_heap()
+{
+  if (huge_page_heap_settled())
+    return;
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (all.empty())
+    return;
+  std::vector<char*> argv;
+  for (std::size_t at = 0; at < all.size();) { // NUL-separated, NUL-terminated
+    std::size_t end = all.find('\0', at);
+    if (end == std::string::npos)
+      return;
+    argv.push_back(all.data() + at);
+    at = end + 1;
+  }
+  argv.push_back(nullptr);
+  const char* old      = std::getenv("GLIBC_TUNABLES");
+  std::string tunables = (old and *old ? std::string(old) + ":" : std::string()) + "glibc.malloc.hugetlb=1";
+  if (setenv("GLIBC_TUNABLES", tunables.c_str(), 1) != 0)
+    return;
+  execv("/proc/self/exe", argv.data());
+  unsetenv("GLIBC_TUNABLES"); // the exec failed (no /proc?): go on as before, and leave children as they were
+  if (old)
+    setenv("GLIBC_TUNABLES", old, 1);
+}
+
+} // namespace pvsim
