@@ -1,6 +1,7 @@
 /* pvsim command line. Exit codes: 0 ok, 2 bad input (scenario, options), 1 internal failure. */
 #include "analysis/calibration/bootstrap.hpp"
 #include "analysis/calibration/calibration.hpp"
+#include "analysis/calibration/calibration_summary.hpp"
 #include "analysis/calibration/prediction.hpp"
 #include "analysis/calibration/validation.hpp"
 #include "analysis/calibration/vmm_detect.hpp"
@@ -630,6 +631,9 @@ int main(int argc, char** argv)
         std::cout << text;
       else
         write_file_atomically(cal_out, text);
+      if (not cal_quiet) // on stderr when device.json itself goes to stdout
+        (cal_out == "-" ? std::cerr : std::cout)
+            << calibration::summary_text(device, cal_out == "-" ? "device.json to stdout" : cal_out);
       return 0;
     }
     if (*validate)

@@ -228,3 +228,41 @@ TEST(Calibration, WithoutAnIodepthOneRunTheShallowestRunBoundsTheService)
   auto res = run_pvsim("check " + dir.write("s.json", scen.dump()));
   EXPECT_EQ(res.exit_code, 0) << res.output;
 }
+
+TEST(Calibration, TheCliSaysWhichStackItChoseWhatItFittedAndWhatItDidNot)
+{
+  TempDir dir;
+  std::string out = dir.file("dev.json");
+  auto res        = run_pvsim("calibrate --trace " + trace("randread_libaio_qd1_nj1_f1") + " --trace " +
+                              trace("randread_libaio_qd64_nj1_f1") + " --trace " + trace("randwrite_libaio_qd1_nj1_f1") +
+                              " -o " + out);
+  ASSERT_EQ(res.exit_code, 0) << res.output;
+  const std::string& o = res.output;
+  EXPECT_NE(o.find("stack: firecracker: "), std::string::npos) << o;
+  std::size_t read_line = o.find("fitted (read): ");
+  ASSERT_NE(read_line, std::string::npos) << o;
+  EXPECT_NE(o.find("sync_io_cpu", read_line), std::string::npos) << "the VMM thread's cost, fitted at qd64\n" << o;
+  // The write side has no deep run: its submit_cpu is job.fio's default, said as not fitted, not listed as fitted.
+  EXPECT_NE(o.find("not fitted: write.submit_cpu"), std::string::npos) << o;
+  std::size_t write_line = o.find("fitted (write): ");
+  ASSERT_NE(write_line, std::string::npos) << o;
+  std::string writes = o.substr(write_line, o.find('\n', write_line) - write_line);
+  EXPECT_EQ(writes.find("submit_cpu"), std::string::npos) << writes;
+  EXPECT_NE(writes.find("kick_cpu"), std::string::npos) << writes;
+  EXPECT_NE(o.find("assumed (not in fio's output): 2 vCPUs, 1 hardware queue, 128 tags"), std::string::npos) << o;
+  EXPECT_NE(o.find("wrote " + out), std::string::npos) << o;
+}
+
+TEST(Calibration, TheCliSummaryGoesToStderrWhenDeviceJsonGoesToStdoutAndQuietSilencesIt)
+{
+  TempDir dir;
+  std::string args = "calibrate --trace " + trace("randread_libaio_qd1_nj1_f1");
+  auto res         = run_command("sh -c '" + pvsim_binary() + " " + args + " -o - >" + dir.file("out") + " 2>" +
+                                 dir.file("err") + "'");
+  ASSERT_EQ(res.exit_code, 0) << res.output;
+  EXPECT_EQ(json::parse(read_file(dir.file("out")))["format"], "pvsim-device-calibration");
+  EXPECT_NE(read_file(dir.file("err")).find("wrote device.json to stdout"), std::string::npos);
+  auto quiet = run_pvsim(args + " -q -o " + dir.file("dev.json"));
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.output;
+  EXPECT_EQ(quiet.output, "");
+}

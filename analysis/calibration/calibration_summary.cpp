@@ -1,0 +1,104 @@
+#include "analysis/calibration/calibration_summary.hpp"
+
+#include <cstdio>
+#include <set>
+#include <string>
+
+namespace pvsim::calibration {
+
+namespace {
+
+std::string fmt(const char* format, double v)
+{
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+/** "3 runs" from a "from" list, "" without one. */
+std::string runs_of(const json& entry)
+{
+  if (not entry.is_object() or not entry.contains("from") or not entry["from"].is_array())
+    return "";
+  std::size_t n = entry["from"].size();
+  return " (" + std::to_string(n) + (n == 1 ? " run)" : " runs)");
+}
+
+/** The value of one fitted parameter: value_us, mean_us or a choice. */
+std::string value_of(const json& entry)
+{
+  if (entry.contains("value_us") and entry["value_us"].is_number())
+    return fmt("%.4g us", entry["value_us"].get<double>());
+  if (entry.contains("mean_us") and entry["mean_us"].is_number())
+    return fmt("mean %.4g us", entry["mean_us"].get<double>());
+  if (entry.contains("chosen") and entry["chosen"].is_string())
+    return entry["chosen"].get<std::string>();
+  return "";
+}
+
+} // namespace
+
+std::string summary_text(const json& device, const std::string& written_to)
+{
+  std::string out;
+  std::size_t runs = device.contains("sources") ? device["sources"].size() : 0;
+  out += "calibrated from " + std::to_string(runs) + (runs == 1 ? " fio run" : " fio runs") + "\n";
+  if (device.contains("stack")) {
+    const json& stack = device["stack"];
+    out += "stack: " + stack.value("vmm", std::string("?"));
+    if (stack.contains("why") and stack["why"].is_array() and not stack["why"].empty())
+      out += ": " + stack["why"][0].get<std::string>();
+    out += "\n";
+    if (stack.contains("scheduler") and stack["scheduler"].is_object())
+      out += "  I/O scheduler: " + stack["scheduler"].value("why", std::string()) + "\n";
+  }
+  std::set<std::string> defaults; // "write.submit_cpu" of the not_fitted entries: reported below, not as fitted
+  if (device.contains("not_fitted") and device["not_fitted"].is_array())
+    for (const auto& n : device["not_fitted"])
+      defaults.insert(n.get<std::string>().substr(0, n.get<std::string>().find(':')));
+  if (device.contains("parameters"))
+    for (const auto& [direction, params] : device["parameters"].items()) {
+      std::string line;
+      for (const auto& [name, entry] : params.items()) {
+        if (not entry.is_object())
+          continue;
+        std::string v = value_of(entry);
+        if (v.empty() or defaults.count(direction + "." + name))
+          continue;
+        line += (line.empty() ? "" : ", ") + name + " " + v + runs_of(entry);
+      }
+      if (not line.empty())
+        out += "fitted (" + direction + "): " + line + "\n";
+    }
+  if (device.contains("preemption") and device["preemption"].is_object()) {
+    const json& p = device["preemption"];
+    out += "host preemption: " + fmt("%.3g Hz", p.value("rate_hz", 0.0)) + ", " +
+           fmt("mean %.4g us", p.value("duration_mean_us", 0.0)) + " each" + runs_of(p) + "\n";
+  }
+  if (device.contains("guest_load") and device["guest_load"].is_object()) {
+    const json& g = device["guest_load"];
+    out += "guest's other processes: " + fmt("%.3g Hz", g.value("background_preempt_rate_hz", 0.0)) +
+           " per CPU of their load, " + fmt("mean %.4g us", g.value("duration_mean_us", 0.0)) + " each" + runs_of(g);
+    if (g.contains("unrecorded_run_cpus"))
+      out += fmt("; a run with no record gets %.2g CPU", g["unrecorded_run_cpus"].get<double>());
+    out += "\n";
+  }
+  if (device.contains("not_fitted") and device["not_fitted"].is_array())
+    for (const auto& n : device["not_fitted"])
+      out += "not fitted: " + n.get<std::string>() + "\n";
+  if (device.contains("guest") and device["guest"].is_object()) {
+    const json& g = device["guest"];
+    auto count    = [&](const char* key, const std::string& one) {
+      int n = g.value(key, 0);
+      return std::to_string(n) + " " + one + (n == 1 ? "" : "s");
+    };
+    out += "assumed (not in fio's output): " + count("vcpus", "vCPU") + ", " + count("hw_queues", "hardware queue") +
+           ", " + count("tags", "tag") + ": edit \"guest\" for another machine\n";
+  }
+  if (device.contains("uncertainty"))
+    out += "bootstrap: the resamples' parameters are under \"uncertainty\"\n";
+  out += "wrote " + written_to + "\n";
+  return out;
+}
+
+} // namespace pvsim::calibration
