@@ -42,6 +42,26 @@ Distribution Distribution::uniform(double min_s, double max_s)
   return d;
 }
 
+Distribution Distribution::uniform_sum(double a_s, double b_s, int bins)
+{
+  double a = std::min(a_s, b_s), b = std::max(a_s, b_s);
+  if (a <= 0)
+    return uniform(0, b);
+  auto cdf = [a, b](double x) { // P(U(0,a) + U(0,b) <= x)
+    if (x <= a)
+      return x * x / (2 * a * b);
+    if (x <= b)
+      return (2 * x - a) / (2 * b);
+    return 1 - (a + b - x) * (a + b - x) / (2 * a * b);
+  };
+  std::vector<double> edges, counts;
+  for (int i = 0; i <= bins; ++i)
+    edges.push_back((a + b) * i / bins);
+  for (int i = 0; i < bins; ++i)
+    counts.push_back(cdf(edges[static_cast<std::size_t>(i) + 1]) - cdf(edges[static_cast<std::size_t>(i)]));
+  return empirical_bins(std::move(edges), std::move(counts));
+}
+
 Distribution Distribution::empirical_bins(std::vector<double> edges_s, std::vector<double> counts)
 {
   Distribution d;

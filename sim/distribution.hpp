@@ -32,6 +32,9 @@ public:
   /** Histogram: edges (n+1, increasing) and counts (n). */
   static Distribution empirical_bins(std::vector<double> edges_s, std::vector<double> counts);
   static Distribution empirical_atoms(std::vector<double> values_s, std::vector<double> counts);
+  /** The sum of two independent uniforms, U(0, a) + U(0, b) (a trapezoid from 0 to a + b, flat between the smaller
+   * and the larger), as `bins` bins of its exact distribution function. */
+  static Distribution uniform_sum(double a_s, double b_s, int bins = 256);
 
   /** Parses any accepted form; errors name the file and JSON pointer. */
   static Distribution parse(const JsonNode& node);

@@ -56,14 +56,23 @@ const ParamTable<GuestVmParams>& GuestVm::param_table()
                   "Per CPU of background work: times per second of a vCPU's work that the work waits behind a "
                   "background task holding the vCPU (exponential CPU time between waits).",
                   "pvsim calibrate on ../shared/traces/virtio-vm-1q: 79 Hz (the excess iodepth-1 tail of its loaded "
-                  "run over its quiet ones, per CPU of foreign_cpus; those waits last 2.8 ms on average, longer than "
-                  "the default duration); not in the kernel's source: it is how often the load balancer lets a "
-                  "background task share the job's CPU")
+                  "run over its quiet ones, per CPU of foreign_cpus; those waits last 2.8 ms on average, as the "
+                  "default duration does on 2 vCPUs); not in the kernel's source: it is how often the load balancer "
+                  "lets a background task share the job's CPU")
         .optional_distribution("background_preempt_duration", &Params::background_preempt_duration,
-                               "How long each wait lasts (default: the rest of the background task's EEVDF slice, "
-                               "uniform from 0 to sysctl_sched_base_slice x (1 + ilog2(min(vcpus, 8))), the base "
-                               "slice 0.70 ms as in the 6.18 guest's kernel/sched/fair.c (0.75 ms when EEVDF came, "
-                               "6.6); pvsim calibrate replaces it with the loaded runs' measured tail)");
+                               "How long each wait lasts (default: to the first scheduler tick after the rest of the "
+                               "background task's EEVDF slice: U(0, slice) + U(0, 1 / tick_rate), slice = "
+                               "sysctl_sched_base_slice x (1 + ilog2(min(vcpus, 8))), the base slice 0.70 ms as in "
+                               "the 6.18 guest's kernel/sched/fair.c (0.75 ms when EEVDF came, 6.6); 2.7 ms on "
+                               "average on 2 vCPUs at 250 Hz; pvsim calibrate replaces it with the loaded runs' "
+                               "measured waits)")
+        .quantity("tick_rate", Dimension::frequency, &Params::tick_hz, 250, 10, 1e5,
+                  "The guest kernel's scheduler tick (CONFIG_HZ). With HRTICK off, the end of a running task's slice "
+                  "is seen at the next tick (task_tick_fair() -> update_curr()), so a wait behind a background task "
+                  "lasts to that tick.",
+                  "kernel/sched/features.h: SCHED_FEAT(HRTICK, false); 250 Hz: Firecracker's 6.18 x86_64 guest "
+                  "(resources/guest_configs/microvm-kernel-ci-x86_64-6.18.config: CONFIG_HZ=250), as Debian's "
+                  "kernels");
     return tb;
   }();
   return t;
@@ -101,8 +110,10 @@ Distribution GuestVm::background_wait() const
 {
   if (p_.background_preempt_duration)
     return *p_.background_preempt_duration;
-  // kernel/sched/fair.c: sysctl_sched_base_slice (0.70 ms) scaled by get_update_sysctl_factor() (LOG scaling).
-  return Distribution::uniform(0, 0.70e-3 * linux_sysctl_factor(static_cast<int>(std::min<long long>(p_.vcpus, 8))));
+  // kernel/sched/fair.c: sysctl_sched_base_slice (0.70 ms) scaled by get_update_sysctl_factor() (LOG scaling). The
+  // woken job waits out what is left of it (RUN_TO_PARITY), then for the tick that notices (HRTICK is off).
+  double slice_s = 0.70e-3 * linux_sysctl_factor(static_cast<int>(std::min<long long>(p_.vcpus, 8)));
+  return Distribution::uniform_sum(slice_s, 1 / p_.tick_hz);
 }
 
 void GuestVm::validate()

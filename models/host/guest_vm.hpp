@@ -8,12 +8,14 @@
  * work finds one holding its vCPU (woken onto it, or the job's CPU taken by an interrupt burst) and waits for the rest
  * of that task's slice: under EEVDF with RUN_TO_PARITY a woken task does not preempt one that has not used up its
  * slice (kernel/sched/fair.c pick_eevdf(), check_preempt_wakeup_fair(); slice = sysctl_sched_base_slice x
- * get_update_sysctl_factor()). Modelled as a second preemption source on each vCPU (CpuThread::set_own_preemption):
- * background_preempt_rate per CPU of background load, per second of the vCPU's work, each wait drawn from
- * background_preempt_duration. How often the balancer lets that happen is not in the source: pvsim calibrate fits it
- * from runs whose summary.csv records the load (foreign_cpus).
- * Leaves out: guest scheduler details (a vCPU runs its work in FIFO batches; the background tasks' placement and the
- * CPU they take are folded into that rate), idle halts and wake-up latency, memory. */
+ * get_update_sysctl_factor()), and with HRTICK off (kernel/sched/features.h) the slice's end is only seen at the next
+ * scheduler tick (task_tick_fair() -> update_curr()), so the wait is U(0, slice) + U(0, 1/CONFIG_HZ): 2.7 ms on
+ * average on 2 vCPUs at 250 Hz, where the shared traces' loaded runs measured 2.8 ms. Modelled as a second preemption
+ * source on each vCPU (CpuThread::set_own_preemption): background_preempt_rate per CPU of background load, per second
+ * of the vCPU's work, each wait drawn from background_preempt_duration. How often the balancer lets that happen is not
+ * in the source: pvsim calibrate fits it from runs whose summary.csv records the load (foreign_cpus). Leaves out: guest
+ * scheduler details (a vCPU runs its work in FIFO batches; the background tasks' placement and the CPU they take are
+ * folded into that rate), idle halts and wake-up latency, memory. */
 #pragma once
 
 #include "models/host/cpu_host.hpp"
@@ -43,6 +45,7 @@ struct GuestVmParams {
   double background_cpus;
   double background_preempt_rate_hz;
   std::optional<Distribution> background_preempt_duration;
+  double tick_hz;
 };
 
 class GuestVm : public Component {
@@ -76,7 +79,8 @@ public:
   const CpuHost& pcpus() const { return CpuHost::from_port(*this, "pcpus"); }
 
   /** How long a job's work waits behind a background task each time: background_preempt_duration, else the rest
-   * of an EEVDF slice, uniform between 0 and base slice x (1 + ilog2(min(vCPUs, 8))). */
+   * of an EEVDF slice, uniform between 0 and base slice x (1 + ilog2(min(vCPUs, 8))), plus the wait for the next
+   * tick, uniform between 0 and 1 / tick_rate. */
   Distribution background_wait() const;
 
   /** The guest.vm a resource port names, or an InputError naming the port. */

@@ -95,3 +95,18 @@ TEST(Distribution, CanonicalJsonParsesBackToTheSameDistribution)
   EXPECT_NEAR(d2.mean(), d.mean(), 1e-15);
   EXPECT_NEAR(d2.scv(), d.scv(), 1e-12);
 }
+
+TEST(Distribution, ASumOfTwoUniformsIsATrapezoidWithTheMeansAdded)
+{
+  // U(0, 1) + U(0, 3): density x/3 up to 1, flat 1/3 to 3, falling to 0 at 4; mean 2, variance 1/12 + 9/12.
+  Distribution d = Distribution::uniform_sum(1, 3);
+  std::printf("mean %.6f (expected 2, 1e-9), scv %.6f (expected %.6f, 1e-3)\n", d.mean(), d.scv(), (10.0 / 12) / 4);
+  EXPECT_NEAR(d.mean(), 2, 1e-9);
+  EXPECT_NEAR(d.scv(), (10.0 / 12) / 4, 1e-3);
+  Rng rng(7, "trapezoid");
+  int below_one = 0, n = 200000;
+  for (int i = 0; i < n; ++i)
+    below_one += d.sample(rng) < 1;
+  EXPECT_NEAR(below_one / static_cast<double>(n), 1.0 / 6, 0.005) << "P(sum < 1) = 1 / (2 x 1 x 3)";
+  EXPECT_NEAR(Distribution::uniform_sum(0, 2).mean(), 1, 1e-12) << "a zero width is the other uniform";
+}
