@@ -135,6 +135,40 @@ TEST(GuestLoad, WithoutBothQuietAndLoadedRunsTheTailIsTheHostsAlone)
   EXPECT_FALSE(dev["scenario_fragment"]["components"].contains("guest"));
 }
 
+TEST(GuestLoad, QuietRunsWithTooFewTailLatenciesToFitTheHostLeaveTheWholeTailToTheHost)
+{
+  // A copy of the quiet iodepth-1 run with all but 5 of its latencies above 10x the median taken out of its json+
+  // bins, beside the loaded rep2: the quiet tail cannot give the host's rate (10 latencies are needed), so there is
+  // no split: the host's preemption comes from both runs' tail, and the guest gets no background fit.
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("fio"));
+  json quiet    = read_json_file(shared_trace("randread_libaio_qd1_nj1_f1_quiet"));
+  json& clat    = quiet["jobs"][0]["read"]["clat_ns"];
+  double median = clat["percentile"]["50.000000"].get<double>();
+  json kept     = json::object();
+  int tail      = 0;
+  for (auto& [ns, count] : clat["bins"].items())
+    if (std::stod(ns) <= 10 * median)
+      kept[ns] = count;
+    else if (tail < 5)
+      kept[ns] = 1, ++tail;
+  ASSERT_EQ(tail, 5) << "the real run has a tail to cut";
+  clat["bins"] = kept;
+  dir.write("fio/quiet.json", quiet.dump());
+  std::filesystem::copy_file(shared_trace("randread_libaio_qd1_nj1_f1_rep2"), dir.file("fio/loaded.json"));
+  dir.write("summary.csv", "run,foreign_cpus\nquiet,0.01\nloaded,0.92\n");
+  json dev = calibration::calibrate({dir.file("fio/quiet.json"), dir.file("fio/loaded.json")});
+  EXPECT_EQ(dev["preemption"]["from"], json({"quiet.json", "loaded.json"})) << dev["preemption"].dump();
+  EXPECT_FALSE(dev.contains("guest_load"));
+  EXPECT_FALSE(dev["scenario_fragment"]["components"].contains("guest"));
+  // With the real quiet tail (hundreds of latencies) the same two runs split.
+  std::filesystem::copy_file(shared_trace("randread_libaio_qd1_nj1_f1_quiet"), dir.file("fio/quiet.json"),
+                             std::filesystem::copy_options::overwrite_existing);
+  json split = calibration::calibrate({dir.file("fio/quiet.json"), dir.file("fio/loaded.json")});
+  EXPECT_EQ(split["preemption"]["from"], json({"quiet.json"}));
+  EXPECT_EQ(split["guest_load"]["from"], json({"loaded.json"}));
+}
+
 TEST(GuestLoad, EachSimulatedRunGetsItsRecordedLoadElseTheCalibrationsMean)
 {
   json dev   = calibration::calibrate(shared_traces());
