@@ -9,8 +9,22 @@
 
 namespace pvsim {
 
+namespace {
+
+/** The kernel gives transparent huge pages to a process that asks (THP "always" or "madvise", not "never"). */
+bool kernel_has_huge_pages()
+{
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  return std::getline(in, modes) and modes.find("[never]") == std::string::npos;
+}
+
+} // namespace
+
 bool huge_page_heap_on()
 {
+  if (not kernel_has_huge_pages())
+    return false;
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   if (tunables == nullptr)
     return false;
@@ -28,7 +42,7 @@ bool huge_page_heap_settled()
 
 void exec_with_huge_page_heap()
 {
-  if (huge_page_heap_settled())
+  if (huge_page_heap_settled() or not kernel_has_huge_pages())
     return;
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
   std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

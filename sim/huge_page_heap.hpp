@@ -20,16 +20,17 @@ namespace pvsim {
  * a re-execution on huge pages: about 100 guests of 4 vCPUs, or 250 queues of one guest (bench/). */
 constexpr double huge_page_heap_above_bytes = 48.0 * 1024 * 1024;
 
-/** Whether this process started with glibc.malloc.hugetlb=1 (or 2) in GLIBC_TUNABLES: its malloc asks for huge
- * pages. */
+/** Whether this process started with glibc.malloc.hugetlb=1 (or 2) in GLIBC_TUNABLES and the kernel's THP mode is not
+ * "never": its malloc asks for huge pages and gets them. */
 bool huge_page_heap_on();
 
 /** Whether the choice is made already: PVSIM_NO_HUGE_PAGES is set, or GLIBC_TUNABLES names glibc.malloc.hugetlb. */
 bool huge_page_heap_settled();
 
 /** Re-executes this program (/proc/self/exe, with the arguments of /proc/self/cmdline) with glibc.malloc.hugetlb=1
- * added to GLIBC_TUNABLES, unless huge_page_heap_settled(). Returns only when it did not (also when the exec fails:
- * the run then goes on with small pages). Call it before the program has written anything. */
+ * added to GLIBC_TUNABLES, unless huge_page_heap_settled() or the kernel's THP mode is "never". Returns only when it
+ * did not (also when the exec fails: the run then goes on with small pages). Call it before the program has written
+ * anything. */
 void exec_with_huge_page_heap();
 
 } // namespace pvsim
