@@ -57,14 +57,18 @@ void exec_with_huge_page_heap()
     at = end + 1;
   }
   argv.push_back(nullptr);
-  const char* old      = std::getenv("GLIBC_TUNABLES");
-  std::string tunables = (old and *old ? std::string(old) + ":" : std::string()) + "glibc.malloc.hugetlb=1";
+  const char* env      = std::getenv("GLIBC_TUNABLES");
+  bool had             = env != nullptr;
+  std::string old      = had ? env : ""; // a copy: setenv may replace the string getenv pointed to
+  std::string tunables = (old.empty() ? std::string() : old + ":") + "glibc.malloc.hugetlb=1";
   if (setenv("GLIBC_TUNABLES", tunables.c_str(), 1) != 0)
     return;
   execv("/proc/self/exe", argv.data());
-  unsetenv("GLIBC_TUNABLES"); // the exec failed (no /proc?): go on as before, and leave children as they were
-  if (old)
-    setenv("GLIBC_TUNABLES", old, 1);
+  // The exec failed (no /proc?): go on as before, and leave the environment of any child as it was.
+  if (had)
+    setenv("GLIBC_TUNABLES", old.c_str(), 1);
+  else
+    unsetenv("GLIBC_TUNABLES");
 }
 
 } // namespace pvsim
