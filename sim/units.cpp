@@ -106,6 +106,13 @@ std::optional<double> parse_quantity(Dimension d, std::string_view text)
   return std::nullopt;
 }
 
+std::string format_number(const char* printf_format, double v)
+{
+  char buf[128];
+  std::snprintf(buf, sizeof buf, printf_format, v);
+  return buf;
+}
+
 std::string format_duration(double seconds)
 {
   char buf[64];

@@ -34,4 +34,7 @@ std::optional<double> parse_quantity(Dimension d, std::string_view text);
 /** Formats a duration in seconds for people: "12.3 us", "4.00 ms". */
 std::string format_duration(double seconds);
 
+/** One number through a printf format with one double conversion: format_number("%.3g Hz", 45.05) is "45.1 Hz". */
+std::string format_number(const char* printf_format, double v);
+
 } // namespace pvsim

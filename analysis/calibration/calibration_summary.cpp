@@ -1,19 +1,12 @@
 #include "analysis/calibration/calibration_summary.hpp"
+#include "sim/units.hpp"
 
-#include <cstdio>
 #include <set>
 #include <string>
 
 namespace pvsim::calibration {
 
 namespace {
-
-std::string fmt(const char* format, double v)
-{
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
 
 /** "3 runs" from a "from" list, "" without one. */
 std::string runs_of(const json& entry)
@@ -28,9 +21,9 @@ std::string runs_of(const json& entry)
 std::string value_of(const json& entry)
 {
   if (entry.contains("value_us") and entry["value_us"].is_number())
-    return fmt("%.4g us", entry["value_us"].get<double>());
+    return format_number("%.4g us", entry["value_us"].get<double>());
   if (entry.contains("mean_us") and entry["mean_us"].is_number())
-    return fmt("mean %.4g us", entry["mean_us"].get<double>());
+    return format_number("mean %.4g us", entry["mean_us"].get<double>());
   if (entry.contains("chosen") and entry["chosen"].is_string())
     return entry["chosen"].get<std::string>();
   return "";
@@ -72,15 +65,16 @@ std::string summary_text(const json& device, const std::string& written_to)
     }
   if (device.contains("preemption") and device["preemption"].is_object()) {
     const json& p = device["preemption"];
-    out += "host preemption: " + fmt("%.3g Hz", p.value("rate_hz", 0.0)) + ", " +
-           fmt("mean %.4g us", p.value("duration_mean_us", 0.0)) + " each" + runs_of(p) + "\n";
+    out += "host preemption: " + format_number("%.3g Hz", p.value("rate_hz", 0.0)) + ", " +
+           format_number("mean %.4g us", p.value("duration_mean_us", 0.0)) + " each" + runs_of(p) + "\n";
   }
   if (device.contains("guest_load") and device["guest_load"].is_object()) {
     const json& g = device["guest_load"];
-    out += "guest's other processes: " + fmt("%.3g Hz", g.value("background_preempt_rate_hz", 0.0)) +
-           " per CPU of their load, " + fmt("mean %.4g us", g.value("duration_mean_us", 0.0)) + " each" + runs_of(g);
+    out += "guest's other processes: " + format_number("%.3g Hz", g.value("background_preempt_rate_hz", 0.0)) +
+           " per CPU of their load, " + format_number("mean %.4g us", g.value("duration_mean_us", 0.0)) + " each" +
+           runs_of(g);
     if (g.contains("unrecorded_run_cpus"))
-      out += fmt("; a run with no record gets %.2g CPU", g["unrecorded_run_cpus"].get<double>());
+      out += format_number("; a run with no record gets %.2g CPU", g["unrecorded_run_cpus"].get<double>());
     out += "\n";
   }
   if (device.contains("not_fitted") and device["not_fitted"].is_array())

@@ -8,6 +8,7 @@
 #include "models/virtio/virtio_blk.hpp"
 #include "models/workload/fio_job.hpp"
 #include "sim/statistics.hpp"
+#include "sim/units.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -207,14 +208,6 @@ namespace {
 
 using Bins = std::map<std::int64_t, std::uint64_t>; // clat bins (ns -> count)
 
-/** "0.1": a number of CPUs as the device file's notes write it. */
-std::string fmt_cpus(double cpus)
-{
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", cpus);
-  return buf;
-}
-
 Bins merged_bins(const std::vector<const RunFacts*>& runs)
 {
   Bins bins;
@@ -299,7 +292,7 @@ void DirectionFit::fit_preemption(HostPreemption& host, GuestPreemption& guest)
                                             "x the median: rate = tail fraction / the median clat (the time a completion is "
                                                       "exposed), duration = latency - median (empirical)" +
                                             (split ? "; quiet runs only (summary.csv foreign_cpus below " +
-                                               fmt_cpus(validation::loaded_above_cpus) + ")"
+                                               format_number("%g", validation::loaded_above_cpus) + ")"
                                                    : "")},
                           {"from", names(split ? quiet : tail_src_)}};
     tail_keep_         = 0;

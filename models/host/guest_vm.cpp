@@ -4,8 +4,6 @@
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
 
-#include <algorithm>
-
 namespace pvsim {
 
 const ParamTable<GuestVmParams>& GuestVm::param_table()
@@ -112,7 +110,7 @@ Distribution GuestVm::background_wait() const
     return *p_.background_preempt_duration;
   // kernel/sched/fair.c: sysctl_sched_base_slice (0.70 ms) scaled by get_update_sysctl_factor() (LOG scaling). The
   // woken job waits out what is left of it (RUN_TO_PARITY), then for the tick that notices (HRTICK is off).
-  double slice_s = 0.70e-3 * linux_sysctl_factor(static_cast<int>(std::min<long long>(p_.vcpus, 8)));
+  double slice_s = 0.70e-3 * linux_sysctl_factor(static_cast<int>(p_.vcpus)); // vcpus <= 4096
   return Distribution::uniform_sum(slice_s, 1 / p_.tick_hz);
 }
 
