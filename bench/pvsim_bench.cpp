@@ -135,7 +135,7 @@ Measure run_firecracker(long long requests)
 Measure run_generated(const json& scenario)
 {
   Simulation sim(scenario_from_json(scenario, "bench"));
-  if (sim.estimate_resources().memory_bytes() > huge_page_heap_above_bytes)
+  if (huge_page_heap_wanted(sim.estimate_resources().memory_bytes()))
     exec_with_huge_page_heap(); // as pvsim run does
   double t0 = wall();
   json r    = sim.run();

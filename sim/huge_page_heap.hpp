@@ -20,6 +20,13 @@ namespace pvsim {
  * a re-execution on huge pages: about 100 guests of 4 vCPUs, or 250 queues of one guest (bench/). */
 constexpr double huge_page_heap_above_bytes = 48.0 * 1024 * 1024;
 
+/** Whether a run of this estimated memory is wide enough to be worth the heap on huge pages: the one place that
+ * compares an estimate with huge_page_heap_above_bytes (pvsim run and bench/ ask it). */
+constexpr bool huge_page_heap_wanted(double estimated_memory_bytes)
+{
+  return estimated_memory_bytes > huge_page_heap_above_bytes;
+}
+
 /** Whether this process started with glibc.malloc.hugetlb=1 (or 2) in GLIBC_TUNABLES and the kernel's THP mode is not
  * "never": its malloc asks for huge pages and gets them. */
 bool huge_page_heap_on();

@@ -1,4 +1,5 @@
 #include "sim/results.hpp"
+#include "sim/units.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -14,12 +15,6 @@ namespace fs = std::filesystem;
 namespace pvsim {
 
 namespace {
-std::string fmt(double v, int decimals)
-{
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
 
 std::string pad(const std::string& s, std::size_t w, bool left = false)
 {
@@ -106,13 +101,14 @@ std::string summary_table(const json& results)
         << pad("p99 us", 11) << pad("p99.9 us", 11) << extra << "\n";
   };
   auto row = [&](const std::string& n, const json& s, const json& lat) {
-    out << pad(n, w, true) << pad(fmt(s["iops"].get<double>(), 0), 12) << pad(fmt(s["MBps"].get<double>(), 1), 10)
-        << pad(fmt(lat["mean"].get<double>(), 1), 11) << pad(fmt(lat["p50"].get<double>(), 1), 11)
-        << pad(fmt(lat["p99"].get<double>(), 1), 11) << pad(fmt(lat["p99.9"].get<double>(), 1), 11);
+    out << pad(n, w, true) << pad(format_fixed(s["iops"].get<double>(), 0), 12)
+        << pad(format_fixed(s["MBps"].get<double>(), 1), 10) << pad(format_fixed(lat["mean"].get<double>(), 1), 11)
+        << pad(format_fixed(lat["p50"].get<double>(), 1), 11) << pad(format_fixed(lat["p99"].get<double>(), 1), 11)
+        << pad(format_fixed(lat["p99.9"].get<double>(), 1), 11);
   };
   out << "scenario " << results["scenario"]["name"].get<std::string>() << ", seed " << results["seed"].dump() << ", "
-      << fmt(results["window_s"].get<double>(), 3) << " s measured after " << results["scenario"]["warmup_s"].dump()
-      << " s warm-up\n\n";
+      << format_fixed(results["window_s"].get<double>(), 3) << " s measured after "
+      << results["scenario"]["warmup_s"].dump() << " s warm-up\n\n";
   header("job", "");
   for (auto& [n, j] : results["jobs"].items()) {
     row(n, j, j["latency_us"]);
@@ -132,11 +128,11 @@ std::string summary_table(const json& results)
       out << "\n";
     }
     out << "fairness across guests (Jain's index of their IOPS): "
-        << fmt(results["guests"]["fairness_jain_iops"].get<double>(), 3) << "\n\n";
+        << format_fixed(results["guests"]["fairness_jain_iops"].get<double>(), 3) << "\n\n";
   }
   if (results.contains("host_cpu")) {
     const json& h = results["host_cpu"];
-    auto pc       = [](const json& v) { return fmt(v.get<double>() * 100, 1) + " %"; };
+    auto pc       = [](const json& v) { return format_fixed(v.get<double>() * 100, 1) + " %"; };
     out << "host CPU (" << h["cores"].dump() << " cores): guest vCPUs " << pc(h["guest_vcpus"]) << ", backends "
         << pc(h["backends"]) << ", spinning/polling " << pc(h["spinning"]) << ", switching " << pc(h["switching"])
         << ", idle " << pc(h["idle"]) << "\n\n";
@@ -144,8 +140,8 @@ std::string summary_table(const json& results)
   header("queue", pad("queue len", 11) + pad("util", 7));
   for (auto& [n, q] : results["queues"].items()) {
     row(n, q, q["response_us"]);
-    out << pad(fmt(q["mean_queue_length"].get<double>(), 2), 11) << pad(fmt(q["utilization"].get<double>(), 3), 7)
-        << "\n";
+    out << pad(format_fixed(q["mean_queue_length"].get<double>(), 2), 11)
+        << pad(format_fixed(q["utilization"].get<double>(), 3), 7) << "\n";
   }
   if (results.contains("contention") and not results["contention"].empty()) {
     const json& c = results["contention"];
@@ -158,9 +154,9 @@ std::string summary_table(const json& results)
       double contended =
           acq > 0 ? static_cast<double>(l["contended"].get<std::uint64_t>()) / static_cast<double>(acq) : 0;
       out << pad(l["lock"].get<std::string>(), w, true) << pad(l["kind"].get<std::string>(), 11)
-          << pad(std::to_string(acq), 10) << pad(fmt(100 * contended, 1) + " %", 11)
-          << pad(fmt(l["wait_per_acquisition_us"].get<double>(), 3), 13)
-          << pad(fmt(window > 0 ? 100 * l["hold_s"].get<double>() / window : 0, 1), 9) << "\n";
+          << pad(std::to_string(acq), 10) << pad(format_fixed(100 * contended, 1) + " %", 11)
+          << pad(format_fixed(l["wait_per_acquisition_us"].get<double>(), 3), 13)
+          << pad(format_fixed(window > 0 ? 100 * l["hold_s"].get<double>() / window : 0, 1), 9) << "\n";
     }
     out << "cache-line transfers:";
     for (auto& [n, t] : c["line_transfers"].items())

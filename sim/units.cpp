@@ -113,6 +113,13 @@ std::string format_number(const char* printf_format, double v)
   return buf;
 }
 
+std::string format_fixed(double v, int decimals)
+{
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
 std::string format_duration(double seconds)
 {
   char buf[64];

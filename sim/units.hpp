@@ -37,4 +37,7 @@ std::string format_duration(double seconds);
 /** One number through a printf format with one double conversion: format_number("%.3g Hz", 45.05) is "45.1 Hz". */
 std::string format_number(const char* printf_format, double v);
 
+/** A number with a fixed count of decimals, as tables print it: format_fixed(6.349, 1) is "6.3". */
+std::string format_fixed(double v, int decimals = 1);
+
 } // namespace pvsim

@@ -21,6 +21,7 @@
 #include "sim/results.hpp"
 #include "sim/scenario.hpp"
 #include "sim/statistics.hpp"
+#include "sim/units.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -450,17 +451,6 @@ json public_view(const json& full)
   return view;
 }
 
-namespace {
-
-std::string fmt(double v, int prec = 1)
-{
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", prec, v);
-  return buf;
-}
-
-} // namespace
-
 int validate_command(const Options& opt)
 {
   json full         = run_validation(opt);
@@ -492,12 +482,12 @@ int validate_command(const Options& opt)
   if (not m.contains("iops"))
     return rc; // a network lab: no IOPS or latency to hold to the thresholds
   if (opt.max_iops_error_pct and m["iops"].get<double>() > *opt.max_iops_error_pct) {
-    std::cerr << "pvsim: median |IOPS error| " << fmt(m["iops"].get<double>()) << " % exceeds "
+    std::cerr << "pvsim: median |IOPS error| " << format_fixed(m["iops"].get<double>()) << " % exceeds "
               << *opt.max_iops_error_pct << " %\n";
     rc = 1;
   }
   if (opt.max_mean_error_pct and m["clat_mean_us"].get<double>() > *opt.max_mean_error_pct) {
-    std::cerr << "pvsim: median |clat mean error| " << fmt(m["clat_mean_us"].get<double>()) << " % exceeds "
+    std::cerr << "pvsim: median |clat mean error| " << format_fixed(m["clat_mean_us"].get<double>()) << " % exceeds "
               << *opt.max_mean_error_pct << " %\n";
     rc = 1;
   }

@@ -1,5 +1,6 @@
 /* pvsim: the report.md table of `pvsim validate` (see validation.hpp). */
 #include "analysis/calibration/validation_table.hpp"
+#include "sim/units.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -8,13 +9,6 @@
 namespace pvsim::validation {
 
 namespace {
-
-std::string fmt(double v, int prec = 1)
-{
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", prec, v);
-  return buf;
-}
 
 void bundle_markdown(std::ostringstream& o, const json& full);
 
@@ -28,10 +22,11 @@ std::string net_markdown(const json& full)
   o << "| trace | streams | Gbit/s meas | Gbit/s pvsim | err % |\n|---|---|---|---|---|\n";
   for (const auto& r : full["net_runs"])
     o << "| " << r["trace"].get<std::string>() << (r["fitted_on"].get<bool>() ? " (fit)" : "") << " | " << r["streams"]
-      << " | " << fmt(r["measured"]["gbps"].get<double>(), 3) << " | " << fmt(r["predicted"]["gbps"].get<double>(), 3)
-      << " | " << fmt(r["error_pct"]["gbps"].get<double>()) << " |\n";
+      << " | " << format_fixed(r["measured"]["gbps"].get<double>(), 3) << " | "
+      << format_fixed(r["predicted"]["gbps"].get<double>(), 3) << " | "
+      << format_fixed(r["error_pct"]["gbps"].get<double>()) << " |\n";
   o << "\nMedian |error| over the predicted runs: "
-    << fmt(full["summary"]["median_abs_error_pct"]["gbps"].get<double>()) << " %\n";
+    << format_fixed(full["summary"]["median_abs_error_pct"]["gbps"].get<double>()) << " %\n";
   bundle_markdown(o, full);
   return o.str();
 }
@@ -40,9 +35,10 @@ std::string noise_cell(const json& r)
 {
   if (not r.contains("noise") or r["noise"].is_null())
     return "-";
-  return fmt(r["noise"]["iops_cv_pct"].get<double>()) + (r["noise"]["source"].get<std::string>() == "configuration"
-                                                             ? ""
-                                                             : " (" + r["noise"]["source"].get<std::string>() + ")");
+  return format_fixed(r["noise"]["iops_cv_pct"].get<double>()) +
+         (r["noise"]["source"].get<std::string>() == "configuration"
+              ? ""
+              : " (" + r["noise"]["source"].get<std::string>() + ")");
 }
 
 std::string outside_cell(const json& r)
@@ -57,7 +53,7 @@ std::string interval_cell(const json& r, const char* k, int prec)
   if (not r.contains("interval"))
     return "-";
   const json& i = r["interval"];
-  return "[" + fmt(i[k][0].get<double>(), prec) + ", " + fmt(i[k][1].get<double>(), prec) + "]" +
+  return "[" + format_fixed(i[k][0].get<double>(), prec) + ", " + format_fixed(i[k][1].get<double>(), prec) + "]" +
          (i["inside"][k].get<bool>() ? "" : " out");
 }
 
@@ -78,10 +74,12 @@ void side_by_side_markdown(std::ostringstream& o, const json& s)
       continue;
     const json& v  = sb["models"][m];
     const json& md = v["median_abs_error_pct"];
-    o << "| " << m << " | " << fmt(md["iops"].get<double>()) << " | " << fmt(md["clat_mean_us"].get<double>()) << " | "
-      << (md.contains("clat_p99_us") ? fmt(md["clat_p99_us"].get<double>()) : std::string("-")) << " | "
-      << (v["worst_iops"].is_null() ? std::string("-") : fmt(v["worst_iops"]["error_pct"].get<double>())) << " | "
-      << (v["worst_iops"].is_null() ? std::string("-") : v["worst_iops"]["trace"].get<std::string>()) << " |\n";
+    o << "| " << m << " | " << format_fixed(md["iops"].get<double>()) << " | "
+      << format_fixed(md["clat_mean_us"].get<double>()) << " | "
+      << (md.contains("clat_p99_us") ? format_fixed(md["clat_p99_us"].get<double>()) : std::string("-")) << " | "
+      << (v["worst_iops"].is_null() ? std::string("-") : format_fixed(v["worst_iops"]["error_pct"].get<double>()))
+      << " | " << (v["worst_iops"].is_null() ? std::string("-") : v["worst_iops"]["trace"].get<std::string>())
+      << " |\n";
   }
   if (sb.contains("pvsim_beats_bound")) {
     const json& b = sb["pvsim_beats_bound"];
@@ -102,14 +100,15 @@ void noise_markdown(std::ostringstream& o, const json& s)
     o << " (" << on["of"].get<int>() - on["judged"].get<int>() << " without any noise estimate)";
   o << ".\n\n| configuration | runs | IOPS CV % | clat mean CV % |\n|---|---|---|---|\n";
   for (const auto& c : n["configurations"])
-    o << "| " << c["config"].get<std::string>() << " | " << c["runs"] << " | " << fmt(c["iops_cv_pct"].get<double>())
-      << " | " << fmt(c["clat_mean_cv_pct"].get<double>()) << " |\n";
+    o << "| " << c["config"].get<std::string>() << " | " << c["runs"] << " | "
+      << format_fixed(c["iops_cv_pct"].get<double>()) << " | " << format_fixed(c["clat_mean_cv_pct"].get<double>())
+      << " |\n";
   if (n["pooled"].is_null())
     o << "\nNo configuration has repeats: no noise to judge the errors against.\n";
   else
     o << "| pooled (" << n["pooled"]["configurations"] << " configurations) | " << n["pooled"]["runs"] << " | "
-      << fmt(n["pooled"]["iops_cv_pct"].get<double>()) << " | " << fmt(n["pooled"]["clat_mean_cv_pct"].get<double>())
-      << " |\n";
+      << format_fixed(n["pooled"]["iops_cv_pct"].get<double>()) << " | "
+      << format_fixed(n["pooled"]["clat_mean_cv_pct"].get<double>()) << " |\n";
 }
 
 void folds_markdown(std::ostringstream& o, const json& full)
@@ -170,7 +169,8 @@ std::string markdown(const json& full)
     o << "---|";
   o << "\n";
   auto berr = [](const json& r, const char* b, const char* k) {
-    return r["baselines"].contains(b) ? fmt(r["baselines"][b]["error_pct"][k].get<double>()) : std::string("-");
+    return r["baselines"].contains(b) ? format_fixed(r["baselines"][b]["error_pct"][k].get<double>())
+                                      : std::string("-");
   };
   for (const auto& r : full["runs"]) {
     const json &m = r["measured"], &p = r["predicted"], &e = r["error_pct"];
@@ -178,28 +178,31 @@ std::string markdown(const json& full)
     if (leave_out)
       o << r["fold"].get<std::string>() << " | ";
     o << r["rw"].get<std::string>() << " | " << r["engine"].get<std::string>() << " | " << r["iodepth"] << " | "
-      << r["numjobs"] << " | " << fmt(m["iops"].get<double>(), 0) << " | " << fmt(p["iops"].get<double>(), 0) << " | "
-      << fmt(e["iops"].get<double>()) << " | " << noise_cell(r) << " | " << outside_cell(r) << " | "
-      << berr(r, "mva", "iops") << " | " << berr(r, "bound_interpolation", "iops") << " | ";
+      << r["numjobs"] << " | " << format_fixed(m["iops"].get<double>(), 0) << " | "
+      << format_fixed(p["iops"].get<double>(), 0) << " | " << format_fixed(e["iops"].get<double>()) << " | "
+      << noise_cell(r) << " | " << outside_cell(r) << " | " << berr(r, "mva", "iops") << " | "
+      << berr(r, "bound_interpolation", "iops") << " | ";
     if (intervals)
       o << interval_cell(r, "iops", 0) << " | ";
-    o << fmt(m["clat_mean_us"].get<double>()) << " | " << fmt(p["clat_mean_us"].get<double>()) << " | "
-      << fmt(e["clat_mean_us"].get<double>()) << " | " << berr(r, "mva", "clat_mean_us") << " | "
+    o << format_fixed(m["clat_mean_us"].get<double>()) << " | " << format_fixed(p["clat_mean_us"].get<double>())
+      << " | " << format_fixed(e["clat_mean_us"].get<double>()) << " | " << berr(r, "mva", "clat_mean_us") << " | "
       << berr(r, "bound_interpolation", "clat_mean_us") << " | ";
     if (intervals)
       o << interval_cell(r, "clat_mean_us", 1) << " | ";
-    o << fmt(e["clat_p50_us"].get<double>()) << " | " << fmt(m["clat_p99_us"].get<double>()) << " | "
-      << fmt(p["clat_p99_us"].get<double>()) << " | " << fmt(e["clat_p99_us"].get<double>()) << " |\n";
+    o << format_fixed(e["clat_p50_us"].get<double>()) << " | " << format_fixed(m["clat_p99_us"].get<double>()) << " | "
+      << format_fixed(p["clat_p99_us"].get<double>()) << " | " << format_fixed(e["clat_p99_us"].get<double>())
+      << " |\n";
   }
   const json& s = full["summary"];
   o << "\n## Median |error| %\n\n| model | IOPS | clat mean | clat p50 | clat p99 |\n|---|---|---|---|---|\n";
   const json& m = s["median_abs_error_pct"];
-  o << "| pvsim | " << fmt(m["iops"].get<double>()) << " | " << fmt(m["clat_mean_us"].get<double>()) << " | "
-    << fmt(m["clat_p50_us"].get<double>()) << " | " << fmt(m["clat_p99_us"].get<double>()) << " |\n";
+  o << "| pvsim | " << format_fixed(m["iops"].get<double>()) << " | " << format_fixed(m["clat_mean_us"].get<double>())
+    << " | " << format_fixed(m["clat_p50_us"].get<double>()) << " | " << format_fixed(m["clat_p99_us"].get<double>())
+    << " |\n";
   if (s.contains("baselines"))
     for (auto& [b, v] : s["baselines"].items())
-      o << "| " << b << " | " << fmt(v["median_abs_error_pct"].value("iops", 0.0)) << " | "
-        << fmt(v["median_abs_error_pct"].value("clat_mean_us", 0.0)) << " | - | - |\n";
+      o << "| " << b << " | " << format_fixed(v["median_abs_error_pct"].value("iops", 0.0)) << " | "
+        << format_fixed(v["median_abs_error_pct"].value("clat_mean_us", 0.0)) << " | - | - |\n";
   if (s.contains("side_by_side"))
     side_by_side_markdown(o, s);
   if (s.contains("noise"))
@@ -209,14 +212,15 @@ std::string markdown(const json& full)
     o << "\n## Load of other processes in the guest\n\nThe traces record the CPUs other processes used during each "
          "run (summary.csv `foreign_cpus`); pvsim gives each run that load (guest.vm background_cpus) when the "
          "calibration could fit its waits from quiet and loaded runs, else a quiet guest. Runs at "
-      << fmt(g["loaded_above_cpus"].get<double>(), 1) << " CPU or more count as loaded (" << g["unknown"]
+      << format_fixed(g["loaded_above_cpus"].get<double>(), 1) << " CPU or more count as loaded (" << g["unknown"]
       << " runs without a record).\n\n| runs | n | median IOPS err % | median clat mean err % | "
          "median p99 err % |\n|---|---|---|---|---|\n";
     for (const char* k : {"quiet", "loaded"}) {
       const json& v  = g[k];
       const json& md = v["median_abs_error_pct"];
-      o << "| " << k << " | " << v["runs"] << " | " << fmt(md["iops"].get<double>()) << " | "
-        << fmt(md["clat_mean_us"].get<double>()) << " | " << fmt(md["clat_p99_us"].get<double>()) << " |\n";
+      o << "| " << k << " | " << v["runs"] << " | " << format_fixed(md["iops"].get<double>()) << " | "
+        << format_fixed(md["clat_mean_us"].get<double>()) << " | " << format_fixed(md["clat_p99_us"].get<double>())
+        << " |\n";
     }
   }
   if (s.contains("coverage"))
@@ -224,8 +228,8 @@ std::string markdown(const json& full)
          "(share of the "
       << s["coverage"]["runs"]
       << " measurements inside their interval; about 80 % if the intervals held every source of error) IOPS "
-      << fmt(s["coverage"]["iops"].get<double>() * 100, 0) << " %, clat mean "
-      << fmt(s["coverage"]["clat_mean_us"].get<double>() * 100, 0)
+      << format_fixed(s["coverage"]["iops"].get<double>() * 100, 0) << " %, clat mean "
+      << format_fixed(s["coverage"]["clat_mean_us"].get<double>() * 100, 0)
       << " %. They hold the spread of the fitted parameters (over the calibration runs) and of the simulation seed, "
          "not the run-to-run noise of the measurement predicted (see Noise of repeats) nor the model's own bias.\n";
   folds_markdown(o, full);
