@@ -158,12 +158,9 @@ public:
    * on it, so owners need not); the owning model reports them through the counters and formulas below. */
   void track_stats(StatSet& set)
   {
-    for (Stat* s : std::initializer_list<Stat*>{&cpu_s_, &running_s_, &items_, &batches_, &preemptions_, &preempted_s_,
-                                                &spin_s_, &switch_s_})
-      set.track(*s);
+    set.track(cpu_s_, running_s_, items_, batches_, preemptions_, preempted_s_, spin_s_, switch_s_);
     if (own_) {
-      set.track(own_->count);
-      set.track(own_->lost_s);
+      set.track(own_->count, own_->lost_s);
     }
   }
   /** CPU the thread burned outside its work items, `s` seconds of it: busy polling (a QEMU IOThread's poll window).

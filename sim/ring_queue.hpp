@@ -2,15 +2,16 @@
  *
  * What a CpuThread's work list needs: append, take from the front, put back at the front, and insert a few places
  * behind the front (post_next: the rest of a running code path goes before work others queued). One contiguous block
- * per queue, doubled when full and never shrunk: no allocation in steady state, and the few items a thread has queued
- * sit in one or two cache lines (a std::deque allocates a 512-byte block per queue and walks a map of blocks). An
- * emptied queue starts again at the block's first slot: a queue that fills and drains keeps using the same lines
- * instead of walking its whole block, which with a thousand threads' queues is a cache miss per item. */
+ * per queue (at most 2^31 items), doubled when full and never shrunk: no allocation in steady state, and the few items
+ * a thread has queued sit in one or two cache lines (a std::deque allocates a 512-byte block per queue and walks a map
+ * of blocks). An emptied queue starts again at the block's first slot: a queue that fills and drains keeps using the
+ * same lines instead of walking its whole block, which with a thousand threads' queues is a cache miss per item. */
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <utility>
-#include <vector>
 
 namespace pvsim {
 
@@ -70,20 +71,22 @@ private:
   }
   [[gnu::noinline]] void grow()
   {
-    std::vector<T> bigger(buf_.empty() ? 8 : buf_.size() * 2);
+    std::uint32_t cap           = cap_ == 0 ? 8 : cap_ * 2;
+    std::unique_ptr<T[]> bigger = std::make_unique<T[]>(cap);
     for (std::size_t k = 0; k < size_; ++k)
       bigger[k] = std::move(buf_[(head_ + k) & mask_]);
-    buf_.swap(bigger);
+    buf_  = std::move(bigger);
     head_ = 0;
-    cap_  = buf_.size();
+    cap_  = cap;
     mask_ = cap_ - 1;
   }
 
-  std::vector<T> buf_;
-  std::size_t head_ = 0;
-  std::size_t size_ = 0;
-  std::size_t mask_ = 0;
-  std::size_t cap_  = 0;
+  // 24 bytes: the queue sits among the hot fields of the objects that hold it (a CpuThread's first cache lines).
+  std::unique_ptr<T[]> buf_;
+  std::uint32_t head_ = 0;
+  std::uint32_t size_ = 0;
+  std::uint32_t mask_ = 0;
+  std::uint32_t cap_  = 0;
 };
 
 } // namespace pvsim

@@ -20,7 +20,8 @@
  *   Tally      counts by integer value (batch sizes)          restart: empty; written as {"value": count}
  *   Formula    derived at report time from other statistics and the window (utilisation = busy / window)
  *   Info       configuration, written as it is, never restarted
- * Every mutator is inline and allocation-free except Tally's first sight of a value.
+ * Every mutator is inline and allocation-free except Tally's first sight of a value. No kind has a virtual function:
+ * the engine restarts and writes them through StatRef.
  *
  * A StatSet keeps pointers: register a statistic once the object holding it has its final address (in the model's
  * constructor for members, after a vector of rings or queues is filled, never before it may reallocate). */
@@ -32,6 +33,7 @@
 
 #include <algorithm>
 #include <array>
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -52,25 +54,23 @@ struct StatWindow {
   double per_second(double x) const { return span_s() > 0 ? x / span_s() : 0.0; }
 };
 
+/** The base of every statistic kind: no virtual functions and no data, so that a Counter is its 8-byte count. A
+ * model holds thousands of them in the objects a request touches (rings, threads, tags), and a vtable pointer each
+ * was half of every counter's bytes. The engine reaches a statistic through a StatRef, which knows its kind. */
 class Stat {
 public:
   enum class Kind { counter, sum, maximum, peak, level, tally, formula, info };
-  virtual ~Stat()                                         = default;
-  virtual Kind kind() const                               = 0;
-  virtual void restart(double now)                        = 0;
-  virtual nlohmann::json value(const StatWindow& w) const = 0;
   /** The kind's name, as `pvsim stats` prints it ("counter", "level"...). */
   static const char* kind_name(Kind k)
   {
     static const char* const names[] = {"counter", "sum", "maximum", "peak", "level", "tally", "formula", "info"};
     return names[static_cast<int>(k)];
   }
-  /** Does the statistic describe the measuring window (everything but Info)? */
-  bool windowed() const { return kind() != Kind::info; }
 };
 
 class Counter final : public Stat {
 public:
+  static constexpr Kind kind = Kind::counter;
   Counter& operator++()
   {
     ++v_;
@@ -82,9 +82,8 @@ public:
     return *this;
   }
   std::uint64_t get() const { return v_; }
-  Kind kind() const override { return Kind::counter; }
-  void restart(double) override { v_ = 0; }
-  nlohmann::json value(const StatWindow&) const override { return v_; }
+  void restart(double) { v_ = 0; }
+  nlohmann::json value(const StatWindow&) const { return v_; }
 
 private:
   std::uint64_t v_ = 0;
@@ -92,15 +91,15 @@ private:
 
 class Sum final : public Stat {
 public:
+  static constexpr Kind kind = Kind::sum;
   Sum& operator+=(double x)
   {
     v_ += x;
     return *this;
   }
   double get() const { return v_; }
-  Kind kind() const override { return Kind::sum; }
-  void restart(double) override { v_ = 0; }
-  nlohmann::json value(const StatWindow&) const override { return v_; }
+  void restart(double) { v_ = 0; }
+  nlohmann::json value(const StatWindow&) const { return v_; }
 
 private:
   double v_ = 0;
@@ -108,13 +107,13 @@ private:
 
 class Maximum final : public Stat {
 public:
+  static constexpr Kind kind = Kind::maximum;
   /** `integer`: a count (written as an integer), not a measure. */
   explicit Maximum(bool integer = false) : integer_(integer) {}
   void sample(double x) { v_ = std::max(v_, x); }
   double get() const { return v_; }
-  Kind kind() const override { return Kind::maximum; }
-  void restart(double) override { v_ = 0; }
-  nlohmann::json value(const StatWindow&) const override
+  void restart(double) { v_ = 0; }
+  nlohmann::json value(const StatWindow&) const
   {
     return integer_ ? nlohmann::json(static_cast<std::uint64_t>(v_)) : nlohmann::json(v_);
   }
@@ -128,15 +127,15 @@ private:
  * that does not move during the window peaks at its value at the window's start. */
 class Peak final : public Stat {
 public:
+  static constexpr Kind kind = Kind::peak;
   void set(double level)
   {
     level_ = level;
     max_   = std::max(max_, level);
   }
   double get() const { return max_; }
-  Kind kind() const override { return Kind::peak; }
-  void restart(double) override { max_ = level_; }
-  nlohmann::json value(const StatWindow&) const override { return static_cast<std::uint64_t>(max_); }
+  void restart(double) { max_ = level_; }
+  nlohmann::json value(const StatWindow&) const { return static_cast<std::uint64_t>(max_); }
 
 private:
   double level_ = 0;
@@ -145,13 +144,13 @@ private:
 
 class Level final : public Stat {
 public:
+  static constexpr Kind kind = Kind::level;
   void set(double now, double v) { avg_.set(now, v); }
   void add(double now, double delta) { avg_.add(now, delta); }
   double current() const { return avg_.value(); }
   double mean(double now) const { return avg_.mean(now); }
-  Kind kind() const override { return Kind::level; }
-  void restart(double now) override { avg_.restart(now); }
-  nlohmann::json value(const StatWindow& w) const override { return avg_.mean(w.now_s); }
+  void restart(double now) { avg_.restart(now); }
+  nlohmann::json value(const StatWindow& w) const { return avg_.mean(w.now_s); }
 
 private:
   TimeAverage avg_;
@@ -159,6 +158,7 @@ private:
 
 class Tally final : public Stat {
 public:
+  static constexpr Kind kind = Kind::tally;
   /** Small values (batch sizes) are counted in an array, the rest in a map: a sample is then an increment, not a
    * tree walk over nodes spread on the heap. */
   void sample(long long x, std::uint64_t n = 1)
@@ -177,13 +177,12 @@ public:
         all[x] = dense_[static_cast<std::size_t>(x)];
     return all;
   }
-  Kind kind() const override { return Kind::tally; }
-  void restart(double) override
+  void restart(double)
   {
     dense_.fill(0);
     sparse_.clear();
   }
-  nlohmann::json value(const StatWindow&) const override
+  nlohmann::json value(const StatWindow&) const
   {
     nlohmann::json out = nlohmann::json::object();
     for (auto [x, n] : counts())
@@ -199,11 +198,11 @@ private:
 
 class Formula final : public Stat {
 public:
-  using Fn = std::function<nlohmann::json(const StatWindow&)>;
+  static constexpr Kind kind = Kind::formula;
+  using Fn                   = std::function<nlohmann::json(const StatWindow&)>;
   explicit Formula(Fn fn) : fn_(std::move(fn)) {}
-  Kind kind() const override { return Kind::formula; }
-  void restart(double) override {}
-  nlohmann::json value(const StatWindow& w) const override { return fn_(w); }
+  void restart(double) {}
+  nlohmann::json value(const StatWindow& w) const { return fn_(w); }
 
 private:
   Fn fn_;
@@ -211,14 +210,34 @@ private:
 
 class Info final : public Stat {
 public:
-  using Fn = std::function<nlohmann::json()>;
+  static constexpr Kind kind = Kind::info;
+  using Fn                   = std::function<nlohmann::json()>;
   explicit Info(Fn fn) : fn_(std::move(fn)) {}
-  Kind kind() const override { return Kind::info; }
-  void restart(double) override {}
-  nlohmann::json value(const StatWindow&) const override { return fn_(); }
+  void restart(double) {}
+  nlohmann::json value(const StatWindow&) const { return fn_(); }
 
 private:
   Fn fn_;
+};
+
+/** A statistic of any kind, as the engine sees it: its kind and where it lives. Restarting and writing dispatch on
+ * the kind (a switch in sim/stats.cpp), at the warm-up's end and in the report, never per request. */
+class StatRef {
+public:
+  template <std::derived_from<Stat> S>
+  StatRef(S& s) : kind_(S::kind), stat_(&s) // NOLINT(google-explicit-constructor): any statistic is one
+  {
+  }
+  Stat::Kind kind() const { return kind_; }
+  /** Does the statistic describe the measuring window (everything but Info)? */
+  bool windowed() const { return kind_ != Stat::Kind::info; }
+  const Stat* address() const { return stat_; }
+  void restart(double now) const;
+  nlohmann::json value(const StatWindow& w) const;
+
+private:
+  Stat::Kind kind_;
+  Stat* stat_;
 };
 
 /** The statistics of one component: what the engine restarts and writes. */
@@ -226,44 +245,48 @@ class StatSet {
 public:
   struct Entry {
     std::string pointer; // JSON pointer under the component's results, "/rings/0/requests_notified"
-    const Stat* stat;
+    StatRef stat;
     std::string_view unit; // interned (intern()): a ring's statistics say the same as every other ring's
     std::string_view doc;
   };
 
   /** Registers a statistic the model owns (it must outlive the run). */
-  void add(std::string pointer, Stat& s, std::string_view unit, std::string_view doc)
+  void add(std::string pointer, StatRef s, std::string_view unit, std::string_view doc)
   {
-    entries_.push_back({std::move(pointer), &s, intern(unit), intern(doc)});
-    mutable_.push_back(&s);
+    entries_.push_back({std::move(pointer), s, intern(unit), intern(doc)});
+    mutable_.push_back(s);
   }
-  /** A statistic restarted with the others but not written (it feeds a Formula: a thread's CPU seconds behind its
+  /** Statistics restarted with the others but not written (they feed a Formula: a thread's CPU seconds behind its
    * utilisation). */
-  void track(Stat& s) { mutable_.push_back(&s); }
+  template <class... S>
+  void track(S&... s)
+  {
+    (mutable_.push_back(StatRef(s)), ...);
+  }
   /** Registers a statistic computed from others at report time; the set keeps it. */
   void formula(std::string pointer, Formula::Fn fn, std::string_view unit, std::string_view doc)
   {
-    owned_.push_back(std::make_unique<Formula>(std::move(fn)));
-    add(std::move(pointer), *owned_.back(), unit, doc);
+    formulas_.push_back(std::make_unique<Formula>(std::move(fn)));
+    add(std::move(pointer), *formulas_.back(), unit, doc);
   }
   /** Registers configuration written as it is (negotiated queues, ring slots, the vCPU a channel is bound to). */
   void info(std::string pointer, Info::Fn fn, std::string_view doc)
   {
-    owned_.push_back(std::make_unique<Info>(std::move(fn)));
-    add(std::move(pointer), *owned_.back(), "", doc);
+    infos_.push_back(std::make_unique<Info>(std::move(fn)));
+    add(std::move(pointer), *infos_.back(), "", doc);
   }
 
   /** End of the warm-up: every windowed statistic starts again at `now`. */
   void restart(double now)
   {
-    for (Stat* s : mutable_)
-      s->restart(now);
+    for (const StatRef& s : mutable_)
+      s.restart(now);
   }
   /** Writes every statistic into `out` at its pointer (creating the objects and arrays on the way). */
   void write(nlohmann::json& out, const StatWindow& w) const
   {
     for (const auto& e : entries_)
-      out[nlohmann::json::json_pointer(e.pointer)] = e.stat->value(w);
+      out[nlohmann::json::json_pointer(e.pointer)] = e.stat.value(w);
   }
   const std::vector<Entry>& entries() const { return entries_; }
 
@@ -282,8 +305,9 @@ private:
     return *texts.emplace(text).first;
   }
   std::vector<Entry> entries_;
-  std::vector<Stat*> mutable_;
-  std::vector<std::unique_ptr<Stat>> owned_;
+  std::vector<StatRef> mutable_;
+  std::vector<std::unique_ptr<Formula>> formulas_;
+  std::vector<std::unique_ptr<Info>> infos_;
 };
 
 } // namespace pvsim

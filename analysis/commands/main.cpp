@@ -182,9 +182,10 @@ int cmd_run(const std::string& file, const std::string& outdir, std::optional<st
   // A wide scenario runs again, on huge pages (sim/huge_page_heap.hpp): nothing is written yet, and its inputs can
   // be read twice (not so a pipe, such as bash's <(...)).
   auto rereadable = [](const std::string& f) { return f.empty() or std::filesystem::is_regular_file(f); };
-  if (estimate.memory_bytes() > huge_page_heap_above_bytes and rereadable(file) and rereadable(fio.job_file))
+  bool wide       = huge_page_heap_wanted(estimate.memory_bytes());
+  if (wide and rereadable(file) and rereadable(fio.job_file))
     exec_with_huge_page_heap();
-  if (not quiet and estimate.memory_bytes() > huge_page_heap_above_bytes and huge_page_heap_on())
+  if (not quiet and wide and huge_page_heap_on())
     std::cerr << "pvsim: a wide scenario (about " << format_bytes(estimate.memory_bytes())
               << "): its heap is on transparent huge pages (glibc.malloc.hugetlb=1; PVSIM_NO_HUGE_PAGES=1 runs "
                  "without)\n";
@@ -285,7 +286,7 @@ int cmd_stats(const std::string& file, const std::vector<std::string>& sets, boo
   sim.on_warmup_end([&](double now) {
     for (const auto& c : sim.components())
       for (const auto& e : c->stats().entries())
-        after_restart[{c.get(), e.stat}] = e.stat->value(StatWindow{now, now + 1});
+        after_restart[{c.get(), e.stat.address()}] = e.stat.value(StatWindow{now, now + 1});
   });
   json results = sim.run();
   json out     = json::array();
@@ -294,11 +295,11 @@ int cmd_stats(const std::string& file, const std::vector<std::string>& sets, boo
       const json& details = results["components"][c->name()];
       out.push_back({{"component", c->name()},
                      {"pointer", e.pointer},
-                     {"kind", Stat::kind_name(e.stat->kind())},
+                     {"kind", Stat::kind_name(e.stat.kind())},
                      {"unit", std::string(e.unit)},
                      {"doc", std::string(e.doc)},
                      {"value", details[json::json_pointer(e.pointer)]}});
-      if (auto it = after_restart.find({c.get(), e.stat}); it != after_restart.end())
+      if (auto it = after_restart.find({c.get(), e.stat.address()}); it != after_restart.end())
         out.back()["after_restart"] = it->second;
     }
   if (as_json) {

@@ -72,12 +72,7 @@ public:
   std::uint64_t upcalls() const { return raised_.get() + raised_on_unmask_.get(); }
   /** Its counters restart with `set` (the owning model's) at the end of the warm-up; the model reports them through
    * formulas (upcalls, coalesced + deferred). */
-  void track_stats(StatSet& set)
-  {
-    for (Stat* c : {static_cast<Stat*>(&raised_), static_cast<Stat*>(&raised_on_unmask_),
-                    static_cast<Stat*>(&coalesced_), static_cast<Stat*>(&deferred_)})
-      set.track(*c);
-  }
+  void track_stats(StatSet& set) { set.track(raised_, raised_on_unmask_, coalesced_, deferred_); }
 
 private:
   enum MaskReason : unsigned { explicit_mask = 1, temporary_mask = 2, eoi_pending_mask = 4 }; // EVT_MASK_REASON_*

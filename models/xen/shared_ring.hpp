@@ -123,9 +123,7 @@ public:
   /** Restarts them with `set` at the end of the warm-up, for a model that reports them by hand. */
   void track_stats(StatSet& set)
   {
-    for (Stat* c : {static_cast<Stat*>(&req_notify_sent_), static_cast<Stat*>(&req_notify_suppressed_),
-                    static_cast<Stat*>(&rsp_notify_sent_), static_cast<Stat*>(&rsp_notify_suppressed_)})
-      set.track(*c);
+    set.track(req_notify_sent_, req_notify_suppressed_, rsp_notify_sent_, rsp_notify_suppressed_);
   }
   /** Slots in use: requests the front end produced whose responses it has not consumed (req_prod_pvt - rsp_cons).
    * Piecewise constant between operations; sample it into a pvsim::TimeAverage after each one. */

@@ -93,3 +93,23 @@ TEST(Stats, APeakRestartsAtTheLevelItHoldsWhenTheWindowStarts)
   in_flight.set(2);
   EXPECT_EQ(in_flight.value(StatWindow{1.0, 2.0}), 6u);
 }
+
+TEST(Stats, ACounterOrASumIsItsValueAloneWithNoVtablePointer)
+{
+  // Thousands of them sit in the objects a request touches (rings, threads, tags): every byte is paid in cache.
+  static_assert(sizeof(Counter) == sizeof(std::uint64_t));
+  static_assert(sizeof(Sum) == sizeof(double));
+  static_assert(not std::is_polymorphic_v<Counter> and not std::is_polymorphic_v<Level>);
+  StatSet set;
+  Counter c;
+  Formula f([&c](const StatWindow& w) { return json(w.per_second(static_cast<double>(c.get()))); });
+  set.add("/c", c, "requests", "");
+  set.add("/rate", f, "requests/s", "");
+  c += 6;
+  json out;
+  set.write(out, StatWindow{0.0, 2.0});
+  EXPECT_EQ(out["c"], 6) << "the set still reaches each statistic as its own kind";
+  EXPECT_DOUBLE_EQ(out["rate"].get<double>(), 3.0);
+  EXPECT_EQ(set.entries()[0].stat.kind(), Stat::Kind::counter);
+  EXPECT_EQ(set.entries()[1].stat.kind(), Stat::Kind::formula);
+}

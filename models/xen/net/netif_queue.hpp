@@ -65,11 +65,7 @@ struct VifDirection : public Station {
 
   /** The counters behind the direction's rates restart with `set` (xen.netfront's); the model reports them through
    * formulas (throughput, packets per second, slots per packet) and registers ring_occupancy itself. */
-  void track_stats(StatSet& set)
-  {
-    for (Stat* s : {static_cast<Stat*>(&packets), static_cast<Stat*>(&bytes), static_cast<Stat*>(&slots)})
-      set.track(*s);
-  }
+  void track_stats(StatSet& set) { set.track(packets, bytes, slots); }
 
   /** The frontend consumed the `ring_slots` responses of `r` from `ring`: the packet leaves the queue. */
   void consume(SharedRing& ring, Request* r, unsigned ring_slots, double now)
