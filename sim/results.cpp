@@ -2,7 +2,6 @@
 #include "sim/units.hpp"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>

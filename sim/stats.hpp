@@ -229,8 +229,6 @@ public:
   {
   }
   Stat::Kind kind() const { return kind_; }
-  /** Does the statistic describe the measuring window (everything but Info)? */
-  bool windowed() const { return kind_ != Stat::Kind::info; }
   const Stat* address() const { return stat_; }
   void restart(double now) const;
   nlohmann::json value(const StatWindow& w) const;

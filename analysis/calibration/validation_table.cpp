@@ -3,7 +3,6 @@
 #include "sim/units.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <sstream>
 
 namespace pvsim::validation {
