@@ -148,7 +148,8 @@ double CpuThread::preempted_during(double cost_s)
     own_->lost_s += own;
     lost += own;
   }
-  preempted_s_ += lost;
+  if (lost > 0) // preempted_s_ lies among the cold fields: not touched on every batch
+    preempted_s_ += lost;
   return lost;
 }
 

@@ -23,29 +23,30 @@ const ParamTable<NullBlkParams>& NullBlk::param_table()
 
 NullBlk::NullBlk(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p)
 {
+  hctx_.reset(static_cast<std::size_t>(p.submit_queues)); // 1..4096 (the param table)
   for (long long i = 0; i < p.submit_queues; ++i)
-    hctx_.push_back(std::make_unique<FifoServers>(*this, static_cast<int>(p.hw_queue_depth)));
+    hctx_.emplace_back(*this, static_cast<int>(p.hw_queue_depth));
 }
 
 void NullBlk::start(Simulation& sim)
 {
   for (auto& h : hctx_)
-    h->attach(sim.events());
+    h.attach(sim.events());
 }
 
 void NullBlk::submit(Request* r)
 {
   std::size_t q = r->queue < 0 ? 0 : static_cast<std::size_t>(r->queue) % hctx_.size();
-  hctx_[q]->arrive(r);
+  hctx_[q].arrive(r);
 }
 
 std::vector<QueueView> NullBlk::queues() const
 {
   if (hctx_.size() == 1)
-    return {{name(), hctx_[0].get()}};
+    return {{name(), &hctx_[0]}};
   std::vector<QueueView> out;
   for (std::size_t i = 0; i < hctx_.size(); ++i)
-    out.push_back({name() + ".hctx" + std::to_string(i), hctx_[i].get()});
+    out.push_back({name() + ".hctx" + std::to_string(i), &hctx_[i]});
   return out;
 }
 

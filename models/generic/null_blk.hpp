@@ -9,8 +9,7 @@
 #include "sim/component.hpp"
 #include "sim/fifo_servers.hpp"
 #include "sim/params.hpp"
-
-#include <memory>
+#include "sim/pinned_array.hpp"
 
 namespace pvsim {
 
@@ -40,7 +39,7 @@ private:
   double service_time(const Request*) override { return p_.completion_latency_s; }
   void served(Request* r) override { r->end_io(); }
   Params p_;
-  std::vector<std::unique_ptr<FifoServers>> hctx_;
+  PinnedArray<FifoServers> hctx_;
 };
 
 } // namespace pvsim

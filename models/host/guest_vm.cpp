@@ -78,13 +78,12 @@ const ParamTable<GuestVmParams>& GuestVm::param_table()
 
 GuestVm::GuestVm(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p)
 {
-  for (long long i = 0; i < p.vcpus; ++i) {
-    vcpus_.push_back(std::make_unique<CpuThread>(this->name() + ".vcpu" + std::to_string(i), p.quantum_s));
-    vcpus_.back()->set_role(CpuThread::Role::guest_vcpu);
-  }
+  vcpus_.reset(static_cast<std::size_t>(p.vcpus)); // 1..4096 (the param table)
+  for (long long i = 0; i < p.vcpus; ++i)
+    vcpus_.emplace_back(this->name() + ".vcpu" + std::to_string(i), p.quantum_s).set_role(CpuThread::Role::guest_vcpu);
   StatSet& st = stats();
   for (std::size_t i = 0; i < vcpus_.size(); ++i) {
-    CpuThread& v      = *vcpus_[i];
+    CpuThread& v      = vcpus_[i];
     std::string where = "/vcpus/" + std::to_string(i) + "/";
     st.info(
         where + "vcpu", [&v] { return v.name(); }, "the vCPU's thread");
@@ -139,9 +138,9 @@ void GuestVm::start(Simulation& sim)
 {
   if (double rate = p_.background_preempt_rate_hz * p_.background_cpus; rate > 0)
     for (auto& v : vcpus_)
-      v->set_own_preemption({rate, background_wait(), sim.seed() ^ Rng::fnv1a(name() + "/background")});
+      v.set_own_preemption({rate, background_wait(), sim.seed() ^ Rng::fnv1a(name() + "/background")});
   for (auto& v : vcpus_)
-    host_->run(*v, sim.events(), {name(), p_.sched_weight, p_.sched_cap_percent / 100.0});
+    host_->run(v, sim.events(), {name(), p_.sched_weight, p_.sched_cap_percent / 100.0});
 }
 
 GuestVm& GuestVm::from_port(const Component& owner, const std::string& port)

@@ -23,8 +23,8 @@
 #include "sim/component.hpp"
 #include "sim/cpu_thread.hpp"
 #include "sim/params.hpp"
+#include "sim/pinned_array.hpp"
 
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,7 +65,7 @@ public:
   int vcpus() const { return static_cast<int>(vcpus_.size()); }
   /** The Linux version the guest runs (models/host/kernel_version.hpp). */
   KernelVersion kernel() const { return parse_kernel(p_.kernel); }
-  CpuThread& vcpu(int i) { return *vcpus_.at(static_cast<std::size_t>(i)); }
+  CpuThread& vcpu(int i) { return vcpus_.at(static_cast<std::size_t>(i)); }
   /** The guest kernel's paravirtual spinlocks, for the locks of its drivers (on with more than one vCPU). */
   PvSpin pv_spin() const
   {
@@ -89,7 +89,7 @@ public:
 private:
   Params p_;
   CpuHost* host_ = nullptr;
-  std::vector<std::unique_ptr<CpuThread>> vcpus_;
+  PinnedArray<CpuThread> vcpus_; // side by side: a request's vCPUs are one block, not a pointer each
 };
 
 } // namespace pvsim

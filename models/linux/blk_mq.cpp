@@ -138,12 +138,10 @@ void BlkMq::start(Simulation& sim)
     running_.assign(static_cast<std::size_t>(vm_->vcpus()), 0);
     driver_->set_upper(this);
   }
-  for (int q = 0; q < nr; ++q) {
-    hctx_.push_back(std::make_unique<TagSet>(*this, q, tags));
-    hctx_.back()->attach(sim.events());
-  }
-  sim_        = &sim;
-  dispatched_ = std::vector<Counter>(hctx_.size());
+  hctx_.reset(static_cast<std::size_t>(nr));
+  for (int q = 0; q < nr; ++q)
+    hctx_.emplace_back(*this, q, tags).attach(sim.events());
+  sim_ = &sim;
   declare_stats();
 }
 
@@ -151,7 +149,7 @@ void BlkMq::submit(Request* r)
 {
   int cpu  = r->cpu < 0 ? 0 : r->cpu % static_cast<int>(map_.size());
   r->queue = map_[static_cast<std::size_t>(cpu)];
-  hctx_[static_cast<std::size_t>(r->queue)]->get(r);
+  hctx_[static_cast<std::size_t>(r->queue)].get(r);
 }
 
 void BlkMq::tag_granted(Request* r, int hctx, bool woken)
@@ -168,7 +166,7 @@ void BlkMq::tag_granted(Request* r, int hctx, bool woken)
   r->queue = hctx;
   r->push_end_io(this, r->stage_s);
   if (not dd_) {
-    ++dispatched_[static_cast<std::size_t>(hctx)];
+    ++hctx_[static_cast<std::size_t>(hctx)].stat_dispatched();
     driver_->queue_rq(r);
     return;
   }
@@ -216,7 +214,7 @@ void BlkMq::on_event(int kind, Request* r)
     break;
   case dispatched: // the request leaves the scheduler: queue_rq on this vCPU
     r->cpu = v;    // the CPU running the hardware queue (the frame keeps the submitter's for the layers above)
-    ++dispatched_[static_cast<std::size_t>(r->queue)];
+    ++hctx_[static_cast<std::size_t>(r->queue)].stat_dispatched();
     driver_->queue_rq(r);
     vm_->vcpu(v).post_next(0, this, v * kinds + ran); // after the driver's queue_rq: has it stopped the queue?
     break;
@@ -279,7 +277,7 @@ void BlkMq::restarted(int /*hctx*/, int vcpu)
 void BlkMq::end_io(Request* r, double enter_s)
 {
   if (not dd_) {
-    hctx_[static_cast<std::size_t>(r->queue)]->put(r, enter_s);
+    hctx_[static_cast<std::size_t>(r->queue)].put(r, enter_s);
     r->end_io();
     return;
   }
@@ -288,7 +286,7 @@ void BlkMq::end_io(Request* r, double enter_s)
   driver_free_[h].push_back(driver_tag_of_[h][st]);
   driver_tag_of_[h][st] = -1;
   int v                 = running_vcpu(r);
-  hctx_[h]->put(r, enter_s);
+  hctx_[h].put(r, enter_s);
   r->end_io();
   run_queue(v); // blk_mq_sched_restart(): the freed driver tag lets the next request go
 }
@@ -297,7 +295,7 @@ std::vector<QueueView> BlkMq::queues() const
 {
   std::vector<QueueView> out;
   for (std::size_t q = 0; q < hctx_.size(); ++q)
-    out.push_back({name() + ".hctx" + std::to_string(q), hctx_[q].get()});
+    out.push_back({name() + ".hctx" + std::to_string(q), &hctx_[q]});
   return out;
 }
 
@@ -327,7 +325,7 @@ void BlkMq::declare_stats()
   }
   auto cpus = cpus_of_queue(map_, static_cast<int>(hctx_.size()));
   for (std::size_t q = 0; q < hctx_.size(); ++q) {
-    TagSet& tags   = *hctx_[q];
+    TagSet& tags   = hctx_[q];
     std::string hw = "/hw_queues/" + std::to_string(q) + "/";
     st.info(
         hw + "hctx", [q] { return q; }, "hardware queue index");
@@ -337,7 +335,8 @@ void BlkMq::declare_stats()
     st.info(
         hw + "nr_tags", [&tags] { return tags.depth(); },
         "tags of the hardware queue (its queue depth; with a scheduler, its nr_requests scheduler tags)");
-    st.add(hw + "dispatched", dispatched_[q], "requests", "requests that got a tag and went to the driver (queue_rq)");
+    st.add(hw + "dispatched", tags.stat_dispatched(), "requests",
+           "requests that got a tag and went to the driver (queue_rq)");
     st.add(hw + "tag_waits", tags.stat_waits(), "requests", "requests that found no free tag and waited for one");
   }
 }

@@ -43,6 +43,7 @@
 #include "models/linux/tag_set.hpp"
 #include "sim/component.hpp"
 #include "sim/params.hpp"
+#include "sim/pinned_array.hpp"
 #include "sim/spin_lock.hpp"
 
 #include <memory>
@@ -115,7 +116,7 @@ private:
   GuestVm* vm_         = nullptr;
   BlockDriver* driver_ = nullptr;
   std::vector<int> map_;
-  std::vector<std::unique_ptr<TagSet>> hctx_;
+  PinnedArray<TagSet> hctx_;
   Counter tag_wakeups_; // submitters woken after sleeping for a tag
   // mq-deadline (scheduler_ == "mq-deadline"): the scheduler's queues and lock, driver tags per hardware queue.
   std::string scheduler_;
@@ -130,7 +131,6 @@ private:
   Counter dd_inserted_, dd_dispatched_;
   Peak dd_queued_;
   Sum dd_wait_s_;
-  std::vector<Counter> dispatched_; // per hardware queue; sized once in start(), before its counters are registered
 };
 
 } // namespace pvsim

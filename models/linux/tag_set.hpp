@@ -43,6 +43,9 @@ public:
   std::uint64_t waits() const { return waits_.get(); }
   /** Requests that found no free tag, as a statistic the owning model registers (sim/stats.hpp). */
   Counter& stat_waits() { return waits_; }
+  /** Requests that got a tag here and went on to the driver, counted by the owner (blk-mq's hctx "dispatched"): kept
+   * with the tags, whose lines the same request has just touched. */
+  Counter& stat_dispatched() { return dispatched_; }
 
   const Probe<StationEvent>& probe() const override { return probe_; }
   int servers() const override { return depth_; }
@@ -64,6 +67,7 @@ private:
   std::uint64_t issued_    = 0;
   std::uint64_t completed_ = 0;
   Counter waits_;
+  Counter dispatched_;
   Probe<StationEvent> probe_;
 };
 

@@ -20,6 +20,12 @@
 
 namespace pvsim::xen {
 
+/** A ring slot's shadow entry (struct blk_shadow): the grants of the request holding it, and, for the statistics,
+ * when the request took the slot (beside the grants, which the same events read: one cache line for both). */
+struct BlkifShadow : BlkifShadowGrants {
+  double pushed_s = 0;
+};
+
 struct BlkifQueue : public Station {
   BlkifQueue(unsigned ring_page_order, unsigned frontend_vcpu)
       : channel(SharedRing::blkif(ring_page_order), frontend_vcpu, 0)
@@ -32,7 +38,7 @@ struct BlkifQueue : public Station {
   RingQueue<Request*> requests;          // produced by the frontend, in slot order; the backend consumes from the front
   RingQueue<Request*> responses;         // produced by the backend, in slot order; the frontend consumes from the front
   BlkfrontGrantPool grants;              // the frontend's free grants (rinfo->grants)
-  std::vector<BlkifShadowGrants> shadow; // per tag: the grants of the request holding it (rinfo->shadow[id])
+  std::vector<BlkifShadow> shadow;       // per tag: the request holding it (rinfo->shadow[id])
   CacheLine sring_line;                  // struct blkif_sring's header: req_prod, req_event, rsp_prod, rsp_event
 
   // --- statistics (registered by xen.blkfront, restarted and written by the engine) -------------------------------

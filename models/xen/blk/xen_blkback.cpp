@@ -129,14 +129,13 @@ void XenBlkback::attach(XenBlkfront& front)
   front_         = &front;
   unsigned order = front.negotiation().ring_page_order;
   reqs_per_ring_ = 32u << order; // XEN_BLKIF_REQS_PER_PAGE pending_reqs per ring page (xen_blkif_alloc_rings)
-  rings_.clear();
-  rings_.resize(front.negotiation().num_queues);
-  for (std::size_t q = 0; q < rings_.size(); ++q) {
-    rings_[q].kthread      = std::make_unique<CpuThread>(name() + ".ring" + std::to_string(q), p_.quantum_s);
-    rings_[q].pending_free = reqs_per_ring_;
-    rings_[q].pgrants      = PersistentGrantTree(static_cast<unsigned>(p_.max_pgrants));
+  rings_.reset(front.negotiation().num_queues);
+  for (unsigned q = 0; q < front.negotiation().num_queues; ++q) {
+    Ring& rg = rings_.emplace_back(name() + ".ring" + std::to_string(q), p_.quantum_s, front.queue(q), reqs_per_ring_,
+                                   static_cast<unsigned>(p_.max_pgrants));
+    rg.persistent = front.persistent();
     if (p_.pgrants_pool == "device")
-      rings_[q].pgrants.share_budget(&device_pgrants_);
+      rg.pgrants.share_budget(&device_pgrants_);
   }
   declare_stats();
 }
@@ -150,7 +149,7 @@ void XenBlkback::start(Simulation& sim)
 {
   sim_ = &sim;
   for (auto& r : rings_)
-    host_->run(*r.kthread, sim.events());
+    host_->run(r.kthread, sim.events());
   if (gnttab_mechanism_ != GrantTableLock::Mechanism::none)
     share_grant_table_lock(sim);
 }
@@ -195,7 +194,7 @@ void XenBlkback::notify_from_frontend(unsigned q)
 
 void XenBlkback::be_int(unsigned q)
 {
-  BlkifQueue& b = front_->queue(q);
+  BlkifQueue& b = *rings_[q].queue;
   b.channel.lateeoi_ack(XenChannel::End::backend); // lateeoi_ack_dynirq(): masked for EOI_PENDING
   schedule_io_op(q);                               // blkif_notify_work(): waiting_reqs = 1, wake_up(&ring->wq)
   if (not late_eoi_)
@@ -210,14 +209,14 @@ void XenBlkback::schedule_io_op(unsigned q)
     return;
   }
   rg.scheduled = true;
-  ++front_->queue(q).backend_wakeups;
-  rg.kthread->post(p_.wakeup_cpu_s, this, static_cast<int>(q) * kinds + io_op);
+  ++rg.queue->backend_wakeups;
+  rg.kthread.post(p_.wakeup_cpu_s, this, static_cast<int>(q) * kinds + io_op);
 }
 
 void XenBlkback::do_block_io_op(unsigned q)
 {
   Ring& rg        = rings_[q];
-  BlkifQueue& b   = front_->queue(q);
+  BlkifQueue& b   = *rg.queue;
   rg.waiting_reqs = false;
   std::uint32_t n = 0;
   // __do_block_io_op(): every published request, while a pending_req is free and a response slot is left.
@@ -229,7 +228,7 @@ void XenBlkback::do_block_io_op(unsigned q)
     rg.pending_free--;
     n++;
     // xen_blkbk_map(): each data segment and each indirect page is a grant to find in the tree or to map.
-    PersistentGrantTree::MapResult m = rg.pgrants.map(front_->grants_of_request(r), front_->persistent());
+    PersistentGrantTree::MapResult m = rg.pgrants.map(b.shadow.at(static_cast<std::size_t>(r->tag)), rg.persistent);
     if (path_.connected()) {
       double now = sim_->events().now();
       PathEvent taken(PathEvent::What::request_taken, now, r);
@@ -242,22 +241,22 @@ void XenBlkback::do_block_io_op(unsigned q)
     }
     double lead = p_.request_cpu_s + m.hits * p_.persistent_segment_cpu_s;
     if (gnttab_ != nullptr) // each map op takes the guest's grant table lock
-      gnttab_->post_dispatch(*rg.kthread, lead, m, p_.map_segment_cpu_s, p_.gnttab_lock_hold_s, this,
+      gnttab_->post_dispatch(rg.kthread, lead, m, p_.map_segment_cpu_s, p_.gnttab_lock_hold_s, this,
                              static_cast<int>(q) * kinds + dispatch, r);
     else
-      rg.kthread->post(lead + m.mapped * p_.map_segment_cpu_s, this, static_cast<int>(q) * kinds + dispatch, r);
+      rg.kthread.post(lead + m.mapped * p_.map_segment_cpu_s, this, static_cast<int>(q) * kinds + dispatch, r);
   }
   b.batch.sample(n);
   // RING_FINAL_CHECK_FOR_REQUESTS writes req_event: the ring header's line comes to the kthread's core.
-  rg.kthread->post(b.sring_line.write(rg.kthread->place(), host_->line_cost()), this,
-                   static_cast<int>(q) * kinds + final_check);
+  rg.kthread.post(b.sring_line.write(rg.kthread.place(), host_->line_cost()), this,
+                  static_cast<int>(q) * kinds + final_check);
 }
 
 void XenBlkback::on_event(int kind, Request* r)
 {
   auto q        = static_cast<unsigned>(kind / kinds);
   Ring& rg      = rings_[q];
-  BlkifQueue& b = front_->queue(q);
+  BlkifQueue& b = *rg.queue;
   switch (kind % kinds) {
   case upcall: // the frontend's notification reaches dom0's port: an upcall unless pending or masked (EOI due)
     if (b.channel.backend().notify())
@@ -297,7 +296,7 @@ void XenBlkback::on_event(int kind, Request* r)
            b.channel.ring().slot(b.channel.ring().rsp_prod() - 1));
     rg.pending_free++;
     if (notify) {
-      rg.kthread->post(p_.notify_cpu_s, nullptr, 0);
+      rg.kthread.post(p_.notify_cpu_s, nullptr, 0);
       front_->notify_from_backend(q);
     }
     // A freed pending_req wakes a kthread that ran out of them (free_req: wake_up(&ring->pending_free_wq)).
@@ -318,7 +317,7 @@ void XenBlkback::step(PathEvent ev, unsigned q, std::uint32_t slot)
   ev.ring              = &front_->ring_name(q);
   ev.channel           = "event channel";
   ev.channel_id        = static_cast<int>(ch.frontend_evtchn());
-  ev.thread            = rings_[q].kthread.get();
+  ev.thread            = &rings_[q].kthread;
   ev.idx               = ch.ring().indices();
   ev.slot              = slot;
   path_.emit(ev);
@@ -326,9 +325,10 @@ void XenBlkback::step(PathEvent ev, unsigned q, std::uint32_t slot)
 
 void XenBlkback::end_io(Request* r, double)
 {
-  CpuThread& t = *rings_[static_cast<std::size_t>(r->queue)].kthread;
+  Ring& rg     = rings_[static_cast<std::size_t>(r->queue)];
+  CpuThread& t = rg.kthread;
   // make_response() writes rsp_prod (the ring header's line) under blk_ring_lock, which only this kthread takes.
-  double line = front_->queue(static_cast<unsigned>(r->queue)).sring_line.write(t.place(), host_->line_cost());
+  double line = rg.queue->sring_line.write(t.place(), host_->line_cost());
   t.post(p_.response_cpu_s + line, this, r->queue * kinds + respond, r);
 }
 
@@ -346,7 +346,7 @@ void XenBlkback::declare_stats()
         "grants the device keeps mapped for all its rings at the end of the run (pgrants_pool device: at most "
         "max_pgrants together)");
   for (std::size_t q = 0; q < rings_.size(); ++q) {
-    CpuThread& t     = *rings_[q].kthread; // its statistics restart with the cpu.host it runs on
+    CpuThread& t     = rings_[q].kthread; // its statistics restart with the cpu.host it runs on
     std::string ring = "/kthreads/" + std::to_string(q) + "/";
     st.info(
         ring + "kthread", [&t] { return t.name(); }, "the ring's kernel thread");

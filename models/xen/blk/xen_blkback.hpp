@@ -54,6 +54,7 @@
 #include "sim/cpu_thread.hpp"
 #include "sim/params.hpp"
 #include "sim/path_event.hpp"
+#include "sim/pinned_array.hpp"
 #include "sim/probe.hpp"
 
 #include <memory>
@@ -61,6 +62,7 @@
 namespace pvsim::xen {
 
 class XenBlkfront;
+struct BlkifQueue;
 
 struct XenBlkbackParams {
   std::string cpus;
@@ -118,8 +120,15 @@ public:
 
 private:
   enum Kind { upcall = 0, io_op = 1, dispatch = 2, final_check = 3, respond = 4, kinds = 8 };
+  /** struct xen_blkif_ring: its kthread, in the ring's own block (no pointer to chase), and the queue it serves. */
   struct Ring {
-    std::unique_ptr<CpuThread> kthread;
+    Ring(std::string kthread_name, double quantum_s, BlkifQueue& q, unsigned reqs, unsigned max_pgrants)
+        : kthread(std::move(kthread_name), quantum_s), queue(&q), pending_free(reqs), pgrants(max_pgrants)
+    {
+    }
+    CpuThread kthread;
+    BlkifQueue* queue;             // the frontend's queue of the same index: its shared ring and event channel
+    bool persistent       = false; // feature-persistent negotiated (blkif->vbd.feature_gnt_persistent)
     bool scheduled        = false; // an io_op pass is queued or running on the kthread
     bool waiting_reqs     = false; // a notification came while it was busy
     bool out_of_reqs      = false; // stopped for want of a free pending_req
@@ -148,7 +157,7 @@ private:
   GrantTableLock::Mechanism gnttab_mechanism_;
   std::unique_ptr<GrantTableLock> own_gnttab_; // the guest's lock, when this backend is its first
   GrantTableLock* gnttab_ = nullptr;           // the lock the kthreads take (nullptr: none)
-  std::vector<Ring> rings_;
+  PinnedArray<Ring> rings_;
   Probe<PathEvent> path_;
   /** A path event of request r on ring q, with the ring's indices (only when someone listens). */
   void step(PathEvent ev, unsigned q, std::uint32_t slot);

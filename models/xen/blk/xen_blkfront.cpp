@@ -129,6 +129,7 @@ void XenBlkfront::connect()
   EvtchnPlacement placement(follow ? "cpu0" : p_.irq_affinity, vm_->kernel(), vm_->vcpus(),
                             static_cast<int>(p_.preceding_channels));
   irq_policy_ = follow ? p_.irq_affinity : placement.policy();
+  queues_.reset(negotiation_.num_queues);
   for (unsigned q = 0; q < negotiation_.num_queues; ++q) {
     unsigned vcpu = 0;
     if (not p_.irq_vcpus.empty()) {
@@ -140,27 +141,26 @@ void XenBlkfront::connect()
     } else {
       vcpu = placement.bind(q);
     }
-    queues_.push_back(std::make_unique<BlkifQueue>(negotiation_.ring_page_order, vcpu));
+    queues_.emplace_back(negotiation_.ring_page_order, vcpu);
     if (q < negotiation_.rings.size()) // talk_to_blkback()'s ring-ref(s) and event-channel; dom0's port is not known
-      queues_.back()->channel.set_negotiated(negotiation_.rings[q].ring_refs, negotiation_.rings[q].event_channel);
-    slot_time_.emplace_back(queues_.back()->channel.ring().size(), 0.0);
+      queues_.back().channel.set_negotiated(negotiation_.rings[q].ring_refs, negotiation_.rings[q].event_channel);
     ring_names_.push_back(name() + ".ring" + std::to_string(q));
   }
   if (legacy_) // get_id_from_freelist(): the ring's shadow ids, apart from the request queue's
-    for (int id = static_cast<int>(queues_[0]->channel.ring().size()) - 1; id >= 0; --id)
+    for (int id = static_cast<int>(queues_[0].channel.ring().size()) - 1; id >= 0; --id)
       free_ids_.push_back(id);
-  legacy_tag_.assign(legacy_ ? queues_[0]->channel.ring().size() : 0, -1);
+  legacy_tag_.assign(legacy_ ? queues_[0].channel.ring().size() : 0, -1);
   ring_lock_kind_ = p_.ring_lock;
   if (ring_lock_kind_ == "default")
     ring_lock_kind_ = vm_->spinlock_kind();
   line_cost_ = vm_->pcpus().line_cost();
+  ring_locks_.reset(ring_lock_kind_ != "off" ? negotiation_.num_queues : 0);
   if (ring_lock_kind_ != "off")
     for (unsigned q = 0; q < negotiation_.num_queues; ++q)
-      ring_locks_.push_back(std::make_unique<SpinLock>(name() + ".ring" + std::to_string(q) + ".ring_lock",
-                                                       SpinLock::kind_of(ring_lock_kind_), line_cost_,
-                                                       static_cast<int>(p_.ring_lock_lines)));
-  for (auto& lock : ring_locks_)
-    lock->set_paravirt(vm_->pv_spin());
+      ring_locks_
+          .emplace_back(name() + ".ring" + std::to_string(q) + ".ring_lock", SpinLock::kind_of(ring_lock_kind_),
+                        line_cost_, static_cast<int>(p_.ring_lock_lines))
+          .set_paravirt(vm_->pv_spin());
   declare_stats();
   back_->attach(*this);
 }
@@ -172,7 +172,7 @@ CpuThread& XenBlkfront::submitter(const Request* r)
 
 CpuThread& XenBlkfront::irq_vcpu(unsigned q)
 {
-  return vm_->vcpu(static_cast<int>(queues_[q]->channel.frontend().bound_vcpu()));
+  return vm_->vcpu(static_cast<int>(queues_[q].channel.frontend().bound_vcpu()));
 }
 
 void XenBlkfront::start(Simulation& sim)
@@ -182,9 +182,8 @@ void XenBlkfront::start(Simulation& sim)
     follow_queues(sim);
   // blkfront_setup_indirect(): each ring's free list of grants, and its shadow entries.
   for (auto& b : queues_) {
-    b->grants =
-        BlkfrontGrantPool(blkfront_grants_per_ring(blkif_segment_limit(negotiation_), b->channel.ring().size()));
-    b->shadow.assign(b->channel.ring().size(), BlkifShadowGrants{});
+    b.grants = BlkfrontGrantPool(blkfront_grants_per_ring(blkif_segment_limit(negotiation_), b.channel.ring().size()));
+    b.shadow.assign(b.channel.ring().size(), BlkifShadow{});
   }
 }
 
@@ -209,7 +208,7 @@ void XenBlkfront::follow_queues(Simulation& sim)
     for (unsigned q = 0; q < queues_.size(); ++q) {
       auto first    = std::find(map.begin(), map.end(), static_cast<int>(q));
       unsigned vcpu = first == map.end() ? 0 : static_cast<unsigned>(first - map.begin());
-      queues_[q]->channel.frontend().rebind(vcpu);
+      queues_[q].channel.frontend().rebind(vcpu);
     }
   }
 }
@@ -217,11 +216,6 @@ void XenBlkfront::follow_queues(Simulation& sim)
 unsigned XenBlkfront::segments_of(const Request* r) const
 {
   return blkif_segments(r->size_bytes);
-}
-
-const BlkifShadowGrants& XenBlkfront::grants_of_request(const Request* r) const
-{
-  return queues_.at(static_cast<std::size_t>(r->queue))->shadow.at(static_cast<std::size_t>(r->tag));
 }
 
 void XenBlkfront::queue_rq(Request* r)
@@ -249,7 +243,7 @@ void XenBlkfront::legacy_request_fn(CpuThread& v)
 void XenBlkfront::queue_request(Request* r, CpuThread& v)
 {
   unsigned segs = segments_of(r);
-  BlkifQueue& b = *queues_.at(static_cast<std::size_t>(r->queue));
+  BlkifQueue& b = queues_.at(static_cast<std::size_t>(r->queue));
   // blkif_queue_rw_req(): the request's grants from the ring's free list (persistent ones first).
   BlkifShadowGrants& g = b.shadow.at(static_cast<std::size_t>(r->tag));
   b.grants.take_into(segs, blkif_indirect_pages(segs), g);
@@ -263,14 +257,14 @@ void XenBlkfront::queue_request(Request* r, CpuThread& v)
 void XenBlkfront::on_event(int kind, Request* r)
 {
   auto q        = static_cast<unsigned>(kind / kinds);
-  BlkifQueue& b = *queues_[q];
+  BlkifQueue& b = queues_[q];
   double now    = sim_->events().now();
   switch (kind % kinds) {
   case pushed: { // blkif_queue_rq(): fill the slot, flush_requests()
     bool notify = b.channel.push_requests(1);
     b.requests.push_back(r);
     b.produced++;
-    slot_time_[q][static_cast<std::size_t>(r->tag)] = now;
+    b.shadow[static_cast<std::size_t>(r->tag)].pushed_s = now;
     b.events.emit({StationEvent::What::arrive, now, r, now});
     b.events.emit({StationEvent::What::start, now, r, now});
     b.sample(now);
@@ -326,7 +320,7 @@ void XenBlkfront::on_event(int kind, Request* r)
 
 void XenBlkfront::handle_irq(unsigned q)
 {
-  BlkifQueue& b   = *queues_[q];
+  BlkifQueue& b   = queues_[q];
   CpuThread& v    = irq_vcpu(q);
   double now      = sim_->events().now();
   std::uint32_t n = b.channel.ring().unconsumed_responses();
@@ -340,7 +334,7 @@ void XenBlkfront::handle_irq(unsigned q)
     const XenBlkback& back = *back_;
     b.grants.give_back(b.shadow[static_cast<std::size_t>(r->tag)],
                        [&back, q](GrantRef ref) { return back.persistent_grants(q).holds(ref); });
-    b.events.emit({StationEvent::What::depart, now, r, slot_time_[q][static_cast<std::size_t>(r->tag)]});
+    b.events.emit({StationEvent::What::depart, now, r, b.shadow[static_cast<std::size_t>(r->tag)].pushed_s});
     b.sample(now);
     if (path_.connected()) {
       const SharedRing& ring = b.channel.ring();
@@ -380,7 +374,7 @@ std::vector<QueueView> XenBlkfront::queues() const
 {
   std::vector<QueueView> out;
   for (std::size_t q = 0; q < queues_.size(); ++q)
-    out.push_back({ring_names_[q], queues_[q].get()});
+    out.push_back({ring_names_[q], &queues_[q]});
   return out;
 }
 
@@ -403,7 +397,7 @@ void XenBlkfront::declare_stats()
       "/irq_affinity", [this] { return irq_policy_; },
       "event-channel placement in force (irq_affinity with default resolved by the domU's kernel)");
   for (std::size_t q = 0; q < queues_.size(); ++q) {
-    BlkifQueue& b    = *queues_[q];
+    BlkifQueue& b    = queues_[q];
     std::string ring = "/rings/" + std::to_string(q) + "/";
     auto coalesced   = [](const EventChannelState& port) {
       return

@@ -43,6 +43,7 @@
 #include "sim/component.hpp"
 #include "sim/params.hpp"
 #include "sim/path_event.hpp"
+#include "sim/pinned_array.hpp"
 #include "sim/probe.hpp"
 
 #include <memory>
@@ -99,12 +100,10 @@ public:
   void notify_from_backend(unsigned q);
 
   const BlkifNegotiation& negotiation() const { return negotiation_; }
-  BlkifQueue& queue(unsigned q) { return *queues_.at(q); }
+  BlkifQueue& queue(unsigned q) { return queues_.at(q); }
   /** Queue q's ring_lock (nullptr with ring_lock off). */
-  SpinLock* ring_lock(unsigned q) { return ring_locks_.empty() ? nullptr : ring_locks_.at(q).get(); }
+  SpinLock* ring_lock(unsigned q) { return ring_locks_.empty() ? nullptr : &ring_locks_.at(q); }
   unsigned segments_of(const Request* r) const;
-  /** The grant references request r (on queue r->queue) carries (blkif_queue_rw_req() took them). */
-  const BlkifShadowGrants& grants_of_request(const Request* r) const;
   bool persistent() const { return negotiation_.persistent_grants; }
   const XenStore& xenstore() const { return store_; }
   const std::vector<std::pair<double, std::string>>& transitions() const { return transitions_; }
@@ -135,14 +134,13 @@ private:
   static const std::vector<std::string>& irq_policies();
   /** irq_affinity "follow-queue": rebinds each ring's channel to the first vCPU blk-mq maps to its queue. */
   void follow_queues(Simulation& sim); // irq_affinity after resolving "default" by the kernel
-  std::vector<std::unique_ptr<BlkifQueue>> queues_;
+  PinnedArray<BlkifQueue> queues_;
   std::string ring_lock_kind_;
-  std::vector<std::unique_ptr<SpinLock>> ring_locks_; // per queue, empty with ring_lock off
+  PinnedArray<SpinLock> ring_locks_; // per queue, empty with ring_lock off
   LineCost line_cost_;
   /** The vCPU that submitted r, and the one queue q's event channel upcalls. */
   CpuThread& submitter(const Request* r);
   CpuThread& irq_vcpu(unsigned q);
-  std::vector<std::vector<double>> slot_time_; // per queue, per tag: when the request took its ring slot
   // driver "legacy": the request queue in front of ring 0, the slots' free ids and the blk_mq tag each id stands for
   bool legacy_ = false;
   RequestFifo legacy_queue_;
