@@ -24,9 +24,9 @@
  * The whole run's µs per request, start-up included, is reported too.
  *
  * Every figure is measured R times (--repeats, default 5), in rounds, and given as the median of the R runs with
- * their range, and as the fastest of them ("best"). The headline (`headline` in the JSON, and the last line on stderr)
- * is the fastest: every run of a figure does the same work (same scenario, same seed, the same events in the same
- * order), so what varies between runs is only what the machine's other load adds, never subtracts, and the fastest
+ * their range, and as the fastest of them ("best"). The headline (`headline` in the JSON, and the last two lines on
+ * stderr) is the fastest: every run of a figure does the same work (same scenario, same seed, the same events in the
+ * same order), so what varies between runs is only what the machine's other load adds, never subtracts, and the fastest
  * run is the one that carries least of it (J. Chen and J. Revels, "Robust benchmarking in noisy environments", 2016,
  * the estimator of Julia's BenchmarkTools). The medians stay beside it: on a quiet machine the two agree, and a gap
  * between them tells how disturbed the run was. A curve point's fastest marginal cost is its fastest long run less
