@@ -1,5 +1,6 @@
 #include "analysis/calibration/prediction.hpp"
 
+#include "analysis/calibration/analytic.hpp"
 #include "analysis/calibration/calibration.hpp"
 #include "analysis/calibration/leave_out_validation.hpp"
 #include "analysis/calibration/validation.hpp"
@@ -12,24 +13,52 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 namespace pvsim::prediction {
 
 namespace fs = std::filesystem;
+
+std::optional<double> bound_iops(const json& device, const std::string& rw, int in_flight)
+{
+  const std::string direction = rw.find("write") != std::string::npos ? "write" : "read";
+  if (not device.contains("baselines") or not device["baselines"].contains(direction))
+    return std::nullopt;
+  const json& b = device["baselines"][direction];
+  if (not b.contains("r1_us") or not(b["r1_us"].get<double>() > 0))
+    return std::nullopt;
+  double xmax = b.contains("xmax_iops") ? b["xmax_iops"].get<double>() : std::numeric_limits<double>::infinity();
+  return analytic::bound_interpolation(in_flight, b["r1_us"].get<double>() * 1e-6, xmax);
+}
+
+double run_length_s(const Options& opt, const json& device, bool bootstrap_set)
+{
+  if (opt.duration_s)
+    return *opt.duration_s;
+  const int in_flight =
+      (calibration::is_sync_engine(opt.engine) ? 1 : std::max(1, opt.iodepth)) * std::max(1, opt.numjobs);
+  double fitted = validation::prediction_times_measured * reference_runtime_s; // validate's rule for a measured run
+  if (auto x = bound_iops(device, opt.rw, in_flight))
+    fitted = std::min(fitted, max_requests / *x);
+  else
+    fitted = reference_runtime_s; // no rate to bound it by
+  fitted = std::max(fitted, min_run_s);
+  return bootstrap_set ? std::max(min_run_s, fitted / validation::prediction_times_measured) : fitted;
+}
 
 json predict(const Options& opt)
 {
   json device = calibration::read_device_file(opt.device_file);
   if (opt.iodepth < 1 or opt.numjobs < 1)
     throw InputError("", opt.iodepth < 1 ? "--iodepth" : "--numjobs", "expected 1 or more");
-  if (not(opt.duration_s > 0))
+  if (opt.duration_s and not(*opt.duration_s > 0))
     throw InputError("", "--duration", "expected a positive number of simulated seconds");
   if (int vcpus = device["guest"]["vcpus"].get<int>();
       opt.background_cpus and not(*opt.background_cpus >= 0 and *opt.background_cpus <= vcpus))
     throw InputError("", "--background-cpus",
                      "expected 0 to " + std::to_string(vcpus) + " CPUs (the device file's guest has " +
                          std::to_string(vcpus) + " vCPUs), got " + std::to_string(*opt.background_cpus));
-  double warmup = std::min(opt.warmup_s, opt.duration_s / 10); // a short run keeps most of its time measured
+  const double fitted_s = run_length_s(opt, device, false), set_s = run_length_s(opt, device, true);
   calibration::RunFacts run;
   run.file        = "predict";
   run.rw          = opt.rw;
@@ -57,7 +86,9 @@ json predict(const Options& opt)
   std::vector<std::string> files, outs;
   json sc_background_cpus = nullptr; // what the fitted parameters' run got (none: a quiet guest)
   for (std::size_t i = 0; i < devices.size(); ++i) {
-    json sc = calibration::scenario_for_run(devices[i], run, opt.duration_s + warmup, warmup, opt.seed + i);
+    double duration = i == 0 ? fitted_s : set_s;
+    double warmup   = std::min(opt.warmup_s, duration / 10); // a short run keeps most of its time measured
+    json sc         = calibration::scenario_for_run(devices[i], run, duration + warmup, warmup, opt.seed + i);
     if (opt.background_cpus) // also on a device file fitted without recorded loads: guest.vm's own defaults then
       sc["components"]["guest"]["background_cpus"] = *opt.background_cpus;
     if (i == 0 and sc["components"]["guest"].contains("background_cpus"))
@@ -82,7 +113,8 @@ json predict(const Options& opt)
                    {"bs", run.bs},
                    {"background_cpus", sc_background_cpus}}},
                  {"stack", device.contains("stack") ? device["stack"]["vmm"] : json("qemu")},
-                 {"predicted", validation::predicted_of(device, run, fitted, false)}};
+                 {"predicted", validation::predicted_of(device, run, fitted, false)},
+                 {"simulated_s", {{"fitted", fitted_s}, {"each_set", set_s}}}};
   out["predicted"].erase("cdf");
   std::vector<double> iops, clat;
   for (std::size_t i = 1; i < devices.size(); ++i) {
@@ -119,8 +151,9 @@ int predict_command(const Options& opt)
     std::printf("%s %s iodepth %d numjobs %d bs %llu on the %s stack of %s\n", opt.rw.c_str(), opt.engine.c_str(),
                 out["configuration"]["iodepth"].get<int>(), opt.numjobs, static_cast<unsigned long long>(opt.bs),
                 out["stack"].get<std::string>().c_str(), opt.device_file.c_str());
-    std::printf("  IOPS %.0f, clat mean %.1f us, p50 %.1f us, p99 %.1f us\n", p["iops"].get<double>(),
-                p["clat_mean_us"].get<double>(), p["clat_p50_us"].get<double>(), p["clat_p99_us"].get<double>());
+    std::printf("  IOPS %.0f, clat mean %.1f us, p50 %.1f us, p99 %.1f us (%.3g simulated s)\n",
+                p["iops"].get<double>(), p["clat_mean_us"].get<double>(), p["clat_p50_us"].get<double>(),
+                p["clat_p99_us"].get<double>(), out["simulated_s"]["fitted"].get<double>());
     if (out["interval"].is_null()) {
       std::printf("  no interval: the device file has no bootstrap parameter sets (pvsim calibrate --bootstrap B)\n");
     } else {

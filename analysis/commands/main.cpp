@@ -531,7 +531,10 @@ int main(int argc, char** argv)
   predict->add_option("--iodepth", pred.iodepth, "fio iodepth")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   predict->add_option("--numjobs", pred.numjobs, "fio numjobs")->check(CLI::Range(1, 4096))->capture_default_str();
   predict->add_option("--bs", pred.bs, "Block size in bytes")->check(CLI::Range(512, 1 << 26))->capture_default_str();
-  predict->add_option("--duration", pred.duration_s, "Simulated seconds per run")->capture_default_str();
+  predict->add_option("--duration", pred.duration_s,
+                      "Simulated seconds per run after the warm-up (default: as validate simulates a 10 s fio run, at "
+                      "the rate the device's bound formula gives: five times as long, at most 2 million requests, at "
+                      "least 1 s; each bootstrap set a fifth of that, at least 1 s)");
   predict->add_option("--background-cpus", pred.background_cpus,
                       "CPUs the guest's other processes use meanwhile (guest.vm background_cpus; default: the mean "
                       "of the calibration runs when they recorded it, else a quiet guest)");

@@ -1,8 +1,11 @@
 /* pvsim predict: a configuration no trace measured, from a calibrated device file, with the interval of its bootstrap
  * parameter sets; bad inputs. */
+#include "analysis/calibration/prediction.hpp"
 #include "tests/support/cli_support.hpp"
 
 #include <gtest/gtest.h>
+
+#include <cstdio>
 
 using namespace pvsim;
 using namespace pvsim::test;
@@ -98,4 +101,84 @@ TEST(Predict, BackgroundCpusBeyondTheGuestsVcpusIsExit2)
   EXPECT_EQ(res.exit_code, 2);
   EXPECT_NE(res.output.find("--background-cpus"), std::string::npos) << res.output;
   EXPECT_NE(res.output.find("expected 0 to 2 CPUs"), std::string::npos) << res.output;
+}
+
+namespace {
+/** A device file's baselines alone: R1 = 100 us at iodepth 1, the host saturating at 100 k IOPS (reads only). */
+json reads_only_device()
+{
+  return json{{"baselines", {{"read", {{"r1_us", 100.0}, {"xmax_iops", 100000.0}}}}}};
+}
+prediction::Options configuration(int iodepth, int numjobs, const std::string& engine = "libaio",
+                                  const std::string& rw = "randread")
+{
+  prediction::Options o;
+  o.iodepth = iodepth;
+  o.numjobs = numjobs;
+  o.engine  = engine;
+  o.rw      = rw;
+  return o;
+}
+} // namespace
+
+TEST(Predict, WithoutADurationASlowConfigurationSimulatesFiveTenSecondRuns)
+{
+  // iodepth 1: 1 / R1 = 10 k IOPS, so 2 M requests would take 200 s: five 10 s runs (50 s) come first.
+  auto o = configuration(1, 1);
+  std::printf("expected 50 s (fitted) and 10 s (each bootstrap set)\n");
+  EXPECT_DOUBLE_EQ(prediction::run_length_s(o, reads_only_device(), false), 50.0);
+  EXPECT_DOUBLE_EQ(prediction::run_length_s(o, reads_only_device(), true), 10.0);
+}
+
+TEST(Predict, WithoutADurationAFastConfigurationSimulatesTwoMillionRequestsAtTheBoundFormulasRate)
+{
+  // 128 in flight: X = 128 / (R1 + 127 / X_sat) = 128 / 1.37 ms = 93.4 k IOPS; 2 M requests take 21.4 s.
+  auto o          = configuration(64, 2);
+  double expected = 2e6 / (128 / (100e-6 + 127 / 1e5));
+  std::printf("expected %.4f s (fitted) and %.4f s (each set), tolerance 1e-9\n", expected, expected / 5);
+  EXPECT_NEAR(prediction::run_length_s(o, reads_only_device(), false), expected, 1e-9);
+  EXPECT_NEAR(prediction::run_length_s(o, reads_only_device(), true), expected / 5, 1e-9);
+}
+
+TEST(Predict, ASynchronousEngineKeepsOneRequestInFlightPerJobWhateverItsIodepth)
+{
+  auto o = configuration(64, 1, "psync");
+  EXPECT_DOUBLE_EQ(prediction::run_length_s(o, reads_only_device(), false), 50.0);
+}
+
+TEST(Predict, WithoutADurationNoRunIsShorterThanOneSecond)
+{
+  json fast = {{"baselines", {{"read", {{"r1_us", 1.0}, {"xmax_iops", 5e6}}}}}}; // ~4.7 M IOPS at 64 in flight
+  auto o    = configuration(64, 1);
+  EXPECT_DOUBLE_EQ(prediction::run_length_s(o, fast, false), prediction::min_run_s);
+  EXPECT_DOUBLE_EQ(prediction::run_length_s(o, fast, true), prediction::min_run_s);
+}
+
+TEST(Predict, WithoutBaselinesForItsDirectionAPredictionSimulatesOneTenSecondRun)
+{
+  auto o = configuration(16, 1, "libaio", "randwrite"); // the device has read baselines only
+  EXPECT_DOUBLE_EQ(prediction::run_length_s(o, reads_only_device(), false), prediction::reference_runtime_s);
+  EXPECT_DOUBLE_EQ(prediction::run_length_s(o, reads_only_device(), true), prediction::reference_runtime_s / 5);
+}
+
+TEST(Predict, AGivenDurationIsEveryRunsLength)
+{
+  auto o       = configuration(1, 1);
+  o.duration_s = 0.3;
+  EXPECT_DOUBLE_EQ(prediction::run_length_s(o, reads_only_device(), false), 0.3);
+  EXPECT_DOUBLE_EQ(prediction::run_length_s(o, reads_only_device(), true), 0.3);
+}
+
+TEST(Predict, ThePredictionSaysHowLongItSimulated)
+{
+  TempDir dir;
+  auto cal = run_pvsim("calibrate -q" + trace("randread_libaio_qd1_nj1_f1") + trace("randread_libaio_qd16_nj1_f1") +
+                       " -o " + dir.file("d.json"));
+  ASSERT_EQ(cal.exit_code, 0) << cal.output;
+  auto res =
+      run_pvsim("predict --device " + dir.file("d.json") + " --iodepth 4 --duration 0.2 --json " + dir.file("p.json"));
+  ASSERT_EQ(res.exit_code, 0) << res.output;
+  EXPECT_NE(res.output.find("(0.2 simulated s)"), std::string::npos) << res.output;
+  json p = read_json_file(dir.file("p.json"));
+  EXPECT_DOUBLE_EQ(p["simulated_s"]["fitted"].get<double>(), 0.2);
 }
