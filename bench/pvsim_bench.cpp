@@ -32,7 +32,8 @@
  * between them tells how disturbed the run was. A curve point's fastest marginal cost is its fastest long run less
  * its fastest short run (not the smallest difference of a round's pair, which a slow short run would pull down).
  *
- * Usage: pvsim_bench [--requests N] [--long-requests M] [--curve-requests K] [--repeats R]   prints one JSON object
+ * Usage: pvsim_bench [--requests N] [--long-requests M] [--curve-requests K >= 100000] [--repeats R]   prints one JSON
+ *        object
  *        pvsim_bench --child sim|reference|xen|firecracker|queues:Q|guests:G --requests N  (internal) */
 #include "sim/huge_page_heap.hpp"
 #include "sim/rng.hpp"
@@ -370,6 +371,13 @@ int main(int argc, char** argv)
     else
       return usage("unknown argument '" + a + "': expected --requests, --long-requests, --curve-requests or --repeats");
   }
+  // A curve point's cost is a run of K requests less a run of at least 20 000 (16 a queue): K must leave the
+  // difference well above the start-up's own noise, or the marginal cost is that noise (even below zero).
+  constexpr long long min_curve_requests = 100000;
+  if (child.empty() and curve_requests < min_curve_requests)
+    return usage("--curve-requests: expected at least " + std::to_string(min_curve_requests) +
+                 " (a curve's cost per request is a run of K requests less one of 20000 of the same width), got " +
+                 std::to_string(curve_requests));
   try {
     if (not child.empty()) {
       // Internal (the parent spawns it): sim, reference, xen, firecracker, queues:Q or guests:G.
