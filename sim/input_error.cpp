@@ -6,6 +6,10 @@ namespace pvsim {
 
 static std::string compose(const std::string& file, const std::string& where, const std::string& what)
 {
+  // A command-line option (no file, `where` is the option: "--kfold") names itself; other input without a file
+  // (a scenario given as text) is "<input>".
+  if (file.empty() and where.rfind("--", 0) == 0)
+    return where + ": " + what;
   std::string msg = file.empty() ? std::string("<input>") : file;
   if (not where.empty())
     msg += ": " + where;

@@ -191,3 +191,14 @@ TEST(BadInput, AFolderIsNotAScenario)
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("regular file"), std::string::npos) << r.output;
 }
+
+TEST(BadInput, ABadCommandLineValueIsNamedByItsOptionAlone)
+{
+  TempDir dir;
+  auto r = run_pvsim("calibrate --bootstrap 1 --trace " + std::string(PVSIM_SHARED_DIR) +
+                     "/traces/virtio-vm-1q/fio/randread_libaio_qd1_nj1_f1.json -o " + dir.file("d.json"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("pvsim: error: --bootstrap: expected at least 2 resamples"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("<input>"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("d.json")));
+}
