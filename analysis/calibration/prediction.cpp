@@ -1,6 +1,5 @@
 #include "analysis/calibration/prediction.hpp"
 
-#include "analysis/calibration/analytic.hpp"
 #include "analysis/calibration/calibration.hpp"
 #include "analysis/calibration/leave_out_validation.hpp"
 #include "analysis/calibration/validation.hpp"
@@ -13,32 +12,35 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <limits>
 
 namespace pvsim::prediction {
 
 namespace fs = std::filesystem;
 
-std::optional<double> bound_iops(const json& device, const std::string& rw, int in_flight)
+namespace {
+/** The fio run the configuration stands for, as validate describes a measured one. */
+calibration::RunFacts facts_of(const Options& opt)
 {
-  const std::string direction = rw.find("write") != std::string::npos ? "write" : "read";
-  if (not device.contains("baselines") or not device["baselines"].contains(direction))
-    return std::nullopt;
-  const json& b = device["baselines"][direction];
-  if (not b.contains("r1_us") or not(b["r1_us"].get<double>() > 0))
-    return std::nullopt;
-  double xmax = b.contains("xmax_iops") ? b["xmax_iops"].get<double>() : std::numeric_limits<double>::infinity();
-  return analytic::bound_interpolation(in_flight, b["r1_us"].get<double>() * 1e-6, xmax);
+  calibration::RunFacts run;
+  run.file         = "predict";
+  run.rw           = opt.rw;
+  run.engine       = opt.engine;
+  run.sync_engine  = calibration::is_sync_engine(opt.engine);
+  run.iodepth      = run.sync_engine ? 1 : opt.iodepth;
+  run.numjobs      = opt.numjobs;
+  run.bs           = opt.bs;
+  run.direction    = opt.rw.find("write") != std::string::npos ? "write" : "read";
+  run.foreign_cpus = opt.background_cpus;
+  return run;
 }
+} // namespace
 
 double run_length_s(const Options& opt, const json& device, bool bootstrap_set)
 {
   if (opt.duration_s)
     return *opt.duration_s;
-  const int in_flight =
-      (calibration::is_sync_engine(opt.engine) ? 1 : std::max(1, opt.iodepth)) * std::max(1, opt.numjobs);
   double fitted = validation::prediction_times_measured * reference_runtime_s; // validate's rule for a measured run
-  if (auto x = bound_iops(device, opt.rw, in_flight))
+  if (auto x = validation::bound_formula_iops(device, facts_of(opt)))
     fitted = std::min(fitted, max_requests / *x);
   else
     fitted = reference_runtime_s; // no rate to bound it by
@@ -59,16 +61,7 @@ json predict(const Options& opt)
                      "expected 0 to " + std::to_string(vcpus) + " CPUs (the device file's guest has " +
                          std::to_string(vcpus) + " vCPUs), got " + std::to_string(*opt.background_cpus));
   const double fitted_s = run_length_s(opt, device, false), set_s = run_length_s(opt, device, true);
-  calibration::RunFacts run;
-  run.file        = "predict";
-  run.rw          = opt.rw;
-  run.engine      = opt.engine;
-  run.sync_engine = calibration::is_sync_engine(opt.engine);
-  run.iodepth     = run.sync_engine ? 1 : opt.iodepth;
-  run.numjobs     = opt.numjobs;
-  run.bs          = opt.bs;
-  run.direction   = opt.rw.find("write") != std::string::npos ? "write" : "read";
-  run.foreign_cpus = opt.background_cpus;
+  const calibration::RunFacts run = facts_of(opt);
 
   // The fitted parameters, then each bootstrap parameter set in place of them.
   std::vector<json> devices{device};

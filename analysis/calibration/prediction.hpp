@@ -51,10 +51,6 @@ constexpr double max_requests = 2e6;
 /** No run shorter than this (the default of --duration before session 44). */
 constexpr double min_run_s = 1;
 
-/** The rate the device file's bound formula gives the configuration (its baselines for the direction of `rw`), or
- * nothing when the file has none for that direction. */
-std::optional<double> bound_iops(const json& device, const std::string& rw, int in_flight);
-
 /** Simulated seconds after the warm-up of the fitted parameters' run (`bootstrap_set` false) or of a bootstrap set's.
  */
 double run_length_s(const Options& opt, const json& device, bool bootstrap_set);

@@ -177,8 +177,8 @@ json compare_run(const json& device, const RunConfig& config, const calibration:
           {"clat_mean_us", clat},
           {"error_pct", {{"iops", error_pct(x, f.iops)}, {"clat_mean_us", error_pct(clat, f.clat_mean_s * 1e6)}}}};
     };
-    double xmax = b.contains("xmax_iops") ? b["xmax_iops"].get<double>() : std::numeric_limits<double>::infinity();
-    base["bound_interpolation"] = entry(analytic::bound_interpolation(n, r1, xmax));
+    if (auto x = bound_formula_iops(device, f))
+      base["bound_interpolation"] = entry(*x);
     if (b.contains("service_us") and b.contains("think_us")) {
       int c       = b.contains("channels") ? b["channels"].get<int>() : device["guest"]["tags"].get<int>();
       auto r      = analytic::closed_mva(n, b["think_us"].get<double>() * 1e-6, 1e6 / b["service_us"].get<double>(), c);
@@ -273,6 +273,17 @@ double run_duration_s(const Options& opt, const calibration::RunFacts& run, doub
   if (run.iops > 0)
     length = std::min(length, max_requests / run.iops);
   return std::max(length, measured) + opt.warmup_s;
+}
+
+std::optional<double> bound_formula_iops(const json& device, const calibration::RunFacts& run)
+{
+  if (not device.contains("baselines") or not device["baselines"].contains(run.direction))
+    return std::nullopt;
+  const json& b = device["baselines"][run.direction];
+  if (not b.contains("r1_us") or not(b["r1_us"].get<double>() > 0)) // calibrate always writes a positive R1
+    return std::nullopt;
+  double xmax = b.contains("xmax_iops") ? b["xmax_iops"].get<double>() : std::numeric_limits<double>::infinity();
+  return analytic::bound_interpolation(run.in_flight(), b["r1_us"].get<double>() * 1e-6, xmax);
 }
 
 bool leave_out_mode(const Options& opt)

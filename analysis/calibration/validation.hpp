@@ -78,6 +78,11 @@ constexpr double prediction_times_measured = 5;
 double run_duration_s(const Options& opt, const calibration::RunFacts& run,
                       double times_measured = prediction_times_measured);
 
+/** The bound formula's IOPS for `run` (the baseline bound_interpolation: N / (R1 + (N - 1) / X_sat) with N its
+ * requests in flight), from the device file's baselines of its direction; nothing when the file has none (or no
+ * positive R1). */
+std::optional<double> bound_formula_iops(const json& device, const calibration::RunFacts& run);
+
 /** True when a leave-out option is given. */
 bool leave_out_mode(const Options& opt);
 
