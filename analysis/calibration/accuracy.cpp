@@ -4,6 +4,8 @@
 #include "analysis/calibration/validation.hpp"
 
 #include <cmath>
+#include <map>
+#include <vector>
 
 namespace pvsim::validation {
 
@@ -69,6 +71,46 @@ json side_by_side(const json& all_runs)
   return out;
 }
 
+json repeat_floor(const json& all_runs)
+{
+  std::map<std::string, std::vector<const json*>> by_config;
+  for (const auto& r : all_runs)
+    by_config[r["config"].get<std::string>()].push_back(&r);
+  json floor_rows = json::array(), pvsim_rows = json::array();
+  for (const auto& [key, runs] : by_config) {
+    if (runs.size() < 2)
+      continue;
+    for (const json* r : runs) {
+      double iops = 0, clat = 0;
+      for (const json* other : runs)
+        if (other != r) {
+          iops += (*other)["measured"]["iops"].get<double>();
+          clat += (*other)["measured"]["clat_mean_us"].get<double>();
+        }
+      const double others = static_cast<double>(runs.size() - 1);
+      const json& m       = (*r)["measured"];
+      floor_rows.push_back({{"trace", (*r)["trace"]},
+                            {"error_pct",
+                             {{"iops", error_pct(iops / others, m["iops"].get<double>())},
+                              {"clat_mean_us", error_pct(clat / others, m["clat_mean_us"].get<double>())}}}});
+      pvsim_rows.push_back(
+          {{"trace", (*r)["trace"]},
+           {"error_pct", {{"iops", (*r)["error_pct"]["iops"]}, {"clat_mean_us", (*r)["error_pct"]["clat_mean_us"]}}}});
+    }
+  }
+  if (floor_rows.empty())
+    return nullptr;
+  json models;
+  for (auto [name, rows] : {std::pair<const char*, const json*>{"repeats", &floor_rows}, {"pvsim", &pvsim_rows}})
+    models[name] = {{"median_abs_error_pct", median_abs_errors(*rows, {"iops", "clat_mean_us"})},
+                    {"worst_iops", worst(*rows, [](const json& r) { return &r["error_pct"]["iops"]; })}};
+  json within;
+  for (const char* k : {"iops", "clat_mean_us"})
+    within[k] = models["pvsim"]["median_abs_error_pct"][k].get<double>() <=
+                models["repeats"]["median_abs_error_pct"][k].get<double>();
+  return {{"runs", floor_rows.size()}, {"models", models}, {"pvsim_within_floor", within}};
+}
+
 void add_accuracy(json& full, const RepeatNoise& noise)
 {
   int outside = 0, judged = 0;
@@ -98,6 +140,7 @@ void add_accuracy(json& full, const RepeatNoise& noise)
   s["noise"]         = noise.to_json();
   s["outside_noise"] = {{"runs", outside}, {"judged", judged}, {"of", full["runs"].size()}};
   s["side_by_side"]  = side_by_side(full["runs"]);
+  s["repeat_floor"]  = repeat_floor(full["runs"]);
   if (intervals > 0)
     s["coverage"] = {{"runs", intervals},
                      {"iops", static_cast<double>(covered_iops) / intervals},

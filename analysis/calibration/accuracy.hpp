@@ -4,6 +4,10 @@
  *   |IOPS error| is outside 2 x that noise; how many runs are;
  * - pvsim and the baselines side by side on the same runs: median |error| of IOPS, clat mean (and clat p99, pvsim
  *   only), the worst |IOPS error| (signed, with its run), and whether pvsim beats the bound interpolation on each;
+ * - the repeats' floor: each run whose configuration was measured more than once, predicted by the mean of its
+ *   configuration's other runs, with no model at all (what a second measurement would have said); pvsim on the same
+ *   runs beside it. A model cannot be judged more finely than that: an error target below the floor is met or missed
+ *   by the host's run-to-run noise, not by the model;
  * - with intervals (--interval), the coverage: the share of measurements inside their 10th-90th percentile
  *   interval (an honest 10-90 interval covers about 80 %). */
 #pragma once
@@ -22,5 +26,13 @@ void add_accuracy(json& full, const RepeatNoise& noise);
  * {"median_abs_error_pct": {...}, "worst_iops": {"error_pct", "trace"}}, "bound_interpolation": ..., "mva": ...},
  * "pvsim_beats_bound": {"iops", "clat_mean_us", "worst_iops"}}. */
 json side_by_side(const json& runs);
+
+/** The repeats' floor of some runs' rows (each needs "trace", "config", "measured" {"iops", "clat_mean_us"} and
+ * "error_pct" {"iops", "clat_mean_us"}): the runs of every configuration with at least two, each predicted by the
+ * mean measured IOPS and clat mean of its configuration's other runs. {"runs": n, "models": {"repeats":
+ * {"median_abs_error_pct": {"iops", "clat_mean_us"}, "worst_iops": {"error_pct", "trace"}}, "pvsim": the same on
+ * those runs}, "pvsim_within_floor": {"iops", "clat_mean_us"}}: pvsim's median |error| no larger than the floor's.
+ * Null when no configuration has two runs. */
+json repeat_floor(const json& runs);
 
 } // namespace pvsim::validation

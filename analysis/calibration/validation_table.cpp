@@ -110,6 +110,27 @@ void noise_markdown(std::ostringstream& o, const json& s)
       << format_fixed(n["pooled"]["clat_mean_cv_pct"].get<double>()) << " |\n";
 }
 
+void repeat_floor_markdown(std::ostringstream& o, const json& f)
+{
+  o << "\n## The repeats' floor\n\nEach of the " << f["runs"]
+    << " runs whose configuration was measured more than once, predicted by the mean of its configuration's other "
+       "runs: no model, only what another measurement of the same configuration said. An error target below this "
+       "floor is met or missed by the host's run-to-run noise.\n\n"
+    << "| predictor | median IOPS err % | median clat mean err % | worst IOPS err % | worst run "
+       "|\n|---|---|---|---|---|\n";
+  for (const char* m : {"repeats", "pvsim"}) {
+    const json& v = f["models"][m];
+    o << "| " << (std::string(m) == "repeats" ? "the other repeats' mean" : "pvsim") << " | "
+      << format_fixed(v["median_abs_error_pct"]["iops"].get<double>()) << " | "
+      << format_fixed(v["median_abs_error_pct"]["clat_mean_us"].get<double>()) << " | "
+      << format_fixed(v["worst_iops"]["error_pct"].get<double>()) << " | "
+      << v["worst_iops"]["trace"].get<std::string>() << " |\n";
+  }
+  auto yn = [](const json& x) { return x.get<bool>() ? "yes" : "**no**"; };
+  o << "\npvsim within the floor (its median |error| no larger): IOPS " << yn(f["pvsim_within_floor"]["iops"])
+    << ", clat mean " << yn(f["pvsim_within_floor"]["clat_mean_us"]) << ".\n";
+}
+
 void folds_markdown(std::ostringstream& o, const json& full)
 {
   if (not full.contains("folds"))
@@ -206,6 +227,8 @@ std::string markdown(const json& full)
     side_by_side_markdown(o, s);
   if (s.contains("noise"))
     noise_markdown(o, s);
+  if (s.contains("repeat_floor") and not s["repeat_floor"].is_null())
+    repeat_floor_markdown(o, s["repeat_floor"]);
   if (s.contains("by_guest_load")) {
     const json& g = s["by_guest_load"];
     o << "\n## Load of other processes in the guest\n\nThe traces record the CPUs other processes used during each "

@@ -7,6 +7,7 @@
 #include "tests/support/cli_support.hpp"
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <gtest/gtest.h>
 
@@ -150,6 +151,12 @@ TEST(Validation, LeaveOneKindOutReport)
   // issue's target, 25 %, is not met).
   EXPECT_LT(s["median_abs_error_pct"]["clat_p99_us"].get<double>(), 40);
   EXPECT_TRUE(std::filesystem::exists(dir.file("report/report.md")));
+  // The repeats' floor: the 22 runs of the 5 configurations measured more than once (libaio at iodepth 1, 4, 16 and
+  // 64, psync), each beside the mean of its configuration's other runs, in the JSON and in the report.
+  EXPECT_EQ(s["repeat_floor"]["runs"], 22);
+  std::ifstream report(dir.file("report/report.md"));
+  std::string text((std::istreambuf_iterator<char>(report)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("## The repeats' floor"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(dir.file("report/iops.png"))) << all.output;
   EXPECT_TRUE(std::filesystem::exists(dir.file("report/cdf.png")));
 }
