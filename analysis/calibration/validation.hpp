@@ -21,7 +21,8 @@
  * clat-mean coefficient of variation over its runs, or the pooled one of all configurations with repeats), runs
  * whose |IOPS error| exceeds 2 x that noise flagged "outside noise", and pvsim side by side with the baselines on
  * the same runs (median |error| of IOPS, clat mean, p99; the worst |IOPS error|; whether pvsim beats the bound
- * formula on each). With --interval B (leave-out only), a bootstrap of each fold's calibration set (bootstrap.hpp)
+ * formula on each), and the repeats' floor (each run of a configuration measured more than once predicted by the
+ * mean of its other runs, with pvsim on the same runs: how finely the measurements let a model be judged). With --interval B (leave-out only), a bootstrap of each fold's calibration set (bootstrap.hpp)
  * gives each run a 10th-90th percentile interval of predicted IOPS and clat mean, and the summary their coverage.
  * Baselines, fitted on the same calibration runs (see calibration.hpp): exact MVA of N = iodepth x numjobs requests
  * cycling between a delay Z and c servers of mean service S (analytic::closed_mva), and the bound interpolation
