@@ -41,7 +41,7 @@ double run_length_s(const Options& opt, const json& device, bool bootstrap_set)
     return *opt.duration_s;
   double fitted = validation::prediction_times_measured * reference_runtime_s; // validate's rule for a measured run
   if (auto x = validation::bound_formula_iops(device, facts_of(opt)))
-    fitted = std::min(fitted, max_requests / *x);
+    fitted = std::min(fitted, validation::prediction_max_requests / *x);
   else
     fitted = reference_runtime_s; // no rate to bound it by
   fitted = std::max(fitted, min_run_s);

@@ -8,12 +8,12 @@
  *
  * How long it simulates (unless --duration says): as `validate` simulates a measured run (validation::run_duration_s),
  * taking the configuration as a fio run of reference_runtime_s at the rate the device file's bound formula gives it
- * (its baselines: min(N / R1, X_sat) for N requests in flight). The fitted parameters' run is five times that run, at
- * most max_requests at that rate and at least min_run_s: the model's expectation rather than one draw of it (the
- * tail of a one-second run at depth moves by several points of p99 from one seed to the next). Each bootstrap set runs
- * a fifth of that (at least min_run_s), as validate's --interval resamples run shorter than its predictions: their
- * spread is the fitted parameters'. A device file without baselines for the direction (no iodepth-1 run among its
- * sources) gives no rate: the fitted run is then reference_runtime_s long. */
+ * (its baselines: N / (R1 + (N - 1) / X_sat) for N requests in flight). The fitted parameters' run is five times that
+ * run, at most validation::prediction_max_requests at that rate and at least min_run_s: the model's expectation rather
+ * than one draw of it (the tail of a one-second run at depth moves by several points of p99 from one seed to the next).
+ * Each bootstrap set runs a fifth of that (at least min_run_s), as validate's --interval resamples run shorter than its
+ * predictions: their spread is the fitted parameters'. A device file without baselines for the direction (no iodepth-1
+ * run among its sources) gives no rate: the fitted run is then reference_runtime_s long. */
 #pragma once
 
 #include "sim/json_node.hpp"
@@ -46,8 +46,6 @@ struct Options {
 /** The length of fio run a prediction stands for when --duration is not given: 10 s, the runtime of the runs of
  * ../shared/traces/virtio-vm-1q (summary.csv runtime_s). */
 constexpr double reference_runtime_s = 10;
-/** At most this many requests at the bound formula's rate in the fitted parameters' run (validate's cap too). */
-constexpr double max_requests = 2e6;
 /** No run shorter than this (the default of --duration before session 44). */
 constexpr double min_run_s = 1;
 

@@ -267,11 +267,10 @@ double run_duration_s(const Options& opt, const calibration::RunFacts& run, doub
   // preemptions of the VMM thread per second, each of milliseconds) is under half the measurement's; but no more than
   // the run's rate completes in two million requests (about a second of wall time), and never shorter than the run
   // itself.
-  constexpr double max_requests = 2e6;
-  const double measured         = run.runtime_s > 0 ? run.runtime_s : 1.0;
-  double length                 = times_measured * measured;
+  const double measured = run.runtime_s > 0 ? run.runtime_s : 1.0;
+  double length         = times_measured * measured;
   if (run.iops > 0)
-    length = std::min(length, max_requests / run.iops);
+    length = std::min(length, prediction_max_requests / run.iops);
   return std::max(length, measured) + opt.warmup_s;
 }
 

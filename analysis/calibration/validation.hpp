@@ -22,8 +22,8 @@
  * whose |IOPS error| exceeds 2 x that noise flagged "outside noise", and pvsim side by side with the baselines on
  * the same runs (median |error| of IOPS, clat mean, p99; the worst |IOPS error|; whether pvsim beats the bound
  * formula on each), and the repeats' floor (each run of a configuration measured more than once predicted by the
- * mean of its other runs, with pvsim on the same runs: how finely the measurements let a model be judged). With --interval B (leave-out only), a bootstrap of each fold's calibration set (bootstrap.hpp)
- * gives each run a 10th-90th percentile interval of predicted IOPS and clat mean, and the summary their coverage.
+ * mean of its other runs, with pvsim on the same runs: how finely the measurements let a model be judged). With
+ * --interval B (leave-out only), a bootstrap of each fold's calibration set (bootstrap.hpp) gives each run a 10th-90th percentile interval of predicted IOPS and clat mean, and the summary their coverage.
  * Baselines, fitted on the same calibration runs (see calibration.hpp): exact MVA of N = iodepth x numjobs requests
  * cycling between a delay Z and c servers of mean service S (analytic::closed_mva), and the bound interpolation
  * X(N) = N / (R1 + (N - 1) / Xmax); their clat mean is N / X minus the part of the iodepth-1 cycle outside clat.
@@ -72,6 +72,9 @@ struct Options {
 
 /** A prediction simulates its run this many times as long as the run was measured (see Options::duration_s). */
 constexpr double prediction_times_measured = 5;
+/** A prediction simulates no more requests than this at its run's rate (about a second of wall time); `pvsim predict`
+ * keeps the same cap. */
+constexpr double prediction_max_requests = 2e6;
 /** The simulated length of one run, warm-up included (see Options::duration_s): `times_measured` the measured run
  * (prediction_times_measured for a prediction; 1 for the bootstrap resamples of --interval, whose spread is the
  * fitted parameters', and which are B per run), capped at 2 M requests at the measured rate, never shorter than the
