@@ -16,7 +16,13 @@
  *   descriptors, -ENOSPC stops the hardware queue (blk_mq_stop_hw_queue) and requests wait (hctx->dispatch) until a
  *   completion frees descriptors: virtblk_done then calls blk_mq_start_stopped_hw_queues(async), which queues the
  *   hctx's run_work on kblockd on the hctx's next CPU (blk_mq_hctx_next_cpu: the hctx's CPUs in turn, 8 runs each;
- *   one pending run at a time). That kworker wakes up and runs the queue (restart_cpu), passing each waiting request
+ *   one pending run at a time). Differs from the kernel with one hardware queue: there blk_mq_hctx_next_cpu()
+ *   returns WORK_CPU_UNBOUND and kblockd, a per-CPU workqueue, runs the work on the queuing CPU (kernel/workqueue.c
+ *   __queue_work(): raw_smp_processor_id()), virtblk_done's vCPU, where the traced guest's fio also ran (86 % of its
+ *   requests, blktrace at qd16); fio's job sits on vCPU 0 here, and the turns put half the runs beside it, which
+ *   stands for that contention. Running them on the interrupt's vCPU alone made the shared traces' ring-full runs
+ *   faster still (5-fold: qd128 +26 %, qd256 +35 %, against +19 % and +22 %; README "Validation against real
+ *   hosts"). That kworker wakes up and runs the queue (restart_cpu), passing each waiting request
  *   through queue_rq again (queue_rq_cpu) until the ring is full again, and then, with an I/O scheduler above
  *   (blk_mq's mq-deadline), the scheduler's requests on the same kworker (BlockDriver::Upper). A kick is an
  *   ioeventfd write: a VM exit on the vCPU (kick_cpu), then the eventfd reaches the virtqueue's AioContext after
