@@ -111,6 +111,67 @@ json repeat_floor(const json& all_runs)
   return {{"runs", floor_rows.size()}, {"models", models}, {"pvsim_within_floor", within}};
 }
 
+json by_configuration(const json& all_runs)
+{
+  std::map<std::string, std::vector<const json*>> by_config;
+  int runs = 0;
+  for (const auto& r : all_runs)
+    if (r["baselines"].contains("bound_interpolation")) {
+      by_config[r["config"].get<std::string>()].push_back(&r);
+      ++runs;
+    }
+  if (by_config.empty())
+    return nullptr;
+  // One row per configuration and model: (mean predicted - mean measured) / mean measured.
+  json rows = json::object();
+  for (const auto& [key, members] : by_config) {
+    const double n = static_cast<double>(members.size());
+    std::map<std::string, double> measured, pvsim;
+    std::map<std::string, std::map<std::string, double>> baseline;
+    std::map<std::string, int> baseline_runs;
+    for (const json* r : members)
+      for (const char* k : {"iops", "clat_mean_us"}) {
+        measured[k] += (*r)["measured"][k].get<double>() / n;
+        pvsim[k] += (*r)["predicted"][k].get<double>() / n;
+        for (const auto& [b, v] : (*r)["baselines"].items()) {
+          baseline[b][k] += v[k].get<double>() / n;
+          baseline_runs[b] += std::string(k) == "iops" ? 1 : 0;
+        }
+      }
+    auto errors = [&](const std::map<std::string, double>& predicted) {
+      return json{{"config", key},
+                  {"error_pct",
+                   {{"iops", error_pct(predicted.at("iops"), measured["iops"])},
+                    {"clat_mean_us", error_pct(predicted.at("clat_mean_us"), measured["clat_mean_us"])}}}};
+    };
+    rows["pvsim"].push_back(errors(pvsim));
+    for (const auto& [b, v] : baseline)
+      if (baseline_runs[b] == static_cast<int>(members.size()))
+        rows[b].push_back(errors(v));
+  }
+  json models;
+  for (const std::string m : {"pvsim", "bound_interpolation", "mva"}) {
+    if (not rows.contains(m) or rows[m].size() != by_config.size())
+      continue; // a model missing on some configuration is not compared on different ones
+    json w = nullptr;
+    for (const auto& r : rows[m])
+      if (w.is_null() or std::abs(r["error_pct"]["iops"].get<double>()) > std::abs(w["error_pct"].get<double>()))
+        w = {{"error_pct", r["error_pct"]["iops"]}, {"config", r["config"]}};
+    models[m] = {{"median_abs_error_pct", median_abs_errors(rows[m], {"iops", "clat_mean_us"})}, {"worst_iops", w}};
+  }
+  json out = {{"configurations", by_config.size()}, {"runs", runs}, {"models", models}};
+  if (models.contains("bound_interpolation")) {
+    const json &pm = models["pvsim"], &bm = models["bound_interpolation"];
+    json beats;
+    for (const char* k : {"iops", "clat_mean_us"})
+      beats[k] = pm["median_abs_error_pct"][k].get<double>() < bm["median_abs_error_pct"][k].get<double>();
+    beats["worst_iops"] =
+        std::abs(pm["worst_iops"]["error_pct"].get<double>()) < std::abs(bm["worst_iops"]["error_pct"].get<double>());
+    out["pvsim_beats_bound"] = beats;
+  }
+  return out;
+}
+
 void add_accuracy(json& full, const RepeatNoise& noise)
 {
   int outside = 0, judged = 0;
@@ -141,6 +202,7 @@ void add_accuracy(json& full, const RepeatNoise& noise)
   s["outside_noise"] = {{"runs", outside}, {"judged", judged}, {"of", full["runs"].size()}};
   s["side_by_side"]  = side_by_side(full["runs"]);
   s["repeat_floor"]  = repeat_floor(full["runs"]);
+  s["by_configuration"] = by_configuration(full["runs"]);
   if (intervals > 0)
     s["coverage"] = {{"runs", intervals},
                      {"iops", static_cast<double>(covered_iops) / intervals},

@@ -8,6 +8,8 @@
  *   configuration's other runs, with no model at all (what a second measurement would have said); pvsim on the same
  *   runs beside it. A model cannot be judged more finely than that: an error target below the floor is met or missed
  *   by the host's run-to-run noise, not by the model;
+ * - each configuration scored against its own mean (its runs' measurements and predictions averaged), pvsim and the
+ *   baselines: the score without the repeats' noise, one configuration counting once;
  * - with intervals (--interval), the coverage: the share of measurements inside their 10th-90th percentile
  *   interval (an honest 10-90 interval covers about 80 %). */
 #pragma once
@@ -34,5 +36,13 @@ json side_by_side(const json& runs);
  * those runs}, "pvsim_within_floor": {"iops", "clat_mean_us"}}: pvsim's median |error| no larger than the floor's.
  * Null when no configuration has two runs. */
 json repeat_floor(const json& runs);
+
+/** Each configuration scored against its own mean: the measured IOPS and clat mean of its runs averaged, and so each
+ * model's predictions (on the runs the bound interpolation predicts, as side_by_side). This takes the repeats' noise
+ * out of the score, where a run's error carries it; one configuration counts once, however often it was measured.
+ * {"configurations": n, "runs": m, "models": {"pvsim": {"median_abs_error_pct": {"iops", "clat_mean_us"},
+ * "worst_iops": {"error_pct", "config"}}, "bound_interpolation": ..., "mva": ...}, "pvsim_beats_bound": {"iops",
+ * "clat_mean_us", "worst_iops"}}; null when no run has a baseline. */
+json by_configuration(const json& runs);
 
 } // namespace pvsim::validation

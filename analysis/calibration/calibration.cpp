@@ -114,10 +114,11 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
       "cpu_per_io - slat - complete_cpu at iodepth 1 (fio's thread asleep for every I/O); service = iodepth-1 clat "
       "bins shifted down by the model's fixed completion "
       "path (empirical); request_cpu (the virtqueue's thread) = 1/X_sat - iocb_cpu - used_cpu (that thread "
-      "saturated at the deepest runs, less the share preemption takes); preemption = the iodepth-1 clat above 10x the "
+      "saturated at the deepest runs, less the share preemption takes; X_sat the saturated configuration's mean IOPS "
+      "over its repeats); preemption = the iodepth-1 clat above 10x the "
       "median (rate = their share / median clat per CPU-second, durations = latency - median); the device gets as "
       "many channels as tags. Baselines: R1 = 1/(IOPS per thread "
-      "at iodepth 1), Z = R1 - S, c = round(X_sat x S), Xmax = X_sat. The guest is assumed, not "
+      "at iodepth 1), Z = R1 - S, c = round(Xmax x S), Xmax = the best saturated run's IOPS. The guest is assumed, not "
       "fitted: edit 'guest' for another machine.";
   doc["sources"]  = trace_files;
   doc["guest"]    = {{"vcpus", 2}, {"hw_queues", 1}, {"tags", 128}, {"estimated", "assumed (not in fio's output)"}};
@@ -281,13 +282,28 @@ void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs)
   bool split_kicks = read.contains("kick_cpu") and read["kick_cpu"].contains("slat_deep_us");
   if (not refine_io and not split_kicks)
     return;
-  std::string from    = read["sync_io_cpu"]["from"][0].get<std::string>();
-  const RunFacts* top = nullptr;
-  for (const auto& r : runs)
-    if (r.direction == "read" and r.file.substr(r.file.find_last_of('/') + 1) == from)
-      top = &r;
-  if (top == nullptr)
+  // The saturated configuration's repeats ("from"), simulated as one run with their mean load (of those that
+  // recorded it) against their mean IOPS.
+  std::vector<const RunFacts*> repeats;
+  for (const auto& from : read["sync_io_cpu"]["from"])
+    for (const auto& r : runs)
+      if (r.direction == "read" and r.file.substr(r.file.find_last_of('/') + 1) == from.get<std::string>())
+        repeats.push_back(&r);
+  if (repeats.empty())
     return;
+  RunFacts saturated = *repeats.front();
+  double load = 0, iops = 0;
+  int loads = 0;
+  for (const RunFacts* r : repeats) {
+    iops += r->iops / static_cast<double>(repeats.size());
+    if (r->foreign_cpus) {
+      load += *r->foreign_cpus;
+      ++loads;
+    }
+  }
+  saturated.iops         = iops;
+  saturated.foreign_cpus = loads > 0 ? std::optional<double>(load / loads) : std::nullopt;
+  const RunFacts* top    = &saturated;
   namespace fs = std::filesystem;
   fs::path dir;
   try {
@@ -357,7 +373,8 @@ void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs)
   comps["fc"]["sync_io_cpu"]      = detail::us(best_io);
   read["sync_io_cpu"]["value_us"] = best_io * 1e6;
   std::string how =
-      std::string("simulated the saturated run ") + std::to_string(steps.size()) + " times" +
+      std::string("simulated the saturated configuration (its repeats' mean load) ") + std::to_string(steps.size()) +
+      " times against its repeats' mean IOPS" +
       (refine_io ? ", sync_io_cpu += 1/X_measured - 1/X_simulated each time" : "") +
       (split_kicks
            ? ", the deep slat split into submission and kicks by the simulated kick fraction f: "

@@ -27,8 +27,10 @@
  * - request_cpu (virtio.blk, on the thread that serves the virtqueue): at saturation that one thread (QEMU's
  *   IOThread, Firecracker's VMM thread) is the bottleneck, so 1 / X_sat = its time per request:
  *   request_cpu = 1 / X_sat − iocb_cpu − used_cpu (the other per-request costs of that thread, model defaults), X_sat
- *   the highest IOPS of the runs with the most requests in flight (the deepest quarter of the depths offered); needs
- *   a run with at least 8 requests in flight. The device itself gets as many channels as tags: on the virtio-vm-1q
+ *   the highest mean IOPS of a configuration (its repeats averaged) among the runs with the most requests in flight
+ *   (the deepest quarter of the depths offered): not the best repeat, which lies above what the configuration gives
+ *   (the shared traces' qd64: 108.6 k best, 102.0 k the mean of five); needs a run with at least 8 requests in
+ *   flight. The device itself gets as many channels as tags: on the virtio-vm-1q
  *   traces the block layer's D→C time shows ~10 requests in the device at qd16 while the IOPS curve bends like a
  *   single server's (X(N) = N / (R1 + (N − 1) / X_sat)), not like a device with a few channels.
  * - preemption (cpu.host preempt_rate / preempt_duration, on the vCPUs' pool and the virtqueue thread's): the
@@ -39,16 +41,17 @@
  *   latencies (then it is the service's own, as on an emulated host) or fewer than 10. The service distribution
  *   leaves out the tail preemption explains, and request_cpu divides 1 / X_sat by (1 + rate × mean duration).
  * - Baselines (mva, bound interpolation): R1 = 1 / (IOPS per thread at iodepth 1), S = mean service, Z = R1 − S
- *   (think time of MVA), c = round(X_sat × S) (Little's law: MVA's own servers), Xmax = X_sat.
+ *   (think time of MVA), c = round(Xmax × S) (Little's law: MVA's own servers), Xmax = the best saturated run's
+ *   IOPS (their first fit, kept: pvsim's choice of the mean does not weaken them).
  * The Firecracker stack differs in two places: the latency the model's CPU costs do not explain becomes the VMM
  * thread's wakeup_latency (the host's page cache serves the requests: no device time), and the VMM thread's CPU per
- * request (request_cpu + sync_io_cpu) comes from the saturated run through the pass ping-pong of Firecracker >= 1.13
- * (one cycle of N requests = N (VMM + guest CPU per request) + the once-per-cycle latencies: direction_fit.cpp
- * fit_vmm), then, when calibrate runs from the pvsim binary, is refined by simulating that run three times
- * (sync_io_cpu += 1/X_measured - 1/X_simulated). Without a run of 8 or more in flight it keeps the source-based
- * default.
- * The guest (vCPUs, hardware queues, tags) is not in fio's output: it is written as "assumed" (2 vCPUs, 1 queue,
- * 128 tags, the virtio-vm-1q traces' machine) and can be edited in the file. */
+ * request (request_cpu + sync_io_cpu) comes from the saturated configuration through the pass ping-pong of Firecracker
+ * >= 1.13 (one cycle of N requests = N (VMM + guest CPU per request) + the once-per-cycle latencies: direction_fit.cpp
+ * fit_vmm), then, when calibrate runs from the pvsim binary, is refined by simulating that configuration a few
+ * times, with its repeats' mean load, against their mean IOPS (sync_io_cpu += 1/X_measured - 1/X_simulated). Without a
+ * run of 8 or more in flight it keeps the source-based default. The guest (vCPUs, hardware queues, tags) is not in
+ * fio's output: it is written as "assumed" (2 vCPUs, 1 queue, 128 tags, the virtio-vm-1q traces' machine) and can be
+ * edited in the file. */
 #pragma once
 
 #include "analysis/calibration/run_facts.hpp"

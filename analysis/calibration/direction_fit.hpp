@@ -87,11 +87,13 @@ private:
   Stack stack_;
   std::vector<const RunFacts*> all_, qd1_, qd1_async_, async_;
   std::vector<const RunFacts*> tail_src_; // the iodepth-1 runs whose latencies are merged (async ones preferred)
-  std::vector<const RunFacts*> sat_;      // the runs X_sat is taken from
+  std::vector<const RunFacts*> sat_;      // the deepest quarter's runs
+  std::vector<const RunFacts*> sat_top_;  // the repeats of the configuration X_sat is the mean IOPS of
   json& not_fitted_;
   json p_;
 
   std::optional<double> submit_, kick_, complete_, wakeup_, request_, xsat_, service_mean_, vmm_io_;
+  std::optional<double> xbest_;     // the best saturated run's IOPS: the baselines' ceiling
   std::optional<double> slat_deep_; // the deep runs' slat: submit_ + the driver's queue_rq (+ the kicks left)
   std::map<std::int64_t, std::uint64_t> bins_; // merged iodepth-1 clat bins (ns -> count)
   double tail_keep_    = 1;                    // the share of the tail bins left in the service distribution

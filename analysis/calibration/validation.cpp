@@ -440,7 +440,7 @@ json public_view(const json& full)
       for (const char* k : {"fold", "noise", "outside_noise", "interval"})
         if (full["runs"][i].contains(k))
           runs[i][k] = full["runs"][i][k];
-    for (const char* k : {"outside_noise", "side_by_side", "coverage"})
+    for (const char* k : {"outside_noise", "side_by_side", "repeat_floor", "by_configuration", "coverage"})
       if (full["summary"].contains(k))
         view["summary"][k] = full["summary"][k];
   }

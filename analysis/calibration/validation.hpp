@@ -22,14 +22,17 @@
  * whose |IOPS error| exceeds 2 x that noise flagged "outside noise", and pvsim side by side with the baselines on
  * the same runs (median |error| of IOPS, clat mean, p99; the worst |IOPS error|; whether pvsim beats the bound
  * formula on each), and the repeats' floor (each run of a configuration measured more than once predicted by the
- * mean of its other runs, with pvsim on the same runs: how finely the measurements let a model be judged). With
+ * mean of its other runs, with pvsim on the same runs: how finely the measurements let a model be judged), and each
+ * configuration scored against its own mean (its runs' measurements and predictions averaged: pvsim and the baselines
+ * without the repeats' noise, one configuration counting once). With
  * --interval B (leave-out only), a bootstrap of each fold's calibration set (bootstrap.hpp) gives each run a 10th-90th
  * percentile interval of predicted IOPS and clat mean, and the summary their coverage. Baselines, fitted on the same
  * calibration runs (see calibration.hpp): exact MVA of N = iodepth x numjobs requests cycling between a delay Z and c
  * servers of mean service S (analytic::closed_mva), and the bound interpolation X(N) = N / (R1 + (N - 1) / Xmax); their
  * clat mean is N / X minus the part of the iodepth-1 cycle outside clat. Outputs: the JSON asked with --json ({"runs":
- * [...], "summary": {"median_abs_error_pct": ..., "mode"}}; a leave-out adds "mode", "folds" and each run's "fold",
- * "noise", "outside_noise", "interval"), and in the report directory report.md (the table, baselines, noise, folds),
+ * [...], "summary": {"median_abs_error_pct": ..., "mode"}}; a leave-out adds "mode", "folds", each run's "fold",
+ * "noise", "outside_noise", "interval", and the summary's "outside_noise", "side_by_side", "repeat_floor",
+ * "by_configuration", "coverage"), and in the report directory report.md (the table, baselines, noise, folds),
  * validation.json (everything, for the plots) and the plots of analysis/validation_report.py. Errors are (predicted -
  * measured) / measured x 100. */
 #pragma once

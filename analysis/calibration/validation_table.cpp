@@ -131,6 +131,31 @@ void repeat_floor_markdown(std::ostringstream& o, const json& f)
     << ", clat mean " << yn(f["pvsim_within_floor"]["clat_mean_us"]) << ".\n";
 }
 
+void by_configuration_markdown(std::ostringstream& o, const json& c)
+{
+  o << "\n## Against each configuration's mean\n\nThe " << c["runs"]
+    << " runs' measurements and predictions averaged over "
+    << "each of their " << c["configurations"]
+    << " configurations, and scored there: the repeats' noise taken out, each configuration counted once.\n\n"
+    << "| model | median IOPS err % | median clat mean err % | worst IOPS err % | worst configuration "
+       "|\n|---|---|---|---|---|\n";
+  for (const char* m : {"pvsim", "bound_interpolation", "mva"}) {
+    if (not c["models"].contains(m))
+      continue;
+    const json& v = c["models"][m];
+    o << "| " << m << " | " << format_fixed(v["median_abs_error_pct"]["iops"].get<double>()) << " | "
+      << format_fixed(v["median_abs_error_pct"]["clat_mean_us"].get<double>()) << " | "
+      << format_fixed(v["worst_iops"]["error_pct"].get<double>()) << " | "
+      << v["worst_iops"]["config"].get<std::string>() << " |\n";
+  }
+  if (c.contains("pvsim_beats_bound")) {
+    auto yn       = [](const json& x) { return x.get<bool>() ? "yes" : "**no**"; };
+    const json& b = c["pvsim_beats_bound"];
+    o << "\npvsim beats the bound formula by configuration: median IOPS " << yn(b["iops"]) << ", median clat mean "
+      << yn(b["clat_mean_us"]) << ", worst IOPS " << yn(b["worst_iops"]) << ".\n";
+  }
+}
+
 void folds_markdown(std::ostringstream& o, const json& full)
 {
   if (not full.contains("folds"))
@@ -229,6 +254,8 @@ std::string markdown(const json& full)
     noise_markdown(o, s);
   if (s.contains("repeat_floor") and not s["repeat_floor"].is_null())
     repeat_floor_markdown(o, s["repeat_floor"]);
+  if (s.contains("by_configuration") and not s["by_configuration"].is_null())
+    by_configuration_markdown(o, s["by_configuration"]);
   if (s.contains("by_guest_load")) {
     const json& g = s["by_guest_load"];
     o << "\n## Load of other processes in the guest\n\nThe traces record the CPUs other processes used during each "
