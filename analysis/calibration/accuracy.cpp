@@ -11,18 +11,33 @@ namespace pvsim::validation {
 
 namespace {
 
-/** The signed error of largest magnitude, and its run. */
-json worst(const json& runs, const std::function<const json*(const json&)>& error_of)
+/** The signed error of largest magnitude, and its row's `label` (its run's "trace", or its "config"). */
+json worst(const json& rows, const std::function<const json*(const json&)>& error_of, const char* label = "trace")
 {
   json w = nullptr;
-  for (const auto& r : runs) {
+  for (const auto& r : rows) {
     const json* e = error_of(r);
     if (e == nullptr)
       continue;
     if (w.is_null() or std::abs(e->get<double>()) > std::abs(w["error_pct"].get<double>()))
-      w = {{"error_pct", *e}, {"trace", r["trace"]}};
+      w = {{"error_pct", *e}, {label, r[label]}};
   }
   return w;
+}
+
+/** Whether pvsim's median |error| of IOPS and clat mean, and its worst |IOPS error|, are below the bound
+ * interpolation's, from a "models" block; null without that baseline. */
+json beats_bound(const json& models)
+{
+  if (not models.contains("bound_interpolation"))
+    return nullptr;
+  const json &pm = models["pvsim"], &bm = models["bound_interpolation"];
+  json beats;
+  for (const char* k : {"iops", "clat_mean_us"})
+    beats[k] = pm["median_abs_error_pct"][k].get<double>() < bm["median_abs_error_pct"][k].get<double>();
+  beats["worst_iops"] =
+      std::abs(pm["worst_iops"]["error_pct"].get<double>()) < std::abs(bm["worst_iops"]["error_pct"].get<double>());
+  return beats;
 }
 
 } // namespace
@@ -59,15 +74,8 @@ json side_by_side(const json& all_runs)
     models[b]       = m;
   }
   json out = {{"runs", runs.size()}, {"left_out", left_out}, {"models", models}};
-  if (models.contains("bound_interpolation")) {
-    const json &pm = models["pvsim"], &bm = models["bound_interpolation"];
-    json beats;
-    for (const char* k : {"iops", "clat_mean_us"})
-      beats[k] = pm["median_abs_error_pct"][k].get<double>() < bm["median_abs_error_pct"][k].get<double>();
-    beats["worst_iops"] =
-        std::abs(pm["worst_iops"]["error_pct"].get<double>()) < std::abs(bm["worst_iops"]["error_pct"].get<double>());
+  if (json beats = beats_bound(models); not beats.is_null())
     out["pvsim_beats_bound"] = beats;
-  }
   return out;
 }
 
@@ -153,22 +161,13 @@ json by_configuration(const json& all_runs)
   for (const std::string m : {"pvsim", "bound_interpolation", "mva"}) {
     if (not rows.contains(m) or rows[m].size() != by_config.size())
       continue; // a model missing on some configuration is not compared on different ones
-    json w = nullptr;
-    for (const auto& r : rows[m])
-      if (w.is_null() or std::abs(r["error_pct"]["iops"].get<double>()) > std::abs(w["error_pct"].get<double>()))
-        w = {{"error_pct", r["error_pct"]["iops"]}, {"config", r["config"]}};
-    models[m] = {{"median_abs_error_pct", median_abs_errors(rows[m], {"iops", "clat_mean_us"})}, {"worst_iops", w}};
+    models[m] = {{"median_abs_error_pct", median_abs_errors(rows[m], {"iops", "clat_mean_us"})},
+                 {"worst_iops", worst(
+                                    rows[m], [](const json& r) { return &r["error_pct"]["iops"]; }, "config")}};
   }
   json out = {{"configurations", by_config.size()}, {"runs", runs}, {"models", models}};
-  if (models.contains("bound_interpolation")) {
-    const json &pm = models["pvsim"], &bm = models["bound_interpolation"];
-    json beats;
-    for (const char* k : {"iops", "clat_mean_us"})
-      beats[k] = pm["median_abs_error_pct"][k].get<double>() < bm["median_abs_error_pct"][k].get<double>();
-    beats["worst_iops"] =
-        std::abs(pm["worst_iops"]["error_pct"].get<double>()) < std::abs(bm["worst_iops"]["error_pct"].get<double>());
+  if (json beats = beats_bound(models); not beats.is_null())
     out["pvsim_beats_bound"] = beats;
-  }
   return out;
 }
 
