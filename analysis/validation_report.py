@@ -2,11 +2,12 @@
 """Plots of `pvsim validate`: predicted vs measured IOPS and clat mean over iodepth and numjobs (with the MVA and
 bound-interpolation baselines), clat CDF overlays (fio's percentiles vs pvsim's quantiles), one per trace, each run's
 IOPS error against the repeat noise of its configuration (the band is +-2 x its IOPS coefficient of variation: a
-point outside it is "outside noise"), and, with --interval, the predicted 10th-90th percentile intervals around the
+point outside it is "outside noise"), each configuration's mean measurement and the range of its repeats against
+pvsim's and the bound formula's, and, with --interval, the predicted 10th-90th percentile intervals around the
 measurements.
 
 usage: validation_report.py REPORT_DIR/validation.json REPORT_DIR
-Writes iops.png, latency.png, cdf.png, errors.png (and intervals.png) into REPORT_DIR and appends a "Plots" section
+Writes iops.png, latency.png, cdf.png, errors.png, configurations.png (and intervals.png) into REPORT_DIR and appends a "Plots" section
 to REPORT_DIR/report.md."""
 import json
 import os
@@ -68,7 +69,7 @@ def main():
     fig.savefig(os.path.join(out, "cdf.png"), dpi=110)
     plt.close(fig)
 
-    plots = ["iops.png", "latency.png", "cdf.png", errors_plot(doc, out)]
+    plots = ["iops.png", "latency.png", "cdf.png", errors_plot(doc, out), configurations_plot(doc, out)]
     if any("interval" in r for r in runs):
         plots.append(intervals_plot(doc, out))
 
@@ -108,6 +109,48 @@ def errors_plot(doc, out):
     fig.savefig(os.path.join(out, "errors.png"), dpi=110)
     plt.close(fig)
     return "errors.png"
+
+
+def configurations_plot(doc, out):
+    """Each configuration's runs: their mean measured IOPS and clat mean with the range of its repeats, against the
+    mean of pvsim's predictions and the bound formula's (the "Against each configuration's mean" table, drawn)."""
+    configs = {}
+    for r in doc["runs"]:
+        configs.setdefault(r["config"], []).append(r)
+    order = sorted(configs, key=lambda c: (configs[c][0]["rw"], configs[c][0]["engine"],
+                                           configs[c][0]["iodepth"] * configs[c][0]["numjobs"], c))
+    x = list(range(len(order)))
+    fig, axes = plt.subplots(2, 1, figsize=(max(8, 0.6 * len(order)), 8), sharex=True)
+    for ax, key, label in ((axes[0], "iops", "IOPS"), (axes[1], "clat_mean_us", "clat mean (us)")):
+        meas = [[r["measured"][key] for r in configs[c]] for c in order]
+        mean = [sum(m) / len(m) for m in meas]
+        ax.errorbar(x, mean, yerr=[[mu - min(m) for mu, m in zip(mean, meas)],
+                                   [max(m) - mu for mu, m in zip(mean, meas)]],
+                    fmt="o", color="C3", mfc="none", capsize=3, label="measured: mean and range of the repeats")
+        ax.plot(x, [sum(r["predicted"][key] for r in configs[c]) / len(configs[c]) for c in order], "x",
+                color="C0", label="pvsim")
+        bi = [(i, sum(r["baselines"]["bound_interpolation"][key] for r in configs[c]) / len(configs[c]))
+              for i, c in zip(x, order)
+              if all("bound_interpolation" in r.get("baselines", {}) for r in configs[c])]
+        if bi:
+            ax.plot([p[0] for p in bi], [p[1] for p in bi], "+", color="C1", label="bound interpolation")
+        ax.set_ylabel(label)
+        ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[1].set_xticks(x)
+    axes[1].set_xticklabels([f"{c} ({len(configs[c])})" for c in order], rotation=75, fontsize=6)
+    bc = doc["summary"].get("by_configuration") or {}
+    pv = bc.get("models", {}).get("pvsim")
+    title = doc.get("mode", "in-sample")
+    if pv:
+        title += (f"\npvsim against {bc['configurations']} configurations' means: median |IOPS error| "
+                  f"{pv['median_abs_error_pct']['iops']:.1f} %, worst {pv['worst_iops']['error_pct']:+.1f} %")
+    axes[0].set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "configurations.png"), dpi=110)
+    plt.close(fig)
+    return "configurations.png"
 
 
 def intervals_plot(doc, out):

@@ -157,8 +157,13 @@ TEST(Validation, LeaveOneKindOutReport)
   std::ifstream report(dir.file("report/report.md"));
   std::string text((std::istreambuf_iterator<char>(report)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("## The repeats' floor"), std::string::npos);
+  // Each of the 12 configurations (11 of reads, and the random write, whose direction this calibration saw) against
+  // its own mean, in the JSON, the report and a plot.
+  EXPECT_EQ(s["by_configuration"]["configurations"], 12);
+  EXPECT_NE(text.find("## Against each configuration's mean"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(dir.file("report/iops.png"))) << all.output;
   EXPECT_TRUE(std::filesystem::exists(dir.file("report/cdf.png")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("report/configurations.png")));
 }
 
 /** Issue 6 (a): each kind of run left out of the calibration in turn, then predicted. */
