@@ -344,11 +344,11 @@ void DirectionFit::fit_bottleneck(const HostPreemption& host)
   for (auto* r : all_)
     max_inflight = std::max(max_inflight, r->in_flight());
   if (max_inflight >= 8) {
-    std::map<std::tuple<std::string, std::string, int, int, std::uint64_t>, std::vector<const RunFacts*>> configs;
+    std::map<std::tuple<std::string, std::string, int, int, int, std::uint64_t>, std::vector<const RunFacts*>> configs;
     for (auto* r : all_)
       if (r->in_flight() * 4 >= max_inflight) {
         sat_.push_back(r);
-        configs[{r->rw, r->engine, r->iodepth, r->numjobs, r->bs}].push_back(r);
+        configs[{r->rw, r->engine, r->iodepth, r->numjobs, r->files, r->bs}].push_back(r);
         xbest_ = std::max(xbest_.value_or(0), r->iops);
       }
     for (auto& [key, runs] : configs) {
@@ -392,9 +392,13 @@ void DirectionFit::fit_bottleneck(const HostPreemption& host)
                                    : device_bound_ ? "device channels"
                                                    : "the virtqueue's thread"},
                         {"median_abs_iops_error_pct", errs},
+                        {"x_sat_iops", *xsat_},
+                        {"x_sat_from", names(sat_top_)},
                         {"estimated", "the IOPS of the runs with 2+ in flight against N / (R1 + (N - 1) / X_sat) "
                                       "(one thread), min(N / R1, X_sat) (a device of X_sat x S channels) and "
-                                      "min(N / R1, numjobs / (submit_cpu + complete_cpu)) (the jobs' vCPUs)"}};
+                                      "min(N / R1, numjobs / (submit_cpu + complete_cpu)) (the jobs' vCPUs); X_sat "
+                                      "the highest mean IOPS of a configuration among the deepest runs (x_sat_from: "
+                                      "its repeats)"}};
   }
   if (stack_ == Stack::firecracker) {
     if (not xsat_)

@@ -48,6 +48,7 @@ std::vector<RunFacts> run_facts(const readers::FioResult& result)
       f.sync_engine                  = is_sync_engine(f.engine);
       f.iodepth                      = f.sync_engine ? 1 : job.iodepth();
       f.bs                           = job.bs_bytes();
+      f.files                        = job.nrfiles();
       threads += job.aggregated_threads;
       std::uint64_t job_ios = job.read.total_ios + job.write.total_ios;
       double runtime_s      = job.job_runtime_s.value_or(std::max(job.read.runtime_s, job.write.runtime_s) *

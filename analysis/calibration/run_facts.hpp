@@ -21,6 +21,7 @@ struct RunFacts {
   bool sync_engine    = false;
   int iodepth         = 1; // 1 for sync engines
   int numjobs         = 1; // fio threads (numjobs × jobs of the file)
+  int files           = 1; // files each job spreads its I/O over (fio nrfiles)
   std::uint64_t bs    = 4096;
   std::uint64_t ios   = 0;
   double iops         = 0;

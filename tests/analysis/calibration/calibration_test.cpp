@@ -117,6 +117,23 @@ TEST(Calibration, TheSaturationIsTheMeanOfTheSaturatedConfigurationsRepeatsNotIt
   EXPECT_DOUBLE_EQ(dev["baselines"]["read"]["xmax_iops"].get<double>(), best);
 }
 
+TEST(Calibration, RunsOfAnotherFileCountAreAnotherConfiguration)
+{
+  // The PVM host's iodepth-64 job over one file (85.3 k IOPS) and over four (57.6 k) are two configurations, not two
+  // repeats of one: X_sat is the first's, not their mean (71.5 k).
+  const std::string pvm = std::string(PVSIM_SOURCE_DIR) + "/tests/data/real/firecracker-pvm-2vcpu-20261205/";
+  std::string one       = pvm + "libaio-r1/fio/randread_libaio_qd64_nj1.json";
+  std::string four      = pvm + "files/fio/randread_libaio_qd64_nj1_f4.json";
+  auto f1               = calibration::run_facts(readers::read_fio_json(one)).front();
+  auto f4               = calibration::run_facts(readers::read_fio_json(four)).front();
+  EXPECT_EQ(f1.files, 1);
+  EXPECT_EQ(f4.files, 4);
+  json dev = calibration::calibrate({pvm + "libaio-r1/fio/randread_libaio_qd1_nj1.json", one, four}, "firecracker");
+  const json& b = dev["parameters"]["read"]["bottleneck"];
+  EXPECT_DOUBLE_EQ(b["x_sat_iops"].get<double>(), f1.iops) << b.dump();
+  EXPECT_EQ(b["x_sat_from"], json::array({"randread_libaio_qd64_nj1.json"}));
+}
+
 TEST(Calibration, TheFirecrackerRefinementAimsAtTheRepeatsMeanIops)
 {
   TempDir dir;
