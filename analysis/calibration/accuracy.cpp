@@ -136,16 +136,18 @@ json by_configuration(const json& all_runs)
     const double n = static_cast<double>(members.size());
     std::map<std::string, double> measured, pvsim;
     std::map<std::string, std::map<std::string, double>> baseline;
-    std::map<std::string, int> baseline_runs;
-    for (const json* r : members)
+    std::map<std::string, std::size_t> baseline_runs; // runs of the configuration each baseline predicted
+    for (const json* r : members) {
       for (const char* k : {"iops", "clat_mean_us"}) {
         measured[k] += (*r)["measured"][k].get<double>() / n;
         pvsim[k] += (*r)["predicted"][k].get<double>() / n;
-        for (const auto& [b, v] : (*r)["baselines"].items()) {
-          baseline[b][k] += v[k].get<double>() / n;
-          baseline_runs[b] += std::string(k) == "iops" ? 1 : 0;
-        }
       }
+      for (const auto& [b, v] : (*r)["baselines"].items()) {
+        ++baseline_runs[b];
+        for (const char* k : {"iops", "clat_mean_us"})
+          baseline[b][k] += v[k].get<double>() / n;
+      }
+    }
     auto errors = [&](const std::map<std::string, double>& predicted) {
       return json{{"config", key},
                   {"error_pct",
@@ -154,7 +156,7 @@ json by_configuration(const json& all_runs)
     };
     rows["pvsim"].push_back(errors(pvsim));
     for (const auto& [b, v] : baseline)
-      if (baseline_runs[b] == static_cast<int>(members.size()))
+      if (baseline_runs[b] == members.size())
         rows[b].push_back(errors(v));
   }
   json models;

@@ -14,7 +14,6 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
-#include <tuple>
 
 namespace pvsim::calibration::detail {
 
@@ -344,18 +343,17 @@ void DirectionFit::fit_bottleneck(const HostPreemption& host)
   for (auto* r : all_)
     max_inflight = std::max(max_inflight, r->in_flight());
   if (max_inflight >= 8) {
-    std::map<std::tuple<std::string, std::string, int, int, int, std::uint64_t>, std::vector<const RunFacts*>> configs;
+    std::map<std::string, std::vector<const RunFacts*>> configs; // by validation::RunConfig::key(), as the folds group
     for (auto* r : all_)
       if (r->in_flight() * 4 >= max_inflight) {
         sat_.push_back(r);
-        configs[{r->rw, r->engine, r->iodepth, r->numjobs, r->files, r->bs}].push_back(r);
+        configs[validation::run_config(r->file, *r, r->files).key()].push_back(r);
         xbest_ = std::max(xbest_.value_or(0), r->iops);
       }
     for (auto& [key, runs] : configs) {
       double mean = 0;
       for (auto* r : runs)
         mean += r->iops / static_cast<double>(runs.size());
-
       if (not xsat_ or mean > *xsat_) {
         xsat_    = mean;
         sat_top_ = runs;
@@ -411,11 +409,12 @@ void DirectionFit::fit_bottleneck(const HostPreemption& host)
     const VirtioBlkParams vb    = VirtioBlk::param_table().defaults();
     const QemuIothreadParams it = QemuIothread::param_table().defaults();
     double lost                 = host.rate_hz.value_or(0) * host.mean_s;
+
     request_          = std::max(vb.request_cpu_s, 1.0 / (*xsat_ * (1 + lost)) - it.iocb_cpu_s - vb.used_cpu_s);
-    p_["request_cpu"]           = param(*request_,
-                                        "1 / (X_sat (1 + preempt_rate x mean preemption)) - iocb_cpu - used_cpu: the "
-                                                  "virtqueue's thread saturated, X_sat the saturated configuration's mean IOPS",
-                                        names(sat_top_));
+    p_["request_cpu"] = param(*request_,
+                              "1 / (X_sat (1 + preempt_rate x mean preemption)) - iocb_cpu - used_cpu: the "
+                              "virtqueue's thread saturated, X_sat the saturated configuration's mean IOPS",
+                              names(sat_top_));
   } else if (not xsat_) {
     not_fitted_.push_back(dir_ + ".request_cpu: needs a run with >= 8 requests in flight (the IOThread's cost "
                                  "per request is then the model's default)");

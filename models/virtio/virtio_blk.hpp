@@ -21,12 +21,12 @@
  *   __queue_work(): raw_smp_processor_id()), virtblk_done's vCPU, where the traced guest's fio also ran (86 % of its
  *   requests, blktrace at qd16); fio's job sits on vCPU 0 here, and the turns put half the runs beside it, which
  *   stands for that contention. Running them on the interrupt's vCPU alone made the shared traces' ring-full runs
- *   faster still (5-fold: qd128 +26 %, qd256 +35 %, against +19 % and +22 %; README "Validation against real
- *   hosts"). That kworker wakes up and runs the queue (restart_cpu), passing each waiting request
- *   through queue_rq again (queue_rq_cpu) until the ring is full again, and then, with an I/O scheduler above
- *   (blk_mq's mq-deadline), the scheduler's requests on the same kworker (BlockDriver::Upper). A kick is an
- *   ioeventfd write: a VM exit on the vCPU (kick_cpu), then the eventfd reaches the virtqueue's AioContext after
- *   kick_latency. KVM signals the eventfd inside the exit (virt/kvm/eventfd.c ioeventfd_write()), kick_signal_share
+ *   faster still (5-fold with session 45's calibration: qd128 +26 %, qd256 +35 %, against +19 % and +22 %; README
+ *   "Validation against real hosts"). That kworker wakes up and runs the queue (restart_cpu), passing each
+ *   waiting request through queue_rq again (queue_rq_cpu) until the ring is full again, and then, with an I/O
+ *   scheduler above (blk_mq's mq-deadline), the scheduler's requests on the same kworker (BlockDriver::Upper). A
+ *   kick is an ioeventfd write: a VM exit on the vCPU (kick_cpu), then the eventfd reaches the virtqueue's AioContext
+ * after kick_latency. KVM signals the eventfd inside the exit (virt/kvm/eventfd.c ioeventfd_write()), kick_signal_share
  *   of the way through it; the default, 1, signals it at the exit's end (evaluated: 0.5 made the leave-out figures
  *   on the real traces worse, README "Validation against real hosts").
  * - Device, unless `vmm` names a VMM with its own device code (Firecracker: firecracker.vmm, through
