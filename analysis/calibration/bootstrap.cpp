@@ -56,7 +56,7 @@ std::vector<Resample> bootstrap_calibrations(const std::vector<std::string>& fil
         for (const auto& f : runs_of[k])
           r.files.push_back(f);
       }
-      r.device  = calibrate(r.files);
+      r.device  = calibrate(r.files, "auto", fio_loop_of(fitted_reference));
       r.redrawn = attempt;
       if (fits_as_much(r.device, fitted_reference))
         break;

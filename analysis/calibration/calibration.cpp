@@ -90,10 +90,21 @@ json scheduler_choice(const std::vector<std::string>& traces)
 
 } // namespace
 
-json calibrate(const std::vector<std::string>& trace_files, const std::string& stack_choice)
+std::string fio_loop_of(const json& device)
+{
+  const json& comps = device["scenario_fragment"]["components"];
+  if (comps.contains("fio") and comps["fio"].contains("loop"))
+    return comps["fio"]["loop"].get<std::string>();
+  return "batched";
+}
+
+json calibrate(const std::vector<std::string>& trace_files, const std::string& stack_choice,
+               const std::string& fio_loop)
 {
   if (trace_files.empty())
     throw InputError("", "--trace", "no trace given (expected one or more fio json+ result files)");
+  if (fio_loop != "batched" and fio_loop != "fio")
+    throw InputError("", "--fio-loop", "expected batched or fio, got \"" + fio_loop + "\"");
   std::vector<RunFacts> runs;
   for (const auto& file : trace_files)
     for (auto& f : run_facts(readers::read_fio_json(file)))
@@ -186,6 +197,8 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
     fio["complete_cpu"] = *c;
   if (auto c = cost("wakeup_cpu"))
     fio["wakeup_cpu"] = *c;
+  if (fio_loop != "batched")
+    fio["loop"] = fio_loop;
   json vda = {{"type", "virtio.blk"}};
   if (auto c = cost("request_cpu"))
     vda["request_cpu"] = *c;

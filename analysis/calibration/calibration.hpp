@@ -67,8 +67,13 @@ namespace pvsim::calibration {
 
 /** Fits every parameter from the runs; returns the device.json document. Throws InputError when no run has I/O.
  * `stack`: "auto" (the VMM the guest description beside the traces points to, device.json "stack" says why),
- * "qemu" or "firecracker". */
-json calibrate(const std::vector<std::string>& trace_files, const std::string& stack = "auto");
+ * "qemu" or "firecracker". `fio_loop`: job.fio's loop the stack simulates the runs with, refinement included
+ * ("batched", the default, or "fio": README "fio's loop"); written to the scenario fragment when not the default. */
+json calibrate(const std::vector<std::string>& trace_files, const std::string& stack = "auto",
+               const std::string& fio_loop = "batched");
+
+/** The job.fio loop a device.json's stack simulates (its scenario fragment's fio.loop; "batched" when unset). */
+std::string fio_loop_of(const json& device);
 
 /** The pvsim binary calibrate runs to refine its closed forms by simulation: the CLI names itself here, whatever its
  * file is called. Unset (a test binary calling calibrate in-process cannot run a scenario), calibrate says in

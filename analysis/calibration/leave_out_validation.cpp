@@ -107,7 +107,7 @@ json run_leave_out(const Options& opt)
     if (progress)
       std::cerr << "\rvalidate: calibrating fold " << k + 1 << "/" << folds.size() << std::flush;
     try {
-      devices.push_back(calibration::calibrate(files));
+      devices.push_back(calibration::calibrate(files, "auto", opt.fio_loop));
     } catch (const InputError& e) {
       throw InputError(e.file(), e.where(), e.detail() + " (calibrating " + folds[k].name + ")");
     }
@@ -206,6 +206,8 @@ json run_leave_out(const Options& opt)
     }
     folds_doc.push_back(f);
   }
+  if (opt.fio_loop != "batched")
+    mode += ", job.fio loop \"" + opt.fio_loop + "\"";
   json full = {{"device", "(calibrated fold by fold on the calibration runs: see folds)"},
                {"mode", mode},
                {"folds", folds_doc},

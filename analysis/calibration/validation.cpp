@@ -298,6 +298,10 @@ json run_validation(const Options& opt)
     throw InputError("", "--interval",
                      "needs a leave-out (--hold-out, --kfold or --leave-out config): its intervals come from "
                      "recalibrating each fold's calibration runs");
+  if (not opt.device_file.empty() and opt.fio_loop != "batched")
+    throw InputError("", "--fio-loop",
+                     "not with --device: the device file's stack has its loop (scenario_fragment.components.fio.loop; "
+                     "pvsim calibrate --fio-loop writes it)");
   json device;
   std::vector<std::string> traces = opt.traces;
   std::optional<bundle::Bundle> bun;
@@ -311,7 +315,7 @@ json run_validation(const Options& opt)
     for (const auto& r : bun->runs)
       traces.push_back(r.file);
     if (opt.device_file.empty()) {
-      device = calibration::calibrate(traces);
+      device = calibration::calibrate(traces, "auto", opt.fio_loop);
       bundle_notes.push_back("no --device: calibrated from the bundle's own runs (fitted and validated on the same "
                              "runs)");
     } else {

@@ -72,6 +72,9 @@ struct Options {
   int kfold = 0;                     // --kfold K (0: off)
   std::string leave_out;             // --leave-out config
   int interval = 0;                  // --interval B: bootstrap resamples per fold (0: no intervals)
+  // job.fio's loop of the calibrations validate makes (leave-out, a bundle without --device); a device file carries
+  // its own (the command refuses --fio-loop beside --device).
+  std::string fio_loop = "batched";
 };
 
 /** A prediction simulates its run this many times as long as the run was measured (see Options::duration_s). */

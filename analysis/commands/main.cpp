@@ -443,6 +443,14 @@ int main(int argc, char** argv)
                    "or firecracker")
       ->check(CLI::IsMember({"auto", "qemu", "firecracker"}))
       ->capture_default_str();
+  std::string cal_fio_loop = "batched";
+  calibrate
+      ->add_option("--fio-loop", cal_fio_loop,
+                   "job.fio's loop the stack simulates the runs with, the refinement's runs included: batched (each "
+                   "completion reaped as it arrives, its replacement submitted at once) or fio (fio's own loop, one "
+                   "call at a time); README \"fio's loop\"")
+      ->check(CLI::IsMember({"batched", "fio"}))
+      ->capture_default_str();
   bool cal_quiet = false;
   calibrate->add_flag("-q,--quiet", cal_quiet, "Print nothing but errors (no bootstrap progress)");
 
@@ -489,6 +497,12 @@ int main(int argc, char** argv)
                        "each held-out run simulated under each: its 10th-90th percentile interval of IOPS and clat "
                        "mean, and their coverage (B >= 2; B + 1 simulations per run, the B for as long as the run was "
                        "measured; default: none)");
+  validate
+      ->add_option("--fio-loop", val.fio_loop,
+                   "job.fio's loop of the calibrations validate makes (a leave-out's folds, a bundle without "
+                   "--device): batched or fio (pvsim calibrate --fio-loop); a device file has its own")
+      ->check(CLI::IsMember({"batched", "fio"}))
+      ->capture_default_str();
   validate->add_flag("-q,--quiet", val.quiet, "Print nothing but errors (no progress)");
 
   regress::Options reg;
@@ -626,7 +640,7 @@ int main(int argc, char** argv)
       return 0;
     }
     if (*calibrate) {
-      json device = calibration::calibrate(cal_traces, cal_stack);
+      json device = calibration::calibrate(cal_traces, cal_stack, cal_fio_loop);
       if (cal_bootstrap != 0)
         device["uncertainty"] = calibration::bootstrap_uncertainty(cal_traces, cal_bootstrap, device,
                                                                    not cal_quiet and ::isatty(STDERR_FILENO));

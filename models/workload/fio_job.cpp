@@ -26,6 +26,13 @@ const ParamTable<FioJobParams>& FioJob::param_table()
                 "Arrival rate per copy (0: closed loop, a new request as soon as one completes).", "fio rate_iops=0")
         .choice("rate_process", &Params::rate_process, {"linear", "poisson"}, std::string("linear"),
                 "Arrival process with rate_iops.", "fio rate_process=linear")
+        .choice("loop", &Params::loop, {"batched", "fio"}, std::string("batched"),
+                "How each copy runs on its vCPU: \"batched\" reaps every completion as it arrives and submits its "
+                "replacement at once, the vCPU running what is pending in batches (the calibrated figures use it); "
+                "\"fio\" is fio's own loop with its defaults, one call at a time: reap one, submit its replacement "
+                "(doorbell included), reap the next.",
+                "batched (pvsim's calibrations); fio's loop: backend.c do_io(), iodepth_batch_submit=1, "
+                "iodepth_batch_complete_min=1")
         .distribution("think_time", &Params::think_time, Distribution::deterministic(0),
                       "Pause after each completion before the next submission.", "fio thinktime=0")
         .quantity("submit_cpu", Dimension::duration, &Params::submit_cpu_s, 3e-6, 0, 1,
@@ -54,7 +61,10 @@ const ParamTable<FioJobParams>& FioJob::param_table()
   return t;
 }
 
-FioJob::FioJob(std::string name, const Params& p) : Component(std::move(name), type_name), p_(p) {}
+FioJob::FioJob(std::string name, const Params& p)
+    : Component(std::move(name), type_name), p_(p), fio_loop_(p.loop == "fio")
+{
+}
 
 void FioJob::connect()
 {
@@ -164,13 +174,31 @@ double FioJob::next_gap(Thread& th)
   return p_.rate_process == "poisson" ? th.rng.exponential(1.0 / p_.rate_iops) : 1.0 / p_.rate_iops;
 }
 
+bool FioJob::may_submit(const Thread& th, std::uint64_t queued) const
+{
+  double now = sim_->events().now();
+  return not(now >= sim_->duration_s() or
+             (p_.number_ios > 0 and th.submitted + queued >= static_cast<std::uint64_t>(p_.number_ios)) or
+             (p_.runtime_s > 0 and now >= p_.startdelay_s + p_.runtime_s));
+}
+
 bool FioJob::issue(std::size_t t)
 {
   Thread& th = threads_[t];
-  double now = sim_->events().now();
-  if (now >= sim_->duration_s() or (p_.number_ios > 0 and th.submitted >= static_cast<std::uint64_t>(p_.number_ios)) or
-      (p_.runtime_s > 0 and now >= p_.startdelay_s + p_.runtime_s))
+  if (not fio_loop_ or not th.busy)
+    return start_submit(t);
+  if (not may_submit(th, th.to_submit))
     return false;
+  ++th.to_submit; // after the call that is running: fio's loop makes one call at a time
+  return true;
+}
+
+bool FioJob::start_submit(std::size_t t)
+{
+  Thread& th = threads_[t];
+  if (not may_submit(th, 0))
+    return false;
+  double now = sim_->events().now();
   Request* r = sim_->pool().get();
   th.gen.fill(r, th.rng);
   r->job      = th.job_id;
@@ -181,8 +209,38 @@ bool FioJob::issue(std::size_t t)
   ++th.window_submitted;
   th.outstanding++;
   th.cpu_work++;
+  th.busy = true;
   vm_->vcpu(th.vcpu).post(p_.submit_cpu_s, this, static_cast<int>(t) * kinds + submitted, r);
   return true;
+}
+
+void FioJob::reap_one(std::size_t t, bool wake)
+{
+  Thread& th = threads_[t];
+  Request* r = th.ready.pop();
+  double cpu = p_.complete_cpu_s;
+  if (wake and p_.wakeup_cpu_s > 0) { // asleep in io_getevents: this completion wakes it
+    cpu += p_.wakeup_cpu_s;
+    ++th.wakeups;
+  }
+  th.cpu_work++;
+  th.busy = true;
+  vm_->vcpu(th.vcpu).post(cpu, this, static_cast<int>(t) * kinds + reaped, r);
+}
+
+void FioJob::next_call(std::size_t t)
+{
+  Thread& th = threads_[t];
+  if (not fio_loop_ or th.busy)
+    return;
+  if (th.to_submit > 0) {
+    --th.to_submit;
+    if (start_submit(t))
+      return;
+    th.to_submit = 0;
+  }
+  if (not th.ready.empty())
+    reap_one(t, false); // io_getevents finds it there: no sleep
 }
 
 void FioJob::on_event(int kind, Request* r)
@@ -197,11 +255,14 @@ void FioJob::on_event(int kind, Request* r)
     break;
   case submitted:
     th.cpu_work--;
+    th.busy = false;
     submitted_.emit({sim_->events().now(), r});
-    target_->submit(r);
+    target_->submit(r); // the block layer and the driver go on first (post_next): the call returns after them
+    next_call(t);
     break;
   case reaped: {
     th.cpu_work--;
+    th.busy    = false;
     double now = sim_->events().now();
     th.completed++;
     ++th.window_completed;
@@ -209,12 +270,13 @@ void FioJob::on_event(int kind, Request* r)
     done_.emit({now, r});
     sim_->pool().put(r);
     completed(t);
+    next_call(t);
     break;
   }
   case arrival:
     if (sim_->events().now() >= sim_->duration_s())
       break;
-    if (th.outstanding < static_cast<std::uint64_t>(p_.iodepth))
+    if (th.outstanding + th.to_submit < static_cast<std::uint64_t>(p_.iodepth))
       issue(t);
     else
       th.backlog++;
@@ -232,6 +294,12 @@ void FioJob::end_io(Request* r, double)
 {
   auto t     = static_cast<std::size_t>(r->job - first_job_id_);
   Thread& th = threads_[t];
+  if (fio_loop_) {
+    th.ready.push(r);
+    if (not th.busy)
+      reap_one(t, true);
+    return;
+  }
   double cpu = p_.complete_cpu_s;
   if (th.cpu_work == 0 and p_.wakeup_cpu_s > 0) { // asleep in io_getevents: this completion wakes it
     cpu += p_.wakeup_cpu_s;

@@ -9,6 +9,19 @@
  * plugged (checked at validation along the job's `target` chain, Component::plugged()).
  * job_file names a fio job file whose jobs replace this component before the run (the pvsim command does it,
  * analysis/commands/fio_workload.hpp); a job_file left here is an error.
+ * The copy's loop (`loop`):
+ * - "batched" (default): every completion is reaped as soon as it reaches the job (one reap item posted to the vCPU
+ *   per completion) and each reap posts the submission that replaces it at once; the vCPU runs what is pending in
+ *   FIFO batches up to its quantum, so a burst of completions is reaped together, then its replacements are
+ *   submitted together and reach the driver (and the doorbell) at the end of that batch. pvsim calibrate uses it
+ *   unless --fio-loop fio is given, and so do the README's accuracy figures but one table (why: README "fio's loop").
+ * - "fio": fio's own loop with its defaults, one thread making one call at a time (backend.c do_io(): one
+ *   io_submit/io_uring_enter per I/O with iodepth_batch_submit=1; one event per io_getevents with
+ *   iodepth_batch_complete_min=1, _max then raised to it by init.c fixup_options() and capped by td_io_getevents();
+ *   wait_for_completions() returns after one reap since iodepth_low defaults to iodepth): after each reap the copy
+ *   submits the I/O that took its place, with the block layer and the driver's doorbell before its next call, then
+ *   reaps the next completion; it pays wakeup_cpu only when a completion finds it with nothing to do. fio takes an
+ *   I/O's start time just before submitting it (io_u.c get_io_u()): lat runs from there.
  * Leaves out: fio's iodepth_batch/iodepth_low (submission one by one), cpus_allowed_policy=shared migrations (jobs
  * stay on the vCPU they were placed on, as with cpus_allowed_policy=split), verify, file layout. */
 #pragma once
@@ -29,6 +42,7 @@ struct FioJobParams : IoPattern {
   std::string cpus_allowed;
   double rate_iops;
   std::string rate_process;
+  std::string loop;
   Distribution think_time;
   double submit_cpu_s;
   double complete_cpu_s;
@@ -77,19 +91,34 @@ private:
     std::uint64_t outstanding = 0;
     std::uint64_t backlog     = 0; // arrivals waiting for a free iodepth slot (rate mode)
     int cpu_work              = 0; // submissions and reaps posted to the vCPU and not done: 0 = asleep
+    // loop "fio": one call at a time
+    bool busy               = false; // a submission or a reap of this copy is on its vCPU
+    std::uint64_t to_submit = 0;     // I/Os the copy submits next, once the running call has returned
+    RequestFifo ready;               // completed, not reaped yet (in the aio/io_uring completion ring)
     // Statistics of the measuring window (the totals above are the job's own bookkeeping: number_ios, conservation).
     Counter window_submitted;
     Counter window_completed;
     Counter wakeups;
   };
   enum Kind { fill = 0, submitted = 1, reaped = 2, arrival = 3, think_done = 4, kinds = 8 };
+  /** The copy wants one more I/O in flight: submitted now, or (loop "fio") after the call that is running (false: the
+   * job is done submitting). */
   bool issue(std::size_t t);
+  /** Whether the copy may start one more I/O now (run time, number_ios), counting `queued` ones not started yet. */
+  bool may_submit(const Thread& th, std::uint64_t queued) const;
+  /** The submission of one I/O starts on the copy's vCPU (its start time is taken here). */
+  bool start_submit(std::size_t t);
+  /** Loop "fio": the copy reaps one completion, waking first if it slept. */
+  void reap_one(std::size_t t, bool wake);
+  /** Loop "fio": the copy's call has returned: submit what is due, else reap what has completed, else sleep. */
+  void next_call(std::size_t t);
   /** Registers the per-copy statistics (once the copies exist). */
   void declare_stats();
   void completed(std::size_t t);
   double next_gap(Thread& th);
 
   Params p_;
+  bool fio_loop_ = false;
   std::vector<int> cpus_;
   std::vector<Thread> threads_;
   GuestVm* vm_       = nullptr;

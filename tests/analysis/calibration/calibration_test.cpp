@@ -229,6 +229,38 @@ TEST(Calibration, TheCliRefinesTheVmmCostBySimulatingTheSaturatedRun)
   EXPECT_NEAR(last, target, 0.05 * target);
 }
 
+TEST(Calibration, TheFioLoopIsTheStacksAndTheRefinementSimulatesIt)
+{
+  // --fio-loop fio writes job.fio's loop into the scenario fragment, and the VMM cost's refinement simulates the
+  // saturated run with it: fio's own loop overlaps the guest's submissions with the VMM thread's pass, so the thread
+  // must cost more per request to give the same measured IOPS. Without the option the fragment has no loop (batched).
+  TempDir dir;
+  std::string args =
+      " --trace " + trace("randread_libaio_qd1_nj1_f1") + " --trace " + trace("randread_libaio_qd64_nj1_f1");
+  double sync_io_us[2];
+  const char* loops[2] = {"batched", "fio"};
+  for (int l = 0; l < 2; ++l) {
+    std::string out = dir.file(std::string(loops[l]) + ".json");
+    auto res        = run_pvsim("calibrate" + args + " --fio-loop " + loops[l] + " -o " + out);
+    ASSERT_EQ(res.exit_code, 0) << res.output;
+    json dev        = json::parse(read_file(out));
+    const json& fio = dev["scenario_fragment"]["components"]["fio"];
+    EXPECT_EQ(fio.contains("loop"), l == 1) << fio.dump();
+    EXPECT_EQ(calibration::fio_loop_of(dev), loops[l]);
+    EXPECT_EQ(res.output.find("fio's loop: fio") != std::string::npos, l == 1) << res.output;
+    const json& refined = dev["parameters"]["read"]["sync_io_cpu"]["refined"];
+    double target       = refined["target_iops"].get<double>();
+    double last         = refined["rounds"].back()["simulated_iops"].get<double>();
+    sync_io_us[l]       = dev["parameters"]["read"]["sync_io_cpu"]["value_us"].get<double>();
+    std::printf("loop %-7s: sync_io_cpu %.3f us, simulated %.0f IOPS for %.0f measured\n", loops[l], sync_io_us[l],
+                last, target);
+    EXPECT_NEAR(last, target, 0.05 * target);
+  }
+  EXPECT_GT(sync_io_us[1], sync_io_us[0]);
+  EXPECT_EQ(run_pvsim("calibrate" + args + " --fio-loop fifo -o " + dir.file("x.json")).exit_code, 2);
+  EXPECT_THROW(calibration::calibrate({trace("randread_libaio_qd1_nj1_f1")}, "auto", "fifo"), InputError);
+}
+
 TEST(Calibration, AnUnknownStackIsRefused)
 {
   EXPECT_THROW(calibration::calibrate({trace("randread_libaio_qd1_nj1_f1")}, "kvmtool"), InputError);

@@ -5,6 +5,7 @@
 #include "analysis/readers/fio_json.hpp"
 #include "sim/scenario.hpp"
 #include "tests/support/cli_support.hpp"
+#include "tests/support/json_support.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -252,4 +253,27 @@ TEST(Validation, ThresholdsAndBadInput)
   auto baddev = run_pvsim("validate -q --device " + notfio + " --trace " + t1);
   EXPECT_EQ(baddev.exit_code, 2);
   EXPECT_NE(baddev.output.find("/format"), std::string::npos) << baddev.output;
+  // A device file's stack has its own fio loop: --fio-loop fio beside it is refused, and nothing is written.
+  auto loop = run_pvsim(base + "--trace " + t1 + " --fio-loop fio --json " + dir.file("loop.json"));
+  EXPECT_EQ(loop.exit_code, 2);
+  EXPECT_NE(loop.output.find("--fio-loop: not with --device"), std::string::npos) << loop.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("loop.json")));
+}
+
+TEST(Validation, ALeaveOutCalibratesItsFoldsWithTheFioLoopAsked)
+{
+  // --fio-loop fio: every fold's calibration (and so its refinement and predictions) runs job.fio's fio loop, and the
+  // mode says so; the default leaves the mode as it was.
+  TempDir dir;
+  std::string args = " --hold-out iodepth=64";
+  for (const char* t : {"randread_libaio_qd1_nj1_f1", "randread_libaio_qd16_nj1_f1", "randread_libaio_qd64_nj1_f1",
+                        "randread_libaio_qd128_nj1_f1_extra"})
+    args += " --trace " + trace(t);
+  json fio     = validate_json(args + " --fio-loop fio", "", dir);
+  json batched = validate_json(args, "", dir);
+  EXPECT_NE(fio["summary"]["mode"].get<std::string>().find("job.fio loop \"fio\""), std::string::npos)
+      << fio["summary"]["mode"];
+  EXPECT_EQ(batched["summary"]["mode"].get<std::string>().find("loop"), std::string::npos)
+      << batched["summary"]["mode"];
+  EXPECT_NE(fio["runs"][0]["predicted"]["iops"], batched["runs"][0]["predicted"]["iops"]);
 }
