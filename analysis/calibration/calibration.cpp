@@ -92,10 +92,8 @@ json scheduler_choice(const std::vector<std::string>& traces)
 
 std::string fio_loop_of(const json& device)
 {
-  const json& comps = device["scenario_fragment"]["components"];
-  if (comps.contains("fio") and comps["fio"].contains("loop"))
-    return comps["fio"]["loop"].get<std::string>();
-  return "batched";
+  static const json::json_pointer loop("/scenario_fragment/components/fio/loop");
+  return device.contains(loop) ? device[loop].get<std::string>() : std::string("batched");
 }
 
 json calibrate(const std::vector<std::string>& trace_files, const std::string& stack_choice,

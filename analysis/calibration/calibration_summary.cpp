@@ -46,8 +46,8 @@ std::string summary_text(const json& device, const std::string& written_to)
     if (stack.contains("scheduler") and stack["scheduler"].is_object())
       out += "  I/O scheduler: " + stack["scheduler"].value("why", std::string()) + "\n";
   }
-  if (device.contains("scenario_fragment") and fio_loop_of(device) != "batched")
-    out += "  fio's loop: " + fio_loop_of(device) + " (job.fio loop; README \"fio's loop\")\n";
+  if (std::string loop = fio_loop_of(device); loop != "batched")
+    out += "  fio's loop: " + loop + " (job.fio loop; README \"fio's loop\")\n";
   std::set<std::string> defaults; // "write.submit_cpu" of the not_fitted entries: reported below, not as fitted
   if (device.contains("not_fitted") and device["not_fitted"].is_array())
     for (const auto& n : device["not_fitted"])

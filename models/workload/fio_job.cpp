@@ -185,7 +185,7 @@ bool FioJob::may_submit(const Thread& th, std::uint64_t queued) const
 bool FioJob::issue(std::size_t t)
 {
   Thread& th = threads_[t];
-  if (not fio_loop_ or not th.busy)
+  if (not fio_loop_ or th.cpu_work == 0)
     return start_submit(t);
   if (not may_submit(th, th.to_submit))
     return false;
@@ -209,29 +209,26 @@ bool FioJob::start_submit(std::size_t t)
   ++th.window_submitted;
   th.outstanding++;
   th.cpu_work++;
-  th.busy = true;
   vm_->vcpu(th.vcpu).post(p_.submit_cpu_s, this, static_cast<int>(t) * kinds + submitted, r);
   return true;
 }
 
-void FioJob::reap_one(std::size_t t, bool wake)
+void FioJob::reap(std::size_t t, Request* r, bool wake)
 {
   Thread& th = threads_[t];
-  Request* r = th.ready.pop();
   double cpu = p_.complete_cpu_s;
   if (wake and p_.wakeup_cpu_s > 0) { // asleep in io_getevents: this completion wakes it
     cpu += p_.wakeup_cpu_s;
     ++th.wakeups;
   }
   th.cpu_work++;
-  th.busy = true;
   vm_->vcpu(th.vcpu).post(cpu, this, static_cast<int>(t) * kinds + reaped, r);
 }
 
 void FioJob::next_call(std::size_t t)
 {
   Thread& th = threads_[t];
-  if (not fio_loop_ or th.busy)
+  if (not fio_loop_ or th.cpu_work > 0)
     return;
   if (th.to_submit > 0) {
     --th.to_submit;
@@ -240,7 +237,7 @@ void FioJob::next_call(std::size_t t)
     th.to_submit = 0;
   }
   if (not th.ready.empty())
-    reap_one(t, false); // io_getevents finds it there: no sleep
+    reap(t, th.ready.pop(), false); // io_getevents finds it there: no sleep
 }
 
 void FioJob::on_event(int kind, Request* r)
@@ -255,14 +252,12 @@ void FioJob::on_event(int kind, Request* r)
     break;
   case submitted:
     th.cpu_work--;
-    th.busy = false;
     submitted_.emit({sim_->events().now(), r});
     target_->submit(r); // the block layer and the driver go on first (post_next): the call returns after them
     next_call(t);
     break;
   case reaped: {
     th.cpu_work--;
-    th.busy    = false;
     double now = sim_->events().now();
     th.completed++;
     ++th.window_completed;
@@ -294,19 +289,13 @@ void FioJob::end_io(Request* r, double)
 {
   auto t     = static_cast<std::size_t>(r->job - first_job_id_);
   Thread& th = threads_[t];
-  if (fio_loop_) {
-    th.ready.push(r);
-    if (not th.busy)
-      reap_one(t, true);
+  if (not fio_loop_) {
+    reap(t, r, th.cpu_work == 0); // nothing of the copy's on its vCPU: asleep in io_getevents
     return;
   }
-  double cpu = p_.complete_cpu_s;
-  if (th.cpu_work == 0 and p_.wakeup_cpu_s > 0) { // asleep in io_getevents: this completion wakes it
-    cpu += p_.wakeup_cpu_s;
-    ++th.wakeups;
-  }
-  th.cpu_work++;
-  vm_->vcpu(th.vcpu).post(cpu, this, static_cast<int>(t) * kinds + reaped, r);
+  th.ready.push(r);
+  if (th.cpu_work == 0)
+    reap(t, th.ready.pop(), true);
 }
 
 void FioJob::completed(std::size_t t)

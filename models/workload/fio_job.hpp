@@ -90,10 +90,9 @@ private:
     std::uint64_t completed   = 0;
     std::uint64_t outstanding = 0;
     std::uint64_t backlog     = 0; // arrivals waiting for a free iodepth slot (rate mode)
-    int cpu_work              = 0; // submissions and reaps posted to the vCPU and not done: 0 = asleep
-    // loop "fio": one call at a time
-    bool busy               = false; // a submission or a reap of this copy is on its vCPU
-    std::uint64_t to_submit = 0;     // I/Os the copy submits next, once the running call has returned
+    int cpu_work              = 0; // submissions and reaps posted to the vCPU and not done: 0 = asleep (loop "fio": 0
+                                   // or 1, the call that is running)
+    std::uint64_t to_submit = 0;   // loop "fio": I/Os the copy submits next, once the running call has returned
     RequestFifo ready;               // completed, not reaped yet (in the aio/io_uring completion ring)
     // Statistics of the measuring window (the totals above are the job's own bookkeeping: number_ios, conservation).
     Counter window_submitted;
@@ -108,8 +107,8 @@ private:
   bool may_submit(const Thread& th, std::uint64_t queued) const;
   /** The submission of one I/O starts on the copy's vCPU (its start time is taken here). */
   bool start_submit(std::size_t t);
-  /** Loop "fio": the copy reaps one completion, waking first if it slept. */
-  void reap_one(std::size_t t, bool wake);
+  /** The copy reaps `r` on its vCPU (complete_cpu), waking first (wakeup_cpu) if it slept. */
+  void reap(std::size_t t, Request* r, bool wake);
   /** Loop "fio": the copy's call has returned: submit what is due, else reap what has completed, else sleep. */
   void next_call(std::size_t t);
   /** Registers the per-copy statistics (once the copies exist). */
