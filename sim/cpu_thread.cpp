@@ -95,7 +95,7 @@ void CpuThread::schedule()
   }
   if (mode_ == Mode::direct) {
     if (not busy_)
-      start_direct_batch();
+      wake_direct();
     return;
   }
   if (not awake_ and not wake_pending_) {
@@ -252,6 +252,18 @@ void CpuThread::start_direct_batch()
   // else: spinning, busy; lock_granted() goes on
 }
 
+void CpuThread::wake_direct()
+{
+  if (idle_wake_ != nullptr) {
+    if (double delay = idle_wake_->wake_delay(*this, events_->now() - idle_since_s_); delay > 0) {
+      busy_ = true; // what is posted meanwhile waits for the wake-up, and is taken in its batch
+      events_->schedule_in(delay, this, kind_woken);
+      return;
+    }
+  }
+  start_direct_batch();
+}
+
 void CpuThread::run_direct_batch(double delay_s, double burned_s)
 {
   // Time on the lock (spinning, handovers, transfers) is CPU burned, not work done: it is not scaled by speed.
@@ -270,10 +282,13 @@ void CpuThread::on_event(int kind, Request*)
       segment_end();
     return; // else a segment cut short by a preemption or a lock hand-over
   }
-  finish_batch(batch_cost_, batch_t0_); // continuations that post here only queue: busy_ is still set
+  if (kind != kind_woken)
+    finish_batch(batch_cost_, batch_t0_); // continuations that post here only queue: busy_ is still set
   busy_ = false;
   if (not work_.empty() and holds_ == 0)
     start_direct_batch();
+  else
+    idle_since_s_ = events_->now();
 }
 
 void CpuThread::dispatched(double switch_cost_s)

@@ -26,7 +26,10 @@
  * is capped): the thread asks for a core when work arrives and runs its batch in segments that end with the batch or
  * the slice; a preempted thread keeps its half-done batch and whatever lock it holds (lock-holder preemption), a
  * descheduled waiter keeps its place in the lock's queue and may be handed the lock while off its core (lock-waiter
- * preemption); a paravirtual waiter past the threshold gives its core back until kicked. No actor, no Exec. */
+ * preemption); a paravirtual waiter past the threshold gives its core back until kicked. No actor, no Exec.
+ * Idle wake-up (IdleWake, set_idle_wake): a thread that ran out of work may take time to run again when work comes,
+ * beyond its CPU: a guest's vCPU that halted and whose host thread KVM blocked (guest.vm). Direct mode only: a thread
+ * in actor or scheduled mode starts as soon as it has a core. */
 #pragma once
 
 #include "sim/stats.hpp"
@@ -85,6 +88,17 @@ struct CoreLoad {
   CoreScheduler* scheduler = nullptr;
 };
 
+class CpuThread;
+
+/** What a thread that has been idle takes to start running again, beyond its CPU: asked once per idle period, when the
+ * first work comes (the thread's owner answers: guest.vm's halted vCPUs). */
+class IdleWake {
+public:
+  virtual ~IdleWake() = default;
+  /** The delay before `t`, idle for `idle_s`, starts on the work that just came. */
+  virtual double wake_delay(const CpuThread& t, double idle_s) = 0;
+};
+
 class alignas(64) CpuThread : public EventTarget, public LockWaiter, public SchedClient {
 public:
   CpuThread(std::string name, double quantum_s) : quantum_s_(quantum_s), name_(std::move(name)) {}
@@ -110,6 +124,8 @@ public:
   void post_locked(SpinLock* lock, double cost_s, EventTarget* target, int kind, Request* r = nullptr);
   void post_next_locked(SpinLock* lock, double cost_s, EventTarget* target, int kind, Request* r = nullptr);
 
+  /** Who decides how long the thread takes to wake up from idle (none: at once). Set before start(). */
+  void set_idle_wake(IdleWake* w) { idle_wake_ = w; }
   /** The core the thread's work runs on, for cache-line and lock-word transfers (cpu.host places its threads). */
   void set_place(CorePlace p) { place_ = p; }
   CorePlace place() const override { return place_; }
@@ -206,6 +222,8 @@ private:
   void run();
   double take_batch();
   void start_direct_batch();
+  /** Direct mode, work for a thread that was idle: starts its batch, after the idle wake-up's delay when it has one. */
+  void wake_direct();
   void finish_batch(double cost, double t0);
   void schedule(); // after a post: start a batch (direct) or wake the actor up
   /** The time the core is taken away while the thread runs `cost_s` of CPU (0 without preemption). */
@@ -228,6 +246,7 @@ private:
    * cores it runs as an actor whose Execs SimGrid shares among the cores. Decided at the first post, when every
    * thread of the host is known. */
   enum class Mode { undecided, direct, actor, scheduled };
+  static constexpr int kind_woken = 1; // direct mode's events: 0 the batch's end, kind_woken the idle wake-up's end
   // The fields a batch touches come first, in the object's first cache lines (the class is cache-line aligned): with
   // thousands of threads, each one's state is a cache miss or two per batch, not one per field.
   Mode mode_                = Mode::undecided;
@@ -276,6 +295,8 @@ private:
   double remaining_s_ = 0; // wall time of work left before the batch completes (switch, lock, cost, preemption)
   double spun_s_      = 0; // time spun on a core for the current acquisition
   Role role_          = Role::backend;
+  IdleWake* idle_wake_ = nullptr;
+  double idle_since_s_ = 0; // direct mode: when the thread last ran out of work
   Rng preempt_rng_;
   double preempt_in_s_ = 0; // CPU time the thread runs before it next loses its core
   Counter preemptions_;

@@ -4,6 +4,8 @@
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
 
+#include <algorithm>
+
 namespace pvsim {
 
 const ParamTable<GuestVmParams>& GuestVm::param_table()
@@ -70,7 +72,33 @@ const ParamTable<GuestVmParams>& GuestVm::param_table()
                   "lasts to that tick.",
                   "kernel/sched/features.h: SCHED_FEAT(HRTICK, false); 250 Hz: Firecracker's 6.18 x86_64 guest "
                   "(resources/guest_configs/microvm-kernel-ci-x86_64-6.18.config: CONFIG_HZ=250), as Debian's "
-                  "kernels");
+                  "kernels")
+        .quantity("halt_wake_latency", Dimension::duration, &Params::halt_wake_latency_s, 0, 0, 1,
+                  "How much later than a polled one a halted vCPU runs again once KVM has blocked its host thread "
+                  "(the host wakes the thread and schedules it back in). 0: idle vCPUs are never slower to wake "
+                  "(halts not modelled).",
+                  "0: off. Measured on a 2-vCPU Firecracker-like guest of the PVM host's kind (README \"Idle vCPUs\"): "
+                  "an IPI to a vCPU idle 180 us or more takes 35-45 us, idle up to 170 us (polled) 7.5-11 us: ~28 us")
+        .quantity("busy_kick_latency", Dimension::duration, &Params::busy_kick_latency_s, 0, 0, 1,
+                  "How much later than a polled vCPU one that runs a background task takes an interrupt or IPI (the "
+                  "kick that makes the running vCPU exit, without posted interrupts). 0: not modelled.",
+                  "0: off. Measured as halt_wake_latency, with a SCHED_IDLE task on the target vCPU: 26-29 us, ~18 us "
+                  "more than polled")
+        .quantity("halt_poll_max", Dimension::duration, &Params::halt_poll_max_s, 200e-6, 0, 1,
+                  "KVM's most halt-polling time per halt (the host's kvm.halt_poll_ns).",
+                  "x86: KVM_HALT_POLL_NS_DEFAULT 200000 (arch/x86/include/asm/kvm_host.h); the measured guest's step "
+                  "between 170 and 180 us of idle agrees")
+        .number(
+            "halt_poll_grow", &Params::halt_poll_grow, 2, 0, 1000,
+            "Factor by which a halt shorter than halt_poll_max widens the vCPU's poll window (kvm.halt_poll_ns_grow).",
+            "virt/kvm/kvm_main.c: halt_poll_ns_grow = 2")
+        .quantity("halt_poll_grow_start", Dimension::duration, &Params::halt_poll_grow_start_s, 10e-6, 0, 1,
+                  "The poll window a vCPU grows to from 0 (kvm.halt_poll_ns_grow_start).",
+                  "virt/kvm/kvm_main.c: halt_poll_ns_grow_start = 10000")
+        .number("halt_poll_shrink", &Params::halt_poll_shrink, 0, 0, 1000,
+                "Divisor of the poll window after a halt longer than halt_poll_max (kvm.halt_poll_ns_shrink); 0 "
+                "resets it to 0.",
+                "virt/kvm/kvm_main.c: halt_poll_ns_shrink = 0");
     return tb;
   }();
   return t;
@@ -101,6 +129,59 @@ GuestVm::GuestVm(std::string name, const Params& p) : Component(std::move(name),
           "time the vCPU's work waited behind background tasks");
     }
   }
+  if (models_halts()) {
+    halts_.resize(vcpus_.size());
+    for (std::size_t i = 0; i < vcpus_.size(); ++i) {
+      std::string where = "/vcpus/" + std::to_string(i) + "/";
+      Halts& h          = halts_[i];
+      st.add(where + "halts_polled", h.polled, "halts", "idle periods that ended while KVM polled (no delay)");
+      st.add(where + "halts_blocked", h.blocked, "halts",
+             "idle periods that ended with the vCPU's host thread blocked (halt_wake_latency)");
+      st.add(where + "background_kicks", h.kicked, "kicks",
+             "idle periods a background task filled, ended by a kick (busy_kick_latency)");
+      st.add(where + "wake_wait_s", h.wait_s, "s", "time the vCPU's work waited for the vCPU to wake up");
+    }
+  }
+}
+
+double GuestVm::wake_delay(const CpuThread& t, double idle_s)
+{
+  if (not models_halts() or idle_s <= 0) // work that came as the last ran out: the vCPU never reached its idle loop
+    return 0;
+  Halts& h     = halts_[static_cast<std::size_t>(&t - &vcpus_[0])];
+  double delay = halt_delay(h, idle_s);
+  idle_total_s_ += idle_s + delay; // a vCPU waking up is still idle
+  h.wait_s += delay;
+  return delay;
+}
+
+double GuestVm::halt_delay(Halts& h, double idle_s)
+{
+  // The background tasks run on idle vCPUs: the chance that one holds this vCPU is their CPU over the guest's idle
+  // capacity so far (its vCPUs' idle periods per second; all of it before the first period has ended).
+  if (p_.background_cpus > 0) {
+    double idle_cpus = idle_total_s_ > 0 ? idle_total_s_ / events_->now() : static_cast<double>(vcpus_.size());
+    if (halt_rng_.uniform() * idle_cpus < p_.background_cpus) {
+      ++h.kicked;
+      return p_.busy_kick_latency_s;
+    }
+  }
+  if (h.poll_s > 0 and idle_s <= h.poll_s) { // kvm_vcpu_halt(): woken while polling; the window stays
+    ++h.polled;
+    return 0;
+  }
+  double delay  = p_.halt_wake_latency_s;
+  double halt_s = idle_s + delay; // what kvm_vcpu_halt() measures: from the halt to the thread running again
+  double max    = p_.halt_poll_max_s;
+  if (h.poll_s > 0 and halt_s > max) { // shrink_halt_poll_ns()
+    h.poll_s = p_.halt_poll_shrink > 0 ? h.poll_s / p_.halt_poll_shrink : 0;
+    if (h.poll_s < p_.halt_poll_grow_start_s)
+      h.poll_s = 0;
+  } else if (h.poll_s < max and halt_s < max) { // grow_halt_poll_ns()
+    h.poll_s = std::min(std::max(h.poll_s * p_.halt_poll_grow, p_.halt_poll_grow_start_s), max);
+  }
+  ++h.blocked;
+  return delay;
 }
 
 Distribution GuestVm::background_wait() const
@@ -139,6 +220,12 @@ void GuestVm::start(Simulation& sim)
   if (double rate = p_.background_preempt_rate_hz * p_.background_cpus; rate > 0)
     for (auto& v : vcpus_)
       v.set_own_preemption({rate, background_wait(), sim.seed() ^ Rng::fnv1a(name() + "/background")});
+  events_ = &sim.events();
+  if (models_halts()) {
+    halt_rng_ = Rng(sim.seed(), name() + "/halts");
+    for (auto& v : vcpus_)
+      v.set_idle_wake(this);
+  }
   for (auto& v : vcpus_)
     host_->run(v, sim.events(), {name(), p_.sched_weight, p_.sched_cap_percent / 100.0});
 }

@@ -13,9 +13,22 @@
  * average on 2 vCPUs at 250 Hz, where the shared traces' loaded runs measured 2.8 ms. Modelled as a second preemption
  * source on each vCPU (CpuThread::set_own_preemption): background_preempt_rate per CPU of background load, per second
  * of the vCPU's work, each wait drawn from background_preempt_duration. How often the balancer lets that happen is not
- * in the source: pvsim calibrate fits it from runs whose summary.csv records the load (foreign_cpus). Leaves out: guest
- * scheduler details (a vCPU runs its work in FIFO batches; the background tasks' placement and the CPU they take are
- * folded into that rate), idle halts and wake-up latency, memory. */
+ * in the source: pvsim calibrate fits it from runs whose summary.csv records the load (foreign_cpus).
+ * Idle halts (KVM): a vCPU with nothing to run halts (default_idle(): HLT; the guest's cpuidle driver is "none" on the
+ * Firecracker/PVM guests pvsim was validated on, so no guest-side haltpoll) and KVM's kvm_vcpu_halt()
+ * (virt/kvm/kvm_main.c) first polls for vcpu->halt_poll_ns, then blocks the vCPU's host thread. Work that comes while
+ * it polls starts at once; after that it waits for the host to wake and run the thread again (halt_wake_latency).
+ * The poll window adapts per vCPU after each halt as kvm_vcpu_halt() does: a halt no longer than the window changes
+ * nothing; one longer than halt_poll_max shrinks it (shrink_halt_poll_ns(): divided by halt_poll_shrink, 0 = reset
+ * to 0, and 0 below halt_poll_grow_start); a shorter one grows it (grow_halt_poll_ns(): x halt_poll_grow, at least
+ * halt_poll_grow_start, at most halt_poll_max). A vCPU whose idle time a background task fills does not halt: work for
+ * it waits for the IPI that makes the running vCPU exit (busy_kick_latency); the chance of that is background_cpus
+ * over the guest's idle capacity (its vCPUs' idle time so far per second). With both latencies 0 (the default) the
+ * vCPU always wakes as if polled, as before they existed.
+ * Leaves out: guest scheduler details (a vCPU runs its work in FIFO batches; the background tasks' placement and the
+ * CPU they take are folded into that rate), the host CPU that halt polling burns, the kick of a vCPU busy with the
+ * modelled work (its interrupt waits behind that work anyway), halts in actor or scheduled mode (a vCPU
+ * oversubscribed on its cores), memory. */
 #pragma once
 
 #include "models/host/cpu_host.hpp"
@@ -24,6 +37,7 @@
 #include "sim/cpu_thread.hpp"
 #include "sim/params.hpp"
 #include "sim/pinned_array.hpp"
+#include "sim/rng.hpp"
 
 #include <optional>
 #include <string>
@@ -46,9 +60,15 @@ struct GuestVmParams {
   double background_preempt_rate_hz;
   std::optional<Distribution> background_preempt_duration;
   double tick_hz;
+  double halt_wake_latency_s;
+  double busy_kick_latency_s;
+  double halt_poll_max_s;
+  double halt_poll_grow;
+  double halt_poll_grow_start_s;
+  double halt_poll_shrink;
 };
 
-class GuestVm : public Component {
+class GuestVm : public Component, public IdleWake {
 public:
   static constexpr const char* type_name = "guest.vm";
   static constexpr const char* summary   = "A guest's vCPUs, running on a pool of physical cores.";
@@ -83,6 +103,11 @@ public:
    * tick, uniform between 0 and 1 / tick_rate. */
   Distribution background_wait() const;
 
+  /** IdleWake: a vCPU idle for `idle_s` halted (polled or blocked) or ran a background task; the delay it adds. */
+  double wake_delay(const CpuThread& t, double idle_s) override;
+  /** Whether idle vCPUs pay for waking up (either latency set). */
+  bool models_halts() const { return p_.halt_wake_latency_s > 0 or p_.busy_kick_latency_s > 0; }
+
   /** The guest.vm a resource port names, or an InputError naming the port. */
   static GuestVm& from_port(const Component& owner, const std::string& port);
 
@@ -90,6 +115,20 @@ private:
   Params p_;
   CpuHost* host_ = nullptr;
   PinnedArray<CpuThread> vcpus_; // side by side: a request's vCPUs are one block, not a pointer each
+  /** A vCPU's halts: kvm_vcpu_halt()'s adaptive poll window and what its idle periods ended as. */
+  struct Halts {
+    double poll_s = 0; // vcpu->halt_poll_ns (0 when the vCPU is created)
+    Counter polled;    // woken while KVM polled
+    Counter blocked;   // woken from a blocked host thread
+    Counter kicked;    // running a background task: kicked out of it
+    Sum wait_s;        // the delays these added
+  };
+  std::vector<Halts> halts_;
+  /** What one vCPU's idle period of `idle_s` ended as (counted in h), and the delay that adds. */
+  double halt_delay(Halts& h, double idle_s);
+  Rng halt_rng_;
+  double idle_total_s_ = 0; // the vCPUs' idle periods so far, summed
+  EventQueue* events_  = nullptr;
 };
 
 } // namespace pvsim

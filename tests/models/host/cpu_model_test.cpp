@@ -257,3 +257,99 @@ TEST(GuestVm, BackgroundCpusBeyondTheVcpusIsBadInput)
   EXPECT_NE(r.output.find("/components/guest/background_cpus"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("cannot exceed the guest's 2 vCPUs"), std::string::npos) << r.output;
 }
+
+namespace {
+/** One job at iodepth 1 (3 + 2 us of CPU per I/O) on a 1-vCPU guest whose vCPU halts between I/Os: a null_blk of
+ * `device` keeps it idle that long each time; halt_wake_latency 30 us, busy_kick_latency 15 us. */
+json halting_guest(const std::string& device)
+{
+  json comps                                = guest_on_null_blk(1, 1, 1);
+  comps["nullb0"]["completion_latency"]     = device;
+  comps["guest"]["halt_wake_latency"]       = "30us";
+  comps["guest"]["busy_kick_latency"]       = "15us";
+  comps["guest"]["background_preempt_rate"] = "0Hz";
+  return comps;
+}
+
+/** `duration_s` simulated, statistics from `warmup_s` on. */
+json run_halts(const json& components, double warmup_s, double duration_s = 0.05)
+{
+  json doc = {
+      {"name", "halts"}, {"seed", 3}, {"duration_s", duration_s}, {"warmup_s", warmup_s}, {"components", components}};
+  Simulation sim(scenario_from_json(doc, "halts"));
+  json r = sim.run();
+  require_conservation(r);
+  return r;
+}
+} // namespace
+
+TEST(GuestVm, AVcpuIdleLongerThanKvmsHaltPollMaxPaysTheHostsWakeUpEveryTime)
+{
+  // Idle 300 us a time: each halt (330 us with the wake-up) is longer than halt_poll_max (200 us), so KVM never grows
+  // the poll window from 0 and every completion waits for the blocked vCPU thread: 3 + 300 + 30 + 2 us.
+  json r          = run_halts(halting_guest("300us"), 0.002);
+  const json& cpu = r["components"]["guest"]["vcpus"][0];
+  std::printf("latency %.3f us (expected 335, 1e-6)\n", r["jobs"]["fio"]["latency_us"]["mean"].get<double>());
+  EXPECT_NEAR(r["jobs"]["fio"]["latency_us"]["mean"].get<double>(), 335, 1e-6);
+  EXPECT_EQ(cpu["halts_polled"].get<int>(), 0);
+  EXPECT_GT(cpu["halts_blocked"].get<int>(), 100);
+}
+
+TEST(GuestVm, KvmGrowsThePollWindowUntilItCoversTheHaltsThenTheVcpuWakesAtOnce)
+{
+  // The first submission finds the vCPU halted since it booted (window 0 -> 10 us: grow_halt_poll_ns() starts at
+  // halt_poll_grow_start). Then idle 150 us a time, 180 with the wake-up: under halt_poll_max, so each blocked halt
+  // doubles the window (20, 40, 80, 160 us); from then on every halt ends while KVM polls: 3 + 150 + 2 us.
+  json r          = run_halts(halting_guest("150us"), 0);
+  const json& cpu = r["components"]["guest"]["vcpus"][0];
+  EXPECT_EQ(cpu["halts_blocked"].get<int>(), 5);
+  EXPECT_GT(cpu["halts_polled"].get<int>(), 100);
+  EXPECT_NEAR(r["jobs"]["fio"]["latency_us"]["p50"].get<double>(), 155, 0.5);
+}
+
+TEST(GuestVm, AHaltBeyondTheMaximumResetsThePollWindow)
+{
+  // halt_poll_shrink 0 (the kernel's default): a halt longer than halt_poll_max takes the window back to 0, and it
+  // grows again from halt_poll_grow_start. With a maximum of 100 us, a vCPU idle 150 us a time never keeps a window
+  // (with 200 us it does: the test above).
+  json comps                      = halting_guest("150us");
+  comps["guest"]["halt_poll_max"] = "100us";
+  json r                          = run_halts(comps, 0.002);
+  EXPECT_EQ(r["components"]["guest"]["vcpus"][0]["halts_polled"].get<int>(), 0);
+  EXPECT_NEAR(r["jobs"]["fio"]["latency_us"]["mean"].get<double>(), 185, 1e-6);
+}
+
+TEST(GuestVm, AVcpuThatRunsABackgroundTaskDoesNotHaltButPaysTheKick)
+{
+  // Background work as large as the guest's idle capacity fills every idle period: no halt, a kick each time
+  // (3 + 300 + 15 + 2 us).
+  json comps                        = halting_guest("300us");
+  comps["guest"]["background_cpus"] = 1;
+  json r                            = run_halts(comps, 0.002);
+  EXPECT_NEAR(r["jobs"]["fio"]["latency_us"]["mean"].get<double>(), 320, 1e-6);
+  EXPECT_EQ(r["components"]["guest"]["vcpus"][0]["halts_blocked"].get<int>(), 0);
+}
+
+TEST(GuestVm, ABackgroundTaskFillsIdlePeriodsInProportionToItsShareOfTheIdleCapacity)
+{
+  // Half a CPU of background work on a vCPU idle all but 5 us of each I/O (its wake-up is idle time too), about
+  // 1 - 5/327 of the time: a share 0.5 / 0.985 of the idle periods end with a kick (15 us), the others with a blocked
+  // halt (30 us). 0.5 s: some 1500 periods, a binomial sd of 0.013.
+  json comps                        = halting_guest("300us");
+  comps["guest"]["background_cpus"] = 0.5;
+  json r                            = run_halts(comps, 0.002, 0.5);
+  const json& cpu                   = r["components"]["guest"]["vcpus"][0];
+  double kicked                     = cpu["background_kicks"].get<double>();
+  double share                      = kicked / (kicked + cpu["halts_blocked"].get<double>());
+  std::printf("kicked share %.3f (expected %.3f, 0.03)\n", share, 0.5 / (1 - 5.0 / 327));
+  EXPECT_NEAR(share, 0.5 / (1 - 5.0 / 327), 0.03);
+  EXPECT_NEAR(r["jobs"]["fio"]["latency_us"]["mean"].get<double>(), 305 + share * 15 + (1 - share) * 30, 0.5);
+}
+
+TEST(GuestVm, WithoutAWakeUpLatencyIdleVcpusAreNotModelled)
+{
+  // The default: no halt statistics, and the latency is the work's alone.
+  json r = run_halts(guest_on_null_blk(1, 1, 1), 0.002);
+  EXPECT_FALSE(r["components"]["guest"]["vcpus"][0].contains("halts_blocked"));
+  EXPECT_NEAR(r["jobs"]["fio"]["latency_us"]["mean"].get<double>(), 15, 1e-6);
+}
