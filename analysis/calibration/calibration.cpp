@@ -5,6 +5,7 @@
 #include "analysis/calibration/direction_fit.hpp"
 #include "analysis/calibration/guest_load.hpp"
 #include "analysis/calibration/validation.hpp"
+#include "analysis/calibration/vcpu_wake.hpp"
 #include "analysis/calibration/vmm_detect.hpp"
 #include "analysis/runner/process_runs.hpp"
 #include "sim/input_error.hpp"
@@ -250,6 +251,17 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
                          std::to_string(static_cast<int>(detail::tail_over_median)) + "x the median, at most " +
                          std::to_string(static_cast<int>(detail::max_preempted_share * 100)) + " % of them)");
   }
+  // The machine's vCPU wake-up latencies, when its capture measured them: guest.vm's idle vCPUs (README "Idle vCPUs").
+  if (auto wake = vcpu_wake_beside(trace_files)) {
+    json& g                = frag["guest"];
+    g["halt_wake_latency"] = std::to_string(wake->halt_wake_latency_s * 1e6) + "us";
+    g["busy_kick_latency"] = std::to_string(wake->busy_kick_latency_s * 1e6) + "us";
+    doc["vcpu_wake"]       = {{"file", wake->file},
+                              {"halt_wake_latency_us", wake->halt_wake_latency_s * 1e6},
+                              {"busy_kick_latency_us", wake->busy_kick_latency_s * 1e6},
+                              {"poll_window_us", wake->poll_window_us},
+                              {"used_as", "guest.vm halt_wake_latency and busy_kick_latency (measured, not fitted)"}};
+  } // else guest.vm's latencies stay 0: an idle vCPU wakes as if polled (the calibrated costs hold the polled wake-up)
   doc["not_fitted"]        = not_fitted; // after the preemption's note (it was copied before, and lost)
   doc["scenario_fragment"] = {{"components", frag}};
   if (choice.firecracker)

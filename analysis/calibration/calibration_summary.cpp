@@ -80,6 +80,12 @@ std::string summary_text(const json& device, const std::string& written_to)
       out += format_number("; a run with no record gets %.2g CPU", g["unrecorded_run_cpus"].get<double>());
     out += "\n";
   }
+  if (device.contains("vcpu_wake") and device["vcpu_wake"].is_object()) {
+    const json& w = device["vcpu_wake"];
+    out += "idle vCPUs (measured, " + w.value("file", std::string("?")) +
+           "): " + format_number("halt_wake_latency %.3g us", w.value("halt_wake_latency_us", 0.0)) + ", " +
+           format_number("busy_kick_latency %.3g us", w.value("busy_kick_latency_us", 0.0)) + "\n";
+  }
   if (device.contains("not_fitted") and device["not_fitted"].is_array())
     for (const auto& n : device["not_fitted"])
       out += "not fitted: " + n.get<std::string>() + "\n";

@@ -36,6 +36,8 @@ numjobs, and writes a pvsim bundle in DIR (created; must be empty or absent).
       --blktrace           also record blktrace of the device during each run (skipped with a note when
                            blktrace is missing or not permitted)
       --allow-device-writes  allow write workloads on a block device (destroys its data)
+      --vcpu-wake-rounds N  rounds per point of the vCPU wake-up measurement (vcpu_wake.json: builds
+                           vcpu_wake.cpp beside this script with c++; 0 skips it)       (default: $vcpu_wake_rounds)
   -h, --help               this help
 
 Example (a 10 s matrix on a scratch file):
@@ -48,6 +50,7 @@ EOF
 # Defaults: small.
 target="" out="" iodepths="1,16" numjobs="1" engines="libaio" rws="randread" runtime=5 ramp=0 bs=4k size=256M
 buffered=0 role="" description="" qemu_cmdline_file="" qemu_pid="" xenstore_file="" want_blktrace=0 allow_writes=0
+vcpu_wake_rounds=1000
 
 die_usage() {
   echo "$prog: $*" >&2
@@ -76,6 +79,7 @@ while (($#)); do
   --xenstore) xenstore_file=${2:?}; shift ;;
   --blktrace) want_blktrace=1 ;;
   --allow-device-writes) allow_writes=1 ;;
+  --vcpu-wake-rounds) vcpu_wake_rounds=${2:?}; shift ;;
   *) die_usage "unknown option '$1'" ;;
   esac
   shift
@@ -87,6 +91,8 @@ for v in "$iodepths" "$numjobs"; do
   [[ $v =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die_usage "expected a comma-separated list of positive integers: '$v'"
 done
 [[ $runtime =~ ^[1-9][0-9]*$ ]] || die_usage "--runtime: expected a positive integer number of seconds: '$runtime'"
+[[ $vcpu_wake_rounds =~ ^(0|[1-9][0-9]{1,6})$ ]] ||
+  die_usage "--vcpu-wake-rounds: expected 0 (skip) or a number of rounds from 10 to 9999999: '$vcpu_wake_rounds'"
 [[ $ramp =~ ^[0-9]+$ ]] || die_usage "--ramp: expected a number of seconds: '$ramp'"
 case "$role" in "" | linux | xen-dom0 | xen-domU | kvm-host | kvm-guest) ;; *) die_usage "--role: unknown role '$role'" ;; esac
 [[ -z $qemu_cmdline_file || -r $qemu_cmdline_file ]] || die_usage "--qemu-cmdline: cannot read '$qemu_cmdline_file'"
@@ -329,6 +335,29 @@ else
   elif [[ $role == kvm-* ]]; then
     missed qemu_cmdline "no QEMU process here (on a guest, pass the host's command line with --qemu-cmdline)"
   fi
+fi
+
+# ---- the vCPUs' wake-up latencies (pvsim's guest.vm halt_wake_latency and busy_kick_latency; README "Idle vCPUs"):
+# vcpu_wake.cpp, built here, wakes a thread on CPU 1 from CPU 0 after idle times below and past the host's halt-poll
+# window, and with a SCHED_IDLE task keeping CPU 1 busy. Before the matrix, with nothing else running.
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if ((vcpu_wake_rounds == 0)); then
+  missed vcpu_wake "skipped (--vcpu-wake-rounds 0)"
+elif (($(nproc) < 2)); then
+  missed vcpu_wake "needs two CPUs"
+elif ! command -v c++ >/dev/null; then
+  missed vcpu_wake "no C++ compiler (c++) to build $script_dir/vcpu_wake.cpp"
+elif ! c++ -O2 -pthread -o "$out/logs/vcpu_wake" "$script_dir/vcpu_wake.cpp" >"$out/logs/vcpu_wake_build.log" 2>&1; then
+  missed vcpu_wake "building vcpu_wake.cpp failed (see logs/vcpu_wake_build.log)"
+else
+  say "vCPU wake-up latencies ($vcpu_wake_rounds rounds per point)"
+  if "$out/logs/vcpu_wake" --rounds "$vcpu_wake_rounds" >"$out/vcpu_wake.json" 2>"$out/logs/vcpu_wake.log"; then
+    got vcpu_wake vcpu_wake.json
+  else
+    rm -f "$out/vcpu_wake.json"
+    missed vcpu_wake "vcpu_wake failed (see logs/vcpu_wake.log)"
+  fi
+  rm -f "$out/logs/vcpu_wake"
 fi
 
 # ---- blktrace availability

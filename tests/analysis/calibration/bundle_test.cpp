@@ -11,6 +11,8 @@
 #include <functional>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 using namespace pvsim;
 using namespace pvsim::test;
 namespace fs = std::filesystem;
@@ -187,7 +189,7 @@ TEST(Bundle, CaptureOnThisDiskThenValidate)
   fs::create_directories(dir.path() / "data");
   std::string script = source_dir() + "/analysis/capture/capture.sh";
   auto cap = run_command("bash " + script + " -t " + dir.file("data/pvsim.dat") + " -o " + dir.file("bundle") +
-                         " -d 1,4 -e libaio,psync -r 1 --size 16M");
+                         " -d 1,4 -e libaio,psync -r 1 --size 16M --vcpu-wake-rounds 50");
   ASSERT_EQ(cap.exit_code, 0) << cap.output;
   EXPECT_NE(cap.output.find("[1/"), std::string::npos) << cap.output; // progress
   json m = read_json_file(dir.file("bundle/manifest.json"));
@@ -209,6 +211,16 @@ TEST(Bundle, CaptureOnThisDiskThenValidate)
     EXPECT_GE(r["foreign_cpus"].get<double>(), 0.0);
   }
   EXPECT_EQ(v["summary"]["by_guest_load"]["unknown"], 0) << v["summary"].dump(2);
+  // The vCPUs' wake-up latencies (vcpu_wake.cpp, built by the script) go to the calibrated guest.vm.
+  if (run_command("command -v c++").exit_code == 0 and std::thread::hardware_concurrency() >= 2) {
+    json w   = read_json_file(dir.file("bundle/vcpu_wake.json"));
+    auto cal = run_pvsim("calibrate -q" + trace_args(dir.file("bundle/fio")) + " -o " + dir.file("d.json"));
+    ASSERT_EQ(cal.exit_code, 0) << cal.output;
+    json d = read_json_file(dir.file("d.json"));
+    EXPECT_EQ(w["rounds"], 50);
+    EXPECT_DOUBLE_EQ(d["vcpu_wake"]["busy_kick_latency_us"].get<double>(), w["busy_kick_latency_us"].get<double>())
+        << d.dump(2);
+  }
 
   // A failing step names itself and its log, and the script exits non-zero; bad options exit 2.
   auto fail = run_command("bash " + script + " -t " + dir.file("data/p2.dat") + " -o " + dir.file("b2") +
@@ -217,6 +229,10 @@ TEST(Bundle, CaptureOnThisDiskThenValidate)
   EXPECT_NE(fail.output.find("log"), std::string::npos) << fail.output;
   auto usage = run_command("bash " + script + " --nonsense");
   EXPECT_EQ(usage.exit_code, 2) << usage.output;
+  auto rounds = run_command("bash " + script + " -t " + dir.file("data/p3.dat") + " -o " + dir.file("b3") +
+                            " --vcpu-wake-rounds 5");
+  EXPECT_EQ(rounds.exit_code, 2) << rounds.output;
+  EXPECT_NE(rounds.output.find("--vcpu-wake-rounds"), std::string::npos) << rounds.output;
   EXPECT_EQ(run_command("bash " + script + " --help").exit_code, 0);
 }
 
