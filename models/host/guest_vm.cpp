@@ -90,7 +90,8 @@ const ParamTable<GuestVmParams>& GuestVm::param_table()
                   "between 170 and 180 us of idle agrees")
         .number(
             "halt_poll_grow", &Params::halt_poll_grow, 2, 0, 1000,
-            "Factor by which a halt shorter than halt_poll_max widens the vCPU's poll window (kvm.halt_poll_ns_grow).",
+            "Factor by which a halt shorter than halt_poll_max widens the vCPU's poll window (kvm.halt_poll_ns_grow; "
+            "0: it never grows, so the vCPU never polls).",
             "virt/kvm/kvm_main.c: halt_poll_ns_grow = 2")
         .quantity("halt_poll_grow_start", Dimension::duration, &Params::halt_poll_grow_start_s, 10e-6, 0, 1,
                   "The poll window a vCPU grows to from 0 (kvm.halt_poll_ns_grow_start).",
@@ -177,7 +178,7 @@ double GuestVm::halt_delay(Halts& h, double idle_s)
     h.poll_s = p_.halt_poll_shrink > 0 ? h.poll_s / p_.halt_poll_shrink : 0;
     if (h.poll_s < p_.halt_poll_grow_start_s)
       h.poll_s = 0;
-  } else if (h.poll_s < max and halt_s < max) { // grow_halt_poll_ns()
+  } else if (h.poll_s < max and halt_s < max and p_.halt_poll_grow > 0) { // grow_halt_poll_ns(); grow 0: never
     h.poll_s = std::min(std::max(h.poll_s * p_.halt_poll_grow, p_.halt_poll_grow_start_s), max);
   }
   ++h.blocked;

@@ -319,6 +319,17 @@ TEST(GuestVm, AHaltBeyondTheMaximumResetsThePollWindow)
   EXPECT_NEAR(r["jobs"]["fio"]["latency_us"]["mean"].get<double>(), 185, 1e-6);
 }
 
+TEST(GuestVm, WithoutGrowthTheWindowStaysShutAndEveryHaltBlocks)
+{
+  // halt_poll_grow 0 (grow_halt_poll_ns() returns at once): the vCPU idle 150 us a time, which the default window
+  // covers after five halts, blocks every time: 3 + 150 + 30 + 2 us.
+  json comps                       = halting_guest("150us");
+  comps["guest"]["halt_poll_grow"] = 0;
+  json r                           = run_halts(comps, 0.002);
+  EXPECT_EQ(r["components"]["guest"]["vcpus"][0]["halts_polled"].get<int>(), 0);
+  EXPECT_NEAR(r["jobs"]["fio"]["latency_us"]["mean"].get<double>(), 185, 1e-6);
+}
+
 TEST(GuestVm, AVcpuThatRunsABackgroundTaskDoesNotHaltButPaysTheKick)
 {
   // Background work as large as the guest's idle capacity fills every idle period: no halt, a kick each time
