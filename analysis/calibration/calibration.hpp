@@ -51,7 +51,9 @@
  * times, with its repeats' mean load, against their mean IOPS (sync_io_cpu += 1/X_measured - 1/X_simulated). Without a
  * run of 8 or more in flight it keeps the source-based default. The guest (vCPUs, hardware queues, tags) is not in
  * fio's output: it is written as "assumed" (2 vCPUs, 1 queue, 128 tags, the virtio-vm-1q traces' machine) and can be
- * edited in the file. */
+ * edited in the file. The guest's idle-vCPU latencies (guest.vm halt_wake_latency, busy_kick_latency) are measured,
+ * not fitted: taken from a vcpu_wake.json beside the traces when the capture wrote one (vcpu_wake.hpp), else 0; the
+ * iodepth-1 service is not shifted by the halts and kicks they add (README "Idle vCPUs"). */
 #pragma once
 
 #include "analysis/calibration/run_facts.hpp"
