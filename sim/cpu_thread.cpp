@@ -254,7 +254,7 @@ void CpuThread::start_direct_batch()
 
 void CpuThread::wake_direct()
 {
-  if (idle_wake_ != nullptr) {
+  if (idle_wake_set_) {
     if (double delay = idle_wake_->wake_delay(*this, events_->now() - idle_since_s_); delay > 0) {
       busy_ = true; // what is posted meanwhile waits for the wake-up, and is taken in its batch
       events_->schedule_in(delay, this, kind_woken);
@@ -287,7 +287,7 @@ void CpuThread::on_event(int kind, Request*)
   busy_ = false;
   if (not work_.empty() and holds_ == 0)
     start_direct_batch();
-  else
+  else if (idle_wake_set_)
     idle_since_s_ = events_->now();
 }
 

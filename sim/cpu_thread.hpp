@@ -125,7 +125,11 @@ public:
   void post_next_locked(SpinLock* lock, double cost_s, EventTarget* target, int kind, Request* r = nullptr);
 
   /** Who decides how long the thread takes to wake up from idle (none: at once). Set before start(). */
-  void set_idle_wake(IdleWake* w) { idle_wake_ = w; }
+  void set_idle_wake(IdleWake* w)
+  {
+    idle_wake_     = w;
+    idle_wake_set_ = w != nullptr;
+  }
   /** The core the thread's work runs on, for cache-line and lock-word transfers (cpu.host places its threads). */
   void set_place(CorePlace p) { place_ = p; }
   CorePlace place() const override { return place_; }
@@ -255,6 +259,7 @@ private:
   bool awake_               = false;
   bool wake_pending_        = false;
   bool own_preempt_         = false; // own_ is set (read per batch: kept among these fields, off the cold end)
+  bool idle_wake_set_       = false; // idle_wake_ is set (likewise: without one, no batch touches the idle fields)
   int holds_                = 0;
   EventQueue* events_       = nullptr;
   CoreLoad* load_           = nullptr;
@@ -296,7 +301,7 @@ private:
   double spun_s_      = 0; // time spun on a core for the current acquisition
   Role role_          = Role::backend;
   IdleWake* idle_wake_ = nullptr;
-  double idle_since_s_ = 0; // direct mode: when the thread last ran out of work
+  double idle_since_s_ = 0; // direct mode with an IdleWake: when the thread last ran out of work
   Rng preempt_rng_;
   double preempt_in_s_ = 0; // CPU time the thread runs before it next loses its core
   Counter preemptions_;

@@ -12,7 +12,7 @@ namespace pvsim::calibration {
 namespace {
 constexpr const char* file_name = "vcpu_wake.json";
 
-double microseconds(const json& doc, const std::string& file, const char* key)
+double seconds_from_us(const json& doc, const std::string& file, const char* key)
 {
   if (not doc.contains(key) or not doc[key].is_number() or doc[key].get<double>() < 0)
     throw InputError(file, std::string("/") + key,
@@ -34,8 +34,8 @@ std::optional<VcpuWake> vcpu_wake_beside(const std::vector<std::string>& trace_f
       if (not doc.is_object() or doc.value("tool", "") != "pvsim vcpu_wake")
         throw InputError(f.string(), "/tool",
                          "expected \"pvsim vcpu_wake\" (the output of analysis/capture/vcpu_wake.cpp)");
-      VcpuWake w{f.string(), microseconds(doc, f.string(), "halt_wake_latency_us"),
-                 microseconds(doc, f.string(), "busy_kick_latency_us"), doc.value("poll_window_us", json())};
+      VcpuWake w{f.string(), seconds_from_us(doc, f.string(), "halt_wake_latency_us"),
+                 seconds_from_us(doc, f.string(), "busy_kick_latency_us"), doc.value("poll_window_us", json())};
       return w;
     }
   }

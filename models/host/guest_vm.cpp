@@ -147,8 +147,8 @@ GuestVm::GuestVm(std::string name, const Params& p) : Component(std::move(name),
 
 double GuestVm::wake_delay(const CpuThread& t, double idle_s)
 {
-  if (not models_halts() or idle_s <= 0) // work that came as the last ran out: the vCPU never reached its idle loop
-    return 0;
+  if (idle_s <= 0) // work that came as the last ran out: the vCPU never reached its idle loop (start() sets this
+    return 0;      // IdleWake only when models_halts())
   Halts& h     = halts_[static_cast<std::size_t>(&t - &vcpus_[0])];
   double delay = halt_delay(h, idle_s);
   idle_total_s_ += idle_s + delay; // a vCPU waking up is still idle

@@ -17,10 +17,10 @@ json guest_on_null_blk(int vcpus, int cores, int numjobs, const json& fio_extra 
           {"nullb0", {{"type", "device.null_blk"}, {"completion_latency", "10us"}}}};
 }
 
-json run(const json& components, double duration_s = 0.05)
+json run(const json& components, double duration_s = 0.05, double warmup_s = 0.005)
 {
   json doc = {
-      {"name", "cpu"}, {"seed", 3}, {"duration_s", duration_s}, {"warmup_s", 0.005}, {"components", components}};
+      {"name", "cpu"}, {"seed", 3}, {"duration_s", duration_s}, {"warmup_s", warmup_s}, {"components", components}};
   Simulation sim(scenario_from_json(doc, "cpu"));
   json r = sim.run();
   require_conservation(r);
@@ -270,24 +270,13 @@ json halting_guest(const std::string& device)
   comps["guest"]["background_preempt_rate"] = "0Hz";
   return comps;
 }
-
-/** `duration_s` simulated, statistics from `warmup_s` on. */
-json run_halts(const json& components, double warmup_s, double duration_s = 0.05)
-{
-  json doc = {
-      {"name", "halts"}, {"seed", 3}, {"duration_s", duration_s}, {"warmup_s", warmup_s}, {"components", components}};
-  Simulation sim(scenario_from_json(doc, "halts"));
-  json r = sim.run();
-  require_conservation(r);
-  return r;
-}
 } // namespace
 
 TEST(GuestVm, AVcpuIdleLongerThanKvmsHaltPollMaxPaysTheHostsWakeUpEveryTime)
 {
   // Idle 300 us a time: each halt (330 us with the wake-up) is longer than halt_poll_max (200 us), so KVM never grows
   // the poll window from 0 and every completion waits for the blocked vCPU thread: 3 + 300 + 30 + 2 us.
-  json r          = run_halts(halting_guest("300us"), 0.002);
+  json r          = run(halting_guest("300us"));
   const json& cpu = r["components"]["guest"]["vcpus"][0];
   std::printf("latency %.3f us (expected 335, 1e-6)\n", r["jobs"]["fio"]["latency_us"]["mean"].get<double>());
   EXPECT_NEAR(r["jobs"]["fio"]["latency_us"]["mean"].get<double>(), 335, 1e-6);
@@ -300,7 +289,7 @@ TEST(GuestVm, KvmGrowsThePollWindowUntilItCoversTheHaltsThenTheVcpuWakesAtOnce)
   // The first submission finds the vCPU halted since it booted (window 0 -> 10 us: grow_halt_poll_ns() starts at
   // halt_poll_grow_start). Then idle 150 us a time, 180 with the wake-up: under halt_poll_max, so each blocked halt
   // doubles the window (20, 40, 80, 160 us); from then on every halt ends while KVM polls: 3 + 150 + 2 us.
-  json r          = run_halts(halting_guest("150us"), 0);
+  json r          = run(halting_guest("150us"), 0.05, 0);
   const json& cpu = r["components"]["guest"]["vcpus"][0];
   EXPECT_EQ(cpu["halts_blocked"].get<int>(), 5);
   EXPECT_GT(cpu["halts_polled"].get<int>(), 100);
@@ -314,7 +303,7 @@ TEST(GuestVm, AHaltBeyondTheMaximumResetsThePollWindow)
   // (with 200 us it does: the test above).
   json comps                      = halting_guest("150us");
   comps["guest"]["halt_poll_max"] = "100us";
-  json r                          = run_halts(comps, 0.002);
+  json r                          = run(comps);
   EXPECT_EQ(r["components"]["guest"]["vcpus"][0]["halts_polled"].get<int>(), 0);
   EXPECT_NEAR(r["jobs"]["fio"]["latency_us"]["mean"].get<double>(), 185, 1e-6);
 }
@@ -325,7 +314,7 @@ TEST(GuestVm, WithoutGrowthTheWindowStaysShutAndEveryHaltBlocks)
   // covers after five halts, blocks every time: 3 + 150 + 30 + 2 us.
   json comps                       = halting_guest("150us");
   comps["guest"]["halt_poll_grow"] = 0;
-  json r                           = run_halts(comps, 0.002);
+  json r                           = run(comps);
   EXPECT_EQ(r["components"]["guest"]["vcpus"][0]["halts_polled"].get<int>(), 0);
   EXPECT_NEAR(r["jobs"]["fio"]["latency_us"]["mean"].get<double>(), 185, 1e-6);
 }
@@ -336,7 +325,7 @@ TEST(GuestVm, AVcpuThatRunsABackgroundTaskDoesNotHaltButPaysTheKick)
   // (3 + 300 + 15 + 2 us).
   json comps                        = halting_guest("300us");
   comps["guest"]["background_cpus"] = 1;
-  json r                            = run_halts(comps, 0.002);
+  json r                            = run(comps);
   EXPECT_NEAR(r["jobs"]["fio"]["latency_us"]["mean"].get<double>(), 320, 1e-6);
   EXPECT_EQ(r["components"]["guest"]["vcpus"][0]["halts_blocked"].get<int>(), 0);
 }
@@ -348,7 +337,7 @@ TEST(GuestVm, ABackgroundTaskFillsIdlePeriodsInProportionToItsShareOfTheIdleCapa
   // halt (30 us). 0.5 s: some 1500 periods, a binomial sd of 0.013.
   json comps                        = halting_guest("300us");
   comps["guest"]["background_cpus"] = 0.5;
-  json r                            = run_halts(comps, 0.002, 0.5);
+  json r                            = run(comps, 0.5);
   const json& cpu                   = r["components"]["guest"]["vcpus"][0];
   double kicked                     = cpu["background_kicks"].get<double>();
   double share                      = kicked / (kicked + cpu["halts_blocked"].get<double>());
@@ -360,7 +349,7 @@ TEST(GuestVm, ABackgroundTaskFillsIdlePeriodsInProportionToItsShareOfTheIdleCapa
 TEST(GuestVm, WithoutAWakeUpLatencyIdleVcpusAreNotModelled)
 {
   // The default: no halt statistics, and the latency is the work's alone.
-  json r = run_halts(guest_on_null_blk(1, 1, 1), 0.002);
+  json r = run(guest_on_null_blk(1, 1, 1));
   EXPECT_FALSE(r["components"]["guest"]["vcpus"][0].contains("halts_blocked"));
   EXPECT_NEAR(r["jobs"]["fio"]["latency_us"]["mean"].get<double>(), 15, 1e-6);
 }
