@@ -24,6 +24,8 @@ constexpr int device_format_version = 1;
 constexpr const char* device_format = "pvsim-device-calibration";
 
 void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs);
+/** scenario_fragment.write: what a write-only run takes from the writes' own fit instead of the reads'. */
+json write_overrides(const json& write, bool firecracker);
 
 struct StackChoice {
   bool firecracker = false;
@@ -153,6 +155,7 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
 
   detail::HostPreemption preemption;
   detail::GuestPreemption guest_load;
+  std::optional<detail::DirectionFit::DeepCosts> read_deep; // the reads' guest costs at depth, for writes without
   for (const std::string dir : {"read", "write"}) {
     std::vector<const RunFacts*> d;
     for (const auto& r : runs)
@@ -163,7 +166,11 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
       continue;
     }
     detail::DirectionFit fit(dir, std::move(d), not_fitted, stack);
+    if (dir == "write" and read_deep)
+      fit.take_deep_costs_of("read", *read_deep);
     fit.fit_cpu_costs();
+    if (dir == "read")
+      read_deep = fit.deep_costs();
     fit.fit_preemption(preemption, guest_load);
     fit.fit_bottleneck(preemption);
     fit.fit_service();
@@ -264,12 +271,42 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
   } // else guest.vm's latencies stay 0: an idle vCPU wakes as if polled (the calibrated costs hold the polled wake-up)
   doc["not_fitted"]        = not_fitted; // after the preemption's note (it was copied before, and lost)
   doc["scenario_fragment"] = {{"components", frag}};
+  if (params.contains("read") and params.contains("write"))
+    doc["scenario_fragment"]["write"] = write_overrides(params["write"], choice.firecracker);
   if (choice.firecracker)
     refine_vmm_cost(doc, runs);
   return doc;
 }
 
 namespace {
+
+json write_overrides(const json& write, bool firecracker)
+{
+  // The fragment holds the reads' costs; a write-only run takes what its own direction's fit measured: the guest's
+  // CPU per request (a write's submission, kick, completion and wake-up, fitted or the documented defaults its kick
+  // split used) and, on Firecracker, the host's latency between kick and interrupt (the writes' service: their
+  // iodepth-1 clat past the modelled path, the VMM's wake-up latency as for reads; on QEMU the device's write_service
+  // already carries it). The VMM thread's CPU per request stays the reads' (refined on their saturated runs): the
+  // writes' closed form assumes that thread bounds the deepest write runs, which no real write set here shows.
+  json over = json::object();
+  auto cost = [&](const char* key, const char* component, const char* as) {
+    if (write.contains(key))
+      over[component][as] = detail::us(write[key]["value_us"].get<double>() * 1e-6);
+  };
+  cost("submit_cpu", "fio", "submit_cpu");
+  cost("complete_cpu", "fio", "complete_cpu");
+  cost("wakeup_cpu", "fio", "wakeup_cpu");
+  cost("kick_cpu", "vda", "kick_cpu");
+  // The service only from an iodepth-1 write run: without one it is the shallowest run's clat, queueing included.
+  bool iodepth1 = false;
+  for (const auto& r : write.value("runs", json::array()))
+    iodepth1 = iodepth1 or r.value("in_flight", 0) == 1;
+  if (firecracker and iodepth1 and write.contains("service"))
+    over["fc"]["wakeup_latency"] = write["service"]["value"];
+  return {
+      {"components", over},
+      {"comment", "write-only runs: these replace the components' values (the reads'); mixed runs keep the reads'"}};
+}
 
 /** The pvsim binary that can run a scenario: the one the CLI's main() named (set_simulator_exe), else none (a test
  * binary calling calibrate in-process cannot run a scenario). */
@@ -444,13 +481,23 @@ json read_device_file(const std::string& path)
   return doc;
 }
 
+json components_for(const json& device, const std::string& direction)
+{
+  json comps = device["scenario_fragment"]["components"];
+  if (direction == "write" and device["scenario_fragment"].contains("write"))
+    for (const auto& [component, values] : device["scenario_fragment"]["write"]["components"].items())
+      for (const auto& [key, value] : values.items())
+        comps[component][key] = value;
+  return comps;
+}
+
 json scenario_for_run(const json& device, const RunFacts& run, double duration_s, double warmup_s, std::uint64_t seed)
 {
   const json& g        = device["guest"];
   long long vcpus      = g["vcpus"].get<long long>();
   long long queues     = g["hw_queues"].get<long long>();
   long long tags       = g["tags"].get<long long>();
-  json comps           = device["scenario_fragment"]["components"];
+  json comps           = components_for(device, run.direction);
   json fio             = comps.value("fio", json::object());
   fio["type"]          = "job.fio";
   fio["vm"]            = "guest";

@@ -11,9 +11,10 @@
  * - submit_cpu (job.fio): the slat mean of the async run (libaio, io_uring...) with the most requests in flight: there
  *   the device is busy, kicks are suppressed (EVENT_IDX) and slat is the submission path alone.
  * - kick_cpu (virtio.blk, the VM exit of a notification): slat mean of the async iodepth-1 runs (every request kicks)
- *   minus submit_cpu. Without a deep run the two cannot be told apart: submit_cpu keeps job.fio's default and the
- *   kick takes the rest of the slat (what depth removes; likewise complete_cpu keeps its default and wakeup_cpu
- *   takes the rest of fio's CPU per I/O at iodepth 1).
+ *   minus submit_cpu. Without a deep run the two cannot be told apart: submit_cpu takes the other direction's,
+ *   measured at depth on the same guest (writes with only iodepth-1 runs take the reads'), else job.fio's default,
+ *   and the kick takes the rest of the slat (what depth removes; likewise complete_cpu and wakeup_cpu, the rest of
+ *   fio's CPU per I/O at iodepth 1).
  * - complete_cpu (job.fio): cpu_per_io − slat at the deepest async run (completions reaped in batches).
  * - wakeup_cpu (job.fio, paid when a completion finds the thread asleep in io_getevents): cpu_per_io − slat −
  *   complete_cpu at iodepth 1,
@@ -51,9 +52,12 @@
  * times, with its repeats' mean load, against their mean IOPS (sync_io_cpu += 1/X_measured - 1/X_simulated). Without a
  * run of 8 or more in flight it keeps the source-based default. The guest (vCPUs, hardware queues, tags) is not in
  * fio's output: it is written as "assumed" (2 vCPUs, 1 queue, 128 tags, the virtio-vm-1q traces' machine) and can be
- * edited in the file. The guest's idle-vCPU latencies (guest.vm halt_wake_latency, busy_kick_latency) are measured,
- * not fitted: taken from a vcpu_wake.json beside the traces when the capture wrote one (vcpu_wake.hpp), else 0; the
- * iodepth-1 service is not shifted by the halts and kicks they add (README "Idle vCPUs"). */
+ * edited in the file. The scenario fragment holds the reads' costs (the writes' when there is no read); with both
+ * directions fitted, its "write" entry gives a write-only run the writes' guest CPU costs and, on Firecracker, their
+ * latency (components_for()); the VMM thread's CPU per request stays the reads'. The guest's idle-vCPU latencies
+ * (guest.vm halt_wake_latency, busy_kick_latency) are measured, not fitted: taken from a vcpu_wake.json beside the
+ * traces when the capture wrote one (vcpu_wake.hpp), else 0; the iodepth-1 service is not shifted by the halts and
+ * kicks they add (README "Idle vCPUs"). */
 #pragma once
 
 #include "analysis/calibration/run_facts.hpp"
@@ -84,6 +88,11 @@ void set_simulator_exe(const std::string& path);
 
 /** Reads a device.json written by calibrate, checking its format and version (InputError otherwise). */
 json read_device_file(const std::string& path);
+
+/** The scenario fragment's components a run of this direction ("read" or "write") is simulated with: the fragment's
+ * own (the reads' costs, or the writes' when no read was fitted), with its "write" overrides for a write run when
+ * the calibration fitted both directions (the guest's CPU costs and, on Firecracker, the host's latency). */
+json components_for(const json& device, const std::string& direction);
 
 /** The scenario (a complete scenario document) that reproduces one run with the calibrated stack. */
 json scenario_for_run(const json& device, const RunFacts& run, double duration_s, double warmup_s, std::uint64_t seed);

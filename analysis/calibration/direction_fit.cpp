@@ -121,6 +121,19 @@ DirectionFit::DirectionFit(std::string dir, std::vector<const RunFacts*> runs, j
   p_["runs"] = per_run;
 }
 
+std::optional<DirectionFit::DeepCosts> DirectionFit::deep_costs() const
+{
+  if (not slat_deep_ or not submit_ or not complete_)
+    return std::nullopt;
+  return DeepCosts{*submit_, *complete_};
+}
+
+void DirectionFit::take_deep_costs_of(const std::string& other_dir, const DeepCosts& costs)
+{
+  other_deep_ = costs;
+  other_dir_  = other_dir;
+}
+
 void DirectionFit::fit_cpu_costs()
 {
   // The deepest quarter of the async iodepths offered: each job's own depth, since what suppresses a job's kicks and
@@ -163,15 +176,20 @@ void DirectionFit::fit_cpu_costs()
       p_["kick_cpu"]["queue_rq_cpu_us"]  = queue_rq * 1e6;
     } else {
       // No deeper run: the part of the iodepth-1 slat that depth removes (the kick) cannot be measured; the
-      // submission keeps the model's default and the kick takes the rest.
-      submit_ = std::min(std::max(0.0, slat1 - queue_rq), FioJob::param_table().defaults().submit_cpu_s);
+      // submission takes the other direction's, measured at depth on the same guest (else the model's default), and
+      // the kick the rest. A default far below this guest's submission (3 us against 8 on a PVM guest) would put the
+      // difference in the kick, which depth suppresses: the deep runs of this direction would come out too fast.
+      std::string from = other_deep_ ? "the " + other_dir_ + "s' submission at depth (the same guest)"
+                                     : std::string("job.fio's default");
+      submit_          = std::min(std::max(0.0, slat1 - queue_rq),
+                         other_deep_ ? other_deep_->submit_s : FioJob::param_table().defaults().submit_cpu_s);
       kick_   = std::max(0.0, slat1 - queue_rq - *submit_);
       p_["submit_cpu"] =
-          param(*submit_, "no deeper async run: job.fio's default (capped by the iodepth-1 slat)", names(qd1_async_));
-      p_["kick_cpu"] = param(*kick_, "slat at iodepth 1 - queue_rq_cpu - submit_cpu (the default: no deeper run)",
+          param(*submit_, "no deeper async run: " + from + " (capped by the iodepth-1 slat)", names(qd1_async_));
+      p_["kick_cpu"] = param(*kick_, "slat at iodepth 1 - queue_rq_cpu - submit_cpu (" + from + ": no deeper run)",
                              names(qd1_async_));
-      not_fitted_.push_back(dir_ + ".submit_cpu: needs an async run deeper than iodepth 1 (the default is used, the "
-                                   "rest of the iodepth-1 slat is taken as the kick)");
+      not_fitted_.push_back(dir_ + ".submit_cpu: needs an async run deeper than iodepth 1 (" + from +
+                            " is used, the rest of the iodepth-1 slat is taken as the kick)");
     }
   }
   if (not qd1_.empty()) {
@@ -183,16 +201,18 @@ void DirectionFit::fit_cpu_costs()
     if (not v.empty()) {
       double side = median(v);
       if (not complete_) {
-        // No deep run: reaping keeps the model's default, the wake-up (which depth removes) takes the rest.
-        complete_          = std::min(side, FioJob::param_table().defaults().complete_cpu_s);
+        // No deep run: reaping takes the other direction's at depth (else the model's default), the wake-up
+        // (which depth removes) the rest.
+        std::string from = other_deep_ ? "the " + other_dir_ + "s' reaping at depth (the same guest)"
+                                       : std::string("job.fio's default");
+        complete_ =
+            std::min(side, other_deep_ ? other_deep_->complete_s : FioJob::param_table().defaults().complete_cpu_s);
         wakeup_            = side - *complete_;
-        p_["complete_cpu"] = param(*complete_,
-                                   "no deep run: job.fio's default (capped by cpu_per_io - slat at "
-                                   "iodepth 1)",
-                                   names(qd1_));
-        p_["wakeup_cpu"] = param(*wakeup_, "cpu_per_io - slat - complete_cpu (the default) at iodepth 1", names(qd1_));
-        not_fitted_.push_back(dir_ + ".complete_cpu: needs a deep async run (the default is used, the rest of the "
-                                     "iodepth-1 CPU is taken as the wake-up)");
+        p_["complete_cpu"] =
+            param(*complete_, "no deep run: " + from + " (capped by cpu_per_io - slat at iodepth 1)", names(qd1_));
+        p_["wakeup_cpu"] = param(*wakeup_, "cpu_per_io - slat - complete_cpu (" + from + ") at iodepth 1", names(qd1_));
+        not_fitted_.push_back(dir_ + ".complete_cpu: needs a deep async run (" + from +
+                              " is used, the rest of the iodepth-1 CPU is taken as the wake-up)");
       } else {
         wakeup_          = std::max(0.0, side - *complete_);
         p_["wakeup_cpu"] = param(*wakeup_, "cpu_per_io - slat - complete_cpu at iodepth 1", names(qd1_));

@@ -49,6 +49,16 @@ public:
   /** `runs`: this direction's runs (not empty); notes on what cannot be fitted go to `not_fitted`. */
   DirectionFit(std::string dir, std::vector<const RunFacts*> runs, json& not_fitted, Stack stack = Stack::qemu);
 
+  /** The job's submission and reaping CPU per request measured at depth (slat and fio's CPU at the deepest async
+   * runs), when this direction had such runs. */
+  struct DeepCosts {
+    double submit_s, complete_s;
+  };
+  std::optional<DeepCosts> deep_costs() const;
+  /** The other direction's deep costs (the same guest, the same syscalls): what a direction without a deep run takes
+   * for its submission and reaping instead of job.fio's defaults, the rest of its iodepth-1 slat and CPU going to its
+   * kick and wake-up. Call before fit_cpu_costs(). */
+  void take_deep_costs_of(const std::string& other_dir, const DeepCosts& costs);
   /** submit_cpu, complete_cpu, kick_cpu, wakeup_cpu from slat and fio's CPU per I/O. */
   void fit_cpu_costs();
   /** The iodepth-1 latency tail: fits the host's preemption if none is yet, else keeps in the service what it does
@@ -93,6 +103,8 @@ private:
   json p_;
 
   std::optional<double> submit_, kick_, complete_, wakeup_, request_, xsat_, service_mean_, vmm_io_;
+  std::optional<DeepCosts> other_deep_; // take_deep_costs_of()
+  std::string other_dir_;
   std::optional<double> xbest_;     // the best saturated run's IOPS: the baselines' ceiling
   std::optional<double> slat_deep_; // the deep runs' slat: submit_ + the driver's queue_rq (+ the kicks left)
   std::map<std::int64_t, std::uint64_t> bins_; // merged iodepth-1 clat bins (ns -> count)

@@ -127,7 +127,7 @@ json predicted_of(const json& device, const calibration::RunFacts& f, const json
 {
   const json& job            = results["jobs"]["fio"];
   const json& lat            = job["latency_us"];
-  const json& comps          = device["scenario_fragment"]["components"];
+  const json comps           = calibration::components_for(device, f.direction);
   const VirtioBlkParams vdef = VirtioBlk::param_table().defaults();
   double offset_s            = 0;
   if (not f.sync_engine) {

@@ -341,7 +341,7 @@ TEST(Calibration, TheCliSaysWhichStackItChoseWhatItFittedAndWhatItDidNot)
   std::size_t read_line = o.find("fitted (read): ");
   ASSERT_NE(read_line, std::string::npos) << o;
   EXPECT_NE(o.find("sync_io_cpu", read_line), std::string::npos) << "the VMM thread's cost, fitted at qd64\n" << o;
-  // The write side has no deep run: its submit_cpu is job.fio's default, said as not fitted, not listed as fitted.
+  // The write side has no deep run: its submit_cpu is the reads' at depth, said as not fitted, not listed as fitted.
   EXPECT_NE(o.find("not fitted: write.submit_cpu"), std::string::npos) << o;
   std::size_t write_line = o.find("fitted (write): ");
   ASSERT_NE(write_line, std::string::npos) << o;
