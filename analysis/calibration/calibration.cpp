@@ -8,8 +8,10 @@
 #include "analysis/calibration/vcpu_wake.hpp"
 #include "analysis/calibration/vmm_detect.hpp"
 #include "analysis/runner/process_runs.hpp"
+#include "models/firecracker/firecracker_vmm.hpp"
 #include "sim/input_error.hpp"
 #include "sim/scenario.hpp"
+#include "sim/units.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -25,7 +27,7 @@ constexpr const char* device_format = "pvsim-device-calibration";
 
 void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs);
 /** scenario_fragment.write: what a write-only run takes from the writes' own fit instead of the reads'. */
-json write_overrides(const json& write, bool firecracker);
+json write_overrides(const json& read, const json& write, bool firecracker);
 
 struct StackChoice {
   bool firecracker = false;
@@ -272,7 +274,7 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
   doc["not_fitted"]        = not_fitted; // after the preemption's note (it was copied before, and lost)
   doc["scenario_fragment"] = {{"components", frag}};
   if (params.contains("read") and params.contains("write"))
-    doc["scenario_fragment"]["write"] = write_overrides(params["write"], choice.firecracker);
+    doc["scenario_fragment"]["write"] = write_overrides(params["read"], params["write"], choice.firecracker);
   if (choice.firecracker)
     refine_vmm_cost(doc, runs);
   return doc;
@@ -280,14 +282,51 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
 
 namespace {
 
-json write_overrides(const json& write, bool firecracker)
+/** The excess over a threshold c, max(0, X - c), of an empirical service distribution X (device.json's form, us), c
+ * chosen so that its mean is `mean_us` (bisection: the excess's mean falls from X's mean at c = 0 to 0): the upper
+ * tail kept as it is, the body cut. A deterministic `mean_us` for another form. */
+json excess_with_mean(const json& dist, double mean_us)
+{
+  if (dist.value("dist", "") != "empirical")
+    return detail::us(mean_us * 1e-6);
+  const json& values = dist["values_us"];
+  const json& counts = dist["counts"];
+  double total = 0, hi = 0;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    total += counts[i].get<double>();
+    hi = std::max(hi, values[i].get<double>());
+  }
+  auto excess_mean = [&](double c) {
+    double sum = 0;
+    for (std::size_t i = 0; i < values.size(); ++i)
+      sum += counts[i].get<double>() * std::max(0.0, values[i].get<double>() - c);
+    return sum / total;
+  };
+  double lo = 0;
+  for (int k = 0; k < 60; ++k) {
+    double mid                             = (lo + hi) / 2;
+    (excess_mean(mid) > mean_us ? lo : hi) = mid;
+  }
+  double c        = (lo + hi) / 2;
+  json out_values = json::array({0.0}), out_counts = json::array({0.0});
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    double v = values[i].get<double>() - c;
+    if (v > 0) {
+      out_values.push_back(v);
+      out_counts.push_back(counts[i]);
+    } else {
+      out_counts[0] = out_counts[0].get<double>() + counts[i].get<double>();
+    }
+  }
+  return {{"dist", "empirical"}, {"values_us", out_values}, {"counts", out_counts}};
+}
+
+json write_overrides(const json& read, const json& write, bool firecracker)
 {
   // The fragment holds the reads' costs; a write-only run takes what its own direction's fit measured: the guest's
-  // CPU per request (a write's submission, kick, completion and wake-up, fitted or the documented defaults its kick
-  // split used) and, on Firecracker, the host's latency between kick and interrupt (the writes' service: their
-  // iodepth-1 clat past the modelled path, the VMM's wake-up latency as for reads; on QEMU the device's write_service
-  // already carries it). The VMM thread's CPU per request stays the reads' (refined on their saturated runs): the
-  // writes' closed form assumes that thread bounds the deepest write runs, which no real write set here shows.
+  // CPU per request (a write's submission, kick, completion and wake-up, fitted or, without a deep write run, the
+  // reads' at depth) and, on Firecracker, the host's time. The VMM thread's CPU per request stays the reads' (refined
+  // on their saturated runs): the writes' closed form assumes that thread bounds the deepest write runs.
   json over = json::object();
   auto cost = [&](const char* key, const char* component, const char* as) {
     if (write.contains(key))
@@ -297,15 +336,37 @@ json write_overrides(const json& write, bool firecracker)
   cost("complete_cpu", "fio", "complete_cpu");
   cost("wakeup_cpu", "fio", "wakeup_cpu");
   cost("kick_cpu", "vda", "kick_cpu");
-  // The service only from an iodepth-1 write run: without one it is the shallowest run's clat, queueing included.
+  std::string what = "write-only runs take the writes' guest CPU costs";
+  // The host's time only from an iodepth-1 write run: without one it is the shallowest run's clat, queueing included.
   bool iodepth1 = false;
   for (const auto& r : write.value("runs", json::array()))
     iodepth1 = iodepth1 or r.value("in_flight", 0) == 1;
-  if (firecracker and iodepth1 and write.contains("service"))
+  if (not firecracker or not iodepth1 or not write.contains("service"))
+    return {{"components", over}, {"summary", what + (firecracker ? "" : " (their service is disk.write_service)")}};
+  // Firecracker's Sync engine does the write on the VMM thread (block/virtio/io/sync_io.rs SyncFileEngine::write:
+  // seek, write_all_volatile into the host's page cache, without O_DIRECT). The reads' service is the thread's
+  // wake-up latency, the same event for a write's kick; what a write's takes beyond it is the write syscall's own time
+  // (page-cache dirtying and its throttling, waits on pages under writeback or on the host's journal), and the thread
+  // is in it, serving nothing else. The model blocks the thread for that time as for a page-cache miss
+  // (page_cache_hit 0; the backing device's write_service, whose mean is the writes' mean service less the reads' and
+  // the thread's wake-up from the syscall, and whose upper tail is the writes'), so that at depth it bounds the writes'
+  // throughput. A write no slower than a read keeps its own service as the wake-up latency.
+  double read_mean  = read.contains("service") ? read["service"].value("mean_us", 0.0) : 0.0;
+  double write_mean = write["service"].value("mean_us", 0.0);
+  double wake_us    = FirecrackerVmm::param_table().defaults().wakeup_cpu_s * 1e6;
+  if (write_mean <= read_mean + wake_us) {
     over["fc"]["wakeup_latency"] = write["service"]["value"];
-  return {
-      {"components", over},
-      {"comment", "write-only runs: these replace the components' values (the reads'); mixed runs keep the reads'"}};
+    return {{"components", over},
+            {"summary", what + " and their own host latency (the VMM's wake-up: no slower than the reads')"}};
+  }
+  double held                   = write_mean - read_mean - wake_us;
+  over["fc"]["page_cache_hit"]  = 0.0;
+  over["disk"]["write_service"] = excess_with_mean(write["service"]["value"], held);
+  return {{"components", over},
+          {"summary", what + format_number("; each write holds the VMM thread (Sync engine) %.3g us", held) +
+                          format_number(" on average: the writes' service, %.3g us,", write_mean) +
+                          format_number(" less the reads', %.3g us,", read_mean) +
+                          format_number(" and the thread's wake-up, %.3g us", wake_us)}};
 }
 
 /** The pvsim binary that can run a scenario: the one the CLI's main() named (set_simulator_exe), else none (a test

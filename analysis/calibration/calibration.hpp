@@ -53,8 +53,10 @@
  * run of 8 or more in flight it keeps the source-based default. The guest (vCPUs, hardware queues, tags) is not in
  * fio's output: it is written as "assumed" (2 vCPUs, 1 queue, 128 tags, the virtio-vm-1q traces' machine) and can be
  * edited in the file. The scenario fragment holds the reads' costs (the writes' when there is no read); with both
- * directions fitted, its "write" entry gives a write-only run the writes' guest CPU costs and, on Firecracker, their
- * latency (components_for()); the VMM thread's CPU per request stays the reads'. The guest's idle-vCPU latencies
+ * directions fitted, its "write" entry gives a write-only run the writes' guest CPU costs and, on Firecracker, a
+ * write's host time beyond a read's as time the Sync engine's VMM thread is held in the write (firecracker.vmm's
+ * blocking path: page_cache_hit 0, the backing device's write_service; components_for()); the thread's wake-up
+ * latency and CPU per request stay the reads'. The guest's idle-vCPU latencies
  * (guest.vm halt_wake_latency, busy_kick_latency) are measured, not fitted: taken from a vcpu_wake.json beside the
  * traces when the capture wrote one (vcpu_wake.hpp), else 0; the iodepth-1 service is not shifted by the halts and
  * kicks they add (README "Idle vCPUs"). */
@@ -91,7 +93,7 @@ json read_device_file(const std::string& path);
 
 /** The scenario fragment's components a run of this direction ("read" or "write") is simulated with: the fragment's
  * own (the reads' costs, or the writes' when no read was fitted), with its "write" overrides for a write run when
- * the calibration fitted both directions (the guest's CPU costs and, on Firecracker, the host's latency). */
+ * the calibration fitted both directions (the guest's CPU costs and, on Firecracker, the write's host time). */
 json components_for(const json& device, const std::string& direction);
 
 /** The scenario (a complete scenario document) that reproduces one run with the calibrated stack. */

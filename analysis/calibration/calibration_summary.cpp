@@ -66,6 +66,8 @@ std::string summary_text(const json& device, const std::string& written_to)
       if (not line.empty())
         out += "fitted (" + direction + "): " + line + "\n";
     }
+  if (device.contains("scenario_fragment") and device["scenario_fragment"].contains("write"))
+    out += "writes: " + device["scenario_fragment"]["write"].value("summary", std::string("their own fit")) + "\n";
   if (device.contains("preemption") and device["preemption"].is_object()) {
     const json& p = device["preemption"];
     out += "host preemption: " + format_number("%.3g Hz", p.value("rate_hz", 0.0)) + ", " +
