@@ -157,7 +157,7 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
 
   detail::HostPreemption preemption;
   detail::GuestPreemption guest_load;
-  std::optional<detail::DirectionFit::DeepCosts> read_deep; // the reads' guest costs at depth, for writes without
+  std::optional<detail::DirectionFit::DeepCosts> read_deep; // the reads' guest costs at depth (for writes without)
   for (const std::string dir : {"read", "write"}) {
     std::vector<const RunFacts*> d;
     for (const auto& r : runs)
