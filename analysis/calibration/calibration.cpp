@@ -307,18 +307,12 @@ json excess_with_mean(const json& dist, double mean_us)
     double mid                             = (lo + hi) / 2;
     (excess_mean(mid) > mean_us ? lo : hi) = mid;
   }
-  double c        = (lo + hi) / 2;
-  json out_values = json::array({0.0}), out_counts = json::array({0.0});
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    double v = values[i].get<double>() - c;
-    if (v > 0) {
-      out_values.push_back(v);
-      out_counts.push_back(counts[i]);
-    } else {
-      out_counts[0] = out_counts[0].get<double>() + counts[i].get<double>();
-    }
-  }
-  return {{"dist", "empirical"}, {"values_us", out_values}, {"counts", out_counts}};
+  double c = (lo + hi) / 2;
+  std::map<double, double> atoms{{0.0, 0.0}}; // seconds -> weight; the cut body at 0
+  for (std::size_t i = 0; i < values.size(); ++i)
+    atoms[std::max(0.0, values[i].get<double>() - c) * 1e-6] += counts[i].get<double>();
+  detail::EmpiricalUs e = detail::empirical_us(atoms);
+  return {{"dist", "empirical"}, {"values_us", e.values}, {"counts", e.counts}};
 }
 
 json write_overrides(const json& read, const json& write, bool firecracker)

@@ -24,6 +24,20 @@ std::string us(double s)
   return buf;
 }
 
+EmpiricalUs empirical_us(const std::map<double, double>& atoms)
+{
+  EmpiricalUs e;
+  double sum = 0, n = 0;
+  for (auto& [v, c] : atoms) {
+    e.values.push_back(v * 1e6);
+    e.counts.push_back(c);
+    sum += v * c;
+    n += c;
+  }
+  e.mean_s = n > 0 ? sum / n : 0;
+  return e;
+}
+
 namespace {
 
 /** The model's fixed costs between the end of io_submit and the reaping of a completion at iodepth 1, apart from the
@@ -41,25 +55,6 @@ double fixed_path_s()
 double driver_queue_rq_s()
 {
   return VirtioBlk::param_table().defaults().queue_rq_cpu_s;
-}
-
-/** An empirical distribution of durations (seconds → weight) as device.json writes it (µs) and its mean. */
-struct EmpiricalUs {
-  json values = json::array(), counts = json::array();
-  double mean_s = 0;
-};
-EmpiricalUs empirical_us(const std::map<double, double>& atoms)
-{
-  EmpiricalUs e;
-  double sum = 0, n = 0;
-  for (auto& [v, c] : atoms) {
-    e.values.push_back(v * 1e6);
-    e.counts.push_back(c);
-    sum += v * c;
-    n += c;
-  }
-  e.mean_s = n > 0 ? sum / n : 0;
-  return e;
 }
 
 json param(double value_s, const std::string& how, const std::vector<std::string>& from)

@@ -39,6 +39,13 @@ struct GuestPreemption {
 /** "12.5us": a duration as a scenario writes it. */
 std::string us(double s);
 
+/** An empirical distribution of durations (seconds → weight) as device.json writes it (µs) and its mean. */
+struct EmpiricalUs {
+  json values = json::array(), counts = json::array();
+  double mean_s = 0;
+};
+EmpiricalUs empirical_us(const std::map<double, double>& atoms);
+
 /** The stack the device file describes: QEMU (virtio.blk's handlers on a qemu.iothread, the latency beyond the
  * modelled CPU in the backing device) or Firecracker (virtio.blk served by firecracker.vmm, Sync engine on the host's
  * page cache: the latency beyond the modelled CPU in the VMM thread's wake-up). */
