@@ -338,7 +338,9 @@ json write_overrides(const json& read, const json& write, bool firecracker)
   if (not firecracker or not iodepth1 or not write.contains("service"))
     return {{"components", over}, {"summary", what + (firecracker ? "" : " (their service is disk.write_service)")}};
   // Firecracker's Sync engine does the write on the VMM thread (block/virtio/io/sync_io.rs SyncFileEngine::write:
-  // seek, write_all_volatile into the host's page cache, without O_DIRECT). The reads' service is the thread's
+  // seek, write_all_volatile into the host's page cache, the file opened without O_DIRECT, as firecracker.vmm
+  // follows; later main also writes 4 KiB-aligned requests through a second O_DIRECT file when it has one
+  // (io/mod.rs direct_io_eligible), still on the thread). The reads' service is the thread's
   // wake-up latency, the same event for a write's kick; what a write's takes beyond it is the write syscall's own time
   // (page-cache dirtying and its throttling, waits on pages under writeback or on the host's journal), and the thread
   // is in it, serving nothing else. The model blocks the thread for that time as for a page-cache miss
