@@ -283,12 +283,13 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
 namespace {
 
 /** The excess over a threshold c, max(0, X - c), of an empirical service distribution X (device.json's form, us), c
- * chosen so that its mean is `mean_us` (bisection: the excess's mean falls from X's mean at c = 0 to 0): the upper
- * tail kept as it is, the body cut. A deterministic `mean_us` for another form. */
-json excess_with_mean(const json& dist, double mean_us)
+ * chosen so that the excess's mean plus `each_us` for every positive excess is `mean_us` (bisection: that sum falls
+ * from X's mean + each_us at c = 0 to 0): the upper tail kept as it is, the body cut. A deterministic
+ * `mean_us - each_us` for another form. */
+json excess_with_mean(const json& dist, double mean_us, double each_us)
 {
   if (dist.value("dist", "") != "empirical")
-    return detail::us(mean_us * 1e-6);
+    return detail::us(std::max(0.0, mean_us - each_us) * 1e-6);
   const json& values = dist["values_us"];
   const json& counts = dist["counts"];
   double total = 0, hi = 0;
@@ -299,7 +300,8 @@ json excess_with_mean(const json& dist, double mean_us)
   auto excess_mean = [&](double c) {
     double sum = 0;
     for (std::size_t i = 0; i < values.size(); ++i)
-      sum += counts[i].get<double>() * std::max(0.0, values[i].get<double>() - c);
+      if (double x = values[i].get<double>(); x > c)
+        sum += counts[i].get<double>() * (x - c + each_us);
     return sum / total;
   };
   double lo = 0;
@@ -343,26 +345,26 @@ json write_overrides(const json& read, const json& write, bool firecracker)
   // (io/mod.rs direct_io_eligible), still on the thread). The reads' service is the thread's
   // wake-up latency, the same event for a write's kick; what a write's takes beyond it is the write syscall's own time
   // (page-cache dirtying and its throttling, waits on pages under writeback or on the host's journal), and the thread
-  // is in it, serving nothing else. The model blocks the thread for that time as for a page-cache miss
-  // (page_cache_hit 0; the backing device's write_service, whose mean is the writes' mean service less the reads' and
-  // the thread's wake-up from the syscall, and whose upper tail is the writes'), so that at depth it bounds the writes'
-  // throughput. A write no slower than a read keeps its own service as the wake-up latency.
+  // is in it, serving nothing else: firecracker.vmm's sync_write_wait, whose upper tail is the writes' and whose
+  // mean, with the thread's wake-up from the syscall for each write that sleeps, is the writes' mean service less the
+  // reads', so that at depth it bounds the writes' throughput. A write no slower than a read keeps its own service
+  // as the wake-up latency.
   double read_mean  = read.contains("service") ? read["service"].value("mean_us", 0.0) : 0.0;
   double write_mean = write["service"].value("mean_us", 0.0);
   double wake_us    = FirecrackerVmm::param_table().defaults().wakeup_cpu_s * 1e6;
-  if (write_mean <= read_mean + wake_us) {
+  if (write_mean <= read_mean) {
     over["fc"]["wakeup_latency"] = write["service"]["value"];
     return {{"components", over},
             {"summary", what + " and their own host latency (the VMM's wake-up: no slower than the reads')"}};
   }
-  double held                   = write_mean - read_mean - wake_us;
-  over["fc"]["page_cache_hit"]  = 0.0;
-  over["disk"]["write_service"] = excess_with_mean(write["service"]["value"], held);
+  double extra                  = write_mean - read_mean;
+  over["fc"]["sync_write_wait"] = excess_with_mean(write["service"]["value"], extra, wake_us);
   return {{"components", over},
-          {"summary", what + format_number("; each write holds the VMM thread (Sync engine) %.3g us", held) +
-                          format_number(" on average: the writes' service, %.3g us,", write_mean) +
-                          format_number(" less the reads', %.3g us,", read_mean) +
-                          format_number(" and the thread's wake-up, %.3g us", wake_us)}};
+          {"summary", what + format_number("; a write's syscall holds the VMM thread (Sync engine) %.3g us", extra) +
+                          " longer than a read's on average, sleeping (fc.sync_write_wait, the writes' upper tail)" +
+                          format_number(" and waking up (wakeup_cpu %.3g us)", wake_us) +
+                          format_number(": the writes' service, %.3g us,", write_mean) +
+                          format_number(" less the reads', %.3g us", read_mean)}};
 }
 
 /** The pvsim binary that can run a scenario: the one the CLI's main() named (set_simulator_exe), else none (a test

@@ -42,6 +42,14 @@ const ParamTable<FirecrackerVmmParams>& FirecrackerVmm::param_table()
                   "Sync engine: CPU of one request's I/O on the thread when the host page cache has the data (seek, "
                   "read or write syscall, the copy to or from guest memory).",
                   "Firecracker block/virtio/io/sync_io.rs SyncFileEngine::read/write; pvsim estimate")
+        .distribution(
+            "sync_write_wait", &Params::sync_write_wait, Distribution::deterministic(0),
+            "Sync engine: time a write's syscall sleeps on the host after copying the data into the page cache "
+            "(dirty-page throttling, waits on pages under writeback or on the filesystem's journal); the VMM thread "
+            "serves nothing meanwhile and pays wakeup_cpu when it returns (0: it does not sleep).",
+            "Linux mm/page-writeback.c balance_dirty_pages_ratelimited() (from mm/filemap.c "
+            "generic_perform_write()), fs/jbd2/transaction.c start_this_handle(); pvsim: 0, pvsim calibrate fits it "
+            "from an iodepth-1 write run")
         .quantity("uring_enter_cpu", Dimension::duration, &Params::uring_enter_cpu_s, 2e-6, 0, 1,
                   "Async engine: CPU of the io_uring_enter at the end of a pass (kick_submission_queue).",
                   "Firecracker io_uring/mod.rs IoUring::submit; pvsim estimate")
@@ -132,6 +140,10 @@ void FirecrackerVmm::attach(VirtioBlk& disk, std::size_t q, Component& device)
   st.add(dp + "requests_per_pass", dr.per_pass, "passes", "passes by requests popped");
   st.add(dp + "page_cache_hits", dr.hits, "requests", "requests served from the host's page cache");
   st.add(dp + "page_cache_misses", dr.misses, "requests", "requests that went to the backing device");
+  if (not async_ and not p_.sync_write_wait.is_zero()) {
+    st.add(dp + "write_waits", dr.write_waits, "requests", "writes whose syscall slept (sync_write_wait)");
+    st.add(dp + "write_wait_s", dr.write_wait_s, "s", "time the thread slept in those writes");
+  }
   if (async_) {
     st.add(dp + "io_uring_throttled", dr.throttles, "passes",
            "passes ended by a full io_uring (ProcessingResult::Throttled)");
@@ -297,6 +309,10 @@ void FirecrackerVmm::process_queue(std::size_t d)
     }
     double c = p_.request_cpu_s + p_.sync_io_cpu_s;
     dr.posted_cost_s += c;
+    if (r->op == Op::write and not p_.sync_write_wait.is_zero()) { // it may sleep: nothing else until it is done
+      post(c, d, write_copied, r);
+      return;
+    }
     post(c, d, served, r);
   }
   if (dr.posted == 0)
@@ -381,6 +397,15 @@ void FirecrackerVmm::on_event(int k, Request* r)
     post(static_cast<double>(n) * p_.uring_cqe_cpu_s, d, reaped);
     break;
   }
+  case write_copied:
+    if (double w = p_.sync_write_wait.sample(rng_); w > 0) {
+      ++dr.write_waits;
+      dr.write_wait_s += w;
+      ++steps_; // the thread sleeps in the syscall until write_woken
+      sim_->events().schedule_in(w, this, kind(d, write_woken), r);
+      break;
+    }
+    [[fallthrough]];
   case served:
     --dr.posted;
     if (async_) { // the SQE is in the submission queue
@@ -446,6 +471,10 @@ void FirecrackerVmm::on_event(int k, Request* r)
     return; // not work of the thread
   case awake:
     dispatch_next();
+    return;
+  case write_woken: // not work of the thread: it runs again, and pays the wake-up
+    --steps_;
+    post(p_.wakeup_cpu_s, d, served, r);
     return;
   default:
     break;

@@ -18,7 +18,11 @@
  *   after every request (version "1.0"). Either way vring_need_event() over used_event.
  * - Sync engine (default, block/virtio/io/sync_io.rs SyncFileEngine): the I/O is done on the thread, blocking
  *   (seek then read_exact_volatile / write_all_volatile): sync_io_cpu per request served by the host page cache;
- *   a miss blocks the thread (and every device on it) for the backing device's time, then costs a wake-up.
+ *   a miss blocks the thread (and every device on it) for the backing device's time, then costs a wake-up. A write
+ *   the page cache takes may sleep in the syscall after its copy (sync_write_wait: the host's write path, Linux
+ *   mm/page-writeback.c balance_dirty_pages_ratelimited() called per page by generic_perform_write(), the
+ *   filesystem's block allocation and journal handle, fs/jbd2/transaction.c start_this_handle()), blocking the
+ *   thread likewise; a write with a wait is served alone (the next request is popped once it is done).
  * - Async engine (io/async_io.rs AsyncFileEngine, io_uring/mod.rs): an io_uring of io_uring_entries (128,
  *   block/virtio/mod.rs IO_URING_NUM_ENTRIES) submission entries and twice as many completion entries; push() fails
  *   (ProcessingResult::Throttled: undo_pop, is_io_engine_throttled) when the submission queue is full or as many ops
@@ -67,6 +71,7 @@ struct FirecrackerVmmParams {
   double event_cpu_s;
   double request_cpu_s;
   double sync_io_cpu_s;
+  Distribution sync_write_wait;
   double uring_enter_cpu_s;
   double uring_io_cpu_s;
   double uring_cqe_cpu_s;
@@ -106,16 +111,18 @@ public:
 
 private:
   enum Kind {
-    run_queue      = 0, // the thread runs the queue handler (process_queue_event)
-    run_completion = 1, // ... the io_uring completion handler (process_async_completion_event)
-    run_timer      = 2, // ... the rate limiter's (process_rate_limiter_event)
-    served         = 3, // a request's work on the thread is done (Sync: its I/O too; Async: its SQE pushed)
-    miss_issue     = 4, // Sync: the read/write syscall goes to the backing device
-    entered        = 5, // Async: io_uring_enter returned
-    reaped         = 6, // Async: the CQEs taken are in the used ring
-    notified_irq   = 7, // the irqfd write is done
-    timer          = 8, // the rate limiter's timerfd expired
-    awake          = 9, // the host runs the woken thread again (after wakeup_latency)
+    run_queue      = 0,  // the thread runs the queue handler (process_queue_event)
+    run_completion = 1,  // ... the io_uring completion handler (process_async_completion_event)
+    run_timer      = 2,  // ... the rate limiter's (process_rate_limiter_event)
+    served         = 3,  // a request's work on the thread is done (Sync: its I/O too; Async: its SQE pushed)
+    miss_issue     = 4,  // Sync: the read/write syscall goes to the backing device
+    entered        = 5,  // Async: io_uring_enter returned
+    reaped         = 6,  // Async: the CQEs taken are in the used ring
+    notified_irq   = 7,  // the irqfd write is done
+    timer          = 8,  // the rate limiter's timerfd expired
+    awake          = 9,  // the host runs the woken thread again (after wakeup_latency)
+    write_copied   = 10, // Sync: a write's syscall has copied it into the page cache (it may sleep there yet)
+    write_woken    = 11, // Sync: ... and the host wakes the thread from that sleep
     kinds          = 16
   };
   enum class Source { queue, completion, timer };
@@ -144,7 +151,8 @@ private:
     RequestFifo sq_miss;         // ... and misses
     RequestFifo cq;              // completed, not reaped
     std::uint64_t uring_ops = 0; // submitted or pushed, not reaped
-    Counter passes, throttles, limiter_blocks, hits, misses, reaps;
+    Counter passes, throttles, limiter_blocks, hits, misses, reaps, write_waits;
+    Sum write_wait_s;
     Tally per_pass;
     Maximum max_uring_ops{true};
   };

@@ -1,6 +1,7 @@
 /* firecracker.vmm's I/O engines: Sync does each request's I/O on the VMM thread, blocking, one at a time; Async
  * (io_uring) keeps many on the device but never more ops than its completion queue holds (2 x io_uring_entries) nor
- * more unsubmitted than its submission queue (io_uring_entries). Conservation and determinism of both. Each test runs
+ * more unsubmitted than its submission queue (io_uring_entries); a Sync write that sleeps in its syscall
+ * (sync_write_wait) holds the thread. Conservation and determinism of both. Each test runs
  * `pvsim run` (fc_stack.hpp). */
 #include "tests/models/firecracker/fc_stack.hpp"
 
@@ -137,4 +138,44 @@ TEST(FirecrackerEngines, TheSameSeedGivesByteIdenticalResults)
   std::string a = pvsim::test::read_file(dir.file("a/results.json"));
   EXPECT_FALSE(a.empty());
   EXPECT_EQ(a, pvsim::test::read_file(dir.file("b/results.json")));
+}
+
+TEST(FirecrackerEngines, ASyncWriteThatSleepsHoldsTheThreadForItsWaitAndWakeUp)
+{
+  // Every write's syscall sleeps 50 us after its copy into the page cache (sync_write_wait), then the thread pays
+  // its wake-up (wakeup_cpu 3 us): one write at a time, IOPS <= 1 / (request_cpu + sync_io_cpu + 50 us + 3 us) at
+  // any depth, and close to it at iodepth 64. Every write counts one wait of 50 us; they stay page-cache hits.
+  pvsim::test::TempDir dir;
+  FcStack s;
+  s.iodepth   = 64;
+  s.duration  = 0.5;
+  s.fio       = {{"rw", "randwrite"}};
+  s.fc        = {{"sync_write_wait", "50us"}};
+  json r      = fctest::run(dir, fctest::scenario(s), "writes");
+  double iops = r["jobs"]["fio"]["iops"].get<double>();
+  double wait = 50e-6, bound = 1 / (per_request_s + wait + 3e-6);
+  auto& dr = fctest::drive(r);
+  std::printf("[theory] Sync writes sleeping 50 us, iodepth 64: %.0f IOPS <= %.0f; %g waits for %g hits\n", iops, bound,
+              dr["write_waits"].get<double>(), dr["page_cache_hits"].get<double>());
+  EXPECT_LE(iops, bound * 1.01);
+  pvsim::test::expect_close("Sync writes at iodepth 64: one at a time, each holding the thread", iops, bound, 0.05);
+  EXPECT_EQ(dr["page_cache_misses"].get<double>(), 0.0);
+  EXPECT_NEAR(dr["write_waits"].get<double>(), dr["page_cache_hits"].get<double>(), 1.0);
+  EXPECT_NEAR(dr["write_wait_s"].get<double>(), wait * dr["write_waits"].get<double>(), 1e-9);
+}
+
+TEST(FirecrackerEngines, ReadsDoNotTakeTheWritesWait)
+{
+  // The same thread and wait, reads: SyncFileEngine::read copies from the page cache and returns; no wait is
+  // counted, and IOPS are far above the writes' bound.
+  pvsim::test::TempDir dir;
+  FcStack s;
+  s.iodepth   = 64;
+  s.fc        = {{"sync_write_wait", "50us"}};
+  json r      = fctest::run(dir, fctest::scenario(s), "reads");
+  double iops = r["jobs"]["fio"]["iops"].get<double>();
+  std::printf("[check] reads with sync_write_wait 50 us: %.0f IOPS (the writes' bound %.0f), %g waits\n", iops,
+              1 / (per_request_s + 53e-6), fctest::drive(r)["write_waits"].get<double>());
+  EXPECT_EQ(fctest::drive(r)["write_waits"].get<double>(), 0.0);
+  EXPECT_GT(iops, 3 / (per_request_s + 53e-6));
 }
