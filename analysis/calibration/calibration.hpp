@@ -55,8 +55,8 @@
  * edited in the file. The scenario fragment holds the reads' costs (the writes' when there is no read); with both
  * directions fitted, its "write" entry gives a write-only run the writes' guest CPU costs and, on Firecracker, a
  * write's host time beyond a read's as time the Sync engine's VMM thread is held in the write (firecracker.vmm's
- * blocking path: page_cache_hit 0, the backing device's write_service; components_for()); the thread's wake-up
- * latency and CPU per request stay the reads'. The guest's idle-vCPU latencies
+ * sync_write_wait, a sleep in the write syscall after the copy, and the wake-up from it; components_for()); the
+ * thread's wake-up latency and CPU per request stay the reads'. The guest's idle-vCPU latencies
  * (guest.vm halt_wake_latency, busy_kick_latency) are measured, not fitted: taken from a vcpu_wake.json beside the
  * traces when the capture wrote one (vcpu_wake.hpp), else 0; the iodepth-1 service is not shifted by the halts and
  * kicks they add (README "Idle vCPUs"). */

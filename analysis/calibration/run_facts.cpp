@@ -49,6 +49,7 @@ std::vector<RunFacts> run_facts(const readers::FioResult& result)
       f.iodepth                      = f.sync_engine ? 1 : job.iodepth();
       f.bs                           = job.bs_bytes();
       f.files                        = job.nrfiles();
+      f.ramp_s                       = std::max(f.ramp_s, job.ramp_time_s());
       threads += job.aggregated_threads;
       std::uint64_t job_ios = job.read.total_ios + job.write.total_ios;
       double runtime_s      = job.job_runtime_s.value_or(std::max(job.read.runtime_s, job.write.runtime_s) *

@@ -31,6 +31,7 @@ struct RunFacts {
   double slat_mean_s  = 0;
   double cpu_per_io_s = 0;                     // 0 when fio reported no CPU time
   double runtime_s    = 0;                     // how long the run measured (its longest thread's), 0 unknown
+  double ramp_s       = 0;                     // fio's ramp_time before it (I/O not measured)
   std::optional<double> foreign_cpus;          // CPUs the guest's other processes used meanwhile (summary.csv)
   std::map<double, double> clat_percentiles_s; // percent → s, for CDF plots
   std::map<std::int64_t, std::uint64_t> clat_bins_ns;

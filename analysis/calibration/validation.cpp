@@ -11,6 +11,7 @@
 #include "analysis/calibration/leave_out_validation.hpp"
 #include "analysis/calibration/net_validation.hpp"
 #include "analysis/calibration/noise.hpp"
+#include "analysis/calibration/requests_per_interrupt.hpp"
 #include "analysis/calibration/validation_table.hpp"
 #include "analysis/readers/fio_json.hpp"
 #include "analysis/runner/process_runs.hpp"
@@ -188,20 +189,26 @@ json compare_run(const json& device, const RunConfig& config, const calibration:
   json cdf_measured = json::array();
   for (auto& [p, v] : f.clat_percentiles_s)
     cdf_measured.push_back({v * 1e6, p / 100.0});
-  return {{"trace", base_name(config.file)},
-          {"config", config.key()},
-          {"tag", config.tag},
-          {"measured", measured},
-          {"predicted", predicted},
-          {"error_pct", error},
-          {"rw", f.rw},
-          {"engine", f.engine},
-          {"iodepth", f.iodepth},
-          {"numjobs", f.numjobs},
-          {"files", config.files},
-          {"bs", config.bs},
-          {"baselines", base},
-          {"cdf", {{"measured", cdf_measured}, {"predicted", cdf_predicted}}}};
+  json out = {{"trace", base_name(config.file)},
+              {"config", config.key()},
+              {"tag", config.tag},
+              {"measured", measured},
+              {"predicted", predicted},
+              {"error_pct", error},
+              {"rw", f.rw},
+              {"engine", f.engine},
+              {"iodepth", f.iodepth},
+              {"numjobs", f.numjobs},
+              {"files", config.files},
+              {"bs", config.bs},
+              {"baselines", base},
+              {"cdf", {{"measured", cdf_measured}, {"predicted", cdf_predicted}}}};
+  // How the device and the driver take turns: the bundle's interrupts against the simulated virtqueues'.
+  if (not xen_frontend)
+    if (auto m = calibration::measured_interrupts(f))
+      if (auto p = calibration::simulated_requests_per_interrupt(results))
+        out["requests_per_interrupt"] = {{"measured", m->per_interrupt()}, {"predicted", *p}};
+  return out;
 }
 
 json median_abs_errors(const json& runs, const std::vector<std::string>& metrics)
@@ -429,11 +436,14 @@ json run_validation(const Options& opt)
 json public_view(const json& full)
 {
   json runs = json::array();
-  for (const auto& r : full["runs"])
+  for (const auto& r : full["runs"]) {
     runs.push_back({{"trace", r["trace"]},
                     {"measured", r["measured"]},
                     {"predicted", r["predicted"]},
                     {"error_pct", r["error_pct"]}});
+    if (r.contains("requests_per_interrupt"))
+      runs.back()["requests_per_interrupt"] = r["requests_per_interrupt"];
+  }
   json view = {{"runs", runs}, {"summary", {{"median_abs_error_pct", full["summary"]["median_abs_error_pct"]}}}};
   if (full.contains("mode"))
     view["summary"]["mode"] = full["mode"];

@@ -29,10 +29,14 @@
  * percentile interval of predicted IOPS and clat mean, and the summary their coverage. Baselines, fitted on the same
  * calibration runs (see calibration.hpp): exact MVA of N = iodepth x numjobs requests cycling between a delay Z and c
  * servers of mean service S (analytic::closed_mva), and the bound interpolation X(N) = N / (R1 + (N - 1) / Xmax); their
- * clat mean is N / X minus the part of the iodepth-1 cycle outside clat. Outputs: the JSON asked with --json ({"runs":
- * [...], "summary": {"median_abs_error_pct": ..., "mode"}}; a leave-out adds "mode", "folds", each run's "fold",
+ * clat mean is N / X minus the part of the iodepth-1 cycle outside clat. A run whose fio result has the bundle's
+ * /proc/interrupts snapshots beside it also gets its requests per interrupt, measured and simulated
+ * (requests_per_interrupt.hpp). Outputs: the JSON asked with --json ({"runs": [...], "summary":
+ * {"median_abs_error_pct": ..., "mode"}}; each run's "requests_per_interrupt" {"measured", "predicted"} when known; a
+ * leave-out adds "mode", "folds", each run's "fold",
  * "noise", "outside_noise", "interval", and the summary's "outside_noise", "side_by_side", "repeat_floor",
- * "by_configuration", "coverage"), and in the report directory report.md (the table, baselines, noise, folds),
+ * "by_configuration", "coverage"), and in the report directory report.md (the table, baselines, noise, requests per
+ * interrupt, folds),
  * validation.json (everything, for the plots) and the plots of analysis/validation_report.py. Errors are (predicted -
  * measured) / measured x 100. */
 #pragma once

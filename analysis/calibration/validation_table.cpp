@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <sstream>
+#include <tuple>
 
 namespace pvsim::validation {
 
 namespace {
 
 void bundle_markdown(std::ostringstream& o, const json& full);
+void interrupts_markdown(std::ostringstream& o, const json& full);
 
 std::string net_markdown(const json& full)
 {
@@ -272,6 +274,7 @@ std::string markdown(const json& full)
         << " |\n";
     }
   }
+  interrupts_markdown(o, full);
   if (s.contains("coverage"))
     o << "\n## Intervals\n\nBootstrap 10th-90th percentile intervals over the recalibrations of each fold: coverage "
          "(share of the "
@@ -287,6 +290,33 @@ std::string markdown(const json& full)
 }
 
 namespace {
+
+void interrupts_markdown(std::ostringstream& o, const json& full)
+{
+  std::vector<const json*> runs;
+  for (const auto& r : full["runs"])
+    if (r.contains("requests_per_interrupt"))
+      runs.push_back(&r);
+  if (runs.empty())
+    return;
+  std::sort(runs.begin(), runs.end(), [](const json* a, const json* b) {
+    auto key = [](const json* r) {
+      return std::make_tuple((*r)["numjobs"].get<int>(), (*r)["iodepth"].get<int>(), (*r)["trace"].get<std::string>());
+    };
+    return key(a) < key(b);
+  });
+  o << "\n## Requests per interrupt\n\nHow the device and the driver take turns: the virtqueues' interrupts in the "
+       "bundle's /proc/interrupts snapshots around each run against its requests (IOPS x (runtime + ramp_time)), "
+       "and fio's completed requests per simulated virtqueue interrupt. The requests in flight when the device "
+       "returns each batch whole (a pass ping-pong), fewer when it serves them as they come.\n\n"
+       "| trace | in flight | measured | pvsim |\n|---|---|---|---|\n";
+  for (const json* r : runs) {
+    const json& q = (*r)["requests_per_interrupt"];
+    o << "| " << (*r)["trace"].get<std::string>() << " | " << (*r)["iodepth"].get<int>() * (*r)["numjobs"].get<int>()
+      << " | " << format_fixed(q["measured"].get<double>(), 1) << " | " << format_fixed(q["predicted"].get<double>(), 1)
+      << " |\n";
+  }
+}
 
 void bundle_markdown(std::ostringstream& o, const json& full)
 {

@@ -453,6 +453,14 @@ std::optional<double> fio_runtime_s(const FioOptions& options, const std::string
   return v;
 }
 
+double fio_ramp_time_s(const FioOptions& options, const std::string& file)
+{
+  const FioOption* o = find(options, "ramp_time");
+  if (not o)
+    return 0;
+  return parse_fio_time_s(expect_value(*o, "ramp_time", file), FioTimeUnit::seconds, file, o->where);
+}
+
 // ---- workload ------------------------------------------------------------------------------------------------------
 
 WorkloadMapping to_workload(const FioOptions& options, const std::string& file)

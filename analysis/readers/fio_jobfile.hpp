@@ -107,6 +107,8 @@ unsigned fio_kb_base(const FioOptions& options, const std::string& file);
 std::vector<std::uint64_t> fio_bs_bytes(const FioOptions& options, const std::string& file);
 /** runtime in seconds; nullopt when absent or 0 (no limit). */
 std::optional<double> fio_runtime_s(const FioOptions& options, const std::string& file);
+/** ramp_time in seconds (the I/O before fio measures); 0 when absent. */
+double fio_ramp_time_s(const FioOptions& options, const std::string& file);
 
 // ---- mapping to a pvsim workload ----------------------------------------------------------------------------------
 

@@ -310,6 +310,10 @@ std::optional<double> FioJob::runtime_s() const
 {
   return fio_runtime_s(options, file);
 }
+double FioJob::ramp_time_s() const
+{
+  return fio_ramp_time_s(options, file);
+}
 WorkloadMapping FioJob::workload() const
 {
   return to_workload(options, file);

@@ -84,6 +84,7 @@ struct FioJob {
   bool direct() const;
   std::uint64_t bs_bytes() const; // the block size of the main direction (read for read/mixed, else write)
   std::optional<double> runtime_s() const;
+  double ramp_time_s() const;
   /** The options as a pvsim workload (see to_workload). */
   WorkloadMapping workload() const;
 

@@ -81,3 +81,29 @@ TEST(RealFirecrackerBundle, PvsimInstalledUnderAnotherNameStillRefinesItsFits)
   EXPECT_TRUE(refined.is_object()) << refined.dump(); // "no: not run from the pvsim binary" before
   EXPECT_EQ(read_file(dir.file("renamed.json")), read_file(dir.file("named.json")));
 }
+
+TEST(RealFirecrackerBundle, ThePassPingPongIsSimulatedAsMeasured)
+{
+  // The host's /proc/interrupts around each run: every interrupt returns the whole batch in flight (1, 4, 16; with
+  // two jobs 2, 8, 31), at most the 85 requests the ring holds (83-86 from 128 in flight on), the VMM's pass
+  // ping-pong of Firecracker >= 1.13. The model's virtqueue interrupts do the same, within 10 %, in 4-fold leave-out;
+  // not yet at iodepth 64 with one job, where the model splits the cycle in two passes (about 33-36 requests per
+  // interrupt against 63; README "Requests per interrupt").
+  TempDir dir;
+  json v      = leave_out("--kfold 4", dir);
+  int checked = 0;
+  for (const auto& r : v["runs"]) {
+    ASSERT_TRUE(r.contains("requests_per_interrupt")) << r["trace"];
+    std::string trace = r["trace"].get<std::string>();
+    double m          = r["requests_per_interrupt"]["measured"].get<double>();
+    double p          = r["requests_per_interrupt"]["predicted"].get<double>();
+    bool known_gap    = trace == "randread_libaio_qd64_nj1.json";
+    std::printf("[check] %s: requests per interrupt measured %.1f, pvsim %.1f (%s)\n", trace.c_str(), m, p,
+                known_gap ? "the known gap, not checked" : "tolerance 10 %");
+    if (known_gap)
+      continue;
+    EXPECT_NEAR(p, m, 0.1 * m) << trace;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 11);
+}
