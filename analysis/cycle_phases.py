@@ -25,6 +25,7 @@ Prints each phase's median and mean (microseconds) per trace, the share of reque
 writes them with --json. Exit 2 on a file it cannot read, naming it.
 """
 import argparse
+import bisect
 import collections
 import csv
 import gzip
@@ -100,7 +101,6 @@ def passes(completions, gap_s):
 
 
 def cycle_phases(dispatches, completions, gap_us=3.0, pass_size=None):
-    import bisect
 
     groups = passes(completions, gap_us * 1e-6)
     sizes = collections.Counter(len(g) for g in groups)

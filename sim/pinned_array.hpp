@@ -60,9 +60,7 @@ public:
   const T& operator[](std::size_t i) const { return data_[i]; }
   T& at(std::size_t i) { return data_[checked(i)]; }
   const T& at(std::size_t i) const { return data_[checked(i)]; }
-  T& front() { return data_[0]; }
   T& back() { return data_[size_ - 1]; }
-  const T& back() const { return data_[size_ - 1]; }
   T* begin() { return data_; }
   T* end() { return data_ + size_; }
   const T* begin() const { return data_; }
