@@ -78,3 +78,19 @@ TEST(RequestsPerInterrupt, TheSimulatedFigureIsCompletedRequestsOverVirtqueueInt
   results["components"]["vda"]["virtqueues"] = json::array();
   EXPECT_FALSE(calibration::simulated_requests_per_interrupt(results));
 }
+
+TEST(RequestsPerInterrupt, TheReportSetsMeasuredAndSimulatedSideBySide)
+{
+  // validate's report.md: a row per run with both figures, and their median difference.
+  TempDir dir;
+  std::string b = source_dir() + "/tests/data/real/firecracker-2vcpu-20261205/bundle/fio/";
+  std::string traces;
+  for (const char* run : {"randread_libaio_qd1_nj1", "randread_libaio_qd4_nj1", "randread_libaio_qd16_nj1"})
+    traces += std::string(" --trace ") + b + run + ".json";
+  auto r = run_pvsim("validate -q --hold-out 'iodepth>4'" + traces + " -o " + dir.file("report"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string md = read_file(dir.file("report/report.md"));
+  EXPECT_NE(md.find("## Requests per interrupt"), std::string::npos);
+  EXPECT_NE(md.find("| randread_libaio_qd16_nj1.json | 16 | 15.7 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("Median |pvsim - measured| / measured:"), std::string::npos);
+}
