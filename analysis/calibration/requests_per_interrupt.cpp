@@ -26,7 +26,7 @@ std::optional<MeasuredInterrupts> measured_interrupts(const RunFacts& f)
     n += static_cast<double>(q.interrupts);
   if (n <= 0)
     return std::nullopt;
-  return MeasuredInterrupts{n, f.iops * (f.runtime_s + f.ramp_s), after.string()};
+  return MeasuredInterrupts{n, f.iops * (f.runtime_s + f.ramp_s)};
 }
 
 std::optional<double> simulated_requests_per_interrupt(const json& results)

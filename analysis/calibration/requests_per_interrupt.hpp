@@ -23,9 +23,8 @@
 namespace pvsim::calibration {
 
 struct MeasuredInterrupts {
-  double interrupts = 0;  // the device's queue interrupts between the two snapshots
-  double requests   = 0;  // IOPS x (runtime + ramp_time)
-  std::string after_file; // the snapshot after the run
+  double interrupts = 0; // the device's queue interrupts between the two snapshots
+  double requests   = 0; // IOPS x (runtime + ramp_time)
   double per_interrupt() const { return interrupts > 0 ? requests / interrupts : 0; }
 };
 

@@ -1,5 +1,7 @@
 /* pvsim: the report.md table of `pvsim validate` (see validation.hpp). */
 #include "analysis/calibration/validation_table.hpp"
+
+#include "analysis/calibration/validation.hpp"
 #include "sim/units.hpp"
 
 #include <algorithm>
@@ -311,26 +313,20 @@ void interrupts_markdown(std::ostringstream& o, const json& full)
        "and fio's completed requests per simulated virtqueue interrupt. The requests in flight when the device "
        "returns each batch whole (a pass ping-pong), fewer when it serves them as they come.\n\n"
        "| trace | in flight | measured | pvsim |\n|---|---|---|---|\n";
-  std::vector<double> diffs;
-  const json* worst = nullptr;
-  double worst_pct  = -1;
+  std::vector<double> errors; // error_pct of pvsim against the measurement, per run
+  std::size_t worst = 0;
   for (const json* r : runs) {
     const json& q = (*r)["requests_per_interrupt"];
     double m = q["measured"].get<double>(), p = q["predicted"].get<double>();
     o << "| " << (*r)["trace"].get<std::string>() << " | " << (*r)["iodepth"].get<int>() * (*r)["numjobs"].get<int>()
       << " | " << format_fixed(m, 1) << " | " << format_fixed(p, 1) << " |\n";
-    double pct = m > 0 ? std::abs(p - m) / m * 100 : 0;
-    diffs.push_back(pct);
-    if (pct > worst_pct) {
-      worst_pct = pct;
-      worst     = r;
-    }
+    errors.push_back(error_pct(p, m));
+    if (std::abs(errors.back()) > std::abs(errors[worst]))
+      worst = errors.size() - 1;
   }
-  std::sort(diffs.begin(), diffs.end());
-  std::size_t n = diffs.size();
-  double median = n % 2 ? diffs[n / 2] : (diffs[n / 2 - 1] + diffs[n / 2]) / 2;
-  o << "\nMedian |pvsim - measured| / measured: " << format_fixed(median, 1) << " % over " << n << " runs; the largest "
-    << format_fixed(worst_pct, 1) << " % (" << (*worst)["trace"].get<std::string>() << ").\n";
+  o << "\nMedian |pvsim - measured| / measured: " << format_fixed(median_abs(errors), 1) << " % over " << errors.size()
+    << " runs; the largest " << format_fixed(std::abs(errors[worst]), 1) << " % ("
+    << (*runs[worst])["trace"].get<std::string>() << ").\n";
 }
 
 void bundle_markdown(std::ostringstream& o, const json& full)
