@@ -81,6 +81,8 @@ std::string summary_text(const json& device, const std::string& written_to)
     if (g.contains("unrecorded_run_cpus"))
       out += format_number("; a run with no record gets %.2g CPU", g["unrecorded_run_cpus"].get<double>());
     out += "\n";
+    if (g.contains("caution") and g["caution"].is_string())
+      out += "  caution: " + g["caution"].get<std::string>() + "\n";
   }
   if (device.contains("vcpu_wake") and device["vcpu_wake"].is_object()) {
     const json& w = device["vcpu_wake"];

@@ -97,6 +97,11 @@ private:
   double model_slat1() const;
   /** GuestPreemption from the loaded iodepth-1 runs, beyond the host's rate fitted on the quiet ones. */
   void fit_guest_load(double host_rate_hz, const std::vector<const RunFacts*>& loaded, GuestPreemption& guest);
+  /** The runs with 2 or more requests in flight that record their guest's load: {"configurations": each one that ran
+   * both quiet and loaded, with its mean IOPS loaded over its mean IOPS quiet ("ratio"); and when there is one,
+   * "iops_ratio" (their geometric mean) and "pooled_iops_cv" (the run-to-run noise of all those runs' configurations
+   * with repeats, pooled)}. */
+  json loaded_over_quiet_at_depth() const;
   /** The service distribution (QEMU: the device's; Firecracker: the VMM's wake-up latency) from the merged bins. */
   void service_from_bins(double shift);
 

@@ -13,7 +13,10 @@
  * average on 2 vCPUs at 250 Hz, where the shared traces' loaded runs measured 2.8 ms. Modelled as a second preemption
  * source on each vCPU (CpuThread::set_own_preemption): background_preempt_rate per CPU of background load, per second
  * of the vCPU's work, each wait drawn from background_preempt_duration. How often the balancer lets that happen is not
- * in the source: pvsim calibrate fits it from runs whose summary.csv records the load (foreign_cpus).
+ * in the source: pvsim calibrate fits it from runs whose summary.csv records the load (foreign_cpus), and cautions
+ * when the loaded runs at depth are no slower than the quiet ones: on a 6.18 KVM guest, CPU-bound spinners on every
+ * vCPU cost fio nothing from iodepth 4 to 256 and add no millisecond waits (tests/data/real/kvm-busy-guest-20261208),
+ * so what such a wait stands for is not a CPU-bound task.
  * Idle halts (KVM): a vCPU with nothing to run halts (default_idle(): HLT; the guest's cpuidle driver is "none" on the
  * Firecracker/PVM guests pvsim was validated on, so no guest-side haltpoll) and KVM's kvm_vcpu_halt()
  * (virt/kvm/kvm_main.c) first polls for vcpu->halt_poll_ns, then blocks the vCPU's host thread. Work that comes while

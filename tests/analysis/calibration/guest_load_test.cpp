@@ -3,6 +3,7 @@
 #include "analysis/calibration/bundle.hpp"
 #include "analysis/calibration/bundle_scenario.hpp"
 #include "analysis/calibration/calibration.hpp"
+#include "analysis/calibration/calibration_summary.hpp"
 #include "analysis/calibration/guest_load.hpp"
 #include "sim/input_error.hpp"
 #include "tests/support/cli_support.hpp"
@@ -99,9 +100,19 @@ std::vector<std::string> shared_traces()
 }
 } // namespace
 
+std::vector<std::string> shared_qd1_traces()
+{
+  std::vector<std::string> qd1;
+  for (auto& t : shared_traces())
+    if (t.find("_qd1_") != std::string::npos)
+      qd1.push_back(t);
+  return qd1;
+}
+
 TEST(GuestLoad, CalibrateFitsTheHostOnTheQuietRunsAndTheGuestsBackgroundOnWhatTheLoadedRunsHaveBeyondIt)
 {
-  json dev = calibration::calibrate(shared_traces());
+  // The iodepth-1 runs alone: nothing at depth tells whether the loaded tail costs the job its throughput.
+  json dev = calibration::calibrate(shared_qd1_traces());
   // The iodepth-1 libaio runs: three quiet (0.01 CPU), one loaded (rep2, 0.92 CPU), one unrecorded (left out).
   EXPECT_EQ(dev["preemption"]["from"],
             json({"randread_libaio_qd1_nj1_f1_quiet.json", "randread_libaio_qd1_nj1_f1_rep1.json",
@@ -109,6 +120,7 @@ TEST(GuestLoad, CalibrateFitsTheHostOnTheQuietRunsAndTheGuestsBackgroundOnWhatTh
   const json& g = dev["guest_load"];
   EXPECT_EQ(g["from"], json({"randread_libaio_qd1_nj1_f1_rep2.json"}));
   EXPECT_DOUBLE_EQ(g["mean_foreign_cpus"].get<double>(), 0.92);
+  EXPECT_FALSE(g.contains("at_depth"));
   // rate = (rep2's tail share / its median - the quiet runs' rate) / 0.92, and it is what the guest is given.
   double host = dev["preemption"]["rate_hz"].get<double>();
   EXPECT_DOUBLE_EQ(g["host_rate_hz"].get<double>(), host);
@@ -118,10 +130,61 @@ TEST(GuestLoad, CalibrateFitsTheHostOnTheQuietRunsAndTheGuestsBackgroundOnWhatTh
   EXPECT_EQ(dev["scenario_fragment"]["components"]["guest"]["background_preempt_duration"]["dist"], "empirical");
   // A run that does not record its load gets the mean of those that do.
   double sum = 0;
-  auto load  = validation::guest_load_of(shared_traces());
-  for (auto& [run, cpus] : load)
-    sum += cpus;
-  EXPECT_NEAR(g["unrecorded_run_cpus"].get<double>(), sum / static_cast<double>(load.size()), 1e-12);
+  int n      = 0;
+  for (auto& [run, cpus] : validation::guest_load_of(shared_qd1_traces()))
+    if (run.find("_qd1_") != std::string::npos)
+      sum += cpus, ++n;
+  EXPECT_EQ(n, 5); // libaio quiet, rep1-3 and psync quiet
+  EXPECT_NEAR(g["unrecorded_run_cpus"].get<double>(), sum / n, 1e-12);
+}
+
+TEST(GuestLoad, LoadedRunsAtDepthNoSlowerThanTheirQuietRepeatsBeyondTheNoiseFlagTheWait)
+{
+  // All 29 runs: at iodepth 16 the loaded runs are 12 % faster than the quiet ones, at 64 7 % slower; together
+  // 2 % faster, where the runs' noise is 8 %. The waits the loaded iodepth-1 tail gives are kept, with a caution.
+  json dev      = calibration::calibrate(shared_traces());
+  const json& g = dev["guest_load"];
+  const json& d = g["at_depth"];
+  ASSERT_EQ(d["configurations"].size(), 2u) << d.dump();
+  EXPECT_EQ(d["configurations"][0]["configuration"], "randread libaio qd16 nj1 f1 bs4096");
+  EXPECT_NEAR(d["configurations"][0]["ratio"].get<double>(), 70473.6 / 63025.0, 1e-4);
+  EXPECT_NEAR(d["configurations"][1]["ratio"].get<double>(), 96810.3 / 103918.2, 1e-4);
+  EXPECT_NEAR(d["iops_ratio"].get<double>(), 1.0206, 1e-4);
+  EXPECT_GT(d["pooled_iops_cv"].get<double>(), 0.05);
+  EXPECT_GT(g["background_preempt_rate_hz"].get<double>(), 0);
+  EXPECT_NE(g["caution"].get<std::string>().find("no slower than their quiet repeats"), std::string::npos);
+  EXPECT_NE(calibration::summary_text(dev, "d.json").find("  caution: the loaded runs at depth"), std::string::npos);
+}
+
+TEST(GuestLoad, LoadedRunsAtDepthSlowerThanTheirQuietRepeatsBeyondTheNoiseRaiseNoCaution)
+{
+  // The same real runs with the iodepth-64 loads recorded otherwise: the two fastest quiet (108.6 k, 107.9 k), the
+  // two slowest loaded (85.0 k, 100.0 k): 15 % slower, beyond the 11 % CV of the four.
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("fio"));
+  std::vector<std::string> traces;
+  std::string csv = "run,foreign_cpus\n";
+  for (auto& [name, cpus] :
+       std::vector<std::pair<std::string, const char*>>{{"randread_libaio_qd64_nj1_f1", "0.01"},
+                                                        {"randread_libaio_qd64_nj1_f1_quiet", "0.01"},
+                                                        {"randread_libaio_qd64_nj1_f1_rep2", "0.9"},
+                                                        {"randread_libaio_qd64_nj1_f1_rep3", "0.9"},
+                                                        {"randread_libaio_qd1_nj1_f1_quiet", "0.01"},
+                                                        {"randread_libaio_qd1_nj1_f1_rep1", "0.01"},
+                                                        {"randread_libaio_qd1_nj1_f1_rep3", "0.01"},
+                                                        {"randread_libaio_qd1_nj1_f1_rep2", "0.92"}}) {
+    std::filesystem::copy_file(shared_trace(name), dir.file("fio/" + name + ".json"));
+    traces.push_back(dir.file("fio/" + name + ".json"));
+    csv += name + "," + cpus + "\n";
+  }
+  dir.write("summary.csv", csv);
+  json dev      = calibration::calibrate(traces);
+  const json& g = dev["guest_load"];
+  EXPECT_NEAR(g["at_depth"]["iops_ratio"].get<double>(), (85035.1 + 99969.6) / (108628.8 + 107866.7), 1e-4);
+  EXPECT_LT(g["at_depth"]["iops_ratio"].get<double>(), 1 - g["at_depth"]["pooled_iops_cv"].get<double>());
+  EXPECT_GT(g["background_preempt_rate_hz"].get<double>(), 0) << g.dump();
+  EXPECT_FALSE(g.contains("caution"));
+  EXPECT_EQ(calibration::summary_text(dev, "d.json").find("caution"), std::string::npos);
 }
 
 TEST(GuestLoad, WithoutBothQuietAndLoadedRunsTheTailIsTheHostsAlone)
