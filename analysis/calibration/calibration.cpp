@@ -17,6 +17,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 namespace pvsim::calibration {
 
@@ -25,7 +26,8 @@ namespace {
 constexpr int device_format_version = 1;
 constexpr const char* device_format = "pvsim-device-calibration";
 
-void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs);
+void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs,
+                     const std::function<const json&(double sync_io_s)>& service_for);
 /** scenario_fragment.write: what a write-only run takes from the writes' own fit instead of the reads'. */
 json write_overrides(const json& read, const json& write, bool firecracker);
 
@@ -158,6 +160,7 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
   detail::HostPreemption preemption;
   detail::GuestPreemption guest_load;
   std::optional<detail::DirectionFit::DeepCosts> read_deep; // the reads' guest costs at depth (for writes without)
+  std::optional<detail::DirectionFit> read_fit, write_fit;  // the reads' is asked again by refine_vmm_cost
   for (const std::string dir : {"read", "write"}) {
     std::vector<const RunFacts*> d;
     for (const auto& r : runs)
@@ -167,7 +170,7 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
       not_fitted.push_back(dir + ": no run with " + dir + "s");
       continue;
     }
-    detail::DirectionFit fit(dir, std::move(d), not_fitted, stack);
+    detail::DirectionFit& fit = (dir == "read" ? read_fit : write_fit).emplace(dir, std::move(d), not_fitted, stack);
     if (dir == "write" and read_deep)
       fit.take_deep_costs_of("read", *read_deep);
     fit.fit_cpu_costs();
@@ -275,8 +278,9 @@ json calibrate(const std::vector<std::string>& trace_files, const std::string& s
   doc["scenario_fragment"] = {{"components", frag}};
   if (params.contains("read") and params.contains("write"))
     doc["scenario_fragment"]["write"] = write_overrides(params["read"], params["write"], choice.firecracker);
-  if (choice.firecracker)
-    refine_vmm_cost(doc, runs);
+  if (choice.firecracker and read_fit)
+    refine_vmm_cost(doc, runs,
+                    [&](double sync_io_s) -> const json& { return read_fit->refit_service_for_sync_io(sync_io_s); });
   return doc;
 }
 
@@ -375,7 +379,8 @@ std::string& simulator_exe()
   return path;
 }
 
-void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs)
+void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs,
+                     const std::function<const json&(double sync_io_s)>& service_for)
 {
   // Two things the closed forms of DirectionFit cannot tell are read off the model itself, simulating the saturated
   // run a few times:
@@ -444,8 +449,16 @@ void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs)
   double target    = 1.0 / top->iops;
   json steps       = json::array();
   double best_io = io_s, best_submit = submit, best_kick = kick, best_f = 0, best_err = 1e300, f_in = 0;
+  // The iodepth-1 latency left to the VMM's wake-up was fitted with the closed form's sync_io_cpu; each value tried
+  // gets it again (their sum stays the measured iodepth-1 path), or the model's iodepth-1 runs would drift by the
+  // refinement's step.
+  auto set_io = [&](double s) {
+    comps["fc"]["sync_io_cpu"] = detail::us(s);
+    if (refine_io and comps["fc"].contains("wakeup_latency"))
+      comps["fc"]["wakeup_latency"] = service_for(s)["value"];
+  };
   for (int round = 0; round < 5; ++round) {
-    comps["fc"]["sync_io_cpu"] = detail::us(io_s);
+    set_io(io_s);
     if (split_kicks) {
       comps["fio"]["submit_cpu"] = detail::us(submit);
       comps["vda"]["kick_cpu"]   = detail::us(kick);
@@ -489,8 +502,14 @@ void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs)
   fs::remove_all(dir);
   if (steps.empty())
     return;
-  comps["fc"]["sync_io_cpu"]      = detail::us(best_io);
+  set_io(best_io);
   read["sync_io_cpu"]["value_us"] = best_io * 1e6;
+  if (refine_io and read.contains("service")) {
+    json refit      = service_for(best_io);
+    refit["refit"]  = "again after sync_io_cpu's refinement, with its value: the model's iodepth-1 path stays the "
+                      "measured one";
+    read["service"] = refit;
+  }
   std::string how =
       std::string("simulated the saturated configuration (its repeats' mean load) ") + std::to_string(steps.size()) +
       " times against its repeats' mean IOPS" +

@@ -622,6 +622,15 @@ void DirectionFit::fit_channels_and_baselines(json& baselines)
 
 namespace pvsim::calibration::detail {
 
+const json& DirectionFit::refit_service_for_sync_io(double sync_io_s)
+{
+  if (stack_ == Stack::firecracker and not bins_.empty()) {
+    vmm_io_ = sync_io_s;
+    service_from_bins(completion_shift());
+  }
+  return p_["service"];
+}
+
 void DirectionFit::fit_vmm()
 {
   // Firecracker since v1.13 completes a whole pass at once (used.idx and one interrupt per pass), so at depth the

@@ -84,6 +84,10 @@ public:
   /** Firecracker: the VMM thread's CPU per request from the saturated runs (the pass ping-pong, see the .cpp), and
    * the latency distribution again with it; call after fit_service. */
   void fit_vmm();
+  /** Firecracker: the latency distribution again for the VMM thread's I/O CPU per request `sync_io_s` (the
+   * refinement's value), so that the iodepth-1 path the model runs (that CPU plus the wake-up latency) stays the
+   * measured one; returns the new "service" entry. Unchanged (the entry as it is) without iodepth-1 latency bins. */
+  const json& refit_service_for_sync_io(double sync_io_s);
 
   /** The direction's entry of device.json's "parameters". */
   const json& params() const { return p_; }
