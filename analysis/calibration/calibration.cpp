@@ -461,10 +461,14 @@ void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs,
   // The iodepth-1 latency left to the VMM's wake-up was fitted with the closed form's sync_io_cpu; each value tried
   // gets it again (their sum stays the measured iodepth-1 path), or the model's iodepth-1 runs would drift by the
   // refinement's step.
-  auto set_io = [&](double s) {
+  // Returns the service fitted again, or nullptr where none is (no refinement, no latency to refit).
+  auto set_io = [&](double s) -> const json* {
     comps["fc"]["sync_io_cpu"] = detail::us(s);
-    if (refine_io and comps["fc"].contains("wakeup_latency"))
-      comps["fc"]["wakeup_latency"] = service_for(s)["value"];
+    if (not refine_io or not comps["fc"].contains("wakeup_latency"))
+      return nullptr;
+    const json& service           = service_for(s);
+    comps["fc"]["wakeup_latency"] = service["value"];
+    return &service;
   };
   for (int round = 0; round < 5; ++round) {
     set_io(io_s);
@@ -511,10 +515,10 @@ void refine_vmm_cost(json& doc, const std::vector<RunFacts>& runs,
   fs::remove_all(dir);
   if (steps.empty())
     return;
-  set_io(best_io);
+  const json* service             = set_io(best_io);
   read["sync_io_cpu"]["value_us"] = best_io * 1e6;
-  if (refine_io and read.contains("service")) {
-    json refit      = service_for(best_io);
+  if (service) {
+    json refit      = *service;
     refit["refit"]  = "again after sync_io_cpu's refinement, with its value: the model's iodepth-1 path stays the "
                       "measured one";
     read["service"] = refit;

@@ -369,15 +369,19 @@ void DirectionFit::fit_guest_load(double host_rate_hz, const std::vector<const R
 json DirectionFit::loaded_over_quiet_at_depth() const
 {
   struct Runs {
-    std::vector<double> quiet, loaded, all;
+    std::vector<double> quiet, loaded;
   };
   std::map<std::string, Runs> configs; // by validation::RunConfig::key(), as the folds group
+  std::vector<validation::RunConfig> keys;
+  std::vector<double> iops, clat_mean; // the same runs, for their noise
   for (auto* r : all_) {
     if (not r->foreign_cpus or r->in_flight() < 2 or r->iops <= 0)
       continue;
-    Runs& c = configs[validation::run_config(r->file, *r, r->files).key()];
+    keys.push_back(validation::run_config(r->file, *r, r->files));
+    iops.push_back(r->iops);
+    clat_mean.push_back(r->clat_mean_s);
+    Runs& c = configs[keys.back().key()];
     (*r->foreign_cpus < validation::loaded_above_cpus ? c.quiet : c.loaded).push_back(r->iops);
-    c.all.push_back(r->iops);
   }
   auto mean = [](const std::vector<double>& v) {
     double s = 0;
@@ -386,13 +390,8 @@ json DirectionFit::loaded_over_quiet_at_depth() const
     return s / static_cast<double>(v.size());
   };
   json list      = json::array();
-  double log_sum = 0, var_sum = 0, dof = 0;
+  double log_sum = 0;
   for (auto& [key, c] : configs) {
-    if (c.all.size() >= 2) { // pooled as validate's noise table pools (noise.hpp)
-      double cv = validation::coefficient_of_variation(c.all);
-      var_sum += static_cast<double>(c.all.size() - 1) * cv * cv;
-      dof += static_cast<double>(c.all.size() - 1);
-    }
     if (c.quiet.empty() or c.loaded.empty())
       continue;
     double q = mean(c.quiet), l = mean(c.loaded);
@@ -401,8 +400,9 @@ json DirectionFit::loaded_over_quiet_at_depth() const
   }
   json out = {{"configurations", list}};
   if (not list.empty()) {
-    out["iops_ratio"]     = std::exp(log_sum / static_cast<double>(list.size())); // geometric mean
-    out["pooled_iops_cv"] = dof > 0 ? std::sqrt(var_sum / dof) : 0.0;
+    const auto pooled     = validation::RepeatNoise(keys, iops, clat_mean).pooled(); // as validate's noise table
+    out["iops_ratio"]     = std::exp(log_sum / static_cast<double>(list.size()));    // geometric mean
+    out["pooled_iops_cv"] = pooled ? pooled->iops_cv : 0.0;
   }
   return out;
 }

@@ -38,6 +38,8 @@ public:
   /** The configuration's own noise when it has repeats (at least the pooled one when it has only two: a CV of one
    * degree of freedom), else the pooled one; nullopt when no configuration has repeats. */
   std::optional<Band> band(const std::string& config_key) const;
+  /** The CVs of all configurations with repeats pooled (by their degrees of freedom); nullopt when none has any. */
+  const std::optional<Band>& pooled() const { return pooled_; }
   /** |IOPS error %| > 2 x the IOPS CV. */
   static bool outside(double iops_error_pct, const Band& band);
   /** {"configurations": [{"config", "runs", "iops_cv_pct", "clat_mean_cv_pct"}], "pooled": {...} or null}. */

@@ -98,7 +98,6 @@ std::vector<std::string> shared_traces()
   std::sort(traces.begin(), traces.end());
   return traces;
 }
-} // namespace
 
 std::vector<std::string> shared_qd1_traces()
 {
@@ -108,6 +107,7 @@ std::vector<std::string> shared_qd1_traces()
       qd1.push_back(t);
   return qd1;
 }
+} // namespace
 
 TEST(GuestLoad, CalibrateFitsTheHostOnTheQuietRunsAndTheGuestsBackgroundOnWhatTheLoadedRunsHaveBeyondIt)
 {
